@@ -1,0 +1,229 @@
+"""Endpoint derivation: per eligible patient, a duration in days and an event flag.
+
+One definition per endpoint (:data:`DEFINITIONS`), documented for users in ``docs/endpoints.md``.
+Patients without the event are censored at ``date_last_followup``; for an endpoint whose events do
+not include death, at death too (whichever comes first).
+
+A patient is *not eligible* when the endpoint does not apply (e.g. PPS without progression); a
+patient is *excluded* when it applies but the dates cannot be used (missing origin, or two dates in
+the wrong order). Both are counted by reason; excluded patients are listed with their row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from hcc.schema import (
+    DAYS_PER_MONTH, DISEASE_CONTROL, OBJECTIVE_RESPONSE, Col, Endpoint,
+)
+from hcc.validate import SOURCE_ROW
+
+Eligibility = Callable[[pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
+class EndpointDef:
+    """How one endpoint is derived.
+
+    Attributes
+    ----------
+    endpoint : its name.
+    origin : date column where the clock starts.
+    events : date columns; the earliest present one is the event.
+    population : who is eligible, in words.
+    eligible : mask of eligible patients, with the reason shown for the others.
+    not_eligible_reason : how ineligible patients are counted.
+    """
+
+    endpoint: Endpoint
+    origin: str
+    events: tuple[str, ...]
+    population: str
+    eligible: Eligibility | None = None
+    not_eligible_reason: str = ""
+
+    @property
+    def origin_label(self) -> str:
+        """The origin in words, e.g. 'first-line start' (axis titles)."""
+        return ORIGIN_WORDS[self.origin]
+
+    def describe(self) -> str:
+        """The definition in one sentence, for users (pages and docs)."""
+        events = " or ".join(EVENT_WORDS[c] for c in self.events)
+        return (f"From {self.origin_label} to {events}, in {self.population}; "
+                "patients without the event are censored at last follow-up.")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Date columns checked for this endpoint: the ones it reads, plus first-line start, the
+        anchor every other date must follow (a progression dated before it is not usable as an origin)."""
+        return (Col.START_1L, self.origin, *self.events, Col.DATE_DEATH, Col.DATE_LAST_FOLLOWUP)
+
+
+ORIGIN_WORDS: dict[str, str] = {
+    Col.START_1L: "first-line start",
+    Col.DATE_PROGRESSION_1L: "first-line progression",
+    Col.DATE_RESPONSE_1L: "first documented response",
+    Col.START_2L: "second-line start",
+}
+
+EVENT_WORDS: dict[str, str] = {
+    Col.DATE_DEATH: "death from any cause",
+    Col.DATE_PROGRESSION_1L: "first-line progression",
+    Col.DATE_PROGRESSION_2L: "second-line progression",
+}
+
+
+def _has(column: str) -> Eligibility:
+    return lambda f: f[column].notna()
+
+
+def _best_response_in(allowed: frozenset[str]) -> Eligibility:
+    return lambda f: f[Col.BEST_RESPONSE_1L].isin(allowed)
+
+
+DEFINITIONS: dict[Endpoint, EndpointDef] = {
+    Endpoint.OS: EndpointDef(Endpoint.OS, Col.START_1L, (Col.DATE_DEATH,), "all patients"),
+    Endpoint.PFS: EndpointDef(Endpoint.PFS, Col.START_1L, (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
+                              "all patients"),
+    Endpoint.PPS: EndpointDef(Endpoint.PPS, Col.DATE_PROGRESSION_1L, (Col.DATE_DEATH,),
+                              "patients with first-line progression",
+                              _has(Col.DATE_PROGRESSION_1L), "no first-line progression"),
+    Endpoint.DDC: EndpointDef(Endpoint.DDC, Col.START_1L, (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
+                              "patients with disease control (best response CR, PR or SD)",
+                              _best_response_in(DISEASE_CONTROL), "no disease control (best response PD, NE or blank)"),
+    Endpoint.DOR: EndpointDef(Endpoint.DOR, Col.DATE_RESPONSE_1L, (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
+                              "responders (best response CR or PR)",
+                              _best_response_in(OBJECTIVE_RESPONSE), "no objective response (best response SD, PD, NE or blank)"),
+    Endpoint.PFS_2L: EndpointDef(Endpoint.PFS_2L, Col.START_2L, (Col.DATE_PROGRESSION_2L, Col.DATE_DEATH),
+                                 "patients who started second line", _has(Col.START_2L), "no second line"),
+    Endpoint.OS_2L: EndpointDef(Endpoint.OS_2L, Col.START_2L, (Col.DATE_DEATH,),
+                                "patients who started second line", _has(Col.START_2L), "no second line"),
+}
+
+#: Date pairs that must be in order (earlier, later): a row breaking one is excluded from every
+#: endpoint that reads both columns. Equal dates are allowed.
+DATE_ORDER: tuple[tuple[str, str], ...] = (
+    (Col.START_1L, Col.DATE_DC_1L),
+    (Col.START_1L, Col.DATE_RESPONSE_1L),
+    (Col.DATE_DC_1L, Col.DATE_RESPONSE_1L),
+    (Col.START_1L, Col.DATE_PROGRESSION_1L),
+    (Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L),
+    (Col.START_1L, Col.START_2L),
+    (Col.START_2L, Col.DATE_PROGRESSION_2L),
+    (Col.START_1L, Col.DATE_DEATH),
+    (Col.DATE_RESPONSE_1L, Col.DATE_DEATH),
+    (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
+    (Col.START_2L, Col.DATE_DEATH),
+    (Col.DATE_PROGRESSION_2L, Col.DATE_DEATH),
+    (Col.START_1L, Col.DATE_LAST_FOLLOWUP),
+    (Col.DATE_LAST_FOLLOWUP, Col.DATE_DEATH),
+)
+#: Dates that must not fall after the end of follow-up (death, else last follow-up).
+WITHIN_FOLLOWUP: tuple[str, ...] = (
+    Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L, Col.START_2L, Col.DATE_PROGRESSION_2L,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class EndpointData:
+    """Durations and events of one endpoint for the eligible, usable patients.
+
+    Attributes
+    ----------
+    endpoint : which endpoint.
+    patient_id, group : per analysed patient (group = first-line regimen).
+    days : time from origin to event or censoring, in days (float).
+    event : True for an event, False for censored.
+    not_eligible : reason -> count of patients to whom the endpoint does not apply.
+    excluded : rows with ``row``, ``patient_id``, ``reason`` (eligible, but dates unusable).
+    """
+
+    endpoint: Endpoint
+    patient_id: np.ndarray
+    group: np.ndarray
+    days: np.ndarray
+    event: np.ndarray
+    not_eligible: dict[str, int]
+    excluded: pd.DataFrame
+
+    @property
+    def months(self) -> np.ndarray:
+        return self.days / DAYS_PER_MONTH
+
+    @property
+    def n(self) -> int:
+        return len(self.days)
+
+    def excluded_counts(self) -> dict[str, int]:
+        """Reason -> number of excluded patients."""
+        return {str(k): int(v) for k, v in self.excluded["reason"].value_counts().items()}
+
+
+def date_order_problems(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """First date-order contradiction per row among ``columns`` ('' when none), in words.
+
+    E.g. ``"date_progression_1l before start_1l"``; checks :data:`DATE_ORDER` pairs whose two
+    columns are both in ``columns``, then that no date is after the end of follow-up.
+    """
+    used = set(columns)
+    reason = pd.Series("", index=frame.index, dtype=object)
+    for earlier, later in DATE_ORDER:
+        if earlier in used and later in used:
+            bad = (frame[later] < frame[earlier]) & (reason == "")
+            reason[bad] = f"{later} before {earlier}"
+    end = frame[Col.DATE_DEATH].fillna(frame[Col.DATE_LAST_FOLLOWUP])
+    for col in WITHIN_FOLLOWUP:
+        if col in used:
+            bad = (frame[col] > end) & (reason == "")
+            reason[bad] = f"{col} after the end of follow-up (death or last follow-up)"
+    return reason
+
+
+def derive(frame: pd.DataFrame, endpoint: Endpoint | str, group_col: str = Col.REGIMEN_1L) -> EndpointData:
+    """Derive one endpoint's (days, event) for every eligible patient with usable dates.
+
+    Parameters
+    ----------
+    frame : canonical cohort rows (``Cohort.frame``).
+    endpoint : one of :class:`hcc.schema.Endpoint`.
+    group_col : column defining the comparison groups (first-line regimen by default).
+
+    Returns
+    -------
+    EndpointData. Duration = (event date or censoring date) - origin, in days. The event date is the
+    earliest of the endpoint's event dates; censoring is at ``date_last_followup`` (and at death when
+    death is not an event).
+    """
+    spec = DEFINITIONS[Endpoint(endpoint)]
+    if spec.eligible is not None:
+        eligible = spec.eligible(frame).to_numpy(dtype=bool)
+        not_eligible = {spec.not_eligible_reason: int((~eligible).sum())} if (~eligible).any() else {}
+        rows = frame[eligible]
+    else:
+        not_eligible, rows = {}, frame
+
+    reason = date_order_problems(rows, spec.columns)
+    reason[rows[spec.origin].isna() & (reason == "")] = f"missing {spec.origin}"
+    event_date = rows[list(spec.events)].min(axis=1)
+    censor_date = rows[Col.DATE_LAST_FOLLOWUP]
+    if Col.DATE_DEATH not in spec.events:
+        censor_date = pd.concat([censor_date, rows[Col.DATE_DEATH]], axis=1).min(axis=1)
+    end = event_date.fillna(censor_date)
+    reason[end.isna() & (reason == "")] = "no event date and no last follow-up"
+
+    bad = (reason != "").to_numpy()
+    good = rows[~bad]
+    has_event = event_date[~bad].notna().to_numpy()
+    days = (end[~bad] - good[spec.origin]).dt.days.to_numpy(dtype=float)
+    source_row = rows[SOURCE_ROW] if SOURCE_ROW in rows else pd.Series(pd.NA, index=rows.index)
+    excluded = pd.DataFrame({"row": source_row[bad].to_numpy(),
+                             Col.PATIENT_ID: rows.loc[bad, Col.PATIENT_ID].to_numpy(),
+                             "reason": reason[bad].to_numpy()})
+    return EndpointData(endpoint=spec.endpoint, patient_id=good[Col.PATIENT_ID].to_numpy(),
+                        group=good[group_col].to_numpy(dtype=object), days=days, event=has_event,
+                        not_eligible=not_eligible, excluded=excluded)

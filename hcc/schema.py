@@ -1,0 +1,180 @@
+"""The data contract: the only module that spells a canonical column name,
+a regimen code, a response category or an endpoint name.
+
+Everything else imports from here. ``docs/data-format.md`` documents the same
+columns for users; ``tests/test_schema.py`` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+#: Days per month used everywhere a duration is shown in months
+#: (365.25 / 12, the convention of R's ``survival`` vignettes and most HCC trials).
+DAYS_PER_MONTH: float = 30.4375
+
+
+class Kind(str, Enum):
+    """Type of a canonical column, as validated by :mod:`hcc.validate`."""
+
+    TEXT = "text"
+    DATE = "date"
+    BOOL = "boolean"
+    INT = "integer"
+    FLOAT = "number"
+    CATEGORY = "category"
+
+
+class Col:
+    """Canonical column names (the registry's one-row-per-patient layout)."""
+
+    PATIENT_ID = "patient_id"
+    CENTER = "center"
+    REGIMEN_1L = "regimen_1l"
+    START_1L = "start_1l"
+    BEST_RESPONSE_1L = "best_response_1l"
+    BEST_RESPONSE_1L_MRECIST = "best_response_1l_mrecist"
+    DATE_DC_1L = "date_dc_1l"
+    DATE_RESPONSE_1L = "date_response_1l"
+    DATE_PROGRESSION_1L = "date_progression_1l"
+    DATE_END_1L = "date_end_1l"
+    CONCOMITANT_LRT = "concomitant_lrt"
+    INTERLINE_LRT = "interline_lrt"
+    TRIAL_AFTER_1L = "trial_after_1l"
+    REGIMEN_2L = "regimen_2l"
+    START_2L = "start_2l"
+    DATE_PROGRESSION_2L = "date_progression_2l"
+    DATE_DEATH = "date_death"
+    DATE_LAST_FOLLOWUP = "date_last_followup"
+    AGE = "age"
+    SEX = "sex"
+    ETIOLOGY = "etiology"
+    CHILD_PUGH_SCORE = "child_pugh_score"
+    CHILD_PUGH_CLASS = "child_pugh_class"
+    ALBI_SCORE = "albi_score"
+    ALBI_GRADE = "albi_grade"
+    BCLC = "bclc"
+    ECOG = "ecog"
+    MVI = "mvi"
+    EHS = "ehs"
+    AFP = "afp"
+
+
+# Regimen codes --------------------------------------------------------------
+SOR = "SOR"
+LEN = "LEN"
+ATZ_BEV = "ATZ_BEV"
+#: The study's three first-line regimens, in display order. Any other value in
+#: ``regimen_1l`` is kept as a regimen of its own, shown after these.
+STUDY_REGIMENS: tuple[str, ...] = (SOR, LEN, ATZ_BEV)
+REGIMEN_LABELS: dict[str, str] = {
+    SOR: "Sorafenib",
+    LEN: "Lenvatinib",
+    ATZ_BEV: "Atezolizumab + bevacizumab",
+}
+
+# Best overall response (RECIST 1.1 / mRECIST) ---------------------------------
+CR, PR, SD, PD, NE = "CR", "PR", "SD", "PD", "NE"
+RESPONSES: tuple[str, ...] = (CR, PR, SD, PD, NE)
+#: Objective response: complete or partial response.
+OBJECTIVE_RESPONSE: frozenset[str] = frozenset({CR, PR})
+#: Disease control: complete response, partial response or stable disease.
+DISEASE_CONTROL: frozenset[str] = frozenset({CR, PR, SD})
+
+ETIOLOGIES: tuple[str, ...] = ("HBV", "HCV", "alcohol", "MASLD", "other")
+SEXES: tuple[str, ...] = ("M", "F")
+CHILD_PUGH_CLASSES: tuple[str, ...] = ("A", "B", "C")
+ALBI_GRADES: tuple[str, ...] = ("1", "2a", "2b", "3")
+BCLC_STAGES: tuple[str, ...] = ("0", "A", "B", "C", "D")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the data contract.
+
+    Attributes
+    ----------
+    name : canonical column name.
+    kind : value type (see :class:`Kind`).
+    required : a row without a value is excluded, with its reason.
+    meaning : one line for users (shown in ``docs/data-format.md`` and the app).
+    allowed : permitted values for categories, else empty.
+    low, high : inclusive numeric range for numbers, else ``None``.
+    """
+
+    name: str
+    kind: Kind
+    required: bool
+    meaning: str
+    allowed: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(Col.PATIENT_ID, Kind.TEXT, True, "De-identified patient code, unique per row"),
+    Column(Col.CENTER, Kind.TEXT, False, "Treating center (code)"),
+    Column(Col.REGIMEN_1L, Kind.TEXT, True,
+           "First-line systemic regimen: SOR, LEN, ATZ_BEV, or any other code (kept as its own regimen)"),
+    Column(Col.START_1L, Kind.DATE, True, "Start of first-line therapy: the index date of every first-line endpoint"),
+    Column(Col.BEST_RESPONSE_1L, Kind.CATEGORY, False, "Best overall response to first line, RECIST 1.1",
+           allowed=RESPONSES),
+    Column(Col.BEST_RESPONSE_1L_MRECIST, Kind.CATEGORY, False, "Best overall response to first line, mRECIST",
+           allowed=RESPONSES),
+    Column(Col.DATE_DC_1L, Kind.DATE, False, "First assessment documenting disease control (CR, PR or SD)"),
+    Column(Col.DATE_RESPONSE_1L, Kind.DATE, False, "First assessment documenting objective response (CR or PR)"),
+    Column(Col.DATE_PROGRESSION_1L, Kind.DATE, False, "First-line progression (blank = no progression on first line)"),
+    Column(Col.DATE_END_1L, Kind.DATE, False, "End of first-line therapy (blank = ongoing)"),
+    Column(Col.CONCOMITANT_LRT, Kind.BOOL, False, "Locoregional therapy given together with first line"),
+    Column(Col.INTERLINE_LRT, Kind.BOOL, False, "Locoregional therapy between first and second line"),
+    Column(Col.TRIAL_AFTER_1L, Kind.BOOL, False, "Entered a clinical trial after first line"),
+    Column(Col.REGIMEN_2L, Kind.TEXT, False, "Second-line regimen (blank = none)"),
+    Column(Col.START_2L, Kind.DATE, False, "Start of second-line therapy (blank = none)"),
+    Column(Col.DATE_PROGRESSION_2L, Kind.DATE, False, "Second-line progression (blank = none)"),
+    Column(Col.DATE_DEATH, Kind.DATE, False, "Date of death (blank = alive at last follow-up)"),
+    Column(Col.DATE_LAST_FOLLOWUP, Kind.DATE, True, "Last date the patient was known alive, or the date of death"),
+    Column(Col.AGE, Kind.FLOAT, False, "Age at first-line start, years", low=18, high=110),
+    Column(Col.SEX, Kind.CATEGORY, False, "Sex (M or F)", allowed=SEXES),
+    Column(Col.ETIOLOGY, Kind.CATEGORY, False, "Main etiology of liver disease", allowed=ETIOLOGIES),
+    Column(Col.CHILD_PUGH_SCORE, Kind.INT, False, "Child-Pugh score at baseline", low=5, high=15),
+    Column(Col.CHILD_PUGH_CLASS, Kind.CATEGORY, False, "Child-Pugh class at baseline", allowed=CHILD_PUGH_CLASSES),
+    Column(Col.ALBI_SCORE, Kind.FLOAT, False, "ALBI score at baseline", low=-5, high=1),
+    Column(Col.ALBI_GRADE, Kind.CATEGORY, False, "ALBI grade at baseline (1, 2a, 2b, 3)", allowed=ALBI_GRADES),
+    Column(Col.BCLC, Kind.CATEGORY, False, "BCLC stage at baseline", allowed=BCLC_STAGES),
+    Column(Col.ECOG, Kind.INT, False, "ECOG performance status at baseline", low=0, high=4),
+    Column(Col.MVI, Kind.BOOL, False, "Macrovascular invasion at baseline"),
+    Column(Col.EHS, Kind.BOOL, False, "Extrahepatic spread at baseline"),
+    Column(Col.AFP, Kind.FLOAT, False, "Alpha-fetoprotein at baseline, ng/mL", low=0, high=None),
+)
+COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+DATE_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind is Kind.DATE)
+BOOL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind is Kind.BOOL)
+
+
+class Endpoint(str, Enum):
+    """Endpoint names (definitions in :mod:`hcc.endpoints`, ``docs/endpoints.md``)."""
+
+    OS = "OS"
+    PFS = "PFS"
+    PPS = "PPS"
+    DDC = "DDC"
+    DOR = "DOR"
+    PFS_2L = "PFS_2L"
+    OS_2L = "OS_2L"
+
+
+ENDPOINTS: tuple[Endpoint, ...] = tuple(Endpoint)
+FIRST_LINE_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint.OS, Endpoint.PFS, Endpoint.PPS, Endpoint.DDC, Endpoint.DOR,
+)
+ENDPOINT_LABELS: dict[Endpoint, str] = {
+    Endpoint.OS: "Overall survival",
+    Endpoint.PFS: "Progression-free survival",
+    Endpoint.PPS: "Post-progression survival",
+    Endpoint.DDC: "Duration of disease control",
+    Endpoint.DOR: "Duration of response",
+    Endpoint.PFS_2L: "Second-line progression-free survival",
+    Endpoint.OS_2L: "Overall survival from second-line start",
+}

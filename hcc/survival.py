@@ -1,0 +1,283 @@
+"""Kaplan–Meier estimation, median survival with confidence interval, and the log-rank test.
+
+Every number agrees with R's ``survival`` package (tested in ``tests/test_survival.py`` against
+fixtures made by ``tests/reference/survival_reference.R``):
+
+- curve: Kaplan–Meier product-limit estimate at every distinct time (event or censoring), as
+  ``survfit(Surv(time, status) ~ 1)``;
+- standard error: Greenwood, on the cumulative-hazard scale (R's ``std.err``);
+- pointwise CI: ``conf.type = "log-log"`` (default), ``"log"`` or ``"plain"``, as
+  ``survival:::survfit_confint``;
+- median and its CI: as ``quantile.survfit`` — the first time the curve (or a CI limit) is at or
+  below 0.5, and the midpoint of the flat stretch when the curve sits exactly at 0.5 (tolerance
+  ``sqrt(.Machine$double.eps)``);
+- log-rank: ``survdiff(..., rho = 0)`` chi-square with k - 1 degrees of freedom.
+
+Times are in whatever unit is passed in (days throughout the package); quantiles scale linearly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from lifelines.statistics import multivariate_logrank_test
+from scipy.stats import norm
+
+from hcc.endpoints import EndpointData
+from hcc.schema import DAYS_PER_MONTH, Endpoint
+
+CONF_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
+#: R's quantile.survfit tolerance: sqrt(.Machine$double.eps).
+QUANTILE_TOL: float = float(np.sqrt(np.finfo(float).eps))
+
+
+@dataclass(frozen=True, eq=False)
+class KMCurve:
+    """A Kaplan–Meier curve at each distinct observed time, as R's ``survfit`` object.
+
+    Attributes
+    ----------
+    time : distinct times (events and censorings), ascending.
+    n_risk : patients with time >= t.
+    n_event, n_censor : events and censorings at t.
+    surv : product-limit estimate S(t).
+    std_err : Greenwood standard error of the cumulative hazard (R's ``std.err``; inf once S = 0).
+    lower, upper : pointwise CI of S(t) (NaN where undefined, as in R: S = 0, or S = 1 for log-log).
+    conf_type : 'log-log', 'log' or 'plain'.
+    conf_level : e.g. 0.95.
+    """
+
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    surv: np.ndarray
+    std_err: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    conf_type: str
+    conf_level: float
+
+    @property
+    def n(self) -> int:
+        return int(self.n_risk[0]) if len(self.n_risk) else 0
+
+    @property
+    def events(self) -> int:
+        return int(self.n_event.sum())
+
+
+def confidence_limits(surv: np.ndarray, std_err: np.ndarray, conf_type: str = "log-log",
+                      conf_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise CI of S(t) from the cumulative-hazard standard error.
+
+    Follows ``survival:::survfit_confint`` with ``logse = TRUE``:
+
+    - ``log-log``: exp(-exp(log(-log S) ∓ z·se / log S)); undefined where S is 0 or 1;
+    - ``log``: S·exp(∓ z·se), upper capped at 1; undefined where S = 0;
+    - ``plain``: S ∓ z·se·S, clipped to [0, 1].
+    """
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
+    z = norm.ppf(1 - (1 - conf_level) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if conf_type == "plain":
+            half = std_err * surv * z
+            return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)
+        if conf_type == "log":
+            s = np.where(surv == 0, np.nan, surv)
+            return np.exp(np.log(s) - z * std_err), np.minimum(np.exp(np.log(s) + z * std_err), 1.0)
+        s = np.where((surv == 0) | (surv == 1), np.nan, surv)
+        half = z * std_err / np.log(s)
+        loglog = np.log(-np.log(s))
+        return np.exp(-np.exp(loglog - half)), np.exp(-np.exp(loglog + half))
+
+
+def kaplan_meier(time: np.ndarray, event: np.ndarray, conf_type: str = "log-log",
+                 conf_level: float = 0.95) -> KMCurve:
+    """Kaplan–Meier estimate with Greenwood standard error and pointwise CI.
+
+    Parameters
+    ----------
+    time : durations, shape (n,), non-negative.
+    event : event indicators, shape (n,); True/1 = event, False/0 = censored.
+    conf_type : 'log-log' (default, R ``conf.type = "log-log"``), 'log' (R's default) or 'plain'.
+    conf_level : confidence level of the pointwise interval.
+
+    Returns
+    -------
+    KMCurve, equal to R's ``survfit(Surv(time, event) ~ 1, conf.type = conf_type)``.
+    """
+    t = np.asarray(time, dtype=float)
+    d = np.asarray(event, dtype=bool)
+    if t.shape != d.shape or t.ndim != 1:
+        raise ValueError("time and event must be 1-d arrays of the same length")
+    if len(t) == 0:
+        raise ValueError("no patients to estimate a survival curve from")
+    if np.isnan(t).any() or (t < 0).any():
+        raise ValueError("durations must be non-negative numbers")
+    uniq, inverse = np.unique(t, return_inverse=True)
+    n_event = np.bincount(inverse, weights=d, minlength=len(uniq)).astype(int)
+    n_total = np.bincount(inverse, minlength=len(uniq))
+    n_risk = len(t) - np.concatenate(([0], np.cumsum(n_total)[:-1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - n_event / n_risk)
+        greenwood = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
+    std_err = np.sqrt(np.cumsum(greenwood))
+    lower, upper = confidence_limits(surv, std_err, conf_type, conf_level)
+    return KMCurve(time=uniq, n_risk=n_risk, n_event=n_event, n_censor=n_total - n_event, surv=surv,
+                   std_err=std_err, lower=lower, upper=upper, conf_type=conf_type, conf_level=conf_level)
+
+
+def _approx_constant_right(x: np.ndarray, y: np.ndarray, v: float) -> float:
+    """R's ``approx(x, y, v, method = "constant", f = 1)`` for distinct, NaN-free x."""
+    order = np.argsort(x, kind="stable")
+    xs, ys = x[order], y[order]
+    if v < xs[0] or v > xs[-1]:
+        return np.nan
+    return float(ys[np.searchsorted(xs, v, side="left")])
+
+
+def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
+    """R's ``survival:::findq``: the time where the CDF-like ``y`` first reaches ``p``.
+
+    ``x`` and ``y`` start with (0, 0); when ``y`` equals ``p`` (within ``tol``) along a flat stretch
+    the result is the stretch's midpoint, and if the curve ends on it, the midpoint to the last time.
+    """
+    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+        return np.nan
+    xmax = x[-1]
+    # duplicated(y): NaN counts as a duplicate of an earlier NaN, as in R
+    key = np.where(np.isnan(y), np.inf, y)
+    _, first = np.unique(key, return_index=True)
+    keep = np.zeros(len(y), dtype=bool)
+    keep[first] = True
+    x, y = x[keep], y[keep]
+    n = len(y)
+    pos = np.arange(1, n + 1, dtype=float)
+    ok = ~np.isnan(y)
+    i1 = _approx_constant_right(y[ok] + tol, pos[ok], p)
+    i2 = _approx_constant_right(y[ok] - tol, pos[ok], p)
+
+    def at(i: float) -> float:
+        return np.nan if np.isnan(i) else float(x[int(i) - 1])
+
+    quant = (at(i1) + at(i2)) / 2
+    if p == 0:
+        quant = float(x[0])
+    if not np.isnan(y[-1]) and abs(p - y[-1]) < tol:
+        quant = (at(i1) + xmax) / 2
+    return quant
+
+
+@dataclass(frozen=True)
+class Quantile:
+    """A survival-time quantile and its CI, in the curve's time unit (NaN = not reached)."""
+
+    estimate: float
+    lower: float
+    upper: float
+
+
+def survival_quantile(curve: KMCurve, prob: float = 0.5, tol: float = QUANTILE_TOL) -> Quantile:
+    """Time by which a fraction ``prob`` has had the event, with CI from the CI curves.
+
+    As R's ``quantile(fit, probs = prob)`` (``prob = 0.5`` is the median printed by ``survfit``):
+    the lower limit is where the lower CI curve reaches 1 - prob, the upper limit where the upper
+    CI curve does. NaN means not reached (R's NA).
+    """
+    x = np.concatenate(([0.0], curve.time))
+
+    def q(s: np.ndarray) -> float:
+        return _findq(x, np.concatenate(([0.0], 1.0 - s)), prob, tol)
+
+    return Quantile(q(curve.surv), q(curve.lower), q(curve.upper))
+
+
+@dataclass(frozen=True)
+class LogRank:
+    """k-sample log-rank test (R ``survdiff(..., rho = 0)``)."""
+
+    statistic: float
+    df: int
+    p: float
+    method: str = "log-rank (survdiff, rho = 0)"
+
+
+def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> LogRank | None:
+    """Log-rank chi-square across the groups; ``None`` with fewer than two groups.
+
+    Uses lifelines' ``multivariate_logrank_test``, which equals R's ``survdiff`` (tested).
+    """
+    if len(np.unique(group)) < 2:
+        return None
+    res = multivariate_logrank_test(np.asarray(time, float), np.asarray(group), np.asarray(event, bool))
+    return LogRank(statistic=float(res.test_statistic), df=int(res.degrees_of_freedom), p=float(res.p_value))
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """n, events and median (95% CI) of one group, in months (NaN = not reached)."""
+
+    group: str
+    n: int
+    events: int
+    median: float
+    median_low: float
+    median_high: float
+
+
+@dataclass(frozen=True, eq=False)
+class EndpointSummary:
+    """Kaplan–Meier summary of one endpoint by group, with the methods used.
+
+    ``curves`` are in days; medians in ``groups`` are in months (days / 30.4375).
+    """
+
+    endpoint: Endpoint
+    groups: tuple[GroupSummary, ...]
+    curves: dict[str, KMCurve]
+    logrank: LogRank | None
+    conf_type: str
+    conf_level: float
+    not_eligible: dict[str, int]
+    excluded: dict[str, int]
+    unit: str = "months"
+    methods: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return sum(g.n for g in self.groups)
+
+
+def summarize(data: EndpointData, groups: tuple[str, ...], conf_type: str = "log-log",
+              conf_level: float = 0.95) -> EndpointSummary:
+    """KM curve, n, events and median (CI) per group, and the log-rank test across groups.
+
+    Groups listed in ``groups`` but without eligible patients are reported with n = 0.
+    """
+    curves: dict[str, KMCurve] = {}
+    rows: list[GroupSummary] = []
+    for g in groups:
+        mask = data.group == g
+        if not mask.any():
+            rows.append(GroupSummary(g, 0, 0, np.nan, np.nan, np.nan))
+            continue
+        curve = kaplan_meier(data.days[mask], data.event[mask], conf_type, conf_level)
+        med = survival_quantile(curve, 0.5)
+        curves[g] = curve
+        rows.append(GroupSummary(g, curve.n, curve.events, med.estimate / DAYS_PER_MONTH,
+                                 med.lower / DAYS_PER_MONTH, med.upper / DAYS_PER_MONTH))
+    present = np.isin(data.group, list(curves))
+    test = logrank(data.days[present], data.event[present], data.group[present]) if present.any() else None
+    methods = {
+        "estimator": "Kaplan–Meier (R survfit)",
+        "variance": "Greenwood",
+        "ci": f"{conf_type} transformed, {conf_level:.0%} (R conf.type = \"{conf_type}\")",
+        "median": "first time S(t) <= 0.5; midpoint of a flat stretch at 0.5 (R quantile.survfit)",
+        "test": "log-rank, k - 1 df (R survdiff, rho = 0)",
+    }
+    return EndpointSummary(endpoint=data.endpoint, groups=tuple(rows), curves=curves, logrank=test,
+                           conf_type=conf_type, conf_level=conf_level, not_eligible=dict(data.not_eligible),
+                           excluded=data.excluded_counts(), methods=methods)

@@ -1,0 +1,99 @@
+"""Shared UI plumbing for the pages: page registry, session state, sidebar, error display.
+
+Only this module and the pages touch ``st.session_state``; every key is spelled once, in
+:class:`StateKeys`. Uploaded data lives in the session only: no disk, no cross-session cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+import streamlit as st
+
+from hcc.cohort import PRESET_LABELS, PRESETS, MAIN, Cohort, apply_to_registry
+from hcc.errors import HCCError
+from hcc.registry import Registry, load_demo
+
+T = TypeVar("T")
+
+
+class StateKeys:
+    """Every session-state key of the app."""
+
+    REGISTRY = "registry"          # the uploaded Registry (absent = demo)
+    PRESET = "cohort_preset"       # key of hcc.cohort.PRESETS
+    MEMO = "memo"                  # per-session results keyed by (data sha256, settings)
+    UPLOAD = "upload_widget"       # the file uploader's widget key
+    ENDPOINT = "survival_endpoint"
+    SHOW_CI = "survival_show_ci"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its script (relative to app.py), title, icon, URL path and navigation section."""
+
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    section: str
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/home.py", "Overview", ":material/home:", "overview", "Explore", default=True),
+    PageSpec("pages/survival.py", "Survival", ":material/monitoring:", "survival", "Explore"),
+    PageSpec("pages/data.py", "Data", ":material/upload_file:", "data", "Data"),
+)
+
+
+@st.cache_resource(show_spinner=False)
+def _demo_registry() -> Registry:
+    # The demo is synthetic and identical for everyone, so a process-wide cache is safe here.
+    return load_demo()
+
+
+def current_registry() -> Registry:
+    """The session's uploaded registry, else the bundled synthetic demo."""
+    return st.session_state.get(StateKeys.REGISTRY) or _demo_registry()
+
+
+def session_memo(key: tuple, compute: Callable[[], T]) -> T:
+    """Memoize ``compute()`` in this session only, under ``key`` (which must include the data's sha256)."""
+    memo = st.session_state.setdefault(StateKeys.MEMO, {})
+    if key not in memo:
+        if len(memo) > 64:  # bounded: a session exploring many settings does not grow without end
+            memo.clear()
+        memo[key] = compute()
+    return memo[key]
+
+
+def sidebar() -> None:
+    """Data source and cohort preset, shown on every page (state persists across pages)."""
+    registry = current_registry()
+    with st.sidebar:
+        st.caption("Data")
+        (st.info if registry.is_demo else st.success)(registry.label, icon=":material/database:")
+        st.radio("Cohort", list(PRESETS), format_func=PRESET_LABELS.get, key=StateKeys.PRESET,
+                 index=list(PRESETS).index(MAIN),
+                 help="Main cohort (study): excludes concomitant locoregional therapy, inter-line "
+                      "locoregional therapy and clinical-trial entry after first line.")
+
+
+def current_cohort() -> Cohort | None:
+    """The cohort for the current data and preset, or ``None`` after showing why it is empty."""
+    registry = current_registry()
+    preset = st.session_state.get(StateKeys.PRESET, MAIN)
+    try:
+        return session_memo(("cohort", registry.sha256, preset),
+                            lambda: apply_to_registry(registry, PRESETS[preset]))
+    except HCCError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+
+
+def cohort_caption(cohort: Cohort) -> str:
+    """E.g. ``Main cohort (study) · SOR 260 · LEN 200 · ATZ_BEV 152 — Synthetic demo registry``."""
+    preset = st.session_state.get(StateKeys.PRESET, MAIN)
+    return f"{cohort.summary_line(PRESET_LABELS[preset])} — {current_registry().label}"

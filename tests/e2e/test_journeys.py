@@ -1,0 +1,36 @@
+"""Main user journeys in a real browser. Screenshots land in tests/e2e/artifacts/."""
+
+from __future__ import annotations
+
+import pytest
+
+from hcc.analysis import analyze_endpoint
+from hcc.cohort import MAIN, PRESETS, apply_to_registry
+from hcc.registry import load_demo
+from hcc.report import format_months
+from hcc.schema import Endpoint
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.e2e
+WAIT_MS = 60_000
+
+
+def _expected_legend_medians() -> list[str]:
+    """Legend text the Survival page must show for the demo's main cohort, computed by hcc itself."""
+    cohort = apply_to_registry(load_demo(), PRESETS[MAIN])
+    summary = analyze_endpoint(cohort, Endpoint.OS)
+    return [f"{g.group} (n={g.n}, median {format_months(g.median)} mo)" for g in summary.groups]
+
+
+def test_open_app_then_survival_page_shows_demo_numbers(page, server_url) -> None:
+    page.goto(server_url)
+    page.get_by_text("HCC Outcomes Explorer").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("synthetic demo registry").first.wait_for(timeout=WAIT_MS)
+    page.screenshot(path=ARTIFACTS / "01_overview.png", full_page=True)
+
+    page.goto(f"{server_url}/survival")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
+    for legend in _expected_legend_medians():
+        page.get_by_text(legend).first.wait_for(timeout=WAIT_MS)
+    assert page.get_by_text("Log-rank p").count() >= 1
+    page.screenshot(path=ARTIFACTS / "02_survival_os.png", full_page=True)

@@ -1,0 +1,53 @@
+"""Structural rules of the codebase (STYLE.md): hcc/ is UI-free, pages are thin, docs match the schema."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from hcc.schema import COLUMNS, ENDPOINTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_hcc_never_imports_streamlit() -> None:
+    offenders = [p.name for p in (ROOT / "hcc").rglob("*.py") if "streamlit" in _imports(p)]
+    assert offenders == []
+
+
+def test_pages_are_thin_and_do_no_statistics() -> None:
+    for page in (ROOT / "pages").glob("*.py"):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        assert len(lines) < 150, page.name
+        assert not {"lifelines", "scipy", "numpy"} & _imports(page), page.name
+
+
+def test_docs_document_every_column_and_endpoint() -> None:
+    fmt = (ROOT / "docs" / "data-format.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", fmt, flags=re.M))
+    assert documented == {c.name for c in COLUMNS}
+    ends = (ROOT / "docs" / "endpoints.md").read_text(encoding="utf-8")
+    assert all(f"| `{e.value}` " in ends for e in ENDPOINTS)
+
+
+def test_no_column_name_literals_outside_schema() -> None:
+    """Canonical column names are spelled only in hcc/schema.py (and docs/tests)."""
+    names = {c.name for c in COLUMNS}
+    for path in [*(ROOT / "hcc").glob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]:
+        if path.name == "schema.py":
+            continue
+        literals = {n.value for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        assert not literals & names, (path.name, literals & names)

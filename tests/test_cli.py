@@ -1,0 +1,79 @@
+"""``python -m hcc analyze``: JSON shape, presets, spec files, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hcc.cli import main
+from hcc.schema import ENDPOINTS, Col
+from tests.conftest import registry_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def small_file(tmp_path: Path) -> Path:
+    rows = []
+    for i, reg in enumerate(["SOR", "LEN"] * 6):
+        rows.append({Col.REGIMEN_1L: reg, Col.DATE_PROGRESSION_1L: f"2020-0{2 + i % 5}-01",
+                     Col.DATE_DEATH: f"2020-{7 + i % 5:02d}-01" if i % 3 else "",
+                     Col.DATE_LAST_FOLLOWUP: f"2020-{7 + i % 5:02d}-01",
+                     Col.CONCOMITANT_LRT: "yes" if i == 0 else "no"})
+    path = tmp_path / "reg.csv"
+    path.write_bytes(registry_csv(rows))
+    return path
+
+
+def test_json_shape_and_main_preset(small_file: Path, capsys) -> None:
+    assert main(["analyze", "--data", str(small_file), "--preset", "main"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["data"]["rows"] == 12 and len(out["data"]["sha256"]) == 64
+    assert out["cohort"]["n"] == 11 and out["cohort"]["by_regimen"] == {"SOR": 5, "LEN": 6}
+    assert out["cohort"]["attrition"][1] == {"rule": "Excluded: concomitant locoregional therapy",
+                                             "excluded": 1, "remaining": 11}
+    assert set(out["endpoints"]) == {e.value for e in ENDPOINTS}
+    os_ = out["endpoints"]["OS"]
+    assert os_["unit"] == "months" and set(os_["groups"]) == {"SOR", "LEN"}
+    assert set(os_["groups"]["SOR"]) == {"n", "events", "median", "median_ci"}
+    assert os_["logrank"]["df"] == 1 and 0 <= os_["logrank"]["p"] <= 1
+
+
+def test_spec_file_and_out_file(small_file: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"regimens": ["LEN"]}))
+    out = tmp_path / "r.json"
+    assert main(["analyze", "--data", str(small_file), "--spec", str(spec), "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["cohort"]["by_regimen"] == {"LEN": 6}
+    assert result["endpoints"]["OS"]["logrank"] is None  # one group: no test
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data", "nope.csv"], "nope.csv: cannot open the file"),
+    (["--data", "{bad}", "--spec", "missing.json"], "missing.json: cannot open"),
+])
+def test_errors_are_one_line_with_status_2(args, message, small_file, capsys) -> None:
+    args = [a.replace("{bad}", str(small_file)) for a in args]
+    assert main(["analyze", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+
+
+def test_module_entry_point_runs(small_file: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "hcc", "analyze", "--data", str(small_file)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["cohort"]["n"] == 12
+
+
+def test_schema_error_exit(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,drug\n1,SOR\n")
+    proc = subprocess.run([sys.executable, "-m", "hcc", "analyze", "--data", str(bad)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "required column(s)" in proc.stderr and proc.stdout == ""
