@@ -36,6 +36,17 @@ def _step(curve: KMCurve) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     return t, s, lo, hi
 
 
+def default_horizon_months(summary: EndpointSummary, min_at_risk_fraction: float = 0.05) -> float:
+    """X-axis end: the last time any group still has >= 5% of its patients at risk, rounded up to
+    6 months, so the plot is not dominated by a long, uninformative tail."""
+    ends = []
+    for curve in summary.curves.values():
+        ok = curve.n_risk >= max(1, min_at_risk_fraction * curve.n)
+        ends.append(curve.time[ok].max() / DAYS_PER_MONTH if ok.any() else curve.time.max() / DAYS_PER_MONTH)
+    end = max(ends) if ends else 12.0
+    return float(6 * np.ceil(max(end, 1.0) / 6))
+
+
 def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = "",
               show_ci: bool = False) -> go.Figure:
     """Kaplan–Meier curves by group, months on x, survival probability on y.
@@ -71,9 +82,11 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
                                  marker=dict(symbol="line-ns-open", size=8, color=color),
                                  legendgroup=g.group, showlegend=False, hoverinfo="skip"))
     title = ENDPOINT_LABELS[summary.endpoint]
+    horizon = default_horizon_months(summary)
     fig.update_layout(
         title=dict(text=f"{title}<br><sup>{subtitle}</sup>" if subtitle else title),
-        xaxis=dict(title=f"Months since {DEFINITIONS[summary.endpoint].origin_label}", rangemode="tozero", dtick=6, showgrid=True, zeroline=False),
+        xaxis=dict(title=f"Months since {DEFINITIONS[summary.endpoint].origin_label}", range=[0, horizon],
+                   dtick=6 if horizon <= 72 else 12, showgrid=True, zeroline=False),
         yaxis=dict(title="Probability", range=[0, 1.03], tickformat=".1f", zeroline=False),
         legend=dict(orientation="h", yanchor="bottom", y=-0.32, x=0),
         template="plotly_white", margin=dict(l=60, r=20, t=70, b=90), height=480,

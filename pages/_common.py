@@ -48,6 +48,22 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+def route_through_app() -> None:
+    """Make sure this page runs inside app.py's router, even on a deep link to a fresh server.
+
+    With a ``pages/`` folder beside app.py, Streamlit starts each new process in its legacy
+    folder mode and, until some session has run ``st.navigation``, runs a deep-linked page
+    (``/survival``) on its own: no sidebar, file names as navigation. Every page calls this
+    first; in that mode it switches the process to ``st.navigation`` routing and reruns, and the
+    same URL then resolves through app.py. Elsewhere it does nothing.
+    """
+    from streamlit.runtime.pages_manager import PagesManager  # pinned streamlit==1.67.0
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_resource(show_spinner=False)
 def _demo_registry() -> Registry:
     # The demo is synthetic and identical for everyone, so a process-wide cache is safe here.
@@ -73,7 +89,7 @@ def sidebar() -> None:
     """Data source and cohort preset, shown on every page (state persists across pages)."""
     registry = current_registry()
     with st.sidebar:
-        st.caption("Data")
+        st.caption("Data source")
         (st.info if registry.is_demo else st.success)(registry.label, icon=":material/database:")
         st.radio("Cohort", list(PRESETS), format_func=PRESET_LABELS.get, key=StateKeys.PRESET,
                  index=list(PRESETS).index(MAIN),

@@ -5,7 +5,9 @@ import streamlit as st
 from hcc.errors import HCCError
 from hcc.registry import load_bytes
 from hcc.report import issues_table, spreadsheet_safe
-from pages._common import StateKeys, current_registry
+from pages._common import route_through_app, StateKeys, current_registry
+
+route_through_app()
 
 st.title("Data")
 st.markdown("Upload a de-identified registry export as CSV, one row per patient, with the columns of the "

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from hcc.schema import REGIMEN_LABELS
-from pages._common import PAGES, cohort_caption, current_cohort, current_registry
+from pages._common import route_through_app, PAGES, cohort_caption, current_cohort, current_registry
+
+route_through_app()
 
 registry = current_registry()
 st.title("HCC Outcomes Explorer")

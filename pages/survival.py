@@ -7,7 +7,9 @@ from hcc.endpoints import DEFINITIONS
 from hcc.figures import km_figure, regimen_colors
 from hcc.report import endpoint_table, overview_table, plain_summary
 from hcc.schema import ENDPOINT_LABELS, ENDPOINTS, Endpoint
-from pages._common import StateKeys, cohort_caption, current_cohort, current_registry, session_memo
+from pages._common import route_through_app, StateKeys, cohort_caption, current_cohort, current_registry, session_memo
+
+route_through_app()
 
 st.title("Survival by first-line regimen")
 cohort = current_cohort()

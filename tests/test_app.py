@@ -7,10 +7,11 @@ from streamlit.testing.v1 import AppTest
 
 from pages._common import PAGES, StateKeys
 from tests.conftest import registry_csv
-from hcc.registry import load_bytes, load_demo
+from hcc.registry import load_demo
 from hcc.schema import Col
 
 TIMEOUT = 60
+WIDGETS = {"Radio", "Toggle", "Selectbox", "Checkbox", "TextInput", "NumberInput", "Multiselect"}
 
 
 def _app(page: str | None = None) -> AppTest:
@@ -23,10 +24,20 @@ def _app(page: str | None = None) -> AppTest:
     return at
 
 
+def _walk(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
+
+
 def _text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
-    parts += [str(x.value) for x in at.info] + [str(x.value) for x in at.metric]
-    return "\n".join(str(p) for p in parts)
+    """Every text-bearing element's value (markdown, captions, alerts, metrics, titles), sidebar included."""
+    parts = []
+    for node in _walk(at._tree):
+        value = getattr(node, "value", None)
+        if isinstance(value, (str, int, float)) and type(node).__name__ not in WIDGETS:
+            parts.append(str(value))
+    return "\n".join(parts)
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
@@ -58,7 +69,7 @@ def test_survival_page_shows_curves_table_and_logrank() -> None:
 def test_switching_to_full_cohort_changes_counts() -> None:
     at = _app("pages/survival.py")
     main_n = at.table[0].value["Patients"].astype(int).sum()
-    at.radio(key=StateKeys.PRESET).set_value("full").run()
+    at.sidebar.radio(key=StateKeys.PRESET).set_value("full").run()
     full_n = at.table[0].value["Patients"].astype(int).sum()
     assert full_n > main_n
     assert full_n == load_demo().n_patients
@@ -69,8 +80,8 @@ def test_upload_replaces_demo_in_this_session_and_reports_problems() -> None:
             for r in ("SOR", "LEN", "SOR", "LEN")] + [{Col.START_1L: ""}]
     data = registry_csv(rows)
     at = _app("pages/data.py")
-    at.session_state[StateKeys.REGISTRY] = load_bytes(data, "mine.csv")
-    at.run()
+    at.file_uploader(key=StateKeys.UPLOAD).set_value(("mine.csv", data, "text/csv")).run()
+    assert not at.exception
     text = _text(at)
     assert "Uploaded file: mine.csv" in text
     assert at.warning and "1 row-excluding problem" in at.warning[0].value

@@ -22,6 +22,20 @@ def _expected_legend_medians() -> list[str]:
     return [f"{g.group} (n={g.n}, median {format_months(g.median)} mo)" for g in summary.groups]
 
 
+def test_deep_link_on_fresh_server_goes_through_the_router(page, server_url) -> None:
+    """First request of a new server is a deep link: the page must still get app.py's sidebar.
+
+    Runs first (file order) so the server has not yet served any other page.
+    """
+    page.goto(f"{server_url}/survival")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Main cohort (study)").wait_for(timeout=WAIT_MS)
+    sidebar.get_by_text("Overview").wait_for(timeout=WAIT_MS)
+    assert sidebar.get_by_text("_common").count() == 0 and sidebar.get_by_text("common").count() == 0
+    page.screenshot(path=ARTIFACTS / "00_deep_link_survival.png", full_page=True)
+
+
 def test_open_app_then_survival_page_shows_demo_numbers(page, server_url) -> None:
     page.goto(server_url)
     page.get_by_text("HCC Outcomes Explorer").first.wait_for(timeout=WAIT_MS)
