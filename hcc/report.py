@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from hcc.figures import format_p
-from hcc.schema import ENDPOINT_LABELS
+from hcc.schema import COLUMNS, ENDPOINT_LABELS
 from hcc.survival import EndpointSummary, GroupSummary
 
 
@@ -80,3 +80,14 @@ def issues_table(issues) -> pd.DataFrame:
     return pd.DataFrame([{"Severity": i.severity.value, "Row": i.row, "Column": i.column, "Value": i.value,
                           "Problem": i.message, "Fix": i.fix} for i in issues],
                         columns=["Severity", "Row", "Column", "Value", "Problem", "Fix"])
+
+
+def contract_table() -> pd.DataFrame:
+    """The data contract (hcc.schema.COLUMNS) as a table for the Data page."""
+    return pd.DataFrame([{"Column": c.name, "Required": "yes" if c.required else "", "Type": c.kind.value,
+                          "Allowed values": ", ".join(c.allowed), "Meaning": c.meaning} for c in COLUMNS])
+
+
+def template_csv() -> bytes:
+    """An empty registry file: the header row with every canonical column."""
+    return (",".join(contract_table()["Column"]) + "\n").encode("utf-8")

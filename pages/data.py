@@ -4,7 +4,7 @@ import streamlit as st
 
 from hcc.errors import HCCError
 from hcc.registry import load_bytes
-from hcc.report import issues_table, spreadsheet_safe
+from hcc.report import contract_table, issues_table, spreadsheet_safe, template_csv
 from pages._common import route_through_app, StateKeys, current_registry
 
 route_through_app()
@@ -13,6 +13,11 @@ st.title("Data")
 st.markdown("Upload a de-identified registry export as CSV, one row per patient, with the columns of the "
             "data format (`docs/data-format.md`). The file stays in this browser session's memory: it is "
             "never written to disk, logged, or shared with other users, and it is gone when you close the tab.")
+
+with st.expander("Data format: the columns the app reads"):
+    st.dataframe(contract_table(), hide_index=True)
+    st.download_button("Download an empty template (CSV header)", template_csv(),
+                       file_name="registry_template.csv", mime="text/csv")
 
 upload = st.file_uploader("Registry file (CSV)", type=["csv", "txt", "tsv"], key=StateKeys.UPLOAD)
 if upload is not None:
@@ -24,6 +29,7 @@ if upload is not None:
         if getattr(st.session_state.get(StateKeys.REGISTRY), "sha256", None) != registry.sha256:
             st.session_state[StateKeys.REGISTRY] = registry
             st.session_state.pop(StateKeys.MEMO, None)
+            st.rerun()  # so the sidebar, drawn before this page, names the new file
 if StateKeys.REGISTRY in st.session_state and st.button("Use the synthetic demo registry instead"):
     del st.session_state[StateKeys.REGISTRY]
     st.session_state.pop(StateKeys.MEMO, None)

@@ -48,3 +48,32 @@ def test_open_app_then_survival_page_shows_demo_numbers(page, server_url) -> Non
         page.get_by_text(legend).first.wait_for(timeout=WAIT_MS)
     assert page.get_by_text("Log-rank p").count() >= 1
     page.screenshot(path=ARTIFACTS / "02_survival_os.png", full_page=True)
+
+
+def test_upload_messy_file_then_survival_uses_it(page, server_url, tmp_path) -> None:
+    """Upload a CSV with one unusable row: the report names the row; Survival shows only this file."""
+    from tests.conftest import registry_csv
+    from hcc.schema import Col
+
+    rows = [{Col.REGIMEN_1L: r, Col.DATE_DEATH: f"2020-0{3 + i % 6}-01", Col.DATE_LAST_FOLLOWUP: f"2020-0{3 + i % 6}-01"}
+            for i, r in enumerate(["SOR", "ATZ_BEV"] * 5)]
+    rows.append({Col.START_1L: "31/12/2019"})
+    path = tmp_path / "messy_export.csv"
+    path.write_bytes(registry_csv(rows))
+
+    page.goto(f"{server_url}/data")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.get_by_text("Uploaded file: messy_export.csv").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("1 row-excluding problem").first.wait_for(timeout=WAIT_MS)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Uploaded file: messy_export.csv").wait_for(timeout=WAIT_MS)
+    with page.expect_download() as download:
+        page.get_by_text("Download the validation report").click()
+    report = download.value.path().read_text(encoding="utf-8")
+    assert "31/12/2019" in report and ",12," in report  # the value and its spreadsheet row
+    page.screenshot(path=ARTIFACTS / "03_data_upload.png", full_page=True)
+
+    page.locator('[data-testid="stSidebar"]').get_by_text("Survival").click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("SOR (n=5,").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("ATZ_BEV (n=5,").first.wait_for(timeout=WAIT_MS)
+    page.screenshot(path=ARTIFACTS / "04_survival_uploaded.png", full_page=True)
