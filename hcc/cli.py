@@ -15,7 +15,7 @@ from hcc.analysis import analyze, result_json
 from hcc.cohort import PRESETS, CohortSpec
 from hcc.errors import HCCError
 from hcc.registry import load_path
-from hcc.survival import CONF_TYPES
+from hcc.survival import ADJUSTMENTS, CONF_TYPES, AnalysisSpec
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="cohort preset: full (no exclusions) or main (the study's three exclusions)")
     run.add_argument("--spec", help="cohort spec JSON (overrides --preset); see docs/cohort-spec.md")
     run.add_argument("--ci", choices=CONF_TYPES, default="log-log", help="CI transformation of the curve")
+    run.add_argument("--tau", type=float, help="RMST horizon in months (default: shortest follow-up among regimens)")
+    run.add_argument("--reference", help="regimen the hazard ratios and RMST differences are against")
+    run.add_argument("--adjust", choices=ADJUSTMENTS, default="holm", help="pairwise p-value adjustment")
+    run.add_argument("--milestones", type=float, nargs="+", default=[6, 12, 18, 24],
+                     help="months at which survival rates are reported")
     run.add_argument("--out", help="write JSON here instead of standard output")
     return parser
 
@@ -41,8 +46,14 @@ def main(argv: list[str] | None = None) -> int:
             except OSError as exc:
                 raise HCCError(f"{args.spec}: cannot open the spec file ({exc.strerror})") from None
             spec = CohortSpec.from_json(text)
-        result = analyze(load_path(args.data), spec, conf_type=args.ci)
-    except HCCError as exc:
+        analysis = AnalysisSpec(conf_type=args.ci, tau_months=args.tau, reference=args.reference,
+                                adjust=args.adjust, milestones_months=tuple(args.milestones))
+        registry = load_path(args.data)
+        if args.reference and args.reference not in registry.regimens:
+            raise HCCError(f"--reference {args.reference}: no such regimen (the file has "
+                           f"{', '.join(registry.regimens)})")
+        result = analyze(registry, spec, analysis=analysis)
+    except (HCCError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     text = json.dumps(result_json(result), indent=2, allow_nan=False)

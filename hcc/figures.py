@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import html
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from hcc.endpoints import DEFINITIONS
-from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, STUDY_REGIMENS
-from hcc.survival import EndpointSummary, KMCurve
+from hcc.schema import ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_LABELS, LEN, SOR, STUDY_REGIMENS
+from hcc.survival import EndpointSummary, KMCurve, survival_at
 
 #: Okabe–Ito palette (colour-blind safe). The study regimens have fixed colours; others follow.
-_STUDY_COLORS = {"SOR": "#0072B2", "LEN": "#E69F00", "ATZ_BEV": "#009E73"}
+_STUDY_COLORS = {SOR: "#0072B2", LEN: "#E69F00", ATZ_BEV: "#009E73"}
 _OTHER_COLORS = ("#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
+_FONT = "Arial, Helvetica, sans-serif"
 
 
 def regimen_colors(regimens: tuple[str, ...]) -> dict[str, str]:
@@ -25,6 +31,31 @@ def format_p(p: float | None) -> str:
     if p is None or np.isnan(p):
         return "p not computed"
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+@dataclass(frozen=True)
+class KMFigureOptions:
+    """Cosmetic choices for :func:`km_figure` (none of them changes a statistic).
+
+    Attributes
+    ----------
+    show_ci : shade the pointwise 95% CI of each curve.
+    horizon_months : x-axis end; ``None`` = :func:`default_horizon_months`.
+    break_months : spacing of x breaks and risk-table columns (3, 6 or 12); ``None`` = 3 up to
+        2 years, 6 up to 6 years, else 12.
+    percent : y axis in percent instead of probability.
+    risk_table : number-at-risk table under the plot (R ``summary(fit, times)`` counts).
+    kmunicate : risk table with at risk, cumulative events and censored (KMunicate layout).
+    median_lines : dashed lines from 50% to each median and down to the axis.
+    """
+
+    show_ci: bool = False
+    horizon_months: float | None = None
+    break_months: int | None = None
+    percent: bool = False
+    risk_table: bool = True
+    kmunicate: bool = False
+    median_lines: bool = True
 
 
 def _step(curve: KMCurve) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -47,14 +78,70 @@ def default_horizon_months(summary: EndpointSummary, min_at_risk_fraction: float
     return float(6 * np.ceil(max(end, 1.0) / 6))
 
 
-def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = "",
-              show_ci: bool = False) -> go.Figure:
-    """Kaplan–Meier curves by group, months on x, survival probability on y.
+def default_break_months(horizon: float) -> int:
+    """3-month breaks up to 2 years, 6 up to 6 years, then 12."""
+    return 3 if horizon <= 24 else 6 if horizon <= 72 else 12
 
-    Censored observations are marked with ``+``; the legend gives n and median per group; the
-    log-rank p is annotated.
+
+@dataclass(frozen=True)
+class RiskRow:
+    """One row of the risk table: a group's counts at each break (months)."""
+
+    group: str
+    label: str
+    counts: tuple[int, ...]
+
+
+def risk_table(summary: EndpointSummary, breaks_months: np.ndarray, kmunicate: bool = False) -> list[RiskRow]:
+    """Numbers at risk at each break (patients with time >= t, as R ``summary(fit, times)``) and,
+    for KMunicate, cumulative events and censorings up to t."""
+    rows = []
+    for g in summary.groups:
+        curve = summary.curves.get(g.group)
+        if curve is None:
+            continue
+        days = breaks_months * DAYS_PER_MONTH
+        at_risk = tuple(r.n_risk for r in survival_at(curve, days))
+        rows.append(RiskRow(g.group, "At risk" if kmunicate else g.group, at_risk))
+        if kmunicate:
+            upto = np.searchsorted(curve.time, days, side="right")
+            cum_e, cum_c = np.cumsum(curve.n_event), np.cumsum(curve.n_censor)
+            rows.append(RiskRow(g.group, "Events", tuple(int(cum_e[i - 1]) if i else 0 for i in upto)))
+            rows.append(RiskRow(g.group, "Censored", tuple(int(cum_c[i - 1]) if i else 0 for i in upto)))
+    return rows
+
+
+def _annotation(summary: EndpointSummary) -> str:
+    test = summary.logrank
+    text = f"{'Log-rank' if test is None or test.rho == 0 else 'Peto–Peto'} {format_p(test.p if test else None)}"
+    if len(summary.cox) == 1:
+        c = summary.cox[0]
+        text += f"<br>HR {c.term} vs {c.reference} {c.hr:.2f} (95% CI {c.lower:.2f}–{c.upper:.2f})"
+    return text
+
+
+def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = "",
+              options: KMFigureOptions = KMFigureOptions()) -> go.Figure:
+    """Kaplan–Meier curves by group with a number-at-risk table on the same x axis.
+
+    Months on x (days / 30.4375), survival on y (probability or percent). Censored observations are
+    ticks; dashed lines mark the medians; the legend gives n and median per group; the log-rank p
+    (and, for two groups, the Cox HR with 95% CI) is annotated. Hover shows time, survival, its CI
+    and the number at risk.
     """
-    fig = go.Figure()
+    horizon = options.horizon_months or default_horizon_months(summary)
+    step = options.break_months or default_break_months(horizon)
+    breaks = np.arange(0, horizon + 1e-9, step, dtype=float)
+    scale = 100.0 if options.percent else 1.0
+    rows = risk_table(summary, breaks, options.kmunicate) if options.risk_table else []
+    n_rows = len(rows)
+    if rows:
+        table_share = min(0.45, 0.06 + 0.045 * n_rows)
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.16,
+                            row_heights=[1 - table_share, table_share])
+    else:
+        fig = make_subplots(rows=1, cols=1)
+
     for g in summary.groups:
         curve = summary.curves.get(g.group)
         if curve is None:
@@ -62,36 +149,58 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
         color = colors.get(g.group, "#555555")
         t, s, lo, hi = _step(curve)
         med = "NR" if np.isnan(g.median) else f"{g.median:.1f} mo"
-        name = f"{g.group} (n={g.n}, median {med})"
-        if show_ci:
-            fig.add_trace(go.Scatter(x=np.concatenate([t, t[::-1]]),
-                                     y=np.concatenate([np.nan_to_num(hi, nan=1.0),
-                                                       np.nan_to_num(lo, nan=0.0)[::-1]]),
-                                     line_shape="hv", fill="toself", fillcolor=color, opacity=0.15,
-                                     line=dict(width=0), hoverinfo="skip", showlegend=False,
-                                     legendgroup=g.group))
+        if options.show_ci:
+            fig.add_trace(go.Scatter(
+                x=np.concatenate([t, t[::-1]]),
+                y=scale * np.concatenate([np.nan_to_num(hi, nan=1.0), np.nan_to_num(lo, nan=0.0)[::-1]]),
+                line_shape="hv", fill="toself", fillcolor=color, opacity=0.18, line=dict(width=0),
+                hoverinfo="skip", showlegend=False, legendgroup=g.group), row=1, col=1)
         fig.add_trace(go.Scatter(
-            x=t, y=s, mode="lines", line_shape="hv", line=dict(color=color, width=2.5), name=name,
-            legendgroup=g.group,
-            customdata=np.stack([np.concatenate(([curve.n], curve.n_risk)), lo, hi], axis=1),
-            hovertemplate=(f"<b>{g.group}</b><br>%{{x:.1f}} months<br>S = %{{y:.3f}} "
-                           "(95% CI %{customdata[1]:.3f}–%{customdata[2]:.3f})<br>"
-                           "at risk %{customdata[0]}<extra></extra>")))
+            x=t, y=scale * s, mode="lines", line_shape="hv", line=dict(color=color, width=2.5),
+            name=f"{html.escape(g.group)} (n={g.n}, median {med})", legendgroup=g.group,
+            customdata=np.stack([np.concatenate(([curve.n], curve.n_risk)), scale * lo, scale * hi], axis=1),
+            hovertemplate=(f"<b>{html.escape(g.group)}</b><br>%{{x:.1f}} months<br>"
+                           f"S = %{{y:.{1 if options.percent else 3}f}} (95% CI %{{customdata[1]:.3f}}–"
+                           "%{customdata[2]:.3f})<br>at risk %{customdata[0]}<extra></extra>")), row=1, col=1)
         cens = curve.n_censor > 0
-        fig.add_trace(go.Scatter(x=curve.time[cens] / DAYS_PER_MONTH, y=curve.surv[cens], mode="markers",
-                                 marker=dict(symbol="line-ns-open", size=8, color=color),
-                                 legendgroup=g.group, showlegend=False, hoverinfo="skip"))
-    title = ENDPOINT_LABELS[summary.endpoint]
-    horizon = default_horizon_months(summary)
+        fig.add_trace(go.Scatter(x=curve.time[cens] / DAYS_PER_MONTH, y=scale * curve.surv[cens], mode="markers",
+                                 marker=dict(symbol="line-ns-open", size=9, color=color, line=dict(width=1.5)),
+                                 legendgroup=g.group, showlegend=False, hoverinfo="skip"), row=1, col=1)
+        if options.median_lines and not math.isnan(g.median) and g.median <= horizon:
+            fig.add_trace(go.Scatter(x=[0, g.median, g.median], y=[0.5 * scale, 0.5 * scale, 0],
+                                     mode="lines", line=dict(color=color, width=1.2, dash="dash"),
+                                     legendgroup=g.group, showlegend=False, hoverinfo="skip"), row=1, col=1)
+
+    if rows:
+        ys = list(range(n_rows, 0, -1))
+        for row, y in zip(rows, ys):
+            fig.add_trace(go.Scatter(x=breaks, y=[y] * len(breaks), text=[str(c) for c in row.counts],
+                                     mode="text", textfont=dict(color=colors.get(row.group, "#333"), size=13),
+                                     showlegend=False, hoverinfo="skip"), row=2, col=1)
+        labels = [f"<span style='color:{colors.get(r.group, '#333')}'>"
+                  f"{html.escape(r.group + ' ' + r.label if options.kmunicate else r.label)}</span>" for r in rows]
+        fig.update_yaxes(row=2, col=1, range=[0.4, n_rows + 0.6], tickvals=ys, ticktext=labels,
+                         showgrid=False, zeroline=False, showline=False, ticks="")
+        fig.update_xaxes(row=2, col=1, showgrid=False, zeroline=False, showticklabels=False)
+        fig.add_annotation(text="<b>Number at risk</b>" if not options.kmunicate else "<b>Numbers at each time</b>",
+                           xref="paper", yref="paper", x=0, y=table_share, xanchor="left",
+                           yanchor="bottom", showarrow=False, font=dict(size=13))
+    # Tick labels and title under the curves; the risk table below reuses the same x axis.
+    fig.update_xaxes(row=1, col=1, showticklabels=True,
+                     title_text=f"Months since {DEFINITIONS[summary.endpoint].origin_label}")
+
+    fig.update_xaxes(range=[-0.02 * horizon, horizon * 1.02], tickvals=breaks, showgrid=True, zeroline=False)
+    fig.update_yaxes(row=1, col=1, title_text="Survival (%)" if options.percent else "Survival probability",
+                     range=[0, 1.03 * scale], tickformat=".0f" if options.percent else ".1f", zeroline=False)
+    label = ENDPOINT_LABELS[summary.endpoint]
+    title = f"{label} by first-line regimen (n = {summary.n})"
     fig.update_layout(
-        title=dict(text=f"{title}<br><sup>{subtitle}</sup>" if subtitle else title),
-        xaxis=dict(title=f"Months since {DEFINITIONS[summary.endpoint].origin_label}", range=[0, horizon],
-                   dtick=6 if horizon <= 72 else 12, showgrid=True, zeroline=False),
-        yaxis=dict(title="Probability", range=[0, 1.03], tickformat=".1f", zeroline=False),
-        legend=dict(orientation="h", yanchor="bottom", y=-0.32, x=0),
-        template="plotly_white", margin=dict(l=60, r=20, t=70, b=90), height=480,
-        annotations=[dict(text=f"Log-rank {format_p(summary.logrank.p if summary.logrank else None)}",
-                          x=0.98, y=0.98, xref="paper", yref="paper", showarrow=False,
-                          xanchor="right", font=dict(size=14))],
+        title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title, x=0.01),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right", font=dict(size=13)),
+        template="plotly_white", font=dict(family=_FONT, size=14),
+        margin=dict(l=70, r=20, t=110, b=30), height=560 + 28 * n_rows,
+        annotations=list(fig.layout.annotations) + [dict(
+            text=_annotation(summary), x=0.99, y=0.97 if not rows else 1.0, xref="x domain", yref="y domain",
+            showarrow=False, xanchor="right", yanchor="top", align="right", font=dict(size=14))],
     )
     return fig

@@ -23,14 +23,56 @@ def format_median(g: GroupSummary) -> str:
     return f"{format_months(g.median)} ({format_months(g.median_low)}–{format_months(g.median_high)})"
 
 
+def format_rate(r) -> str:
+    """A milestone rate as percent with CI, e.g. ``62% (55–68)``; '—' when not estimable."""
+    if r.surv is None or math.isnan(r.surv):
+        return "—"
+    lo = "NA" if math.isnan(r.lower) else f"{100 * r.lower:.0f}"
+    hi = "NA" if math.isnan(r.upper) else f"{100 * r.upper:.0f}"
+    return f"{100 * r.surv:.0f}% ({lo}–{hi})"
+
+
 def endpoint_table(summary: EndpointSummary) -> pd.DataFrame:
-    """One row per regimen: n, events, median (95% CI) in months, and the log-rank p in the last column."""
-    p = format_p(summary.logrank.p) if summary.logrank else "—"
-    return pd.DataFrame([{
-        "Regimen": g.group, "Patients": g.n, "Events": g.events,
-        "Median, months (95% CI)": format_median(g),
-        "Log-rank": p if i == 0 else "",
-    } for i, g in enumerate(summary.groups)])
+    """One row per regimen: n, events, median (95% CI), milestone rates (95% CI), RMST (SE),
+    median follow-up (reverse KM); times in months. The log-rank p is in the first row."""
+    test = summary.logrank
+    p = format_p(test.p) if test else "—"
+    rows = []
+    for i, g in enumerate(summary.groups):
+        row = {"Regimen": g.group, "Patients": g.n, "Events": g.events,
+               "Median, months (95% CI)": format_median(g)}
+        for r in g.rates:
+            row[f"{r.time:g}-month rate (95% CI)"] = format_rate(r)
+        if g.rmst is not None:
+            row[f"RMST to {g.rmst.tau:.0f} months (SE)"] = f"{g.rmst.estimate:.1f} ({g.rmst.se:.2f})"
+            row["Median follow-up, months"] = format_months(g.followup_median)
+        row["Log-rank" if test is None or test.rho == 0 else "Peto–Peto"] = p if i == 0 else ""
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pairwise_table(summary: EndpointSummary) -> pd.DataFrame:
+    """Pairwise tests: the two regimens, chi-square, p and the adjusted p."""
+    adj = summary.spec.adjust
+    return pd.DataFrame([{"Comparison": f"{t.a} vs {t.b}", "Chi-square": f"{t.statistic:.2f}", "p": format_p(t.p),
+                          f"p ({adj})" if adj != "none" else "p (unadjusted)": format_p(t.p_adj)}
+                         for t in summary.pairwise])
+
+
+def comparison_table(summary: EndpointSummary) -> pd.DataFrame:
+    """Each regimen against the reference: Cox HR (95% CI, Wald p) and RMST difference (95% CI)."""
+    diffs = {d.a: d for d in summary.rmst_differences}
+    rows = []
+    for c in summary.cox:
+        d = diffs.get(c.term)
+        rows.append({
+            "Regimen": f"{c.term} vs {c.reference}",
+            "Hazard ratio (95% CI)": f"{c.hr:.2f} ({c.lower:.2f}–{c.upper:.2f})",
+            "p (Wald)": format_p(c.p),
+            f"RMST difference to {summary.tau_months:.0f} months (95% CI)":
+                "—" if d is None else f"{d.difference:+.1f} ({d.lower:+.1f} to {d.upper:+.1f})",
+        })
+    return pd.DataFrame(rows)
 
 
 def overview_table(summaries: list[EndpointSummary]) -> pd.DataFrame:

@@ -415,8 +415,49 @@ def cox_by_group(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups:
 
 
 @dataclass(frozen=True)
+class AnalysisSpec:
+    """How survival is summarized (every field has the default the app opens with).
+
+    Attributes
+    ----------
+    conf_type : CI transformation of the curve and the median: 'log-log', 'log' or 'plain'.
+    conf_level : confidence level.
+    milestones_months : times for the milestone rates.
+    tau_months : RMST horizon; ``None`` = the shortest of the groups' last observed times
+        (so every group's RMST is estimable on the same horizon), floored to a whole month.
+    reference : group the HRs and RMST differences are against; ``None`` = the first group.
+    adjust : pairwise p-value adjustment: 'holm', 'bonferroni' or 'none'.
+    rho : 0 log-rank, 1 Peto–Peto (R survdiff rho).
+    """
+
+    conf_type: str = "log-log"
+    conf_level: float = 0.95
+    milestones_months: tuple[float, ...] = (6.0, 12.0, 18.0, 24.0)
+    tau_months: float | None = None
+    reference: str | None = None
+    adjust: str = "holm"
+    rho: int = 0
+
+    def __post_init__(self) -> None:
+        if self.conf_type not in CONF_TYPES:
+            raise ValueError(f"conf_type must be one of {CONF_TYPES}")
+        if self.adjust not in ADJUSTMENTS:
+            raise ValueError(f"adjust must be one of {ADJUSTMENTS}")
+        if self.rho not in TESTS:
+            raise ValueError(f"rho must be one of {sorted(TESTS)}")
+        if self.tau_months is not None and self.tau_months <= 0:
+            raise ValueError("tau_months must be positive")
+        if any(m <= 0 for m in self.milestones_months):
+            raise ValueError("milestones must be positive numbers of months")
+
+
+@dataclass(frozen=True)
 class GroupSummary:
-    """n, events and median (95% CI) of one group, in months (NaN = not reached)."""
+    """One group's statistics, times in months (NaN = not reached / not estimable).
+
+    ``rates`` are S(t) at the milestones (their ``time`` in months); ``rmst`` is in months;
+    ``followup_median`` by reverse Kaplan–Meier.
+    """
 
     group: str
     n: int
@@ -424,23 +465,30 @@ class GroupSummary:
     median: float
     median_low: float
     median_high: float
+    rates: tuple[SurvivalAt, ...] = ()
+    rmst: RMST | None = None
+    followup_median: float = np.nan
 
 
 @dataclass(frozen=True, eq=False)
 class EndpointSummary:
-    """Kaplan–Meier summary of one endpoint by group, with the methods used.
+    """Kaplan–Meier summary of one endpoint by group, with the tests and the methods used.
 
-    ``curves`` are in days; medians in ``groups`` are in months (days / 30.4375).
+    ``curves`` are in days; every number in ``groups``, ``rmst_differences`` is in months.
     """
 
     endpoint: Endpoint
     groups: tuple[GroupSummary, ...]
     curves: dict[str, KMCurve]
     logrank: LogRank | None
-    conf_type: str
-    conf_level: float
+    spec: AnalysisSpec
     not_eligible: dict[str, int]
     excluded: dict[str, int]
+    pairwise: tuple[PairwiseTest, ...] = ()
+    cox: tuple[CoxTerm, ...] = ()
+    rmst_differences: tuple[RMSTDifference, ...] = ()
+    tau_months: float = np.nan
+    reference: str | None = None
     unit: str = "months"
     methods: dict[str, str] = field(default_factory=dict)
 
@@ -448,34 +496,80 @@ class EndpointSummary:
     def n(self) -> int:
         return sum(g.n for g in self.groups)
 
+    @property
+    def conf_type(self) -> str:
+        return self.spec.conf_type
 
-def summarize(data: EndpointData, groups: tuple[str, ...], conf_type: str = "log-log",
-              conf_level: float = 0.95) -> EndpointSummary:
-    """KM curve, n, events and median (CI) per group, and the log-rank test across groups.
+    @property
+    def conf_level(self) -> float:
+        return self.spec.conf_level
 
-    Groups listed in ``groups`` but without eligible patients are reported with n = 0.
+
+def _months(x: float) -> float:
+    return x / DAYS_PER_MONTH
+
+
+def _group_summary(g: str, curve: KMCurve, time: np.ndarray, event: np.ndarray, spec: AnalysisSpec,
+                   tau_days: float) -> GroupSummary:
+    med = survival_quantile(curve, 0.5)
+    rates = tuple(SurvivalAt(r.time / DAYS_PER_MONTH, r.surv, r.lower, r.upper, r.n_risk)
+                  for r in survival_at(curve, np.array(spec.milestones_months) * DAYS_PER_MONTH))
+    r = rmst(curve, tau_days)
+    return GroupSummary(g, curve.n, curve.events, _months(med.estimate), _months(med.lower), _months(med.upper),
+                        rates=rates, rmst=RMST(_months(r.tau), _months(r.estimate), _months(r.se)),
+                        followup_median=_months(followup_median(time, event)))
+
+
+def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | None = None) -> EndpointSummary:
+    """Everything the Survival page and the CLI report for one endpoint, by group.
+
+    Per group: KM curve, n, events, median (CI), milestone rates (CI), RMST (SE), reverse-KM
+    follow-up. Across groups: the (weighted) log-rank test, pairwise tests with adjusted p, Cox HRs
+    and RMST differences against the reference group. Groups without eligible patients get n = 0.
     """
+    spec = spec or AnalysisSpec()
     curves: dict[str, KMCurve] = {}
-    rows: list[GroupSummary] = []
     for g in groups:
         mask = data.group == g
-        if not mask.any():
+        if mask.any():
+            curves[g] = kaplan_meier(data.days[mask], data.event[mask], spec.conf_type, spec.conf_level)
+    if spec.tau_months is not None:
+        tau_days = spec.tau_months * DAYS_PER_MONTH
+    elif curves:
+        shortest = min(c.time[-1] for c in curves.values())
+        tau_days = max(np.floor(shortest / DAYS_PER_MONTH), 1.0) * DAYS_PER_MONTH
+    else:
+        tau_days = 12 * DAYS_PER_MONTH
+    rows = []
+    for g in groups:
+        if g in curves:
+            mask = data.group == g
+            rows.append(_group_summary(g, curves[g], data.days[mask], data.event[mask], spec, tau_days))
+        else:
             rows.append(GroupSummary(g, 0, 0, np.nan, np.nan, np.nan))
-            continue
-        curve = kaplan_meier(data.days[mask], data.event[mask], conf_type, conf_level)
-        med = survival_quantile(curve, 0.5)
-        curves[g] = curve
-        rows.append(GroupSummary(g, curve.n, curve.events, med.estimate / DAYS_PER_MONTH,
-                                 med.lower / DAYS_PER_MONTH, med.upper / DAYS_PER_MONTH))
-    present = np.isin(data.group, list(curves))
-    test = logrank(data.days[present], data.event[present], data.group[present]) if present.any() else None
+    present_groups = tuple(g for g in groups if g in curves)
+    present = np.isin(data.group, present_groups)
+    t, e, grp = data.days[present], data.event[present], data.group[present]
+    test = logrank(t, e, grp, rho=spec.rho) if present.any() else None
+    reference = spec.reference if spec.reference in present_groups else (present_groups[0] if present_groups else None)
+    pairwise = pairwise_logrank(t, e, grp, present_groups, spec.adjust, spec.rho) if len(present_groups) > 1 else ()
+    cox = cox_by_group(t, e, grp, present_groups, reference) if reference is not None and e.any() else ()
+    by_group = {r.group: r for r in rows}
+    diffs = tuple(rmst_difference(g, by_group[g].rmst, reference, by_group[reference].rmst, spec.conf_level)
+                  for g in present_groups if g != reference)
     methods = {
         "estimator": "Kaplan–Meier (R survfit)",
         "variance": "Greenwood",
-        "ci": f"{conf_type} transformed, {conf_level:.0%} (R conf.type = \"{conf_type}\")",
+        "ci": f"{spec.conf_type} transformed, {spec.conf_level:.0%} (R conf.type = \"{spec.conf_type}\")",
         "median": "first time S(t) <= 0.5; midpoint of a flat stretch at 0.5 (R quantile.survfit)",
-        "test": "log-rank, k - 1 df (R survdiff, rho = 0)",
+        "test": LogRank(0, 0, 0, spec.rho).method,
+        "pairwise": f"{TESTS[spec.rho]} per pair, p adjusted by {spec.adjust} (R p.adjust)",
+        "hazard ratio": "univariable Cox, Efron ties, Wald CI (R coxph)",
+        "RMST": "area under the KM curve to tau, SE as R print(fit, rmean = tau); differences with "
+                "SE sqrt(se1^2 + se2^2)",
+        "follow-up": "median by reverse Kaplan–Meier",
     }
-    return EndpointSummary(endpoint=data.endpoint, groups=tuple(rows), curves=curves, logrank=test,
-                           conf_type=conf_type, conf_level=conf_level, not_eligible=dict(data.not_eligible),
-                           excluded=data.excluded_counts(), methods=methods)
+    return EndpointSummary(endpoint=data.endpoint, groups=tuple(rows), curves=curves, logrank=test, spec=spec,
+                           not_eligible=dict(data.not_eligible), excluded=data.excluded_counts(),
+                           pairwise=pairwise, cox=cox, rmst_differences=diffs,
+                           tau_months=_months(tau_days), reference=reference, methods=methods)

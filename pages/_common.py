@@ -26,7 +26,20 @@ class StateKeys:
     MEMO = "memo"                  # per-session results keyed by (data sha256, settings)
     UPLOAD = "upload_widget"       # the file uploader's widget key
     ENDPOINT = "survival_endpoint"
-    SHOW_CI = "survival_show_ci"
+    OVERVIEW = "survival_overview"   # the all-endpoints table (row selection opens an endpoint)
+    CONF_TYPE = "stat_conf_type"
+    MILESTONES = "stat_milestones"
+    TAU = "stat_tau"                 # 0 = automatic
+    REFERENCE = "stat_reference"
+    ADJUST = "stat_adjust"
+    RHO = "stat_rho"
+    SHOW_CI = "fig_show_ci"
+    PERCENT = "fig_percent"
+    RISK_TABLE = "fig_risk_table"
+    KMUNICATE = "fig_kmunicate"
+    MEDIAN_LINES = "fig_median_lines"
+    BREAKS = "fig_breaks"
+    HORIZON = "fig_horizon"          # + endpoint name: each endpoint keeps its own horizon
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,16 @@
-"""Survival: Kaplan–Meier curves, medians (95% CI) and the log-rank test by first-line regimen."""
+"""Survival: Kaplan–Meier curves, medians, rates, RMST and tests by first-line regimen, every endpoint."""
 
 import streamlit as st
 
 from hcc.analysis import analyze_endpoint
 from hcc.endpoints import DEFINITIONS
-from hcc.figures import km_figure, regimen_colors
-from hcc.report import endpoint_table, overview_table, plain_summary
-from hcc.schema import ENDPOINT_LABELS, ENDPOINTS, Endpoint
-from pages._common import route_through_app, StateKeys, cohort_caption, current_cohort, current_registry, session_memo
+from hcc.figures import default_horizon_months, km_figure, regimen_colors
+from hcc.report import comparison_table, endpoint_table, overview_table, pairwise_table, plain_summary
+from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Endpoint
+from pages._common import StateKeys, cohort_caption, current_cohort, current_registry, route_through_app, session_memo
+from pages._widgets import analysis_spec_form, km_figure_options
 
 route_through_app()
-
 st.title("Survival by first-line regimen")
 cohort = current_cohort()
 if cohort is None:
@@ -18,31 +18,54 @@ if cohort is None:
 registry = current_registry()
 caption = cohort_caption(cohort)
 st.caption(caption)
+spec = analysis_spec_form(cohort.regimens)
 
 
 def summary_for(endpoint: Endpoint):
-    return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, "log-log"),
-                        lambda: analyze_endpoint(cohort, endpoint))
+    return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec),
+                        lambda: analyze_endpoint(cohort, endpoint, spec))
 
 
-endpoint = st.radio("Endpoint", ENDPOINTS, format_func=lambda e: e.value, horizontal=True,
-                    key=StateKeys.ENDPOINT)
-st.markdown(f"**{ENDPOINT_LABELS[endpoint]}.** {DEFINITIONS[endpoint].describe()}")
+def open_selected_endpoint() -> None:
+    rows = st.session_state[StateKeys.OVERVIEW].selection.rows
+    if rows:
+        st.session_state[StateKeys.ENDPOINT] = ENDPOINTS[rows[0]]
 
+
+st.subheader("All endpoints")
+st.caption("Median in months (n) per regimen. Select a row to open that endpoint.")
+st.dataframe(overview_table([summary_for(e) for e in ENDPOINTS]), hide_index=True, on_select=open_selected_endpoint,
+             selection_mode="single-row", key=StateKeys.OVERVIEW)
+
+endpoint = st.radio("Endpoint", ENDPOINTS, format_func=lambda e: e.value, horizontal=True, key=StateKeys.ENDPOINT)
+st.markdown(f"**{ENDPOINT_LABELS[endpoint]} ({endpoint.value}).** {DEFINITIONS[endpoint].describe()} "
+            "Definitions: `docs/endpoints.md`.")
 summary = summary_for(endpoint)
 if not summary.curves:
     st.warning(f"No patient in this cohort is eligible for {endpoint.value}.")
     st.stop()
-show_ci = st.toggle("95% confidence bands", key=StateKeys.SHOW_CI)
 colors = regimen_colors(cohort.regimens)
-st.plotly_chart(km_figure(summary, colors, subtitle=caption, show_ci=show_ci), key="km_chart")
+
+
+@st.fragment
+def figure_block() -> None:
+    longest = max(c.time[-1] for c in summary.curves.values()) / DAYS_PER_MONTH
+    options = km_figure_options(endpoint.value, default_horizon_months(summary), longest)
+    st.plotly_chart(km_figure(summary, colors, subtitle=caption, options=options), key="km_chart", theme=None,
+                    config={"toImageButtonOptions": {"format": "png", "scale": 3}})
+
+
+figure_block()
 st.markdown(plain_summary(summary))
 st.table(endpoint_table(summary).set_index("Regimen"))
-st.caption(" · ".join(f"{k}: {v}" for k, v in summary.methods.items()))
-if summary.not_eligible or summary.excluded:
-    with st.expander("Patients not analysed for this endpoint"):
-        for reason, count in {**summary.not_eligible, **summary.excluded}.items():
-            st.write(f"- {reason}: {count}")
-
-st.subheader("All endpoints at a glance")
-st.dataframe(overview_table([summary_for(e) for e in ENDPOINTS]), hide_index=True)
+if summary.pairwise:
+    left, right = st.columns(2)
+    left.markdown("**Pairwise comparisons**")
+    left.table(pairwise_table(summary).set_index("Comparison"))
+    right.markdown(f"**Against {summary.reference}**")
+    right.table(comparison_table(summary).set_index("Regimen"))
+with st.expander("Methods and patients not analysed"):
+    for name, text in summary.methods.items():
+        st.markdown(f"- **{name}**: {text}")
+    for reason, count in {**summary.not_eligible, **summary.excluded}.items():
+        st.markdown(f"- not analysed — {reason}: {count}")

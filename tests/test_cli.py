@@ -39,7 +39,9 @@ def test_json_shape_and_main_preset(small_file: Path, capsys) -> None:
     assert set(out["endpoints"]) == {e.value for e in ENDPOINTS}
     os_ = out["endpoints"]["OS"]
     assert os_["unit"] == "months" and set(os_["groups"]) == {"SOR", "LEN"}
-    assert set(os_["groups"]["SOR"]) == {"n", "events", "median", "median_ci"}
+    assert {"n", "events", "median", "median_ci", "rates", "rmst", "followup_median"} == set(os_["groups"]["SOR"])
+    assert set(os_["groups"]["SOR"]["rates"]) == {"6", "12", "18", "24"}
+    assert os_["cox"][0]["reference"] == "SOR" and os_["pairwise"][0]["adjust"] == "holm"
     assert os_["logrank"]["df"] == 1 and 0 <= os_["logrank"]["p"] <= 1
 
 

@@ -1,0 +1,59 @@
+"""Widget groups shared by pages: they read choices into hcc specs and never compute statistics."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hcc.figures import KMFigureOptions, default_break_months
+from hcc.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec
+from pages._common import StateKeys
+
+_MILESTONE_CHOICES = (3, 6, 9, 12, 18, 24, 36, 48, 60)
+_DEFAULT = AnalysisSpec()
+
+
+def analysis_spec_form(regimens: tuple[str, ...]) -> AnalysisSpec:
+    """Statistical settings in a form (one recomputation per submit); returns the current spec."""
+    with st.expander("Statistical settings"), st.form("stat_settings", border=False):
+        c1, c2, c3 = st.columns(3)
+        c1.selectbox("Confidence interval of the curve", CONF_TYPES, key=StateKeys.CONF_TYPE,
+                     help="log-log is the default of SAS and lifelines (R: conf.type = \"log-log\"); "
+                          "the median's CI follows the same choice.")
+        c1.selectbox("Test", list(TESTS), format_func=TESTS.get, key=StateKeys.RHO,
+                     help="Peto–Peto weights early differences more (R survdiff rho = 1).")
+        c2.multiselect("Milestone rates at (months)", _MILESTONE_CHOICES, key=StateKeys.MILESTONES,
+                       default=[int(m) for m in _DEFAULT.milestones_months])
+        c2.number_input("RMST horizon τ, months (0 = automatic)", min_value=0, max_value=240, step=3,
+                        key=StateKeys.TAU, help="Automatic: the shortest follow-up among the regimens.")
+        c3.selectbox("Reference regimen (hazard ratios, RMST differences)", regimens, key=StateKeys.REFERENCE)
+        c3.selectbox("Pairwise p-value adjustment", ADJUSTMENTS, key=StateKeys.ADJUST)
+        st.form_submit_button("Apply")
+    state = st.session_state
+    reference = state.get(StateKeys.REFERENCE)
+    return AnalysisSpec(
+        conf_type=state.get(StateKeys.CONF_TYPE, _DEFAULT.conf_type),
+        milestones_months=tuple(float(m) for m in sorted(state.get(StateKeys.MILESTONES) or
+                                                         _DEFAULT.milestones_months)),
+        tau_months=float(state[StateKeys.TAU]) if state.get(StateKeys.TAU) else None,
+        reference=reference if reference in regimens else None,
+        adjust=state.get(StateKeys.ADJUST, _DEFAULT.adjust),
+        rho=state.get(StateKeys.RHO, _DEFAULT.rho),
+    )
+
+
+def km_figure_options(endpoint: str, default_horizon: float, max_months: float) -> KMFigureOptions:
+    """Cosmetic toggles for the KM figure (used inside a fragment, so they only redraw)."""
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
+    show_ci = c1.toggle("95% CI bands", key=StateKeys.SHOW_CI)
+    percent = c1.toggle("Percent", key=StateKeys.PERCENT)
+    risk = c2.toggle("Number at risk", value=True, key=StateKeys.RISK_TABLE)
+    kmunicate = c2.toggle("KMunicate table", key=StateKeys.KMUNICATE, disabled=not risk,
+                          help="At risk, cumulative events and censored under each break.")
+    medians = c3.toggle("Median lines", value=True, key=StateKeys.MEDIAN_LINES)
+    top = max(3.0, float(max_months))
+    horizon = c4.slider("Horizon, months", min_value=3.0, max_value=top, step=3.0,
+                        value=min(default_horizon, top), key=StateKeys.HORIZON + endpoint)
+    breaks = c4.segmented_control("Breaks every (months)", [3, 6, 12], key=StateKeys.BREAKS,
+                                  default=default_break_months(horizon))
+    return KMFigureOptions(show_ci=show_ci, horizon_months=horizon, break_months=breaks, percent=percent,
+                           risk_table=risk, kmunicate=kmunicate and risk, median_lines=medians)
