@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages._common import PAGES, sidebar
+from pages._common import PAGES
+from pages._sidebar import sidebar
 
 st.set_page_config(page_title="HCC Outcomes Explorer", page_icon=":material/monitoring:", layout="wide")
 

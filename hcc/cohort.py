@@ -1,60 +1,114 @@
 """Cohort rules: which patients enter the analysis, with an ordered attrition log.
 
 The study's main cohort excludes patients with concomitant locoregional therapy (LRT), inter-line
-LRT, or clinical-trial entry after first line. A patient whose flag is blank is excluded by that rule
-too (eligibility cannot be confirmed), under its own reason, so the count is visible.
+LRT, or clinical-trial entry after first line. Every rule that reads a column also excludes the
+patients whose value is blank (eligibility cannot be confirmed), under its own "not recorded"
+reason, so the count is visible; a rule whose column is absent from the file is listed as not
+applied instead of excluding everyone.
+
+The same :class:`CohortSpec` travels as JSON (``--spec``, "Download spec") and as URL query
+parameters (a shared link reopens the same cohort).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
-from typing import Callable
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
+from typing import Any, Callable
 
 import pandas as pd
 
 from hcc.errors import EmptyCohortError, SpecError
 from hcc.registry import Registry, order_regimens
-from hcc.schema import Col
+from hcc.schema import (
+    ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, OTHER_REGIMEN, Col,
+)
+
+TRISTATE = {None: "any", True: "present only", False: "absent only"}
 
 
 @dataclass(frozen=True)
 class CohortSpec:
-    """Which patients to analyse.
+    """Which patients to analyse. Every field's default means "no restriction".
 
     Attributes
     ----------
-    regimens : first-line regimen codes to compare; empty = every regimen in the registry.
+    regimens : first-line regimen codes to compare (after grouping); empty = all.
+    other_below : regimens with fewer patients than this are grouped as "Other" (0 = never).
     exclude_concomitant_lrt : drop patients given locoregional therapy with first line.
     exclude_interline_lrt : drop patients given locoregional therapy between first and second line.
     exclude_trial_after_1l : drop patients who entered a clinical trial after first line.
+    start_from, start_to : first-line start date range (ISO ``YYYY-MM-DD``, inclusive); None = open.
+    centers, child_pugh, albi, bclc, etiology : allowed values; empty = all.
+    ecog : allowed ECOG performance statuses; empty = all.
+    mvi, ehs : True = only with macrovascular invasion / extrahepatic spread, False = only without,
+        None = any.
+    afp_below, afp_at_least : keep AFP < x ng/mL, or AFP >= x ng/mL; None = any.
+    age_min, age_max : age range in years, inclusive; None = open.
     """
 
     regimens: tuple[str, ...] = ()
+    other_below: int = 0
     exclude_concomitant_lrt: bool = False
     exclude_interline_lrt: bool = False
     exclude_trial_after_1l: bool = False
+    start_from: str | None = None
+    start_to: str | None = None
+    centers: tuple[str, ...] = ()
+    child_pugh: tuple[str, ...] = ()
+    albi: tuple[str, ...] = ()
+    bclc: tuple[str, ...] = ()
+    ecog: tuple[int, ...] = ()
+    etiology: tuple[str, ...] = ()
+    mvi: bool | None = None
+    ehs: bool | None = None
+    afp_below: float | None = None
+    afp_at_least: float | None = None
+    age_min: float | None = None
+    age_max: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("child_pugh", CHILD_PUGH_CLASSES), ("albi", ALBI_GRADES), ("bclc", BCLC_STAGES),
+                              ("etiology", ETIOLOGIES)):
+            bad = [v for v in getattr(self, name) if v not in allowed]
+            if bad:
+                raise SpecError(f"'{name}': {', '.join(map(str, bad))} not allowed; use {', '.join(allowed)}")
+        if any(e not in range(5) for e in self.ecog):
+            raise SpecError("'ecog' values must be 0 to 4")
+        for name in ("start_from", "start_to"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    raise SpecError(f"'{name}' must be a date YYYY-MM-DD, not {value!r}") from None
+        if self.start_from and self.start_to and self.start_from > self.start_to:
+            raise SpecError("'start_from' is after 'start_to'")
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise SpecError("'age_min' is above 'age_max'")
+        if self.other_below < 0:
+            raise SpecError("'other_below' must be 0 or more")
+
+    # -- serialisation --------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     def to_json(self) -> str:
-        """JSON text of the spec (the format of ``--spec SPEC.json``)."""
-        return json.dumps({**asdict(self), "regimens": list(self.regimens)}, indent=2)
+        """JSON text of the spec (the format of ``--spec SPEC.json`` and "Download spec")."""
+        return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
     def from_dict(cls, data: dict) -> "CohortSpec":
-        """Build a spec from parsed JSON; unknown keys are an error, not ignored."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - names)
+        """Build a spec from parsed JSON; unknown keys and wrong types are errors, not ignored."""
+        kinds = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(data) - set(kinds))
         if unknown:
-            raise SpecError(f"unknown cohort setting(s): {', '.join(unknown)}; "
-                            f"allowed: {', '.join(sorted(names))}")
-        values = dict(data)
-        if "regimens" in values:
-            if not isinstance(values["regimens"], (list, tuple)):
-                raise SpecError("'regimens' must be a list of regimen codes, e.g. [\"SOR\", \"LEN\"]")
-            values["regimens"] = tuple(str(r) for r in values["regimens"])
-        for key in names - {"regimens"}:
-            if key in values and not isinstance(values[key], bool):
-                raise SpecError(f"'{key}' must be true or false")
+            raise SpecError(f"unknown cohort setting(s): {', '.join(unknown)}; allowed: {', '.join(kinds)}")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            values[key] = _coerce(key, kinds[key], value)
         return cls(**values)
 
     @classmethod
@@ -67,6 +121,73 @@ class CohortSpec:
             raise SpecError("the cohort spec must be a JSON object")
         return cls.from_dict(data)
 
+    def to_query(self) -> dict[str, str]:
+        """URL query parameters for the fields that differ from the default (lists comma-joined)."""
+        default = CohortSpec()
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name):
+                continue
+            if isinstance(value, tuple):
+                out[f.name] = ",".join(str(v) for v in value)
+            elif isinstance(value, bool):
+                out[f.name] = "yes" if value else "no"
+            else:
+                out[f.name] = f"{value:g}" if isinstance(value, float) else str(value)
+        return out
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> "CohortSpec":
+        """Inverse of :meth:`to_query`; parameters that are not spec fields are ignored."""
+        kinds = {f.name: f.type for f in fields(cls)}
+        data: dict[str, Any] = {}
+        for key, text in params.items():
+            if key not in kinds:
+                continue
+            kind = kinds[key]
+            if kind.startswith("tuple"):
+                data[key] = [v for v in text.split(",") if v != ""]
+            elif "bool" in kind:
+                data[key] = {"yes": True, "no": False}.get(text.lower(), text)
+            else:
+                data[key] = text
+        return cls.from_dict(data)
+
+
+def _coerce(key: str, kind: str, value: Any) -> Any:
+    """Check and convert one JSON / query value to the field's type (``kind`` is its annotation)."""
+    if value is None:
+        if "None" in kind:
+            return None
+        raise SpecError(f"'{key}' cannot be empty")
+    if kind.startswith("tuple"):
+        if not isinstance(value, (list, tuple)):
+            raise SpecError(f"'{key}' must be a list, e.g. [\"A\", \"B\"]")
+        if "int" in kind:
+            try:
+                return tuple(int(v) for v in value)
+            except (TypeError, ValueError):
+                raise SpecError(f"'{key}' must be a list of whole numbers") from None
+        return tuple(str(v) for v in value)
+    if "bool" in kind:
+        if not isinstance(value, bool):
+            raise SpecError(f"'{key}' must be true or false")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+            raise SpecError(f"'{key}' must be a whole number")
+        return int(value)
+    if "float" in kind:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SpecError(f"'{key}' must be a number") from None
+        if math.isnan(number):
+            raise SpecError(f"'{key}' must be a number")
+        return number
+    return str(value)
+
 
 FULL = "full"
 MAIN = "main"
@@ -75,6 +196,17 @@ PRESETS: dict[str, CohortSpec] = {
     MAIN: CohortSpec(exclude_concomitant_lrt=True, exclude_interline_lrt=True, exclude_trial_after_1l=True),
 }
 PRESET_LABELS: dict[str, str] = {FULL: "Full cohort", MAIN: "Main cohort (study)"}
+
+
+def preset_of(spec: CohortSpec) -> str | None:
+    """The preset key a spec equals, if any."""
+    return next((k for k, v in PRESETS.items() if v == spec), None)
+
+
+def spec_label(spec: CohortSpec) -> str:
+    """How a cohort is named on screen: the preset's name, else "Custom cohort"."""
+    key = preset_of(spec)
+    return PRESET_LABELS[key] if key else "Custom cohort"
 
 
 @dataclass(frozen=True)
@@ -104,34 +236,104 @@ class Cohort:
         counts = self.frame[Col.REGIMEN_1L].value_counts()
         return {r: int(counts.get(r, 0)) for r in self.regimens}
 
-    def summary_line(self, label: str) -> str:
+    def summary_line(self, label: str | None = None) -> str:
         """E.g. ``Main cohort (study) · SOR 210 · LEN 220 · ATZ_BEV 182`` for figure captions."""
-        return " · ".join([label] + [f"{r} {k}" for r, k in self.by_regimen().items()])
+        return " · ".join([label or spec_label(self.spec)] + [f"{r} {k}" for r, k in self.by_regimen().items()])
 
 
-#: (label, column the rule reads or None, mask of patients the rule removes)
-Rule = tuple[str, str | None, Callable[[pd.DataFrame], pd.Series]]
+@dataclass(frozen=True)
+class Rule:
+    """One cohort rule: its label, the column it reads (None = none), and who it removes.
+
+    ``drop`` marks patients failing the rule among those with a value; patients whose ``column`` is
+    blank are removed in a separate "not recorded" step.
+    """
+
+    label: str
+    column: str | None
+    drop: Callable[[pd.DataFrame], pd.Series]
+    what: str = ""
+
+    @property
+    def missing_label(self) -> str:
+        return f"Excluded: {self.what} not recorded"
 
 
-def _flag_rules(column: str, what: str) -> list[Rule]:
-    return [
-        (f"Excluded: {what}", column, lambda f: f[column].fillna(False).astype(bool)),
-        (f"Excluded: {what} not recorded", column, lambda f: f[column].isna()),
-    ]
+def _isin(column: str, allowed: tuple, what: str) -> Rule:
+    shown = ", ".join(f"{a:g}" if isinstance(a, float) else str(a) for a in allowed)
+    return Rule(f"Excluded: {what} not {shown}", column,
+                lambda f: f[column].notna() & ~f[column].isin(allowed), what)
 
 
-def _rules(spec: CohortSpec) -> list[Rule]:
-    rules: list[Rule] = []
+def _flag(column: str, what: str) -> Rule:
+    return Rule(f"Excluded: {what}", column, lambda f: f[column].fillna(False).astype(bool), what)
+
+
+def _tristate(column: str, what: str, keep: bool) -> Rule:
+    label = f"Excluded: {what} {'absent' if keep else 'present'}"
+    return Rule(label, column, lambda f: f[column].notna() & (f[column].astype(bool) != keep), what)
+
+
+def rules(spec: CohortSpec) -> list[Rule]:
+    """The spec's rules in the order they are applied (and listed in the attrition log)."""
+    out: list[Rule] = []
     if spec.regimens:
         chosen = set(spec.regimens)
-        rules.append(("Excluded: first-line regimen not selected", None, lambda f: ~f[Col.REGIMEN_1L].isin(chosen)))
+        out.append(Rule("Excluded: first-line regimen not selected", None,
+                        lambda f: ~f[Col.REGIMEN_1L].isin(chosen)))
+    if spec.start_from or spec.start_to:
+        lo = pd.Timestamp(spec.start_from) if spec.start_from else pd.Timestamp.min
+        hi = pd.Timestamp(spec.start_to) if spec.start_to else pd.Timestamp.max
+        out.append(Rule(f"Excluded: first-line start outside {spec.start_from or '…'} to {spec.start_to or '…'}",
+                        None, lambda f: ~f[Col.START_1L].between(lo, hi)))
+    if spec.centers:
+        out.append(_isin(Col.CENTER, spec.centers, "center"))
     if spec.exclude_concomitant_lrt:
-        rules += _flag_rules(Col.CONCOMITANT_LRT, "concomitant locoregional therapy")
+        out.append(_flag(Col.CONCOMITANT_LRT, "concomitant locoregional therapy"))
     if spec.exclude_interline_lrt:
-        rules += _flag_rules(Col.INTERLINE_LRT, "inter-line locoregional therapy")
+        out.append(_flag(Col.INTERLINE_LRT, "inter-line locoregional therapy"))
     if spec.exclude_trial_after_1l:
-        rules += _flag_rules(Col.TRIAL_AFTER_1L, "clinical trial after first line")
-    return rules
+        out.append(_flag(Col.TRIAL_AFTER_1L, "clinical trial after first line"))
+    if spec.child_pugh:
+        out.append(_isin(Col.CHILD_PUGH_CLASS, spec.child_pugh, "Child-Pugh class"))
+    if spec.albi:
+        out.append(_isin(Col.ALBI_GRADE, spec.albi, "ALBI grade"))
+    if spec.bclc:
+        out.append(_isin(Col.BCLC, spec.bclc, "BCLC stage"))
+    if spec.ecog:
+        out.append(_isin(Col.ECOG, tuple(float(e) for e in spec.ecog), "ECOG"))
+    if spec.etiology:
+        out.append(_isin(Col.ETIOLOGY, spec.etiology, "etiology"))
+    if spec.mvi is not None:
+        out.append(_tristate(Col.MVI, "macrovascular invasion", spec.mvi))
+    if spec.ehs is not None:
+        out.append(_tristate(Col.EHS, "extrahepatic spread", spec.ehs))
+    if spec.afp_below is not None:
+        cut = spec.afp_below
+        out.append(Rule(f"Excluded: AFP ≥ {cut:g} ng/mL", Col.AFP, lambda f: f[Col.AFP] >= cut, "AFP"))
+    if spec.afp_at_least is not None:
+        cut2 = spec.afp_at_least
+        out.append(Rule(f"Excluded: AFP < {cut2:g} ng/mL", Col.AFP, lambda f: f[Col.AFP] < cut2, "AFP"))
+    if spec.age_min is not None or spec.age_max is not None:
+        lo_age = -math.inf if spec.age_min is None else spec.age_min
+        hi_age = math.inf if spec.age_max is None else spec.age_max
+        shown = f"{spec.age_min or 0:g}–{'' if spec.age_max is None else f'{hi_age:g}'}"
+        out.append(Rule(f"Excluded: age outside {shown} years", Col.AGE,
+                        lambda f: f[Col.AGE].notna() & ~f[Col.AGE].between(lo_age, hi_age), "age"))
+    return out
+
+
+def group_rare_regimens(frame: pd.DataFrame, below: int) -> pd.DataFrame:
+    """Relabel first-line regimens with fewer than ``below`` patients as "Other" (0 = unchanged)."""
+    if below <= 0:
+        return frame
+    counts = frame[Col.REGIMEN_1L].value_counts()
+    rare = set(counts[counts < below].index)
+    if not rare:
+        return frame
+    out = frame.copy()
+    out.loc[out[Col.REGIMEN_1L].isin(rare), Col.REGIMEN_1L] = OTHER_REGIMEN
+    return out
 
 
 def apply_to_registry(registry: Registry, spec: CohortSpec) -> Cohort:
@@ -147,8 +349,7 @@ def apply_to_registry(registry: Registry, spec: CohortSpec) -> Cohort:
     for reason, count in registry.excluded["reason"].value_counts().items():
         remaining -= int(count)
         steps.append(AttritionStep(f"Excluded at validation: {reason}", int(count), remaining, {}))
-    return Cohort(spec=cohort.spec, frame=cohort.frame, attrition=tuple(steps) + cohort.attrition,
-                  regimens=cohort.regimens)
+    return replace(cohort, attrition=tuple(steps) + cohort.attrition)
 
 
 def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
@@ -161,14 +362,18 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
 
     Returns
     -------
-    Cohort. The first attrition step is the registry itself ("Patients in the registry");
-    rules that exclude nobody are still listed (0 excluded), so the log reads the same on every file.
+    Cohort. The first attrition step is the registry itself ("Patients in the registry"); each
+    rule follows with the patients it removed (0 included), then, when any, those it removed
+    because the value was not recorded.
 
     Raises
     ------
+    SpecError
+        If a chosen regimen is not in the registry.
     EmptyCohortError
         If no patient remains.
     """
+    frame = group_rare_regimens(frame, spec.other_below)
     regimens_all = order_regimens(frame[Col.REGIMEN_1L])
     unknown = [r for r in spec.regimens if r not in regimens_all]
     if unknown:
@@ -176,18 +381,24 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
                         f"(it has {', '.join(regimens_all)})")
     current = frame
     steps = [AttritionStep("Patients in the registry", 0, len(frame), {})]
-    for label, column, rule in _rules(spec):
-        if column is not None and frame[column].isna().all():
-            # A file without the flag cannot be filtered on it; say so instead of excluding everyone.
-            if not steps[-1].rule.startswith(f"Not applied ({column}"):
-                steps.append(AttritionStep(f"Not applied ({column} has no values): {label}", 0, len(current), {}))
-            continue
-        mask = rule(current).to_numpy(dtype=bool)
-        removed = current[mask]
+
+    def remove(label: str, mask: pd.Series) -> None:
+        nonlocal current
+        removed = current[mask.to_numpy(dtype=bool)]
         by_reg = removed[Col.REGIMEN_1L].value_counts()
-        current = current[~mask]
-        steps.append(AttritionStep(label, int(mask.sum()), len(current),
-                                   {r: int(by_reg.get(r, 0)) for r in regimens_all}))
+        current = current[~mask.to_numpy(dtype=bool)]
+        steps.append(AttritionStep(label, len(removed), len(current), {r: int(by_reg.get(r, 0)) for r in regimens_all}))
+
+    for rule in rules(spec):
+        if rule.column is not None and frame[rule.column].isna().all():
+            # A file without the column cannot be filtered on it; say so instead of excluding everyone.
+            steps.append(AttritionStep(f"Not applied ({rule.column} has no values): {rule.label}", 0, len(current), {}))
+            continue
+        remove(rule.label, rule.drop(current).fillna(False))
+        if rule.column is not None:
+            missing = current[rule.column].isna()
+            if missing.any():
+                remove(rule.missing_label, missing)
     if current.empty:
         raise EmptyCohortError("No patient meets these cohort rules. Relax a rule or choose more regimens.")
     regimens = tuple(r for r in regimens_all if r in set(current[Col.REGIMEN_1L]))

@@ -204,3 +204,54 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
             showarrow=False, xanchor="right", yanchor="top", align="right", font=dict(size=14))],
     )
     return fig
+
+
+def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[str, int],
+                     colors: dict[str, str]) -> go.Figure:
+    """CONSORT-style flow diagram of an attrition log: the remaining patients down the middle,
+    each rule's exclusions (total and per regimen) in a box to the right, the analysed cohort at the
+    bottom with its regimens. Rules that removed nobody are left out of the drawing (they are in the
+    table); rules not applied are shown in grey."""
+    shown = [s for s in attrition[1:] if s.excluded > 0 or s.rule.startswith("Not applied")]
+    n_rows = len(shown) + 2
+    row_h = 1.0
+    fig = go.Figure()
+    x_main, x_side, w_main, w_side, h = 0.27, 0.73, 0.40, 0.50, 0.62
+
+    def box(x: float, y: float, w: float, text: str, fill: str, line: str) -> None:
+        fig.add_shape(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2,
+                      fillcolor=fill, line=dict(color=line, width=1.5))
+        fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=13), align="center")
+
+    def per_regimen(counts: dict[str, int]) -> str:
+        parts = [f"<span style='color:{colors.get(r, '#333')}'>{html.escape(r)} {counts.get(r, 0)}</span>"
+                 for r in regimens if counts.get(r, 0) or counts is final_counts]
+        return " · ".join(parts)
+
+    first = attrition[0]
+    y_top = n_rows * row_h
+    box(x_main, y_top, w_main, f"<b>{html.escape(first.rule)}</b><br>n = {first.remaining:,}", "#F2F2F2", "#555")
+    y_end = y_top - (len(shown) + 1) * row_h
+    # One continuous arrow down the middle; each rule branches off it to the right.
+    fig.add_annotation(x=x_main, y=y_end + h / 2, ax=x_main, ay=y_top - h / 2, xref="x", yref="y", axref="x",
+                       ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor="#555", text="")
+    for i, step in enumerate(shown, start=1):
+        y = y_top - i * row_h
+        grey = step.rule.startswith("Not applied")
+        label = html.escape(step.rule.replace("Excluded: ", ""))
+        detail = "" if grey else f"<br>n = {step.excluded:,}" + (
+            f"<br>{per_regimen(step.excluded_by_regimen)}" if step.excluded_by_regimen else "")
+        box(x_side, y, w_side, f"{'' if grey else 'Excluded: '}{label}{detail}",
+            "#FAFAFA" if grey else "#FFF4E5", "#AAA" if grey else "#D55E00")
+        fig.add_annotation(x=x_side - w_side / 2, y=y, ax=x_main, ay=y, xref="x", yref="y", axref="x", ayref="y",
+                           showarrow=True, arrowhead=2, arrowwidth=1.2, arrowcolor="#555", text="")
+        fig.add_annotation(x=x_main - 0.01, y=y - row_h / 2, text=f"{step.remaining:,} remain", showarrow=False,
+                           xanchor="right", font=dict(size=12, color="#555"))
+    y = y_end
+    box(x_main, y, w_main, f"<b>Analysed</b>: n = {sum(final_counts.values()):,}<br>{per_regimen(final_counts)}",
+        "#E8F4EA", "#009E73")
+    fig.update_xaxes(visible=False, range=[0, 1])
+    fig.update_yaxes(visible=False, range=[y - row_h * 0.6, n_rows * row_h + row_h * 0.6])
+    fig.update_layout(template="plotly_white", height=110 + 95 * n_rows, margin=dict(l=10, r=10, t=10, b=10),
+                      font=dict(family=_FONT, size=13), showlegend=False)
+    return fig

@@ -133,3 +133,39 @@ def contract_table() -> pd.DataFrame:
 def template_csv() -> bytes:
     """An empty registry file: the header row with every canonical column."""
     return (",".join(contract_table()["Column"]) + "\n").encode("utf-8")
+
+
+def attrition_table(attrition, regimens: tuple[str, ...]) -> pd.DataFrame:
+    """The attrition log as a table: step, excluded (total and per regimen), remaining."""
+    return pd.DataFrame([{"Step": s.rule, "Excluded": s.excluded,
+                          **{f"Excluded {r}": s.excluded_by_regimen.get(r, 0) if s.excluded_by_regimen else None
+                             for r in regimens},
+                          "Remaining": s.remaining} for s in attrition])
+
+
+def scenario_table(named: dict[str, tuple], endpoints: tuple) -> pd.DataFrame:
+    """Cohorts side by side: patients per regimen and each endpoint's median (months) per regimen.
+
+    ``named`` maps a scenario name to ``(cohort, {endpoint: EndpointSummary})``.
+    """
+    regimens: list[str] = []
+    for cohort, _ in named.values():
+        regimens += [r for r in cohort.regimens if r not in regimens]
+    rows = [{"Measure": "Patients", "Regimen": "all",
+             **{name: f"{c.n:,}" for name, (c, _) in named.items()}}]
+    for r in regimens:
+        rows.append({"Measure": "Patients", "Regimen": r,
+                     **{name: f"{c.by_regimen().get(r, 0):,}" for name, (c, _) in named.items()}})
+    for e in endpoints:
+        for r in regimens:
+            row = {"Measure": f"Median {e.value}, months (95% CI)", "Regimen": r}
+            for name, (_, summaries) in named.items():
+                g = {x.group: x for x in summaries[e].groups}.get(r)
+                row[name] = format_median(g) if g is not None else "—"
+            rows.append(row)
+        row = {"Measure": f"{e.value} log-rank", "Regimen": ""}
+        for name, (_, summaries) in named.items():
+            test = summaries[e].logrank
+            row[name] = format_p(test.p) if test else "—"
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -68,6 +68,8 @@ ATZ_BEV = "ATZ_BEV"
 #: The study's three first-line regimens, in display order. Any other value in
 #: ``regimen_1l`` is kept as a regimen of its own, shown after these.
 STUDY_REGIMENS: tuple[str, ...] = (SOR, LEN, ATZ_BEV)
+#: Label of the group that rare regimens are pooled into (cohort option "group rare regimens").
+OTHER_REGIMEN = "Other"
 REGIMEN_LABELS: dict[str, str] = {
     SOR: "Sorafenib",
     LEN: "Lenvatinib",

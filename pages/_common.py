@@ -11,7 +11,7 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from hcc.cohort import PRESET_LABELS, PRESETS, MAIN, Cohort, apply_to_registry
+from hcc.cohort import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
 from hcc.registry import Registry, load_demo
 
@@ -22,7 +22,10 @@ class StateKeys:
     """Every session-state key of the app."""
 
     REGISTRY = "registry"          # the uploaded Registry (absent = demo)
-    PRESET = "cohort_preset"       # key of hcc.cohort.PRESETS
+    COHORT = "cohort_"             # + CohortSpec field name: the sidebar's cohort widgets
+    COHORT_READY = "cohort_ready"  # the widgets were initialised (from the URL or the main preset)
+    SPEC = "cohort_spec"           # the current CohortSpec, built from the widgets each run
+    SCENARIO_A = "scenario_a"      # a saved CohortSpec to compare against
     MEMO = "memo"                  # per-session results keyed by (data sha256, settings)
     UPLOAD = "upload_widget"       # the file uploader's widget key
     ENDPOINT = "survival_endpoint"
@@ -56,6 +59,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Overview", ":material/home:", "overview", "Explore", default=True),
+    PageSpec("pages/cohort.py", "Cohort", ":material/filter_alt:", "cohort", "Explore"),
     PageSpec("pages/survival.py", "Survival", ":material/monitoring:", "survival", "Explore"),
     PageSpec("pages/data.py", "Data", ":material/upload_file:", "data", "Data"),
 )
@@ -98,31 +102,22 @@ def session_memo(key: tuple, compute: Callable[[], T]) -> T:
     return memo[key]
 
 
-def sidebar() -> None:
-    """Data source and cohort preset, shown on every page (state persists across pages)."""
-    registry = current_registry()
-    with st.sidebar:
-        st.caption("Data source")
-        (st.info if registry.is_demo else st.success)(registry.label, icon=":material/database:")
-        st.radio("Cohort", list(PRESETS), format_func=PRESET_LABELS.get, key=StateKeys.PRESET,
-                 index=list(PRESETS).index(MAIN),
-                 help="Main cohort (study): excludes concomitant locoregional therapy, inter-line "
-                      "locoregional therapy and clinical-trial entry after first line.")
-
-
 def current_cohort() -> Cohort | None:
     """The cohort for the current data and preset, or ``None`` after showing why it is empty."""
     registry = current_registry()
-    preset = st.session_state.get(StateKeys.PRESET, MAIN)
+    spec = current_spec()
     try:
-        return session_memo(("cohort", registry.sha256, preset),
-                            lambda: apply_to_registry(registry, PRESETS[preset]))
+        return session_memo(("cohort", registry.sha256, spec), lambda: apply_to_registry(registry, spec))
     except HCCError as exc:
         st.error(str(exc), icon=":material/error:")
         return None
 
 
+def current_spec() -> CohortSpec:
+    """The cohort rules chosen in the sidebar (the study's main cohort until the sidebar has run)."""
+    return st.session_state.get(StateKeys.SPEC, PRESETS[MAIN])
+
+
 def cohort_caption(cohort: Cohort) -> str:
     """E.g. ``Main cohort (study) · SOR 260 · LEN 200 · ATZ_BEV 152 — Synthetic demo registry``."""
-    preset = st.session_state.get(StateKeys.PRESET, MAIN)
-    return f"{cohort.summary_line(PRESET_LABELS[preset])} — {current_registry().label}"
+    return f"{cohort.summary_line()} — {current_registry().label}"

@@ -69,7 +69,7 @@ def test_survival_page_shows_curves_table_and_logrank() -> None:
 def test_switching_to_full_cohort_changes_counts() -> None:
     at = _app("pages/survival.py")
     main_n = at.table[0].value["Patients"].astype(int).sum()
-    at.sidebar.radio(key=StateKeys.PRESET).set_value("full").run()
+    at.button(key="preset_full").click().run()
     full_n = at.table[0].value["Patients"].astype(int).sum()
     assert full_n > main_n
     assert full_n == load_demo().n_patients
@@ -90,3 +90,35 @@ def test_upload_replaces_demo_in_this_session_and_reports_problems() -> None:
     at.run()
     assert not at.exception
     assert at.table[0].value["Patients"].astype(int).sum() == 4
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_every_endpoint_renders(index: int) -> None:
+    """Each endpoint of the radio renders its figure and tables (the row click is tested in e2e)."""
+    from hcc.schema import ENDPOINT_LABELS, ENDPOINTS
+    at = _app("pages/survival.py")
+    at.radio(key=StateKeys.ENDPOINT).set_value(ENDPOINTS[index]).run()
+    assert not at.exception
+    assert f"{ENDPOINT_LABELS[ENDPOINTS[index]]} ({ENDPOINTS[index].value})" in _text(at)
+    assert len(at.get("plotly_chart")) == 1 and len(at.table) == 3
+
+
+def test_statistical_settings_change_the_numbers() -> None:
+    at = _app("pages/survival.py")
+    before = at.table[0].value.columns.tolist()
+    at.multiselect(key=StateKeys.MILESTONES).set_value([3, 36])
+    at.selectbox(key=StateKeys.REFERENCE).set_value("ATZ_BEV")
+    at.button[0].click().run()  # the form's Apply button
+    assert not at.exception
+    after = at.table[0].value.columns.tolist()
+    assert "3-month rate (95% CI)" in after and "3-month rate (95% CI)" not in before
+    assert "Against ATZ_BEV" in _text(at)
+
+
+def test_figure_toggles_only_redraw() -> None:
+    at = _app("pages/survival.py")
+    at.toggle(key=StateKeys.KMUNICATE).set_value(True).run()
+    at.toggle(key=StateKeys.PERCENT).set_value(True).run()
+    assert not at.exception
+    fig = at.get("plotly_chart")[0].proto.spec
+    assert "Events" in fig and "Survival (%)" in fig

@@ -27,9 +27,7 @@ def test_main_preset_attrition_counts() -> None:
     assert log == [
         ("Patients in the registry", 0, 7),
         ("Excluded: concomitant locoregional therapy", 2, 5),
-        ("Excluded: concomitant locoregional therapy not recorded", 0, 5),
         ("Excluded: inter-line locoregional therapy", 1, 4),
-        ("Excluded: inter-line locoregional therapy not recorded", 0, 4),
         ("Excluded: clinical trial after first line", 1, 3),
         ("Excluded: clinical trial after first line not recorded", 1, 2),
     ]

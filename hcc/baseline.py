@@ -1,0 +1,136 @@
+"""Baseline characteristics by first-line regimen ("Table 1"), built with ``tableone``.
+
+Continuous variables as median [Q1, Q3] with the Kruskal–Wallis test; categorical variables as
+n (%) with the chi-square test, or Fisher's exact test when any expected count is below 5 (exact for
+2 x 2 tables; Fisher–Freeman–Halton by seeded Monte Carlo with 99,999 tables for larger ones, as
+R's ``fisher.test(simulate.p.value = TRUE)``); standardized mean differences between every pair of
+regimens; missing values counted per variable.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from tableone import TableOne
+
+from hcc.schema import Col
+
+MONTE_CARLO_TABLES = 99_999
+MONTE_CARLO_SEED = 20260101
+AFP_400 = "afp_400"  # derived column: AFP >= 400 ng/mL
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One row group of Table 1: the column, its label, and whether it is categorical."""
+
+    column: str
+    label: str
+    categorical: bool
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(Col.AGE, "Age, years", False),
+    Variable(Col.SEX, "Sex", True),
+    Variable(Col.ETIOLOGY, "Etiology", True),
+    Variable(Col.CHILD_PUGH_CLASS, "Child-Pugh class", True),
+    Variable(Col.ALBI_GRADE, "ALBI grade", True),
+    Variable(Col.BCLC, "BCLC stage", True),
+    Variable(Col.ECOG, "ECOG performance status", True),
+    Variable(Col.MVI, "Macrovascular invasion", True),
+    Variable(Col.EHS, "Extrahepatic spread", True),
+    Variable(Col.AFP, "AFP, ng/mL", False),
+    Variable(AFP_400, "AFP ≥ 400 ng/mL", True),
+)
+
+
+CHI_SQUARE = "Chi-square"
+FISHER = "Fisher's exact"
+FISHER_MC = "Fisher's exact (Monte Carlo)"
+
+
+def categorical_test(table: np.ndarray) -> tuple[float, str]:
+    """p-value and test name for a levels x groups contingency table of counts.
+
+    Chi-square (no continuity correction, R ``chisq.test(correct = FALSE)``) when every expected
+    count is at least 5; otherwise Fisher's exact test: exact for 2 x 2 (R ``fisher.test``), and
+    Fisher–Freeman–Halton by seeded Monte Carlo for larger tables (R ``fisher.test(simulate.p.value
+    = TRUE, B = 99999)``). Levels or groups with no patient are dropped first.
+    """
+    table = np.asarray(table, dtype=np.int64)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        return np.nan, ""
+    _, p, _, expected = stats.chi2_contingency(table, correction=False)
+    if (expected >= 5).all():
+        return float(p), CHI_SQUARE
+    if table.shape == (2, 2):
+        return float(stats.fisher_exact(table).pvalue), FISHER
+    method = stats.MonteCarloMethod(n_resamples=MONTE_CARLO_TABLES, rng=np.random.default_rng(MONTE_CARLO_SEED))
+    return float(stats.fisher_exact(table, method=method).pvalue), FISHER_MC
+
+
+def _tableone_test(column: str, names: dict[str, str]):
+    """tableone calls a custom test with one list of per-group counts per level."""
+    def test(*level_counts: list[int]) -> float:
+        p, names[column] = categorical_test(np.array(level_counts))
+        return p
+    return test
+
+
+def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
+    data = frame[[v.column for v in VARIABLES if v.column != AFP_400] + [Col.REGIMEN_1L]].copy()
+    for col in (Col.MVI, Col.EHS):
+        data[col] = data[col].map({True: "yes", False: "no"})
+    data[Col.ECOG] = data[Col.ECOG].map(lambda x: None if pd.isna(x) else str(int(x)))
+    data[AFP_400] = np.where(data[Col.AFP].isna(), None, np.where(data[Col.AFP] >= 400, "yes", "no"))
+    return data
+
+
+def baseline_table(frame: pd.DataFrame, regimens: tuple[str, ...]) -> pd.DataFrame:
+    """Table 1 by first-line regimen for the cohort ``frame``.
+
+    Returns a flat table: ``Characteristic``, ``Level``, ``Missing``, ``Overall``, one column per
+    regimen (in ``regimens`` order), ``p``, ``Test`` and one ``SMD a vs b`` column per pair.
+    Variables with no recorded value in the cohort are left out.
+    """
+    data = _prepare(frame)
+    present = [v for v in VARIABLES if data[v.column].notna().any()]
+    categorical = [v.column for v in present if v.categorical]
+    names: dict[str, str] = {}
+    tests = {c: _tableone_test(c, names) for c in categorical}
+    several = len(regimens) > 1
+    table = TableOne(
+        data, columns=[v.column for v in present], categorical=categorical,
+        nonnormal=[v.column for v in present if not v.categorical],
+        groupby=Col.REGIMEN_1L if several else None, pval=several, smd=several, htest_name=several,
+        htest=tests if several else None, missing=True, rename={v.column: v.label for v in present},
+        order={Col.REGIMEN_1L: list(regimens)} if several else None, decimals=1, label_suffix=True,
+    ).tableone
+    table.columns = [c[-1] if isinstance(c, tuple) else c for c in table.columns]
+    table = table.reset_index()
+    table.columns = ["Characteristic", "Level", *table.columns[2:]]
+    rename = {"P-Value": "p", "Test": "Test"}
+    table = table.rename(columns=rename)
+    smd_cols = [c for c in table.columns if str(c).startswith("SMD (")]
+    table = table.rename(columns={c: "SMD " + c[5:-1].replace(",", " vs ") for c in smd_cols})
+    ordered = ["Characteristic", "Level", "Missing", "Overall", *[r for r in regimens if r in table.columns]]
+    rest = [c for c in table.columns if c not in ordered]
+    table = table[ordered + rest]
+    if several:
+        labels = {v.label: names[v.column] for v in present if v.column in names}
+        for label, name in labels.items():
+            table.loc[table["Characteristic"].str.startswith(label) & (table["Test"] != ""), "Test"] = name
+    return table.fillna("").astype(str)
+
+
+def to_xlsx(table: pd.DataFrame, sheet: str = "Table 1") -> bytes:
+    """The table as an Excel workbook (bytes; nothing is written to disk)."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name=sheet, index=False)
+    return buf.getvalue()

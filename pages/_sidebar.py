@@ -1,0 +1,134 @@
+"""The sidebar on every page: the data source and every cohort rule, kept in sync with the URL.
+
+The widgets hold the rules (so they persist across pages); each run builds a ``CohortSpec`` from
+them, stores it for the pages, and writes it to the URL query string, so a copied link reopens the
+same cohort. A new session starts from the link's rules, else the study's main cohort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date
+
+import streamlit as st
+
+from hcc.cohort import FULL, MAIN, PRESET_LABELS, PRESETS, TRISTATE, CohortSpec, group_rare_regimens, spec_label
+from hcc.errors import SpecError
+from hcc.registry import order_regimens
+from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
+from pages._common import StateKeys, current_registry
+
+FIELDS = tuple(f.name for f in fields(CohortSpec))
+_TRI_BACK = {label: value for value, label in TRISTATE.items()}
+
+
+def key(name: str) -> str:
+    return StateKeys.COHORT + name
+
+
+def widget_values(spec: CohortSpec) -> dict[str, object]:
+    """Session-state values of the cohort widgets that show ``spec``."""
+    out: dict[str, object] = {}
+    for name in FIELDS:
+        value = getattr(spec, name)
+        if isinstance(value, tuple):
+            value = list(value)
+        elif name in ("mvi", "ehs"):
+            value = TRISTATE[value]
+        elif name in ("start_from", "start_to"):
+            value = date.fromisoformat(value) if value else None
+        out[key(name)] = value
+    return out
+
+
+def spec_from_widgets() -> CohortSpec:
+    """The CohortSpec the widgets show (raises SpecError for contradictory rules)."""
+    state = st.session_state
+    data = {}
+    for name in FIELDS:
+        value = state.get(key(name))
+        if name in ("mvi", "ehs"):
+            value = _TRI_BACK.get(value)
+        elif name in ("start_from", "start_to"):
+            value = value.isoformat() if value else None
+        data[name] = value
+    return CohortSpec.from_dict(data)
+
+
+def load_spec(spec: CohortSpec) -> None:
+    """Show ``spec`` in the widgets (used by the preset buttons and by links)."""
+    st.session_state.update(widget_values(spec))
+
+
+def _sync_url(spec: CohortSpec) -> None:
+    wanted = spec.to_query()
+    for name in FIELDS:
+        if name in wanted and st.query_params.get(name) != wanted[name]:
+            st.query_params[name] = wanted[name]
+        elif name not in wanted and name in st.query_params:
+            del st.query_params[name]
+
+
+def _start_session() -> None:
+    spec = PRESETS[MAIN]
+    if any(name in st.query_params for name in FIELDS):
+        try:
+            spec = CohortSpec.from_query(st.query_params.to_dict())
+        except SpecError as exc:
+            st.sidebar.error(f"The link's cohort could not be read ({exc}); showing the main cohort.")
+    load_spec(spec)
+    st.session_state[StateKeys.COHORT_READY] = True
+
+
+def sidebar() -> None:
+    """Data source and cohort rules; stores the current spec under ``StateKeys.SPEC``."""
+    registry = current_registry()
+    state = st.session_state
+    if StateKeys.COHORT_READY not in state:
+        _start_session()
+    grouped = group_rare_regimens(registry.frame, int(state.get(key("other_below")) or 0))
+    regimen_options = order_regimens(grouped[Col.REGIMEN_1L])
+    center_options = tuple(sorted(str(c) for c in registry.frame[Col.CENTER].dropna().unique()))
+    # A new file may lack a chosen regimen or center: drop it rather than fail.
+    state[key("regimens")] = [r for r in state[key("regimens")] if r in regimen_options]
+    state[key("centers")] = [c for c in state[key("centers")] if c in center_options]
+    with st.sidebar:
+        st.caption("Data source")
+        (st.info if registry.is_demo else st.success)(registry.label, icon=":material/database:")
+        st.caption("Cohort")
+        st.button(PRESET_LABELS[MAIN], on_click=load_spec, args=(PRESETS[MAIN],), key="preset_main",
+                  help="Excludes concomitant and inter-line locoregional therapy and clinical-trial entry "
+                       "after first line, as the study did.", width="stretch", icon=":material/filter_alt:")
+        st.button(PRESET_LABELS[FULL], on_click=load_spec, args=(PRESETS[FULL],), key="preset_full",
+                  width="stretch", icon=":material/groups:")
+        with st.expander("Cohort rules"):
+            st.multiselect("First-line regimens (none = all)", regimen_options, key=key("regimens"))
+            st.number_input("Pool regimens with fewer patients than (0 = off) as Other", min_value=0, step=5,
+                            key=key("other_below"))
+            st.checkbox("Exclude concomitant locoregional therapy", key=key("exclude_concomitant_lrt"))
+            st.checkbox("Exclude inter-line locoregional therapy", key=key("exclude_interline_lrt"))
+            st.checkbox("Exclude clinical-trial entry after first line", key=key("exclude_trial_after_1l"))
+            left, right = st.columns(2)
+            left.date_input("First line from", value=None, min_value=date(1990, 1, 1), key=key("start_from"))
+            right.date_input("First line to", value=None, min_value=date(1990, 1, 1), key=key("start_to"))
+            st.multiselect("Centers (none = all)", center_options, key=key("centers"))
+            st.multiselect("Child-Pugh class", CHILD_PUGH_CLASSES, key=key("child_pugh"))
+            st.multiselect("ALBI grade", ALBI_GRADES, key=key("albi"))
+            st.multiselect("BCLC stage", BCLC_STAGES, key=key("bclc"))
+            st.multiselect("ECOG performance status", list(range(5)), key=key("ecog"))
+            st.multiselect("Etiology", ETIOLOGIES, key=key("etiology"))
+            left, right = st.columns(2)
+            left.selectbox("Macrovascular invasion", list(_TRI_BACK), key=key("mvi"))
+            right.selectbox("Extrahepatic spread", list(_TRI_BACK), key=key("ehs"))
+            left.number_input("AFP below, ng/mL", min_value=0.0, step=100.0, value=None, key=key("afp_below"))
+            right.number_input("AFP at least, ng/mL", min_value=0.0, step=100.0, value=None, key=key("afp_at_least"))
+            left.number_input("Age from", min_value=0.0, max_value=120.0, step=5.0, value=None, key=key("age_min"))
+            right.number_input("Age to", min_value=0.0, max_value=120.0, step=5.0, value=None, key=key("age_max"))
+        try:
+            spec = spec_from_widgets()
+        except SpecError as exc:
+            st.error(f"Cohort rules: {exc}. The previous cohort is kept.")
+            spec = state.get(StateKeys.SPEC, PRESETS[MAIN])
+        state[StateKeys.SPEC] = spec
+        st.caption(f"**{spec_label(spec)}** — the address bar holds these rules; copy it to share the cohort.")
+    _sync_url(spec)

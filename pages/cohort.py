@@ -1,0 +1,67 @@
+"""Cohort: who is in and why (flow diagram, attrition), baseline table, and what-if scenarios."""
+
+import streamlit as st
+
+from hcc.analysis import analyze_endpoint
+from hcc.baseline import baseline_table, to_xlsx
+from hcc.cohort import apply_to_registry, spec_label
+from hcc.figures import attrition_figure, regimen_colors
+from hcc.report import attrition_table, scenario_table, spreadsheet_safe
+from hcc.schema import Endpoint
+from pages._common import (
+    StateKeys, cohort_caption, current_cohort, current_registry, current_spec, route_through_app, session_memo,
+)
+from pages._sidebar import load_spec
+
+route_through_app()
+st.title("Cohort")
+cohort = current_cohort()
+if cohort is None:
+    st.stop()
+registry = current_registry()
+st.caption(cohort_caption(cohort))
+st.markdown("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
+            "The address bar holds the rules: copy it to reopen or share the same cohort on the same data.")
+colors = regimen_colors(cohort.regimens)
+
+st.subheader("Who is in, and why")
+st.plotly_chart(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors),
+                key="attrition_chart", theme=None)
+with st.expander("Attrition table (every rule, including those that excluded nobody)"):
+    st.dataframe(attrition_table(cohort.attrition, cohort.regimens), hide_index=True)
+st.download_button("Download the cohort rules (JSON)", cohort.spec.to_json().encode("utf-8"),
+                   file_name="cohort_spec.json", mime="application/json")
+
+st.subheader("Baseline characteristics")
+table = session_memo(("table1", registry.sha256, cohort.spec),
+                     lambda: baseline_table(cohort.frame, cohort.regimens))
+st.dataframe(table, hide_index=True)
+st.caption("Median [Q1, Q3] with Kruskal–Wallis test; n (%) with chi-square, or Fisher's exact test when an "
+           "expected count is below 5; SMD = standardized mean difference.")
+left, right = st.columns(2)
+left.download_button("Table 1 (CSV)", spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
+                     file_name="table1.csv", mime="text/csv")
+right.download_button("Table 1 (Excel)", to_xlsx(spreadsheet_safe(table)), file_name="table1.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+st.subheader("What-if: compare two cohorts")
+saved = st.session_state.get(StateKeys.SCENARIO_A)
+c1, c2 = st.columns(2)
+if c1.button("Save the current cohort as scenario A"):
+    st.session_state[StateKeys.SCENARIO_A] = current_spec()
+    st.rerun()
+if saved is not None and c2.button("Restore scenario A in the sidebar", on_click=load_spec, args=(saved,)):
+    st.rerun()
+if saved is None:
+    st.info("Save the current cohort as scenario A, change the rules in the sidebar, and compare here.")
+else:
+    endpoints = (Endpoint.OS, Endpoint.PFS)
+
+    def with_summaries(c):
+        return c, {e: session_memo(("km", registry.sha256, c.spec, e.value, None),
+                                   lambda e=e: analyze_endpoint(c, e)) for e in endpoints}
+
+    cohort_a = session_memo(("cohort", registry.sha256, saved), lambda: apply_to_registry(registry, saved))
+    named = {f"A: {spec_label(saved)}": with_summaries(cohort_a), f"B (current): {spec_label(cohort.spec)}":
+             with_summaries(cohort)}
+    st.dataframe(scenario_table(named, endpoints), hide_index=True)
