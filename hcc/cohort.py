@@ -266,12 +266,12 @@ def _isin(column: str, allowed: tuple, what: str) -> Rule:
 
 
 def _flag(column: str, what: str) -> Rule:
-    return Rule(f"Excluded: {what}", column, lambda f: f[column].fillna(False).astype(bool), what)
+    return Rule(f"Excluded: {what}", column, lambda f: f[column].eq(True).fillna(False).astype(bool), what)
 
 
 def _tristate(column: str, what: str, keep: bool) -> Rule:
     label = f"Excluded: {what} {'absent' if keep else 'present'}"
-    return Rule(label, column, lambda f: f[column].notna() & (f[column].astype(bool) != keep), what)
+    return Rule(label, column, lambda f: f[column].eq(not keep).fillna(False).astype(bool), what)
 
 
 def rules(spec: CohortSpec) -> list[Rule]:

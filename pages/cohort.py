@@ -45,13 +45,12 @@ right.download_button("Table 1 (Excel)", to_xlsx(spreadsheet_safe(table)), file_
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 st.subheader("What-if: compare two cohorts")
-saved = st.session_state.get(StateKeys.SCENARIO_A)
 c1, c2 = st.columns(2)
-if c1.button("Save the current cohort as scenario A"):
-    st.session_state[StateKeys.SCENARIO_A] = current_spec()
-    st.rerun()
-if saved is not None and c2.button("Restore scenario A in the sidebar", on_click=load_spec, args=(saved,)):
-    st.rerun()
+c1.button("Save the current cohort as scenario A",
+          on_click=lambda: st.session_state.update({StateKeys.SCENARIO_A: current_spec()}))
+saved = st.session_state.get(StateKeys.SCENARIO_A)
+if saved is not None:
+    c2.button("Restore scenario A in the sidebar", on_click=load_spec, args=(saved,))
 if saved is None:
     st.info("Save the current cohort as scenario A, change the rules in the sidebar, and compare here.")
 else:

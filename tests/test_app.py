@@ -122,3 +122,53 @@ def test_figure_toggles_only_redraw() -> None:
     assert not at.exception
     fig = at.get("plotly_chart")[0].proto.spec
     assert "Events" in fig and "Survival (%)" in fig
+
+
+def _attrition_rules(at: AppTest) -> str:
+    return at.get("plotly_chart")[0].proto.spec
+
+
+def test_cohort_page_rule_change_updates_counts_diagram_and_url() -> None:
+    at = _app("pages/cohort.py")
+    before_caption = at.caption[0].value
+    before_chart = _attrition_rules(at)
+    assert "Main cohort (study)" in before_caption
+    assert at.query_params["exclude_concomitant_lrt"] in ("yes", ["yes"])
+    at.sidebar.multiselect(key=StateKeys.COHORT + "child_pugh").set_value(["A"]).run()
+    assert not at.exception
+    assert at.caption[0].value.startswith("Custom cohort") and at.caption[0].value != before_caption
+    assert "Child-Pugh class not A" in _attrition_rules(at) and _attrition_rules(at) != before_chart
+    assert at.query_params["child_pugh"] in ("A", ["A"])
+    assert "Characteristic" in at.dataframe[-1].value.columns  # Table 1 follows the cohort
+
+
+def test_scenario_comparison() -> None:
+    at = _app("pages/cohort.py")
+    next(b for b in at.button if b.label.startswith("Save the current cohort")).click().run()
+    at.button(key="preset_full").click().run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    a, b = [c for c in table.columns if c.startswith(("A:", "B"))]
+    patients = table[(table["Measure"] == "Patients") & (table["Regimen"] == "all")].iloc[0]
+    assert a.endswith("Main cohort (study)") and b.endswith("Full cohort")
+    assert int(patients[a].replace(",", "")) < int(patients[b].replace(",", ""))
+    assert (table["Measure"] == "Median OS, months (95% CI)").sum() == 3
+
+
+def test_link_with_rules_opens_that_cohort() -> None:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params["regimens"] = "SOR,ATZ_BEV"
+    at.query_params["bclc"] = "C"
+    at.run()
+    assert not at.exception
+    spec = at.session_state[StateKeys.SPEC]
+    assert spec.regimens == ("SOR", "ATZ_BEV") and spec.bclc == ("C",) and not spec.exclude_concomitant_lrt
+
+
+def test_bad_link_falls_back_to_main_cohort_with_message() -> None:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params["ecog"] = "9"
+    at.run()
+    assert not at.exception
+    assert "could not be read" in at.sidebar.error[0].value
+    assert at.session_state[StateKeys.SPEC].exclude_concomitant_lrt

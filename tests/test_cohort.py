@@ -77,3 +77,82 @@ def test_spec_json_round_trip_and_errors() -> None:
         CohortSpec.from_json("{")
     with pytest.raises(SpecError, match="not in this registry"):
         apply_spec(make_registry(ROWS).frame, CohortSpec(regimens=("CAB",)))
+
+
+BASELINE = [
+    {Col.CENTER: "C01", Col.START_1L: "2012-05-01", Col.CHILD_PUGH_CLASS: "A", Col.ALBI_GRADE: "1", Col.BCLC: "C",
+     Col.ECOG: "0", Col.ETIOLOGY: "HCV", Col.MVI: "yes", Col.EHS: "no", Col.AFP: "12", Col.AGE: "71"},
+    {Col.CENTER: "C02", Col.START_1L: "2019-03-01", Col.CHILD_PUGH_CLASS: "B", Col.ALBI_GRADE: "2b", Col.BCLC: "B",
+     Col.ECOG: "1", Col.ETIOLOGY: "alcohol", Col.MVI: "no", Col.EHS: "yes", Col.AFP: "900", Col.AGE: "58"},
+    {Col.CENTER: "C01", Col.START_1L: "2021-01-10", Col.CHILD_PUGH_CLASS: "", Col.ALBI_GRADE: "2a", Col.BCLC: "C",
+     Col.ECOG: "", Col.ETIOLOGY: "", Col.MVI: "", Col.EHS: "", Col.AFP: "", Col.AGE: "80"},
+]
+
+
+@pytest.mark.parametrize("field, value, kept, removed_rule, not_recorded", [
+    ("start_from", "2015-01-01", 2, "Excluded: first-line start outside 2015-01-01 to …", 0),
+    ("start_to", "2019-12-31", 2, "Excluded: first-line start outside … to 2019-12-31", 0),
+    ("centers", ("C01",), 2, "Excluded: center not C01", 0),
+    ("child_pugh", ("A",), 1, "Excluded: Child-Pugh class not A", 1),
+    ("albi", ("1", "2a"), 2, "Excluded: ALBI grade not 1, 2a", 0),
+    ("bclc", ("C",), 2, "Excluded: BCLC stage not C", 0),
+    ("ecog", (0,), 1, "Excluded: ECOG not 0", 1),
+    ("etiology", ("HCV", "alcohol"), 2, "Excluded: etiology not HCV, alcohol", 1),
+    ("mvi", True, 1, "Excluded: macrovascular invasion absent", 1),
+    ("ehs", False, 1, "Excluded: extrahepatic spread present", 1),
+    ("afp_below", 400.0, 1, "Excluded: AFP ≥ 400 ng/mL", 1),
+    ("afp_at_least", 400.0, 1, "Excluded: AFP < 400 ng/mL", 1),
+    ("age_min", 60.0, 2, "Excluded: age outside 60– years", 0),
+    ("age_max", 75.0, 2, "Excluded: age outside 0–75 years", 0),
+])
+def test_each_filter_rule(field, value, kept, removed_rule, not_recorded) -> None:
+    """Each rule removes the patients who fail it, then (separately) those with the value blank."""
+    cohort = apply_spec(make_registry(BASELINE).frame, CohortSpec(**{field: value}))
+    assert cohort.n == kept
+    steps = {s.rule: s.excluded for s in cohort.attrition[1:]}
+    assert removed_rule in steps
+    missing = [n for rule, n in steps.items() if rule.endswith("not recorded")]
+    assert sum(missing) == not_recorded
+    assert steps[removed_rule] + not_recorded + kept == 3
+
+
+def test_rare_regimens_pooled_as_other() -> None:
+    rows = [{Col.REGIMEN_1L: "SOR"}] * 3 + [{Col.REGIMEN_1L: "CAB"}, {Col.REGIMEN_1L: "REG"}]
+    cohort = apply_spec(make_registry(rows).frame, CohortSpec(other_below=2))
+    assert cohort.by_regimen() == {"SOR": 3, "Other": 2}
+    only_other = apply_spec(make_registry(rows).frame, CohortSpec(other_below=2, regimens=("Other",)))
+    assert only_other.n == 2
+
+
+def test_query_round_trip_and_defaults_omitted() -> None:
+    spec = CohortSpec(regimens=("SOR", "ATZ_BEV"), exclude_interline_lrt=True, start_from="2018-01-01",
+                      ecog=(0, 1), mvi=False, afp_below=400.0, age_max=80.0, other_below=10)
+    query = spec.to_query()
+    assert query == {"regimens": "SOR,ATZ_BEV", "other_below": "10", "exclude_interline_lrt": "yes",
+                     "start_from": "2018-01-01", "ecog": "0,1", "mvi": "no", "afp_below": "400", "age_max": "80"}
+    assert CohortSpec.from_query({**query, "unrelated": "x"}) == spec
+    assert CohortSpec().to_query() == {}
+    assert CohortSpec.from_json(spec.to_json()) == spec
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"child_pugh": ["D"]}, "not allowed"),
+    ({"ecog": [7]}, "0 to 4"),
+    ({"start_from": "15/03/2020"}, "YYYY-MM-DD"),
+    ({"start_from": "2021-01-01", "start_to": "2020-01-01"}, "after"),
+    ({"age_min": 80, "age_max": 60}, "above"),
+    ({"afp_below": "lots"}, "must be a number"),
+    ({"mvi": "maybe"}, "true or false"),
+    ({"regimens": "SOR"}, "must be a list"),
+])
+def test_bad_specs_are_refused_with_the_field_named(data, message) -> None:
+    with pytest.raises(SpecError, match=message):
+        CohortSpec.from_dict(data)
+
+
+def test_demo_main_cohort_has_the_documented_size() -> None:
+    """docs/demo-registry.md: 1,542 patients, 612 in the main cohort (the study's numbers)."""
+    from hcc.registry import load_demo
+    demo = load_demo()
+    assert demo.n_patients == 1542
+    assert apply_to_registry(demo, PRESETS[MAIN]).n == 612

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from hcc.analysis import analyze_endpoint
 from hcc.cohort import MAIN, PRESETS, apply_to_registry
@@ -30,7 +31,7 @@ def test_deep_link_on_fresh_server_goes_through_the_router(page, server_url) -> 
     page.goto(f"{server_url}/survival")
     page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_text("Main cohort (study)").wait_for(timeout=WAIT_MS)
+    sidebar.get_by_role("button", name="Main cohort (study)").wait_for(timeout=WAIT_MS)
     sidebar.get_by_text("Overview").wait_for(timeout=WAIT_MS)
     assert sidebar.get_by_text("_common").count() == 0 and sidebar.get_by_text("common").count() == 0
     page.screenshot(path=ARTIFACTS / "00_deep_link_survival.png", full_page=True)
@@ -48,6 +49,15 @@ def test_open_app_then_survival_page_shows_demo_numbers(page, server_url) -> Non
         page.get_by_text(legend).first.wait_for(timeout=WAIT_MS)
     assert page.get_by_text("Log-rank p").count() >= 1
     page.screenshot(path=ARTIFACTS / "02_survival_os.png", full_page=True)
+
+    # A click on the PFS row of the all-endpoints table opens PFS.
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 2 * 35 - 17)  # row 2 (PFS) selection checkbox
+    page.get_by_text("Progression-free survival (PFS).").first.wait_for(timeout=WAIT_MS)
+    page.locator(".js-plotly-plot").get_by_text("Progression-free survival by first-line regimen").wait_for(
+        timeout=WAIT_MS)
+    page.locator(".js-plotly-plot").first.screenshot(path=ARTIFACTS / "02b_survival_pfs_figure.png")
 
 
 def test_upload_messy_file_then_survival_uses_it(page, server_url, tmp_path) -> None:
@@ -77,3 +87,35 @@ def test_upload_messy_file_then_survival_uses_it(page, server_url, tmp_path) -> 
     page.get_by_text("SOR (n=5,").first.wait_for(timeout=WAIT_MS)
     page.get_by_text("ATZ_BEV (n=5,").first.wait_for(timeout=WAIT_MS)
     page.screenshot(path=ARTIFACTS / "04_survival_uploaded.png", full_page=True)
+
+
+def test_cohort_presets_and_shared_link(browser, page, server_url) -> None:
+    """Main ↔ Full changes the diagram and n; a rule changed in the sidebar goes into the URL, and the
+    copied URL opened in a fresh browser context shows the same cohort."""
+    page.goto(f"{server_url}/cohort")
+    caption = page.get_by_text("Main cohort (study) · SOR").first
+    caption.wait_for(timeout=WAIT_MS)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("button", name="Full cohort").click()
+    page.get_by_text("Full cohort · SOR").first.wait_for(timeout=WAIT_MS)
+    expect(page.locator(".js-plotly-plot").get_by_text("concomitant locoregional")).to_have_count(0, timeout=WAIT_MS)
+    sidebar.get_by_role("button", name="Main cohort (study)").click()
+    page.get_by_text("Main cohort (study) · SOR").first.wait_for(timeout=WAIT_MS)
+    page.locator(".js-plotly-plot").get_by_text("concomitant locoregional therapy").first.wait_for(timeout=WAIT_MS)
+
+    sidebar.get_by_text("Cohort rules").click()
+    sidebar.get_by_text("Exclude clinical-trial entry after first line").click()
+    page.get_by_text("Custom cohort · SOR").first.wait_for(timeout=WAIT_MS)
+    page.wait_for_function("() => window.location.search.includes('exclude_interline_lrt=yes') && "
+                           "!window.location.search.includes('trial')", timeout=WAIT_MS)
+    shown = page.get_by_text("Custom cohort · SOR").first.inner_text()
+    url = page.url
+    page.screenshot(path=ARTIFACTS / "05_cohort_custom.png", full_page=True)
+
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    fresh = other.new_page()
+    fresh.goto(url)
+    fresh.get_by_text(shown).first.wait_for(timeout=WAIT_MS)
+    fresh.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
+    fresh.screenshot(path=ARTIFACTS / "06_cohort_from_link.png", full_page=True)
+    other.close()
