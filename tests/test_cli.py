@@ -79,3 +79,21 @@ def test_schema_error_exit(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "hcc", "analyze", "--data", str(bad)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "required column(s)" in proc.stderr and proc.stdout == ""
+
+
+def test_statistics_options(small_file: Path, capsys) -> None:
+    """--tau, --reference, --adjust and --milestones reach the output."""
+    assert main(["analyze", "--data", str(small_file), "--tau", "4", "--reference", "LEN",
+                 "--adjust", "bonferroni", "--milestones", "3", "6", "--ci", "plain"]) == 0
+    out = json.loads(capsys.readouterr().out)["endpoints"]["OS"]
+    assert out["ci_method"] == "plain"
+    assert out["groups"]["SOR"]["rmst"]["tau"] == pytest.approx(4.0)
+    assert set(out["groups"]["SOR"]["rates"]) == {"3", "6"}
+    assert out["cox"][0]["reference"] == "LEN" and out["cox"][0]["term"] == "SOR"
+    assert out["pairwise"][0]["adjust"] == "bonferroni"
+    assert out["rmst_difference"][0]["b"] == "LEN"
+
+
+def test_unknown_reference_is_a_clear_error(small_file: Path, capsys) -> None:
+    assert main(["analyze", "--data", str(small_file), "--reference", "CAB"]) == 2
+    assert "--reference CAB: no such regimen" in capsys.readouterr().err
