@@ -121,3 +121,19 @@ def current_spec() -> CohortSpec:
 def cohort_caption(cohort: Cohort) -> str:
     """E.g. ``Main cohort (study) · SOR 260 · LEN 200 · ATZ_BEV 152 — Synthetic demo registry``."""
     return f"{cohort.summary_line()} — {current_registry().label}"
+
+
+def cohort_page(title: str) -> tuple[Cohort, Registry, str]:
+    """Start a page that analyses the current cohort: route, title, cohort caption.
+
+    Returns the cohort, the registry and the caption; stops the page (after saying why) when the
+    cohort is empty.
+    """
+    route_through_app()
+    st.title(title)
+    cohort = current_cohort()
+    if cohort is None:
+        st.stop()
+    caption = cohort_caption(cohort)
+    st.caption(caption)
+    return cohort, current_registry(), caption

@@ -8,18 +8,10 @@ from hcc.cohort import apply_to_registry, spec_label
 from hcc.figures import attrition_figure, regimen_colors
 from hcc.report import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
-from pages._common import (
-    StateKeys, cohort_caption, current_cohort, current_registry, current_spec, route_through_app, session_memo,
-)
+from pages._common import StateKeys, cohort_page, current_spec, session_memo
 from pages._sidebar import load_spec
 
-route_through_app()
-st.title("Cohort")
-cohort = current_cohort()
-if cohort is None:
-    st.stop()
-registry = current_registry()
-st.caption(cohort_caption(cohort))
+cohort, registry, _ = cohort_page("Cohort")
 st.markdown("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
             "The address bar holds the rules: copy it to reopen or share the same cohort on the same data.")
 colors = regimen_colors(cohort.regimens)

@@ -7,17 +7,10 @@ from hcc.endpoints import DEFINITIONS
 from hcc.figures import default_horizon_months, km_figure, regimen_colors
 from hcc.report import comparison_table, endpoint_table, overview_table, pairwise_table, plain_summary
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Endpoint
-from pages._common import StateKeys, cohort_caption, current_cohort, current_registry, route_through_app, session_memo
+from pages._common import StateKeys, cohort_page, session_memo
 from pages._widgets import analysis_spec_form, km_figure_options
 
-route_through_app()
-st.title("Survival by first-line regimen")
-cohort = current_cohort()
-if cohort is None:
-    st.stop()
-registry = current_registry()
-caption = cohort_caption(cohort)
-st.caption(caption)
+cohort, registry, caption = cohort_page("Survival by first-line regimen")
 spec = analysis_spec_form(cohort.regimens)
 
 
