@@ -41,9 +41,9 @@ class CohortSpec:
     exclude_interline_lrt : drop patients given locoregional therapy between first and second line.
     exclude_trial_after_1l : drop patients who entered a clinical trial after first line.
     start_from, start_to : first-line start date range (ISO ``YYYY-MM-DD``, inclusive); None = open.
-    centers, child_pugh, albi, bclc, etiology : allowed values; empty = all.
-    ecog : allowed ECOG performance statuses; empty = all.
-    mvi, ehs : True = only with macrovascular invasion / extrahepatic spread, False = only without,
+    centers, child_pugh, albi, bclc_stages, etiologies : allowed values; empty = all.
+    ecog_ps : allowed ECOG performance statuses; empty = all.
+    with_mvi, with_ehs : True = only with macrovascular invasion / extrahepatic spread, False = only without,
         None = any.
     afp_below, afp_at_least : keep AFP < x ng/mL, or AFP >= x ng/mL; None = any.
     age_min, age_max : age range in years, inclusive; None = open.
@@ -59,24 +59,25 @@ class CohortSpec:
     centers: tuple[str, ...] = ()
     child_pugh: tuple[str, ...] = ()
     albi: tuple[str, ...] = ()
-    bclc: tuple[str, ...] = ()
-    ecog: tuple[int, ...] = ()
-    etiology: tuple[str, ...] = ()
-    mvi: bool | None = None
-    ehs: bool | None = None
+    bclc_stages: tuple[str, ...] = ()
+    ecog_ps: tuple[int, ...] = ()
+    etiologies: tuple[str, ...] = ()
+    with_mvi: bool | None = None
+    with_ehs: bool | None = None
     afp_below: float | None = None
     afp_at_least: float | None = None
     age_min: float | None = None
     age_max: float | None = None
 
     def __post_init__(self) -> None:
-        for name, allowed in (("child_pugh", CHILD_PUGH_CLASSES), ("albi", ALBI_GRADES), ("bclc", BCLC_STAGES),
-                              ("etiology", ETIOLOGIES)):
-            bad = [v for v in getattr(self, name) if v not in allowed]
+        for label, values, allowed in (("Child-Pugh class", self.child_pugh, CHILD_PUGH_CLASSES),
+                                       ("ALBI grade", self.albi, ALBI_GRADES), ("BCLC stage", self.bclc_stages, BCLC_STAGES),
+                                       ("Etiology", self.etiologies, ETIOLOGIES)):
+            bad = [v for v in values if v not in allowed]
             if bad:
-                raise SpecError(f"'{name}': {', '.join(map(str, bad))} not allowed; use {', '.join(allowed)}")
-        if any(e not in range(5) for e in self.ecog):
-            raise SpecError("'ecog' values must be 0 to 4")
+                raise SpecError(f"{label} {', '.join(map(str, bad))} not allowed; use {', '.join(allowed)}")
+        if any(e not in range(5) for e in self.ecog_ps):
+            raise SpecError("ECOG performance status (ecog_ps) must be 0 to 4")
         for name in ("start_from", "start_to"):
             value = getattr(self, name)
             if value is not None:
@@ -287,7 +288,7 @@ def rules(spec: CohortSpec) -> list[Rule]:
         out.append(Rule(f"Excluded: first-line start outside {spec.start_from or '…'} to {spec.start_to or '…'}",
                         None, lambda f: ~f[Col.START_1L].between(lo, hi)))
     if spec.centers:
-        out.append(_isin(Col.CENTER, spec.centers, "center"))
+        out.append(_isin(Col.CENTER, spec.centers, "treating center"))
     if spec.exclude_concomitant_lrt:
         out.append(_flag(Col.CONCOMITANT_LRT, "concomitant locoregional therapy"))
     if spec.exclude_interline_lrt:
@@ -298,16 +299,16 @@ def rules(spec: CohortSpec) -> list[Rule]:
         out.append(_isin(Col.CHILD_PUGH_CLASS, spec.child_pugh, "Child-Pugh class"))
     if spec.albi:
         out.append(_isin(Col.ALBI_GRADE, spec.albi, "ALBI grade"))
-    if spec.bclc:
-        out.append(_isin(Col.BCLC, spec.bclc, "BCLC stage"))
-    if spec.ecog:
-        out.append(_isin(Col.ECOG, tuple(float(e) for e in spec.ecog), "ECOG"))
-    if spec.etiology:
-        out.append(_isin(Col.ETIOLOGY, spec.etiology, "etiology"))
-    if spec.mvi is not None:
-        out.append(_tristate(Col.MVI, "macrovascular invasion", spec.mvi))
-    if spec.ehs is not None:
-        out.append(_tristate(Col.EHS, "extrahepatic spread", spec.ehs))
+    if spec.bclc_stages:
+        out.append(_isin(Col.BCLC, spec.bclc_stages, "BCLC stage"))
+    if spec.ecog_ps:
+        out.append(_isin(Col.ECOG, tuple(float(e) for e in spec.ecog_ps), "ECOG"))
+    if spec.etiologies:
+        out.append(_isin(Col.ETIOLOGY, spec.etiologies, "liver disease etiology"))
+    if spec.with_mvi is not None:
+        out.append(_tristate(Col.MVI, "macrovascular invasion", spec.with_mvi))
+    if spec.with_ehs is not None:
+        out.append(_tristate(Col.EHS, "extrahepatic spread", spec.with_ehs))
     if spec.afp_below is not None:
         cut = spec.afp_below
         out.append(Rule(f"Excluded: AFP ≥ {cut:g} ng/mL", Col.AFP, lambda f: f[Col.AFP] >= cut, "AFP"))
@@ -319,7 +320,7 @@ def rules(spec: CohortSpec) -> list[Rule]:
         hi_age = math.inf if spec.age_max is None else spec.age_max
         shown = f"{spec.age_min or 0:g}–{'' if spec.age_max is None else f'{hi_age:g}'}"
         out.append(Rule(f"Excluded: age outside {shown} years", Col.AGE,
-                        lambda f: f[Col.AGE].notna() & ~f[Col.AGE].between(lo_age, hi_age), "age"))
+                        lambda f: f[Col.AGE].notna() & ~f[Col.AGE].between(lo_age, hi_age), "age at start"))
     return out
 
 

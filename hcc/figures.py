@@ -221,7 +221,7 @@ def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[st
     def box(x: float, y: float, w: float, text: str, fill: str, line: str) -> None:
         fig.add_shape(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2,
                       fillcolor=fill, line=dict(color=line, width=1.5))
-        fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=13), align="center")
+        fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=13))
 
     def per_regimen(counts: dict[str, int]) -> str:
         parts = [f"<span style='color:{colors.get(r, '#333')}'>{html.escape(r)} {counts.get(r, 0)}</span>"

@@ -68,6 +68,15 @@ ATZ_BEV = "ATZ_BEV"
 #: The study's three first-line regimens, in display order. Any other value in
 #: ``regimen_1l`` is kept as a regimen of its own, shown after these.
 STUDY_REGIMENS: tuple[str, ...] = (SOR, LEN, ATZ_BEV)
+# Second-line codes seen in Japanese practice (any other code is kept as recorded).
+REG = "REG"      # regorafenib
+RAM = "RAM"      # ramucirumab
+CAB = "CAB"      # cabozantinib
+OTHER = "OTHER"  # any other systemic therapy
+TRIAL = "TRIAL"  # investigational therapy in a clinical trial
+#: ALBI grade upper bounds of grades 1, 2a and 2b (Hiraoka's modified ALBI; grade 3 above -1.39).
+ALBI_GRADE_UPPER: tuple[float, ...] = (-2.60, -2.27, -1.39)
+
 #: Label of the group that rare regimens are pooled into (cohort option "group rare regimens").
 OTHER_REGIMEN = "Other"
 REGIMEN_LABELS: dict[str, str] = {

@@ -33,7 +33,7 @@ def widget_values(spec: CohortSpec) -> dict[str, object]:
         value = getattr(spec, name)
         if isinstance(value, tuple):
             value = list(value)
-        elif name in ("mvi", "ehs"):
+        elif name in ("with_mvi", "with_ehs"):
             value = TRISTATE[value]
         elif name in ("start_from", "start_to"):
             value = date.fromisoformat(value) if value else None
@@ -47,7 +47,7 @@ def spec_from_widgets() -> CohortSpec:
     data = {}
     for name in FIELDS:
         value = state.get(key(name))
-        if name in ("mvi", "ehs"):
+        if name in ("with_mvi", "with_ehs"):
             value = _TRI_BACK.get(value)
         elif name in ("start_from", "start_to"):
             value = value.isoformat() if value else None
@@ -114,12 +114,12 @@ def sidebar() -> None:
             st.multiselect("Centers (none = all)", center_options, key=key("centers"))
             st.multiselect("Child-Pugh class", CHILD_PUGH_CLASSES, key=key("child_pugh"))
             st.multiselect("ALBI grade", ALBI_GRADES, key=key("albi"))
-            st.multiselect("BCLC stage", BCLC_STAGES, key=key("bclc"))
-            st.multiselect("ECOG performance status", list(range(5)), key=key("ecog"))
-            st.multiselect("Etiology", ETIOLOGIES, key=key("etiology"))
+            st.multiselect("BCLC stage", BCLC_STAGES, key=key("bclc_stages"))
+            st.multiselect("ECOG performance status", list(range(5)), key=key("ecog_ps"))
+            st.multiselect("Etiology", ETIOLOGIES, key=key("etiologies"))
             left, right = st.columns(2)
-            left.selectbox("Macrovascular invasion", list(_TRI_BACK), key=key("mvi"))
-            right.selectbox("Extrahepatic spread", list(_TRI_BACK), key=key("ehs"))
+            left.selectbox("Macrovascular invasion", list(_TRI_BACK), key=key("with_mvi"))
+            right.selectbox("Extrahepatic spread", list(_TRI_BACK), key=key("with_ehs"))
             left.number_input("AFP below, ng/mL", min_value=0.0, step=100.0, value=None, key=key("afp_below"))
             right.number_input("AFP at least, ng/mL", min_value=0.0, step=100.0, value=None, key=key("afp_at_least"))
             left.number_input("Age from", min_value=0.0, max_value=120.0, step=5.0, value=None, key=key("age_min"))

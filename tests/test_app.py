@@ -158,16 +158,16 @@ def test_scenario_comparison() -> None:
 def test_link_with_rules_opens_that_cohort() -> None:
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.query_params["regimens"] = "SOR,ATZ_BEV"
-    at.query_params["bclc"] = "C"
+    at.query_params["bclc_stages"] = "C"
     at.run()
     assert not at.exception
     spec = at.session_state[StateKeys.SPEC]
-    assert spec.regimens == ("SOR", "ATZ_BEV") and spec.bclc == ("C",) and not spec.exclude_concomitant_lrt
+    assert spec.regimens == ("SOR", "ATZ_BEV") and spec.bclc_stages == ("C",) and not spec.exclude_concomitant_lrt
 
 
 def test_bad_link_falls_back_to_main_cohort_with_message() -> None:
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.query_params["ecog"] = "9"
+    at.query_params["ecog_ps"] = "9"
     at.run()
     assert not at.exception
     assert "could not be read" in at.sidebar.error[0].value

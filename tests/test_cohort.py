@@ -92,14 +92,14 @@ BASELINE = [
 @pytest.mark.parametrize("field, value, kept, removed_rule, not_recorded", [
     ("start_from", "2015-01-01", 2, "Excluded: first-line start outside 2015-01-01 to …", 0),
     ("start_to", "2019-12-31", 2, "Excluded: first-line start outside … to 2019-12-31", 0),
-    ("centers", ("C01",), 2, "Excluded: center not C01", 0),
+    ("centers", ("C01",), 2, "Excluded: treating center not C01", 0),
     ("child_pugh", ("A",), 1, "Excluded: Child-Pugh class not A", 1),
     ("albi", ("1", "2a"), 2, "Excluded: ALBI grade not 1, 2a", 0),
-    ("bclc", ("C",), 2, "Excluded: BCLC stage not C", 0),
-    ("ecog", (0,), 1, "Excluded: ECOG not 0", 1),
-    ("etiology", ("HCV", "alcohol"), 2, "Excluded: etiology not HCV, alcohol", 1),
-    ("mvi", True, 1, "Excluded: macrovascular invasion absent", 1),
-    ("ehs", False, 1, "Excluded: extrahepatic spread present", 1),
+    ("bclc_stages", ("C",), 2, "Excluded: BCLC stage not C", 0),
+    ("ecog_ps", (0,), 1, "Excluded: ECOG not 0", 1),
+    ("etiologies", ("HCV", "alcohol"), 2, "Excluded: liver disease etiology not HCV, alcohol", 1),
+    ("with_mvi", True, 1, "Excluded: macrovascular invasion absent", 1),
+    ("with_ehs", False, 1, "Excluded: extrahepatic spread present", 1),
     ("afp_below", 400.0, 1, "Excluded: AFP ≥ 400 ng/mL", 1),
     ("afp_at_least", 400.0, 1, "Excluded: AFP < 400 ng/mL", 1),
     ("age_min", 60.0, 2, "Excluded: age outside 60– years", 0),
@@ -126,10 +126,10 @@ def test_rare_regimens_pooled_as_other() -> None:
 
 def test_query_round_trip_and_defaults_omitted() -> None:
     spec = CohortSpec(regimens=("SOR", "ATZ_BEV"), exclude_interline_lrt=True, start_from="2018-01-01",
-                      ecog=(0, 1), mvi=False, afp_below=400.0, age_max=80.0, other_below=10)
+                      ecog_ps=(0, 1), with_mvi=False, afp_below=400.0, age_max=80.0, other_below=10)
     query = spec.to_query()
     assert query == {"regimens": "SOR,ATZ_BEV", "other_below": "10", "exclude_interline_lrt": "yes",
-                     "start_from": "2018-01-01", "ecog": "0,1", "mvi": "no", "afp_below": "400", "age_max": "80"}
+                     "start_from": "2018-01-01", "ecog_ps": "0,1", "with_mvi": "no", "afp_below": "400", "age_max": "80"}
     assert CohortSpec.from_query({**query, "unrelated": "x"}) == spec
     assert CohortSpec().to_query() == {}
     assert CohortSpec.from_json(spec.to_json()) == spec
@@ -137,12 +137,12 @@ def test_query_round_trip_and_defaults_omitted() -> None:
 
 @pytest.mark.parametrize("data, message", [
     ({"child_pugh": ["D"]}, "not allowed"),
-    ({"ecog": [7]}, "0 to 4"),
+    ({"ecog_ps": [7]}, "0 to 4"),
     ({"start_from": "15/03/2020"}, "YYYY-MM-DD"),
     ({"start_from": "2021-01-01", "start_to": "2020-01-01"}, "after"),
     ({"age_min": 80, "age_max": 60}, "above"),
     ({"afp_below": "lots"}, "must be a number"),
-    ({"mvi": "maybe"}, "true or false"),
+    ({"with_mvi": "maybe"}, "true or false"),
     ({"regimens": "SOR"}, "must be a list"),
 ])
 def test_bad_specs_are_refused_with_the_field_named(data, message) -> None:
