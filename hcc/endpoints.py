@@ -75,6 +75,7 @@ EVENT_WORDS: dict[str, str] = {
     Col.DATE_DEATH: "death from any cause",
     Col.DATE_PROGRESSION_1L: "first-line progression",
     Col.DATE_PROGRESSION_2L: "second-line progression",
+    Col.START_2L: "second-line start",
 }
 
 
@@ -103,6 +104,9 @@ DEFINITIONS: dict[Endpoint, EndpointDef] = {
                                  "patients who started second line", _has(Col.START_2L), "no second line"),
     Endpoint.OS_2L: EndpointDef(Endpoint.OS_2L, Col.START_2L, (Col.DATE_DEATH,),
                                 "patients who started second line", _has(Col.START_2L), "no second line"),
+    Endpoint.PFS2: EndpointDef(Endpoint.PFS2, Col.START_1L, (Col.DATE_PROGRESSION_2L, Col.DATE_DEATH),
+                               "all patients"),
+    Endpoint.TTNT: EndpointDef(Endpoint.TTNT, Col.START_1L, (Col.START_2L, Col.DATE_DEATH), "all patients"),
 }
 
 #: Date pairs that must be in order (earlier, later): a row breaking one is excluded from every
@@ -115,6 +119,9 @@ DATE_ORDER: tuple[tuple[str, str], ...] = (
     (Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L),
     (Col.START_1L, Col.START_2L),
     (Col.START_2L, Col.DATE_PROGRESSION_2L),
+    (Col.START_2L, Col.DATE_RESPONSE_2L),
+    (Col.DATE_RESPONSE_2L, Col.DATE_PROGRESSION_2L),
+    (Col.START_2L, Col.START_3L),
     (Col.START_1L, Col.DATE_DEATH),
     (Col.DATE_RESPONSE_1L, Col.DATE_DEATH),
     (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
@@ -125,7 +132,8 @@ DATE_ORDER: tuple[tuple[str, str], ...] = (
 )
 #: Dates that must not fall after the end of follow-up (death, else last follow-up).
 WITHIN_FOLLOWUP: tuple[str, ...] = (
-    Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L, Col.START_2L, Col.DATE_PROGRESSION_2L,
+    Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L, Col.START_2L, Col.DATE_PROGRESSION_2L, Col.DATE_RESPONSE_2L,
+    Col.START_3L,
 )
 
 

@@ -45,6 +45,10 @@ class Col:
     REGIMEN_2L = "regimen_2l"
     START_2L = "start_2l"
     DATE_PROGRESSION_2L = "date_progression_2l"
+    BEST_RESPONSE_2L = "best_response_2l"
+    DATE_RESPONSE_2L = "date_response_2l"
+    REGIMEN_3L = "regimen_3l"
+    START_3L = "start_3l"
     DATE_DEATH = "date_death"
     DATE_LAST_FOLLOWUP = "date_last_followup"
     AGE = "age"
@@ -143,6 +147,11 @@ COLUMNS: tuple[Column, ...] = (
     Column(Col.REGIMEN_2L, Kind.TEXT, False, "Second-line regimen (blank = none)"),
     Column(Col.START_2L, Kind.DATE, False, "Start of second-line therapy (blank = none)"),
     Column(Col.DATE_PROGRESSION_2L, Kind.DATE, False, "Second-line progression (blank = none)"),
+    Column(Col.BEST_RESPONSE_2L, Kind.CATEGORY, False, "Best overall response to second line, RECIST 1.1",
+           allowed=RESPONSES),
+    Column(Col.DATE_RESPONSE_2L, Kind.DATE, False, "First assessment documenting objective response to second line"),
+    Column(Col.REGIMEN_3L, Kind.TEXT, False, "Third-line regimen (blank = none)"),
+    Column(Col.START_3L, Kind.DATE, False, "Start of third-line therapy (blank = none)"),
     Column(Col.DATE_DEATH, Kind.DATE, False, "Date of death (blank = alive at last follow-up)"),
     Column(Col.DATE_LAST_FOLLOWUP, Kind.DATE, True, "Last date the patient was known alive, or the date of death"),
     Column(Col.AGE, Kind.FLOAT, False, "Age at first-line start, years", low=18, high=110),
@@ -174,9 +183,19 @@ class Endpoint(str, Enum):
     DOR = "DOR"
     PFS_2L = "PFS_2L"
     OS_2L = "OS_2L"
+    PFS2 = "PFS2"
+    TTNT = "TTNT"
 
 
 ENDPOINTS: tuple[Endpoint, ...] = tuple(Endpoint)
+#: The Survival page's endpoints (first line, and second line by first-line regimen).
+SURVIVAL_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint.OS, Endpoint.PFS, Endpoint.PPS, Endpoint.DDC, Endpoint.DOR, Endpoint.PFS_2L, Endpoint.OS_2L,
+)
+#: The Second-line page's endpoints.
+SECOND_LINE_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint.PFS_2L, Endpoint.OS_2L, Endpoint.PFS2, Endpoint.TTNT, Endpoint.PPS,
+)
 FIRST_LINE_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint.OS, Endpoint.PFS, Endpoint.PPS, Endpoint.DDC, Endpoint.DOR,
 )
@@ -188,4 +207,6 @@ ENDPOINT_LABELS: dict[Endpoint, str] = {
     Endpoint.DOR: "Duration of response",
     Endpoint.PFS_2L: "Second-line progression-free survival",
     Endpoint.OS_2L: "Overall survival from second-line start",
+    Endpoint.PFS2: "Progression-free survival 2 (to second progression)",
+    Endpoint.TTNT: "Time to next treatment",
 }

@@ -675,6 +675,11 @@ def _to_frame(cohort: _Cohort, course: _Course, draws: _Draws,
         Col.REGIMEN_2L: regimen_2l,
         Col.START_2L: date(seen["second_start"]),
         Col.DATE_PROGRESSION_2L: date(seen["second_progression"]),
+        # Filled by _later_lines from its own random stream, so the columns above never change.
+        Col.BEST_RESPONSE_2L: np.full(n, None, dtype=object),
+        Col.DATE_RESPONSE_2L: pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"),
+        Col.REGIMEN_3L: np.full(n, None, dtype=object),
+        Col.START_3L: pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"),
         Col.DATE_DEATH: date(seen["death"]),
         Col.DATE_LAST_FOLLOWUP: date(last.astype(float)),
         Col.AGE: cohort.age,
@@ -754,7 +759,57 @@ def generate(n_patients: int = INOUE_2026.n_patients, seed: int = DEFAULT_SEED,
     cohort = _draw_cohort(rng, n_patients, n_main)
     draws = _Draws.sample(rng, n_patients)
     course = _simulate_course(cohort, draws, REGIMEN_MODELS)
-    return _to_frame(cohort, course, draws, REGIMEN_MODELS)
+    frame = _to_frame(cohort, course, draws, REGIMEN_MODELS)
+    return _later_lines(frame, np.random.default_rng([seed, 2]))
+
+
+#: Best response to second line, when second-line progression did not come within 10 weeks:
+#: CR, PR, SD (real-world ORR after first-line systemic therapy is ~5-15%).
+_RESPONSE_2L = (0.02, 0.12, 0.86)
+_THIRD_LINE_SHARE = 0.35
+_THIRD_LINE_MENU = (REG, RAM, CAB, LEN, SOR, OTHER)
+
+
+def _later_lines(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Second-line best response (and its date) and third line, drawn after everything else.
+
+    Descriptive only (no outcome depends on them): PD when second-line progression came within 10
+    weeks, NE when follow-up ended before the first assessment (6 weeks), else CR / PR / SD; a
+    response is dated at an assessment 6–12 weeks in, before any progression. A share of patients
+    alive two weeks after second-line progression start a third line within two months.
+    """
+    n = len(frame)
+    u = rng.random((n, 5))
+    start2 = frame[Col.START_2L]
+    prog2 = frame[Col.DATE_PROGRESSION_2L]
+    last = frame[Col.DATE_LAST_FOLLOWUP]
+    has2 = start2.notna()
+    days_to_prog = (prog2 - start2).dt.days
+    early_pd = has2 & (days_to_prog <= 70)
+    followed = (last - start2).dt.days >= 42
+    cum = np.cumsum(_RESPONSE_2L)
+    drawn = np.array((CR, PR, SD), dtype=object)[np.minimum((u[:, 0, None] > cum).sum(axis=1), 2)]
+    response_day = np.where(u[:, 1] < 0.5, 42, 84) + np.floor(u[:, 2] * 14)
+    resp_date = start2 + pd.to_timedelta(response_day, unit="D")
+    ok = (resp_date <= last) & (prog2.isna() | (resp_date <= prog2))
+    best = np.where(~has2, None, np.where(early_pd, PD, np.where(~followed, NE, drawn)))
+    responder = np.isin(best, (CR, PR))
+    best = np.where(responder & ~ok.to_numpy(), SD, best)
+    responder = np.isin(best, (CR, PR))
+    frame[Col.BEST_RESPONSE_2L] = pd.Series(best, dtype=object)
+    frame[Col.DATE_RESPONSE_2L] = resp_date.where(responder)
+
+    start3 = prog2 + pd.to_timedelta(7 + np.floor(u[:, 3] * 53), unit="D")
+    third = prog2.notna() & (u[:, 4] < _THIRD_LINE_SHARE) & (start3 <= last) & (
+        frame[Col.DATE_DEATH].isna() | (start3 < frame[Col.DATE_DEATH]))
+    pick = np.floor(u[:, 4] / _THIRD_LINE_SHARE * len(_THIRD_LINE_MENU)).astype(int) % len(_THIRD_LINE_MENU)
+    choice = np.array(_THIRD_LINE_MENU, dtype=object)[pick]
+    # Never repeat the first- or second-line drug.
+    repeat = (choice == frame[Col.REGIMEN_1L].to_numpy()) | (choice == frame[Col.REGIMEN_2L].to_numpy())
+    choice = np.where(repeat, OTHER, choice)
+    frame[Col.REGIMEN_3L] = pd.Series(np.where(third, choice, None), dtype=object)
+    frame[Col.START_3L] = start3.where(third)
+    return frame
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:

@@ -6,7 +6,8 @@ from hcc.analysis import analyze_endpoint
 from hcc.endpoints import DEFINITIONS
 from hcc.figures import default_horizon_months, km_figure, regimen_colors
 from hcc.report import comparison_table, endpoint_table, overview_table, pairwise_table, plain_summary
-from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Endpoint
+from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, Endpoint
+from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from pages._common import StateKeys, cohort_page, session_memo
 from pages._widgets import analysis_spec_form, km_figure_options
 

@@ -95,7 +95,8 @@ def test_upload_replaces_demo_in_this_session_and_reports_problems() -> None:
 @pytest.mark.parametrize("index", range(7))
 def test_every_endpoint_renders(index: int) -> None:
     """Each endpoint of the radio renders its figure and tables (the row click is tested in e2e)."""
-    from hcc.schema import ENDPOINT_LABELS, ENDPOINTS
+    from hcc.schema import ENDPOINT_LABELS
+    from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
     at = _app("pages/survival.py")
     at.radio(key=StateKeys.ENDPOINT).set_value(ENDPOINTS[index]).run()
     assert not at.exception

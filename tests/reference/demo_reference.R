@@ -18,6 +18,8 @@ endpoint <- function(d, name) {
                           ev <- first_of(d$date_progression_1l, death) }
   if (name == "PFS_2L") { keep <- !is.na(d$start_2l); origin <- d$start_2l; ev <- first_of(d$date_progression_2l, death) }
   if (name == "OS_2L")  { keep <- !is.na(d$start_2l); origin <- d$start_2l; ev <- death }
+  if (name == "PFS2")   { keep <- rep(TRUE, nrow(d)); origin <- d$start_1l; ev <- first_of(d$date_progression_2l, death) }
+  if (name == "TTNT")   { keep <- rep(TRUE, nrow(d)); origin <- d$start_1l; ev <- first_of(d$start_2l, death) }
   end <- ifelse(is.na(ev), fu, ev)
   data.frame(time = as.numeric(end - as.numeric(origin))[keep], status = as.integer(!is.na(ev))[keep],
              group = d$regimen_1l[keep])
@@ -28,7 +30,7 @@ cohorts <- list(full = d, main = d[d$concomitant_lrt == "no" & d$interline_lrt =
 med_rows <- list(); lr_rows <- list(); extra_rows <- list(); cox_rows <- list(); pw_rows <- list()
 dpm <- 30.4375
 milestones <- c(6, 12, 18, 24) * dpm
-for (cname in names(cohorts)) for (e in c("OS", "PFS", "PPS", "DDC", "DOR", "PFS_2L", "OS_2L")) {
+for (cname in names(cohorts)) for (e in c("OS", "PFS", "PPS", "DDC", "DOR", "PFS_2L", "OS_2L", "PFS2", "TTNT")) {
   x <- endpoint(cohorts[[cname]], e)
   for (g in unique(x$group)) {
     fit <- survfit(Surv(time, status) ~ 1, data = x[x$group == g, ], conf.type = "log-log")
