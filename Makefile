@@ -30,6 +30,7 @@ demo: $(STAMP)
 reference:
 	Rscript tests/reference/survival_reference.R
 	Rscript tests/reference/demo_reference.R
+	Rscript tests/reference/response_reference.R
 
 clean:
 	rm -rf $(VENV) .pytest_cache

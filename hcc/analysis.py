@@ -7,13 +7,18 @@ so the screen and the CLI can never disagree.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import pandas as pd
 
 from hcc.cohort import Cohort, CohortSpec, apply_to_registry
 from hcc.endpoints import derive
+from hcc.errors import SpecError
 from hcc.registry import Registry
+from hcc.response import ResponseAnalysis, analyze_response, response_json
 from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
+from hcc.secondline import derive_by_second_line, treatment_paths
 from hcc.survival import AnalysisSpec, EndpointSummary, summarize
 
 
@@ -24,6 +29,10 @@ class AnalysisResult:
     registry: Registry
     cohort: Cohort
     endpoints: dict[Endpoint, EndpointSummary]
+    sequences: pd.DataFrame | None = None
+    by_second_line: dict[Endpoint, EndpointSummary] = field(default_factory=dict)
+    by_second_line_after: str | None = None
+    response: ResponseAnalysis | None = None
 
 
 def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpec | None = None) -> EndpointSummary:
@@ -31,11 +40,38 @@ def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpe
     return summarize(derive(cohort.frame, endpoint), cohort.regimens, spec)
 
 
+def analyze_by_second_line(cohort: Cohort, endpoint: Endpoint, first_line: str, level: str = "regimen",
+                           spec: AnalysisSpec | None = None) -> EndpointSummary:
+    """An endpoint within one first-line regimen, by second-line regimen (or class)."""
+    data, groups = derive_by_second_line(cohort.frame, endpoint, first_line, level, cohort.spec.second_line_classes)
+    return summarize(data, groups, spec)
+
+
 def analyze(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
-            analysis: AnalysisSpec | None = None) -> AnalysisResult:
-    """Apply the cohort spec and summarize every requested endpoint."""
+            analysis: AnalysisSpec | None = None, by_second_line_after: str | None = None) -> AnalysisResult:
+    """Apply the cohort spec and summarize every requested endpoint, with the treatment sequences;
+    with ``by_second_line_after``, also PFS_2L and OS_2L by second-line regimen after that regimen."""
     cohort = apply_to_registry(registry, spec)
-    return AnalysisResult(registry, cohort, {Endpoint(e): analyze_endpoint(cohort, e, analysis) for e in endpoints})
+    if by_second_line_after is not None and by_second_line_after not in cohort.regimens:
+        raise SpecError(f"--by-2l {by_second_line_after}: not a first-line regimen of this cohort "
+                        f"({', '.join(cohort.regimens)})")
+    by_2l = {} if by_second_line_after is None else {
+        e: analyze_by_second_line(cohort, e, by_second_line_after, spec=analysis) for e in (Endpoint.PFS_2L, Endpoint.OS_2L)}
+    return AnalysisResult(registry, cohort, {Endpoint(e): analyze_endpoint(cohort, e, analysis) for e in endpoints},
+                          sequences=treatment_paths(cohort.frame, "regimen", spec.second_line_classes),
+                          by_second_line=by_2l, by_second_line_after=by_second_line_after,
+                          response=analyze_response(cohort.frame, cohort.regimens))
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float replaced by None (JSON null: not estimable)."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def _num(x: float) -> float | None:
@@ -85,5 +121,12 @@ def result_json(result: AnalysisResult) -> dict[str, Any]:
                    "attrition": [{"rule": s.rule, "excluded": s.excluded, "remaining": s.remaining}
                                  for s in cohort.attrition]},
         "endpoints": {e.value: endpoint_json(s) for e, s in result.endpoints.items()},
+        "sequences": [] if result.sequences is None else [
+            {"first": r["first"], "second": r["second"], "third": r["third"], "n": int(r["n"])}
+            for r in result.sequences.to_dict("records")],
+        **({} if result.by_second_line_after is None else {"by_second_line": {
+            "after": result.by_second_line_after,
+            **{e.value: endpoint_json(s) for e, s in result.by_second_line.items()}}}),
+        **({} if result.response is None else response_json(result.response)),
         "days_per_month": DAYS_PER_MONTH,
     }

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from hcc.analysis import analyze, result_json
+from hcc.analysis import analyze, json_safe, result_json
 from hcc.cohort import PRESETS, CohortSpec
 from hcc.errors import HCCError
 from hcc.registry import load_path
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--adjust", choices=ADJUSTMENTS, default="holm", help="pairwise p-value adjustment")
     run.add_argument("--milestones", type=float, nargs="+", default=[6, 12, 18, 24],
                      help="months at which survival rates are reported")
+    run.add_argument("--by-2l", dest="by_2l", metavar="REGIMEN",
+                     help="also PFS_2L and OS_2L by second-line regimen within this first-line regimen")
     run.add_argument("--out", help="write JSON here instead of standard output")
     return parser
 
@@ -52,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.reference and args.reference not in registry.regimens:
             raise HCCError(f"--reference {args.reference}: no such regimen (the file has "
                            f"{', '.join(registry.regimens)})")
-        result = analyze(registry, spec, analysis=analysis)
+        result = analyze(registry, spec, analysis=analysis, by_second_line_after=args.by_2l)
     except (HCCError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    text = json.dumps(result_json(result), indent=2, allow_nan=False)
+    text = json.dumps(json_safe(result_json(result)), indent=2, allow_nan=False)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
     else:

@@ -47,6 +47,8 @@ class CohortSpec:
         None = any.
     afp_below, afp_at_least : keep AFP < x ng/mL, or AFP >= x ng/mL; None = any.
     age_min, age_max : age range in years, inclusive; None = open.
+    second_line_classes : (second-line code, class) pairs overriding :data:`hcc.secondline.DEFAULT_CLASSES`
+        (grouping only; no patient is excluded by it).
     """
 
     regimens: tuple[str, ...] = ()
@@ -68,8 +70,13 @@ class CohortSpec:
     afp_at_least: float | None = None
     age_min: float | None = None
     age_max: float | None = None
+    second_line_classes: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        for code, klass in self.second_line_classes:
+            if not code or not klass or any(ch in code + klass for ch in ",:"):
+                raise SpecError(f"second-line class '{code}: {klass}': code and class must be non-empty "
+                                "and contain no ',' or ':'")
         for label, values, allowed in (("Child-Pugh class", self.child_pugh, CHILD_PUGH_CLASSES),
                                        ("ALBI grade", self.albi, ALBI_GRADES), ("BCLC stage", self.bclc_stages, BCLC_STAGES),
                                        ("Etiology", self.etiologies, ETIOLOGIES)):
@@ -94,7 +101,9 @@ class CohortSpec:
 
     # -- serialisation --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        out["second_line_classes"] = dict(self.second_line_classes)
+        return out
 
     def to_json(self) -> str:
         """JSON text of the spec (the format of ``--spec SPEC.json`` and "Download spec")."""
@@ -130,7 +139,9 @@ class CohortSpec:
             value = getattr(self, f.name)
             if value == getattr(default, f.name):
                 continue
-            if isinstance(value, tuple):
+            if f.type.startswith("tuple[tuple"):
+                out[f.name] = ",".join(f"{code}:{klass}" for code, klass in value)
+            elif isinstance(value, tuple):
                 out[f.name] = ",".join(str(v) for v in value)
             elif isinstance(value, bool):
                 out[f.name] = "yes" if value else "no"
@@ -147,7 +158,9 @@ class CohortSpec:
             if key not in kinds:
                 continue
             kind = kinds[key]
-            if kind.startswith("tuple"):
+            if kind.startswith("tuple[tuple"):
+                data[key] = [v.split(":", 1) for v in text.split(",") if v != ""]
+            elif kind.startswith("tuple"):
                 data[key] = [v for v in text.split(",") if v != ""]
             elif "bool" in kind:
                 data[key] = {"yes": True, "no": False}.get(text.lower(), text)
@@ -162,6 +175,12 @@ def _coerce(key: str, kind: str, value: Any) -> Any:
         if "None" in kind:
             return None
         raise SpecError(f"'{key}' cannot be empty")
+    if kind.startswith("tuple[tuple"):
+        pairs = value.items() if isinstance(value, dict) else value
+        try:
+            return tuple((str(code), str(klass)) for code, klass in pairs)
+        except (TypeError, ValueError):
+            raise SpecError(f"'{key}' must map codes to classes, e.g. {{\"REG\": \"TKI\"}}") from None
     if kind.startswith("tuple"):
         if not isinstance(value, (list, tuple)):
             raise SpecError(f"'{key}' must be a list, e.g. [\"A\", \"B\"]")

@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 from hcc.endpoints import DEFINITIONS
 from hcc.schema import ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_LABELS, LEN, SOR, STUDY_REGIMENS
 from hcc.survival import EndpointSummary, KMCurve, survival_at
+from hcc.response import CATEGORIES, LANE_EVENTS, ResponseSummary
 
 #: Okabe–Ito palette (colour-blind safe). The study regimens have fixed colours; others follow.
 _STUDY_COLORS = {SOR: "#0072B2", LEN: "#E69F00", ATZ_BEV: "#009E73"}
@@ -121,7 +122,8 @@ def _annotation(summary: EndpointSummary) -> str:
 
 
 def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = "",
-              options: KMFigureOptions = KMFigureOptions()) -> go.Figure:
+              options: KMFigureOptions = KMFigureOptions(), *, title: str | None = None,
+              x_title: str | None = None) -> go.Figure:
     """Kaplan–Meier curves by group with a number-at-risk table on the same x axis.
 
     Months on x (days / 30.4375), survival on y (probability or percent). Censored observations are
@@ -187,18 +189,18 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
                            yanchor="bottom", showarrow=False, font=dict(size=13))
     # Tick labels and title under the curves; the risk table below reuses the same x axis.
     fig.update_xaxes(row=1, col=1, showticklabels=True,
-                     title_text=f"Months since {DEFINITIONS[summary.endpoint].origin_label}")
+                     title_text=x_title or f"Months since {DEFINITIONS[summary.endpoint].origin_label}")
 
     fig.update_xaxes(range=[-0.02 * horizon, horizon * 1.02], tickvals=breaks, showgrid=True, zeroline=False)
     fig.update_yaxes(row=1, col=1, title_text="Survival (%)" if options.percent else "Survival probability",
                      range=[0, 1.03 * scale], tickformat=".0f" if options.percent else ".1f", zeroline=False)
-    label = ENDPOINT_LABELS[summary.endpoint]
-    title = f"{label} by first-line regimen (n = {summary.n})"
+    title = f"{title or ENDPOINT_LABELS[summary.endpoint] + ' by first-line regimen'} (n = {summary.n})"
+    legend_rows = math.ceil(len(summary.curves) / 3)  # three entries fit on a line
     fig.update_layout(
         title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title, x=0.01),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right", font=dict(size=13)),
         template="plotly_white", font=dict(family=_FONT, size=14),
-        margin=dict(l=70, r=20, t=110, b=30), height=560 + 28 * n_rows,
+        margin=dict(l=70, r=20, t=90 + 24 * legend_rows, b=30), height=560 + 28 * n_rows + 24 * legend_rows,
         annotations=list(fig.layout.annotations) + [dict(
             text=_annotation(summary), x=0.99, y=0.97 if not rows else 1.0, xref="x domain", yref="y domain",
             showarrow=False, xanchor="right", yanchor="top", align="right", font=dict(size=14))],
@@ -255,3 +257,174 @@ def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[st
     fig.update_layout(template="plotly_white", height=110 + 95 * n_rows, margin=dict(l=10, r=10, t=10, b=10),
                       font=dict(family=_FONT, size=13), showlegend=False)
     return fig
+
+
+def sankey_figure(paths, regimen_colors_: dict[str, str]) -> go.Figure:
+    """Treatment sequences as a Sankey diagram: first line -> second line -> third line (or what
+    happened instead). ``paths`` has columns first, second, third (None = path ends), n; hover shows
+    counts and the share of the first-line regimen's patients."""
+    stages = [("first", "1L"), ("second", "2L"), ("third", "3L")]
+    labels: list[str] = []
+    index: dict[tuple[str, str], int] = {}
+
+    def node(stage: str, name: str) -> int:
+        if (stage, name) not in index:
+            index[(stage, name)] = len(labels)
+            labels.append(name)
+        return index[(stage, name)]
+
+    totals = paths.groupby("first")["n"].sum()
+    sources, targets, values, custom, colors = [], [], [], [], []
+    for (a, _), (b, _) in zip(stages, stages[1:]):
+        keys = list(dict.fromkeys(["first", a, b]))
+        links = paths[paths[b].notna()].groupby(keys, sort=False)["n"].sum().reset_index()
+        for row in links.to_dict("records"):
+            first, src, dst, n = row["first"], row[a], row[b], row["n"]
+            sources.append(node(a, str(src)))
+            targets.append(node(b, str(dst)))
+            values.append(int(n))
+            custom.append(f"{n} of {totals[first]} {first} patients ({100 * n / totals[first]:.0f}%)")
+            colors.append(regimen_colors_.get(first, "#999999"))
+    link_colors = [f"rgba({int(c[1:3], 16)},{int(c[3:5], 16)},{int(c[5:7], 16)},0.35)" for c in colors]
+    node_colors = [regimen_colors_.get(lbl, "#B0B0B0") if stage == "first" else "#B0B0B0"
+                   for (stage, lbl) in index]
+    # Fixed columns per line of therapy (otherwise plotly pushes paths that end early to the right),
+    # nodes stacked top-down in order of appearance, sized by their patients.
+    size = np.zeros(len(labels))
+    for i, v in zip(targets, values):
+        size[i] += v
+    for i, v in zip(sources, values):
+        size[i] = max(size[i], sum(val for src, val in zip(sources, values) if src == i))
+    xs, ys = [0.0] * len(labels), [0.0] * len(labels)
+    for col, (stage, _) in zip((0.001, 0.5, 0.999), stages):
+        members = [i for (st, _), i in index.items() if st == stage]
+        # Treatments first (largest on top), then the paths that end (no further line) at the bottom.
+        members.sort(key=lambda i: (labels[i].startswith(("No ", "Died", "Alive")), -size[i]))
+        total = sum(size[i] for i in members) or 1.0
+        gap = 0.04 / max(len(members), 1)
+        y = 0.0
+        for i in members:
+            h = size[i] / total * (1 - 0.04)
+            xs[i], ys[i] = col, min(max(y + h / 2, 0.001), 0.999)
+            y += h + gap
+    fig = go.Figure(go.Sankey(
+        arrangement="fixed",
+        node=dict(label=[html.escape(x) for x in labels], pad=14, thickness=16, color=node_colors, x=xs, y=ys,
+                  hovertemplate="%{label}: %{value} patients<extra></extra>"),
+        link=dict(source=sources, target=targets, value=values, color=link_colors, customdata=custom,
+                  hovertemplate="%{source.label} → %{target.label}<br>%{customdata}<extra></extra>"),
+    ))
+    fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=13), height=560,
+                      margin=dict(l=10, r=10, t=40, b=10),
+                      title=dict(text="Treatment sequences: first line → second line → third line", x=0.01))
+    return fig
+
+
+#: Best-response categories: a colour-blind-safe diverging scale (ColorBrewer RdBu) from complete
+#: response to progression, greys for not evaluable / not recorded; distinct from the regimen colours.
+RESPONSE_COLORS: dict[str, str] = dict(zip(CATEGORIES, (  # CR, PR, SD, PD, NE, not recorded
+    "#2166AC", "#67A9CF", "#D1E5F0", "#D6604D", "#9E9E9E", "#E0E0E0")))
+_DARK_FILLS = {"#2166AC", "#D6604D"}  # white text on these
+
+
+def response_bar_figure(summary: ResponseSummary, colors: dict[str, str], subtitle: str = "") -> go.Figure:
+    """Best overall response per regimen as stacked bars (percent of all patients).
+
+    One bar per regimen (its name in the regimen's colour, with n), stacked CR, PR, SD, PD, NE and not
+    recorded in :data:`RESPONSE_COLORS`; ORR and DCR over the evaluable patients above each bar.
+    Hover gives the count and the denominator.
+    """
+    groups = [g for g in summary.groups if g.n]
+    x = [f"<span style='color:{colors.get(g.regimen, '#333')}'><b>{html.escape(g.regimen)}</b></span>"
+         f"<br>n = {g.n}" for g in groups]
+    fig = go.Figure()
+    for cat in CATEGORIES:
+        counts = np.array([g.counts[cat] for g in groups])
+        if not counts.any():
+            continue
+        pct = np.array([100 * g.counts[cat] / g.n for g in groups])
+        fig.add_trace(go.Bar(
+            x=x, y=pct, name=cat, marker=dict(color=RESPONSE_COLORS[cat], line=dict(color="#FFFFFF", width=1)),
+            text=[f"{p:.0f}%" if p >= 4 else "" for p in pct], textposition="inside", insidetextanchor="middle",
+            textfont=dict(color="#FFFFFF" if RESPONSE_COLORS[cat] in _DARK_FILLS else "#222222", size=13),
+            customdata=np.stack([counts, [g.n for g in groups], [g.regimen for g in groups]], axis=1),
+            hovertemplate=f"<b>%{{customdata[2]}}</b> · {cat}<br>%{{customdata[0]}} of %{{customdata[1]}} patients "
+                          "(%{y:.1f}%)<extra></extra>"))
+    for xi, g in zip(x, groups):
+        orr, dcr = g.rates[("ORR", "evaluable")], g.rates[("DCR", "evaluable")]
+        text = ("evaluable: none" if orr.n == 0 else
+                f"ORR {100 * orr.estimate:.0f}% · DCR {100 * dcr.estimate:.0f}%<br><sup>of {orr.n} evaluable</sup>")
+        fig.add_annotation(x=xi, y=100, text=text, showarrow=False, yanchor="bottom", font=dict(size=13))
+    title = f"Best overall response to first line ({html.escape(summary.criterion)})"
+    # The cohort line and the data source on separate lines: the figure is often half the page wide.
+    sub = "<br>".join(f"<sup>{html.escape(part)}</sup>" for part in subtitle.split(" — ") if part)
+    fig.update_layout(
+        barmode="stack", template="plotly_white", font=dict(family=_FONT, size=14), height=560,
+        title=dict(text=f"{title}<br>{sub}" if sub else title, x=0.01),
+        yaxis=dict(title="Patients (%)", range=[0, 115], tickvals=[0, 20, 40, 60, 80, 100]),
+        legend=dict(title="Best response", traceorder="normal"), margin=dict(l=70, r=20, t=120, b=60),
+        bargap=0.35)
+    return fig
+
+
+#: Swimmer-plot markers: event -> (symbol, fill colour, size); black and white so that they read on
+#: every regimen colour.
+_SWIMMER_MARKERS: dict[str, tuple[str, str, int]] = {
+    "dc": ("circle", "#FFFFFF", 7), "response": ("star", "#F0E442", 10), "progression": ("x", "#000000", 7),
+    "second_line": ("diamond-open", "#000000", 8), "death": ("square", "#000000", 7),
+}
+
+
+def swimmer_figure(lanes, colors: dict[str, str], subtitle: str = "") -> go.Figure:
+    """Swimmer plot: one lane per patient from first-line start (months), coloured by regimen, with
+    markers for first disease control, first response, progression, second-line start and death, and
+    an arrow for patients alive at last follow-up. ``lanes`` as :func:`hcc.response.swimmer_lanes`."""
+    n = len(lanes)
+    fig = go.Figure()
+    for regimen in dict.fromkeys(lanes["regimen"]):
+        sub = lanes[lanes["regimen"] == regimen]
+        fig.add_trace(go.Bar(
+            x=sub["end"], y=sub["lane"], base=0, orientation="h", name=html.escape(str(regimen)),
+            marker=dict(color=colors.get(regimen, "#777777"), line=dict(width=0)), opacity=0.85,
+            customdata=np.stack([sub["patient"], sub["regimen"]], axis=1), legendgroup="regimen",
+            legendgrouptitle_text="First line",
+            hovertemplate="%{customdata[0]} (%{customdata[1]})<br>followed %{x:.1f} months<extra></extra>"))
+    for event, label in LANE_EVENTS.items():
+        sub = lanes[lanes[event].notna()]
+        if sub.empty:
+            continue
+        symbol, fill, size = _SWIMMER_MARKERS[event]
+        fig.add_trace(go.Scatter(
+            x=sub[event], y=sub["lane"], mode="markers", name=label, legendgroup="events",
+            legendgrouptitle_text="Events",
+            marker=dict(symbol=symbol, color=fill, size=size, line=dict(color="#000000", width=1.2)),
+            customdata=sub["patient"],
+            hovertemplate=f"%{{customdata}}: {label} at %{{x:.1f}} months<extra></extra>"))
+    alive = lanes[lanes["alive"]]
+    if not alive.empty:
+        fig.add_trace(go.Scatter(
+            x=alive["end"], y=alive["lane"], mode="markers", name="alive at last follow-up", legendgroup="events",
+            marker=dict(symbol="arrow-right", color="#444444", size=9, line=dict(color="#444444", width=1)),
+            customdata=alive["patient"],
+            hovertemplate="%{customdata}: alive at last follow-up, %{x:.1f} months<extra></extra>"))
+    total = lanes.attrs.get("n_total", n)
+    shown = f"{n} patients" if n == total else f"a random sample of {n} of {total} patients"
+    title = f"Course of each patient from first-line start ({shown})"
+    fig.update_layout(
+        template="plotly_white", font=dict(family=_FONT, size=13), barmode="overlay", bargap=0.25,
+        height=max(420, 190 + 9 * n),
+        title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title, x=0.01),
+        xaxis=dict(title="Months since first-line start", rangemode="tozero"),
+        yaxis=dict(autorange="reversed", showticklabels=False, title="Patients", showgrid=False, zeroline=False),
+        legend=dict(groupclick="toggleitem"), margin=dict(l=60, r=20, t=80, b=60))
+    return fig
+
+
+#: Landmark groups (reached by the landmark, not reached): Paul Tol's indigo and rose, colour-blind
+#: safe and unlike any regimen colour, so a group is not mistaken for a regimen.
+LANDMARK_COLORS: tuple[str, str] = ("#332288", "#CC6677")
+
+
+def landmark_colors(groups: tuple[str, str]) -> dict[str, str]:
+    """Colour per landmark group, for :func:`km_figure`."""
+    return dict(zip(groups, LANDMARK_COLORS))

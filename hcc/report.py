@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from hcc.figures import format_p
+from hcc.response import COVARIATE_LABELS, DENOMINATORS, POOLED, RATES, ResponseSummary
 from hcc.schema import COLUMNS, ENDPOINT_LABELS
 from hcc.survival import EndpointSummary, GroupSummary
 
@@ -67,7 +68,7 @@ def comparison_table(summary: EndpointSummary) -> pd.DataFrame:
         d = diffs.get(c.term)
         rows.append({
             "Regimen": f"{c.term} vs {c.reference}",
-            "Hazard ratio (95% CI)": f"{c.hr:.2f} ({c.lower:.2f}–{c.upper:.2f})",
+            "Hazard ratio (95% CI)": f"{c.hr:.2f} ({c.lower:.2f}–{c.upper:.2f})" + (f" — {c.note}" if c.note else ""),
             "p (Wald)": format_p(c.p),
             f"RMST difference to {summary.tau_months:.0f} months (95% CI)":
                 "—" if d is None else f"{d.difference:+.1f} ({d.lower:+.1f} to {d.upper:+.1f})",
@@ -168,4 +169,89 @@ def scenario_table(named: dict[str, tuple], endpoints: tuple) -> pd.DataFrame:
             test = summaries[e].logrank
             row[name] = format_p(test.p) if test else "—"
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def uptake_table(rows) -> pd.DataFrame:
+    """Second-line uptake per first-line regimen (see :func:`hcc.secondline.uptake`)."""
+    return pd.DataFrame([{
+        "First-line regimen": u.regimen, "Patients": u.patients, "Progressed on first line": u.progressed,
+        "Started second line after progression": (f"{u.started_after_progression} ({100 * u.share:.0f}%)"
+                                                  if u.progressed else "—"),
+        "Started second line (all)": u.started,
+        "Progression to second-line start, months, median [Q1, Q3]":
+            "—" if math.isnan(u.gap_median) else f"{u.gap_median:.1f} [{u.gap_q1:.1f}, {u.gap_q3:.1f}]",
+    } for u in rows])
+
+
+def class_table(codes: list[str], classes: dict[str, str]) -> pd.DataFrame:
+    """The second-line codes present and their class, for editing."""
+    return pd.DataFrame({"Second-line code": codes, "Class": [classes.get(c, "Other") for c in codes]})
+
+
+def format_proportion(p) -> str:
+    """E.g. ``36/142 · 25.4% (18.4–33.3)``; '—' when the denominator is 0."""
+    if p.n == 0:
+        return "—"
+    return f"{p.k}/{p.n} · {100 * p.estimate:.1f}% ({100 * p.lower:.1f}–{100 * p.upper:.1f})"
+
+
+def response_counts_table(summary: ResponseSummary) -> pd.DataFrame:
+    """Per regimen: patients, best response counts (CR, PR, SD, PD, NE, not recorded), evaluable."""
+    return pd.DataFrame([{"Regimen": g.regimen, "Patients": g.n,
+                          **{cat.capitalize() if cat.islower() else cat: k for cat, k in g.counts.items()},
+                          "Evaluable (CR, PR, SD, PD)": g.evaluable} for g in summary.groups])
+
+
+def response_rates_table(summary: ResponseSummary) -> pd.DataFrame:
+    """Per regimen: ORR and DCR as k/n · % (exact 95% CI), over the evaluable patients and over all
+    patients."""
+    of = {"evaluable": "of evaluable", "all": "of all patients"}
+    return pd.DataFrame([{"Regimen": g.regimen, **{f"{rate}, {of[den]}": format_proportion(g.rates[(rate, den)])
+                                                   for rate in RATES for den in DENOMINATORS}}
+                         for g in summary.groups])
+
+
+def response_tests_table(summary: ResponseSummary) -> pd.DataFrame:
+    """Each rate compared across regimens: denominator, test and p."""
+    return pd.DataFrame([{"Rate": c.rate, "Denominator": DENOMINATORS[c.denominator], "Test": c.test or "—",
+                          "p": format_p(c.p) if c.test else "—"} for c in summary.comparisons])
+
+
+def _hr(m) -> str:
+    return "—" if m is None else f"{m.hr:.2f} ({m.ci_low:.2f}–{m.ci_high:.2f})"
+
+
+def response_models_table(rows) -> pd.DataFrame:
+    """Time-dependent Cox HR for OS of reaching DC / OR (see :func:`hcc.response.response_models`),
+    per regimen and pooled, beside the published HR and the naive, immortal-time-biased HR."""
+    out = []
+    for r in rows:
+        td = r.td
+        out.append({
+            "Reached": COVARIATE_LABELS[r.covariate], "Regimen": "Pooled" if r.group == POOLED else r.group,
+            "Patients": "—" if td is None else td.n_patients, "Deaths": "—" if td is None else td.n_events,
+            "Reached it": "—" if td is None else td.n_switched,
+            "Time-dependent HR (95% CI)": _hr(td) if td is not None else f"not estimable: {r.note}",
+            "p": "—" if td is None else format_p(td.p),
+            "Study HR": "—" if r.published is None else f"{r.published:.2f}",
+            "Naive HR (95% CI) — biased (immortal time)": _hr(r.naive),
+        })
+    return pd.DataFrame(out)
+
+
+def landmark_table(results) -> pd.DataFrame:
+    """Landmark analyses (see :func:`hcc.response.landmark`): per landmark and group, patients,
+    deaths, median OS from the landmark (95% CI); HR (reached vs not) and log-rank p."""
+    rows = []
+    for lm in results:
+        s, cox = lm.summary, lm.cox
+        for i, g in enumerate(s.groups if s is not None else ()):
+            rows.append({
+                "Landmark": f"{lm.landmark_months:g} months", "Group": g.group, "Patients": g.n, "Deaths": g.events,
+                "Median OS from landmark, months (95% CI)": format_median(g),
+                "HR (95% CI)": ("—" if cox is None else f"{cox.hr:.2f} ({cox.lower:.2f}–{cox.upper:.2f})"
+                                + (f" ({cox.note})" if getattr(cox, "note", "") else "")) if i == 0 else "reference",
+                "Log-rank": (format_p(s.logrank.p) if s.logrank else "—") if i == 0 else "",
+            })
     return pd.DataFrame(rows)

@@ -78,6 +78,11 @@ RAM = "RAM"      # ramucirumab
 CAB = "CAB"      # cabozantinib
 OTHER = "OTHER"  # any other systemic therapy
 TRIAL = "TRIAL"  # investigational therapy in a clinical trial
+DUR_TRE = "DUR_TRE"  # durvalumab + tremelimumab
+DUR = "DUR"          # durvalumab
+NIV = "NIV"          # nivolumab
+NIV_IPI = "NIV_IPI"  # nivolumab + ipilimumab
+PEM = "PEM"          # pembrolizumab
 #: ALBI grade upper bounds of grades 1, 2a and 2b (Hiraoka's modified ALBI; grade 3 above -1.39).
 ALBI_GRADE_UPPER: tuple[float, ...] = (-2.60, -2.27, -1.39)
 

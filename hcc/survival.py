@@ -18,11 +18,13 @@ Times are in whatever unit is passed in (days throughout the package); quantiles
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
+from lifelines.exceptions import ConvergenceWarning
 from lifelines.statistics import multivariate_logrank_test
 from scipy.stats import norm
 
@@ -201,6 +203,9 @@ def survival_quantile(curve: KMCurve, prob: float = 0.5, tol: float = QUANTILE_T
 #: data sets, 1e-15 on a 7-patient case where the default stops 2e-7 away): lifelines' Newton
 #: decrement criterion is quadratic in the step, so it needs a far smaller number than R's eps.
 COX_FIT_OPTIONS: dict[str, float] = {"precision": 1e-15}
+
+#: Groups smaller than this do not set the default RMST horizon.
+MIN_GROUP_FOR_TAU = 10
 
 #: Test weights offered: rho of R's survdiff (weight S(t-)^rho, S the pooled Kaplan–Meier).
 TESTS: dict[int, str] = {0: "log-rank", 1: "Peto–Peto (Fleming–Harrington rho = 1)"}
@@ -389,6 +394,7 @@ class CoxTerm:
     lower: float
     upper: float
     p: float
+    note: str = ""
 
 
 def cox_by_group(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups: tuple[str, ...],
@@ -397,21 +403,29 @@ def cox_by_group(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups:
 
     As R's ``coxph(Surv(time, status) ~ relevel(group, ref), ties = "efron")`` with
     ``exp(confint(fit))``, using lifelines' CoxPHFitter with :data:`COX_FIT_OPTIONS` (its default
-    stops ~5e-5 away from R).
+    stops ~5e-5 away from R). Groups without any event are left out (their HR is not estimable);
+    a fit lifelines flags as poorly converged is kept with a ``note``.
     """
-    present = [g for g in groups if (group == g).any()]
+    event = np.asarray(event, bool)
+    # A group without events has an HR of 0 (not estimable): leave it out rather than report nonsense.
+    present = [g for g in groups if event[group == g].any()]
     others = [g for g in present if g != reference]
     if reference not in present or not others:
         return ()
-    frame = pd.DataFrame({"time": np.asarray(time, float), "event": np.asarray(event, bool).astype(int)})
+    keep = np.isin(group, present)
+    frame = pd.DataFrame({"time": np.asarray(time, float)[keep], "event": event[keep].astype(int)})
     for g in others:
-        frame[g] = (group == g).astype(float)
+        frame[g] = (group[keep] == g).astype(float)
     fitter = CoxPHFitter()
-    fitter.fit(frame, duration_col="time", event_col="event", fit_options=COX_FIT_OPTIONS)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fitter.fit(frame, duration_col="time", event_col="event", fit_options=COX_FIT_OPTIONS)
+    note = "unstable fit (very few events in a group)" if any(
+        issubclass(w.category, ConvergenceWarning) for w in caught) else ""
     summ = fitter.summary
     return tuple(CoxTerm(g, reference, float(summ.loc[g, "exp(coef)"]),
                          float(summ.loc[g, "exp(coef) lower 95%"]), float(summ.loc[g, "exp(coef) upper 95%"]),
-                         float(summ.loc[g, "p"])) for g in others)
+                         float(summ.loc[g, "p"]), note) for g in others)
 
 
 @dataclass(frozen=True)
@@ -423,8 +437,9 @@ class AnalysisSpec:
     conf_type : CI transformation of the curve and the median: 'log-log', 'log' or 'plain'.
     conf_level : confidence level.
     milestones_months : times for the milestone rates.
-    tau_months : RMST horizon; ``None`` = the shortest of the groups' last observed times
-        (so every group's RMST is estimable on the same horizon), floored to a whole month.
+    tau_months : RMST horizon; ``None`` = the shortest of the groups' last observed times (so every
+        group's RMST is estimable on the same horizon), floored to a whole month; groups of fewer
+        than 10 patients are ignored for this unless all are that small.
     reference : group the HRs and RMST differences are against; ``None`` = the first group.
     adjust : pairwise p-value adjustment: 'holm', 'bonferroni' or 'none'.
     rho : 0 log-rank, 1 Peto–Peto (R survdiff rho).
@@ -536,7 +551,9 @@ def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | 
     if spec.tau_months is not None:
         tau_days = spec.tau_months * DAYS_PER_MONTH
     elif curves:
-        shortest = min(c.time[-1] for c in curves.values())
+        # Groups of fewer than 10 patients would pull the common horizon down to almost nothing.
+        sizable = [c for c in curves.values() if c.n >= MIN_GROUP_FOR_TAU] or list(curves.values())
+        shortest = min(c.time[-1] for c in sizable)
         tau_days = max(np.floor(shortest / DAYS_PER_MONTH), 1.0) * DAYS_PER_MONTH
     else:
         tau_days = 12 * DAYS_PER_MONTH

@@ -14,40 +14,18 @@ import streamlit as st
 from hcc.cohort import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
 from hcc.registry import Registry, load_demo
+from pages._keys import StateKeys
 
 T = TypeVar("T")
 
 
-class StateKeys:
-    """Every session-state key of the app."""
-
-    REGISTRY = "registry"          # the uploaded Registry (absent = demo)
-    COHORT = "cohort_"             # + CohortSpec field name: the sidebar's cohort widgets
-    COHORT_READY = "cohort_ready"  # the widgets were initialised (from the URL or the main preset)
-    SPEC = "cohort_spec"           # the current CohortSpec, built from the widgets each run
-    SCENARIO_A = "scenario_a"      # a saved CohortSpec to compare against
-    MEMO = "memo"                  # per-session results keyed by (data sha256, settings)
-    UPLOAD = "upload_widget"       # the file uploader's widget key
-    ENDPOINT = "survival_endpoint"
-    OVERVIEW = "survival_overview"   # the all-endpoints table (row selection opens an endpoint)
-    CONF_TYPE = "stat_conf_type"
-    MILESTONES = "stat_milestones"
-    TAU = "stat_tau"                 # 0 = automatic
-    REFERENCE = "stat_reference"
-    ADJUST = "stat_adjust"
-    RHO = "stat_rho"
-    SHOW_CI = "fig_show_ci"
-    PERCENT = "fig_percent"
-    RISK_TABLE = "fig_risk_table"
-    KMUNICATE = "fig_kmunicate"
-    MEDIAN_LINES = "fig_median_lines"
-    BREAKS = "fig_breaks"
-    HORIZON = "fig_horizon"          # + endpoint name: each endpoint keeps its own horizon
-
-
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: its script (relative to app.py), title, icon, URL path and navigation section."""
+    """One page: its script (relative to app.py), title, icon, URL path and navigation section.
+
+    The URL path is the script's file name, so that a deep link resolves the same way before and
+    after :func:`route_through_app` switches Streamlit to the router.
+    """
 
     path: str
     title: str
@@ -58,9 +36,11 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/home.py", "Overview", ":material/home:", "overview", "Explore", default=True),
+    PageSpec("pages/overview.py", "Overview", ":material/home:", "overview", "Explore", default=True),
     PageSpec("pages/cohort.py", "Cohort", ":material/filter_alt:", "cohort", "Explore"),
     PageSpec("pages/survival.py", "Survival", ":material/monitoring:", "survival", "Explore"),
+    PageSpec("pages/response.py", "Response", ":material/target:", "response", "Explore"),
+    PageSpec("pages/secondline.py", "After first line", ":material/alt_route:", "secondline", "Explore"),
     PageSpec("pages/data.py", "Data", ":material/upload_file:", "data", "Data"),
 )
 

@@ -173,3 +173,44 @@ def test_bad_link_falls_back_to_main_cohort_with_message() -> None:
     assert not at.exception
     assert "could not be read" in at.sidebar.error[0].value
     assert at.session_state[StateKeys.SPEC].exclude_concomitant_lrt
+
+
+def test_second_line_page_sections_and_class_grouping() -> None:
+    at = _app("pages/secondline.py")
+    assert len(at.get("plotly_chart")) == 4  # sankey + three KM figures
+    assert "Started second line after progression" in at.table[0].value.columns
+    at.segmented_control(key=StateKeys.SL_LEVEL).set_value("class").run()
+    assert not at.exception
+    assert "TKI" in at.get("plotly_chart")[0].proto.spec
+    at.selectbox(key=StateKeys.SL_FIRST).set_value("SOR").run()
+    at.radio(key=StateKeys.SL_ENDPOINT).set_value(at.radio(key=StateKeys.SL_ENDPOINT).options[2]).run()
+    assert not at.exception and "PFS2" in _text(at) or "Progression-free survival 2" in at.get("plotly_chart")[1].proto.spec
+
+
+def test_second_line_class_edit_goes_into_the_cohort_rules() -> None:
+    at = _app("pages/secondline.py")
+    at.session_state[StateKeys.COHORT + "second_line_classes"] = [("OTHER", "Chemotherapy")]
+    at.run()
+    assert not at.exception
+    assert at.session_state[StateKeys.SPEC].second_line_classes == (("OTHER", "Chemotherapy"),)
+    assert at.query_params["second_line_classes"] in ("OTHER:Chemotherapy", ["OTHER:Chemotherapy"])
+
+
+def test_response_page_rates_models_landmark_swimmer() -> None:
+    at = _app("pages/response.py")
+    text = _text(at)
+    assert "immortal time" in text and "biased (immortal time)" in " ".join(
+        c for d in at.dataframe for c in d.value.columns)
+    models = next(d.value for d in at.dataframe if "Time-dependent HR (95% CI)" in d.value.columns)
+    assert list(models["Regimen"]) == ["SOR", "LEN", "ATZ_BEV", "Pooled"] * 2
+    assert models["Study HR"].tolist()[:3] == ["0.51", "0.54", "0.34"]
+    assert len(at.get("plotly_chart")) == 2 + 2 + 1  # bar per criterion, a KM per landmark, swimmer
+    at.radio(key=StateKeys.RESP_REGIMEN_AS).set_value("covariate").run()
+    at.multiselect(key=StateKeys.RESP_LANDMARKS).set_value([6])
+    at.radio(key=StateKeys.RESP_LM_COVARIATE).set_value("OR")
+    at.selectbox(key=StateKeys.RESP_LM_REGIMEN).set_value("LEN").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2 + 1 + 1 and "OR by 6 months" in at.get("plotly_chart")[2].proto.spec
+    at.selectbox(key=StateKeys.SWIM_REGIMEN).set_value("ATZ_BEV")
+    at.slider(key=StateKeys.SWIM_N).set_value(20).run()
+    assert not at.exception and "a random sample of 20 of 181 patients" in at.get("plotly_chart")[-1].proto.spec

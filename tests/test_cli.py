@@ -97,3 +97,41 @@ def test_statistics_options(small_file: Path, capsys) -> None:
 def test_unknown_reference_is_a_clear_error(small_file: Path, capsys) -> None:
     assert main(["analyze", "--data", str(small_file), "--reference", "CAB"]) == 2
     assert "--reference CAB: no such regimen" in capsys.readouterr().err
+
+
+def test_sequences_and_by_second_line(tmp_path: Path, capsys) -> None:
+    rows = [{Col.REGIMEN_1L: "SOR", Col.DATE_PROGRESSION_1L: "2020-03-01", Col.REGIMEN_2L: r2,
+             Col.START_2L: "2020-03-15", Col.DATE_DEATH: f"2020-0{5 + i}-01", Col.DATE_LAST_FOLLOWUP: f"2020-0{5 + i}-01"}
+            for i, r2 in enumerate(["REG", "REG", "RAM", "RAM"])] + [{Col.REGIMEN_1L: "LEN"}]
+    path = tmp_path / "seq.csv"
+    path.write_bytes(registry_csv(rows))
+    assert main(["analyze", "--data", str(path), "--by-2l", "SOR"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    seq = {(s["first"], s["second"]): s["n"] for s in out["sequences"]}
+    assert seq[("SOR", "REG")] == 2 and seq[("SOR", "RAM")] == 2 and sum(seq.values()) == 5
+    assert out["by_second_line"]["after"] == "SOR"
+    assert set(out["by_second_line"]["PFS_2L"]["groups"]) == {"REG", "RAM"}
+    assert main(["analyze", "--data", str(path), "--by-2l", "ATZ_BEV"]) == 2
+
+
+def test_response_tdcox_and_landmark_keys(capsys) -> None:
+    """On the hand-built fixture the CLI's time-dependent HRs are R's (tests/reference/response_tdcox.csv,
+    coxph(Surv(tstart, tstop, death) ~ x [+ strata(regimen_1l)]) on tmerge data; rel. 1e-8)."""
+    import pandas as pd
+    fixture = ROOT / "tests" / "reference" / "response_fixture.csv"
+    assert main(["analyze", "--data", str(fixture), "--preset", "main"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = pd.read_csv(ROOT / "tests" / "reference" / "response_tdcox.csv")
+    ref = ref[(ref["data"] == "fixture") & (ref["model"] == "time-dependent")].set_index(["covariate", "group"])
+    for cov in ("DC", "OR"):
+        for group, key in (("SOR", "SOR"), ("LEN", "LEN"), ("pooled_stratum", "pooled")):
+            got, want = out["tdcox"][cov][key], ref.loc[(cov, group)]
+            assert got["hr"] == pytest.approx(want["hr"], rel=1e-8)
+            assert got["ci"] == [pytest.approx(want["lower"], rel=1e-8), pytest.approx(want["upper"], rel=1e-8)]
+            assert got["p"] == pytest.approx(want["p"], rel=1e-8)
+            assert (got["n"], got["events"]) == (want["n"], want["events"])
+    sor = out["response"]["RECIST 1.1"]["regimens"]["SOR"]
+    assert sor["counts"]["CR"] == 1 and sor["evaluable"] == 10 and sor["dcr"]["all"]["n"] == 13
+    assert {t["rate"] for t in out["response"]["RECIST 1.1"]["tests"]} == {"ORR", "DCR"}
+    assert set(out["landmark"]) == {"3", "6"} and set(out["landmark"]["3"]) == {"DC", "OR"}
+    assert out["landmark"]["3"]["DC"]["groups"]["DC by 3 months"]["n"] == 11

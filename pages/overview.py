@@ -38,5 +38,5 @@ if cohort is not None:
 
 st.subheader("Pages")
 for spec in PAGES:
-    if spec.path != "pages/home.py":
+    if spec.path != "pages/overview.py":
         st.page_link(spec.path, label=spec.title, icon=spec.icon)

@@ -1,0 +1,82 @@
+"""After first line: treatment sequences, second-line uptake and outcomes, post-progression survival."""
+
+import streamlit as st
+
+from hcc.analysis import analyze_by_second_line, analyze_endpoint
+from hcc.figures import km_figure, regimen_colors, sankey_figure
+from hcc.report import class_table, comparison_table, endpoint_table, pairwise_table, plain_summary, uptake_table
+from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint
+from hcc.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
+from hcc.survival import summarize
+from pages._common import StateKeys, cohort_page, session_memo
+from pages._sidebar import key as cohort_key
+
+cohort, registry, caption = cohort_page("After first line")
+overrides = cohort.spec.second_line_classes
+colors = regimen_colors(cohort.regimens)
+
+
+def show(summary, title: str, chart_key: str) -> None:
+    """Figure, sentence and tables of one summary (the Survival page's look)."""
+    group_colors = {**regimen_colors(tuple(g.group for g in summary.groups)), **colors}
+    st.plotly_chart(km_figure(summary, group_colors, subtitle=caption, title=title), key=chart_key, theme=None)
+    st.markdown(plain_summary(summary))
+    st.table(endpoint_table(summary).set_index("Regimen"))
+    if summary.pairwise:
+        left, right = st.columns(2)
+        left.table(pairwise_table(summary).set_index("Comparison"))
+        right.table(comparison_table(summary).set_index("Regimen"))
+
+
+st.subheader("Treatment sequences")
+level = st.segmented_control("Show second and third line as", LEVELS, default=LEVELS[0], key=StateKeys.SL_LEVEL)
+paths = session_memo(("paths", registry.sha256, cohort.spec, level),
+                     lambda: treatment_paths(cohort.frame, level or LEVELS[0], overrides))
+st.plotly_chart(sankey_figure(paths, colors), key="sankey", theme=None)
+st.table(uptake_table(uptake(cohort.frame, cohort.regimens)).set_index("First-line regimen"))
+
+
+def save_classes() -> None:
+    edited = st.session_state[StateKeys.SL_CLASSES_EDITOR]["edited_rows"]
+    table = class_table(codes, class_map(overrides))
+    pairs = dict(overrides)
+    for row, change in edited.items():
+        if change.get("Class"):
+            pairs[table.iloc[row]["Second-line code"]] = change["Class"].strip()
+    st.session_state[cohort_key("second_line_classes")] = sorted(pairs.items())
+
+
+codes = sorted(str(c) for c in cohort.frame[Col.REGIMEN_2L].dropna().unique())
+with st.expander("Second-line classes (editable; part of the cohort rules and the link)"):
+    st.data_editor(class_table(codes, class_map(overrides)), hide_index=True, disabled=["Second-line code"],
+                   key=StateKeys.SL_CLASSES_EDITOR, on_change=save_classes)
+
+st.subheader("Second-line outcomes by first-line regimen")
+endpoint = st.radio("Endpoint", SECOND_LINE_ENDPOINTS, format_func=lambda e: e.value, horizontal=True,
+                    key=StateKeys.SL_ENDPOINT)
+summary = session_memo(("km", registry.sha256, cohort.spec, endpoint.value, None),
+                       lambda: analyze_endpoint(cohort, endpoint))
+if summary.curves:
+    show(summary, f"{ENDPOINT_LABELS[endpoint]} by first-line regimen", "sl_by_first")
+
+st.subheader("Within one first-line regimen, by second-line treatment")
+c1, c2 = st.columns(2)
+first = c1.selectbox("After first-line", cohort.regimens, index=len(cohort.regimens) - 1, key=StateKeys.SL_FIRST)
+endpoint2 = c2.radio("Endpoint", (Endpoint.PFS_2L, Endpoint.OS_2L), format_func=lambda e: e.value,
+                     horizontal=True, key=StateKeys.SL_ENDPOINT_2)
+by_2l = session_memo(("by2l", registry.sha256, cohort.spec, first, endpoint2.value, level),
+                     lambda: analyze_by_second_line(cohort, endpoint2, first, level or LEVELS[0]))
+if by_2l.curves:
+    show(by_2l, f"{ENDPOINT_LABELS[endpoint2]} after {first}, by second-line {level}", "sl_by_second")
+else:
+    st.info(f"No patient in this cohort started second line after {first}.")
+
+st.subheader("Post-progression survival by whether second line was given")
+st.caption("Descriptive only: patients must live long enough to receive second line, so this comparison "
+           "favours the treated group by design (it is not an estimate of the effect of second line).")
+scope = st.selectbox("First-line regimen", ("all", *cohort.regimens), key=StateKeys.SL_PPS_SCOPE)
+pps = session_memo(("pps2l", registry.sha256, cohort.spec, scope),
+                   lambda: summarize(*derive_by_second_line_given(cohort.frame, Endpoint.PPS,
+                                                                  None if scope == "all" else scope)))
+if pps.curves:
+    show(pps, f"Post-progression survival ({scope} first line), by second line given", "sl_pps")
