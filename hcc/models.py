@@ -10,7 +10,8 @@ date (disease control, objective response), as the model study did —
   died as achievers (immortal time), so its hazard ratio is biased towards benefit. It is shown
   only to make that bias visible.
 
-Both agree with R's ``survival`` to ~1e-12 (``tests/test_models.py``).
+Both agree with R's ``survival`` to ~1e-9 (measured <= 5e-10 on the demo and a hand-built fixture;
+``tests/test_models.py`` asserts 1e-8).
 """
 
 from __future__ import annotations
@@ -234,13 +235,13 @@ def _design(model_frame: pd.DataFrame, regimen_as: str | None) -> tuple[pd.DataF
 #: against ``precision``, on its internally standardised covariates) or the log-likelihood's relative
 #: change (``r_precision``, default 1e-9) is small, and reports the coefficient *before* the step
 #: it has just computed — up to ~2e-9 from R's converged one with hcc.survival.COX_FIT_OPTIONS.
-#: These values make it stop only once that pending step is ~1e-16, so the fit is R's to ~1e-12.
+#: These values make it stop only once that pending step is ~1e-16, leaving R's own tolerance.
 _FIT_OPTIONS: dict[str, float] = {**COX_FIT_OPTIONS, "precision": 1e-20, "r_precision": 1e-15}
 #: Newton-Raphson starting step sizes tried in turn. lifelines has no step-halving line search;
-#: from its default 0.95 it can overshoot and diverge (overflow) on a binary covariate held by
-#: most patients (e.g. disease control in 161 of 181), where 0.5 converges to R's answer. It grows
-#: the step again while the fit improves, so a small start costs only a few iterations.
-_STEP_SIZES: tuple[float, ...] = (0.5, 0.2, 0.05)
+#: from its default 0.95 it can overshoot and diverge (overflow, or a huge final step) on a binary
+#: covariate held by most patients (e.g. disease control in 161 of 181), where 0.5 converges to R's
+#: answer. 0.95 first because it needs the fewest iterations (each costs seconds on 20,000 patients).
+_STEP_SIZES: tuple[float, ...] = (0.95, 0.5, 0.2)
 
 
 def _fit(fit: Callable[[dict], object]) -> pd.Series:
