@@ -202,7 +202,7 @@ def survival_quantile(curve: KMCurve, prob: float = 0.5, tol: float = QUANTILE_T
 #: lifelines Newton–Raphson settings that reach R's converged Cox estimates (~1e-12 relative on R's
 #: data sets, 1e-15 on a 7-patient case where the default stops 2e-7 away): lifelines' Newton
 #: decrement criterion is quadratic in the step, so it needs a far smaller number than R's eps.
-COX_FIT_OPTIONS: dict[str, float] = {"precision": 1e-15}
+COX_FIT_OPTIONS: dict[str, float] = {"precision": 1e-15, "r_precision": 1e-15}
 
 #: Groups smaller than this do not set the default RMST horizon.
 MIN_GROUP_FOR_TAU = 10
