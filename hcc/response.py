@@ -41,6 +41,9 @@ COVARIATES: dict[str, str] = {"DC": Col.DATE_DC_1L, "OR": Col.DATE_RESPONSE_1L}
 COVARIATE_LABELS: dict[str, str] = {"DC": "disease control", "OR": "objective response"}
 #: Response criteria: name -> best-response column.
 CRITERIA: dict[str, str] = {"RECIST 1.1": Col.BEST_RESPONSE_1L, "mRECIST": Col.BEST_RESPONSE_1L_MRECIST}
+#: Best response to second line (the After-first-line page; patients who started second line).
+SECOND_LINE = "RECIST 1.1, second line"
+SECOND_LINE_CRITERIA: dict[str, str] = {SECOND_LINE: Col.BEST_RESPONSE_2L}
 NOT_RECORDED = "not recorded"
 #: Counted categories, in display order.
 CATEGORIES: tuple[str, ...] = (CR, PR, SD, PD, NE, NOT_RECORDED)
@@ -128,12 +131,14 @@ def response_rates(frame: pd.DataFrame, regimens: tuple[str, ...], criterion: st
     ----------
     frame : cohort rows (``Cohort.frame``).
     regimens : regimens in display order (``Cohort.regimens``).
-    criterion : a key of :data:`CRITERIA`.
+    criterion : a key of :data:`CRITERIA` or :data:`SECOND_LINE_CRITERIA` (pass only the patients
+        who started second line for the latter).
     conf_level : confidence level of the CIs.
     """
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {list(CRITERIA)}, not {criterion!r}")
-    column = CRITERIA[criterion]
+    columns = {**CRITERIA, **SECOND_LINE_CRITERIA}
+    if criterion not in columns:
+        raise ValueError(f"criterion must be one of {list(columns)}, not {criterion!r}")
+    column = columns[criterion]
     best = frame[column].where(frame[column].notna(), NOT_RECORDED)
     regimen = frame[Col.REGIMEN_1L]
     groups = []

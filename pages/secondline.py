@@ -4,7 +4,11 @@ import streamlit as st
 
 from hcc.analysis import analyze_by_second_line, analyze_endpoint
 from hcc.figures import km_figure, regimen_colors, sankey_figure
-from hcc.report import class_table, comparison_table, endpoint_table, pairwise_table, plain_summary, uptake_table
+from hcc.report import (
+    class_table, comparison_table, endpoint_table, pairwise_table, plain_summary, response_counts_table,
+    response_rates_table, response_tests_table, uptake_table,
+)
+from hcc.response import SECOND_LINE, response_rates
 from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint
 from hcc.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
 from hcc.survival import summarize
@@ -70,6 +74,17 @@ if by_2l.curves:
     show(by_2l, f"{ENDPOINT_LABELS[endpoint2]} after {first}, by second-line {level}", "sl_by_second")
 else:
     st.info(f"No patient in this cohort started second line after {first}.")
+
+if cohort.frame[Col.BEST_RESPONSE_2L].notna().any():
+    st.subheader("Response to second line, by first-line regimen")
+    treated = cohort.frame[cohort.frame[Col.START_2L].notna()]
+    rates = session_memo(("rates2l", registry.sha256, cohort.spec),
+                         lambda: response_rates(treated, cohort.regimens, SECOND_LINE))
+    st.caption("Best response to second line (RECIST 1.1) among patients who started second line; "
+               "exact Clopper–Pearson 95% CI; denominators as stated.")
+    st.table(response_counts_table(rates).set_index("Regimen"))
+    st.table(response_rates_table(rates).set_index("Regimen"))
+    st.table(response_tests_table(rates))
 
 st.subheader("Post-progression survival by whether second line was given")
 st.caption("Descriptive only: patients must live long enough to receive second line, so this comparison "

@@ -101,3 +101,20 @@ def test_grouped_km_matches_r(row) -> None:
                      (g.median_high, row["upper_days"])):
         assert (np.isnan(got) and np.isnan(exp)) or got * DAYS_PER_MONTH == pytest.approx(exp, rel=1e-9)
     assert summary.logrank.statistic == pytest.approx(row["chisq"], rel=1e-9)
+
+
+def test_second_line_response_rates_count_only_treated_patients() -> None:
+    """Two SOR patients started second line (PR, PD); ORR over evaluable = 1/2 (R: binom.test(1, 2)
+    gives 0.01257912–0.98742088)."""
+    from hcc.response import SECOND_LINE, response_rates
+    rows = [dict(r) for r in ROWS]
+    rows[0][Col.BEST_RESPONSE_2L] = "PR"
+    rows[0][Col.DATE_RESPONSE_2L] = "2020-05-01"
+    rows[1][Col.BEST_RESPONSE_2L] = "PD"
+    frame = make_registry(rows).frame
+    treated = frame[frame[Col.START_2L].notna()]
+    sor = response_rates(treated, ("SOR", "LEN"), SECOND_LINE).groups[0]
+    assert sor.n == 2 and sor.counts["PR"] == 1 and sor.counts["PD"] == 1
+    orr = sor.rates[("ORR", "evaluable")]
+    assert (orr.k, orr.n) == (1, 2)
+    assert orr.lower == pytest.approx(0.01257912, rel=1e-6) and orr.upper == pytest.approx(0.98742088, rel=1e-6)

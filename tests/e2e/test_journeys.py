@@ -119,3 +119,15 @@ def test_cohort_presets_and_shared_link(browser, page, server_url) -> None:
     fresh.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
     fresh.screenshot(path=ARTIFACTS / "06_cohort_from_link.png", full_page=True)
     other.close()
+
+
+@pytest.mark.parametrize("path, heading, figures", [
+    ("response", "Response and survival", 5),
+    ("secondline", "After first line", 4),
+])
+def test_response_and_second_line_pages_render_their_figures(page, server_url, path, heading, figures) -> None:
+    page.goto(f"{server_url}/{path}")
+    page.get_by_role("heading", name=heading).wait_for(timeout=WAIT_MS)
+    expect(page.locator(".js-plotly-plot")).to_have_count(figures, timeout=WAIT_MS)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=ARTIFACTS / f"07_{path}.png", full_page=True)
