@@ -22,7 +22,7 @@ if registry.is_demo:
 
 st.subheader("Data loaded")
 cols = st.columns(4)
-cols[0].metric("Source", "Demo (synthetic)" if registry.is_demo else "Uploaded file")
+cols[0].metric("Source", "Demo" if registry.is_demo else "Upload", help=registry.label)
 cols[1].metric("Patients", f"{registry.n_patients:,}")
 cols[2].metric("First-line regimens", len(registry.regimens))
 cols[3].metric("Rows excluded at validation", len(registry.excluded))
