@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages._common import PAGES
+from pages._guard import login_screen, needs_login, run_page
 from pages._sidebar import sidebar
 
 st.set_page_config(page_title="HCC Outcomes Explorer", page_icon=":material/monitoring:", layout="wide")
@@ -11,6 +12,9 @@ sections: dict[str, list] = {}
 for spec in PAGES:
     sections.setdefault(spec.section, []).append(
         st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default))
-page = st.navigation(sections)
+locked = needs_login()  # only when secrets.toml configures [auth] (docs/deploy.md)
+page = st.navigation(sections, position="hidden" if locked else "sidebar")
+if locked:
+    login_screen()
 sidebar()
-page.run()
+run_page(page)  # a crash in a page is reported in plain words; the session goes on

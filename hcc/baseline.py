@@ -100,6 +100,10 @@ def baseline_table(frame: pd.DataFrame, regimens: tuple[str, ...]) -> pd.DataFra
     """
     data = _prepare(frame)
     present = [v for v in VARIABLES if data[v.column].notna().any()]
+    if not present:  # tableone would take "no columns" to mean "every column"
+        counts = frame[Col.REGIMEN_1L].value_counts()
+        return pd.DataFrame([{"Characteristic": "n", "Level": "", "Missing": "", "Overall": str(len(frame)),
+                              **{r: str(int(counts.get(r, 0))) for r in regimens}}])
     categorical = [v.column for v in present if v.categorical]
     names: dict[str, str] = {}
     tests = {c: _tableone_test(c, names) for c in categorical}

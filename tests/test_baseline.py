@@ -16,6 +16,7 @@ from scipy import stats
 from hcc.baseline import CHI_SQUARE, FISHER, FISHER_MC, baseline_table, categorical_test, to_xlsx
 from hcc.cohort import MAIN, PRESETS, CohortSpec, apply_to_registry
 from hcc.registry import load_demo
+from hcc.schema import Col
 
 REF = Path(__file__).parent / "reference"
 TESTS = pd.read_csv(REF / "baseline_tests.csv")
@@ -71,3 +72,13 @@ def test_single_regimen_table_has_no_tests() -> None:
     cohort = apply_to_registry(load_demo(), CohortSpec(regimens=("SOR",)))
     table = baseline_table(cohort.frame, cohort.regimens)
     assert "p" not in table.columns and table.iloc[0]["Overall"] == str(cohort.n)
+
+
+def test_registry_without_baseline_columns_gives_counts_only() -> None:
+    """An export with no baseline variables: Table 1 is the counts row, without calling tableone on
+    every column (which it does when given none)."""
+    from tests.conftest import make_registry
+    reg = make_registry([{Col.REGIMEN_1L: "SOR"}, {Col.REGIMEN_1L: "LEN"}, {Col.REGIMEN_1L: "LEN"}])
+    table = baseline_table(reg.frame, reg.regimens)
+    assert table.to_dict("records") == [{"Characteristic": "n", "Level": "", "Missing": "", "Overall": "3",
+                                         "SOR": "1", "LEN": "2"}]

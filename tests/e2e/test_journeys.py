@@ -131,3 +131,23 @@ def test_response_and_second_line_pages_render_their_figures(page, server_url, p
     expect(page.locator(".js-plotly-plot")).to_have_count(figures, timeout=WAIT_MS)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=ARTIFACTS / f"07_{path}.png", full_page=True)
+
+
+def test_exports_download_and_are_not_empty(page, server_url) -> None:
+    """Table 1 (CSV, Excel), the cohort rules (JSON) and the data template download with content."""
+    import json
+    page.goto(f"{server_url}/cohort")
+    page.get_by_text("Baseline characteristics").first.wait_for(timeout=WAIT_MS)
+    got = {}
+    for label in ("Table 1 (CSV)", "Table 1 (Excel)", "Download the cohort rules (JSON)"):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).click()
+        got[label] = download.value.path().read_bytes()
+    assert got["Table 1 (CSV)"].startswith(b"Characteristic,Level") and len(got["Table 1 (CSV)"]) > 500
+    assert got["Table 1 (Excel)"][:2] == b"PK"
+    assert json.loads(got["Download the cohort rules (JSON)"])["exclude_concomitant_lrt"] is True
+    page.goto(f"{server_url}/data")
+    page.get_by_text("Data format: the columns the app reads").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download an empty template (CSV header)").click()
+    assert download.value.path().read_text().startswith("patient_id,center,regimen_1l")
