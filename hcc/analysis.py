@@ -35,9 +35,11 @@ class AnalysisResult:
     response: ResponseAnalysis | None = None
 
 
-def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpec | None = None) -> EndpointSummary:
-    """Derive one endpoint on the cohort and summarize it by first-line regimen."""
-    return summarize(derive(cohort.frame, endpoint), cohort.regimens, spec)
+def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpec | None = None, *,
+                     comparisons: bool = True) -> EndpointSummary:
+    """Derive one endpoint on the cohort and summarize it by first-line regimen (without pairwise
+    tests and Cox model when ``comparisons`` is False, for overviews)."""
+    return summarize(derive(cohort.frame, endpoint), cohort.regimens, spec, comparisons=comparisons)
 
 
 def analyze_by_second_line(cohort: Cohort, endpoint: Endpoint, first_line: str, level: str = "regimen",

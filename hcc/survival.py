@@ -535,8 +535,12 @@ def _group_summary(g: str, curve: KMCurve, time: np.ndarray, event: np.ndarray, 
                         followup_median=_months(followup_median(time, event)))
 
 
-def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | None = None) -> EndpointSummary:
+def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | None = None, *,
+              comparisons: bool = True) -> EndpointSummary:
     """Everything the Survival page and the CLI report for one endpoint, by group.
+
+    ``comparisons=False`` skips the pairwise tests and the Cox model (the slow part), for overviews
+    that show only medians and the global test.
 
     Per group: KM curve, n, events, median (CI), milestone rates (CI), RMST (SE), reverse-KM
     follow-up. Across groups: the (weighted) log-rank test, pairwise tests with adjusted p, Cox HRs
@@ -569,8 +573,9 @@ def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | 
     t, e, grp = data.days[present], data.event[present], data.group[present]
     test = logrank(t, e, grp, rho=spec.rho) if present.any() else None
     reference = spec.reference if spec.reference in present_groups else (present_groups[0] if present_groups else None)
-    pairwise = pairwise_logrank(t, e, grp, present_groups, spec.adjust, spec.rho) if len(present_groups) > 1 else ()
-    cox = cox_by_group(t, e, grp, present_groups, reference) if reference is not None and e.any() else ()
+    several = comparisons and len(present_groups) > 1
+    pairwise = pairwise_logrank(t, e, grp, present_groups, spec.adjust, spec.rho) if several else ()
+    cox = cox_by_group(t, e, grp, present_groups, reference) if several and reference is not None and e.any() else ()
     by_group = {r.group: r for r in rows}
     diffs = tuple(rmst_difference(g, by_group[g].rmst, reference, by_group[reference].rmst, spec.conf_level)
                   for g in present_groups if g != reference)

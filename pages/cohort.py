@@ -49,8 +49,8 @@ else:
     endpoints = (Endpoint.OS, Endpoint.PFS)
 
     def with_summaries(c):
-        return c, {e: session_memo(("km", registry.sha256, c.spec, e.value, None),
-                                   lambda e=e: analyze_endpoint(c, e)) for e in endpoints}
+        return c, {e: session_memo(("km", registry.sha256, c.spec, e.value, None, False),
+                                   lambda e=e: analyze_endpoint(c, e, comparisons=False)) for e in endpoints}
 
     cohort_a = session_memo(("cohort", registry.sha256, saved), lambda: apply_to_registry(registry, saved))
     named = {f"A: {spec_label(saved)}": with_summaries(cohort_a), f"B (current): {spec_label(cohort.spec)}":

@@ -15,9 +15,9 @@ cohort, registry, caption = cohort_page("Survival by first-line regimen")
 spec = analysis_spec_form(cohort.regimens)
 
 
-def summary_for(endpoint: Endpoint):
-    return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec),
-                        lambda: analyze_endpoint(cohort, endpoint, spec))
+def summary_for(endpoint: Endpoint, comparisons: bool = True):
+    return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec, comparisons),
+                        lambda: analyze_endpoint(cohort, endpoint, spec, comparisons=comparisons))
 
 
 def open_selected_endpoint() -> None:
@@ -28,7 +28,8 @@ def open_selected_endpoint() -> None:
 
 st.subheader("All endpoints")
 st.caption("Median in months (n) per regimen. Select a row to open that endpoint.")
-st.dataframe(overview_table([summary_for(e) for e in ENDPOINTS]), hide_index=True, on_select=open_selected_endpoint,
+st.dataframe(overview_table([summary_for(e, comparisons=False) for e in ENDPOINTS]), hide_index=True,
+             on_select=open_selected_endpoint,
              selection_mode="single-row", key=StateKeys.OVERVIEW)
 
 endpoint = st.radio("Endpoint", ENDPOINTS, format_func=lambda e: e.value, horizontal=True, key=StateKeys.ENDPOINT)

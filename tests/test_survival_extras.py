@@ -127,3 +127,15 @@ def test_cox_hr_matches_r_coxph_efron(key) -> None:
         t = got[str(r["term"])]
         for name, col in (("hr", "hr"), ("lower", "lower"), ("upper", "upper"), ("p", "p")):
             assert getattr(t, name) == pytest.approx(r[col], rel=1e-8), (r["term"], name)
+
+
+def test_overview_summary_skips_only_the_comparisons() -> None:
+    """comparisons=False keeps every per-group number and the global test, drops pairwise and Cox."""
+    from hcc.cohort import MAIN, PRESETS, apply_to_registry
+    from hcc.analysis import analyze_endpoint
+    from hcc.registry import load_demo
+    cohort = apply_to_registry(load_demo(), PRESETS[MAIN])
+    full = analyze_endpoint(cohort, "OS")
+    light = analyze_endpoint(cohort, "OS", comparisons=False)
+    assert light.groups == full.groups and light.logrank == full.logrank
+    assert light.pairwise == () and light.cox == () and full.pairwise and full.cox
