@@ -137,5 +137,5 @@ def test_overview_summary_skips_only_the_comparisons() -> None:
     cohort = apply_to_registry(load_demo(), PRESETS[MAIN])
     full = analyze_endpoint(cohort, "OS")
     light = analyze_endpoint(cohort, "OS", comparisons=False)
-    assert light.groups == full.groups and light.logrank == full.logrank
+    assert repr(light.groups) == repr(full.groups) and light.logrank == full.logrank  # repr: NaN-safe
     assert light.pairwise == () and light.cox == () and full.pairwise and full.cox
