@@ -140,14 +140,19 @@ def test_exports_download_and_are_not_empty(page, server_url) -> None:
     page.get_by_text("Baseline characteristics").first.wait_for(timeout=WAIT_MS)
     got = {}
     for label in ("Table 1 (CSV)", "Table 1 (Excel)", "Download the cohort rules (JSON)"):
-        with page.expect_download() as download:
-            page.get_by_role("button", name=label).click()
+        button = page.get_by_role("button", name=label)
+        button.wait_for(state="visible", timeout=WAIT_MS)
+        with page.expect_download(timeout=WAIT_MS) as download:
+            button.click()
         got[label] = download.value.path().read_bytes()
     assert got["Table 1 (CSV)"].startswith(b"Characteristic,Level") and len(got["Table 1 (CSV)"]) > 500
     assert got["Table 1 (Excel)"][:2] == b"PK"
     assert json.loads(got["Download the cohort rules (JSON)"])["exclude_concomitant_lrt"] is True
     page.goto(f"{server_url}/data")
+    page.get_by_text("Registry file (CSV)").first.wait_for(timeout=WAIT_MS)
     page.get_by_text("Data format: the columns the app reads").click()
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download an empty template (CSV header)").click()
+    button = page.get_by_role("button", name="Download an empty template (CSV header)")
+    button.wait_for(state="visible", timeout=WAIT_MS)
+    with page.expect_download(timeout=WAIT_MS) as download:
+        button.click()
     assert download.value.path().read_text().startswith("patient_id,center,regimen_1l")
