@@ -23,12 +23,9 @@ def _expected_legend_medians() -> list[str]:
     return [f"{g.group} (n={g.n}, median {format_months(g.median)} mo)" for g in summary.groups]
 
 
-def test_deep_link_on_fresh_server_goes_through_the_router(page, server_url) -> None:
-    """First request of a new server is a deep link: the page must still get app.py's sidebar.
-
-    Runs first (file order) so the server has not yet served any other page.
-    """
-    page.goto(f"{server_url}/survival")
+def test_deep_link_on_fresh_server_goes_through_the_router(page, fresh_server_url) -> None:
+    """First request of a new server is a deep link: the page must still get app.py's sidebar."""
+    page.goto(f"{fresh_server_url}/survival")
     page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_role("button", name="Main cohort (study)").wait_for(timeout=WAIT_MS)
