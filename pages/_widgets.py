@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc.figures import KMFigureOptions, default_break_months
-from hcc.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec
+from hcc.report import comparison_table, endpoint_table, pairwise_table, plain_summary
+from hcc.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec, EndpointSummary
 from pages._common import StateKeys
 
 _MILESTONE_CHOICES = (3, 6, 9, 12, 18, 24, 36, 48, 60)
@@ -57,3 +58,16 @@ def km_figure_options(endpoint: str, default_horizon: float, max_months: float) 
                                   default=default_break_months(horizon))
     return KMFigureOptions(show_ci=show_ci, horizon_months=horizon, break_months=breaks, percent=percent,
                            risk_table=risk, kmunicate=kmunicate and risk, median_lines=medians)
+
+
+def summary_tables(summary: EndpointSummary) -> None:
+    """The sentence and tables under a KM figure: per-group statistics, pairwise tests, and each
+    group against the reference (Survival and After-first-line pages)."""
+    st.markdown(plain_summary(summary))
+    st.table(endpoint_table(summary).set_index("Regimen"))
+    if summary.pairwise:
+        left, right = st.columns(2)
+        left.markdown("**Pairwise comparisons**")
+        left.table(pairwise_table(summary).set_index("Comparison"))
+        right.markdown(f"**Against {summary.reference}**")
+        right.table(comparison_table(summary).set_index("Regimen"))

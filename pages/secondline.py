@@ -5,14 +5,14 @@ import streamlit as st
 from hcc.analysis import analyze_by_second_line, analyze_endpoint
 from hcc.figures import km_figure, regimen_colors, sankey_figure
 from hcc.report import (
-    class_table, comparison_table, endpoint_table, pairwise_table, plain_summary, response_counts_table,
-    response_rates_table, response_tests_table, uptake_table,
+    class_table, response_counts_table, response_rates_table, response_tests_table, uptake_table,
 )
 from hcc.response import SECOND_LINE, response_rates
 from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint
 from hcc.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
 from hcc.survival import summarize
 from pages._common import StateKeys, cohort_page, session_memo
+from pages._widgets import summary_tables
 from pages._sidebar import key as cohort_key
 
 cohort, registry, caption = cohort_page("After first line")
@@ -24,12 +24,7 @@ def show(summary, title: str, chart_key: str) -> None:
     """Figure, sentence and tables of one summary (the Survival page's look)."""
     group_colors = {**regimen_colors(tuple(g.group for g in summary.groups)), **colors}
     st.plotly_chart(km_figure(summary, group_colors, subtitle=caption, title=title), key=chart_key, theme=None)
-    st.markdown(plain_summary(summary))
-    st.table(endpoint_table(summary).set_index("Regimen"))
-    if summary.pairwise:
-        left, right = st.columns(2)
-        left.table(pairwise_table(summary).set_index("Comparison"))
-        right.table(comparison_table(summary).set_index("Regimen"))
+    summary_tables(summary)
 
 
 st.subheader("Treatment sequences")

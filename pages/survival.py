@@ -5,11 +5,11 @@ import streamlit as st
 from hcc.analysis import analyze_endpoint
 from hcc.endpoints import DEFINITIONS
 from hcc.figures import default_horizon_months, km_figure, regimen_colors
-from hcc.report import comparison_table, endpoint_table, overview_table, pairwise_table, plain_summary
+from hcc.report import overview_table
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, Endpoint
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from pages._common import StateKeys, cohort_page, session_memo
-from pages._widgets import analysis_spec_form, km_figure_options
+from pages._widgets import analysis_spec_form, km_figure_options, summary_tables
 
 cohort, registry, caption = cohort_page("Survival by first-line regimen")
 spec = analysis_spec_form(cohort.regimens)
@@ -51,14 +51,7 @@ def figure_block() -> None:
 
 
 figure_block()
-st.markdown(plain_summary(summary))
-st.table(endpoint_table(summary).set_index("Regimen"))
-if summary.pairwise:
-    left, right = st.columns(2)
-    left.markdown("**Pairwise comparisons**")
-    left.table(pairwise_table(summary).set_index("Comparison"))
-    right.markdown(f"**Against {summary.reference}**")
-    right.table(comparison_table(summary).set_index("Regimen"))
+summary_tables(summary)
 with st.expander("Methods and patients not analysed"):
     for name, text in summary.methods.items():
         st.markdown(f"- **{name}**: {text}")
