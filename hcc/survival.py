@@ -222,7 +222,12 @@ class LogRank:
 
     @property
     def method(self) -> str:
-        return f"{TESTS[self.rho]}, k - 1 df (R survdiff, rho = {self.rho})"
+        return logrank_method_name(self.rho)
+
+
+def logrank_method_name(rho: int) -> str:
+    """How the (weighted) log-rank test with this ``rho`` is named in results and reports."""
+    return f"{TESTS[rho]}, k - 1 df (R survdiff, rho = {rho})"
 
 
 def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray, rho: int = 0) -> LogRank | None:
@@ -584,7 +589,7 @@ def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | 
         "variance": "Greenwood",
         "ci": f"{spec.conf_type} transformed, {spec.conf_level:.0%} (R conf.type = \"{spec.conf_type}\")",
         "median": "first time S(t) <= 0.5; midpoint of a flat stretch at 0.5 (R quantile.survfit)",
-        "test": LogRank(0, 0, 0, spec.rho).method,
+        "test": logrank_method_name(spec.rho),
         "pairwise": f"{TESTS[spec.rho]} per pair, p adjusted by {spec.adjust} (R p.adjust)",
         "hazard ratio": "univariable Cox, Efron ties, Wald CI (R coxph)",
         "RMST": "area under the KM curve to tau, SE as R print(fit, rmean = tau); differences with "

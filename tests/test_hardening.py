@@ -8,7 +8,6 @@ import re
 import tomllib
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import hcc.analysis
