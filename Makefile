@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast demo reference clean
+.PHONY: run test test-fast demo reference bench clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ reference:
 	Rscript tests/reference/survival_reference.R
 	Rscript tests/reference/demo_reference.R
 	Rscript tests/reference/response_reference.R
+	Rscript tests/reference/adjusted_reference.R  # also needs r-cran-nnet (a recommended package of r-base)
+
+# Pipeline timings at n = 1e3..1e6, with R side by side if Rscript is installed
+# (apt-get install -y --no-install-recommends r-base-core r-cran-survival r-cran-data.table); docs/performance.md.
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache

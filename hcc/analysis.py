@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from hcc.adjusted import CoxSpec, fit_multivariable, multivariable_json
 from hcc.cohort import Cohort, CohortSpec, apply_to_registry
 from hcc.endpoints import derive
 from hcc.errors import SpecError
@@ -20,6 +21,7 @@ from hcc.response import ResponseAnalysis, analyze_response, response_json
 from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
 from hcc.secondline import derive_by_second_line, treatment_paths
 from hcc.survival import AnalysisSpec, EndpointSummary, summarize
+from hcc.weighting import DEFAULT_PS_COVARIATES, IPTWSpec, iptw_analysis, iptw_json
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,12 +115,45 @@ def endpoint_json(summary: EndpointSummary) -> dict[str, Any]:
     }
 
 
+def _data_json(reg: Registry) -> dict[str, Any]:
+    return {"rows": reg.rows_read, "sha256": reg.sha256, "name": reg.name, "synthetic_demo": reg.is_demo,
+            "rows_excluded_by_validation": len(reg.excluded)}
+
+
+#: What ``--stats km`` keeps of an endpoint's methods: the parts R's survfit and survdiff cover.
+KM_METHODS: tuple[str, ...] = ("estimator", "variance", "ci", "median", "test")
+
+
+def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
+            analysis: AnalysisSpec | None = None) -> dict[str, Any]:
+    """``python -m hcc analyze --stats km``: per endpoint and regimen only n, events, median with CI,
+    and the log-rank test — what R's ``survfit`` + ``survdiff`` report — for like-for-like timing
+    and comparison with other tools on the same file (no rates, RMST, pairwise tests, Cox models,
+    sequences or response analyses)."""
+    cohort = apply_to_registry(registry, spec)
+    out: dict[str, Any] = {}
+    for e in endpoints:
+        s = analyze_endpoint(cohort, e, analysis, comparisons=False)
+        test = s.logrank
+        out[Endpoint(e).value] = {
+            "unit": s.unit,
+            "groups": {g.group: {"n": g.n, "events": g.events, "median": _num(g.median),
+                                 "median_ci": [_num(g.median_low), _num(g.median_high)]} for g in s.groups},
+            "logrank": None if test is None else {"statistic": test.statistic, "df": test.df, "p": test.p,
+                                                  "rho": test.rho},
+            "ci_method": s.conf_type,
+            "methods": {k: v for k, v in s.methods.items() if k in KM_METHODS},
+        }
+    return {"data": _data_json(registry), "stats": "km",
+            "cohort": {"n": cohort.n, "by_regimen": cohort.by_regimen()},
+            "endpoints": out, "days_per_month": DAYS_PER_MONTH}
+
+
 def result_json(result: AnalysisResult) -> dict[str, Any]:
     """The whole CLI output: data fingerprint, cohort and attrition, endpoints."""
     reg, cohort = result.registry, result.cohort
     return {
-        "data": {"rows": reg.rows_read, "sha256": reg.sha256, "name": reg.name, "synthetic_demo": reg.is_demo,
-                 "rows_excluded_by_validation": len(reg.excluded)},
+        "data": _data_json(reg),
         "cohort": {"n": cohort.n, "by_regimen": cohort.by_regimen(),
                    "attrition": [{"rule": s.rule, "excluded": s.excluded, "remaining": s.remaining}
                                  for s in cohort.attrition]},
@@ -132,3 +167,19 @@ def result_json(result: AnalysisResult) -> dict[str, Any]:
         **({} if result.response is None else response_json(result.response)),
         "days_per_month": DAYS_PER_MONTH,
     }
+
+
+def adjusted_json(registry: Registry, spec: CohortSpec, covariates: tuple[str, ...], center_stratum: bool,
+                  endpoint: Endpoint, reference: str | None, iptw: bool, multivariable: bool = True,
+                  trim: tuple[float, float] | None = None) -> dict[str, Any]:
+    """The CLI's ``"multivariable"`` (``--cox``) and ``"iptw"`` (``--iptw``) blocks (docs/adjusted.md)."""
+    cohort = apply_to_registry(registry, spec)
+    out: dict[str, Any] = {}
+    if multivariable:
+        out["multivariable"] = multivariable_json(fit_multivariable(
+            cohort, CoxSpec(endpoint, covariates, reference, center_stratum)))
+    if iptw:
+        out["iptw"] = iptw_json(iptw_analysis(cohort, IPTWSpec(endpoint, covariates or DEFAULT_PS_COVARIATES,
+                                                               reference, trim)))
+    return out
+

@@ -1,4 +1,5 @@
-"""Command line: ``python -m hcc analyze --data FILE [--preset full|main] [--spec SPEC.json] [--out F]``.
+"""Command line: ``python -m hcc analyze --data FILE [--preset full|main] [--spec SPEC.json] [--out F]``
+and ``python -m hcc report --data FILE [--spec S.json] --out report.html|report.pdf|deck.pptx``.
 
 Prints the analysis as JSON (or writes it to ``--out``); on bad input prints one line to stderr and
 exits with status 2. Uses the same :mod:`hcc.analysis` functions as the app.
@@ -11,54 +12,63 @@ import json
 import sys
 from pathlib import Path
 
-from hcc.analysis import analyze, json_safe, result_json
-from hcc.cohort import PRESETS, CohortSpec
+from hcc import cli_common, cli_report
+from hcc.adjusted import parse_formula
+from hcc.analysis import adjusted_json, analyze, json_safe, km_json, result_json
 from hcc.errors import HCCError
-from hcc.registry import load_path
-from hcc.survival import ADJUSTMENTS, CONF_TYPES, AnalysisSpec
+from hcc.schema import Endpoint
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hcc", description="HCC Outcomes Explorer, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("analyze", help="Kaplan–Meier medians and log-rank tests for every endpoint, as JSON")
-    run.add_argument("--data", required=True, help="registry CSV following docs/data-format.md")
-    run.add_argument("--preset", choices=sorted(PRESETS), default="full",
-                     help="cohort preset: full (no exclusions) or main (the study's three exclusions)")
-    run.add_argument("--spec", help="cohort spec JSON (overrides --preset); see docs/cohort-spec.md")
-    run.add_argument("--ci", choices=CONF_TYPES, default="log-log", help="CI transformation of the curve")
-    run.add_argument("--tau", type=float, help="RMST horizon in months (default: shortest follow-up among regimens)")
-    run.add_argument("--reference", help="regimen the hazard ratios and RMST differences are against")
-    run.add_argument("--adjust", choices=ADJUSTMENTS, default="holm", help="pairwise p-value adjustment")
+    cli_common.add_data_and_statistics(run, default_preset="full")
     run.add_argument("--milestones", type=float, nargs="+", default=[6, 12, 18, 24],
                      help="months at which survival rates are reported")
     run.add_argument("--by-2l", dest="by_2l", metavar="REGIMEN",
                      help="also PFS_2L and OS_2L by second-line regimen within this first-line regimen")
+    run.add_argument("--stats", choices=("all", "km"), default="all",
+                     help="km: only n, events, median (CI) and log-rank per endpoint, as R's survfit + survdiff")
+    run.add_argument("--cox", metavar="FORMULA", help="also a multivariable Cox model of --endpoint on the regimen "
+                     "and these covariates, e.g. \"age+child_pugh_class+bclc+strata(center)\" (docs/adjusted.md)")
+    run.add_argument("--endpoint", choices=[e.value for e in Endpoint], default=Endpoint.OS.value,
+                     help="endpoint of --cox and --iptw (default OS)")
+    run.add_argument("--iptw", action="store_true", help="also the propensity-weighted comparison (covariates of "
+                     "--cox, else age, Child-Pugh class, BCLC, ECOG, AFP, MVI, EHS)")
+    run.add_argument("--trim", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                     help="with --iptw: truncate the weights at these percentiles, e.g. 1 99")
     run.add_argument("--out", help="write JSON here instead of standard output")
+    cli_report.add_arguments(sub.add_parser("report", help="HTML report, its PDF, or a PowerPoint deck (by --out)"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "report":
+        try:
+            Path(args.out).write_bytes(cli_report.run(args))
+        except (HCCError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     try:
-        spec = PRESETS[args.preset]
-        if args.spec:
-            try:
-                text = Path(args.spec).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise HCCError(f"{args.spec}: cannot open the spec file ({exc.strerror})") from None
-            spec = CohortSpec.from_json(text)
-        analysis = AnalysisSpec(conf_type=args.ci, tau_months=args.tau, reference=args.reference,
-                                adjust=args.adjust, milestones_months=tuple(args.milestones))
-        registry = load_path(args.data)
-        if args.reference and args.reference not in registry.regimens:
-            raise HCCError(f"--reference {args.reference}: no such regimen (the file has "
-                           f"{', '.join(registry.regimens)})")
-        result = analyze(registry, spec, analysis=analysis, by_second_line_after=args.by_2l)
+        spec = cli_common.cohort_spec(args)
+        analysis = cli_common.analysis_spec(args, milestones_months=tuple(args.milestones))
+        covariates, center = parse_formula(args.cox) if args.cox else ((), False)
+        registry = cli_common.registry(args)
+        if args.stats == "km":
+            output = km_json(registry, spec, analysis=analysis)
+        else:
+            output = result_json(analyze(registry, spec, analysis=analysis, by_second_line_after=args.by_2l))
+        if args.cox or args.iptw:
+            output.update(adjusted_json(registry, spec, covariates, center, Endpoint(args.endpoint), args.reference,
+                                        args.iptw, multivariable=bool(args.cox),
+                                        trim=tuple(args.trim) if args.trim else None))
     except (HCCError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    text = json.dumps(json_safe(result_json(result)), indent=2, allow_nan=False)
+    text = json.dumps(json_safe(output), indent=2, allow_nan=False)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
     else:

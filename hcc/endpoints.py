@@ -17,10 +17,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from hcc.schema import SOURCE_ROW
 from hcc.schema import (
     DAYS_PER_MONTH, DISEASE_CONTROL, OBJECTIVE_RESPONSE, Col, Endpoint,
 )
-from hcc.validate import SOURCE_ROW
 
 Eligibility = Callable[[pd.DataFrame], pd.Series]
 
@@ -43,7 +43,7 @@ class EndpointDef:
     origin: str
     events: tuple[str, ...]
     population: str
-    eligible: Eligibility | None = None
+    eligible: Eligible | None = None
     not_eligible_reason: str = ""
 
     @property
@@ -79,12 +79,29 @@ EVENT_WORDS: dict[str, str] = {
 }
 
 
-def _has(column: str) -> Eligibility:
-    return lambda f: f[column].notna()
+@dataclass(frozen=True)
+class Eligible:
+    """Eligibility as data: ``column`` is recorded (``allowed`` None) or one of ``allowed``.
+
+    Callable on a frame (the mask of eligible rows); declarative so that ``hcc.engine`` can write
+    the same rule in SQL.
+    """
+
+    column: str
+    allowed: frozenset[str] | None = None
+
+    def __call__(self, frame: pd.DataFrame) -> pd.Series:
+        if self.allowed is None:
+            return frame[self.column].notna()
+        return frame[self.column].isin(self.allowed)
 
 
-def _best_response_in(allowed: frozenset[str]) -> Eligibility:
-    return lambda f: f[Col.BEST_RESPONSE_1L].isin(allowed)
+def _has(column: str) -> Eligible:
+    return Eligible(column)
+
+
+def _best_response_in(allowed: frozenset[str]) -> Eligible:
+    return Eligible(Col.BEST_RESPONSE_1L, frozenset(allowed))
 
 
 DEFINITIONS: dict[Endpoint, EndpointDef] = {
@@ -130,6 +147,16 @@ DATE_ORDER: tuple[tuple[str, str], ...] = (
     (Col.START_1L, Col.DATE_LAST_FOLLOWUP),
     (Col.DATE_LAST_FOLLOWUP, Col.DATE_DEATH),
 )
+#: A death recorded up to this many days before the last follow-up is not a contradiction
+#: (registries often date the last contact by a record entered the day after death).
+DEATH_TOLERANCE_DAYS = 1
+
+
+def follow_up_end(frame: pd.DataFrame) -> pd.Series:
+    """End of follow-up per patient: the date of death, else the last follow-up."""
+    return frame[Col.DATE_DEATH].fillna(frame[Col.DATE_LAST_FOLLOWUP])
+
+
 #: Dates that must not fall after the end of follow-up (death, else last follow-up).
 WITHIN_FOLLOWUP: tuple[str, ...] = (
     Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L, Col.START_2L, Col.DATE_PROGRESSION_2L, Col.DATE_RESPONSE_2L,
@@ -172,24 +199,49 @@ class EndpointData:
         return {str(k): int(v) for k, v in self.excluded["reason"].value_counts().items()}
 
 
+def _dates(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype="datetime64[ns]")
+
+
+def _problem_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """Per row, the index into the returned reasons of its first date-order contradiction (0 = none).
+
+    Vectorised with numpy (a pandas string assignment per rule was most of a page rerun's time);
+    comparisons with a missing date (NaT) are False, as in pandas.
+    """
+    used = set(columns)
+    reasons = [""]
+    code = np.zeros(len(frame), dtype=np.int64)
+
+    def flag(bad: np.ndarray, reason: str) -> None:
+        bad &= code == 0
+        if bad.any():
+            reasons.append(reason)
+            code[bad] = len(reasons) - 1
+
+    for earlier, later in DATE_ORDER:
+        if earlier in used and later in used:
+            slack = np.timedelta64(DEATH_TOLERANCE_DAYS if later == Col.DATE_DEATH
+                                   and earlier == Col.DATE_LAST_FOLLOWUP else 0, "D")
+            flag(_dates(frame, later) < _dates(frame, earlier) - slack, f"{later} before {earlier}")
+    end = follow_up_end(frame).to_numpy(dtype="datetime64[ns]")
+    for col in WITHIN_FOLLOWUP:
+        if col in used:
+            flag(_dates(frame, col) > end, f"{col} after the end of follow-up (death or last follow-up)")
+    return code, reasons
+
+
 def date_order_problems(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     """First date-order contradiction per row among ``columns`` ('' when none), in words.
 
     E.g. ``"date_progression_1l before start_1l"``; checks :data:`DATE_ORDER` pairs whose two
     columns are both in ``columns``, then that no date is after the end of follow-up.
     """
-    used = set(columns)
-    reason = pd.Series("", index=frame.index, dtype=object)
-    for earlier, later in DATE_ORDER:
-        if earlier in used and later in used:
-            bad = (frame[later] < frame[earlier]) & (reason == "")
-            reason[bad] = f"{later} before {earlier}"
-    end = frame[Col.DATE_DEATH].fillna(frame[Col.DATE_LAST_FOLLOWUP])
-    for col in WITHIN_FOLLOWUP:
-        if col in used:
-            bad = (frame[col] > end) & (reason == "")
-            reason[bad] = f"{col} after the end of follow-up (death or last follow-up)"
-    return reason
+    code, reasons = _problem_codes(frame, columns)
+    return pd.Series(np.array(reasons, dtype=object)[code], index=frame.index, dtype=object)
+
+
+_NS_PER_DAY = 86_400_000_000_000
 
 
 def derive(frame: pd.DataFrame, endpoint: Endpoint | str, group_col: str = Col.REGIMEN_1L) -> EndpointData:
@@ -203,35 +255,49 @@ def derive(frame: pd.DataFrame, endpoint: Endpoint | str, group_col: str = Col.R
 
     Returns
     -------
-    EndpointData. Duration = (event date or censoring date) - origin, in days. The event date is the
-    earliest of the endpoint's event dates; censoring is at ``date_last_followup`` (and at death when
-    death is not an event).
+    EndpointData. Duration = (event date or censoring date) - origin, in whole days (floored). The
+    event date is the earliest of the endpoint's event dates; censoring is at ``date_last_followup``
+    (and at death when death is not an event).
     """
     spec = DEFINITIONS[Endpoint(endpoint)]
     if spec.eligible is not None:
         eligible = spec.eligible(frame).to_numpy(dtype=bool)
         not_eligible = {spec.not_eligible_reason: int((~eligible).sum())} if (~eligible).any() else {}
-        rows = frame[eligible]
+        # only the columns read below: copying every column of the cohort was a large share of the time
+        wanted = list(dict.fromkeys((*spec.columns, Col.PATIENT_ID, group_col,
+                                     *((SOURCE_ROW,) if SOURCE_ROW in frame else ()))))
+        rows = frame[wanted][eligible]
     else:
         not_eligible, rows = {}, frame
 
-    reason = date_order_problems(rows, spec.columns)
-    reason[rows[spec.origin].isna() & (reason == "")] = f"missing {spec.origin}"
-    event_date = rows[list(spec.events)].min(axis=1)
-    censor_date = rows[Col.DATE_LAST_FOLLOWUP]
-    if Col.DATE_DEATH not in spec.events:
-        censor_date = pd.concat([censor_date, rows[Col.DATE_DEATH]], axis=1).min(axis=1)
-    end = event_date.fillna(censor_date)
-    reason[end.isna() & (reason == "")] = "no event date and no last follow-up"
+    code, reasons = _problem_codes(rows, spec.columns)
+    origin = _dates(rows, spec.origin)
 
-    bad = (reason != "").to_numpy()
-    good = rows[~bad]
-    has_event = event_date[~bad].notna().to_numpy()
-    days = (end[~bad] - good[spec.origin]).dt.days.to_numpy(dtype=float)
-    source_row = rows[SOURCE_ROW] if SOURCE_ROW in rows else pd.Series(pd.NA, index=rows.index)
-    excluded = pd.DataFrame({"row": source_row[bad].to_numpy(),
-                             Col.PATIENT_ID: rows.loc[bad, Col.PATIENT_ID].to_numpy(),
-                             "reason": reason[bad].to_numpy()})
-    return EndpointData(endpoint=spec.endpoint, patient_id=good[Col.PATIENT_ID].to_numpy(),
-                        group=good[group_col].to_numpy(dtype=object), days=days, event=has_event,
+    def flag(bad: np.ndarray, reason: str) -> None:
+        bad &= code == 0
+        if bad.any():
+            reasons.append(reason)
+            code[bad] = len(reasons) - 1
+
+    flag(np.isnat(origin), f"missing {spec.origin}")
+    event_date = _dates(rows, spec.events[0])
+    for col in spec.events[1:]:
+        event_date = np.fmin(event_date, _dates(rows, col))  # fmin skips NaT, as DataFrame.min
+    censor_date = _dates(rows, Col.DATE_LAST_FOLLOWUP)
+    if Col.DATE_DEATH not in spec.events:
+        censor_date = np.fmin(censor_date, _dates(rows, Col.DATE_DEATH))
+    has_event_all = ~np.isnat(event_date)
+    end = np.where(has_event_all, event_date, censor_date)
+    flag(np.isnat(end), "no event date and no last follow-up")
+
+    bad = code != 0
+    good = ~bad
+    has_event = has_event_all[good]
+    days = ((end[good] - origin[good]).astype(np.int64) // _NS_PER_DAY).astype(float)
+    source_row = rows[SOURCE_ROW].to_numpy() if SOURCE_ROW in rows else np.full(len(rows), pd.NA, dtype=object)
+    excluded = pd.DataFrame({"row": source_row[bad],
+                             Col.PATIENT_ID: rows[Col.PATIENT_ID].to_numpy()[bad],
+                             "reason": np.array(reasons, dtype=object)[code[bad]]})
+    return EndpointData(endpoint=spec.endpoint, patient_id=rows[Col.PATIENT_ID].to_numpy()[good],
+                        group=rows[group_col].to_numpy(dtype=object)[good], days=days, event=has_event,
                         not_eligible=not_eligible, excluded=excluded)

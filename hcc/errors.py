@@ -21,3 +21,8 @@ class EmptyCohortError(HCCError):
 
 class SpecError(HCCError):
     """A cohort or analysis specification is invalid (unknown field or value)."""
+
+
+class IdentifierError(HCCError):
+    """The file has columns that look like direct patient identifiers; analysis is blocked until
+    each is dropped or confirmed not to be one."""

@@ -14,6 +14,7 @@ from hcc.endpoints import DEFINITIONS
 from hcc.schema import ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_LABELS, LEN, SOR, STUDY_REGIMENS
 from hcc.survival import EndpointSummary, KMCurve, survival_at
 from hcc.response import CATEGORIES, LANE_EVENTS, ResponseSummary
+from hcc.trials import TRIALS, arms_for
 
 #: Okabe–Ito palette (colour-blind safe). The study regimens have fixed colours; others follow.
 _STUDY_COLORS = {SOR: "#0072B2", LEN: "#E69F00", ATZ_BEV: "#009E73"}
@@ -48,6 +49,8 @@ class KMFigureOptions:
     risk_table : number-at-risk table under the plot (R ``summary(fit, times)`` counts).
     kmunicate : risk table with at risk, cumulative events and censored (KMunicate layout).
     median_lines : dashed lines from 50% to each median and down to the axis.
+    trial_medians : mark the landmark trials' medians of the same regimen on each curve
+        (:func:`add_trial_medians`; OS and PFS only).
     """
 
     show_ci: bool = False
@@ -57,6 +60,7 @@ class KMFigureOptions:
     risk_table: bool = True
     kmunicate: bool = False
     median_lines: bool = True
+    trial_medians: bool = False
 
 
 def _step(curve: KMCurve) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -181,8 +185,9 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
                                      showlegend=False, hoverinfo="skip"), row=2, col=1)
         labels = [f"<span style='color:{colors.get(r.group, '#333')}'>"
                   f"{html.escape(r.group + ' ' + r.label if options.kmunicate else r.label)}</span>" for r in rows]
+        # standoff: the counts at 0 months are centred on the axis and must not run into the labels
         fig.update_yaxes(row=2, col=1, range=[0.4, n_rows + 0.6], tickvals=ys, ticktext=labels,
-                         showgrid=False, zeroline=False, showline=False, ticks="")
+                         showgrid=False, zeroline=False, showline=False, ticks="", ticklabelstandoff=14)
         fig.update_xaxes(row=2, col=1, showgrid=False, zeroline=False, showticklabels=False)
         fig.add_annotation(text="<b>Number at risk</b>" if not options.kmunicate else "<b>Numbers at each time</b>",
                            xref="paper", yref="paper", x=0, y=table_share, xanchor="left",
@@ -195,17 +200,128 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
     fig.update_yaxes(row=1, col=1, title_text="Survival (%)" if options.percent else "Survival probability",
                      range=[0, 1.03 * scale], tickformat=".0f" if options.percent else ".1f", zeroline=False)
     title = f"{title or ENDPOINT_LABELS[summary.endpoint] + ' by first-line regimen'} (n = {summary.n})"
+    if options.trial_medians:
+        add_trial_medians(fig, summary, colors, horizon, scale)
     legend_rows = math.ceil(len(summary.curves) / 3)  # three entries fit on a line
+    right = 200 if _has_trial_legend(fig) else 20  # room for the trial legend
     fig.update_layout(
         title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title, x=0.01),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right", font=dict(size=13)),
         template="plotly_white", font=dict(family=_FONT, size=14),
-        margin=dict(l=70, r=20, t=90 + 24 * legend_rows, b=30), height=560 + 28 * n_rows + 24 * legend_rows,
+        margin=dict(l=70, r=right, t=90 + 24 * legend_rows, b=30), height=560 + 28 * n_rows + 24 * legend_rows,
         annotations=list(fig.layout.annotations) + [dict(
             text=_annotation(summary), x=0.99, y=0.97 if not rows else 1.0, xref="x domain", yref="y domain",
             showarrow=False, xanchor="right", yanchor="top", align="right", font=dict(size=14))],
     )
     return fig
+
+
+#: One marker symbol per trial, so that a trial reads the same on every curve.
+_TRIAL_SYMBOLS = ("diamond", "square", "triangle-up", "star", "hexagon", "pentagon", "cross")
+
+
+def add_trial_medians(fig: go.Figure, summary: EndpointSummary, colors: dict[str, str], horizon: float,
+                      scale: float = 1.0) -> None:
+    """Mark each landmark trial's median (:mod:`hcc.trials`) on the registry's curve of the same
+    regimen: at x = the trial's median (months), y = the registry's S(x), with the trial's 95% CI as
+    a horizontal bar. One legend entry per trial; hover gives arm, n, median (CI) and citation."""
+    symbols = {t.name: _TRIAL_SYMBOLS[i % len(_TRIAL_SYMBOLS)] for i, t in enumerate(TRIALS)}
+    shown: set[str] = set()
+    for g in summary.groups:
+        curve = summary.curves.get(g.group)
+        if curve is None:
+            continue
+        for trial, arm, m in arms_for(g.group, summary.endpoint):
+            if m.months > horizon:
+                continue
+            y = survival_at(curve, np.array([m.months * DAYS_PER_MONTH]))[0].surv
+            if y is None or np.isnan(y):
+                continue
+            lo = m.months - m.low if m.low is not None else 0.0
+            hi = m.high - m.months if m.high is not None else 0.0
+            fig.add_trace(go.Scatter(
+                x=[m.months], y=[scale * y], mode="markers", name=trial.name,
+                legendgroup="trial:" + trial.name, showlegend=trial.name not in shown, legend="legend2",
+                marker=dict(symbol=symbols[trial.name], size=13, color=colors.get(g.group, "#555555"),
+                            line=dict(color="#000000", width=1.5)),
+                error_x=dict(type="data", symmetric=False, array=[hi], arrayminus=[lo], color="#000000",
+                             thickness=1.2, width=5, visible=m.low is not None or m.high is not None),
+                hovertemplate=(f"<b>{html.escape(trial.name)}</b>: {html.escape(arm.label)} (n={arm.n})<br>"
+                               f"median {html.escape(m.text())} months<br>registry {html.escape(g.group)} "
+                               f"S = %{{y:.2f}} at that time<br>{html.escape(trial.citation)} {trial.journal} "
+                               f"{trial.year}, doi:{trial.doi}<extra></extra>")), row=1, col=1)
+            shown.add(trial.name)
+    if shown:
+        # Right of the plot, never over a curve; km_figure widens the right margin for it.
+        fig.update_layout(legend2=dict(
+            title=dict(text="Trial medians<br>(95% CI)"), x=1.01, xanchor="left", y=1.0, yanchor="top",
+            bordercolor="#BBBBBB", borderwidth=1, font=dict(size=12)))
+
+
+def _has_trial_legend(fig: go.Figure) -> bool:
+    return "legend2" in fig.layout.to_plotly_json()
+
+
+def fit_width(fig: go.Figure, width_px: int) -> go.Figure:
+    """A copy of ``fig`` laid out for a narrow canvas (a journal column): the top legend gets as many
+    lines as its entries need at this width (about 300 px an entry), and the trial legend moves from
+    the right margin to below the figure."""
+    out = go.Figure(fig)
+    margin = out.layout.margin
+    height = int(out.layout.height or 560)
+    if _has_trial_legend(out):
+        n2 = sum(1 for t in out.data if t.legend == "legend2" and t.showlegend is not False)
+        out.update_layout(legend2=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="top",
+                                       yref="container", title=dict(side="top")))
+        extra = 30 + 24 * math.ceil(n2 / 2)
+        out.update_layout(legend2_y=extra / (height + extra), legend2_yanchor="top",
+                          margin=dict(r=20, b=(margin.b or 30) + extra))
+        height += extra
+    if out.layout.legend.orientation == "h":
+        entries = sum(1 for t in out.data if t.showlegend is not False and t.legend in (None, "legend")
+                      and t.name)
+        per_line = max(1, (width_px - 90) // 300)
+        wanted = math.ceil(entries / per_line)
+        have = math.ceil(entries / 3)
+        if wanted > have:
+            out.update_layout(margin=dict(t=(margin.t or 90) + 24 * (wanted - have)))
+            height += 24 * (wanted - have)
+    out.update_layout(height=height)
+    return out
+
+
+#: Presentation mode: sizes readable from the back of a room (a 1280-px-wide figure on a projector).
+PRESENT_FONT = 22
+
+
+def presentation_style(fig: go.Figure, caption: str) -> go.Figure:
+    """A copy of ``fig`` for a tumor-board screen: large fonts, thick lines, black axes on white, and
+    the cohort summary line ``caption`` under the title (added if the title lacks it)."""
+    out = go.Figure(fig)
+    title = out.layout.title.text or ""
+    if caption and html.escape(caption) not in title and caption not in title:
+        title = f"{title}<br><sup>{html.escape(caption)}</sup>" if title else f"<sup>{html.escape(caption)}</sup>"
+    out.update_layout(
+        font=dict(family=_FONT, size=PRESENT_FONT, color="#000000"), paper_bgcolor="#FFFFFF",
+        plot_bgcolor="#FFFFFF", title=dict(text=title, font=dict(size=PRESENT_FONT + 6)),
+        legend=dict(font=dict(size=PRESENT_FONT - 2)),
+        margin=dict(t=int(1.5 * (out.layout.margin.t or 80)) + 30, l=(out.layout.margin.l or 70) + 30))
+    if out.layout.to_plotly_json().get("yaxis2", {}).get("ticktext"):  # a risk table: its counts grow too
+        out.update_layout(yaxis2=dict(ticklabelstandoff=30))
+    if _has_trial_legend(out):
+        out.update_layout(legend2=dict(font=dict(size=PRESENT_FONT - 4), title=dict(font=dict(size=PRESENT_FONT - 4))))
+    out.update_xaxes(linecolor="#000000", linewidth=2, tickfont=dict(size=PRESENT_FONT - 2), gridcolor="#D0D0D0",
+                     title_font=dict(size=PRESENT_FONT))
+    out.update_yaxes(linecolor="#000000", linewidth=2, tickfont=dict(size=PRESENT_FONT - 2), gridcolor="#D0D0D0",
+                     title_font=dict(size=PRESENT_FONT))
+    for ann in out.layout.annotations:
+        ann.font = dict(size=max(PRESENT_FONT - 2, (ann.font.size or 12) * 1.4), color=ann.font.color or "#000000")
+    for trace in out.data:
+        if trace.type == "scatter" and trace.mode == "lines" and trace.line.width:
+            trace.line.width = trace.line.width * 1.8
+        if trace.type == "scatter" and trace.mode == "text":
+            trace.textfont.size = PRESENT_FONT - 2
+    return out
 
 
 def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[str, int],

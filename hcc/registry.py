@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from hcc.io import RawTable, read_path, read_table
+from hcc import deid, mapping as mapping_, redcap
+from hcc.errors import DataFileError, IdentifierError, SchemaError
+from hcc.io import XLSX, RawTable, file_format, read_path, read_table, sheet_names
+from hcc.mapping import Mapping
 from hcc.schema import Col, STUDY_REGIMENS
 from hcc.validate import Issue, Severity, validate
 
@@ -31,6 +34,8 @@ class Registry:
     sha256 : SHA-256 of the file's bytes.
     absent_columns : optional contract columns the file lacks (analyses needing them are unavailable).
     unknown_columns : file columns outside the contract (ignored).
+    mapping : the column and value mapping applied (saved with reports, reusable next month).
+    n_ages_capped : ages above 89 top-coded at 90 (when the mapping asks for it).
     """
 
     name: str
@@ -42,6 +47,8 @@ class Registry:
     sha256: str
     absent_columns: tuple[str, ...]
     unknown_columns: tuple[str, ...]
+    mapping: Mapping = Mapping()
+    n_ages_capped: int = 0
 
     @property
     def label(self) -> str:
@@ -79,22 +86,144 @@ def order_regimens(values: pd.Series) -> tuple[str, ...]:
     return tuple(study + others)
 
 
-def from_raw(raw: RawTable, *, is_demo: bool = False) -> Registry:
-    """Validate a raw table into a :class:`Registry`."""
-    checked = validate(raw)
-    return Registry(name=raw.name, is_demo=is_demo, frame=checked.frame, issues=checked.issues,
+def auto_mapping(raw: RawTable) -> Mapping:
+    """The proposed mapping, when it needs no decision from a user; else :class:`SchemaError` saying what.
+
+    Used by the CLI without ``--mapping`` and for files already in the data contract's layout.
+    """
+    proposed = mapping_.propose(raw)
+    missing = mapping_.missing_required(proposed)
+    if missing:
+        ambiguous = [m.source for m in mapping_.propose_columns(raw.cells.columns) if m.how == "ambiguous"]
+        hint = f" Columns that fit more than one way: {', '.join(ambiguous)}." if ambiguous else ""
+        raise SchemaError(
+            f"{raw.name}: required column(s) {', '.join(missing)} not found.{hint} "
+            f"The file has: {', '.join(map(str, raw.cells.columns[:30]))}. Map the columns on the Data page "
+            "(or pass --mapping) or rename them as in the data format (docs/data-format.md).")
+    questions = mapping_.date_questions(raw, proposed)
+    if questions:
+        raise SchemaError(f"{raw.name}: the date format of {', '.join(questions)} is ambiguous (day and month "
+                          "are both 12 or less everywhere). Choose it on the Data page, or in a mapping file's "
+                          "\"date_formats\" (DMY or MDY).")
+    return proposed
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """What the user uploaded, read but not yet mapped: one table (REDCap: records flattened with
+    their dictionary), the identifiers the dictionary declares, issues found while reading, and the
+    sheet names of an Excel workbook."""
+
+    raw: RawTable
+    declared_identifiers: tuple[str, ...] = ()
+    issues: tuple[Issue, ...] = ()
+    sheets: tuple[str, ...] = ()
+    redcap: bool = False
+
+
+def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None) -> Source:
+    """Read an upload: one registry file, or a REDCap record export together with its data dictionary.
+
+    Raises :class:`DataFileError` naming the files when the combination makes no sense.
+    """
+    if not files:
+        raise DataFileError("No file was uploaded.")
+    if len(files) > 2:
+        raise DataFileError(f"{len(files)} files were uploaded: upload one registry file, or a REDCap record "
+                            "export together with its data dictionary.")
+    tables = [(name, data, read_table(data, name, sheet=sheet)) for name, data in files]
+    dictionaries = [t for t in tables if redcap.is_dictionary(t[2])]
+    others = [t for t in tables if not redcap.is_dictionary(t[2])]
+    if len(tables) == 2 and (len(dictionaries) != 1 or len(others) != 1):
+        raise DataFileError(f"{files[0][0]} and {files[1][0]}: two files are read only as a REDCap record export "
+                            "and its data dictionary; upload one registry file otherwise.")
+    if not others:
+        raise DataFileError(f"{files[0][0]}: this is a REDCap data dictionary. Upload the record export "
+                            "(Data Exports > CSV, raw or labels) together with it.")
+    name, data, raw = others[0]
+    sheets = sheet_names(data, name) if file_format(data, name) == XLSX else ()
+    if not dictionaries:
+        return Source(raw, sheets=sheets)
+    flat = redcap.flatten(raw, redcap.read_dictionary(dictionaries[0][2]))
+    return Source(flat.raw, flat.identifiers, flat.issues, sheets, redcap=True)
+
+
+def load_source(source: Source, mapping: Mapping | None = None) -> Registry:
+    """The registry of an upload read by :func:`read_sources`, mapped with ``mapping`` (or the proposal)."""
+    return from_raw(source.raw, mapping, declared_identifiers=source.declared_identifiers,
+                    extra_issues=source.issues)
+
+
+def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = False,
+             declared_identifiers: tuple[str, ...] = (), extra_issues: tuple[Issue, ...] = ()) -> Registry:
+    """Map, guard and validate a raw table into a :class:`Registry`.
+
+    Parameters
+    ----------
+    raw : the file's cells (:func:`hcc.io.read_table`).
+    mapping : the confirmed mapping; ``None`` applies :func:`auto_mapping`.
+    declared_identifiers : source columns a REDCap dictionary marks as identifiers.
+    extra_issues : problems found before mapping (REDCap incomplete forms), reported first.
+
+    Raises
+    ------
+    IdentifierError
+        If a column looks like a direct identifier and the mapping neither drops nor clears it.
+    SchemaError, SpecError
+        If required columns cannot be mapped, or the mapping does not fit the file.
+    """
+    mapping = auto_mapping(raw) if mapping is None else mapping
+    # the bundled demo is synthetic: nobody to identify (its ages run past 89 like a real registry's)
+    findings = () if is_demo else deid.scan(raw, mapping, declared_identifiers)
+    if findings:
+        listed = "; ".join(f"'{f.column}' ({f.category}; {f.how})" for f in findings)
+        raise IdentifierError(f"{raw.name}: column(s) that look like patient identifiers: {listed}. Drop them "
+                              "(or confirm they are not identifiers) on the Data page or in the mapping file, "
+                              "then load again.")
+    checked = validate(mapping_.apply(raw, mapping))
+    frame, n_capped = deid.cap_ages(checked.frame) if mapping.cap_age else (checked.frame, 0)
+    if mapping.relative_dates:
+        frame = deid.relative_dates(frame)
+    return Registry(name=raw.name, is_demo=is_demo, frame=frame, issues=extra_issues + checked.issues,
                     excluded=checked.excluded, rows_read=len(raw.cells), sha256=raw.sha256,
-                    absent_columns=checked.absent_columns, unknown_columns=checked.unknown_columns)
+                    absent_columns=checked.absent_columns, unknown_columns=checked.unknown_columns,
+                    mapping=mapping, n_ages_capped=n_capped)
 
 
-def load_bytes(data: bytes, name: str) -> Registry:
-    """Read and validate an uploaded file held in memory (never written to disk)."""
-    return from_raw(read_table(data, name))
+def load_bytes(data: bytes, name: str, mapping: Mapping | None = None) -> Registry:
+    """Read, map and validate an uploaded file held in memory (never written to disk)."""
+    return from_raw(read_table(data, name, sheet=mapping.sheet or None if mapping else None), mapping)
 
 
-def load_path(path: str | Path) -> Registry:
-    """Read and validate a registry file on disk."""
-    return from_raw(read_path(path), is_demo=Path(path).resolve() == DEMO_PATH)
+def load_path(path: str | Path, mapping: Mapping | None = None) -> Registry:
+    """Read, map and validate a registry file on disk."""
+    raw = read_path(path, sheet=mapping.sheet or None if mapping else None)
+    return from_raw(raw, mapping, is_demo=Path(path).resolve() == DEMO_PATH)
+
+
+def load_files(paths: list[str | Path], mapping: Mapping | None = None) -> Registry:
+    """Read, map and validate files on disk: one registry file, or a REDCap record export and its dictionary.
+
+    Without ``mapping`` the proposal is applied when it needs no decision (:func:`auto_mapping`).
+    """
+    files = []
+    for path in map(Path, paths):
+        try:
+            files.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise DataFileError(f"{path.name}: cannot open the file ({exc.strerror}).") from None
+    source = read_sources(files, mapping.sheet or None if mapping else None)
+    is_demo = len(paths) == 1 and Path(paths[0]).resolve() == DEMO_PATH
+    return from_raw(source.raw, mapping, is_demo=is_demo, declared_identifiers=source.declared_identifiers,
+                    extra_issues=source.issues)
+
+
+def mapping_notes(registry: Registry) -> list[str]:
+    """What a mapping changed, in words (the CLI prints these on stderr when it mapped on its own)."""
+    notes = [f"column '{s}' -> {c}" for s, c in registry.mapping.columns if s != c]
+    notes += [f"{c}: '{s}' -> {v}" for c, s, v in registry.mapping.values]
+    notes += [f"date format of {c}: {f}" for c, f in registry.mapping.date_formats]
+    return notes
 
 
 def load_demo() -> Registry:

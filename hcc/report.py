@@ -118,11 +118,25 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.map(fix)
 
 
+_ISSUE_COLUMNS = ["Severity", "Row", "Patient", "Column", "Value", "Rule", "Problem", "How to fix"]
+
+
 def issues_table(issues) -> pd.DataFrame:
-    """Validation issues as a table: severity, row, column, value, problem, fix."""
-    return pd.DataFrame([{"Severity": i.severity.value, "Row": i.row, "Column": i.column, "Value": i.value,
-                          "Problem": i.message, "Fix": i.fix} for i in issues],
-                        columns=["Severity", "Row", "Column", "Value", "Problem", "Fix"])
+    """The validation report: one row per problem (severity, spreadsheet row, patient_id, column, value,
+    rule, problem, how to fix)."""
+    return pd.DataFrame([{"Severity": i.severity.value, "Row": i.row, "Patient": i.patient_id, "Column": i.column,
+                          "Value": i.value, "Rule": i.rule.value, "Problem": i.message, "How to fix": i.fix}
+                         for i in issues], columns=_ISSUE_COLUMNS)
+
+
+def rule_counts_table(issues) -> pd.DataFrame:
+    """Problems counted by rule and severity, with the number of patients (rows) affected."""
+    table = issues_table(issues)
+    if table.empty:
+        return pd.DataFrame(columns=["Rule", "Severity", "Problems", "Rows affected"])
+    grouped = table.groupby(["Rule", "Severity"], sort=False)
+    return pd.DataFrame({"Problems": grouped.size(), "Rows affected": grouped["Row"].nunique()}).reset_index() \
+        .sort_values("Problems", ascending=False, ignore_index=True)
 
 
 def contract_table() -> pd.DataFrame:

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from hcc.baseline import categorical_test
-from hcc.endpoints import EndpointData
+from hcc.endpoints import EndpointData, follow_up_end
 from hcc.models import REGIMEN_AS, SwitchData, TDCoxResult, fixed_covariate_cox, switch_data, time_dependent_cox
 from hcc.schema import (
     CR, DAYS_PER_MONTH, DISEASE_CONTROL, NE, OBJECTIVE_RESPONSE, PD, PR, SD, Col, Endpoint,
@@ -340,7 +340,7 @@ def swimmer_lanes(frame: pd.DataFrame, regimens: tuple[str, ...] | None = None, 
     if regimens is not None:
         frame = frame.loc[frame[Col.REGIMEN_1L].isin(regimens)]
     start = frame[Col.START_1L]
-    end = frame[Col.DATE_DEATH].fillna(frame[Col.DATE_LAST_FOLLOWUP])
+    end = follow_up_end(frame)
     end_months = (end - start).dt.days / DAYS_PER_MONTH
     usable = end_months.notna() & (end_months >= 0)
     frame, start, end_months = frame[usable], start[usable], end_months[usable]

@@ -172,6 +172,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(Col.EHS, Kind.BOOL, False, "Extrahepatic spread at baseline"),
     Column(Col.AFP, Kind.FLOAT, False, "Alpha-fetoprotein at baseline, ng/mL", low=0, high=None),
 )
+#: Column added to the canonical frame: the row's spreadsheet row number in the source file (header = 1).
+SOURCE_ROW = "_source_row"
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
 DATE_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind is Kind.DATE)

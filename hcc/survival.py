@@ -18,17 +18,13 @@ Times are in whatever unit is passed in (days throughout the package); quantiles
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
-from lifelines import CoxPHFitter
-from lifelines.exceptions import ConvergenceWarning
-from lifelines.statistics import multivariate_logrank_test
 from scipy.stats import norm
 
 from hcc.endpoints import EndpointData
+from hcc.risksets import RiskSets, cox_categorical, logrank_test, risk_sets
 from hcc.schema import DAYS_PER_MONTH, Endpoint
 
 CONF_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
@@ -124,14 +120,28 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray, conf_type: str = "log-log"
     uniq, inverse = np.unique(t, return_inverse=True)
     n_event = np.bincount(inverse, weights=d, minlength=len(uniq)).astype(int)
     n_total = np.bincount(inverse, minlength=len(uniq))
-    n_risk = len(t) - np.concatenate(([0], np.cumsum(n_total)[:-1]))
+    n_risk = np.cumsum(n_total[::-1])[::-1]
+    return km_from_counts(uniq, n_risk, n_event, n_total - n_event, conf_type, conf_level)
+
+
+def km_from_counts(time: np.ndarray, n_risk: np.ndarray, n_event: np.ndarray, n_censor: np.ndarray,
+                   conf_type: str = "log-log", conf_level: float = 0.95) -> KMCurve:
+    """Kaplan–Meier curve from risk-set counts at each distinct time (as :func:`kaplan_meier`).
+
+    Parameters
+    ----------
+    time : distinct observed times, ascending, shape (m,).
+    n_risk, n_event, n_censor : integer counts at each time, shape (m,).
+    conf_type, conf_level : as :func:`kaplan_meier`.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - n_event / n_risk)
         greenwood = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
     std_err = np.sqrt(np.cumsum(greenwood))
     lower, upper = confidence_limits(surv, std_err, conf_type, conf_level)
-    return KMCurve(time=uniq, n_risk=n_risk, n_event=n_event, n_censor=n_total - n_event, surv=surv,
-                   std_err=std_err, lower=lower, upper=upper, conf_type=conf_type, conf_level=conf_level)
+    return KMCurve(time=np.asarray(time, dtype=float), n_risk=n_risk, n_event=n_event, n_censor=n_censor,
+                   surv=surv, std_err=std_err, lower=lower, upper=upper, conf_type=conf_type,
+                   conf_level=conf_level)
 
 
 def _approx_constant_right(x: np.ndarray, y: np.ndarray, v: float) -> float:
@@ -231,20 +241,27 @@ def logrank_method_name(rho: int) -> str:
 
 
 def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray, rho: int = 0) -> LogRank | None:
-    """Log-rank chi-square across the groups; ``None`` with fewer than two groups.
+    """Log-rank chi-square across the groups; ``None`` with fewer than two groups to compare.
 
     ``rho = 0`` is the log-rank test, ``rho = 1`` the Peto–Peto modification of the Gehan–Wilcoxon
-    test (weights S(t-) of the pooled Kaplan–Meier, more sensitive to early differences). Uses
-    lifelines' ``multivariate_logrank_test`` (Fleming–Harrington p = rho, q = 0 for rho > 0), which
-    equals R's ``survdiff(rho = rho)`` (tested to 1e-9).
+    test (weights S(t-) of the pooled Kaplan–Meier, more sensitive to early differences). Computed
+    from the risk sets (:func:`hcc.risksets.logrank_test`) as R's ``survdiff(rho = rho)`` does
+    (tested to 1e-9), including its degrees of freedom: groups with no expected events do not count.
     """
     if rho not in TESTS:
         raise ValueError(f"rho must be one of {sorted(TESTS)}")
-    if len(np.unique(group)) < 2:
+    groups = tuple(np.unique(np.asarray(group)))
+    if len(groups) < 2:
         return None
-    weights = {} if rho == 0 else {"weightings": "fleming-harrington", "p": rho, "q": 0}
-    res = multivariate_logrank_test(np.asarray(time, float), np.asarray(group), np.asarray(event, bool), **weights)
-    return LogRank(statistic=float(res.test_statistic), df=int(res.degrees_of_freedom), p=float(res.p_value), rho=rho)
+    return logrank_from_risk_sets(risk_sets(time, event, group, groups), rho)
+
+
+def logrank_from_risk_sets(rs: RiskSets, rho: int = 0) -> LogRank | None:
+    """:func:`logrank` on risk-set counts; ``None`` with fewer than two groups to compare."""
+    if len(rs.groups) < 2:
+        return None
+    res = logrank_test(rs, rho)
+    return None if res.df < 1 else LogRank(statistic=res.statistic, df=res.df, p=res.p, rho=rho)
 
 
 @dataclass(frozen=True)
@@ -282,12 +299,17 @@ def pairwise_logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray, gro
                      adjust: str = "holm", rho: int = 0) -> tuple[PairwiseTest, ...]:
     """Every pair of ``groups`` compared on its own data (R ``survdiff`` on the subset), p adjusted
     across the pairs with :func:`adjust_p` (R ``p.adjust``)."""
-    present = [g for g in groups if (group == g).any()]
+    present = tuple(g for g in groups if (group == g).any())
+    return pairwise_from_risk_sets(risk_sets(time, event, group, present), adjust, rho)
+
+
+def pairwise_from_risk_sets(rs: RiskSets, adjust: str = "holm", rho: int = 0) -> tuple[PairwiseTest, ...]:
+    """:func:`pairwise_logrank` on risk-set counts (each pair's own risk sets: R ``survdiff`` on
+    the pair's subset)."""
     pairs, stats, ps = [], [], []
-    for i, a in enumerate(present):
-        for b in present[i + 1:]:
-            mask = (group == a) | (group == b)
-            res = logrank(time[mask], event[mask], group[mask], rho=rho)
+    for i, a in enumerate(rs.groups):
+        for b in rs.groups[i + 1:]:
+            res = logrank_test(rs.subset((a, b)), rho)
             pairs.append((a, b))
             stats.append(res.statistic)
             ps.append(res.p)
@@ -407,30 +429,27 @@ def cox_by_group(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups:
     """Univariable Cox HR of each group vs ``reference``: Efron ties, Wald 95% CI and p.
 
     As R's ``coxph(Surv(time, status) ~ relevel(group, ref), ties = "efron")`` with
-    ``exp(confint(fit))``, using lifelines' CoxPHFitter with :data:`COX_FIT_OPTIONS` (its default
-    stops ~5e-5 away from R). Groups without any event are left out (their HR is not estimable);
-    a fit lifelines flags as poorly converged is kept with a ``note``.
+    ``exp(confint(fit))``, fitted to full convergence on the risk sets
+    (:func:`hcc.risksets.cox_categorical`). Groups without any event are left out (their HR is
+    not estimable); a fit that does not converge or runs off towards an infinite coefficient is
+    kept with a ``note``.
     """
-    event = np.asarray(event, bool)
+    present = tuple(g for g in groups if (group == g).any())
+    return cox_from_risk_sets(risk_sets(time, event, group, present), reference)
+
+
+def cox_from_risk_sets(rs: RiskSets, reference: str) -> tuple[CoxTerm, ...]:
+    """:func:`cox_by_group` on risk-set counts."""
     # A group without events has an HR of 0 (not estimable): leave it out rather than report nonsense.
-    present = [g for g in groups if event[group == g].any()]
-    others = [g for g in present if g != reference]
-    if reference not in present or not others:
+    with_events = tuple(g for j, g in enumerate(rs.groups) if rs.n_event[:, j].any())
+    if reference not in with_events or len(with_events) < 2:
         return ()
-    keep = np.isin(group, present)
-    frame = pd.DataFrame({"time": np.asarray(time, float)[keep], "event": event[keep].astype(int)})
-    for g in others:
-        frame[g] = (group[keep] == g).astype(float)
-    fitter = CoxPHFitter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        fitter.fit(frame, duration_col="time", event_col="event", fit_options=COX_FIT_OPTIONS)
-    note = "unstable fit (very few events in a group)" if any(
-        issubclass(w.category, ConvergenceWarning) for w in caught) else ""
-    summ = fitter.summary
-    return tuple(CoxTerm(g, reference, float(summ.loc[g, "exp(coef)"]),
-                         float(summ.loc[g, "exp(coef) lower 95%"]), float(summ.loc[g, "exp(coef) upper 95%"]),
-                         float(summ.loc[g, "p"]), note) for g in others)
+    fit = cox_categorical(rs.subset(with_events), reference)
+    hr, lower, upper, p = fit.wald()
+    unstable = not fit.converged or not np.all(np.isfinite(fit.se))
+    note = "unstable fit (very few events in a group)" if unstable else ""
+    return tuple(CoxTerm(g, reference, float(hr[i]), float(lower[i]), float(upper[i]), float(p[i]), note)
+                 for i, g in enumerate(fit.terms))
 
 
 @dataclass(frozen=True)
@@ -529,34 +548,48 @@ def _months(x: float) -> float:
     return x / DAYS_PER_MONTH
 
 
-def _group_summary(g: str, curve: KMCurve, time: np.ndarray, event: np.ndarray, spec: AnalysisSpec,
-                   tau_days: float) -> GroupSummary:
+def _group_summary(g: str, curve: KMCurve, spec: AnalysisSpec, tau_days: float) -> GroupSummary:
     med = survival_quantile(curve, 0.5)
     rates = tuple(SurvivalAt(r.time / DAYS_PER_MONTH, r.surv, r.lower, r.upper, r.n_risk)
                   for r in survival_at(curve, np.array(spec.milestones_months) * DAYS_PER_MONTH))
     r = rmst(curve, tau_days)
+    # Reverse Kaplan–Meier (censoring as the event) from the same counts: R quantile(survfit(Surv(time, 1 - status) ~ 1)).
+    reverse = km_from_counts(curve.time, curve.n_risk, curve.n_censor, curve.n_event)
     return GroupSummary(g, curve.n, curve.events, _months(med.estimate), _months(med.lower), _months(med.upper),
                         rates=rates, rmst=RMST(_months(r.tau), _months(r.estimate), _months(r.se)),
-                        followup_median=_months(followup_median(time, event)))
+                        followup_median=_months(survival_quantile(reverse).estimate))
 
 
 def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | None = None, *,
               comparisons: bool = True) -> EndpointSummary:
     """Everything the Survival page and the CLI report for one endpoint, by group.
 
-    ``comparisons=False`` skips the pairwise tests and the Cox model (the slow part), for overviews
-    that show only medians and the global test.
+    ``comparisons=False`` skips the pairwise tests and the Cox model, for overviews that show only
+    medians and the global test.
 
     Per group: KM curve, n, events, median (CI), milestone rates (CI), RMST (SE), reverse-KM
     follow-up. Across groups: the (weighted) log-rank test, pairwise tests with adjusted p, Cox HRs
     and RMST differences against the reference group. Groups without eligible patients get n = 0.
+    Counts the patients once into risk sets (:func:`hcc.risksets.risk_sets`), then
+    :func:`summarize_risk_sets`.
     """
+    return summarize_risk_sets(risk_sets(data.days, data.event, data.group, tuple(groups)), data.endpoint,
+                               spec, not_eligible=dict(data.not_eligible), excluded=data.excluded_counts(),
+                               comparisons=comparisons)
+
+
+def summarize_risk_sets(rs: RiskSets, endpoint: Endpoint, spec: AnalysisSpec | None = None, *,
+                        not_eligible: dict[str, int] | None = None, excluded: dict[str, int] | None = None,
+                        comparisons: bool = True) -> EndpointSummary:
+    """:func:`summarize` from risk-set counts (per group and distinct time, in days), e.g. as
+    aggregated by a database (``hcc.engine``); the same counts give the same summary."""
     spec = spec or AnalysisSpec()
+    groups = rs.groups
     curves: dict[str, KMCurve] = {}
     for g in groups:
-        mask = data.group == g
-        if mask.any():
-            curves[g] = kaplan_meier(data.days[mask], data.event[mask], spec.conf_type, spec.conf_level)
+        time, n_risk, n_event, n_censor = rs.column(g)
+        if len(time):
+            curves[g] = km_from_counts(time, n_risk, n_event, n_censor, spec.conf_type, spec.conf_level)
     if spec.tau_months is not None:
         tau_days = spec.tau_months * DAYS_PER_MONTH
     elif curves:
@@ -566,21 +599,15 @@ def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | 
         tau_days = max(np.floor(shortest / DAYS_PER_MONTH), 1.0) * DAYS_PER_MONTH
     else:
         tau_days = 12 * DAYS_PER_MONTH
-    rows = []
-    for g in groups:
-        if g in curves:
-            mask = data.group == g
-            rows.append(_group_summary(g, curves[g], data.days[mask], data.event[mask], spec, tau_days))
-        else:
-            rows.append(GroupSummary(g, 0, 0, np.nan, np.nan, np.nan))
+    rows = [_group_summary(g, curves[g], spec, tau_days) if g in curves else GroupSummary(g, 0, 0, np.nan, np.nan, np.nan)
+            for g in groups]
     present_groups = tuple(g for g in groups if g in curves)
-    present = np.isin(data.group, present_groups)
-    t, e, grp = data.days[present], data.event[present], data.group[present]
-    test = logrank(t, e, grp, rho=spec.rho) if present.any() else None
+    present = rs.subset(present_groups)
+    test = logrank_from_risk_sets(present, spec.rho) if present_groups else None
     reference = spec.reference if spec.reference in present_groups else (present_groups[0] if present_groups else None)
     several = comparisons and len(present_groups) > 1
-    pairwise = pairwise_logrank(t, e, grp, present_groups, spec.adjust, spec.rho) if several else ()
-    cox = cox_by_group(t, e, grp, present_groups, reference) if several and reference is not None and e.any() else ()
+    pairwise = pairwise_from_risk_sets(present, spec.adjust, spec.rho) if several else ()
+    cox = cox_from_risk_sets(present, reference) if several and reference is not None else ()
     by_group = {r.group: r for r in rows}
     diffs = tuple(rmst_difference(g, by_group[g].rmst, reference, by_group[reference].rmst, spec.conf_level)
                   for g in present_groups if g != reference)
@@ -596,7 +623,7 @@ def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | 
                 "SE sqrt(se1^2 + se2^2)",
         "follow-up": "median by reverse Kaplan–Meier",
     }
-    return EndpointSummary(endpoint=data.endpoint, groups=tuple(rows), curves=curves, logrank=test, spec=spec,
-                           not_eligible=dict(data.not_eligible), excluded=data.excluded_counts(),
+    return EndpointSummary(endpoint=endpoint, groups=tuple(rows), curves=curves, logrank=test, spec=spec,
+                           not_eligible=dict(not_eligible or {}), excluded=dict(excluded or {}),
                            pairwise=pairwise, cox=cox, rmst_differences=diffs,
                            tau_months=_months(tau_days), reference=reference, methods=methods)

@@ -5,7 +5,12 @@ the file, the row, the column, the value and the fix. Nothing is silently droppe
 
 - a row is *excluded* (kept out of every analysis) only when a required value is missing or
   unreadable, or its ``patient_id`` is duplicated; each such row is listed with its reason;
-- an unreadable optional value is blanked and reported as a warning.
+- an unreadable optional value is blanked and reported as a warning;
+- dates out of order are reported as warnings: the row stays, and each analysis that uses one of
+  those dates leaves the patient out with that reason (:func:`hcc.endpoints.date_problems`), so a
+  patient with a bad second-line date still counts for OS.
+
+Every issue carries a *rule* (:class:`Rule`) so that the report can be counted by rule.
 
 Row numbers are spreadsheet rows: the header is row 1, the first patient is row 2.
 """
@@ -21,10 +26,9 @@ import pandas as pd
 
 from hcc.errors import SchemaError
 from hcc.io import RawTable
-from hcc.schema import COLUMNS, REQUIRED, STUDY_REGIMENS, Col, Column, Kind
+from hcc.endpoints import DATE_ORDER, DEATH_TOLERANCE_DAYS, WITHIN_FOLLOWUP, follow_up_end
+from hcc.schema import COLUMNS, REQUIRED, SOURCE_ROW, STUDY_REGIMENS, Col, Column, Kind
 
-#: Column added to the canonical frame: the row's spreadsheet row number in the source file.
-SOURCE_ROW = "_source_row"
 FIRST_DATA_ROW = 2
 
 _TRUE = {"yes", "y", "true", "t", "1", "1.0"}
@@ -35,14 +39,31 @@ _ISO_LIKE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}$")
 
 class Severity(str, Enum):
     ERROR = "error"      # the row is excluded
-    WARNING = "warning"  # the value is blanked, the row stays
+    WARNING = "warning"  # the value is blanked, or the row is left out of the analyses it cannot enter
+
+
+class Rule(str, Enum):
+    """The validation rules, as named in the report (``docs/data-format.md`` lists them)."""
+
+    MISSING_COLUMN = "missing required column"
+    MISSING_VALUE = "missing required value"
+    DUPLICATE_ID = "duplicate patient_id"
+    BAD_DATE = "unreadable date"
+    BAD_NUMBER = "unreadable number"
+    OUT_OF_RANGE = "value out of range"
+    UNKNOWN_CATEGORY = "unknown category"
+    BAD_BOOLEAN = "unreadable yes/no"
+    DATE_ORDER = "dates out of order"
+    INCOMPLETE_FORM = "incomplete form"
+    EVENT_CONFLICT = "conflicting values across events"
 
 
 @dataclass(frozen=True)
 class Issue:
     """One problem found in the file.
 
-    ``row`` is the spreadsheet row (header = 1) or ``None`` for a file-level issue.
+    ``row`` is the spreadsheet row (header = 1) or ``None`` for a file-level issue; ``patient_id``
+    is the row's patient code as written (``""`` when blank or file-level).
     """
 
     severity: Severity
@@ -52,6 +73,8 @@ class Issue:
     value: str
     message: str
     fix: str
+    rule: Rule = Rule.MISSING_VALUE
+    patient_id: str = ""
 
     def text(self) -> str:
         """One line for a user: where, what, how to fix."""
@@ -107,18 +130,24 @@ def _parse_bools(text: pd.Series) -> pd.Series:
     return out
 
 
-def _parse_numbers(text: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
-    """Numbers, and a mask of cells that are unreadable or outside the column's range."""
+def _parse_numbers(text: pd.Series, col: Column, decimal: str = ".") -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers, a mask of unreadable cells, and a mask of readable cells outside the column's range.
+
+    ``decimal=","`` reads ``1,5`` as 1.5 (semicolon-separated exports from European locales).
+    """
+    if decimal == ",":
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     num = pd.to_numeric(text, errors="coerce").astype(float)
-    bad = num.isna() & (text != "")
+    unreadable = num.isna() & (text != "")
+    out = pd.Series(False, index=text.index)
     if col.low is not None:
-        bad |= num < col.low
+        out |= num < col.low
     if col.high is not None:
-        bad |= num > col.high
+        out |= num > col.high
     if col.kind is Kind.INT:
-        bad |= num.notna() & (num != np.round(num))
-    num[bad] = np.nan
-    return num, bad
+        unreadable |= num.notna() & (num != np.round(num))
+    num[unreadable | out] = np.nan
+    return num, unreadable, out
 
 
 def _parse_categories(text: pd.Series, col: Column) -> pd.Series:
@@ -164,39 +193,45 @@ def validate(raw: RawTable) -> Validated:
     excluded: dict[int, str] = {}
     frame = pd.DataFrame(index=cells.index)
 
+    pids = cells[Col.PATIENT_ID]
     for col in COLUMNS:
         text = cells[col.name] if col.name in cells.columns else pd.Series("", index=cells.index)
+        out_of_range = pd.Series(False, index=cells.index)
         if col.kind is Kind.DATE:
             values = _parse_dates(text)
-            bad = values.isna() & (text != "")
+            bad, rule = values.isna() & (text != ""), Rule.BAD_DATE
         elif col.kind is Kind.BOOL:
             values = _parse_bools(text)
-            bad = values.isna() & (text != "")
+            bad, rule = values.isna() & (text != ""), Rule.BAD_BOOLEAN
         elif col.kind in (Kind.INT, Kind.FLOAT):
-            values, bad = _parse_numbers(text, col)
+            values, bad, out_of_range = _parse_numbers(text, col, raw.decimal)
+            rule = Rule.BAD_NUMBER
         elif col.kind is Kind.CATEGORY:
             values = _parse_categories(text, col)
-            bad = values.isna() & (text != "")
+            bad, rule = values.isna() & (text != ""), Rule.UNKNOWN_CATEGORY
         else:
             values = text.where(text != "", None)
             if col.name == Col.REGIMEN_1L:
                 values = _canonical_regimen(text).where(text != "", None)
-            bad = pd.Series(False, index=cells.index)
+            bad, rule = pd.Series(False, index=cells.index), Rule.MISSING_VALUE
         frame[col.name] = values
 
-        for idx in bad[bad].index:
-            severity = Severity.ERROR if col.required else Severity.WARNING
-            what = "cannot be read" if col.kind is not Kind.CATEGORY else "is not an allowed value"
-            issues.append(Issue(severity, raw.name, int(rows[idx]), col.name, str(text[idx]),
-                                f"{col.kind.value} {what}" + ("; row excluded" if col.required else
-                                                               "; value treated as missing"),
-                                _fix_for(col)))
-            if col.required:
-                excluded.setdefault(idx, f"unreadable {col.name}")
+        consequence = "; row excluded" if col.required else "; value treated as missing"
+        for mask, this_rule in ((bad, rule), (out_of_range, Rule.OUT_OF_RANGE)):
+            for idx in mask[mask].index:
+                severity = Severity.ERROR if col.required else Severity.WARNING
+                what = {Rule.UNKNOWN_CATEGORY: "is not an allowed value",
+                        Rule.OUT_OF_RANGE: "is outside the plausible range"}.get(this_rule, "cannot be read")
+                issues.append(Issue(severity, raw.name, int(rows[idx]), col.name, str(text[idx]),
+                                    f"{col.kind.value} {what}{consequence}", _fix_for(col), this_rule,
+                                    str(pids[idx])))
+                if col.required:
+                    excluded.setdefault(idx, f"unreadable {col.name}")
         if col.required:
             for idx in text[text == ""].index:
                 issues.append(Issue(Severity.ERROR, raw.name, int(rows[idx]), col.name, "",
-                                    "required value is missing; row excluded", _fix_for(col)))
+                                    "required value is missing; row excluded", _fix_for(col), Rule.MISSING_VALUE,
+                                    str(pids[idx])))
                 excluded.setdefault(idx, f"missing {col.name}")
 
     ids = frame[Col.PATIENT_ID]
@@ -206,10 +241,11 @@ def validate(raw: RawTable) -> Validated:
         for idx in group.index:
             issues.append(Issue(Severity.ERROR, raw.name, int(rows[idx]), Col.PATIENT_ID, str(pid),
                                 f"patient_id appears on rows {where}; all copies excluded",
-                                "keep one row per patient"))
+                                "keep one row per patient", Rule.DUPLICATE_ID, str(pid)))
             excluded.setdefault(idx, "duplicate patient_id")
 
     frame[SOURCE_ROW] = rows
+    issues += _date_order_issues(frame, raw.name, excluded)
     keep = ~frame.index.isin(list(excluded))
     excl = pd.DataFrame({
         "row": [int(rows[i]) for i in excluded],
@@ -218,3 +254,29 @@ def validate(raw: RawTable) -> Validated:
     }).sort_values("row", ignore_index=True)
     return Validated(frame=frame[keep].reset_index(drop=True), issues=tuple(issues), excluded=excl,
                      absent_columns=absent, unknown_columns=unknown)
+
+
+def _date_order_issues(frame: pd.DataFrame, file: str, excluded: dict[int, str]) -> list[Issue]:
+    """Warnings for dates out of order, one per row and pair (:data:`hcc.endpoints.DATE_ORDER`)."""
+    issues = []
+    rows_kept = ~frame.index.isin(list(excluded))
+
+    def add(mask: pd.Series, column: str, value_col: str, message: str, fix: str) -> None:
+        for idx in mask[mask & rows_kept].index:
+            value = frame.at[idx, value_col]
+            issues.append(Issue(Severity.WARNING, file, int(frame.at[idx, SOURCE_ROW]), column,
+                                value.strftime("%Y-%m-%d"), message, fix, Rule.DATE_ORDER,
+                                str(frame.at[idx, Col.PATIENT_ID] or "")))
+
+    for earlier, later in DATE_ORDER:
+        tolerance = pd.Timedelta(days=DEATH_TOLERANCE_DAYS if (earlier, later) == (Col.DATE_LAST_FOLLOWUP,
+                                                                                   Col.DATE_DEATH) else 0)
+        add(frame[later] < frame[earlier] - tolerance, later, later,
+            f"{later} is before {earlier}; analyses that use both dates leave this patient out",
+            f"check {later} and {earlier} against the chart")
+    end = follow_up_end(frame)
+    for col in WITHIN_FOLLOWUP:
+        add(frame[col] > end, col, col, f"{col} is after the end of follow-up (death, else last follow-up); "
+            "analyses that use it leave this patient out", f"check {col}, {Col.DATE_DEATH} and "
+            f"{Col.DATE_LAST_FOLLOWUP}")
+    return issues

@@ -41,7 +41,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/survival.py", "Survival", ":material/monitoring:", "survival", "Explore"),
     PageSpec("pages/response.py", "Response", ":material/target:", "response", "Explore"),
     PageSpec("pages/secondline.py", "After first line", ":material/alt_route:", "secondline", "Explore"),
+    PageSpec("pages/adjusted.py", "Adjusted comparisons", ":material/balance:", "adjusted", "Explore"),
     PageSpec("pages/data.py", "Data", ":material/upload_file:", "data", "Data"),
+    PageSpec("pages/export.py", "Report & slides", ":material/slideshow:", "export", "Data"),
 )
 
 

@@ -10,7 +10,27 @@ class StateKeys:
     SPEC = "cohort_spec"           # the current CohortSpec, built from the widgets each run
     SCENARIO_A = "scenario_a"      # a saved CohortSpec to compare against
     MEMO = "memo"                  # per-session results keyed by (data sha256, settings)
-    UPLOAD = "upload_widget"       # the file uploader's widget key
+    UPLOAD = "upload_widget"       # the file uploader's widget key (+ generation, so "Clear data" empties it)
+    UPLOAD_GEN = "upload_generation"
+    SERVER_FILE = "server_data_file"    # a Parquet/DuckDB file in the allow-listed server directory
+    SERVER_TABLE = "server_data_table"  # the DuckDB table to open
+    SHEET = "upload_sheet"         # the Excel sheet read
+    MAPPING = "mapping_loaded"     # (file sha256, Mapping) loaded from a saved mapping file
+    MAPPING_GEN = "mapping_generation"  # bumped when a mapping file is loaded: the editors restart from it
+    MAPPING_FILE = "mapping_file"  # + generation: the mapping-file uploader
+    MAP_COLUMNS = "map_columns"    # + generation and file: the column-mapping editor
+    MAP_VALUES = "map_values"      # + generation and columns: the value-mapping editor
+    REQUIRED_PICK = "map_required_"   # + column + generation: which file column holds a required column
+    DATE_FORMAT = "map_date_format_"  # + column: the answer to an ambiguous date column
+    IDENTIFIER = "map_identifier_"    # + column: what to do with a possible identifier
+    RELATIVE_DATES = "map_relative_dates"
+    PRESENT = "present_mode"         # presentation mode (also ?present=1 in the URL)
+    PRESENT_SLIDE = "present_slide"  # which result the presentation shows
+    TRIAL_MEDIANS = "fig_trial_medians"
+    FIG_EXPORT = "fig_export_"       # + figure name: prepared PNG/SVG/PDF bytes and their size preset
+    EXPORT_FIGURES = "export_figures"  # endpoints drawn in the report / deck
+    EXPORT_BUILT = "export_built"    # (settings, {format: bytes}) built on the Report & slides page
+    REOPEN_FILE = "reopen_file"      # the report / deck / spec uploaded to reopen a view
     ENDPOINT = "survival_endpoint"
     OVERVIEW = "survival_overview"   # the all-endpoints table (row selection opens an endpoint)
     CONF_TYPE = "stat_conf_type"
@@ -39,3 +59,13 @@ class StateKeys:
     SWIM_REGIMEN = "swim_regimen"
     SWIM_SORT = "swim_sort"
     SWIM_N = "swim_n"
+    ADJ_ENDPOINT = "adj_endpoint"          # Adjusted comparisons page (its settings form)
+    ADJ_COVARIATES = "adj_covariates"
+    ADJ_AFP_FORM = "adj_afp_form"          # AFP as log10 or as >= 400 ng/mL
+    ADJ_REFERENCE = "adj_reference"
+    ADJ_CENTER = "adj_center_stratum"
+    ADJ_SUBGROUP = "adj_subgroup"
+    ADJ_SUB_A = "adj_subgroup_a"
+    ADJ_SUB_B = "adj_subgroup_b"
+    ADJ_IPTW = "adj_iptw"
+    ADJ_TRIM = "adj_trim"

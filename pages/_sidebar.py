@@ -17,6 +17,7 @@ from hcc.errors import SpecError
 from hcc.registry import order_regimens
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
 from pages._common import StateKeys, current_registry
+from pages._present import presentation_toggle
 
 FIELDS = tuple(f.name for f in fields(CohortSpec))
 _TRI_BACK = {label: value for value, label in TRISTATE.items()}
@@ -132,3 +133,4 @@ def sidebar() -> None:
         state[StateKeys.SPEC] = spec
         st.caption(f"**{spec_label(spec)}** — the address bar holds these rules; copy it to share the cohort.")
     _sync_url(spec)
+    presentation_toggle()

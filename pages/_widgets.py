@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hcc.deid import SMALL_CELL, small_cells
 from hcc.figures import KMFigureOptions, default_break_months
 from hcc.report import comparison_table, endpoint_table, pairwise_table, plain_summary
 from hcc.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec, EndpointSummary
+from hcc.schema import Endpoint
+from hcc.trials import registry_vs_trials
 from pages._common import StateKeys
+from pages._downloads import table_downloads
+
+TRIAL_ENDPOINTS = (Endpoint.OS.value, Endpoint.PFS.value)
 
 _MILESTONE_CHOICES = (3, 6, 9, 12, 18, 24, 36, 48, 60)
 _DEFAULT = AnalysisSpec()
@@ -51,23 +57,44 @@ def km_figure_options(endpoint: str, default_horizon: float, max_months: float) 
     kmunicate = c2.toggle("KMunicate table", key=StateKeys.KMUNICATE, disabled=not risk,
                           help="At risk, cumulative events and censored under each break.")
     medians = c3.toggle("Median lines", value=True, key=StateKeys.MEDIAN_LINES)
+    trials = c3.toggle("Trial medians", key=StateKeys.TRIAL_MEDIANS, disabled=endpoint not in TRIAL_ENDPOINTS,
+                       help="The landmark trials' medians of the same regimen, marked on each curve (OS, PFS).")
     top = max(3.0, float(max_months))
     horizon = c4.slider("Horizon, months", min_value=3.0, max_value=top, step=3.0,
                         value=min(default_horizon, top), key=StateKeys.HORIZON + endpoint)
     breaks = c4.segmented_control("Breaks every (months)", [3, 6, 12], key=StateKeys.BREAKS,
                                   default=default_break_months(horizon))
     return KMFigureOptions(show_ci=show_ci, horizon_months=horizon, break_months=breaks, percent=percent,
-                           risk_table=risk, kmunicate=kmunicate and risk, median_lines=medians)
+                           risk_table=risk, kmunicate=kmunicate and risk, median_lines=medians,
+                           trial_medians=trials and endpoint in TRIAL_ENDPOINTS)
 
 
-def summary_tables(summary: EndpointSummary) -> None:
+def small_cell_note(counts: dict[str, int]) -> None:
+    """A warning under a table whose groups have 1–4 patients (re-identification risk when shared)."""
+    small = small_cells(counts)
+    if small:
+        st.caption(f":material/warning: Fewer than {SMALL_CELL} patients in {', '.join(small)}: take care "
+                   "when showing or sharing this table outside the care team (small cells can identify patients).")
+
+
+def summary_tables(summary: EndpointSummary, name: str | None = None) -> None:
     """The sentence and tables under a KM figure: per-group statistics, pairwise tests, and each
-    group against the reference (Survival and After-first-line pages)."""
+    group against the reference (Survival and After-first-line pages), with CSV / Excel downloads
+    named after ``name`` (default: the endpoint; give one per figure when a page shows several)."""
+    name = name or summary.endpoint.value
     st.markdown(plain_summary(summary))
-    st.table(endpoint_table(summary).set_index("Regimen"))
+    table = endpoint_table(summary)
+    st.table(table.set_index("Regimen"))
+    small_cell_note({g.group: g.n for g in summary.groups})
+    table_downloads(table, f"{name}_by_group")
     if summary.pairwise:
         left, right = st.columns(2)
         left.markdown("**Pairwise comparisons**")
         left.table(pairwise_table(summary).set_index("Comparison"))
         right.markdown(f"**Against {summary.reference}**")
         right.table(comparison_table(summary).set_index("Regimen"))
+    if summary.endpoint.value in TRIAL_ENDPOINTS:
+        st.markdown("**Registry against the landmark trials** (published medians; citations in the last column)")
+        versus = registry_vs_trials(summary)
+        st.dataframe(versus, hide_index=True)
+        table_downloads(versus, f"{name}_registry_vs_trials")

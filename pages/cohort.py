@@ -9,16 +9,21 @@ from hcc.figures import attrition_figure, regimen_colors
 from hcc.report import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
 from pages._common import StateKeys, cohort_page, current_spec, session_memo
+from pages._downloads import figure_downloads
+from pages._present import on_screen
 from pages._sidebar import load_spec
+from pages._widgets import small_cell_note
 
-cohort, registry, _ = cohort_page("Cohort")
+cohort, registry, caption = cohort_page("Cohort")
 st.markdown("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
             "The address bar holds the rules: copy it to reopen or share the same cohort on the same data.")
 colors = regimen_colors(cohort.regimens)
 
 st.subheader("Who is in, and why")
-st.plotly_chart(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors),
-                key="attrition_chart", theme=None)
+flow = on_screen(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors), caption)
+st.plotly_chart(flow, key="attrition_chart", theme=None)
+figure_downloads(flow, "attrition")
+small_cell_note(cohort.by_regimen())
 with st.expander("Attrition table (every rule, including those that excluded nobody)"):
     st.dataframe(attrition_table(cohort.attrition, cohort.regimens), hide_index=True)
 st.download_button("Download the cohort rules (JSON)", cohort.spec.to_json().encode("utf-8"),

@@ -1,39 +1,43 @@
-"""Data: upload a registry export (kept in this session only) and read its validation report."""
+"""Data: upload a registry export (kept in this session only), map it to the data contract, read its report."""
 
 import streamlit as st
 
-from hcc.errors import HCCError
-from hcc.registry import load_bytes
-from hcc.report import contract_table, issues_table, spreadsheet_safe, template_csv
-from pages._common import route_through_app, StateKeys, current_registry
+from hcc.report import contract_table, template_csv
+from pages._common import StateKeys, current_registry, route_through_app
+from pages._mapping_ui import mapping_widget
+from pages._reopen import reopen_widget
+from pages._upload import clear_data, load_registry, upload_widget, validation_report
 
 route_through_app()
 
 st.title("Data")
-st.markdown("Upload a de-identified registry export as CSV, one row per patient, with the columns of the "
-            "data format (`docs/data-format.md`). The file stays in this browser session's memory: it is "
-            "never written to disk, logged, or shared with other users, and it is gone when you close the tab.")
+st.markdown("Upload a de-identified registry export, one row per patient: CSV (any separator, UTF-8 or Shift-JIS), "
+            "Excel, Parquet, SPSS, Stata, or a REDCap record export with its data dictionary. The file stays in "
+            "this browser session's memory: it is never written to disk, logged, or shared with other users, and "
+            "it is gone when you close the tab or press **Clear data**.")
 
 with st.expander("Data format: the columns the app reads"):
     st.dataframe(contract_table(), hide_index=True)
     st.download_button("Download an empty template (CSV header)", template_csv(),
                        file_name="registry_template.csv", mime="text/csv")
 
-upload = st.file_uploader("Registry file (CSV)", type=["csv", "txt", "tsv"], key=StateKeys.UPLOAD)
-if upload is not None:
-    try:
-        registry = load_bytes(upload.getvalue(), upload.name)
-    except HCCError as exc:
-        st.error(str(exc), icon=":material/error:")
-    else:
-        if getattr(st.session_state.get(StateKeys.REGISTRY), "sha256", None) != registry.sha256:
-            st.session_state[StateKeys.REGISTRY] = registry
-            st.session_state.pop(StateKeys.MEMO, None)
-            st.rerun()  # so the sidebar, drawn before this page, names the new file
-if StateKeys.REGISTRY in st.session_state and st.button("Use the synthetic demo registry instead"):
-    del st.session_state[StateKeys.REGISTRY]
-    st.session_state.pop(StateKeys.MEMO, None)
-    st.rerun()
+source = upload_widget()
+if source is not None:
+    with st.expander("Map your file to the data format", expanded=True):
+        mapping = mapping_widget(source)
+    registry = load_registry(source, mapping) if mapping is not None else None
+    loaded = st.session_state.get(StateKeys.REGISTRY)
+    if registry is not None and (loaded is None or (loaded.sha256, loaded.mapping) != (registry.sha256, mapping)):
+        st.session_state[StateKeys.REGISTRY] = registry
+        st.rerun()  # so the sidebar, drawn before this page, names the new file
+    if mapping is None:
+        st.info("Until the mapping is complete, the other pages keep showing "
+                f"{current_registry().label.lower()}.", icon=":material/info:")
+
+if StateKeys.REGISTRY in st.session_state:
+    st.button("Clear data", icon=":material/delete:", on_click=clear_data,
+              help="Remove the uploaded file and everything computed from it from this session; the pages "
+                   "return to the synthetic demo registry.")
 
 registry = current_registry()
 st.subheader(registry.label)
@@ -43,17 +47,14 @@ cols[1].metric("Patients kept", f"{registry.n_patients:,}")
 cols[2].metric("Rows excluded", f"{len(registry.excluded):,}")
 cols[3].metric("Warnings", f"{registry.n_warnings:,}")
 st.caption(f"SHA-256 {registry.sha256}")
-
+if registry.n_ages_capped:
+    st.info(f"{registry.n_ages_capped} age(s) above 90 recorded as 90 (HIPAA Safe Harbor).")
 if registry.absent_columns:
     st.info("Optional columns not in the file (analyses that need them are unavailable): "
             + ", ".join(registry.absent_columns))
 if registry.unknown_columns:
-    st.info("Columns not in the data format, ignored: " + ", ".join(registry.unknown_columns))
-if not registry.issues:
-    st.success("No problems found.", icon=":material/check_circle:")
-else:
-    table = issues_table(registry.issues)
-    st.warning(f"{registry.n_errors} row-excluding problem(s) and {registry.n_warnings} warning(s).")
-    st.dataframe(table, hide_index=True)
-    st.download_button("Download the validation report (CSV)", spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
-                       file_name="validation_report.csv", mime="text/csv")
+    st.info("Columns not mapped to the data format, ignored: " + ", ".join(registry.unknown_columns))
+validation_report(registry)
+
+st.subheader("Reopen a saved view")
+reopen_widget()

@@ -15,6 +15,7 @@ from hcc.response import (
     response_models, response_rates, swimmer_lanes,
 )
 from hcc.study import INOUE_2026
+from pages._downloads import chart, table_downloads
 from pages._common import StateKeys, cohort_page, session_memo
 
 cohort, registry, caption = cohort_page("Response and survival")
@@ -33,13 +34,14 @@ for tab, criterion in zip(st.tabs(list(criteria)), criteria):
     with tab:
         rates = memo("response_rates", (criterion,),
                      lambda c=criterion: response_rates(cohort.frame, cohort.regimens, c))
-        st.dataframe(response_counts_table(rates), hide_index=True)
+        st.dataframe(counts := response_counts_table(rates), hide_index=True)
+        table_downloads(counts, f"response_counts_{criterion}")
         st.table(response_rates_table(rates).set_index("Regimen"))
         st.caption("ORR (objective response) = CR + PR; DCR (disease control) = CR + PR + SD. Each as "
                    "patients/denominator · % (exact Clopper–Pearson 95% CI), over the evaluable patients "
                    "(CR, PR, SD or PD) and over all patients, where NE and not recorded count as neither.")
         left, right = st.columns([3, 2])
-        left.plotly_chart(response_bar_figure(rates, colors, caption), theme=None, key=f"bar_{criterion}")
+        chart(response_bar_figure(rates, colors, caption), f"response_{criterion}", caption, left)
         right.markdown("**Rates compared across regimens**")
         right.table(response_tests_table(rates).set_index("Rate"))
 
@@ -48,7 +50,8 @@ regimen_as = st.radio("Pooled model: regimen as", [k for k in REGIMEN_AS if k], 
                       format_func=lambda k: REGIMEN_AS[k], key=StateKeys.RESP_REGIMEN_AS)
 models = memo("response_models", (regimen_as,),
               lambda: response_models(cohort.frame, cohort.regimens, regimen_as))
-st.dataframe(response_models_table(models), hide_index=True)
+st.dataframe(model_table := response_models_table(models), hide_index=True)
+table_downloads(model_table, "time_dependent_cox")
 st.caption("Hazard ratio for death, from a Cox model of overall survival in which disease control (or "
            "response) switches from 'not yet' to 'reached' on the date it was first documented "
            "(time-dependent covariate; Efron ties, Wald 95% CI). Below 1: lower risk of death once reached. "
@@ -82,13 +85,13 @@ for tab, lm in zip(st.tabs([f"{m:g} months" for m in sorted(months)]) if landmar
             st.warning(f"Nobody in this cohort is followed beyond {lm.landmark_months:g} months.")
             continue
         who = "all regimens" if regimen == ALL else regimen
-        st.plotly_chart(km_figure(
-            lm.summary, landmark_colors(lm.groups), subtitle=f"{who} · {caption}",
-            title=f"Overall survival from the {lm.landmark_months:g}-month landmark",
-            x_title=f"Months since the {lm.landmark_months:g}-month landmark"),
-            theme=None, key=f"landmark_{lm.landmark_months:g}")
+        chart(km_figure(lm.summary, landmark_colors(lm.groups), subtitle=f"{who} · {caption}",
+                        title=f"Overall survival from the {lm.landmark_months:g}-month landmark",
+                        x_title=f"Months since the {lm.landmark_months:g}-month landmark"),
+              f"landmark_{lm.landmark_months:g}", caption)
 if landmarks:
-    st.dataframe(landmark_table(landmarks), hide_index=True)
+    st.dataframe(lm_table := landmark_table(landmarks), hide_index=True)
+    table_downloads(lm_table, "landmark")
 
 
 @st.fragment
@@ -101,7 +104,7 @@ def swimmer_block() -> None:
     regimens = cohort.regimens if which == ALL else (which,)
     lanes = memo("swimmer", (regimens, sort, n),
                  lambda: swimmer_lanes(cohort.frame, regimens, max_patients=n, sort=sort))
-    st.plotly_chart(swimmer_figure(lanes, colors, caption), theme=None, key="swimmer")
+    chart(swimmer_figure(lanes, colors, caption), "swimmer", caption)
 
 
 swimmer_block()

@@ -12,6 +12,8 @@ from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint
 from hcc.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
 from hcc.survival import summarize
 from pages._common import StateKeys, cohort_page, session_memo
+from pages._downloads import figure_downloads
+from pages._present import on_screen
 from pages._widgets import summary_tables
 from pages._sidebar import key as cohort_key
 
@@ -23,8 +25,10 @@ colors = regimen_colors(cohort.regimens)
 def show(summary, title: str, chart_key: str) -> None:
     """Figure, sentence and tables of one summary (the Survival page's look)."""
     group_colors = {**regimen_colors(tuple(g.group for g in summary.groups)), **colors}
-    st.plotly_chart(km_figure(summary, group_colors, subtitle=caption, title=title), key=chart_key, theme=None)
-    summary_tables(summary)
+    fig = on_screen(km_figure(summary, group_colors, subtitle=caption, title=title), caption)
+    st.plotly_chart(fig, key=chart_key, theme=None)
+    figure_downloads(fig, chart_key)
+    summary_tables(summary, chart_key)
 
 
 st.subheader("Treatment sequences")

@@ -9,6 +9,8 @@ from hcc.report import overview_table
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, Endpoint
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from pages._common import StateKeys, cohort_page, session_memo
+from pages._downloads import figure_downloads
+from pages._present import on_screen
 from pages._widgets import analysis_spec_form, km_figure_options, summary_tables
 
 cohort, registry, caption = cohort_page("Survival by first-line regimen")
@@ -16,8 +18,11 @@ spec = analysis_spec_form(cohort.regimens)
 
 
 def summary_for(endpoint: Endpoint, comparisons: bool = True):
-    return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec, comparisons),
-                        lambda: analyze_endpoint(cohort, endpoint, spec, comparisons=comparisons))
+    def compute():
+        with st.spinner(f"Computing {endpoint.value}…"):  # shown only if it takes a while (large registries)
+            return analyze_endpoint(cohort, endpoint, spec, comparisons=comparisons)
+
+    return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec, comparisons), compute)
 
 
 def open_selected_endpoint() -> None:
@@ -46,8 +51,9 @@ colors = regimen_colors(cohort.regimens)
 def figure_block() -> None:
     longest = max(c.time[-1] for c in summary.curves.values()) / DAYS_PER_MONTH
     options = km_figure_options(endpoint.value, default_horizon_months(summary), longest)
-    st.plotly_chart(km_figure(summary, colors, subtitle=caption, options=options), key="km_chart", theme=None,
-                    config={"toImageButtonOptions": {"format": "png", "scale": 3}})
+    fig = on_screen(km_figure(summary, colors, subtitle=caption, options=options), caption)
+    st.plotly_chart(fig, key="km_chart", theme=None, config={"toImageButtonOptions": {"format": "png", "scale": 3}})
+    figure_downloads(fig, f"km_{endpoint.value}")
 
 
 figure_block()

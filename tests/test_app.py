@@ -80,7 +80,7 @@ def test_upload_replaces_demo_in_this_session_and_reports_problems() -> None:
             for r in ("SOR", "LEN", "SOR", "LEN")] + [{Col.START_1L: ""}]
     data = registry_csv(rows)
     at = _app("pages/data.py")
-    at.file_uploader(key=StateKeys.UPLOAD).set_value(("mine.csv", data, "text/csv")).run()
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("mine.csv", data, "text/csv")).run()
     assert not at.exception
     text = _text(at)
     assert "Uploaded file: mine.csv" in text

@@ -119,7 +119,8 @@ def test_response_tdcox_and_landmark_keys(capsys) -> None:
     coxph(Surv(tstart, tstop, death) ~ x [+ strata(regimen_1l)]) on tmerge data; rel. 1e-8)."""
     import pandas as pd
     fixture = ROOT / "tests" / "reference" / "response_fixture.csv"
-    assert main(["analyze", "--data", str(fixture), "--preset", "main"]) == 0
+    mapping = fixture.with_suffix(".mapping.json")  # its free-text 'note' column is confirmed not identifying
+    assert main(["analyze", "--data", str(fixture), "--mapping", str(mapping), "--preset", "main"]) == 0
     out = json.loads(capsys.readouterr().out)
     ref = pd.read_csv(ROOT / "tests" / "reference" / "response_tdcox.csv")
     ref = ref[(ref["data"] == "fixture") & (ref["model"] == "time-dependent")].set_index(["covariate", "group"])
@@ -135,3 +136,49 @@ def test_response_tdcox_and_landmark_keys(capsys) -> None:
     assert {t["rate"] for t in out["response"]["RECIST 1.1"]["tests"]} == {"ORR", "DCR"}
     assert set(out["landmark"]) == {"3", "6"} and set(out["landmark"]["3"]) == {"DC", "OR"}
     assert out["landmark"]["3"]["DC"]["groups"]["DC by 3 months"]["n"] == 11
+
+
+def test_messy_export_is_mapped_automatically_and_says_so(tmp_path, capsys) -> None:
+    """Unambiguous names and words are mapped without --mapping; stderr lists what was mapped."""
+    from tests.messy import RENAMES, messy
+    from hcc.registry import load_demo
+    frame = load_demo().frame.iloc[::5].copy()
+    frame["age"] = frame["age"].clip(upper=89)
+    path = tmp_path / "export.csv"
+    path.write_bytes(messy(frame).to_csv(index=False).encode("utf-8"))
+    assert main(["analyze", "--data", str(path), "--preset", "full"]) == 0
+    captured = capsys.readouterr()
+    assert f"mapped: column '{RENAMES['start_1l']}' -> start_1l" in captured.err
+    assert "mapped: regimen_1l: 'Nexavar' -> SOR" in captured.err
+    assert json.loads(captured.out)["cohort"]["n"] == len(frame)
+
+
+def test_unmatched_required_column_exits_nonzero_listing_it(tmp_path, capsys) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("ID,Therapy given,Tx begin,Last follow-up\nA,SOR,2020-01-01,2021-01-01\n", encoding="utf-8")
+    assert main(["analyze", "--data", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "regimen_1l, start_1l not found" in err
+
+
+def test_mapping_file_maps_what_names_cannot(tmp_path, capsys) -> None:
+    from hcc.mapping import Mapping
+    path = tmp_path / "export.csv"
+    path.write_text("ID,Therapy given,Tx begin,Last follow-up\nA,Atezo+Bev,03/04/2020,2021-01-01\n"
+                    "B,LENVIMA,05/06/2020,2021-01-01\n", encoding="utf-8")
+    mapping = Mapping(columns=(("ID", "patient_id"), ("Therapy given", "regimen_1l"), ("Tx begin", "start_1l"),
+                               ("Last follow-up", "date_last_followup")),
+                      values=(("regimen_1l", "Atezo+Bev", "ATZ_BEV"), ("regimen_1l", "LENVIMA", "LEN")),
+                      date_formats=(("start_1l", "DMY"),))
+    (tmp_path / "m.json").write_text(mapping.to_json(), encoding="utf-8")
+    assert main(["analyze", "--data", str(path), "--mapping", str(tmp_path / "m.json")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["cohort"]["n"] == 2 and set(out["cohort"]["by_regimen"]) == {"ATZ_BEV", "LEN"}
+
+
+def test_bad_mapping_file_is_one_line(tmp_path, capsys) -> None:
+    (tmp_path / "m.json").write_text('{"version": 1, "columns": {"x": "no_such_column"}}', encoding="utf-8")
+    assert main(["analyze", "--data", str(ROOT / "data" / "demo_registry.csv"), "--mapping",
+                 str(tmp_path / "m.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no_such_column" in err

@@ -26,12 +26,15 @@ import pytest
 
 from hcc.cohort import PRESETS, apply_to_registry
 from hcc.models import NAIVE, TIME_DEPENDENT, _counting_process, fixed_covariate_cox, switch_data, time_dependent_cox
+from hcc.mapping import Mapping
 from hcc.registry import load_demo, load_path
 from hcc.schema import ATZ_BEV, LEN, SOR, STUDY_REGIMENS, Col
 from hcc.study import INOUE_2026
 from tests.conftest import make_registry
 
 REF = Path(__file__).parent / "reference"
+# The fixture's free-text 'note' column describes each test case; the mapping confirms it is not identifying.
+FIXTURE_MAPPING = Mapping.from_json((REF / "response_fixture.mapping.json").read_text(encoding="utf-8"))
 TDCOX = pd.read_csv(REF / "response_tdcox.csv")
 RTOL = 1e-8
 SWITCH = {"DC": Col.DATE_DC_1L, "OR": Col.DATE_RESPONSE_1L}
@@ -41,7 +44,7 @@ POOLING = {"pooled_stratum": "stratum", "pooled_covariate": "covariate", "pooled
 @pytest.fixture(scope="module")
 def frames() -> dict[str, pd.DataFrame]:
     return {"demo": apply_to_registry(load_demo(), PRESETS["main"]).frame,
-            "fixture": apply_to_registry(load_path(REF / "response_fixture.csv"), PRESETS["main"]).frame}
+            "fixture": apply_to_registry(load_path(REF / "response_fixture.csv", FIXTURE_MAPPING), PRESETS["main"]).frame}
 
 
 def _fit(frames, row: dict):

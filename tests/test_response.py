@@ -15,6 +15,7 @@ import pytest
 from hcc.baseline import CHI_SQUARE, FISHER
 from hcc.cohort import PRESETS, apply_to_registry
 from hcc.figures import regimen_colors, response_bar_figure, swimmer_figure
+from hcc.mapping import Mapping
 from hcc.registry import load_demo, load_path
 from hcc.report import landmark_table, response_counts_table, response_models_table, response_rates_table
 from hcc.response import (
@@ -25,6 +26,8 @@ from hcc.schema import DAYS_PER_MONTH, Col
 from tests.conftest import make_registry
 
 REF = Path(__file__).parent / "reference"
+# The fixture's free-text 'note' column describes each test case; the mapping confirms it is not identifying.
+FIXTURE_MAPPING = Mapping.from_json((REF / "response_fixture.mapping.json").read_text(encoding="utf-8"))
 RATES = pd.read_csv(REF / "response_rates.csv")
 TESTS = pd.read_csv(REF / "response_tests.csv")
 LANDMARK = pd.read_csv(REF / "response_landmark.csv", na_values=["NA"], keep_default_na=False)
@@ -33,7 +36,7 @@ CRITERION_OF = {col: name for name, col in CRITERIA.items()}
 
 @lru_cache(maxsize=None)
 def _cohort(name: str):
-    registry = load_demo() if name == "demo" else load_path(REF / "response_fixture.csv")
+    registry = load_demo() if name == "demo" else load_path(REF / "response_fixture.csv", FIXTURE_MAPPING)
     return apply_to_registry(registry, PRESETS["main"])
 
 

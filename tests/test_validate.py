@@ -9,7 +9,7 @@ from hcc.errors import DataFileError, SchemaError
 from hcc.io import read_table
 from hcc.registry import load_bytes
 from hcc.schema import REQUIRED, Col
-from hcc.validate import Severity
+from hcc.validate import Rule, Severity
 from tests.conftest import make_registry, registry_csv
 
 
@@ -40,9 +40,10 @@ def test_missing_required_value_excludes_row_with_reason(column: str) -> None:
 
 
 def test_unreadable_required_date_excludes_row() -> None:
-    reg = make_registry([{Col.START_1L: "15.03.2020"}])
+    # (15.03.2020 is read since day-first dates are detected per column; an impossible date is not)
+    reg = make_registry([{Col.START_1L: "2020-02-30"}])
     assert reg.n_patients == 0 and reg.excluded["reason"].tolist() == ["unreadable start_1l"]
-    assert "YYYY-MM-DD" in reg.issues[0].fix and reg.issues[0].value == "15.03.2020"
+    assert "YYYY-MM-DD" in reg.issues[0].fix and reg.issues[0].value == "2020-02-30"
 
 
 def test_bad_optional_values_are_blanked_with_warnings() -> None:
@@ -96,3 +97,45 @@ def test_fingerprint_is_sha256_of_bytes() -> None:
     import hashlib
     data = registry_csv([{}])
     assert load_bytes(data, "a.csv").sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_every_problem_is_a_row_with_its_rule() -> None:
+    reg = make_registry([
+        {Col.AGE: "12", Col.ECOG: "7", Col.CHILD_PUGH_SCORE: "4", Col.AFP: "-3"},           # out of range
+        {Col.DATE_PROGRESSION_1L: "2019-06-01"},                                              # before start
+        {Col.START_2L: "2019-12-01"},                                                         # 2L before 1L
+        {Col.DATE_DEATH: "2020-12-30", Col.DATE_LAST_FOLLOWUP: "2021-01-01"},                 # 2 days: flagged
+        {Col.DATE_DEATH: "2020-12-31", Col.DATE_LAST_FOLLOWUP: "2021-01-01"},                 # 1 day: tolerated
+        {Col.SEX: "X", Col.MVI: "maybe", Col.AGE: "sixty"},
+    ])
+    rules = [(i.row, i.column, i.rule) for i in reg.issues]
+    assert (2, Col.AGE, Rule.OUT_OF_RANGE) in rules and (2, Col.ECOG, Rule.OUT_OF_RANGE) in rules
+    assert (2, Col.CHILD_PUGH_SCORE, Rule.OUT_OF_RANGE) in rules and (2, Col.AFP, Rule.OUT_OF_RANGE) in rules
+    assert (3, Col.DATE_PROGRESSION_1L, Rule.DATE_ORDER) in rules and (4, Col.START_2L, Rule.DATE_ORDER) in rules
+    assert (5, Col.DATE_DEATH, Rule.DATE_ORDER) in rules and not any(r[0] == 6 for r in rules)
+    assert {(7, Col.SEX, Rule.UNKNOWN_CATEGORY), (7, Col.MVI, Rule.BAD_BOOLEAN), (7, Col.AGE, Rule.BAD_NUMBER)} <= set(rules)
+    assert all(i.severity is Severity.WARNING for i in reg.issues)  # no required value is bad: every row stays
+    assert reg.n_patients == 6 and {i.patient_id for i in reg.issues if i.row == 3} == {"P002"}
+
+
+def test_a_bad_second_line_date_still_counts_for_os() -> None:
+    from hcc.endpoints import derive
+    from hcc.schema import Endpoint
+    reg = make_registry([{Col.START_2L: "2019-12-01", Col.REGIMEN_2L: "REG"}, {}])
+    assert derive(reg.frame, Endpoint.OS).n == 2
+    assert derive(reg.frame, Endpoint.OS_2L).excluded_counts() == {"start_2l before start_1l": 1}
+
+
+def test_decimal_comma_in_semicolon_files() -> None:
+    data = "patient_id;regimen_1l;start_1l;date_last_followup;age;afp\nA;SOR;2020-01-01;2021-01-01;71,5;1.234,5\n"
+    reg = load_bytes(data.encode("utf-8"), "eu.csv")
+    assert reg.frame[Col.AGE].iloc[0] == 71.5 and reg.frame[Col.AFP].iloc[0] == 1234.5
+
+
+def test_rule_counts_table() -> None:
+    from hcc.report import issues_table, rule_counts_table
+    reg = make_registry([{Col.SEX: "X"}, {Col.SEX: "Y", Col.MVI: "?"}, {Col.START_1L: ""}])
+    counts = rule_counts_table(reg.issues).set_index("Rule")
+    assert counts.loc["unknown category", "Problems"] == 2 and counts.loc["missing required value", "Problems"] == 1
+    assert list(issues_table(reg.issues).columns) == ["Severity", "Row", "Patient", "Column", "Value", "Rule",
+                                                      "Problem", "How to fix"]

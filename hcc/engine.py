@@ -1,0 +1,326 @@
+"""Large registries on an existing engine: cohort rules, endpoints and risk-set counts in SQL.
+
+For registries of hundreds of thousands to tens of millions of patients the rows stay in the
+database. One SQL query per endpoint applies the cohort rules (:class:`hcc.cohort.CohortSpec`),
+derives the endpoint (:data:`hcc.endpoints.DEFINITIONS`, with the same date-order checks) and
+aggregates, per first-line regimen and distinct time in days, the events and censorings. Only
+those O(distinct times × regimens) rows reach Python, where :func:`hcc.survival.summarize_risk_sets`
+computes KM, medians, log-rank, pairwise tests, Cox HRs and RMST from them — the same functions,
+and the same integer counts, as the in-memory path, so the results are equal (tested in
+``tests/test_engine.py``, DuckDB and PySpark local mode).
+
+The SQL is written once (:func:`endpoint_counts_sql`) and runs unchanged on DuckDB (embedded,
+default, over Parquet or a DuckDB database), Spark SQL and Trino; the only per-engine piece is the
+day difference of two dates (:data:`DAY_DIFF`). The table must hold the canonical, validated
+registry (``Registry.frame``'s columns, dates as DATE); :func:`write_parquet` writes one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from hcc.cohort import CohortSpec, rules
+from hcc.endpoints import (
+    DATE_ORDER, DEATH_TOLERANCE_DAYS, DEFINITIONS, WITHIN_FOLLOWUP, EndpointDef,
+)
+from hcc.errors import EmptyCohortError, HCCError, SpecError
+from hcc.risksets import RiskSets, from_long
+from hcc.schema import DATE_COLUMNS, OTHER_REGIMEN, STUDY_REGIMENS, Col, Endpoint
+from hcc.survival import AnalysisSpec, EndpointSummary, summarize_risk_sets
+
+#: The view every query reads: the canonical registry table (one row per patient).
+TABLE = "hcc_registry"
+#: Days from date ``a`` to date ``b`` in each engine's SQL.
+DAY_DIFF: dict[str, str] = {
+    "duckdb": "date_diff('day', {a}, {b})",
+    "trino": "date_diff('day', {a}, {b})",
+    "spark": "datediff({b}, {a})",
+}
+
+
+class Engine(Protocol):
+    """Runs one SQL query against a database holding :data:`TABLE`; returns a pandas frame."""
+
+    dialect: str
+
+    def query(self, sql: str) -> pd.DataFrame: ...
+
+
+@dataclass
+class DuckDBEngine:
+    """Embedded DuckDB over a Parquet file (default) or a table of a DuckDB database file.
+
+    The database is opened read-only; :data:`TABLE` is a view in an in-memory catalog.
+    """
+
+    path: Path
+    table: str | None = None
+    dialect: str = "duckdb"
+
+    def __post_init__(self) -> None:
+        import duckdb  # noqa: PLC0415  (imported only when a large registry is opened)
+
+        self.path = Path(self.path)
+        self._con = duckdb.connect()
+        if self.table is None:
+            self._con.execute(f"CREATE VIEW {TABLE} AS SELECT * FROM read_parquet({_literal(str(self.path))})")
+        else:
+            self._con.execute(f"ATTACH {_literal(str(self.path))} AS src (READ_ONLY)")
+            self._con.execute(f"CREATE VIEW {TABLE} AS SELECT * FROM src.{_identifier(self.table)}")
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self._con.execute(sql).df()
+
+    def close(self) -> None:
+        self._con.close()
+
+
+@dataclass
+class SparkEngine:
+    """A Spark session (local mode, or a cluster's) with :data:`TABLE` registered as a temp view,
+    e.g. ``spark.read.parquet(path).createOrReplaceTempView(TABLE)``."""
+
+    spark: Any
+    dialect: str = "spark"
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.spark.sql(sql).toPandas()
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a canonical registry frame (``Registry.frame``) as Parquet, dates as DATE."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for name in DATE_COLUMNS:
+        if name in table.column_names:
+            i = table.column_names.index(name)
+            table = table.set_column(i, name, table.column(name).cast(pa.date32()))
+    pq.write_table(table, str(path))
+
+
+def _identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise SpecError(f"{name!r}: a table name may hold only letters, digits and underscores")
+    return name
+
+
+def _literal(value: Any) -> str:
+    """A SQL literal: quoted string (quotes doubled), number, or boolean."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return repr(float(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _in(column: str, allowed: tuple | frozenset) -> str:
+    return f"{column} IN ({', '.join(_literal(v) for v in sorted(allowed, key=str))})"
+
+
+def _rule_keeps(spec: CohortSpec) -> list[tuple[str | None, str]]:
+    """For each of the spec's rules (in :func:`hcc.cohort.rules` order): the column it reads and the
+    SQL condition a patient must meet to stay (NULL = not recorded = removed, as in the cohort log)."""
+    keeps: list[str] = []
+    if spec.regimens:
+        keeps.append(_in("grp", spec.regimens))
+    if spec.start_from or spec.start_to:
+        lo = f"{Col.START_1L} >= DATE {_literal(spec.start_from)}" if spec.start_from else None
+        hi = f"{Col.START_1L} <= DATE {_literal(spec.start_to)}" if spec.start_to else None
+        keeps.append(" AND ".join(c for c in (lo, hi) if c))
+    if spec.centers:
+        keeps.append(_in(Col.CENTER, spec.centers))
+    for flag, column in ((spec.exclude_concomitant_lrt, Col.CONCOMITANT_LRT),
+                         (spec.exclude_interline_lrt, Col.INTERLINE_LRT),
+                         (spec.exclude_trial_after_1l, Col.TRIAL_AFTER_1L)):
+        if flag:
+            keeps.append(f"NOT {column}")
+    for allowed, column in ((spec.child_pugh, Col.CHILD_PUGH_CLASS), (spec.albi, Col.ALBI_GRADE),
+                            (spec.bclc_stages, Col.BCLC)):
+        if allowed:
+            keeps.append(_in(column, allowed))
+    if spec.ecog_ps:
+        keeps.append(_in(Col.ECOG, tuple(float(e) for e in spec.ecog_ps)))
+    if spec.etiologies:
+        keeps.append(_in(Col.ETIOLOGY, spec.etiologies))
+    for present, column in ((spec.with_mvi, Col.MVI), (spec.with_ehs, Col.EHS)):
+        if present is not None:
+            keeps.append(f"{column} = {_literal(present)}")
+    if spec.afp_below is not None:
+        keeps.append(f"{Col.AFP} < {_literal(spec.afp_below)}")
+    if spec.afp_at_least is not None:
+        keeps.append(f"{Col.AFP} >= {_literal(spec.afp_at_least)}")
+    if spec.age_min is not None or spec.age_max is not None:
+        bounds = [f"{Col.AGE} >= {_literal(spec.age_min)}" if spec.age_min is not None else None,
+                  f"{Col.AGE} <= {_literal(spec.age_max)}" if spec.age_max is not None else None]
+        keeps.append(" AND ".join(b for b in bounds if b))
+    columns = [r.column for r in rules(spec)]
+    if len(columns) != len(keeps):  # a rule added to hcc.cohort without its SQL here
+        raise HCCError("hcc.engine does not know every cohort rule; update _rule_keeps")
+    return list(zip(columns, keeps))
+
+
+def cohort_sql(spec: CohortSpec, empty_columns: frozenset[str] = frozenset()) -> str:
+    """SELECT of the cohort's rows with ``grp``, the first-line regimen after pooling rare ones.
+
+    ``empty_columns``: columns without any value in the table; rules on them are not applied (as
+    the in-memory cohort log's "Not applied" steps).
+    """
+    regimen = Col.REGIMEN_1L
+    if spec.other_below > 0:
+        grp = (f"CASE WHEN COUNT(*) OVER (PARTITION BY {regimen}) < {int(spec.other_below)} "
+               f"THEN {_literal(OTHER_REGIMEN)} ELSE {regimen} END")
+    else:
+        grp = regimen
+    keeps = [f"({keep})" for column, keep in _rule_keeps(spec) if column not in empty_columns]
+    where = " AND ".join(keeps) if keeps else "TRUE"
+    return f"SELECT * FROM (SELECT *, {grp} AS grp FROM {TABLE}) pooled WHERE {where}"
+
+
+def _least(columns: list[str]) -> str:
+    """The earliest non-NULL of ``columns`` (NULL if all are): portable, unlike LEAST's NULLs."""
+    out = columns[0]
+    for c in columns[1:]:
+        out = f"CASE WHEN {out} IS NULL THEN {c} WHEN {c} IS NULL OR {out} <= {c} THEN {out} ELSE {c} END"
+    return out
+
+
+def _reason_sql(spec: EndpointDef) -> str:
+    """The first date-order problem, missing origin or missing end (as :func:`hcc.endpoints.derive`),
+    as a CASE; NULL when the patient is usable."""
+    used = set(spec.columns)
+    whens = []
+    for earlier, later in DATE_ORDER:
+        if earlier in used and later in used:
+            slack = DEATH_TOLERANCE_DAYS if later == Col.DATE_DEATH and earlier == Col.DATE_LAST_FOLLOWUP else 0
+            bound = f"{earlier} - INTERVAL '{slack}' DAY" if slack else earlier
+            whens.append((f"{later} < {bound}", f"{later} before {earlier}"))
+    end = f"COALESCE({Col.DATE_DEATH}, {Col.DATE_LAST_FOLLOWUP})"
+    for col in WITHIN_FOLLOWUP:
+        if col in used:
+            whens.append((f"{col} > {end}", f"{col} after the end of follow-up (death or last follow-up)"))
+    whens.append((f"{spec.origin} IS NULL", f"missing {spec.origin}"))
+    whens.append(("end_date IS NULL", "no event date and no last follow-up"))
+    return "CASE " + " ".join(f"WHEN {c} THEN {_literal(r)}" for c, r in whens) + " END"
+
+
+def _eligible_sql(spec: EndpointDef) -> str:
+    rule = spec.eligible
+    if rule is None:
+        return "TRUE"
+    if rule.allowed is None:
+        return f"{rule.column} IS NOT NULL"
+    return f"COALESCE({_in(rule.column, rule.allowed)}, FALSE)"
+
+
+def endpoint_counts_sql(spec: CohortSpec, endpoint: Endpoint | str, dialect: str = "duckdb",
+                        empty_columns: frozenset[str] = frozenset()) -> str:
+    """One query: cohort rules, endpoint derivation, then per (``grp``, ``days``) the events and
+    censorings of usable patients. Rows with ``days`` NULL carry the patients not analysed:
+    ``reason`` = the exclusion reason, or NULL for not eligible (counted in ``n_censor``)."""
+    definition = DEFINITIONS[Endpoint(endpoint)]
+    events = _least(list(definition.events))
+    censor = (Col.DATE_LAST_FOLLOWUP if Col.DATE_DEATH in definition.events
+              else _least([Col.DATE_LAST_FOLLOWUP, Col.DATE_DEATH]))
+    day_diff = DAY_DIFF[dialect].format(a=definition.origin, b="end_date")
+    return f"""
+WITH cohort AS ({cohort_sql(spec, empty_columns)}),
+dated AS (
+  SELECT *, {events} AS event_date, COALESCE({events}, {censor}) AS end_date,
+         {_eligible_sql(definition)} AS eligible
+  FROM cohort),
+derived AS (
+  SELECT grp, eligible, {_reason_sql(definition)} AS reason, event_date IS NOT NULL AS has_event,
+         {day_diff} AS days
+  FROM dated)
+SELECT grp, CASE WHEN eligible AND reason IS NULL THEN days END AS days,
+       CASE WHEN eligible THEN reason END AS reason,
+       SUM(CASE WHEN eligible AND reason IS NULL AND has_event THEN 1 ELSE 0 END) AS n_event,
+       SUM(CASE WHEN eligible AND reason IS NULL AND has_event THEN 0 ELSE 1 END) AS n_censor
+FROM derived
+GROUP BY grp, CASE WHEN eligible AND reason IS NULL THEN days END, CASE WHEN eligible THEN reason END
+"""
+
+
+@dataclass(frozen=True)
+class EngineCohort:
+    """What the engine knows of a cohort without fetching its rows: regimens and their sizes."""
+
+    spec: CohortSpec
+    regimens: tuple[str, ...]
+    by_regimen: dict[str, int]
+    empty_columns: frozenset[str]
+
+    @property
+    def n(self) -> int:
+        return sum(self.by_regimen.values())
+
+
+def empty_columns(engine: Engine, spec: CohortSpec) -> frozenset[str]:
+    """Columns read by the spec's rules that hold no value at all in the table."""
+    columns = sorted({r.column for r in rules(spec) if r.column is not None})
+    if not columns:
+        return frozenset()
+    counts = engine.query("SELECT " + ", ".join(f"COUNT({c}) AS {c}" for c in columns) + f" FROM {TABLE}")
+    return frozenset(c for c in columns if int(counts[c].iloc[0]) == 0)
+
+
+def _ordered(counts: dict[str, int]) -> tuple[str, ...]:
+    """As :func:`hcc.registry.order_regimens`, from counts: the study's regimens, then others by
+    descending count."""
+    study = [r for r in STUDY_REGIMENS if r in counts]
+    return tuple(study + sorted((r for r in counts if r not in STUDY_REGIMENS), key=lambda r: (-counts[r], r)))
+
+
+def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
+    """Apply ``spec`` in the engine; regimens in the registry's order (:func:`_ordered`), as
+    :func:`hcc.cohort.apply_spec`.
+
+    Raises SpecError for a chosen regimen the registry lacks, EmptyCohortError when nobody remains.
+    """
+    empty = empty_columns(engine, spec)
+    pooled = cohort_sql(CohortSpec(other_below=spec.other_below))
+    every = engine.query(f"SELECT grp, COUNT(*) AS n FROM ({pooled}) c WHERE grp IS NOT NULL GROUP BY grp")
+    regimens_all = _ordered({str(g): int(n) for g, n in zip(every["grp"], every["n"])})
+    unknown = [r for r in spec.regimens if r not in regimens_all]
+    if unknown:
+        raise SpecError(f"regimen(s) {', '.join(unknown)} not in this registry (it has {', '.join(regimens_all)})")
+    counts = engine.query(f"SELECT grp, COUNT(*) AS n FROM ({cohort_sql(spec, empty)}) c GROUP BY grp")
+    if counts.empty:
+        raise EmptyCohortError("No patient meets these cohort rules. Relax a rule or choose more regimens.")
+    by = {str(g): int(n) for g, n in zip(counts["grp"], counts["n"])}
+    regimens = tuple(r for r in regimens_all if r in by)
+    return EngineCohort(spec, regimens, {r: by[r] for r in regimens}, empty)
+
+
+def endpoint_risk_sets(engine: Engine, cohort_: EngineCohort,
+                       endpoint: Endpoint | str) -> tuple[RiskSets, dict[str, int], dict[str, int]]:
+    """The endpoint's risk sets by regimen, and the not-eligible and excluded counts by reason."""
+    definition = DEFINITIONS[Endpoint(endpoint)]
+    rows = engine.query(endpoint_counts_sql(cohort_.spec, endpoint, engine.dialect, cohort_.empty_columns))
+    usable = rows["days"].notna()
+    counts = rows[usable]
+    rs = from_long(counts["grp"].to_numpy(object), counts["days"].to_numpy(float),
+                   counts["n_event"].to_numpy(np.int64), counts["n_censor"].to_numpy(np.int64), cohort_.regimens)
+    others = rows[~usable]
+    not_eligible_n = int(others.loc[others["reason"].isna(), "n_censor"].sum())
+    not_eligible = {definition.not_eligible_reason: not_eligible_n} if not_eligible_n else {}
+    excluded_rows = others[others["reason"].notna()]
+    by_reason = excluded_rows.groupby("reason")["n_censor"].sum()
+    excluded = {str(k): int(v) for k, v in by_reason.sort_values(ascending=False, kind="stable").items()}
+    return rs, not_eligible, excluded
+
+
+def summarize_endpoint(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint | str,
+                       spec: AnalysisSpec | None = None, *, comparisons: bool = True) -> EndpointSummary:
+    """:func:`hcc.analysis.analyze_endpoint` with the rows in the engine: the same summary, from
+    the engine's risk-set counts."""
+    rs, not_eligible, excluded = endpoint_risk_sets(engine, cohort_, endpoint)
+    return summarize_risk_sets(rs, Endpoint(endpoint), spec, not_eligible=not_eligible, excluded=excluded,
+                               comparisons=comparisons)

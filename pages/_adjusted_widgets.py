@@ -1,0 +1,143 @@
+"""Widgets of the Adjusted comparisons page: the settings form (read into hcc specs) and the rendering
+of each section. No statistics here: every number comes from hcc.adjusted / hcc.subgroups / hcc.weighting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from hcc.adjusted import COVARIATES, CoxSpec, MultivariableCox, cox_table, format_hr, ph_table
+from hcc.adjusted_figures import forest_figure, love_plot, subgroup_forest_figure, weighted_km_figure
+from hcc.baseline import AFP_400
+from hcc.coxscore import GLOBAL
+from hcc.figures import format_p
+from hcc.schema import ATZ_BEV, ENDPOINT_LABELS, FIRST_LINE_ENDPOINTS, Col, Endpoint
+from hcc.subgroups import SUBGROUPS, SubgroupResult, subgroup_table
+from hcc.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, balance_table, weights_table
+from pages._downloads import chart, table_downloads
+from pages._common import StateKeys
+
+AFP_FORMS = {Col.AFP: "log10 AFP (continuous)", AFP_400: "AFP ≥ 400 ng/mL (yes / no)"}
+TRIMS = {"none": None, "1st and 99th": (1.0, 99.0), "5th and 95th": (5.0, 95.0)}
+CHOICES = tuple(k for k in COVARIATES if k != AFP_400)
+DEFAULT_COVARIATES = (Col.AGE, Col.CHILD_PUGH_CLASS, Col.BCLC, Col.ECOG, Col.MVI, Col.EHS, Col.AFP)
+_NAMES = {Col.REGIMEN_1L: "Regimen", **{k: c.label for k, c in COVARIATES.items()}}
+
+
+@dataclass(frozen=True)
+class AdjustedChoices:
+    """What the form asked for."""
+
+    cox: CoxSpec
+    subgroup: str
+    a: str
+    b: str
+    iptw: IPTWSpec | None
+
+
+def settings_form(regimens: tuple[str, ...]) -> AdjustedChoices:
+    """The page's settings in one form (one recomputation per Apply); returns the current choices."""
+    state = st.session_state
+    with st.expander("Model settings", expanded=True), st.form("adjusted_settings", border=False):
+        c1, c2, c3 = st.columns(3)
+        c1.selectbox("Endpoint", FIRST_LINE_ENDPOINTS, format_func=lambda e: ENDPOINT_LABELS[e],
+                     key=StateKeys.ADJ_ENDPOINT)
+        c1.selectbox("Reference regimen (hazard ratios against it)", regimens, key=StateKeys.ADJ_REFERENCE)
+        c1.toggle("Center as stratum (a baseline hazard per center)", key=StateKeys.ADJ_CENTER)
+        c2.multiselect("Adjust for", CHOICES, default=list(DEFAULT_COVARIATES), key=StateKeys.ADJ_COVARIATES,
+                       format_func=lambda k: COVARIATES[k].label.replace("log10 AFP", "AFP"),
+                       help="Also the covariates of the propensity model. The regimen is always in the model.")
+        c2.radio("AFP enters as", list(AFP_FORMS), format_func=AFP_FORMS.get, key=StateKeys.ADJ_AFP_FORM)
+        c3.selectbox("Subgroups by", list(SUBGROUPS), format_func=lambda k: SUBGROUPS[k].label,
+                     key=StateKeys.ADJ_SUBGROUP)
+        a_default = regimens.index(ATZ_BEV) if ATZ_BEV in regimens else len(regimens) - 1
+        left, right = c3.columns(2)
+        left.selectbox("Subgroups: regimen", regimens, index=a_default, key=StateKeys.ADJ_SUB_A)
+        right.selectbox("against", regimens, key=StateKeys.ADJ_SUB_B)
+        c3.toggle("Propensity weighting (IPTW)", value=True, key=StateKeys.ADJ_IPTW)
+        c3.selectbox("Truncate weights at the percentiles", list(TRIMS), key=StateKeys.ADJ_TRIM)
+        st.form_submit_button("Apply", type="primary")
+    endpoint = Endpoint(state.get(StateKeys.ADJ_ENDPOINT, Endpoint.OS))
+    afp = state.get(StateKeys.ADJ_AFP_FORM, Col.AFP)
+    chosen = state.get(StateKeys.ADJ_COVARIATES, list(DEFAULT_COVARIATES))
+    covariates = tuple(afp if k == Col.AFP else k for k in chosen)
+    reference = state.get(StateKeys.ADJ_REFERENCE, regimens[0])
+    cox = CoxSpec(endpoint, covariates, reference, bool(state.get(StateKeys.ADJ_CENTER, False)))
+    iptw = IPTWSpec(endpoint, covariates or DEFAULT_PS_COVARIATES, reference,
+                    TRIMS[state.get(StateKeys.ADJ_TRIM, "none")]) if state.get(StateKeys.ADJ_IPTW, True) else None
+    return AdjustedChoices(cox, state.get(StateKeys.ADJ_SUBGROUP, Col.CHILD_PUGH_CLASS),
+                           state.get(StateKeys.ADJ_SUB_A, regimens[a_default]), state.get(StateKeys.ADJ_SUB_B,
+                                                                                          regimens[0]), iptw)
+
+
+def _left_out(n_eligible: int, n: int, missing: dict[str, int]) -> None:
+    dropped = n_eligible - n
+    if not dropped:
+        st.caption(f"All {n_eligible} patients with this endpoint have every chosen covariate recorded.")
+        return
+    which = ", ".join(f"{_NAMES.get(k, k)} {v}" for k, v in missing.items() if v)
+    st.warning(f"**{dropped} of {n_eligible} patients left out** (complete-case analysis): a chosen covariate is "
+               f"not recorded — missing: {which}. If missingness is related to prognosis, the estimates can be "
+               "biased; choose fewer covariates to keep more patients.", icon=":material/person_remove:")
+
+
+def cox_section(model: MultivariableCox, caption: str) -> None:
+    """Counts, left-out patients, forest plot, coefficient table, proportional-hazards check."""
+    c = st.columns(5)
+    c[0].metric("Patients in the model", model.n)
+    c[1].metric("Events", model.events)
+    c[2].metric("Left out (missing data)", model.dropped)
+    c[3].metric("Concordance", f"{model.concordance:.3f}")
+    c[4].metric("Likelihood-ratio test", format_p(model.lr_p), help=f"chi-square {model.lr_statistic:.1f}, "
+                                                                      f"{model.lr_df} df, against no covariates")
+    _left_out(model.n_eligible, model.n, model.missing)
+    for note in model.warnings:
+        st.warning(note, icon=":material/warning:")
+    chart(forest_figure(model, caption), "forest_plot", caption)
+    table = cox_table(model)
+    st.dataframe(table, hide_index=True, height=36 * (len(table) + 1) + 2)
+    table_downloads(table, "multivariable_cox")
+    st.markdown("**Proportional-hazards check** (scaled Schoenfeld residuals, R `cox.zph`)")
+    st.dataframe(ph_table(model), hide_index=True)
+    bad = [t for t in model.ph_violations if t.term != GLOBAL]
+    if bad:
+        names = ", ".join(f"{_NAMES.get(t.term, t.term)} ({format_p(t.p)})" for t in bad)
+        st.warning(f"**Proportional hazards look violated for {names}.** The hazard ratio of such a term changes "
+                   "over follow-up, so the single HR above is an average over time. Compare restricted mean "
+                   "survival time (RMST) on the Survival page, or, for a covariate, put it in as a stratum "
+                   "instead (center: 'Center as stratum').", icon=":material/timeline:")
+        st.page_link("pages/survival.py", label="Survival page (RMST)", icon=":material/monitoring:")
+    elif any(t.term == GLOBAL for t in model.ph_violations):
+        st.warning("The global proportional-hazards test is significant although no single term is: read the "
+                   "hazard ratios as averages over follow-up.", icon=":material/timeline:")
+    st.caption("; ".join(f"{k}: {v}" for k, v in model.methods.items()))
+
+
+def subgroup_section(result: SubgroupResult, caption: str) -> None:
+    chart(subgroup_forest_figure(result, caption), "subgroup_forest_plot", caption)
+    st.dataframe(table := subgroup_table(result), hide_index=True)
+    table_downloads(table, "subgroups")
+    st.caption(f"Hazard ratio of {result.a} against {result.b} within each level (univariable Cox, Efron ties, "
+               "Wald 95% CI). The interaction p tests whether the hazard ratio differs between levels; subgroup "
+               "HRs are descriptive and many subgroups will show chance differences.")
+
+
+def iptw_section(result: IPTWResult, colors: dict[str, str], caption: str) -> None:
+    _left_out(result.n_eligible, result.n, result.missing)
+    for note in result.warnings:
+        st.warning(note, icon=":material/warning:")
+    chart(weighted_km_figure(result, colors, caption), "iptw_km", caption)
+    left, right = st.columns([2, 3])
+    left.markdown("**Weighted hazard ratios** (robust SE)")
+    left.dataframe([{"Regimen": f"{h.term} vs {h.reference}", "HR (95% CI)": format_hr(h.hr, h.lower, h.upper),
+                     "p": format_p(h.p)} for h in result.cox], hide_index=True)
+    right.markdown("**Weights** (stabilized; effective n = (sum w)² / sum w²)")
+    right.dataframe(weights_table(result), hide_index=True)
+    ph = result.ph_tests[-1]
+    left.caption(f"Proportional hazards of the weighted model (R cox.zph): {format_p(ph.p)}"
+                 + (" — the hazard ratio changes over follow-up; see RMST." if ph.p < 0.05 else "."))
+    chart(love_plot(result, caption), "love_plot", caption)
+    st.dataframe(table := balance_table(result), hide_index=True)
+    table_downloads(table, "balance")
+    st.caption("; ".join(f"{k}: {v}" for k, v in result.methods.items()))

@@ -1,0 +1,65 @@
+"""Download buttons for every figure (PNG 300 dpi, SVG, PDF at a size preset) and every table (CSV, XLSX).
+
+A static export starts a browser and takes seconds, so figure files are made only when asked
+("Prepare files") and kept for that figure until it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from hcc.export import FORMATS, MIME, SIZE_PRESETS, export_session, figure_bytes, table_csv, tables_xlsx
+from pages._common import StateKeys
+from pages._present import on_screen
+
+
+def _fingerprint(fig: go.Figure, preset: str) -> str:
+    return hashlib.sha256((preset + fig.to_json()).encode("utf-8")).hexdigest()
+
+
+def _prepare(fig: go.Figure, preset: str, state_key: str, stamp: str) -> None:
+    with export_session():
+        st.session_state[state_key] = (stamp, {f: figure_bytes(fig, f, preset) for f in FORMATS})
+
+
+def figure_downloads(fig: go.Figure, name: str) -> None:
+    """A popover with a size choice, a "Prepare files" button and, once made, PNG / SVG / PDF downloads."""
+    state_key = StateKeys.FIG_EXPORT + name
+    with st.popover("Download figure", icon=":material/download:"):
+        preset = st.radio("Size", list(SIZE_PRESETS), format_func=lambda k: SIZE_PRESETS[k].label,
+                          key=state_key + "_size", horizontal=True)
+        stamp = _fingerprint(fig, preset)
+        ready = st.session_state.get(state_key)
+        if ready is None or ready[0] != stamp:
+            st.button("Prepare files (PNG 300 dpi, SVG, PDF)", key=state_key + "_make", on_click=_prepare,
+                      args=(fig, preset, state_key, stamp))
+        if ready is not None and ready[0] == stamp:
+            cols = st.columns(len(FORMATS))
+            for col, fmt in zip(cols, FORMATS):
+                col.download_button(fmt.upper(), ready[1][fmt], file_name=f"{name}_{preset}.{fmt}", mime=MIME[fmt],
+                                    key=f"{state_key}_{fmt}", on_click="ignore")
+
+
+def table_downloads(table: pd.DataFrame, name: str) -> None:
+    """CSV and Excel downloads of ``table`` (cells made safe against spreadsheet formula injection)."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button("CSV", table_csv(table), file_name=f"{name}.csv", mime=MIME["csv"], key=f"csv_{name}",
+                         icon=":material/download:", on_click="ignore")
+    right.download_button("Excel", tables_xlsx({name: table}), file_name=f"{name}.xlsx", mime=MIME["xlsx"],
+                          key=f"xlsx_{name}", icon=":material/download:", on_click="ignore")
+
+
+def chart(fig: go.Figure, name: str, caption: str, where=st) -> None:
+    """Show a figure (in presentation style when presenting) with its download popover below it.
+
+    ``name`` keys the chart and names the files; ``where`` is a column or container (default: the page).
+    """
+    shown = on_screen(fig, caption)
+    target = st.container() if where is st else where
+    target.plotly_chart(shown, key=f"chart_{name}", theme=None, config={"displaylogo": False})
+    with target:
+        figure_downloads(shown, name)

@@ -1,0 +1,51 @@
+"""Open a registry kept on the server (Parquet file or DuckDB table) from the allow-listed directory.
+
+Off unless ``HCC_SERVER_DATA_DIR`` or ``[server_data] dir`` in ``.streamlit/secrets.toml`` names a
+directory (docs/deploy.md); the user can only pick files inside it. Call :func:`server_data_widget`
+from the Data page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hcc.errors import HCCError
+from hcc.serverdata import configured_dir, duckdb_tables, list_files, load_server_file, resolve
+from pages._common import StateKeys
+
+
+def _setting() -> str | None:
+    try:
+        return st.secrets.get("server_data", {}).get("dir")
+    except (FileNotFoundError, KeyError, AttributeError):  # no secrets.toml: env var only
+        return None
+
+
+def server_data_widget() -> None:
+    """Pick a Parquet file or DuckDB table in the server's data directory and load it into this
+    session (as an upload would be); nothing is shown when the feature is off."""
+    root = configured_dir(_setting())
+    if root is None:
+        return
+    files = list_files(root)
+    with st.expander("Open a registry kept on the server", expanded=False):
+        if not files:
+            st.info("The server's data directory holds no Parquet or DuckDB file.")
+            return
+        relative = st.selectbox("File in the server's data directory", files, key=StateKeys.SERVER_FILE)
+        table = None
+        if relative.lower().endswith(".duckdb"):
+            table = st.selectbox("Table", duckdb_tables(resolve(root, relative)), key=StateKeys.SERVER_TABLE)
+        if not st.button("Open", icon=":material/folder_open:"):
+            return
+        with st.status(f"Reading and checking {relative}…", expanded=False) as status:
+            try:
+                registry = load_server_file(root, relative, table)
+            except HCCError as exc:
+                status.update(label="Could not open it", state="error")
+                st.error(str(exc), icon=":material/error:")
+                return
+            status.update(label=f"{registry.n_patients:,} patients loaded", state="complete")
+    st.session_state.pop(StateKeys.MEMO, None)
+    st.session_state[StateKeys.REGISTRY] = registry
+    st.rerun()  # so the sidebar, drawn before this page, names the new data

@@ -1,0 +1,80 @@
+"""Data page widgets: the uploader, loading the mapped registry, Clear data, and the validation report.
+
+The uploaded bytes live only in this session (the uploader widget and session state): never on disk,
+never in a cache shared with other sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from hcc.errors import HCCError
+from hcc.io import EXTENSIONS
+from hcc.mapping import Mapping
+from hcc.registry import Registry, Source, load_source, read_sources
+from hcc.report import issues_table, rule_counts_table, spreadsheet_safe
+from pages._common import session_memo
+from pages._keys import StateKeys
+
+
+def _uploader_key() -> str:
+    return f"{StateKeys.UPLOAD}_{st.session_state.get(StateKeys.UPLOAD_GEN, 0)}"
+
+
+def clear_data() -> None:
+    """Forget the upload, its mapping and every result computed from it (the "Clear data" button)."""
+    for key in (StateKeys.REGISTRY, StateKeys.MEMO, StateKeys.MAPPING, StateKeys.MAPPING_GEN, StateKeys.SHEET):
+        st.session_state.pop(key, None)
+    st.session_state[StateKeys.UPLOAD_GEN] = st.session_state.get(StateKeys.UPLOAD_GEN, 0) + 1
+
+
+def upload_widget() -> Source | None:
+    """The file uploader (one file, or REDCap records + dictionary) and the Excel sheet chooser."""
+    files = st.file_uploader("Registry file", type=sorted(EXTENSIONS), accept_multiple_files=True,
+                             key=_uploader_key(),
+                             help="CSV/TSV, Excel, Parquet, SPSS or Stata; for REDCap, the record export "
+                                  "together with the project's data dictionary.")
+    if not files:
+        return None
+    named = [(f.name, f.getvalue()) for f in files]
+    digest = hashlib.sha256(b"".join(hashlib.sha256(data).digest() for _, data in named)).hexdigest()
+    sheet = st.session_state.get(StateKeys.SHEET)
+    try:
+        source = session_memo(("source", digest, sheet), lambda: read_sources(named, sheet))
+    except HCCError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    if len(source.sheets) > 1:
+        st.selectbox("Sheet", source.sheets, key=StateKeys.SHEET)
+    if source.redcap:
+        st.success(f"REDCap export read with its data dictionary: {len(source.raw.cells):,} records.",
+                   icon=":material/check_circle:")
+    return source
+
+
+def load_registry(source: Source, mapping: Mapping) -> Registry | None:
+    """The registry for this upload and mapping (memoized in this session), or ``None`` after showing why."""
+    try:
+        return session_memo(("registry", source.raw.sha256, mapping), lambda: load_source(source, mapping))
+    except HCCError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+
+
+def validation_report(registry: Registry) -> None:
+    """Counts by rule, every problem as a row, excluded rows, and the report as CSV."""
+    if not registry.issues:
+        st.success("No problems found.", icon=":material/check_circle:")
+        return
+    st.warning(f"{registry.n_errors} row-excluding problem(s) and {registry.n_warnings} warning(s).")
+    st.dataframe(rule_counts_table(registry.issues), hide_index=True)
+    table = issues_table(registry.issues)
+    st.dataframe(table, hide_index=True)
+    st.download_button("Download the validation report (CSV)",
+                       spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
+                       file_name="validation_report.csv", mime="text/csv")
+    if len(registry.excluded):
+        st.markdown(f"**Rows kept out of every analysis ({len(registry.excluded)})**")
+        st.dataframe(registry.excluded, hide_index=True)

@@ -1,0 +1,50 @@
+"""Adjusted comparisons: multivariable Cox model with its proportional-hazards check, subgroup forest plot,
+and the propensity-weighted (IPTW) comparison with balance diagnostics."""
+
+import streamlit as st
+
+from hcc.adjusted import fit_multivariable
+from hcc.errors import HCCError
+from hcc.figures import regimen_colors
+from hcc.subgroups import subgroup_analysis
+from hcc.weighting import iptw_analysis
+from pages._adjusted_widgets import cox_section, iptw_section, settings_form, subgroup_section
+from pages._common import cohort_page, session_memo
+
+cohort, registry, caption = cohort_page("Adjusted comparisons")
+st.markdown("Patients given different regimens differ in era, liver function and stage. These analyses answer "
+            "*adjusted for what?*: a Cox model with the regimen and baseline covariates, hazard ratios within "
+            "subgroups, and a comparison weighted so that the regimens' patients look alike.")
+if len(cohort.regimens) < 2:
+    st.info("This cohort holds a single regimen: there is nothing to compare. Widen the cohort in the sidebar.",
+            icon=":material/info:")
+    st.stop()
+choices = settings_form(cohort.regimens)
+
+
+def memo(name: str, settings, compute):
+    return session_memo((name, registry.sha256, cohort.spec, settings), compute)
+
+
+def shown(compute, render, *args) -> None:
+    """Run ``compute``; render its result, or say in words why it cannot be computed."""
+    try:
+        result = compute()
+    except HCCError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    render(result, *args)
+
+
+cox_tab, sub_tab, iptw_tab = st.tabs(["Multivariable Cox", "Subgroups", "Propensity weighting"])
+with cox_tab:
+    shown(lambda: memo("mv_cox", choices.cox, lambda: fit_multivariable(cohort, choices.cox)), cox_section, caption)
+with sub_tab:
+    args = (choices.subgroup, choices.a, choices.b, choices.cox.endpoint)
+    shown(lambda: memo("subgroups", args, lambda: subgroup_analysis(cohort, *args)), subgroup_section, caption)
+with iptw_tab:
+    if choices.iptw is None:
+        st.info("Turn on *Propensity weighting (IPTW)* in the model settings.", icon=":material/info:")
+    else:
+        shown(lambda: memo("iptw", choices.iptw, lambda: iptw_analysis(cohort, choices.iptw)), iptw_section,
+              regimen_colors(cohort.regimens), caption)

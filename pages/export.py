@@ -1,0 +1,78 @@
+"""Report & slides: the HTML report, its PDF and a PowerPoint deck of the current cohort and settings,
+the methods paragraph to paste into a manuscript, and (in presentation mode) one result per screen."""
+
+import streamlit as st
+
+from hcc.analysis import analyze
+from hcc.document import build_report, report_html, report_pdf, report_pptx
+from hcc.export import MIME
+from hcc.figures import KMFigureOptions
+from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
+from pages._common import StateKeys, cohort_page, session_memo
+from pages._present import on_screen, presenting
+from pages._reopen import reopen_widget
+from pages._widgets import analysis_spec_form
+
+cohort, registry, caption = cohort_page("Report & slides")
+analysis = analysis_spec_form(cohort.regimens)
+state = st.session_state
+if presenting():  # no settings on screen: the last choices (or the defaults)
+    chosen = state.get(StateKeys.EXPORT_FIGURES) or [Endpoint.OS.value, Endpoint.PFS.value]
+    trials = state.get(StateKeys.TRIAL_MEDIANS, True)
+else:
+    chosen = st.multiselect("Kaplan–Meier figures of", [e.value for e in SURVIVAL_ENDPOINTS],
+                            default=[Endpoint.OS.value, Endpoint.PFS.value], key=StateKeys.EXPORT_FIGURES)
+    trials = st.toggle("Mark the landmark trials' medians on OS and PFS", value=True, key=StateKeys.TRIAL_MEDIANS)
+endpoints = tuple(Endpoint(e) for e in chosen)
+options = KMFigureOptions(trial_medians=trials)
+result = session_memo(("analysis", registry.sha256, cohort.spec, analysis),
+                      lambda: analyze(registry, cohort.spec, analysis=analysis))
+settings = (registry.sha256, cohort.spec, analysis, endpoints, options)
+report = session_memo(("report",) + settings, lambda: build_report(result, endpoints, options))
+
+if presenting():
+    slides = [(f.title, f.figure) for f in report.figures] + [(t.title, t.table) for t in report.tables if t.in_deck]
+    index = min(state.get(StateKeys.PRESENT_SLIDE, 0), len(slides) - 1)
+    left, middle, right = st.columns([1, 6, 1])
+    left.button("◀ Previous", disabled=index == 0, width="stretch",
+                on_click=lambda: state.update({StateKeys.PRESENT_SLIDE: index - 1}))
+    right.button("Next ▶", disabled=index == len(slides) - 1, width="stretch",
+                 on_click=lambda: state.update({StateKeys.PRESENT_SLIDE: index + 1}))
+    title, item = slides[index]
+    middle.markdown(f"**{index + 1} / {len(slides)} · {title}**")
+    if hasattr(item, "to_plotly_json"):
+        st.plotly_chart(on_screen(item, caption), theme=None, key="present_chart")
+    else:
+        st.caption(caption)
+        st.table(item)
+    st.stop()
+
+st.subheader("Statistical analysis (methods paragraph)")
+st.caption("Written from the estimators, CI methods, tests and package versions used for these results. "
+           "Copy with the button at the top right of the box.")
+st.code(report.methods, language=None, wrap_lines=True)
+
+st.subheader("Files")
+st.markdown(f"{len(report.figures)} figures ({', '.join(f.title for f in report.figures)}) and "
+            f"{len(report.tables)} tables; every file embeds the cohort spec, the statistical settings and the "
+            f"data fingerprint (SHA-256 `{registry.sha256[:12]}…`, {registry.rows_read:,} rows).")
+built = state.get(StateKeys.EXPORT_BUILT)
+files = built[1] if built is not None and built[0] == settings else {}
+makers = {"html": ("HTML report (interactive)", lambda: report_html(report).encode("utf-8")),
+          "pdf": ("PDF report", lambda: report_pdf(report)), "pptx": ("Slide deck (PowerPoint)", lambda: report_pptx(report))}
+
+
+def build(fmt: str) -> None:  # a callback: the file is made before the page reruns, and kept
+    state[StateKeys.EXPORT_BUILT] = (settings, {**files, fmt: makers[fmt][1]()})
+
+
+for column, (fmt, (label, make)) in zip(st.columns(3), makers.items()):
+    if fmt not in files:
+        column.button(f"Build {label}", key=f"build_{fmt}", width="stretch", on_click=build, args=(fmt,))
+    else:
+        column.download_button(f"Download {label}", files[fmt], file_name=f"hcc_report.{fmt}", mime=MIME[fmt],
+                               key=f"download_{fmt}", icon=":material/download:", type="primary", width="stretch",
+                               on_click="ignore")
+
+with st.expander("Reopen a report or deck"):
+    reopen_widget()

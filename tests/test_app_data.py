@@ -1,0 +1,88 @@
+"""The Data page in AppTest: a messy export is mapped (a required column chosen, an ambiguous date format
+answered, a possible identifier dropped), loaded, analysed; bad files get messages; Clear data forgets it."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from hcc.registry import load_demo
+from pages._common import StateKeys
+from tests.messy import messy_export
+
+TIMEOUT = 60
+
+
+def _data_page() -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
+    return at
+
+
+def _by_key_prefix(elements, prefix: str):
+    return next(e for e in elements if str(e.key).startswith(prefix))
+
+
+def test_messy_upload_is_mapped_then_analysed() -> None:
+    at = _data_page()
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("export.csv", messy_export(), "text/csv")).run()
+    assert not at.exception, [e.message for e in at.exception]
+    warnings = " ".join(w.value for w in at.warning)
+    assert "required start_1l" in warnings
+    _by_key_prefix(at.selectbox, f"{StateKeys.REQUIRED_PICK}start_1l").set_value("Tx begin").run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Choose the date format of start_1l" in warnings
+    assert "possible identifier 'Patient name'" in warnings
+    assert StateKeys.REGISTRY not in at.session_state  # blocked: nothing loaded yet
+    at.radio(key=f"{StateKeys.DATE_FORMAT}start_1l").set_value("MDY").run()
+    at.radio(key=f"{StateKeys.IDENTIFIER}Patient name").set_value("drop").run()
+    assert not at.exception, [e.message for e in at.exception]
+    registry = at.session_state[StateKeys.REGISTRY]
+    assert registry.name == "export.csv" and registry.n_patients == registry.rows_read > 150 and registry.n_errors == 0
+    assert registry.mapping.dropped == ("Patient name",)
+    demo = load_demo().frame.set_index("patient_id")
+    got = registry.frame.set_index("patient_id")["start_1l"]
+    assert (got == demo.loc[got.index, "start_1l"]).all()  # month-first, as answered
+    assert "Patient name" not in registry.frame.columns and "Patient name" not in registry.unknown_columns
+    assert any(b.label.startswith("Save this mapping") for b in at.get("download_button"))
+    at.switch_page("pages/survival.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.table[0].value["Patients"].astype(int).sum() > 0
+    assert at.get("plotly_chart")
+
+
+def test_bad_file_gets_a_message_and_the_demo_stays() -> None:
+    at = _data_page()
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("x.xlsx", b"PK\x03\x04garbage", "application/zip")).run()
+    assert not at.exception
+    assert "damaged or incomplete" in at.error[0].value
+    assert StateKeys.REGISTRY not in at.session_state
+
+
+def test_clear_data_forgets_the_upload() -> None:
+    at = _data_page()
+    frame = load_demo().frame.head(50).drop(columns="_source_row")
+    frame["age"] = frame["age"].clip(upper=89)  # no identifying ages: nothing to resolve
+    data = frame.to_csv(index=False, date_format="%Y-%m-%d").replace("True", "yes").replace("False", "no").encode()
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("mine.csv", data, "text/csv")).run()
+    assert at.session_state[StateKeys.REGISTRY].name == "mine.csv"
+    next(b for b in at.button if b.label == "Clear data").click().run()
+    assert not at.exception
+    assert StateKeys.REGISTRY not in at.session_state and StateKeys.MEMO not in at.session_state
+    assert at.file_uploader(key=f"{StateKeys.UPLOAD}_1").value in (None, [])
+
+
+def test_small_groups_are_flagged_on_screen() -> None:
+    from tests.conftest import registry_csv
+    from hcc.schema import Col
+    rows = [{Col.REGIMEN_1L: r, Col.DATE_DEATH: "2020-06-01", Col.DATE_LAST_FOLLOWUP: "2020-06-01"}
+            for r in ["SOR"] * 6 + ["LEN"] * 3]
+    at = _data_page()
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("small.csv", registry_csv(rows), "text/csv")).run()
+    at.switch_page("pages/survival.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    notes = [c.value for c in at.caption if "Fewer than 5 patients" in c.value]
+    assert notes and "LEN" in notes[0] and "SOR" not in notes[0]

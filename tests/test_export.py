@@ -1,0 +1,192 @@
+"""Exports: figure files (PNG 300 dpi, SVG, PDF), safe CSV / XLSX, the HTML report against the CLI's
+JSON, the PDF report and the deck, the methods paragraph, and reopening from an embedded record."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from PIL import Image
+
+from hcc.analysis import AnalysisResult, analyze, json_safe, result_json
+from hcc.cli import main
+from hcc.cohort import MAIN, PRESETS, CohortSpec
+from hcc.document import REPRODUCE_ID, RESULTS_ID, build_report, report_html, report_pdf, report_pptx
+from hcc.errors import SpecError
+from hcc.export import SIZE_PRESETS, export_session, figure_bytes, table_csv, tables_xlsx
+from hcc.methods_text import methods_paragraph, software_versions
+from hcc.registry import load_path
+from hcc.report import spreadsheet_safe
+from hcc.reproduce import check_data, read_record
+from hcc.schema import Col, Endpoint
+from hcc.survival import AnalysisSpec
+from tests.conftest import registry_csv
+
+NASTY = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "ok", "a=b"]
+
+
+def _pdf_pages_render(pdf: bytes, tmp_path: Path) -> list[Path]:
+    """Render every page with poppler's pdftoppm (as a reader would) and return the PNGs."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    src = tmp_path / "doc.pdf"
+    src.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(src), str(tmp_path / "page")], check=True, timeout=60)
+    return sorted(tmp_path.glob("page*.png"))
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory) -> Path:
+    start = pd.Timestamp("2020-01-01")
+    rows = []
+    for i, reg in enumerate(["SOR", "LEN", "ATZ_BEV"] * 10):
+        progression = start + pd.Timedelta(days=40 + 23 * i + 7 * (i % 3))
+        end = progression + pd.Timedelta(days=60 + 31 * (i % 7) + 11 * (i % 5))
+        rows.append({Col.REGIMEN_1L: reg, Col.DATE_PROGRESSION_1L: f"{progression:%Y-%m-%d}" if i % 5 else "",
+                     Col.DATE_DEATH: f"{end:%Y-%m-%d}" if i % 3 else "", Col.DATE_LAST_FOLLOWUP: f"{end:%Y-%m-%d}",
+                     Col.CONCOMITANT_LRT: "yes" if i == 0 else "no"})
+    path = tmp_path_factory.mktemp("data") / "reg.csv"
+    path.write_bytes(registry_csv(rows))
+    return path
+
+
+@pytest.fixture(scope="module")
+def result(data_file: Path) -> AnalysisResult:
+    return analyze(load_path(data_file), PRESETS[MAIN], analysis=AnalysisSpec(conf_type="log"))
+
+
+def test_spreadsheet_safe_neutralises_every_formula_start() -> None:
+    safe = spreadsheet_safe(pd.DataFrame({"a": NASTY, "n": range(len(NASTY))}))
+    assert safe["a"].tolist() == ["'" + v for v in NASTY[:6]] + ["ok", "a=b"]
+    assert safe["n"].tolist() == list(range(len(NASTY)))
+
+
+def test_csv_and_xlsx_cells_are_safe(tmp_path: Path) -> None:
+    table = pd.DataFrame({"text": NASTY, "number": [1.5] * len(NASTY)})
+    csv = pd.read_csv(io.BytesIO(table_csv(table)), encoding="utf-8-sig", keep_default_na=False)
+    assert not any(str(v).startswith(("=", "+", "-", "@")) for v in csv["text"])
+    book = openpyxl.load_workbook(io.BytesIO(tables_xlsx({"Table: one/two?": table, "second": table})))
+    assert book.sheetnames == ["Table_ one_two_", "second"]
+    for sheet in book.worksheets:
+        cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+        assert all(c.data_type != "f" for c in cells)
+        assert not any(isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@", "\t", "\r"))
+                       for c in cells)
+        assert [c.value for c in sheet["B"][1:]] == [1.5] * len(NASTY)
+
+
+def test_html_report_numbers_equal_the_cli_json(data_file: Path, result: AnalysisResult, tmp_path: Path,
+                                                 capsys) -> None:
+    """The report embeds the CLI's JSON of the same data, spec and settings, and its tables print
+    those numbers (median and CI to one decimal)."""
+    report = build_report(result, (Endpoint.OS, Endpoint.PFS))
+    page = report_html(report)
+    assert main(["analyze", "--data", str(data_file), "--preset", "main", "--ci", "log"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    embedded = json.loads(re.search(f'id="{RESULTS_ID}">(.*?)</script>', page, re.S).group(1))
+    assert embedded == json.loads(json.dumps(cli))
+    for endpoint in ("OS", "PFS"):
+        for regimen, g in cli["endpoints"][endpoint]["groups"].items():
+            lo, hi = (("NR" if x is None else f"{x:.1f}") for x in g["median_ci"])
+            med = "NR" if g["median"] is None else f"{g['median']:.1f}"
+            assert f"<td>{regimen}</td>\n      <td>{g['n']}</td>\n      <td>{g['events']}</td>\n      " \
+                   f"<td>{med} ({lo}–{hi})</td>" in page
+    record = json.loads(re.search(f'id="{REPRODUCE_ID}">(.*?)</script>', page, re.S).group(1))
+    assert record["data"]["sha256"] == cli["data"]["sha256"] and record["mapping"] is None
+    assert record["analysis_spec"]["conf_type"] == "log" and CohortSpec.from_dict(record["cohort_spec"]) == PRESETS[MAIN]
+    assert "log transformation" in page and "plotly" in page.lower()
+
+
+def test_methods_paragraph_follows_the_settings_used(result: AnalysisResult) -> None:
+    summaries = [result.endpoints[Endpoint.OS]]
+    versions = software_versions()
+    text = methods_paragraph(summaries, result.response, versions)
+    assert "Kaplan–Meier" in text and "Greenwood" in text and "the log transformation" in text
+    assert "Holm's method" in text and "Clopper–Pearson" in text
+    has_cox = bool(summaries[0].cox)  # a univariable Cox fit may be not estimable on tiny data
+    assert ("Efron method for ties" in text) == has_cox and ("Hazard ratios" in text) == has_cox
+    assert f"lifelines {versions['lifelines']}" in text and f"Python {versions['Python']}" in text
+    other = analyze(result.registry, PRESETS[MAIN], analysis=AnalysisSpec(conf_type="plain", adjust="bonferroni",
+                                                                          rho=1, tau_months=6))
+    text2 = methods_paragraph([other.endpoints[Endpoint.OS]], None, versions)
+    assert "no transformation" in text2 and "Bonferroni" in text2 and "Peto–Peto" in text2
+    assert "τ = 6 months (OS) (chosen)" in text2 and "Clopper" not in text2
+
+
+def test_methods_paragraph_names_cox_ties_on_the_demo() -> None:
+    demo = load_path(Path(__file__).resolve().parent.parent / "data" / "demo_registry.csv")
+    from hcc.analysis import analyze_endpoint
+    from hcc.cohort import apply_to_registry
+
+    summary = analyze_endpoint(apply_to_registry(demo, PRESETS[MAIN]), Endpoint.OS)
+    assert summary.cox
+    text = methods_paragraph([summary])
+    assert "Efron method for ties" in text and f"with {summary.reference} as the reference" in text
+    assert f"τ = {summary.tau_months:g} months (OS)" in text
+
+
+def test_reopen_from_report_and_spec(result: AnalysisResult, data_file: Path) -> None:
+    page = report_html(build_report(result, (Endpoint.OS,))).encode("utf-8")
+    reopened = read_record(page, "report.html")
+    assert reopened.cohort_spec == PRESETS[MAIN] and reopened.analysis_spec.conf_type == "log"
+    assert reopened.figure_endpoints == ("OS",) and reopened.figure_options.trial_medians
+    assert check_data(reopened, result.registry).same
+    other = load_path(Path(__file__).resolve().parent.parent / "data" / "demo_registry.csv")
+    check = check_data(reopened, other)
+    assert not check.same and "Different data" in check.message and "reg.csv" in check.message
+    bare = read_record(json.dumps({"regimens": ["SOR"]}).encode(), "spec.json")
+    assert bare.cohort_spec.regimens == ("SOR",) and bare.data is None and check_data(bare, other).same
+    with pytest.raises(SpecError, match="not a report"):
+        read_record(b"<html></html>", "x.html")
+    with pytest.raises(SpecError, match="choose a report"):
+        read_record(b"", "x.docx")
+
+
+def test_cli_report_html_and_errors(data_file: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", "--data", str(data_file), "--figures", "OS", "--out", str(out)]) == 0
+    assert f'id="{REPRODUCE_ID}"' in out.read_text(encoding="utf-8")
+    assert main(["report", "--data", str(data_file), "--out", str(tmp_path / "r.docx")]) == 2
+    assert "must end in .html, .pdf, .pptx" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_static_exports_pdf_report_and_deck(result: AnalysisResult, tmp_path: Path) -> None:
+    """One browser for everything: PNG size and dpi, SVG parses, PDF pages render; the PDF report
+    renders; the deck opens with python-pptx with the expected slides and its record."""
+    from pptx import Presentation
+
+    assert shutil.which("pdftoppm"), "poppler-utils (pdftoppm) is needed"
+    report = build_report(result, (Endpoint.OS,))
+    km = report.figures[1].figure
+    with export_session():
+        png = figure_bytes(km, "png", "slide")
+        with Image.open(io.BytesIO(png)) as img:
+            assert img.size == (4000, 2250) and round(img.info["dpi"][0]) == 300
+        column = figure_bytes(km, "png", "column")
+        with Image.open(io.BytesIO(column)) as img:
+            assert img.size[0] == round(SIZE_PRESETS["column"].width_inches * 300)
+        svg = ET.fromstring(figure_bytes(km, "svg", "slide"))
+        assert svg.tag.endswith("svg") and svg.get("width") == "1280"
+        figure_pdf = figure_bytes(km, "pdf", "column")
+        pdf = report_pdf(report)
+        deck = report_pptx(report)
+    assert len(_pdf_pages_render(figure_pdf, tmp_path / "figure")) == 1
+    pages = _pdf_pages_render(pdf, tmp_path / "report")
+    assert len(pages) >= 2
+    with Image.open(pages[0]) as first:  # A4 portrait at 40 dpi, not blank
+        assert first.size == (331, 468) and first.convert("L").getextrema()[0] < 100
+    prs = Presentation(io.BytesIO(deck))
+    deck_tables = [t for t in report.tables if t.in_deck]
+    assert len(prs.slides) == 1 + len(report.figures) + len(deck_tables)
+    texts = [shape.text_frame.text for shape in prs.slides[0].shapes if shape.has_text_frame]
+    assert any(report.fingerprint["sha256"] in t for t in texts)
+    assert [s.shape_type for s in prs.slides[1].shapes][0] == 13  # a picture (MSO_SHAPE_TYPE.PICTURE)
+    assert read_record(deck, "deck.pptx").data["sha256"] == result.registry.sha256

@@ -1,0 +1,68 @@
+"""AppTest of the Report & slides page, presentation mode (?present=1) and the reopen widget."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hcc.document import build_report, report_html
+from hcc.analysis import analyze
+from hcc.cohort import FULL, PRESETS
+from hcc.registry import load_demo
+from hcc.schema import Endpoint
+from hcc.survival import AnalysisSpec
+from pages._common import StateKeys
+
+TIMEOUT = 90
+
+
+def _export_page(present: bool = False) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    if present:
+        at.query_params["present"] = "1"
+    at.run()
+    at.switch_page("pages/export.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_page_shows_methods_and_builds_the_html_report() -> None:
+    at = _export_page()
+    assert "Kaplan–Meier" in at.code[0].value and "log-rank" in at.code[0].value
+    next(b for b in at.button if b.label.startswith("Build HTML")).click()
+    at.run()
+    assert not at.exception
+    built = at.session_state[StateKeys.EXPORT_BUILT][1]
+    assert b'id="hcc-reproduce"' in built["html"]
+    assert "Download HTML report (interactive)" in [d.label for d in at.get("download_button")]
+
+
+def test_presentation_mode_from_the_url_shows_one_result_per_screen() -> None:
+    at = _export_page(present=True)
+    assert at.session_state[StateKeys.PRESENT] is True
+    assert at.query_params["present"] == ["1"] or at.query_params["present"] == "1"
+    assert len(at.get("plotly_chart")) == 1 and not at.code  # one figure, no methods box
+    assert any(m.value.startswith("**1 / ") for m in at.markdown)
+    next(b for b in at.button if b.label == "Next ▶").click()
+    at.run()
+    assert any(m.value.startswith("**2 / ") for m in at.markdown)
+    at.sidebar.toggle(key=StateKeys.PRESENT).set_value(False)
+    at.run()
+    assert "present" not in at.query_params and at.code
+
+
+@pytest.mark.slow
+def test_reopen_recreates_the_cohort_and_settings() -> None:
+    demo = load_demo()
+    result = analyze(demo, PRESETS[FULL], analysis=AnalysisSpec(conf_type="plain"))
+    page = report_html(build_report(result, (Endpoint.OS,))).encode("utf-8")
+    at = _export_page()
+    at.get("file_uploader")[0].set_value(("report.html", page, "text/html"))
+    at.run()
+    assert any("Same data" in s.value for s in at.success), [s.value for s in at.success]
+    next(b for b in at.button if b.label == "Recreate this view").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state[StateKeys.SPEC] == PRESETS[FULL]
+    assert at.session_state[StateKeys.CONF_TYPE] == "plain"

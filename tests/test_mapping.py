@@ -1,0 +1,148 @@
+"""Column and value mapping (hcc.mapping) and date-format detection (hcc.dates)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from hcc import dates, mapping as mp
+from hcc.errors import SchemaError, SpecError
+from hcc.io import read_table
+from hcc.registry import auto_mapping, load_bytes
+from hcc.schema import ATZ_BEV, DUR_TRE, LEN, NIV_IPI, SOR, Col
+
+
+@pytest.mark.parametrize("name", ["Regimen", "1L regimen", "first_line_tx", "治療", "First-line treatment",
+                                  "regimen_1l", "REGIMEN 1L"])
+def test_regimen_column_names(name) -> None:
+    assert mp.propose_columns([name])[0].canonical == Col.REGIMEN_1L
+
+
+@pytest.mark.parametrize("name, canonical", [
+    ("Patient ID", Col.PATIENT_ID), ("Date of death", Col.DATE_DEATH), ("Last follow-up", Col.DATE_LAST_FOLLOWUP),
+    ("ECOG PS", Col.ECOG), ("Gender", Col.SEX), ("BCLC stage", Col.BCLC), ("死亡日", Col.DATE_DEATH),
+    ("Start_1L", Col.START_1L), ("date_progresion_1l", Col.DATE_PROGRESSION_1L),  # typo: fuzzy
+])
+def test_other_column_names(name, canonical) -> None:
+    match = mp.propose_columns([name])[0]
+    assert match.canonical == canonical
+    assert match.how in {"exact", "synonym", "fuzzy"}
+
+
+def test_unknown_and_ambiguous_columns_are_left_for_the_user() -> None:
+    matches = {m.source: m for m in mp.propose_columns(["Regimen", "Treatment", "Favourite colour"])}
+    assert matches["Regimen"].how == matches["Treatment"].how == "ambiguous"
+    assert matches["Regimen"].canonical is None and matches["Favourite colour"].canonical is None
+
+
+def test_exact_name_beats_a_synonym() -> None:
+    matches = {m.source: m.canonical for m in mp.propose_columns(["regimen_1l", "Regimen"])}
+    assert matches == {"regimen_1l": Col.REGIMEN_1L, "Regimen": None}
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Atezo+Bev", ATZ_BEV), ("atezolizumab/bevacizumab", ATZ_BEV), ("Tecentriq + Avastin", ATZ_BEV),
+    ("sorafenib", SOR), ("Nexavar", SOR), ("LENVIMA", LEN), ("Lenvatinib (8 mg)", LEN), ("ATZ_BEV", ATZ_BEV),
+    ("durvalumab and tremelimumab", DUR_TRE), ("Opdivo+Yervoy", NIV_IPI), ("アテゾリズマブ＋ベバシズマブ", ATZ_BEV),
+])
+def test_free_text_regimens(text, code) -> None:
+    assert mp.regimen_code(text) == code
+
+
+@pytest.mark.parametrize("text", ["", "unknown drug", "sorafenib + unknown", "TACE"])
+def test_unrecognised_regimens_are_not_guessed(text) -> None:
+    assert mp.regimen_code(text) is None
+
+
+@pytest.mark.parametrize("column, text, value", [
+    (Col.BEST_RESPONSE_1L, "Partial response", "PR"), (Col.BEST_RESPONSE_1L, "stable", "SD"),
+    (Col.BEST_RESPONSE_1L, "not evaluable", "NE"), (Col.MVI, "○", "yes"), (Col.MVI, "×", "no"),
+    (Col.MVI, "TRUE", "yes"), (Col.EHS, "0", "no"), (Col.SEX, "female", "F"), (Col.SEX, "男性", "M"),
+    (Col.CHILD_PUGH_CLASS, "Child-Pugh B", "B"), (Col.CHILD_PUGH_CLASS, "A6", "A"), (Col.BCLC, "stage C", "C"),
+    (Col.ETIOLOGY, "Hepatitis C", "HCV"), (Col.ETIOLOGY, "NASH", "MASLD"), (Col.ALBI_GRADE, "grade 2a", "2a"),
+])
+def test_value_words(column, text, value) -> None:
+    assert mp.value_proposal(column, text) == value
+
+
+def _raw(table: dict[str, list[str]], name: str = "export.csv"):
+    return read_table(pd.DataFrame(table).to_csv(index=False).encode(), name)
+
+
+def test_unknown_values_are_listed_never_dropped() -> None:
+    raw = _raw({"ID": ["a", "b", "c"], "Regimen": ["Nexavar", "Mystery-mab", "LENVIMA"],
+                "Start date": ["2020-01-01"] * 3, "Last follow-up": ["2021-01-01"] * 3, "Sex": ["m", "x", "f"]})
+    m = mp.propose(raw)
+    unknown = {(v.canonical_column, v.source) for v in mp.unknown_values(raw, m)}
+    assert unknown == {(Col.REGIMEN_1L, "Mystery-mab"), (Col.SEX, "x")}
+    registry = load_bytes(pd.DataFrame({"ID": ["a", "b", "c"], "Regimen": ["Nexavar", "Mystery-mab", "LENVIMA"],
+                                        "Start date": ["2020-01-01"] * 3, "Last follow-up": ["2021-01-01"] * 3,
+                                        "Sex": ["m", "x", "f"]}).to_csv(index=False).encode(), "export.csv")
+    assert registry.regimens == (SOR, LEN, "Mystery-mab")  # kept as a regimen of its own
+    assert [i.rule.value for i in registry.issues] == ["unknown category"] and registry.issues[0].value == "x"
+
+
+def test_mapping_json_round_trip_and_errors() -> None:
+    m = mp.Mapping(columns=(("Regimen", Col.REGIMEN_1L),), values=((Col.REGIMEN_1L, "Nexavar", SOR),),
+                   date_formats=((Col.START_1L, dates.DMY),), dropped=("Name",), not_identifiers=("Notes",),
+                   cap_age=True, relative_dates=True, sheet="patients")
+    assert mp.Mapping.from_json(m.to_json()) == m
+    with pytest.raises(SpecError, match="unknown column"):
+        mp.Mapping.from_json('{"version": 1, "columns": {"Regimen": "regimen"}}')
+    with pytest.raises(SpecError, match="more than one"):
+        mp.Mapping.from_json('{"version": 1, "columns": {"A": "regimen_1l", "B": "regimen_1l"}}')
+    with pytest.raises(SpecError, match="not a mapping"):
+        mp.Mapping.from_json("[1, 2]")
+    with pytest.raises(SpecError, match="JSON error"):
+        mp.Mapping.from_json("{")
+
+
+def test_mapping_naming_a_column_the_file_lacks() -> None:
+    raw = _raw({"ID": ["a"], "Regimen": ["SOR"]})
+    with pytest.raises(SpecError, match="does not have"):
+        mp.apply(raw, mp.Mapping(columns=(("Therapy", Col.REGIMEN_1L),)))
+
+
+def test_auto_mapping_refuses_what_needs_a_decision() -> None:
+    with pytest.raises(SchemaError, match="start_1l.*not found"):
+        auto_mapping(_raw({"ID": ["a"], "Regimen": ["SOR"], "Last follow-up": ["2020-01-01"]}))
+    ambiguous = _raw({"ID": ["a", "b"], "Regimen": ["SOR", "LEN"], "Start date": ["01/02/2020", "03/04/2020"],
+                      "Last follow-up": ["2021-01-01", "2021-01-01"]})
+    with pytest.raises(SchemaError, match="date format of start_1l is ambiguous"):
+        auto_mapping(ambiguous)
+    questions = mp.date_questions(ambiguous, mp.propose(ambiguous))
+    assert questions == {Col.START_1L: (dates.DMY, dates.MDY)}
+
+
+@pytest.mark.parametrize("values, fmt", [
+    (["2021-03-15", "2021/3/1"], dates.YMD), (["15/03/2021", "01/02/2021"], dates.DMY),
+    (["03/15/2021", "01/02/2021"], dates.MDY), (["15.03.2021"], dates.DMY), (["2021年3月15日"], dates.YMD),
+])
+def test_date_formats_detected_per_column(values, fmt) -> None:
+    found = dates.detect(pd.Series(values))
+    assert found.fmt == fmt and not found.ambiguous
+    assert dates.to_iso(pd.Series(values), fmt).iloc[0] in ("2021-03-15", "2021-03-01", "2021-02-01")
+
+
+def test_excel_serial_dates_only_for_excel() -> None:
+    values = pd.Series(["44270", "2021-03-16"])
+    assert dates.detect(values, allow_serial=True).fmt == dates.SERIAL
+    assert list(dates.to_iso(values, dates.SERIAL)) == ["2021-03-15", "2021-03-16"]
+    assert dates.detect(values).fmt == dates.YMD
+
+
+def test_impossible_dates_stay_as_written_for_the_validator() -> None:
+    assert list(dates.to_iso(pd.Series(["31/02/2021", "x"]), dates.DMY)) == ["31/02/2021", "x"]
+
+
+def test_editor_tables_round_trip() -> None:
+    raw = _raw({"ID": ["a", "b"], "Regimen": ["Nexavar", "Mystery"], "Start date": ["2020-01-01"] * 2,
+                "Last follow-up": ["2021-01-01"] * 2})
+    m = mp.propose(raw)
+    rows = mp.column_rows(raw, m)
+    assert list(rows[mp.MAPS_TO]) == [Col.PATIENT_ID, Col.REGIMEN_1L, Col.START_1L, Col.DATE_LAST_FOLLOWUP]
+    assert mp.with_column_rows(m, raw, rows).columns == m.columns
+    values = mp.value_rows(raw, m)
+    assert dict(zip(values[mp.VALUE], values[mp.MAPS_TO])) == {"Nexavar": SOR, "Mystery": ""}
+    values.loc[values[mp.VALUE] == "Mystery", mp.MAPS_TO] = LEN
+    assert mp.with_value_rows(m, values).value_map(Col.REGIMEN_1L) == {"nexavar": SOR, "mystery": LEN}

@@ -1,0 +1,90 @@
+"""hcc.risksets: the counts every by-group statistic is computed from, and the log-rank and Cox fits on them.
+
+The statistics themselves are checked against R through hcc.survival's public functions (which now
+run on these counts) in tests/test_survival.py, tests/test_survival_extras.py (R survdiff, coxph
+Efron at 1e-8) and tests/test_demo_reference.py; here: the counts by hand, the long-format path a
+database uses, and R's handling of degenerate groups.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hcc.risksets import cox_categorical, from_long, logrank_test, risk_sets
+from hcc.survival import cox_by_group, kaplan_meier, km_from_counts, logrank
+
+TIME = np.array([1, 3, 2, 4, 2, 2, 5.0])
+EVENT = np.array([1, 1, 1, 0, 0, 1, 1], bool)
+GROUP = np.array(["A", "A", "B", "B", "A", "B", "X"], object)
+
+
+def test_counts_by_hand() -> None:
+    """Times 1, 2, 3, 4 (X left out): A has an event at 1 and 3 and a censoring at 2; B events at
+    2 (two) and a censoring at 4. At risk in A: 3, 2, 1, 0; in B: 3, 3, 1, 1."""
+    rs = risk_sets(TIME, EVENT, GROUP, ("A", "B"))
+    np.testing.assert_array_equal(rs.time, [1, 2, 3, 4])
+    np.testing.assert_array_equal(rs.n_event, [[1, 0], [0, 2], [1, 0], [0, 0]])
+    np.testing.assert_array_equal(rs.n_censor, [[0, 0], [1, 0], [0, 0], [0, 1]])
+    np.testing.assert_array_equal(rs.n_risk, [[3, 3], [2, 3], [1, 1], [0, 1]])
+    time, n_risk, n_event, n_censor = rs.column("A")
+    np.testing.assert_array_equal(time, [1, 2, 3])
+    np.testing.assert_array_equal(n_risk, [3, 2, 1])
+
+
+def test_long_format_gives_the_same_counts_and_curve() -> None:
+    """A database returns one row per observed (group, time): the same RiskSets, the same KM bits."""
+    rs = risk_sets(TIME, EVENT, GROUP, ("A", "B", "X"))
+    g, t = np.nonzero((rs.n_event + rs.n_censor).T)
+    long = from_long(np.array(rs.groups, object)[g], rs.time[t], rs.n_event[t, g], rs.n_censor[t, g], rs.groups)
+    for field in ("time", "n_event", "n_censor"):
+        np.testing.assert_array_equal(getattr(long, field), getattr(rs, field))
+    direct = kaplan_meier(TIME[GROUP == "B"], EVENT[GROUP == "B"])
+    counted = km_from_counts(*long.column("B"))
+    np.testing.assert_array_equal(direct.surv, counted.surv)
+    np.testing.assert_array_equal(direct.std_err, counted.std_err)
+
+
+def test_group_without_expected_events_is_dropped_as_in_r() -> None:
+    """R: survdiff(Surv(time, status) ~ group) with A deaths at 1, 3; B death 2, censored 4; C censored
+    at 0.5 (before any death): expected C = 0, so C is dropped; chisq = 0.615384615384615 on 1 df,
+    the two-group value worked by hand in tests/test_survival.py."""
+    res = logrank(np.array([1, 3, 2, 4, 0.5]), np.array([1, 1, 1, 0, 0]), np.array(["A", "A", "B", "B", "C"]))
+    assert res.df == 1
+    assert res.statistic == pytest.approx(0.615384615384615, rel=1e-12)
+
+
+def test_only_one_group_with_expected_events_has_no_test() -> None:
+    rs = risk_sets(np.array([1.0, 2.0, 0.5]), np.array([1, 1, 0], bool), np.array(["A", "A", "B"]), ("A", "B"))
+    assert logrank_test(rs).df == 0
+    assert logrank(np.array([1.0, 2.0, 0.5]), np.array([1, 1, 0]), np.array(["A", "A", "B"])) is None
+
+
+def test_cox_without_ties_equals_the_closed_form_score_at_zero() -> None:
+    """Two groups, no ties: at beta = 0 the Efron score is O_B - E_B of the log-rank test and the
+    information its variance, so one Newton step from 0 is (O - E) / V (the log-rank 'one-step' HR)."""
+    time = np.array([1, 2, 3, 4, 5, 6.0])
+    event = np.ones(6, bool)
+    group = np.array(["A", "B", "A", "B", "B", "A"], object)
+    fit = cox_categorical(risk_sets(time, event, group, ("A", "B")), "A", max_iter=1)
+    # at risk (A, B): (3,3) (2,3) (2,2) (1,2) (1,1) (1,0); B events at 2, 4, 5
+    e_b = 3 / 6 + 3 / 5 + 2 / 4 + 2 / 3 + 1 / 2 + 0
+    v = 9 / 36 + 6 / 25 + 4 / 16 + 2 / 9 + 1 / 4 + 0
+    assert fit.coef[0] == pytest.approx((3 - e_b) / v, rel=1e-12)
+
+
+def test_complete_separation_is_flagged_not_reported_as_converged() -> None:
+    """R: coxph(Surv(time, status) ~ group) with REG deaths at 5, 6 and RAM deaths at 7, 8 warns
+    "Ran out of iterations and did not converge" (coef 21.7): the HR is infinite in truth."""
+    time = np.array([5, 6, 7, 8.0])
+    group = np.array(["REG", "REG", "RAM", "RAM"], object)
+    (term,) = cox_by_group(time, np.ones(4, bool), group, ("RAM", "REG"), "RAM")
+    assert term.note and term.hr > 1e5
+
+
+def test_singular_variance_gives_zero_not_an_error() -> None:
+    """A and B each die at time 1: both expect one death, the variance is 0. R's survdiff stops with
+    "system is exactly singular"; the app reports chi-square 0 (pseudo-inverse, as lifelines did)
+    rather than failing the page, since O - E is 0 as well."""
+    res = logrank(np.array([1.0, 1.0]), np.array([1, 1]), np.array(["A", "B"]))
+    assert res.df == 1 and res.statistic == 0.0

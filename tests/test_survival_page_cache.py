@@ -1,0 +1,32 @@
+"""The Survival page's caching contract (issue 11): cosmetic changes never recompute statistics;
+results are memoized per session under (data fingerprint, cohort spec, endpoint, analysis spec)."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from pages._keys import StateKeys
+
+
+def _survival() -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.run()
+    at.switch_page("pages/survival.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_cosmetic_changes_reuse_every_result_and_a_rule_change_adds_new_ones() -> None:
+    at = _survival()
+    memo = dict(at.session_state[StateKeys.MEMO])
+    keys = [k for k in memo if k[0] == "km"]
+    assert keys and all(len(k[1]) == 64 for k in keys)  # keyed by the data's SHA-256
+    at.toggle(key=StateKeys.SHOW_CI).set_value(True).run()
+    at.toggle(key=StateKeys.MEDIAN_LINES).set_value(False).run()
+    assert not at.exception
+    after = at.session_state[StateKeys.MEMO]
+    assert after.keys() == memo.keys() and all(after[k] is memo[k] for k in memo)  # nothing recomputed
+    at.number_input(key=StateKeys.COHORT + "age_min").set_value(60.0).run()
+    assert not at.exception
+    assert len([k for k in at.session_state[StateKeys.MEMO] if k[0] == "km"]) > len(keys)
