@@ -27,6 +27,7 @@ EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _XYY = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_ISO = re.compile(r"(?:\d{4}-\d{2}-\d{2})?")  # a blank cell matches too
 _SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
 _SERIAL_RANGE = (1, 2958465)  # 1900-01-01 .. 9999-12-31
 
@@ -55,7 +56,7 @@ def detect(values: pd.Series, *, allow_serial: bool = False) -> DateDetection:
     number above 12 means day-first, a second number above 12 means month-first, neither means
     ambiguous (both returned as candidates).
     """
-    text = pd.Series(values[values != ""].astype(str).str.strip().unique())  # distinct dates suffice
+    text = pd.Series(values[values != ""].unique()).astype(str)  # distinct dates suffice (cells are stripped)
     n = len(text)
     if n == 0:
         return DateDetection(YMD, (YMD,), 0)
@@ -82,12 +83,19 @@ def detect(values: pd.Series, *, allow_serial: bool = False) -> DateDetection:
 def to_iso(values: pd.Series, fmt: str) -> pd.Series:
     """Rewrite dates in ``fmt`` as ISO ``YYYY-MM-DD`` text; cells that do not fit stay as written.
 
+    ``values`` are text cells without surrounding spaces (as :mod:`hcc.io` gives them).
+
     Leaving unreadable cells untouched lets :mod:`hcc.validate` report them with their row.
     Impossible dates (``31/02/2021``) also stay as written.
     """
-    distinct = pd.Series(values.astype(str).str.strip().unique())
-    iso = dict(zip(distinct, _to_iso_distinct(distinct, fmt)))
-    return values.astype(str).str.strip().map(iso)
+    distinct = pd.Series(values.unique()).astype(str)
+    if distinct.str.fullmatch(_ISO).all():
+        return values  # already ISO (or blank): the common case, left as it is
+    converted = _to_iso_distinct(distinct, fmt)
+    changed = (converted != distinct).to_numpy()
+    if not changed.any():
+        return values
+    return values.map(dict(zip(distinct[changed], converted[changed]))).fillna(values)
 
 
 def _to_iso_distinct(text: pd.Series, fmt: str) -> pd.Series:

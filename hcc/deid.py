@@ -71,11 +71,17 @@ _ALL_PATTERNS = ((EMAIL, _EMAIL), (PHONE, _PHONE), (NAME, _PERSON_NAME), (ADDRES
 _MAPPED_PATTERNS = ((EMAIL, _EMAIL), (PHONE, _PHONE))
 
 
+#: Content patterns are checked on at most this many values, evenly spread over the column.
+CONTENT_SAMPLE = 2000
+
+
 def _content_category(text: pd.Series, patterns=_ALL_PATTERNS) -> tuple[str, str] | None:
     """The identifier category that most values of a text column match, with the evidence."""
     text = text[text != ""].astype(str)
     if len(text) < 3:
         return None
+    if len(text) > CONTENT_SAMPLE:  # shares estimated on an even spread of rows (deterministic)
+        text = text.iloc[:: len(text) // CONTENT_SAMPLE]
     for category, pattern in patterns:
         share = _share(text, pattern)
         if share >= 0.5:

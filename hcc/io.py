@@ -320,5 +320,16 @@ def _checked(raw: RawTable) -> RawTable:
     if len(blank_names) == len(cells.columns):
         raise DataFileError(f"{raw.name}: the first row has no column names. Put the column names in the "
                             "first row and upload again.")
-    cells = cells.apply(lambda s: s.astype(str).str.strip())
+    cells = cells.apply(_stripped)
     return raw.with_cells(cells)
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """Cells without surrounding spaces; computed on the distinct values (most columns repeat a lot)."""
+    column = column.astype(str)
+    distinct = column.unique()
+    stripped = pd.Series(distinct).str.strip().to_numpy()
+    changed = stripped != distinct
+    if not changed.any():
+        return column
+    return column.map(dict(zip(distinct[changed], stripped[changed]))).fillna(column)

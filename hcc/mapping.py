@@ -423,10 +423,15 @@ def date_detections(raw: RawTable, mapping: Mapping) -> dict[str, dates.DateDete
             for source, canonical in mapping.columns if COLUMN_BY_NAME[canonical].kind is Kind.DATE}
 
 
-def date_questions(raw: RawTable, mapping: Mapping) -> dict[str, tuple[str, ...]]:
-    """Date columns whose format must be chosen by the user: ambiguous and not yet chosen in ``mapping``."""
+def date_questions(raw: RawTable, mapping: Mapping,
+                   detected: dict[str, dates.DateDetection] | None = None) -> dict[str, tuple[str, ...]]:
+    """Date columns whose format must be chosen by the user: ambiguous and not yet chosen in ``mapping``.
+
+    ``detected``: :func:`date_detections` when already computed.
+    """
     chosen = dict(mapping.date_formats)
-    return {c: d.candidates for c, d in date_detections(raw, mapping).items() if d.ambiguous and c not in chosen}
+    detected = date_detections(raw, mapping) if detected is None else detected
+    return {c: d.candidates for c, d in detected.items() if d.ambiguous and c not in chosen}
 
 
 def unknown_values(raw: RawTable, mapping: Mapping) -> tuple[ValueMatch, ...]:
@@ -464,12 +469,12 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
     # an unmapped column that already bears a mapped canonical name is kept, renamed, and reported
     clashes = {c: f"{c} (not used)" for c in cells.columns if c not in column_map and c in column_map.values()}
     cells = cells.rename(columns=clashes).rename(columns=column_map)
-    questions = date_questions(raw, mapping)
+    detected = date_detections(raw, mapping)
+    questions = date_questions(raw, mapping, detected)
     if questions:
         raise SpecError(f"{raw.name}: choose the date format of {', '.join(questions)} — every day and month is "
                         "12 or less, so 03/04/2021 could be 3 April or 4 March.")
     formats = dict(mapping.date_formats)
-    detected = date_detections(raw, mapping)
     for canonical in cells.columns:
         col = COLUMN_BY_NAME.get(canonical)
         if col is None:
@@ -480,8 +485,9 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
         elif needs_value_mapping(canonical):
             lookup = mapping.value_map(canonical)
             if lookup:
-                keys = cells[canonical].map(normalize_value)
-                cells[canonical] = keys.map(lookup).fillna(cells[canonical])
+                distinct = cells[canonical].unique()  # normalise each distinct word once
+                recode = {v: lookup[k] for v in distinct if (k := normalize_value(v)) in lookup}
+                cells[canonical] = cells[canonical].map(recode).fillna(cells[canonical])
     return raw.with_cells(cells)
 
 

@@ -112,25 +112,39 @@ def _fix_for(col: Column) -> str:
     return "fill in a value"
 
 
-def _parse_dates(text: pd.Series) -> pd.Series:
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    for fmt in _DATE_FORMATS:
-        todo = out.isna() & (text != "")
-        if not todo.any():
-            break
-        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    return out
+def _by_distinct(text: pd.Series, parse) -> pd.Series:
+    """``parse`` applied to the distinct values only, then spread back (columns repeat values a lot)."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    parsed = parse(pd.Series(distinct, dtype=object))
+    return pd.Series(parsed.to_numpy()[codes], index=text.index, dtype=parsed.dtype)
+
+
+def _parse_dates(text: pd.Series, filled: pd.Series) -> pd.Series:
+    def parse(distinct: pd.Series) -> pd.Series:
+        out = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
+        for fmt in _DATE_FORMATS:
+            todo = out.isna() & (distinct != "")
+            if not todo.any():
+                break
+            out[todo] = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
+        return out
+
+    return _by_distinct(text, parse) if filled.any() else pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
 
 
 def _parse_bools(text: pd.Series) -> pd.Series:
-    low = text.str.lower()
-    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
-    out[low.isin(_TRUE)] = True
-    out[low.isin(_FALSE)] = False
-    return out
+    def parse(distinct: pd.Series) -> pd.Series:
+        low = distinct.str.lower()
+        out = pd.Series(pd.NA, index=distinct.index, dtype="boolean")
+        out[low.isin(_TRUE)] = True
+        out[low.isin(_FALSE)] = False
+        return out
+
+    return _by_distinct(text, parse)
 
 
-def _parse_numbers(text: pd.Series, col: Column, decimal: str = ".") -> tuple[pd.Series, pd.Series, pd.Series]:
+def _parse_numbers(text: pd.Series, filled: pd.Series, col: Column,
+                   decimal: str = ".") -> tuple[pd.Series, pd.Series, pd.Series]:
     """Numbers, a mask of unreadable cells, and a mask of readable cells outside the column's range.
 
     ``decimal=","`` reads ``1,5`` as 1.5 (semicolon-separated exports from European locales).
@@ -138,7 +152,7 @@ def _parse_numbers(text: pd.Series, col: Column, decimal: str = ".") -> tuple[pd
     if decimal == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     num = pd.to_numeric(text, errors="coerce").astype(float)
-    unreadable = num.isna() & (text != "")
+    unreadable = num.isna() & filled
     out = pd.Series(False, index=text.index)
     if col.low is not None:
         out |= num < col.low
@@ -152,7 +166,7 @@ def _parse_numbers(text: pd.Series, col: Column, decimal: str = ".") -> tuple[pd
 
 def _parse_categories(text: pd.Series, col: Column) -> pd.Series:
     lookup = {a.lower(): a for a in col.allowed}
-    return text.str.lower().map(lookup)
+    return _by_distinct(text, lambda distinct: distinct.str.lower().map(lookup).astype(object))
 
 
 def _canonical_regimen(text: pd.Series) -> pd.Series:
@@ -197,22 +211,23 @@ def validate(raw: RawTable) -> Validated:
     for col in COLUMNS:
         text = cells[col.name] if col.name in cells.columns else pd.Series("", index=cells.index)
         out_of_range = pd.Series(False, index=cells.index)
+        filled = text != ""  # computed once: comparisons on text columns are a large share of the time
         if col.kind is Kind.DATE:
-            values = _parse_dates(text)
-            bad, rule = values.isna() & (text != ""), Rule.BAD_DATE
+            values = _parse_dates(text, filled)
+            bad, rule = values.isna() & filled, Rule.BAD_DATE
         elif col.kind is Kind.BOOL:
             values = _parse_bools(text)
-            bad, rule = values.isna() & (text != ""), Rule.BAD_BOOLEAN
+            bad, rule = values.isna() & filled, Rule.BAD_BOOLEAN
         elif col.kind in (Kind.INT, Kind.FLOAT):
-            values, bad, out_of_range = _parse_numbers(text, col, raw.decimal)
+            values, bad, out_of_range = _parse_numbers(text, filled, col, raw.decimal)
             rule = Rule.BAD_NUMBER
         elif col.kind is Kind.CATEGORY:
             values = _parse_categories(text, col)
-            bad, rule = values.isna() & (text != ""), Rule.UNKNOWN_CATEGORY
+            bad, rule = values.isna() & filled, Rule.UNKNOWN_CATEGORY
         else:
-            values = text.where(text != "", None)
+            values = text.where(filled, None)
             if col.name == Col.REGIMEN_1L:
-                values = _canonical_regimen(text).where(text != "", None)
+                values = _canonical_regimen(text).where(filled, None)
             bad, rule = pd.Series(False, index=cells.index), Rule.MISSING_VALUE
         frame[col.name] = values
 
@@ -228,7 +243,7 @@ def validate(raw: RawTable) -> Validated:
                 if col.required:
                     excluded.setdefault(idx, f"unreadable {col.name}")
         if col.required:
-            for idx in text[text == ""].index:
+            for idx in text[~filled].index:
                 issues.append(Issue(Severity.ERROR, raw.name, int(rows[idx]), col.name, "",
                                     "required value is missing; row excluded", _fix_for(col), Rule.MISSING_VALUE,
                                     str(pids[idx])))

@@ -80,7 +80,8 @@ def session_memo(key: tuple, compute: Callable[[], T]) -> T:
     if key not in memo:
         if len(memo) > 64:  # bounded: a session exploring many settings does not grow without end
             memo.clear()
-        memo[key] = compute()
+        with st.spinner("Computing…"):  # Streamlit shows it only when the work takes over half a second
+            memo[key] = compute()
     return memo[key]
 
 

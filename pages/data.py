@@ -6,6 +6,7 @@ from hcc.report import contract_table, template_csv
 from pages._common import StateKeys, current_registry, route_through_app
 from pages._mapping_ui import mapping_widget
 from pages._reopen import reopen_widget
+from pages._server_data import server_data_widget
 from pages._upload import clear_data, load_registry, upload_widget, validation_report
 
 route_through_app()
@@ -22,6 +23,7 @@ with st.expander("Data format: the columns the app reads"):
                        file_name="registry_template.csv", mime="text/csv")
 
 source = upload_widget()
+server_data_widget()  # only when the deployment allow-lists a server data directory (docs/deploy.md)
 if source is not None:
     with st.expander("Map your file to the data format", expanded=True):
         mapping = mapping_widget(source)

@@ -100,3 +100,15 @@ def test_widget_is_absent_when_off(monkeypatch) -> None:
     at = AppTest.from_function(_widget_app, default_timeout=60)
     at.run()
     assert not at.selectbox and at.markdown[-1].value == "loaded: none"
+
+
+def test_data_page_offers_the_server_directory_when_configured(root, monkeypatch) -> None:
+    monkeypatch.setenv(ENV_VAR, str(root))
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(e.label == "Open a registry kept on the server" for e in at.expander)
+    offered = next(s for s in at.selectbox if s.label == "File in the server's data directory").options
+    assert sorted(offered) == ["registry.parquet", "sub/registry.duckdb"]
