@@ -90,10 +90,7 @@ class Report:
 def mapping_record(registry) -> dict | None:
     """The registry's column mapping as JSON data, or ``None`` when the file needed none (its
     columns already had the canonical names and nothing was recoded, dropped or capped)."""
-    mapping = getattr(registry, "mapping", None)
-    if mapping is None or not hasattr(mapping, "to_json"):
-        return None
-    data = json.loads(mapping.to_json())
+    data = json.loads(registry.mapping.to_json())
     renamed = any(source != target for source, target in data.get("columns", {}).items())
     changed = any(data.get(k) for k in ("values", "date_formats", "dropped", "not_identifiers", "cap_age",
                                          "relative_dates", "sheet"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from hcc.baseline import AFP_400
 from hcc.schema import Col
 from pages._common import StateKeys
@@ -12,12 +14,7 @@ TIMEOUT = 60
 
 
 def _page() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("pages/adjusted.py")
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return open_page("pages/adjusted.py", timeout=TIMEOUT)
 
 
 def test_page_shows_forest_subgroups_and_weighting() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from pages._common import PAGES, StateKeys
 from tests.conftest import registry_csv
 from hcc.registry import load_demo
@@ -15,13 +17,7 @@ WIDGETS = {"Radio", "Toggle", "Selectbox", "Checkbox", "TextInput", "NumberInput
 
 
 def _app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    if page is not None:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return open_page(page, timeout=TIMEOUT)
 
 
 def _walk(node):

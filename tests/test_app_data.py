@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from hcc.registry import load_demo
 from pages._common import StateKeys
 from tests.messy import messy_export
@@ -13,11 +15,7 @@ TIMEOUT = 60
 
 
 def _data_page() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("pages/data.py")
-    at.run()
-    return at
+    return open_page("pages/data.py", timeout=TIMEOUT)
 
 
 def _by_key_prefix(elements, prefix: str):

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from hcc.analysis import AnalysisResult, analyze, json_safe, result_json
+from hcc.analysis import AnalysisResult, analyze
 from hcc.cli import main
 from hcc.cohort import MAIN, PRESETS, CohortSpec
 from hcc.document import REPRODUCE_ID, RESULTS_ID, build_report, report_html, report_pdf, report_pptx

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 from hcc.document import build_report, report_html
 from hcc.analysis import analyze
 from hcc.cohort import FULL, PRESETS
@@ -17,14 +19,7 @@ TIMEOUT = 90
 
 
 def _export_page(present: bool = False) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    if present:
-        at.query_params["present"] = "1"
-    at.run()
-    at.switch_page("pages/export.py")
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return open_page("pages/export.py", timeout=TIMEOUT, query={"present": "1"} if present else None)
 
 
 def test_page_shows_methods_and_builds_the_html_report() -> None:

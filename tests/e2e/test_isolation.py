@@ -92,7 +92,7 @@ def test_two_users_upload_different_registries_at_once(browser, server_url, tmp_
         for u in users:
             u.page.goto(f"{server_url}/data")
         for u in users:
-            u.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(tmp_path / u.name))
+            u.page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(tmp_path / u.name))
         for u in users:  # both uploads are in flight before either is checked
             u.expect_own_data("Data")
 

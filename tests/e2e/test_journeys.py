@@ -69,7 +69,7 @@ def test_upload_messy_file_then_survival_uses_it(page, server_url, tmp_path) -> 
     path.write_bytes(registry_csv(rows))
 
     page.goto(f"{server_url}/data")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
     page.get_by_text("Uploaded file: messy_export.csv").first.wait_for(timeout=WAIT_MS)
     page.get_by_text("1 row-excluding problem").first.wait_for(timeout=WAIT_MS)
     page.locator('[data-testid="stSidebar"]').get_by_text("Uploaded file: messy_export.csv").wait_for(timeout=WAIT_MS)
@@ -146,7 +146,7 @@ def test_exports_download_and_are_not_empty(page, server_url) -> None:
     assert got["Table 1 (Excel)"][:2] == b"PK"
     assert json.loads(got["Download the cohort rules (JSON)"])["exclude_concomitant_lrt"] is True
     page.goto(f"{server_url}/data")
-    page.get_by_text("Registry file (CSV)").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("Registry file", exact=True).first.wait_for(timeout=WAIT_MS)
     page.get_by_text("Data format: the columns the app reads").click()
     button = page.get_by_role("button", name="Download an empty template (CSV header)")
     button.wait_for(state="visible", timeout=WAIT_MS)

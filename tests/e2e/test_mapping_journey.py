@@ -6,6 +6,7 @@ import io
 
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import ARTIFACTS
 from tests.messy import messy_export
@@ -27,8 +28,7 @@ def test_upload_messy_export_fix_mapping_see_curves(page, server_url, tmp_path) 
 
     # Which column holds start_1l? -> "Tx begin"
     page.get_by_text("Which column holds").first.wait_for(timeout=WAIT_MS)
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Which column holds").first.get_by_role("combobox").click()
-    page.get_by_role("option", name="Tx begin", exact=True).click()
+    _choose(page, "Which column holds", "Tx begin")
     # The start dates are all ambiguous: answer month/day/year.
     page.get_by_text("month/day/year (03/15/2021)").first.click()
     # The names column blocks analysis until dropped.
@@ -49,3 +49,20 @@ def test_upload_messy_export_fix_mapping_see_curves(page, server_url, tmp_path) 
     page.get_by_text("registry_export.csv").first.wait_for(timeout=WAIT_MS)
     page.get_by_text("ATZ_BEV (n=").first.wait_for(timeout=WAIT_MS)
     page.screenshot(path=ARTIFACTS / "15_survival_from_mapped_export.png", full_page=True)
+
+
+def _choose(page, label: str, option: str, attempts: int = 4) -> None:
+    """Pick ``option`` in the selectbox whose label contains ``label``, typing to filter the list.
+
+    Retried: a rerun of the page that lands while the list is open closes it again."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.get_by_role("combobox")
+    for attempt in range(attempts):
+        box.click()
+        box.fill(option)
+        choice = page.get_by_role("option", name=option, exact=True)
+        try:
+            choice.click(timeout=10_000)
+            return
+        except PlaywrightTimeoutError:  # the list closed under us
+            if attempt == attempts - 1:
+                raise

@@ -1,0 +1,21 @@
+"""Opening the app in AppTest (streamlit.testing.v1) on one page, as every page test does."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 60
+
+
+def open_page(page: str | None = None, *, timeout: float = TIMEOUT, query: dict[str, str] | None = None) -> AppTest:
+    """The app run once through its router, then switched to ``page`` (a path relative to app.py) and
+    run again; fails the test if either run raised. ``query``: URL parameters of the first request."""
+    at = AppTest.from_file("../app.py", default_timeout=timeout)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
