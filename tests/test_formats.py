@@ -270,3 +270,60 @@ def test_xlsx_xml_is_parsed_with_defusedxml() -> None:
     """openpyxl switches to defusedxml (no entity expansion, no external entities) when it is installed."""
     from openpyxl.xml import DEFUSEDXML
     assert DEFUSEDXML is True
+
+
+def _redcap_files(demo_part: pd.DataFrame) -> list[tuple[str, bytes]]:
+    """The same patients as a REDCap project: a baseline form with coded radio/dropdown/yes-no fields, a
+    repeating treatment_line instrument (instance 1 = first line), and the data dictionary."""
+    from hcc.schema import BOOL_COLUMNS
+    header = ["Variable / Field Name", "Form Name", "Field Type", "Field Label",
+              "Choices, Calculations, OR Slider Labels", "Identifier?"]
+    regimen_codes = {"SOR": "1", "LEN": "2", "ATZ_BEV": "3"}
+    dictionary = [
+        ("record_id", "baseline", "text", "Record ID", ""), ("site", "baseline", "text", "Site", ""),
+        ("age", "baseline", "text", "Age", ""), ("sex", "baseline", "radio", "Sex", "1, Male | 2, Female"),
+        ("child_pugh_class", "baseline", "dropdown", "Child-Pugh", "1, A | 2, B | 3, C"),
+        ("ecog", "baseline", "text", "ECOG", ""),
+        *[(c, "baseline", "yesno", c, "") for c in ("concomitant_lrt", "interline_lrt", "trial_after_1l")],
+        ("date_death", "follow_up", "text", "Death", ""), ("last_follow_up", "follow_up", "text", "Last FU", ""),
+        ("regimen", "treatment_line", "dropdown", "Regimen", "1, Sorafenib | 2, Lenvatinib | 3, Atezo+Bev"),
+        ("start", "treatment_line", "text", "Start", ""), ("date_progression", "treatment_line", "text", "PD", ""),
+        ("best_response", "treatment_line", "radio", "BOR", "1, CR | 2, PR | 3, SD | 4, PD | 5, NE"),
+    ]
+    dict_csv = pd.DataFrame([(n, f, t, lab, ch, "") for n, f, t, lab, ch in dictionary], columns=header)
+
+    def iso(col: str) -> pd.Series:
+        return demo_part[col].dt.strftime("%Y-%m-%d").fillna("")
+
+    def text(col: str) -> pd.Series:
+        return demo_part[col].map(lambda v: "" if pd.isna(v) else f"{v:g}" if isinstance(v, float) else str(v))
+
+    base = pd.DataFrame({
+        "record_id": demo_part["patient_id"], "redcap_repeat_instrument": "", "redcap_repeat_instance": "",
+        "site": demo_part["center"], "age": text("age"),
+        "sex": demo_part["sex"].map({"M": "1", "F": "2"}).fillna(""),
+        "child_pugh_class": demo_part["child_pugh_class"].map({"A": "1", "B": "2", "C": "3"}).fillna(""),
+        "ecog": text("ecog"), "date_death": iso("date_death"), "last_follow_up": iso("date_last_followup"),
+        **{c: demo_part[c].map({True: "1", False: "0"}).astype(object).fillna("") for c in BOOL_COLUMNS
+           if c in ("concomitant_lrt", "interline_lrt", "trial_after_1l")}})
+    lines = pd.DataFrame({
+        "record_id": demo_part["patient_id"], "redcap_repeat_instrument": "treatment_line",
+        "redcap_repeat_instance": "1", "regimen": demo_part["regimen_1l"].map(regimen_codes),
+        "start": iso("start_1l"), "date_progression": iso("date_progression_1l"),
+        "best_response": demo_part["best_response_1l"].map(
+            {"CR": "1", "PR": "2", "SD": "3", "PD": "4", "NE": "5"}).fillna("")})
+    records = pd.concat([base, lines], ignore_index=True).fillna("").sort_values("record_id", kind="stable")
+    records["treatment_line_complete"] = (records["redcap_repeat_instrument"] == "treatment_line").map(
+        {True: "2", False: ""})
+    return [("records.csv", records.to_csv(index=False).encode()), ("dictionary.csv", dict_csv.to_csv(index=False).encode())]
+
+
+def test_redcap_export_maps_to_the_same_registry_and_analysis(demo_part, expected) -> None:
+    source = read_sources(_redcap_files(demo_part))
+    assert source.redcap
+    mapping = replace(mp.propose(source.raw), cap_age=True)
+    assert not mp.missing_required(mapping)
+    registry = load_source(source, mapping)
+    assert registry.n_errors == 0
+    pd.testing.assert_frame_equal(_canonical(registry), _canonical(expected[0]))
+    assert _analysis(registry) == expected[1]
