@@ -87,3 +87,11 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+def upload_on_data_page(page, server_url: str, path) -> None:
+    """Open the Data page, wait until it has run once (its session is connected), attach ``path`` to
+    the registry uploader (the first of the page's uploaders)."""
+    page.goto(f"{server_url}/data")
+    page.get_by_role("heading", name="Synthetic demo registry (not real patients)").wait_for(timeout=60_000)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from hcc.schema import Col
 from tests.conftest import registry_csv
-from tests.e2e.conftest import ARTIFACTS, ROOT
+from tests.e2e.conftest import ARTIFACTS, upload_on_data_page, ROOT
 
 pytestmark = pytest.mark.e2e
 WAIT_MS = 60_000
@@ -90,9 +90,7 @@ def test_two_users_upload_different_registries_at_once(browser, server_url, tmp_
         users = [User(contexts[0].new_page(), name_a, 7, {"SOR": 4, "LEN": 3}, ["ATZ_BEV"]),
                  User(contexts[1].new_page(), name_b, 11, {"SOR": 5, "ATZ_BEV": 6}, ["LEN"])]
         for u in users:
-            u.page.goto(f"{server_url}/data")
-        for u in users:
-            u.page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(tmp_path / u.name))
+            upload_on_data_page(u.page, server_url, tmp_path / u.name)
         for u in users:  # both uploads are in flight before either is checked
             u.expect_own_data("Data")
 

@@ -10,7 +10,7 @@ from hcc.cohort import MAIN, PRESETS, apply_to_registry
 from hcc.registry import load_demo
 from hcc.report import format_months
 from hcc.schema import Endpoint
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, upload_on_data_page
 
 pytestmark = pytest.mark.e2e
 WAIT_MS = 60_000
@@ -68,8 +68,7 @@ def test_upload_messy_file_then_survival_uses_it(page, server_url, tmp_path) -> 
     path = tmp_path / "messy_export.csv"
     path.write_bytes(registry_csv(rows))
 
-    page.goto(f"{server_url}/data")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
+    upload_on_data_page(page, server_url, path)
     page.get_by_text("Uploaded file: messy_export.csv").first.wait_for(timeout=WAIT_MS)
     page.get_by_text("1 row-excluding problem").first.wait_for(timeout=WAIT_MS)
     page.locator('[data-testid="stSidebar"]').get_by_text("Uploaded file: messy_export.csv").wait_for(timeout=WAIT_MS)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, upload_on_data_page
 from tests.messy import messy_export
 
 pytestmark = pytest.mark.e2e
@@ -21,8 +21,7 @@ def test_upload_messy_export_fix_mapping_see_curves(page, server_url, tmp_path) 
     table.loc[5, "Age (years)"] = "sixty"  # one unreadable value: a warning in the validation report
     path = tmp_path / "registry_export.csv"
     path.write_bytes(table.to_csv(index=False).encode("utf-8"))
-    page.goto(f"{server_url}/data")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
+    upload_on_data_page(page, server_url, path)
     page.get_by_text("No column is mapped to the required start_1l").wait_for(timeout=WAIT_MS)
     page.screenshot(path=ARTIFACTS / "13_mapping_needed.png", full_page=True)
 
