@@ -95,3 +95,22 @@ def upload_on_data_page(page, server_url: str, path) -> None:
     page.goto(f"{server_url}/data")
     page.get_by_role("heading", name="Synthetic demo registry (not real patients)").wait_for(timeout=60_000)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
+
+
+def download(page, button, attempts: int = 3, timeout_ms: int = 30_000) -> Path:
+    """Click a download ``button`` (a locator) and return the downloaded file's path.
+
+    A click that lands while the page is rerunning hits a button about to be replaced and starts no
+    download; such a click is retried."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    button.wait_for(state="visible", timeout=60_000)
+    for attempt in range(attempts):
+        try:
+            with page.expect_download(timeout=timeout_ms) as started:
+                button.click()
+            return Path(started.value.path())
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -9,18 +9,14 @@ import re
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, download
 
 pytestmark = pytest.mark.e2e
 WAIT_MS = 90_000
 
 
 def _download(page, button_name: str) -> bytes:
-    button = page.get_by_role("button", name=button_name, exact=True).first
-    button.wait_for(state="visible", timeout=WAIT_MS)
-    with page.expect_download(timeout=WAIT_MS) as download:
-        button.click()
-    return download.value.path().read_bytes()
+    return download(page, page.get_by_role("button", name=button_name, exact=True).first).read_bytes()
 
 
 def test_report_downloads_and_figure_png(page, server_url) -> None:

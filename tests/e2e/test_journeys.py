@@ -10,7 +10,7 @@ from hcc.cohort import MAIN, PRESETS, apply_to_registry
 from hcc.registry import load_demo
 from hcc.report import format_months
 from hcc.schema import Endpoint
-from tests.e2e.conftest import ARTIFACTS, upload_on_data_page
+from tests.e2e.conftest import ARTIFACTS, download, upload_on_data_page
 
 pytestmark = pytest.mark.e2e
 WAIT_MS = 60_000
@@ -72,9 +72,7 @@ def test_upload_messy_file_then_survival_uses_it(page, server_url, tmp_path) -> 
     page.get_by_text("Uploaded file: messy_export.csv").first.wait_for(timeout=WAIT_MS)
     page.get_by_text("1 row-excluding problem").first.wait_for(timeout=WAIT_MS)
     page.locator('[data-testid="stSidebar"]').get_by_text("Uploaded file: messy_export.csv").wait_for(timeout=WAIT_MS)
-    with page.expect_download() as download:
-        page.get_by_text("Download the validation report").click()
-    report = download.value.path().read_text(encoding="utf-8")
+    report = download(page, page.get_by_text("Download the validation report")).read_text(encoding="utf-8")
     assert "31/12/2019" in report and ",12," in report  # the value and its spreadsheet row
     page.screenshot(path=ARTIFACTS / "03_data_upload.png", full_page=True)
 
@@ -136,19 +134,12 @@ def test_exports_download_and_are_not_empty(page, server_url) -> None:
     page.get_by_text("Baseline characteristics").first.wait_for(timeout=WAIT_MS)
     got = {}
     for label in ("Table 1 (CSV)", "Table 1 (Excel)", "Download the cohort rules (JSON)"):
-        button = page.get_by_role("button", name=label)
-        button.wait_for(state="visible", timeout=WAIT_MS)
-        with page.expect_download(timeout=WAIT_MS) as download:
-            button.click()
-        got[label] = download.value.path().read_bytes()
+        got[label] = download(page, page.get_by_role("button", name=label)).read_bytes()
     assert got["Table 1 (CSV)"].startswith(b"Characteristic,Level") and len(got["Table 1 (CSV)"]) > 500
     assert got["Table 1 (Excel)"][:2] == b"PK"
     assert json.loads(got["Download the cohort rules (JSON)"])["exclude_concomitant_lrt"] is True
     page.goto(f"{server_url}/data")
-    page.get_by_text("Registry file", exact=True).first.wait_for(timeout=WAIT_MS)
+    page.get_by_role("heading", name="Synthetic demo registry (not real patients)").wait_for(timeout=WAIT_MS)
     page.get_by_text("Data format: the columns the app reads").click()
-    button = page.get_by_role("button", name="Download an empty template (CSV header)")
-    button.wait_for(state="visible", timeout=WAIT_MS)
-    with page.expect_download(timeout=WAIT_MS) as download:
-        button.click()
-    assert download.value.path().read_text().startswith("patient_id,center,regimen_1l")
+    template = download(page, page.get_by_role("button", name="Download an empty template (CSV header)"))
+    assert template.read_text().startswith("patient_id,center,regimen_1l")

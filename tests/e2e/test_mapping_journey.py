@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.conftest import ARTIFACTS, upload_on_data_page
+from tests.e2e.conftest import ARTIFACTS, download, upload_on_data_page
 from tests.messy import messy_export
 
 pytestmark = pytest.mark.e2e
@@ -37,9 +37,7 @@ def test_upload_messy_export_fix_mapping_see_curves(page, server_url, tmp_path) 
     page.locator('[data-testid="stSidebar"]').get_by_text("Uploaded file: registry_export.csv").wait_for(
         timeout=WAIT_MS)
     page.get_by_text("Save this mapping (JSON)").first.wait_for(timeout=WAIT_MS)
-    with page.expect_download() as download:
-        page.get_by_text("Download the validation report").click()
-    report = download.value.path().read_text(encoding="utf-8")
+    report = download(page, page.get_by_text("Download the validation report")).read_text(encoding="utf-8")
     assert "sixty" in report and "unreadable number" in report and table.loc[5, "Patient ID"] in report
     page.screenshot(path=ARTIFACTS / "14_mapping_done.png", full_page=True)
 
