@@ -15,7 +15,8 @@ class StateKeys:
     SERVER_FILE = "server_data_file"    # a Parquet/DuckDB file in the allow-listed server directory
     SERVER_TABLE = "server_data_table"  # the DuckDB table to open
     SHEET = "upload_sheet"         # the Excel sheet read
-    MAPPING = "mapping_loaded"     # (file sha256, Mapping) loaded from a saved mapping file
+    SOURCE = "upload_source"       # ((file digest, sheet), Source): the upload, read, kept until replaced or cleared
+    MAPPING = "mapping_current"    # (file sha256, Mapping): the last mapping loaded from a file or applied
     MAPPING_GEN = "mapping_generation"  # bumped when a mapping file is loaded: the editors restart from it
     MAPPING_FILE = "mapping_file"  # + generation: the mapping-file uploader
     MAP_COLUMNS = "map_columns"    # + generation and file: the column-mapping editor

@@ -21,7 +21,8 @@ _ACTIONS = {deid.AGE_OVER_89: (mp.CAP_AGE, mp.NOT_IDENTIFIER)}
 
 
 def _base_mapping(source: Source) -> Mapping:
-    """The mapping the editors start from: a loaded mapping file, else the proposal."""
+    """The mapping the editors start from: the last one loaded from a file or applied to this file (so
+    that a visit to another page loses no decision), else the proposal."""
     saved = st.session_state.get(StateKeys.MAPPING)
     if saved is not None and saved[0] == source.raw.sha256:
         return saved[1]
@@ -48,6 +49,9 @@ def mapping_widget(source: Source) -> Mapping | None:
                             column_config={mp.MAPS_TO: st.column_config.SelectboxColumn(
                                 options=[c.name for c in COLUMNS], required=False)})
     mapping = mp.with_column_rows(base, raw, edited)
+    if mapping.dropped or mapping.not_identifiers:
+        st.caption(f"Dropped as identifiers: {', '.join(mapping.dropped) or 'none'}. Confirmed not identifiers: "
+                   f"{', '.join(mapping.not_identifiers) or 'none'}. (Clear data to start over.)")
     for canonical in mp.missing_required(mapping):
         free = [c for c in raw.cells.columns if c not in mapping.column_map and c not in mapping.dropped]
         pick = st.selectbox(f"Which column holds **{canonical}** ({COLUMN_BY_NAME[canonical].meaning.lower()})?",

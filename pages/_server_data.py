@@ -47,5 +47,6 @@ def server_data_widget() -> None:
                 return
             status.update(label=f"{registry.n_patients:,} patients loaded", state="complete")
     st.session_state.pop(StateKeys.MEMO, None)
+    st.session_state.pop(StateKeys.SOURCE, None)  # the server file replaces any upload held in the session
     st.session_state[StateKeys.REGISTRY] = registry
     st.rerun()  # so the sidebar, drawn before this page, names the new data

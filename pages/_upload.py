@@ -15,7 +15,6 @@ from hcc.io import EXTENSIONS
 from hcc.mapping import Mapping
 from hcc.registry import Registry, Source, load_source, read_sources
 from hcc.report import issues_table, rule_counts_table, spreadsheet_safe
-from pages._common import session_memo
 from pages._keys import StateKeys
 
 
@@ -25,7 +24,8 @@ def _uploader_key() -> str:
 
 def clear_data() -> None:
     """Forget the upload, its mapping and every result computed from it (the "Clear data" button)."""
-    for key in (StateKeys.REGISTRY, StateKeys.MEMO, StateKeys.MAPPING, StateKeys.MAPPING_GEN, StateKeys.SHEET):
+    for key in (StateKeys.REGISTRY, StateKeys.MEMO, StateKeys.SOURCE, StateKeys.MAPPING, StateKeys.MAPPING_GEN,
+                StateKeys.SHEET):
         st.session_state.pop(key, None)
     st.session_state[StateKeys.UPLOAD_GEN] = st.session_state.get(StateKeys.UPLOAD_GEN, 0) + 1
 
@@ -36,16 +36,25 @@ def upload_widget() -> Source | None:
                              key=_uploader_key(),
                              help="CSV/TSV, Excel, Parquet, SPSS or Stata; for REDCap, the record export "
                                   "together with the project's data dictionary.")
-    if not files:
-        return None
+    held = st.session_state.get(StateKeys.SOURCE)
+    if not files:  # the uploader forgets its file when the user visits another page; the session does not
+        if held is not None:
+            st.caption(f"Working with **{held[1].raw.name}**, uploaded earlier in this session. Upload another "
+                       "file to replace it, or press Clear data.")
+        return None if held is None else held[1]
     named = [(f.name, f.getvalue()) for f in files]
     digest = hashlib.sha256(b"".join(hashlib.sha256(data).digest() for _, data in named)).hexdigest()
     sheet = st.session_state.get(StateKeys.SHEET)
-    try:
-        source = session_memo(("source", digest, sheet), lambda: read_sources(named, sheet))
-    except HCCError as exc:
-        st.error(str(exc), icon=":material/error:")
-        return None
+    if held is not None and held[0] == (digest, sheet):
+        source = held[1]
+    else:
+        try:
+            with st.spinner("Reading the file…"):
+                source = read_sources(named, sheet)
+        except HCCError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return None
+        st.session_state[StateKeys.SOURCE] = ((digest, sheet), source)
     if len(source.sheets) > 1:
         st.selectbox("Sheet", source.sheets, key=StateKeys.SHEET)
     if source.redcap:
@@ -55,9 +64,16 @@ def upload_widget() -> Source | None:
 
 
 def load_registry(source: Source, mapping: Mapping) -> Registry | None:
-    """The registry for this upload and mapping (memoized in this session), or ``None`` after showing why."""
+    """The registry for this upload and mapping, or ``None`` after showing why.
+
+    Only the session's current registry is kept (an upload can be large; each mapping edit would
+    otherwise keep another copy)."""
+    current = st.session_state.get(StateKeys.REGISTRY)
+    if current is not None and (current.sha256, current.mapping) == (source.raw.sha256, mapping):
+        return current
     try:
-        return session_memo(("registry", source.raw.sha256, mapping), lambda: load_source(source, mapping))
+        with st.spinner("Mapping and checking the file…"):
+            return load_source(source, mapping)
     except HCCError as exc:
         st.error(str(exc), icon=":material/error:")
         return None

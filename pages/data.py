@@ -28,9 +28,10 @@ if source is not None:
     with st.expander("Map your file to the data format", expanded=True):
         mapping = mapping_widget(source)
     registry = load_registry(source, mapping) if mapping is not None else None
-    loaded = st.session_state.get(StateKeys.REGISTRY)
-    if registry is not None and (loaded is None or (loaded.sha256, loaded.mapping) != (registry.sha256, mapping)):
+    if registry is not None and registry is not st.session_state.get(StateKeys.REGISTRY):
         st.session_state[StateKeys.REGISTRY] = registry
+        st.session_state[StateKeys.MAPPING] = (registry.sha256, mapping)  # the editors restart from it
+        st.session_state.pop(StateKeys.MEMO, None)  # results of the same file under another mapping are stale
         st.rerun()  # so the sidebar, drawn before this page, names the new file
     if mapping is None:
         st.info("Until the mapping is complete, the other pages keep showing "

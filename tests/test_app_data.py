@@ -84,3 +84,29 @@ def test_small_groups_are_flagged_on_screen() -> None:
     assert not at.exception, [e.message for e in at.exception]
     notes = [c.value for c in at.caption if "Fewer than 5 patients" in c.value]
     assert notes and "LEN" in notes[0] and "SOR" not in notes[0]
+
+
+def test_changing_the_mapping_recomputes_every_result() -> None:
+    """Same file, new mapping: the pages must not show results cached for the old mapping."""
+    from tests.conftest import registry_csv
+    from hcc.mapping import Mapping, propose
+    from hcc.io import read_table
+    from hcc.schema import Col
+    rows = [{Col.REGIMEN_1L: r, Col.DATE_DEATH: f"2020-0{3 + i % 6}-01", Col.DATE_LAST_FOLLOWUP: f"2020-0{3 + i % 6}-01"}
+            for i, r in enumerate(["SOR"] * 6 + ["Mystery"] * 6)]
+    data = registry_csv(rows)
+    at = _data_page()
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("m.csv", data, "text/csv")).run()
+    at.switch_page("pages/survival.py")
+    at.run()
+    assert list(at.table[0].value.index) == ["SOR", "Mystery"]
+    fixed = Mapping(columns=propose(read_table(data, "m.csv")).columns, values=((Col.REGIMEN_1L, "Mystery", "LEN"),))
+    at.switch_page("pages/data.py")
+    at.run()
+    at.file_uploader(key=f"{StateKeys.MAPPING_FILE}_0").set_value(
+        ("mapping.json", fixed.to_json().encode(), "application/json")).run()
+    assert at.session_state[StateKeys.REGISTRY].regimens == ("SOR", "LEN")
+    at.switch_page("pages/survival.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert list(at.table[0].value.index) == ["SOR", "LEN"]
