@@ -15,7 +15,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from hcc.io import RawTable
@@ -158,5 +157,4 @@ def relative_dates(frame: pd.DataFrame) -> pd.DataFrame:
 
 def small_cells(counts: dict[str, int] | pd.Series) -> list[str]:
     """Labels of counts that are positive but below :data:`SMALL_CELL` (re-identification risk)."""
-    items = counts.items() if isinstance(counts, dict) else counts.items()
-    return [str(k) for k, n in items if 0 < int(n) < SMALL_CELL and not np.isnan(n)]
+    return [str(k) for k, n in counts.items() if 0 < n < SMALL_CELL]

@@ -196,9 +196,8 @@ def load_bytes(data: bytes, name: str, mapping: Mapping | None = None) -> Regist
 
 
 def load_path(path: str | Path, mapping: Mapping | None = None) -> Registry:
-    """Read, map and validate a registry file on disk."""
-    raw = read_path(path, sheet=mapping.sheet or None if mapping else None)
-    return from_raw(raw, mapping, is_demo=Path(path).resolve() == DEMO_PATH)
+    """Read, map and validate one registry file on disk (:func:`load_files` with one path)."""
+    return load_files([path], mapping)
 
 
 def load_files(paths: list[str | Path], mapping: Mapping | None = None) -> Registry:

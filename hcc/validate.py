@@ -171,7 +171,7 @@ def _parse_categories(text: pd.Series, col: Column) -> pd.Series:
 
 def _canonical_regimen(text: pd.Series) -> pd.Series:
     lookup = {code.lower(): code for code in STUDY_REGIMENS}
-    return text.map(lambda v: lookup.get(v.lower(), v))
+    return _by_distinct(text, lambda distinct: distinct.map(lambda v: lookup.get(v.lower(), v)).astype(object))
 
 
 def validate(raw: RawTable) -> Validated:
