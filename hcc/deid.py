@@ -12,7 +12,6 @@ dropped, or confirmed by the user as not an identifier (recorded in the :class:`
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -117,7 +116,7 @@ def scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...] = ()) -> tup
             continue
         if canonical is not None and COLUMN_BY_NAME[canonical].kind is not Kind.TEXT:
             continue
-        key = normalize(unicodedata.normalize("NFKC", source))
+        key = normalize(source)  # NFKC, lower case, punctuation as spaces
         by_name = next((cat for cat, pattern in NAME_PATTERNS if pattern.search(key)), None)
         if by_name and canonical is None:
             findings.append(Finding(source, by_name, "column name"))

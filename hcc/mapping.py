@@ -378,8 +378,7 @@ class Mapping:
                          | {c for c, _ in self.date_formats if c not in COLUMN_BY_NAME})
         if unknown:
             raise SpecError(f"{name}: unknown column(s) {', '.join(unknown)}; see docs/data-format.md.")
-        targets = [c for _, c in self.columns]
-        twice = sorted({c for c in targets if targets.count(c) > 1})
+        twice = duplicate_targets(self)
         if twice:
             raise SpecError(f"{name}: more than one source column is mapped to {', '.join(twice)}; keep one.")
         bad = sorted({f for _, f in self.date_formats if f not in dates.DATE_FORMATS})
@@ -388,14 +387,16 @@ class Mapping:
                             f"{', '.join(dates.DATE_FORMATS)}.")
 
 
+def duplicate_targets(mapping: Mapping) -> tuple[str, ...]:
+    """Canonical columns that more than one source column is mapped to (a mapping must not have any)."""
+    targets = [c for _, c in mapping.columns]
+    return tuple(sorted({c for c in targets if targets.count(c) > 1}))
+
+
 def propose(raw: RawTable) -> Mapping:
     """The proposed mapping for a file: column proposals and value proposals (unknown values omitted)."""
-    columns = tuple((m.source, m.canonical) for m in propose_columns(raw.cells.columns) if m.canonical)
-    values = tuple((v.canonical_column, v.source, v.proposal)
-                   for source, canonical in columns if needs_value_mapping(canonical)
-                   for v in propose_values(raw.cells[source], canonical)
-                   if v.proposal is not None and v.proposal != v.source)
-    return Mapping(columns=columns, values=values, sheet=raw.sheet)
+    proposed = {m.source: m.canonical for m in propose_columns(raw.cells.columns) if m.canonical}
+    return with_columns(Mapping(sheet=raw.sheet), raw, proposed)
 
 
 def with_columns(mapping: Mapping, raw: RawTable, columns: dict[str, str]) -> Mapping:

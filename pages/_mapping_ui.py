@@ -59,8 +59,7 @@ def mapping_widget(source: Source) -> Mapping | None:
                             key=f"{StateKeys.REQUIRED_PICK}{canonical}_{gen}")
         if pick is not None:
             mapping = mp.with_columns(mapping, raw, {**mapping.column_map, pick: canonical})
-    problems = [f"two columns map to {c}" for c in {t for _, t in mapping.columns}
-                if [t for _, t in mapping.columns].count(c) > 1]
+    problems = [f"two columns map to {c}" for c in mp.duplicate_targets(mapping)]
     problems += [f"no column is mapped to the required {c}" for c in mp.missing_required(mapping)]
     if not problems:
         mapping = _dates(raw, mapping, problems)
