@@ -10,7 +10,6 @@ Everything is returned as text or bytes; nothing is written to disk.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import concurrent.futures
 import html
@@ -25,7 +24,8 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from hcc.analysis import AnalysisResult, json_safe, result_json
-from hcc.export import SizePreset, export_session, figure_bytes
+from hcc.export import (BROWSER_START_SECONDS, RENDER_TIMEOUT_SECONDS, ExportError, SizePreset, export_session,
+                        export_slot, figure_bytes, run_async)
 from hcc.figures import KMFigureOptions, attrition_figure, km_figure, regimen_colors, response_bar_figure
 from hcc.methods_text import methods_paragraph, software_versions
 from hcc.report import (attrition_table, comparison_table, endpoint_table, pairwise_table, plain_summary,
@@ -257,13 +257,6 @@ def report_html(report: Report, static_svgs: dict[str, bytes] | None = None) -> 
 
 
 # -- PDF -------------------------------------------------------------------------------------------
-def _run_async(coro_fn, *args):
-    """Run an async function to completion on a fresh event loop in a worker thread (safe inside
-    Streamlit's script thread and inside kaleido's own loop)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(coro_fn(*args))).result()
-
-
 async def _print_to_pdf(page: str) -> bytes:
     import choreographer  # kaleido's browser driver; same Chromium, found on PATH
 
@@ -278,20 +271,39 @@ async def _print_to_pdf(page: str) -> bytes:
             "footerTemplate": "<div style='font-size:8px;width:100%;text-align:center;color:#555'>"
                               "<span class='pageNumber'></span> / <span class='totalPages'></span></div>"})
     if "error" in out:
-        raise RuntimeError(f"Chromium could not print the report: {out['error']}")
+        raise ExportError("Chromium could not print the report as PDF.")
     return base64.b64decode(out["result"]["data"])
 
 
 def html_to_pdf(page: str) -> bytes:
-    """Print an HTML page to PDF with headless Chromium, in memory (A4, page numbers)."""
-    return _run_async(_print_to_pdf, page)
+    """Print an HTML page to PDF with headless Chromium, in memory (A4, page numbers).
+
+    The browser is started for this call alone (its own process, event loop and thread) and holds an
+    export slot (:func:`hcc.export.export_slot`), so concurrent sessions never share it. Raises
+    :class:`hcc.export.ExportError` when Chromium cannot start, fails or takes too long.
+    """
+    with export_slot():
+        try:
+            return run_async(_print_to_pdf, page, timeout=BROWSER_START_SECONDS + RENDER_TIMEOUT_SECONDS)
+        except ExportError:
+            raise
+        except (concurrent.futures.TimeoutError, TimeoutError):
+            raise ExportError("Printing the report as PDF took too long; try again.") from None
+        except Exception as exc:  # noqa: BLE001 choreographer raises many types; the name is enough
+            raise ExportError(f"The report could not be printed as PDF ({type(exc).__name__}); "
+                              "is Chromium installed on the server?") from exc
 
 
 def report_pdf(report: Report) -> bytes:
-    """The report as PDF: the printable HTML (figures as vector SVG) printed by Chromium."""
-    with export_session():
-        svgs = {f.key: figure_bytes(f.figure, "svg", PDF_FIGURE) for f in report.figures}
-    return html_to_pdf(report_html(report, static_svgs=svgs))
+    """The report as PDF: the printable HTML (figures as vector SVG) printed by Chromium.
+
+    One export slot is held throughout, so a busy server refuses the whole report up front
+    instead of after the figures.
+    """
+    with export_slot():
+        with export_session():
+            svgs = {f.key: figure_bytes(f.figure, "svg", PDF_FIGURE) for f in report.figures}
+        return html_to_pdf(report_html(report, static_svgs=svgs))
 
 
 # -- PowerPoint ------------------------------------------------------------------------------------
