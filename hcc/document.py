@@ -190,8 +190,20 @@ table{font-size:10px} .methods{font-size:12px}}
 """
 
 
+#: Characters written as JSON ``\\uXXXX`` escapes inside a ``<script>`` block: with no literal ``<`` no
+#: text from the data (a file or regimen name such as ``</script><!--<script>``) can close the block or
+#: put the HTML parser into its "script data escaped" state; ``>`` and ``&`` for good measure.
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def _json_script(element_id: str, data: Any) -> str:
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    """``data`` as a ``<script type="application/json">`` block whose text cannot end the block early.
+
+    Every ``<``, ``>`` and ``&`` inside the JSON is written as a ``\\uXXXX`` escape, which
+    ``json.loads`` reads back as the same character (so ``</``, ``<!--`` and ``<script`` never appear).
+    """
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    text = text.translate({ord(c): e for c, e in _SCRIPT_UNSAFE.items()})
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
@@ -349,6 +361,17 @@ PPTX_RECORD_RELTYPE = "urn:hcc-outcomes-explorer:reproduce"
 PPTX_RECORD_PART = "/customXml/hcc-reproduce.json"
 
 
+#: Longest text of a document property (title, subject, comments, …) in an Office file; python-pptx
+#: refuses longer ones ("exceeded 255 char limit for property").
+CORE_PROPERTY_CHARS = 255
+
+
+def _core_property(text: str) -> str:
+    """``text`` cut to :data:`CORE_PROPERTY_CHARS` characters, ending in "…" when cut (the slides
+    and the embedded record keep the full text)."""
+    return text if len(text) <= CORE_PROPERTY_CHARS else text[:CORE_PROPERTY_CHARS - 1] + "…"
+
+
 def _attach_record(prs, record: str) -> None:
     from pptx.opc.package import Part
     from pptx.opc.packuri import PackURI
@@ -379,8 +402,10 @@ def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> b
                  color=(213, 94, 0))
     title.notes_slide.notes_text_frame.text = record
     chosen = [f for f in report.figures if figure_keys is None or f.key in figure_keys]
-    with export_session():
-        images = [(f, figure_bytes(f.figure, "png", "slide")) for f in chosen]
+    images = []
+    if chosen:  # no browser for a deck without figures
+        with export_session():
+            images = [(f, figure_bytes(f.figure, "png", "slide")) for f in chosen]
     for f, png in images:
         slide = prs.slides.add_slide(prs.slide_layouts[6])
         slide.shapes.add_picture(io.BytesIO(png), 0, 0, width=prs.slide_width, height=prs.slide_height)
@@ -388,9 +413,10 @@ def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> b
     for t in report.tables:
         if t.in_deck and not t.table.empty:
             _table_slide(prs, t)
-    prs.core_properties.title = report.title
-    prs.core_properties.subject = report.caption
-    prs.core_properties.comments = f"{REPRODUCE_FORMAT}: data SHA-256 {fp['sha256'][:16]}…; full record in the deck"
+    prs.core_properties.title = _core_property(report.title)
+    prs.core_properties.subject = _core_property(report.caption)
+    prs.core_properties.comments = _core_property(
+        f"{REPRODUCE_FORMAT}: data SHA-256 {fp['sha256'][:16]}…; full record in the deck")
     _attach_record(prs, record)
     out = io.BytesIO()
     prs.save(out)
