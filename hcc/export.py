@@ -20,6 +20,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import io
+import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ RENDER_TIMEOUT_SECONDS = 90.0
 BROWSER_START_SECONDS = 60.0
 
 T = TypeVar("T")
+LOG = logging.getLogger(__name__)
 
 
 class ExportError(HCCError):
@@ -176,19 +178,23 @@ class _Renderer:
         except BaseException as exc:  # noqa: BLE001 reported to the thread that asked for the browser
             if not self._ready.done():
                 self._ready.set_exception(exc)
-            else:
-                raise
+            else:  # failed while closing: the figures were delivered; the type is enough for the log
+                LOG.warning("export browser did not close cleanly (%s)", type(exc).__name__)
 
     def render(self, spec: dict, opts: dict) -> bytes:
         """One figure's bytes from this renderer's browser (:data:`RENDER_TIMEOUT_SECONDS` at most)."""
         future = asyncio.run_coroutine_threadsafe(self._kaleido.calc_fig(spec, opts=opts), self._loop)
         return future.result(timeout=RENDER_TIMEOUT_SECONDS)
 
+    def _request_stop(self) -> None:
+        if hasattr(self, "_stop"):  # absent only if _main never started
+            self._stop.set()
+
     def close(self) -> None:
         """Close the browser and end the thread (also after a failed start)."""
         if self._thread.is_alive():
             with contextlib.suppress(RuntimeError):  # the loop may already have finished
-                self._loop.call_soon_threadsafe(lambda: getattr(self, "_stop", None) and self._stop.set())
+                self._loop.call_soon_threadsafe(self._request_stop)
             self._thread.join(timeout=BROWSER_START_SECONDS)
         if not self._thread.is_alive():
             self._loop.close()

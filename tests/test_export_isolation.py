@@ -145,20 +145,21 @@ def test_a_busy_server_refuses_with_a_clear_message_instead_of_waiting_forever(m
         release.set()
         for t in holders:
             t.join(timeout=30)
-    with export_slot():  # every slot came back
-        pass
+    assert _all_slots_free()
 
 
 def test_export_slot_is_reentrant_in_one_thread(monkeypatch) -> None:
     """A report holds a slot and prints inside it: the same thread must not wait for itself."""
     monkeypatch.setattr(export, "EXPORT_WAIT_SECONDS", 0.2)
     with export_slot():
-        with export_slot():
+        with export_slot():  # the same thread: no second slot, no wait
             with export_slot():
                 pass
-    for _ in range(export.MAX_CONCURRENT_EXPORTS + 1):  # released once per outer block, not leaked
-        with export_slot():
-            pass
+        free = sum(export._slots.acquire(timeout=0) for _ in range(export.MAX_CONCURRENT_EXPORTS))  # noqa: SLF001
+        for _ in range(free):
+            export._slots.release()  # noqa: SLF001
+        assert free == export.MAX_CONCURRENT_EXPORTS - 1  # one slot for the thread, however deep
+    assert _all_slots_free()  # released once, by the outer block
 
 
 # -- reports and decks --------------------------------------------------------------------------------
@@ -205,3 +206,34 @@ def test_concurrent_pdf_reports_and_decks_hold_their_own_data(no_global_kaleido_
     for i in range(THREADS):  # a leaked figure would appear in two decks
         for j in range(i + 1, THREADS):
             assert not images[i] & images[j], f"decks of threads {i} and {j} share a figure image"
+
+
+def test_a_browser_that_cannot_start_is_a_clear_error_and_frees_its_slot(monkeypatch) -> None:
+    """No Chromium (or one that dies at start): ExportError in plain words, inside and outside a
+    session, and every slot is free again afterwards."""
+    from choreographer.errors import ChromeNotFoundError
+
+    from hcc.export import ExportError
+
+    class NoBrowser:
+        def __init__(self, *args, **kwargs) -> None:
+            raise ChromeNotFoundError("no chrome here")
+
+    monkeypatch.setattr(kaleido, "Kaleido", NoBrowser)
+    monkeypatch.setattr(export, "EXPORT_WAIT_SECONDS", 0.2)
+    with pytest.raises(ExportError, match=r"could not start \(ChromeNotFoundError\); is Chromium installed"):
+        with export_session():
+            pass
+    with pytest.raises(ExportError, match=r"could not be drawn as a file \(ChromeNotFoundError\)"):
+        figure_bytes(_figure(0), "svg")
+    assert not export.export_session_open()
+    assert _all_slots_free()
+
+
+def _all_slots_free() -> bool:
+    """Whether every browser slot can be taken now (the semaphore itself: export_slot is re-entrant)."""
+    taken = [export._slots.acquire(timeout=0.5) for _ in range(export.MAX_CONCURRENT_EXPORTS)]  # noqa: SLF001
+    for ok in taken:
+        if ok:
+            export._slots.release()  # noqa: SLF001
+    return all(taken)
