@@ -175,6 +175,7 @@ def _result(i: int):
     return analyze(registry, CohortSpec())
 
 
+@pytest.mark.slow  # ~1 min (12 browser starts); runs in `make test` with the other slow export test
 def test_concurrent_pdf_reports_and_decks_hold_their_own_data(no_global_kaleido_server) -> None:
     """4 threads, each with its own registry (regimen marker), build a PDF report and a deck at the
     same moment: the PDF's text and the deck's slide text, notes and embedded record hold their own
