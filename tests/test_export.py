@@ -212,3 +212,19 @@ def test_cli_deck_with_a_caption_over_255_characters(tmp_path: Path, capsys) -> 
     assert len(caption) > 300
     assert len(prs.core_properties.subject) == 255 and prs.core_properties.subject.endswith("…")
     assert caption.startswith(prs.core_properties.subject[:-1])
+
+
+def test_cli_report_without_a_browser_is_one_error_line(data_file: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    """Chromium missing (or every export browser busy): ``error: …`` on stderr, exit 2, no traceback."""
+    import kaleido
+    from choreographer.errors import ChromeNotFoundError
+
+    def no_browser(*args, **kwargs):
+        raise ChromeNotFoundError("no chrome")
+
+    monkeypatch.setattr(kaleido, "Kaleido", no_browser)
+    assert main(["report", "--data", str(data_file), "--figures", "OS", "--out", str(tmp_path / "r.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert "could not start (ChromeNotFoundError); is Chromium installed on the server?" in err
+    assert not (tmp_path / "r.pdf").exists()
