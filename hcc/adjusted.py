@@ -14,7 +14,6 @@ used by :mod:`hcc.weighting` for the propensity model. Agrees with R to ~1e-8 (`
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +32,7 @@ from hcc.schema import (
     ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint,
 )
 from hcc.survival import COX_FIT_OPTIONS
+from hcc.threadsafe import thread_warnings
 
 __all__ = ["Covariate", "COVARIATES", "CoxSpec", "ModelFrame", "ModelTerm", "MultivariableCox",
            "parse_formula", "model_frame", "fit_multivariable", "fit_cox_frame", "term_label",
@@ -337,8 +337,7 @@ def fit_cox_frame(mf: ModelFrame, weights: np.ndarray | None = None) -> tuple[Co
     if weights is not None:
         data[_WEIGHT] = weights
     fitter = CoxPHFitter(strata=[_STRATUM] if mf.stratum is not None else None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with thread_warnings() as caught:
         try:
             fitter.fit(data, duration_col=_TIME, event_col=_EVENT, fit_options=COX_FIT_OPTIONS,
                        weights_col=_WEIGHT if weights is not None else None)

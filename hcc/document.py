@@ -10,7 +10,6 @@ Everything is returned as text or bytes; nothing is written to disk.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import concurrent.futures
 import html
@@ -25,7 +24,8 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from hcc.analysis import AnalysisResult, json_safe, result_json
-from hcc.export import SizePreset, export_session, figure_bytes
+from hcc.export import (BROWSER_START_SECONDS, RENDER_TIMEOUT_SECONDS, ExportError, SizePreset, export_session,
+                        export_slot, figure_bytes, run_async)
 from hcc.figures import KMFigureOptions, attrition_figure, km_figure, regimen_colors, response_bar_figure
 from hcc.methods_text import methods_paragraph, software_versions
 from hcc.report import (attrition_table, comparison_table, endpoint_table, pairwise_table, plain_summary,
@@ -190,8 +190,20 @@ table{font-size:10px} .methods{font-size:12px}}
 """
 
 
+#: Characters written as JSON ``\\uXXXX`` escapes inside a ``<script>`` block: with no literal ``<`` no
+#: text from the data (a file or regimen name such as ``</script><!--<script>``) can close the block or
+#: put the HTML parser into its "script data escaped" state; ``>`` and ``&`` for good measure.
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def _json_script(element_id: str, data: Any) -> str:
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    """``data`` as a ``<script type="application/json">`` block whose text cannot end the block early.
+
+    Every ``<``, ``>`` and ``&`` inside the JSON is written as a ``\\uXXXX`` escape, which
+    ``json.loads`` reads back as the same character (so ``</``, ``<!--`` and ``<script`` never appear).
+    """
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    text = text.translate({ord(c): e for c, e in _SCRIPT_UNSAFE.items()})
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
@@ -257,13 +269,6 @@ def report_html(report: Report, static_svgs: dict[str, bytes] | None = None) -> 
 
 
 # -- PDF -------------------------------------------------------------------------------------------
-def _run_async(coro_fn, *args):
-    """Run an async function to completion on a fresh event loop in a worker thread (safe inside
-    Streamlit's script thread and inside kaleido's own loop)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(coro_fn(*args))).result()
-
-
 async def _print_to_pdf(page: str) -> bytes:
     import choreographer  # kaleido's browser driver; same Chromium, found on PATH
 
@@ -278,20 +283,39 @@ async def _print_to_pdf(page: str) -> bytes:
             "footerTemplate": "<div style='font-size:8px;width:100%;text-align:center;color:#555'>"
                               "<span class='pageNumber'></span> / <span class='totalPages'></span></div>"})
     if "error" in out:
-        raise RuntimeError(f"Chromium could not print the report: {out['error']}")
+        raise ExportError("Chromium could not print the report as PDF.")
     return base64.b64decode(out["result"]["data"])
 
 
 def html_to_pdf(page: str) -> bytes:
-    """Print an HTML page to PDF with headless Chromium, in memory (A4, page numbers)."""
-    return _run_async(_print_to_pdf, page)
+    """Print an HTML page to PDF with headless Chromium, in memory (A4, page numbers).
+
+    The browser is started for this call alone (its own process, event loop and thread) and holds an
+    export slot (:func:`hcc.export.export_slot`), so concurrent sessions never share it. Raises
+    :class:`hcc.export.ExportError` when Chromium cannot start, fails or takes too long.
+    """
+    with export_slot():
+        try:
+            return run_async(_print_to_pdf, page, timeout=BROWSER_START_SECONDS + RENDER_TIMEOUT_SECONDS)
+        except ExportError:
+            raise
+        except (concurrent.futures.TimeoutError, TimeoutError):
+            raise ExportError("Printing the report as PDF took too long; try again.") from None
+        except Exception as exc:  # noqa: BLE001 choreographer raises many types; the name is enough
+            raise ExportError(f"The report could not be printed as PDF ({type(exc).__name__}); "
+                              "is Chromium installed on the server?") from exc
 
 
 def report_pdf(report: Report) -> bytes:
-    """The report as PDF: the printable HTML (figures as vector SVG) printed by Chromium."""
-    with export_session():
-        svgs = {f.key: figure_bytes(f.figure, "svg", PDF_FIGURE) for f in report.figures}
-    return html_to_pdf(report_html(report, static_svgs=svgs))
+    """The report as PDF: the printable HTML (figures as vector SVG) printed by Chromium.
+
+    One export slot is held throughout, so a busy server refuses the whole report up front
+    instead of after the figures.
+    """
+    with export_slot():
+        with export_session():
+            svgs = {f.key: figure_bytes(f.figure, "svg", PDF_FIGURE) for f in report.figures}
+        return html_to_pdf(report_html(report, static_svgs=svgs))
 
 
 # -- PowerPoint ------------------------------------------------------------------------------------
@@ -337,6 +361,17 @@ PPTX_RECORD_RELTYPE = "urn:hcc-outcomes-explorer:reproduce"
 PPTX_RECORD_PART = "/customXml/hcc-reproduce.json"
 
 
+#: Longest text of a document property (title, subject, comments, …) in an Office file; python-pptx
+#: refuses longer ones ("exceeded 255 char limit for property").
+CORE_PROPERTY_CHARS = 255
+
+
+def _core_property(text: str) -> str:
+    """``text`` cut to :data:`CORE_PROPERTY_CHARS` characters, ending in "…" when cut (the slides
+    and the embedded record keep the full text)."""
+    return text if len(text) <= CORE_PROPERTY_CHARS else text[:CORE_PROPERTY_CHARS - 1] + "…"
+
+
 def _attach_record(prs, record: str) -> None:
     from pptx.opc.package import Part
     from pptx.opc.packuri import PackURI
@@ -367,8 +402,10 @@ def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> b
                  color=(213, 94, 0))
     title.notes_slide.notes_text_frame.text = record
     chosen = [f for f in report.figures if figure_keys is None or f.key in figure_keys]
-    with export_session():
-        images = [(f, figure_bytes(f.figure, "png", "slide")) for f in chosen]
+    images = []
+    if chosen:  # no browser for a deck without figures
+        with export_session():
+            images = [(f, figure_bytes(f.figure, "png", "slide")) for f in chosen]
     for f, png in images:
         slide = prs.slides.add_slide(prs.slide_layouts[6])
         slide.shapes.add_picture(io.BytesIO(png), 0, 0, width=prs.slide_width, height=prs.slide_height)
@@ -376,9 +413,10 @@ def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> b
     for t in report.tables:
         if t.in_deck and not t.table.empty:
             _table_slide(prs, t)
-    prs.core_properties.title = report.title
-    prs.core_properties.subject = report.caption
-    prs.core_properties.comments = f"{REPRODUCE_FORMAT}: data SHA-256 {fp['sha256'][:16]}…; full record in the deck"
+    prs.core_properties.title = _core_property(report.title)
+    prs.core_properties.subject = _core_property(report.caption)
+    prs.core_properties.comments = _core_property(
+        f"{REPRODUCE_FORMAT}: data SHA-256 {fp['sha256'][:16]}…; full record in the deck")
     _attach_record(prs, record)
     out = io.BytesIO()
     prs.save(out)

@@ -16,7 +16,6 @@ Both agree with R's ``survival`` to ~1e-9 (measured <= 5e-10 on the demo and a h
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -29,6 +28,7 @@ from hcc.endpoints import date_order_problems
 from hcc.schema import Col
 from hcc.validate import SOURCE_ROW
 from hcc.survival import COX_FIT_OPTIONS
+from hcc.threadsafe import thread_warnings
 
 __all__ = ["REGIMEN_AS", "TIME_DEPENDENT", "NAIVE", "SwitchData", "TDCoxResult", "switch_data",
            "time_dependent_cox", "fixed_covariate_cox"]
@@ -249,8 +249,7 @@ def _fit(fit: Callable[[dict], object]) -> pd.Series:
     a fit that never converges (e.g. an infinite coefficient) is refused rather than shown."""
     message = ""
     for step in _STEP_SIZES:
-        with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise"):
-            warnings.simplefilter("error", ConvergenceWarning)
+        with thread_warnings(raise_on=(ConvergenceWarning,)), np.errstate(over="raise", invalid="raise"):
             try:
                 return fit({**_FIT_OPTIONS, "step_size": step}).summary.loc[_X]
             except (ConvergenceWarning, ConvergenceError, FloatingPointError) as exc:

@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +33,7 @@ from hcc.coxscore import PHTest, cox_zph, robust_variance
 from hcc.errors import SpecError
 from hcc.schema import Col, Endpoint
 from hcc.survival import KMCurve, confidence_limits, survival_quantile
+from hcc.threadsafe import thread_warnings
 
 __all__ = ["DEFAULT_PS_COVARIATES", "IPTWSpec", "IPTWResult", "WeightedHR", "propensity",
            "stabilized_weights", "truncate_weights", "smd_table", "weighted_km", "iptw_analysis",
@@ -83,8 +83,7 @@ def propensity(x: np.ndarray, treatment: np.ndarray, groups: tuple[str, ...]) ->
 
     codes = np.array([groups.index(t) for t in treatment])
     design = np.column_stack([np.ones(len(codes)), np.asarray(x, float)])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with thread_warnings() as caught:
         try:
             res = MNLogit(codes, design).fit(method="newton", maxiter=200, tol=1e-14, disp=0)
         except np.linalg.LinAlgError:

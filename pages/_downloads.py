@@ -12,7 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from hcc.export import FORMATS, MIME, SIZE_PRESETS, export_session, figure_bytes, table_csv, tables_xlsx
+from hcc.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export_session, figure_bytes, table_csv,
+                        tables_xlsx)
 from pages._common import StateKeys
 from pages._present import on_screen
 
@@ -22,8 +23,11 @@ def _fingerprint(fig: go.Figure, preset: str) -> str:
 
 
 def _prepare(fig: go.Figure, preset: str, state_key: str, stamp: str) -> None:
-    with export_session():
-        st.session_state[state_key] = (stamp, {f: figure_bytes(fig, f, preset) for f in FORMATS})
+    try:
+        with export_session():
+            st.session_state[state_key] = (stamp, {f: figure_bytes(fig, f, preset) for f in FORMATS})
+    except ExportError as exc:  # e.g. every export browser busy: say so in the popover, keep the page
+        st.session_state[state_key + StateKeys.EXPORT_ERROR] = str(exc)
 
 
 def figure_downloads(fig: go.Figure, name: str) -> None:
@@ -34,6 +38,8 @@ def figure_downloads(fig: go.Figure, name: str) -> None:
                           key=state_key + "_size", horizontal=True)
         stamp = _fingerprint(fig, preset)
         ready = st.session_state.get(state_key)
+        if error := st.session_state.pop(state_key + StateKeys.EXPORT_ERROR, None):
+            st.error(error, icon=":material/error:")
         if ready is None or ready[0] != stamp:
             st.button("Prepare files (PNG 300 dpi, SVG, PDF)", key=state_key + "_make", on_click=_prepare,
                       args=(fig, preset, state_key, stamp))

@@ -31,6 +31,7 @@ class StateKeys:
     FIG_EXPORT = "fig_export_"       # + figure name: prepared PNG/SVG/PDF bytes and their size preset
     EXPORT_FIGURES = "export_figures"  # endpoints drawn in the report / deck
     EXPORT_BUILT = "export_built"    # (settings, {format: bytes}) built on the Report & slides page
+    EXPORT_ERROR = "_export_error"   # suffix: why the last "Prepare files" / "Build" could not make its file
     REOPEN_FILE = "reopen_file"      # the report / deck / spec uploaded to reopen a view
     ENDPOINT = "survival_endpoint"
     OVERVIEW = "survival_overview"   # the all-endpoints table (row selection opens an endpoint)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from hcc.analysis import analyze
 from hcc.document import build_report, report_html, report_pdf, report_pptx
-from hcc.export import MIME
+from hcc.export import MIME, ExportError
 from hcc.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
 from pages._common import StateKeys, cohort_page, session_memo
@@ -63,8 +63,14 @@ makers = {"html": ("HTML report (interactive)", lambda: report_html(report).enco
 
 
 def build(fmt: str) -> None:  # a callback: the file is made before the page reruns, and kept
-    state[StateKeys.EXPORT_BUILT] = (settings, {**files, fmt: makers[fmt][1]()})
+    try:
+        state[StateKeys.EXPORT_BUILT] = (settings, {**files, fmt: makers[fmt][1]()})
+    except ExportError as exc:  # e.g. every export browser busy
+        state[StateKeys.EXPORT_BUILT + StateKeys.EXPORT_ERROR] = f"{makers[fmt][0]}: {exc}"
 
+
+if error := state.pop(StateKeys.EXPORT_BUILT + StateKeys.EXPORT_ERROR, None):
+    st.error(error, icon=":material/error:")
 
 for column, (fmt, (label, make)) in zip(st.columns(3), makers.items()):
     if fmt not in files:

@@ -190,3 +190,41 @@ def test_static_exports_pdf_report_and_deck(result: AnalysisResult, tmp_path: Pa
     assert any(report.fingerprint["sha256"] in t for t in texts)
     assert [s.shape_type for s in prs.slides[1].shapes][0] == 13  # a picture (MSO_SHAPE_TYPE.PICTURE)
     assert read_record(deck, "deck.pptx").data["sha256"] == result.registry.sha256
+
+
+def test_cli_deck_with_a_caption_over_255_characters(tmp_path: Path, capsys) -> None:
+    """``report --out deck.pptx`` from a file whose name makes the caption 300+ characters: the deck
+    is written (python-pptx used to stop with "exceeded 255 char limit for property"), its subject
+    is cut with an ellipsis and its title slide keeps the whole caption."""
+    from pptx import Presentation
+
+    long_name = "registry_export_" + "hepatocellular_carcinoma_first_line_" * 6 + "x" * 17 + ".csv"
+    assert len(long_name) < 255
+    source = tmp_path / long_name
+    source.write_bytes(registry_csv([{Col.REGIMEN_1L: ("SOR", "LEN", "ATZ_BEV")[k % 3],
+                                      Col.DATE_DEATH: f"2020-{1 + k % 11:02d}-15",
+                                      Col.DATE_LAST_FOLLOWUP: f"2020-{1 + k % 11:02d}-15"} for k in range(12)]))
+    out = tmp_path / "deck.pptx"
+    assert main(["report", "--data", str(source), "--preset", "full", "--figures", "OS", "--out", str(out)]) == 0, \
+        capsys.readouterr().err
+    prs = Presentation(str(out))
+    caption = next(s.text_frame.text for s in prs.slides[0].shapes if s.has_text_frame and long_name in s.text_frame.text)
+    assert len(caption) > 300
+    assert len(prs.core_properties.subject) == 255 and prs.core_properties.subject.endswith("…")
+    assert caption.startswith(prs.core_properties.subject[:-1])
+
+
+def test_cli_report_without_a_browser_is_one_error_line(data_file: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    """Chromium missing (or every export browser busy): ``error: …`` on stderr, exit 2, no traceback."""
+    import kaleido
+    from choreographer.errors import ChromeNotFoundError
+
+    def no_browser(*args, **kwargs):
+        raise ChromeNotFoundError("no chrome")
+
+    monkeypatch.setattr(kaleido, "Kaleido", no_browser)
+    assert main(["report", "--data", str(data_file), "--figures", "OS", "--out", str(tmp_path / "r.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert "could not start (ChromeNotFoundError); is Chromium installed on the server?" in err
+    assert not (tmp_path / "r.pdf").exists()

@@ -61,3 +61,76 @@ def test_reopen_recreates_the_cohort_and_settings() -> None:
     assert not at.exception
     assert at.session_state[StateKeys.SPEC] == PRESETS[FULL]
     assert at.session_state[StateKeys.CONF_TYPE] == "plain"
+
+
+def test_a_busy_export_server_shows_a_plain_message_and_keeps_the_page(monkeypatch) -> None:
+    """Every export browser taken by other sessions: "Build PDF report" ends in an st.error saying
+    so (not the crash message), and the page stays usable."""
+    import threading
+
+    from hcc import export
+
+    monkeypatch.setattr(export, "EXPORT_WAIT_SECONDS", 0.2)
+    at = _export_page()
+    held, release = threading.Barrier(export.MAX_CONCURRENT_EXPORTS + 1), threading.Event()
+
+    def occupy() -> None:
+        with export.export_slot():
+            held.wait(timeout=10)
+            release.wait(timeout=60)
+
+    holders = [threading.Thread(target=occupy) for _ in range(export.MAX_CONCURRENT_EXPORTS)]
+    for t in holders:
+        t.start()
+    held.wait(timeout=10)
+    try:
+        next(b for b in at.button if b.label.startswith("Build PDF")).click()
+        at.run()
+    finally:
+        release.set()
+        for t in holders:
+            t.join(timeout=60)
+    assert not at.exception
+    assert [e.value for e in at.error] == ["PDF report: Another export is running on this server; try again in a "
+                                           "minute."]
+    assert StateKeys.EXPORT_BUILT not in at.session_state
+    assert any(b.label.startswith("Build PDF") for b in at.button)
+
+
+def test_build_deck_with_a_file_name_over_255_characters() -> None:
+    """The page's Build deck path with an upload whose name is 300+ characters: the deck is built
+    (document properties cut to 255 characters), no crash message."""
+    import dataclasses
+    import io
+
+    from pptx import Presentation
+
+    long_name = "tumour_board_export_" + "x" * 300 + ".csv"
+    at = _export_page()
+    at.session_state[StateKeys.REGISTRY] = dataclasses.replace(load_demo(), name=long_name, is_demo=False,
+                                                                      sha256="5" * 64)  # results are memoised by sha256
+    at.run()
+    assert not at.exception
+    next(b for b in at.button if b.label.startswith("Build Slide deck")).click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    deck = Presentation(io.BytesIO(at.session_state[StateKeys.EXPORT_BUILT][1]["pptx"]))
+    assert len(deck.core_properties.subject) == 255
+    assert any(long_name in s.text_frame.text for s in deck.slides[0].shapes if s.has_text_frame)
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("cut.html", b'<html><script type="application/json" id="hcc-reproduce">{"format": "hcc-rep',
+     "this report is incomplete"),
+    ("deck.pptx", b"PK\x03\x04 not really a zip", "damaged or not a PowerPoint file"),
+    ("spec.json", b"[" * 50_000, "nested too deeply"),
+])
+def test_reopening_a_malformed_file_shows_its_reason(name: str, data: bytes, message: str) -> None:
+    """Through the page's reopen widget: a specific st.error naming the file, never the crash message."""
+    at = _export_page()
+    at.get("file_uploader")[0].set_value((name, data, "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith(f"{name}: ") and message in errors[0], errors
+    assert not any(b.label == "Recreate this view" for b in at.button)
