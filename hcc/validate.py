@@ -56,6 +56,7 @@ class Rule(str, Enum):
     DATE_ORDER = "dates out of order"
     INCOMPLETE_FORM = "incomplete form"
     EVENT_CONFLICT = "conflicting values across events"
+    TEXT_ENCODING = "text in another encoding"
 
 
 @dataclass(frozen=True)
