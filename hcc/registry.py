@@ -211,6 +211,7 @@ def load_files(paths: list[str | Path], mapping: Mapping | None = None) -> Regis
     """
     files = [(Path(path).name, read_file(path)) for path in paths]  # regular files within the size limit only
     source = read_sources(files, mapping.sheet or None if mapping else None)
+    del files  # the bytes are no longer needed: free them before mapping (up to MAX_BYTES)
     is_demo = len(paths) == 1 and Path(paths[0]).resolve() == DEMO_PATH
     return from_raw(source.raw, mapping, is_demo=is_demo, declared_identifiers=source.declared_identifiers,
                     extra_issues=source.issues)
