@@ -28,6 +28,7 @@ from hcc.errors import DataFileError
 
 #: Separators recognised in delimited text files, in order of preference.
 SEPARATORS: tuple[str, ...] = (",", ";", "\t")
+#: Text encodings tried, in order (each over the whole file; Latin-1 decodes any bytes).
 ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp932", "latin-1")
 
 # Input limits: the one place they are defined (docs/deploy.md, "Input limits", lists each with its
@@ -45,8 +46,13 @@ MAX_COLUMNS: int = 5000
 #: (docs/performance.md), far below what would exhaust a server's memory.
 MAX_ROWS: int = 2_000_000
 #: Most cells (rows x columns) held as text: a 1,000,000-patient registry with every contract column
-#: (34) has 34 million; each text cell costs at least 8 bytes of pointer, so this bounds ~1 GB.
+#: (34) has 34 million; the 47 million cells of a 199 MB registry CSV take 0.9 GB, so this bounds ~2 GB.
 MAX_CELLS: int = 100_000_000
+#: Excel's own sheet size: a sheet claiming more rows is not an Excel export.
+EXCEL_MAX_ROWS: int = 1_048_576
+#: Most cells of an Excel sheet: parsing sheet XML runs at roughly 50,000-100,000 cells a second here
+#: (openpyxl), so this is a minute or two; larger registries read far faster as CSV.
+MAX_XLSX_CELLS: int = 5_000_000
 
 CSV, XLSX, PARQUET, SAV, DTA = "csv", "xlsx", "parquet", "sav", "dta"
 FORMATS: tuple[str, ...] = (CSV, XLSX, PARQUET, SAV, DTA)
@@ -268,8 +274,8 @@ def _decodes(data: bytes, encoding: str) -> bool:
 def _not_utf8_rows(data: bytes) -> tuple[list[int], int]:
     """Spreadsheet rows (header = 1) whose bytes are not UTF-8, and how many rows are non-ASCII UTF-8.
 
-    Only called when the whole file is not UTF-8; counts physical lines (a quoted cell spanning lines
-    shifts later row numbers, which the warning says are approximate only in that rare case)."""
+    Only called when the whole file is not UTF-8. Rows are physical lines: a quoted cell spanning
+    lines (rare in registry exports) shifts the numbers of the rows after it."""
     bad, utf8 = [], 0
     for number, line in enumerate(io.BytesIO(data), start=1):  # shares data's buffer: no copy
         if line.isascii():
@@ -291,14 +297,15 @@ def _choose_encoding(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
     program): decoding it whole as Shift-JIS or Latin-1 would silently garble every non-ASCII
     character of the UTF-8 rows, so it is read as UTF-8 and the other rows are named instead.
     """
-    if _decodes(data, "utf-8-sig"):
-        return "utf-8-sig", ()
-    bad, utf8 = _not_utf8_rows(data)
-    if utf8 == 0:  # no UTF-8 text at all: a whole-file legacy encoding
-        return ("cp932" if _decodes(data, "cp932") else "latin-1"), ()
+    utf8, cp932, latin1 = ENCODINGS
+    if _decodes(data, utf8):
+        return utf8, ()
+    bad, n_utf8 = _not_utf8_rows(data)
+    if n_utf8 == 0:  # no UTF-8 text at all: a whole-file legacy encoding
+        return (cp932 if _decodes(data, cp932) else latin1), ()
     shown = ", ".join(map(str, bad[:_ROWS_SHOWN])) + (f" and {len(bad) - _ROWS_SHOWN:,} more"
                                                       if len(bad) > _ROWS_SHOWN else "")
-    return "utf-8-sig", (
+    return utf8, (
         f"the file mixes text encodings: it is UTF-8, but row(s) {shown} contain characters in another "
         "encoding (for example Shift-JIS or Windows-1252), shown as \ufffd; values in those rows may not "
         "match their codes",)
@@ -356,8 +363,6 @@ def _read_delimited(data: bytes, name: str) -> tuple[pd.DataFrame, str, str, tup
 
 # Binary formats ------------------------------------------------------------------------------------
 
-#: Excel's own sheet size: a sheet claiming more rows is not an Excel export.
-EXCEL_MAX_ROWS = 1_048_576
 #: Excel's error values: blank cells, as pandas' Excel reader made them.
 _EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"})
 
@@ -402,6 +407,7 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame,
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             ws = book[chosen]
+            _check_sheet_cells(data, ws._worksheet_path, name)
             ws.reset_dimensions()  # a (possibly false) <dimension> would pad every row to its width
             for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
                 if number > EXCEL_MAX_ROWS:
@@ -433,6 +439,26 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame,
     frame = pd.DataFrame(body, columns=range(width), dtype=object) if body else pd.DataFrame(columns=range(width))
     frame.columns = _dedupe(header)
     return frame, chosen
+
+
+def _check_sheet_cells(data: bytes, member: str, name: str) -> None:
+    """Refuse a sheet with more than :data:`MAX_XLSX_CELLS` cells, counted in its decompressed XML
+    before any of it is parsed (decompressing and counting take seconds; parsing would take hours).
+
+    Counts ``<c `` and ``<c>`` tags chunk by chunk; a two-byte tail carried between chunks catches a tag
+    split across them without counting any twice (a three-byte tag cannot fit in two bytes). Sheets
+    written with a namespace prefix (``<x:c``) are not counted here; the row-by-row budget in
+    :func:`_read_xlsx` still bounds them."""
+    cells, tail = 0, b""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(member.lstrip("/")) as xml:
+        while chunk := xml.read(_CHUNK):
+            block = tail + chunk
+            cells += block.count(b"<c ") + block.count(b"<c>")
+            tail = block[-2:]
+            if cells > MAX_XLSX_CELLS:
+                raise DataFileError(_too_many(name, "cells in the sheet", f"more than {MAX_XLSX_CELLS:,}",
+                                              MAX_XLSX_CELLS, "Large registries read much faster as CSV: save "
+                                              "the sheet as CSV UTF-8 and upload that."))
 
 
 def _excel_text(value: object) -> str:

@@ -240,6 +240,24 @@ def test_xlsx_with_rows_past_excels_last_row_is_refused(tmp_path) -> None:
     assert_refused(tmp_path, path, "more than 1,048,576 rows")
 
 
+def test_xlsx_cells_are_counted_in_the_xml_before_openpyxl_parses_it(tmp_path, monkeypatch) -> None:
+    """A sheet of many small cells passes every ratio check; its cells are counted in the decompressed
+    XML (including tags split across read chunks) and it is refused before any row is parsed."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    rows = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d"><v>1</v></c></row>' % (i, i, i, i)
+                    for i in range(1, 3001))
+    path = tmp_path / "cells.xlsx"
+    _xlsx(path, rows)
+    monkeypatch.setattr(hio, "_CHUNK", 7)  # tags split across chunks: each still counted once
+    monkeypatch.setattr(hio, "MAX_XLSX_CELLS", 6000)
+    assert read_table(path.read_bytes(), path.name).cells.shape == (2999, 2)  # 6,000 cells: at the limit
+    monkeypatch.setattr(hio, "MAX_XLSX_CELLS", 5999)
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", None)  # parsing the sheet would fail the test
+    with pytest.raises(DataFileError, match="more than 5,999 cells in the sheet"):
+        read_table(path.read_bytes(), path.name)
+
+
 # Parquet, SPSS, Stata: metadata first -----------------------------------------------------------------
 
 def test_parquet_of_50_million_rows_is_refused_from_its_metadata(tmp_path) -> None:
@@ -359,3 +377,19 @@ def test_a_199_mb_registry_csv_runs_km_within_1_5_gb(tmp_path) -> None:
     assert status == 0, stderr[-2000:]
     assert peak < 1536, f"peak memory {peak:.0f} MB"
     print(f"199 MB registry: {elapsed:.1f} s, peak {peak:.0f} MB")
+
+
+# The Data page ------------------------------------------------------------------------------------------
+
+def test_data_page_shows_the_limit_in_an_error_box() -> None:
+    """The upload path of the app: a million-column header ends in one st.error box, no exception."""
+    from pages._common import StateKeys
+    from tests.apptest import open_page
+
+    at = open_page("pages/data.py")
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("wide.csv", _header_only(1_000_000), "text/csv")).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = [e.value for e in at.error]
+    assert len(shown) == 1 and shown[0].startswith("wide.csv: the file has 1,000,000 columns; the limit is 5,000. "
+                                                   "A registry export has one row per patient"), shown
+    assert StateKeys.REGISTRY not in at.session_state
