@@ -407,7 +407,7 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame,
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             ws = book[chosen]
-            _check_sheet_cells(data, ws._worksheet_path, name)
+            _check_sheet_cells(data, ws._worksheet_path, name)  # the sheet's zip member (openpyxl 3.1, pinned)
             ws.reset_dimensions()  # a (possibly false) <dimension> would pad every row to its width
             for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
                 if number > EXCEL_MAX_ROWS:
@@ -421,8 +421,8 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame,
                 if width > MAX_COLUMNS:
                     raise DataFileError(_too_many(name, "columns", f"at least {width:,}", MAX_COLUMNS, _COLUMNS_FIX))
                 n_cells += width
-                if n_cells > MAX_CELLS:  # rows are capped by EXCEL_MAX_ROWS (< MAX_ROWS) above
-                    raise DataFileError(_too_many(name, "cells", f"more than {MAX_CELLS:,}", MAX_CELLS, _ROWS_FIX))
+                if n_cells > MAX_XLSX_CELLS:  # sheets the XML count missed (prefixed tags); rows capped above
+                    raise DataFileError(_too_many_sheet_cells(name))
                 rows.append(row[:width])
         finally:
             book.close()
@@ -456,9 +456,12 @@ def _check_sheet_cells(data: bytes, member: str, name: str) -> None:
             cells += block.count(b"<c ") + block.count(b"<c>")
             tail = block[-2:]
             if cells > MAX_XLSX_CELLS:
-                raise DataFileError(_too_many(name, "cells in the sheet", f"more than {MAX_XLSX_CELLS:,}",
-                                              MAX_XLSX_CELLS, "Large registries read much faster as CSV: save "
-                                              "the sheet as CSV UTF-8 and upload that."))
+                raise DataFileError(_too_many_sheet_cells(name))
+
+
+def _too_many_sheet_cells(name: str) -> str:
+    return _too_many(name, "cells in the sheet", f"more than {MAX_XLSX_CELLS:,}", MAX_XLSX_CELLS,
+                     "Large registries read much faster as CSV: save the sheet as CSV UTF-8 and upload that.")
 
 
 def _excel_text(value: object) -> str:
