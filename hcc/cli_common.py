@@ -12,6 +12,7 @@ from hcc.errors import HCCError
 from hcc.mapping import Mapping
 from hcc.registry import Registry, load_files, mapping_notes
 from hcc.survival import ADJUSTMENTS, CONF_TYPES, AnalysisSpec
+from hcc.validate import Rule
 
 
 def add_data_and_statistics(parser: argparse.ArgumentParser, default_preset: str) -> None:
@@ -53,6 +54,9 @@ def registry(args: argparse.Namespace) -> Registry:
     """The registry of ``--data`` mapped with ``--mapping`` (else the unambiguous proposal, said on stderr)."""
     mapping = Mapping.from_json(read_text(args.mapping, "mapping"), Path(args.mapping).name) if args.mapping else None
     loaded = load_files(args.data, mapping)
+    for issue in loaded.issues:
+        if issue.rule is Rule.TEXT_ENCODING:  # the JSON has no issues: say it where the user looks
+            print(f"warning: {issue.text()}", file=sys.stderr)
     if mapping is None:
         for note in mapping_notes(loaded):
             print(f"mapped: {note}", file=sys.stderr)

@@ -32,6 +32,14 @@ _SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
 _SERIAL_RANGE = (1, 2958465)  # 1900-01-01 .. 9999-12-31
 
 
+def looks_like_date(values: pd.Series) -> pd.Series:
+    """Whether each text cell is written as a date in one of :data:`DATE_FORMATS`' text forms (valid
+    calendar date or not): ``2021-03-15``, ``2021/3/15``, ``15.03.2021``, ``2021年3月15日``. Used by the
+    identifier guard so that a date column is never taken for telephone numbers."""
+    text = values.astype(str)
+    return text.str.match(_YMD) | text.str.match(_XYY)
+
+
 @dataclass(frozen=True)
 class DateDetection:
     """What :func:`detect` found in one column.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from hcc.dates import looks_like_date
 from hcc.io import RawTable
 from hcc.mapping import Mapping, normalize
 from hcc.schema import COLUMN_BY_NAME, DATE_COLUMNS, Col, Kind
@@ -60,7 +61,10 @@ class Finding:
 
 
 def _share(text: pd.Series, pattern: re.Pattern[str]) -> float:
-    return float(text.str.match(pattern).mean()) if len(text) else 0.0
+    matches = text.str.match(pattern)
+    if pattern is _PHONE:  # 2021-03-15 and 15.03.2021 are digits and dashes too: dates are not telephone numbers
+        matches &= ~looks_like_date(text)
+    return float(matches.mean()) if len(text) else 0.0
 
 
 _ALL_PATTERNS = ((EMAIL, _EMAIL), (PHONE, _PHONE), (NAME, _PERSON_NAME), (ADDRESS, _POSTCODE))

@@ -461,7 +461,9 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
     mapped source column is absent, or a date column's format is ambiguous and not chosen.
     """
     mapping.check()
-    cells = raw.cells.drop(columns=[c for c in mapping.dropped if c in raw.cells.columns])
+    dropped = [c for c in mapping.dropped if c in raw.cells.columns]
+    # shallow: columns below are replaced, never written into, so raw.cells is untouched and not copied
+    cells = raw.cells.drop(columns=dropped) if dropped else raw.cells.copy(deep=False)
     absent = [s for s, _ in mapping.columns if s not in cells.columns]
     if absent:
         raise SpecError(f"{raw.name}: the mapping names column(s) {', '.join(absent)}, which the file does not "
@@ -469,7 +471,8 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
     column_map = mapping.column_map
     # an unmapped column that already bears a mapped canonical name is kept, renamed, and reported
     clashes = {c: f"{c} (not used)" for c in cells.columns if c not in column_map and c in column_map.values()}
-    cells = cells.rename(columns=clashes).rename(columns=column_map)
+    renamed = [clashes.get(c, c) for c in cells.columns]
+    cells.columns = [column_map.get(c, c) for c in renamed]  # as two rename() calls, without their copies
     detected = date_detections(raw, mapping)
     questions = date_questions(raw, mapping, detected)
     if questions:

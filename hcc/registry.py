@@ -9,10 +9,10 @@ import pandas as pd
 
 from hcc import deid, mapping as mapping_, redcap
 from hcc.errors import DataFileError, IdentifierError, SchemaError
-from hcc.io import XLSX, RawTable, file_format, read_path, read_table, sheet_names
+from hcc.io import ENCODING_FIX, XLSX, RawTable, file_format, read_file, read_path, read_table, sheet_names
 from hcc.mapping import Mapping
 from hcc.schema import Col, STUDY_REGIMENS
-from hcc.validate import Issue, Severity, validate
+from hcc.validate import Issue, Rule, Severity, validate
 
 #: The bundled synthetic demo registry (made by ``python -m hcc.synth``).
 DEMO_PATH: Path = Path(__file__).resolve().parent.parent / "data" / "demo_registry.csv"
@@ -163,7 +163,8 @@ def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = F
     raw : the file's cells (:func:`hcc.io.read_table`).
     mapping : the confirmed mapping; ``None`` applies :func:`auto_mapping`.
     declared_identifiers : source columns a REDCap dictionary marks as identifiers.
-    extra_issues : problems found before mapping (REDCap incomplete forms), reported first.
+    extra_issues : problems found before mapping (REDCap incomplete forms), reported first (after
+        ``raw.warnings``, e.g. rows in another text encoding, which become warnings).
 
     Raises
     ------
@@ -180,6 +181,9 @@ def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = F
         raise IdentifierError(f"{raw.name}: column(s) that look like patient identifiers: {listed}. Drop them "
                               "(or confirm they are not identifiers) on the Data page or in the mapping file, "
                               "then load again.")
+    read_issues = tuple(Issue(Severity.WARNING, raw.name, None, None, "", w, ENCODING_FIX, Rule.TEXT_ENCODING)
+                        for w in raw.warnings)
+    extra_issues = read_issues + extra_issues
     checked = validate(mapping_.apply(raw, mapping))
     frame, n_capped = deid.cap_ages(checked.frame) if mapping.cap_age else (checked.frame, 0)
     if mapping.relative_dates:
@@ -205,13 +209,9 @@ def load_files(paths: list[str | Path], mapping: Mapping | None = None) -> Regis
 
     Without ``mapping`` the proposal is applied when it needs no decision (:func:`auto_mapping`).
     """
-    files = []
-    for path in map(Path, paths):
-        try:
-            files.append((path.name, path.read_bytes()))
-        except OSError as exc:
-            raise DataFileError(f"{path.name}: cannot open the file ({exc.strerror}).") from None
+    files = [(Path(path).name, read_file(path)) for path in paths]  # regular files within the size limit only
     source = read_sources(files, mapping.sheet or None if mapping else None)
+    del files  # the bytes are no longer needed: free them before mapping (up to MAX_BYTES)
     is_demo = len(paths) == 1 and Path(paths[0]).resolve() == DEMO_PATH
     return from_raw(source.raw, mapping, is_demo=is_demo, declared_identifiers=source.declared_identifiers,
                     extra_issues=source.issues)

@@ -4,7 +4,8 @@ allow-listed server directory.
 For deployments that keep the registry on the server instead of uploading it. Off unless the
 directory is configured (environment variable :data:`ENV_VAR`, or ``[server_data] dir`` in
 ``.streamlit/secrets.toml``, read by the page); a user picks a file *in* that directory and can
-never name another path (``..``, absolute paths and symbolic links out of it are refused). The file
+never name another path (``..``, absolute paths and symbolic links out of it are refused), and a
+DuckDB file is opened with external access disabled (its views cannot read other files). The file
 is read, mapped and validated exactly like an upload (:func:`hcc.registry.load_bytes`), so every
 page works on it; for registries too large for memory, analyse them in the database with
 :mod:`hcc.engine` (``docs/performance.md``).
@@ -17,6 +18,7 @@ import os
 from pathlib import Path
 
 from hcc.errors import HCCError
+from hcc.io import check_shape, read_file
 from hcc.registry import Registry, load_bytes
 
 #: Environment variable naming the allow-listed directory (unset = feature off).
@@ -59,26 +61,55 @@ def resolve(root: Path, relative: str) -> Path:
     return path
 
 
-def duckdb_tables(path: Path) -> tuple[str, ...]:
-    """Table and view names of a DuckDB database file (opened read-only)."""
+def _connect(path: Path):
+    """A read-only connection to a DuckDB file that cannot reach any other file or URL.
+
+    ``enable_external_access = false`` is set when the connection opens, before any of the file's
+    views can run: a view calling ``read_csv('/elsewhere/…')`` or ``read_parquet``, or an ``ATTACH``,
+    fails with a permission error instead of reading outside the allowed directory.
+    """
     import duckdb  # noqa: PLC0415
 
-    with duckdb.connect(str(path), read_only=True) as con:
+    try:
+        return duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
+    except duckdb.Error as exc:
+        raise ServerDataError(f"{path.name}: the DuckDB file cannot be opened ({type(exc).__name__}).") from None
+
+
+def duckdb_tables(path: Path) -> tuple[str, ...]:
+    """Table and view names of a DuckDB database file (opened read-only, without external access)."""
+    with _connect(path) as con:
         rows = con.execute("SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall()
     return tuple(r[0] for r in rows)
 
 
 def read_bytes(path: Path, table: str | None = None) -> tuple[bytes, str]:
     """The file's bytes (Parquet), or a DuckDB table exported to Parquet bytes in memory; with the
-    name shown for it (``file.duckdb:table``)."""
+    name shown for it (``file.duckdb:table``).
+
+    Parquet files are read with :func:`hcc.io.read_file` (regular files within the size limit only); a
+    DuckDB table's rows and columns are checked against :func:`hcc.io.check_shape` before it is read.
+    """
     if path.suffix.lower() == ".parquet":
-        return path.read_bytes(), path.name
+        return read_file(path), path.name
     if table is None or table not in duckdb_tables(path):
         raise ServerDataError(f"{path.name}: choose one of its tables ({', '.join(duckdb_tables(path))}).")
     import duckdb  # noqa: PLC0415
 
-    with duckdb.connect(str(path), read_only=True) as con:
-        arrow = con.sql(f'SELECT * FROM "{table.replace(chr(34), "")}"').to_arrow_table()
+    quoted = '"' + table.replace('"', "") + '"'
+    shown = f"{path.name}:{table}"
+    with _connect(path) as con:
+        try:
+            n_columns = len(con.execute(f"SELECT * FROM {quoted} LIMIT 0").description)
+            n_rows = con.execute(f"SELECT count(*) FROM {quoted}").fetchall()[0][0]
+            check_shape(shown, n_rows, n_columns)
+            arrow = con.sql(f"SELECT * FROM {quoted}").to_arrow_table()
+        except duckdb.PermissionException:
+            raise ServerDataError(f"{shown}: this table is a view that reads files outside the data directory; "
+                                  "only tables stored inside the DuckDB file can be opened. Ask the data manager "
+                                  "to store it as a table (CREATE TABLE … AS SELECT …).") from None
+        except duckdb.Error as exc:
+            raise ServerDataError(f"{shown}: the table cannot be read ({type(exc).__name__}).") from None
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     buffer = io.BytesIO()

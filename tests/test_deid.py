@@ -97,3 +97,29 @@ def test_relative_dates_give_identical_survival() -> None:
 def test_small_cells() -> None:
     assert deid.small_cells({"SOR": 120, "LEN": 3, "X": 0}) == ["LEN"]
     assert deid.small_cells(pd.Series({"a": 4, "b": 5})) == ["a"]
+
+
+DATE_SPELLINGS = {
+    "iso": ["2021-03-15", "2020-12-01", "2019-01-31", "2022-07-04"],
+    "slashes": ["2021/03/15", "2020/12/1", "2019/1/31", "2022/07/04"],
+    "dotted day first": ["15.03.2021", "01.12.2020", "31.01.2019", "04.07.2022"],
+    "dashed day first": ["15-03-2021", "01-12-2020", "31-01-2019", "04-07-2022"],
+    "month first": ["03/15/2021", "12/01/2020", "01/31/2019", "07/04/2022"],
+    "japanese": ["2021年3月15日", "2020年12月1日", "2019年1月31日", "2022年7月4日"],
+    "with time": ["2021-03-15 10:30", "2020-12-01 08:00", "2019-01-31 23:59", "2022-07-04 00:00"],
+    "excel serials": ["44270", "44166", "43496", "44746"],
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(DATE_SPELLINGS))
+def test_an_unmapped_date_column_is_not_taken_for_telephone_numbers(spelling) -> None:
+    """E.g. the date columns of a REDCap repeating instrument before they are mapped: every value of a
+    YYYY-MM-DD column matched the telephone pattern (nine or more digits, dashes and spaces)."""
+    raw = read_table(_csv({"Visit": DATE_SPELLINGS[spelling]}), "dates.csv")
+    assert [f for f in deid.scan(raw, mp.propose(raw)) if f.category == deid.PHONE] == []
+
+
+@pytest.mark.parametrize("number", ["+81 3-1234-5678", "(03) 1234 5678", "090-1234-5678", "555-123-4567"])
+def test_real_telephone_numbers_are_still_found(number) -> None:
+    raw = read_table(_csv({"Contact": [number] * 4}), "phones.csv")
+    assert [(f.column, f.category) for f in deid.scan(raw, mp.propose(raw))] == [("Contact", deid.PHONE)]

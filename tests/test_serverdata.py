@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from hcc.errors import HCCError
 from hcc.registry import DEMO_PATH, load_bytes
 from hcc.schema import Col
 from hcc.serverdata import ENV_VAR, ServerDataError, configured_dir, list_files, load_server_file, resolve
@@ -112,3 +113,36 @@ def test_data_page_offers_the_server_directory_when_configured(root, monkeypatch
     assert any(e.label == "Open a registry kept on the server" for e in at.expander)
     offered = next(s for s in at.selectbox if s.label == "File in the server's data directory").options
     assert sorted(offered) == ["registry.parquet", "sub/registry.duckdb"]
+
+
+def test_duckdb_view_reading_outside_the_directory_is_refused(root) -> None:
+    """A view calling read_csv on a file outside the allowed folder must not load it (external
+    access is disabled as the connection opens); a view over a stored table still works."""
+    outside = root.parent / "outside.csv"
+    _demo_cells().to_csv(outside, index=False)
+    with duckdb.connect(str(root / "crafted.duckdb")) as con:
+        con.execute(f"CREATE VIEW leak AS SELECT * FROM read_csv('{outside}', all_varchar=true)")
+        con.execute(f"CREATE VIEW leak_parquet AS SELECT * FROM read_parquet('{root.parent / 'secret.parquet'}')")
+        con.register("cells", _demo_cells())
+        con.execute("CREATE TABLE patients AS SELECT * FROM cells")
+        con.execute("CREATE VIEW recent AS SELECT * FROM patients")
+    for view in ("leak", "leak_parquet"):
+        with pytest.raises(ServerDataError, match="view that reads files outside the data directory"):
+            load_server_file(root, "crafted.duckdb", view)
+    assert load_server_file(root, "crafted.duckdb", "patients").n_patients == 300
+    assert load_server_file(root, "crafted.duckdb", "recent").n_patients == 300
+
+
+def test_duckdb_table_over_the_row_limit_is_refused_before_it_is_read(root, monkeypatch) -> None:
+    import hcc.io
+
+    monkeypatch.setattr(hcc.io, "MAX_ROWS", 100)
+    with pytest.raises(HCCError, match="300 rows; the limit is 100"):
+        load_server_file(root, "sub/registry.duckdb", "patients")
+
+
+def test_a_linked_folder_leading_out_is_not_offered(root) -> None:
+    os.symlink(root.parent, root / "up")
+    assert "up/secret.parquet" not in list_files(root)
+    with pytest.raises(ServerDataError):
+        resolve(root, "up/secret.parquet")
