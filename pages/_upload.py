@@ -16,6 +16,7 @@ from hcc.mapping import Mapping
 from hcc.registry import Registry, Source, load_source, read_sources
 from hcc.report import issues_table, rule_counts_table, spreadsheet_safe
 from pages._keys import StateKeys
+from pages._text import md
 
 
 def _uploader_key() -> str:
@@ -39,7 +40,7 @@ def upload_widget() -> Source | None:
     held = st.session_state.get(StateKeys.SOURCE)
     if not files:  # the uploader forgets its file when the user visits another page; the session does not
         if held is not None:
-            st.caption(f"Working with **{held[1].raw.name}**, uploaded earlier in this session. Upload another "
+            st.caption(f"Working with **{md(held[1].raw.name)}**, uploaded earlier in this session. Upload another "
                        "file to replace it, or press Clear data.")
         return None if held is None else held[1]
     named = [(f.name, f.getvalue()) for f in files]
@@ -52,7 +53,7 @@ def upload_widget() -> Source | None:
             with st.spinner("Reading the file…"):
                 source = read_sources(named, sheet)
         except HCCError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc), icon=":material/error:")
             return None
         st.session_state[StateKeys.SOURCE] = ((digest, sheet), source)
     if len(source.sheets) > 1:
@@ -75,7 +76,7 @@ def load_registry(source: Source, mapping: Mapping) -> Registry | None:
         with st.spinner("Mapping and checking the file…"):
             return load_source(source, mapping)
     except HCCError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return None
 
 

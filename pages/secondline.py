@@ -13,9 +13,11 @@ from hcc.secondline import LEVELS, class_map, derive_by_second_line_given, treat
 from hcc.survival import summarize
 from pages._common import StateKeys, cohort_page, session_memo
 from pages._downloads import figure_downloads
+from pages._actions import guarded
 from pages._present import on_screen
 from pages._widgets import summary_tables
 from pages._sidebar import key as cohort_key
+from pages._text import md
 
 cohort, registry, caption = cohort_page("After first line")
 overrides = cohort.spec.second_line_classes
@@ -52,7 +54,7 @@ def save_classes() -> None:
 codes = sorted(str(c) for c in cohort.frame[Col.REGIMEN_2L].dropna().unique())
 with st.expander("Second-line classes (editable; part of the cohort rules and the link)"):
     st.data_editor(class_table(codes, class_map(overrides)), hide_index=True, disabled=["Second-line code"],
-                   key=StateKeys.SL_CLASSES_EDITOR, on_change=save_classes)
+                   key=StateKeys.SL_CLASSES_EDITOR, on_change=guarded(save_classes, "Saving the second-line classes"))
 
 st.subheader("Second-line outcomes by first-line regimen")
 endpoint = st.radio("Endpoint", SECOND_LINE_ENDPOINTS, format_func=lambda e: e.value, horizontal=True,
@@ -72,7 +74,7 @@ by_2l = session_memo(("by2l", registry.sha256, cohort.spec, first, endpoint2.val
 if by_2l.curves:
     show(by_2l, f"{ENDPOINT_LABELS[endpoint2]} after {first}, by second-line {level}", "sl_by_second")
 else:
-    st.info(f"No patient in this cohort started second line after {first}.")
+    st.info(f"No patient in this cohort started second line after {md(first)}.")
 
 if cohort.frame[Col.BEST_RESPONSE_2L].notna().any():
     st.subheader("Response to second line, by first-line regimen")
