@@ -79,8 +79,10 @@ def _ensure_widget_state() -> None:
     this every later run failed on a missing key."""
     state = st.session_state
     if StateKeys.COHORT_READY in state:
-        state.update({k: v for k, v in widget_values(state.get(StateKeys.SPEC, PRESETS[MAIN])).items()
-                      if k not in state})
+        missing = [key(name) for name in FIELDS if key(name) not in state]
+        if missing:
+            values = widget_values(state.get(StateKeys.SPEC, PRESETS[MAIN]))
+            state.update({k: values[k] for k in missing})
         return
     spec = PRESETS[MAIN]
     if any(name in st.query_params for name in FIELDS):

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 60
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """``markdown`` as the browser shows it, as far as backslash escapes go (``pages/_text.py`` md() puts
+    them before every special character of a name from the data)."""
+    return _ESCAPE.sub(r"\1", markdown)
 
 
 def open_page(page: str | None = None, *, timeout: float = TIMEOUT, query: dict[str, str] | None = None) -> AppTest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, shown
 
 from pages._common import PAGES, StateKeys
 from tests.conftest import registry_csv
@@ -33,7 +33,7 @@ def _text(at: AppTest) -> str:
         value = getattr(node, "value", None)
         if isinstance(value, (str, int, float)) and type(node).__name__ not in WIDGETS:
             parts.append(str(value))
-    return "\n".join(parts)
+    return shown("\n".join(parts))
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
@@ -127,13 +127,13 @@ def _attrition_rules(at: AppTest) -> str:
 
 def test_cohort_page_rule_change_updates_counts_diagram_and_url() -> None:
     at = _app("pages/cohort.py")
-    before_caption = at.caption[0].value
+    before_caption = shown(at.caption[0].value)
     before_chart = _attrition_rules(at)
     assert "Main cohort (study)" in before_caption
     assert at.query_params["exclude_concomitant_lrt"] in ("yes", ["yes"])
     at.sidebar.multiselect(key=StateKeys.COHORT + "child_pugh").set_value(["A"]).run()
     assert not at.exception
-    assert at.caption[0].value.startswith("Custom cohort") and at.caption[0].value != before_caption
+    assert shown(at.caption[0].value).startswith("Custom cohort") and shown(at.caption[0].value) != before_caption
     assert "Child-Pugh class not A" in _attrition_rules(at) and _attrition_rules(at) != before_chart
     assert at.query_params["child_pugh"] in ("A", ["A"])
     assert "Characteristic" in at.dataframe[-1].value.columns  # Table 1 follows the cohort

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, shown
 
 from hcc.registry import load_demo
 from pages._common import StateKeys
@@ -26,10 +26,10 @@ def test_messy_upload_is_mapped_then_analysed() -> None:
     at = _data_page()
     at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("export.csv", messy_export(), "text/csv")).run()
     assert not at.exception, [e.message for e in at.exception]
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = shown(" ".join(w.value for w in at.warning))
     assert "required start_1l" in warnings
     _by_key_prefix(at.selectbox, f"{StateKeys.REQUIRED_PICK}start_1l").set_value("Tx begin").run()
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = shown(" ".join(w.value for w in at.warning))
     assert "Choose the date format of start_1l" in warnings
     assert "possible identifier 'Patient name'" in warnings
     assert StateKeys.REGISTRY not in at.session_state  # blocked: nothing loaded yet
