@@ -25,6 +25,8 @@ CRASH_MESSAGE = ("Something went wrong on this page, so its results are not show
 SIDEBAR_CRASH_MESSAGE = ("The cohort rules could not be shown, so the last cohort is kept. Your data are kept: "
                          "try again, or press a cohort preset.")
 STREAMLIT_ERROR_LOGGER = "streamlit.error_util"  # logs "Uncaught app execution" with the exception (1.67)
+# ... and a deferred download's failure ("Error executing deferred callable", pages/_downloads.py)
+STREAMLIT_EXCEPTION_LOGGERS = (STREAMLIT_ERROR_LOGGER, "streamlit.runtime.backend_operation_handler")
 
 
 def where(exc: BaseException) -> str:
@@ -107,6 +109,7 @@ def redact_streamlit_log() -> None:
     Idempotent (app.py calls it on every run). Streamlit prints the exception itself instead when
     ``logger.enableRich`` is on: keep it off (tests/test_hardening.py).
     """
-    logger = logging.getLogger(STREAMLIT_ERROR_LOGGER)
-    if not any(isinstance(f, _TypeAndPlaceOnly) for f in logger.filters):
-        logger.addFilter(_TypeAndPlaceOnly())
+    for name in STREAMLIT_EXCEPTION_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _TypeAndPlaceOnly) for f in logger.filters):
+            logger.addFilter(_TypeAndPlaceOnly())

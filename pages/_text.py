@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 # Markdown (CommonMark + GFM), Streamlit's directives (":red[…]", ":material/…:"), math ("$") and HTML ("<", and "&"
 # of entities). CommonMark lets any ASCII punctuation be backslash-escaped; the backslash itself is escaped
 # too, so a backslash in the data cannot undo the escape after it.
@@ -29,3 +31,15 @@ def md(value: object) -> str:
 def mds(values, sep: str = ", ") -> str:
     """``values`` escaped with :func:`md` and joined by ``sep`` (e.g. a list of column or regimen names)."""
     return sep.join(md(v) for v in values)
+
+
+def md_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for ``st.table``, which renders each text cell, header and index label as
+    markdown: every text escaped with :func:`md` (numbers and missing values unchanged)."""
+    def cell(value):
+        return md(value) if isinstance(value, str) else value
+
+    out = frame.map(cell)
+    out.index = out.index.map(cell)
+    out.columns = out.columns.map(cell)
+    return out

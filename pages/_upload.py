@@ -15,6 +15,7 @@ from hcc.io import EXTENSIONS
 from hcc.mapping import Mapping
 from hcc.registry import Registry, Source, load_source, read_sources
 from hcc.report import issues_table, rule_counts_table, spreadsheet_safe
+from pages._downloads import short_lived_download
 from pages._keys import StateKeys
 from pages._text import md
 
@@ -89,9 +90,9 @@ def validation_report(registry: Registry) -> None:
     st.dataframe(rule_counts_table(registry.issues), hide_index=True)
     table = issues_table(registry.issues)
     st.dataframe(table, hide_index=True)
-    st.download_button("Download the validation report (CSV)",
-                       spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
-                       file_name="validation_report.csv", mime="text/csv")
+    short_lived_download("Download the validation report (CSV)",  # patient codes and raw values
+                         lambda: spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
+                         file_name="validation_report.csv", mime="text/csv", key="validation_report_csv")
     if len(registry.excluded):
         st.markdown(f"**Rows kept out of every analysis ({len(registry.excluded)})**")
         st.dataframe(registry.excluded, hide_index=True)

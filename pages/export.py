@@ -12,6 +12,7 @@ from pages._common import StateKeys, cohort_page, session_memo
 from pages._actions import guarded
 from pages._present import on_screen, presenting
 from pages._reopen import reopen_widget
+from pages._text import md, md_table
 from pages._widgets import analysis_spec_form
 
 cohort, registry, caption = cohort_page("Report & slides")
@@ -40,12 +41,12 @@ if presenting():
     right.button("Next ▶", disabled=index == len(slides) - 1, width="stretch",
                  on_click=guarded(lambda: state.update({StateKeys.PRESENT_SLIDE: index + 1}), "Going to the next slide"))
     title, item = slides[index]
-    middle.markdown(f"**{index + 1} / {len(slides)} · {title}**")
+    middle.markdown(f"**{index + 1} / {len(slides)} · {md(title)}**")
     if hasattr(item, "to_plotly_json"):
         st.plotly_chart(on_screen(item, caption), theme=None, key="present_chart")
     else:
-        st.caption(caption)
-        st.table(item)
+        st.caption(md(caption))
+        st.table(md_table(item))
     st.stop()
 
 st.subheader("Statistical analysis (methods paragraph)")

@@ -17,7 +17,7 @@ from pages._actions import guarded
 from pages._present import on_screen
 from pages._widgets import summary_tables
 from pages._sidebar import key as cohort_key
-from pages._text import md
+from pages._text import md, md_table
 
 cohort, registry, caption = cohort_page("After first line")
 overrides = cohort.spec.second_line_classes
@@ -38,7 +38,7 @@ level = st.segmented_control("Show second and third line as", LEVELS, default=LE
 paths = session_memo(("paths", registry.sha256, cohort.spec, level),
                      lambda: treatment_paths(cohort.frame, level or LEVELS[0], overrides))
 st.plotly_chart(sankey_figure(paths, colors), key="sankey", theme=None)
-st.table(uptake_table(uptake(cohort.frame, cohort.regimens)).set_index("First-line regimen"))
+st.table(md_table(uptake_table(uptake(cohort.frame, cohort.regimens)).set_index("First-line regimen")))
 
 
 def save_classes() -> None:
@@ -83,9 +83,9 @@ if cohort.frame[Col.BEST_RESPONSE_2L].notna().any():
                          lambda: response_rates(treated, cohort.regimens, SECOND_LINE))
     st.caption("Best response to second line (RECIST 1.1) among patients who started second line; "
                "exact Clopper–Pearson 95% CI; denominators as stated.")
-    st.table(response_counts_table(rates).set_index("Regimen"))
-    st.table(response_rates_table(rates).set_index("Regimen"))
-    st.table(response_tests_table(rates))
+    st.table(md_table(response_counts_table(rates).set_index("Regimen")))
+    st.table(md_table(response_rates_table(rates).set_index("Regimen")))
+    st.table(md_table(response_tests_table(rates)))
 
 st.subheader("Post-progression survival by whether second line was given")
 st.caption("Descriptive only: patients must live long enough to receive second line, so this comparison "

@@ -28,3 +28,14 @@ def open_page(page: str | None = None, *, timeout: float = TIMEOUT, query: dict[
         at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def shown_table(frame):
+    """An ``st.table``'s DataFrame as the browser shows it (its text is markdown: see :func:`shown`)."""
+    def cell(value):
+        return shown(value) if isinstance(value, str) else value
+
+    out = frame.map(cell)
+    out.index = out.index.map(cell)
+    out.columns = out.columns.map(cell)
+    return out

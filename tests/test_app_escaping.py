@@ -21,6 +21,7 @@ EVIL_FILE = "![f](http://evil.invalid/f.png)<img src=x>$x$.csv"
 # Unescaped: a link or image "](", a tag "<img", math "$x$". md() puts a backslash before each.
 UNSAFE = re.compile(r"(?<!\\)\]\(|(?<!\\)<img|(?<!\\)\$x")
 MARKDOWN_FIELDS = {"body", "label", "help", "caption", "captions"}  # fields Streamlit renders as markdown
+# (and st.table's cells: found by the browser test, tests/e2e/test_frame.py)
 PLAIN_ELEMENTS = {"Text", "Code"}  # st.text / st.code show their body as plain text
 
 
@@ -47,6 +48,9 @@ def markdown_texts(at: AppTest) -> list[str]:
     while stack:
         node = stack.pop()
         stack.extend(getattr(node, "children", {}).values())
+        if type(node).__name__ == "Table":  # st.table renders cells, headers and index labels as markdown
+            frame = node.value
+            out += [v for v in [*frame.to_numpy().ravel(), *frame.index, *frame.columns] if isinstance(v, str)]
         proto = getattr(node, "proto", None)
         if proto is None or type(proto).__name__ in PLAIN_ELEMENTS:
             continue
@@ -71,9 +75,10 @@ def test_md_escapes_links_images_html_and_math() -> None:
 
 def test_the_detector_sees_unescaped_markdown() -> None:
     """The check below must be able to fail: an unescaped name on a page is found."""
-    at = AppTest.from_string(f"import streamlit as st\nst.caption({EVIL[0]!r})\nst.radio('x', [{EVIL[2]!r}])")
+    at = AppTest.from_string(f"import streamlit as st\nst.caption({EVIL[0]!r})\nst.radio('x', [{EVIL[2]!r}])\n"
+                             f"st.table({{'a': [{EVIL[3]!r}]}})")
     at.run()
-    assert len(unsafe(at)) == 2
+    assert len(unsafe(at)) == 3
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
