@@ -91,21 +91,25 @@ def _sweep_soon() -> None:
         timer.start()
 
 
-def short_lived_download(label: str, make: Callable[[], bytes], file_name: str, mime: str, key: str) -> None:
-    """A download button for patient-level content (e.g. the validation report): the file is made only
-    when clicked (Streamlit's deferred download, ``data=callable``) and removed seconds later, so no
-    ``/media/…`` URL of it exists before the click or long after it, whether or not the tab stays open.
-
-    A failure in ``make`` is logged as its type and place only; Streamlit logs the generic one raised here.
-    """
+def made_on_click(make: Callable[[], bytes], file_name: str) -> Callable[[], bytes]:
+    """``make`` as Streamlit's deferred download runs it on click: followed by :func:`_sweep_soon`, and
+    a failure logged as its type and place only (Streamlit would log the message, which may quote data)
+    before a generic error is raised for Streamlit to report."""
     def generate() -> bytes:
         try:
             data = make()
-        except Exception as exc:  # noqa: BLE001 - Streamlit would log the message, which may quote data
+        except Exception as exc:  # noqa: BLE001 - see the docstring
             log_failure(f"Making {file_name}", exc)
             raise RuntimeError("the file could not be made (see the log line before)") from None
         _sweep_soon()
         return data
 
-    st.download_button(label, generate, file_name=file_name, mime=mime, key=key, icon=":material/download:",
-                       on_click="ignore")
+    return generate
+
+
+def short_lived_download(label: str, make: Callable[[], bytes], file_name: str, mime: str, key: str) -> None:
+    """A download button for patient-level content (e.g. the validation report): the file is made only
+    when clicked (Streamlit's deferred download, ``data=callable``) and removed seconds later, so no
+    ``/media/…`` URL of it exists before the click or long after it, whether or not the tab stays open."""
+    st.download_button(label, made_on_click(make, file_name), file_name=file_name, mime=mime, key=key,
+                       icon=":material/download:", on_click="ignore")

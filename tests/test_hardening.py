@@ -285,3 +285,18 @@ def test_cohort_rules_dropped_by_streamlit_come_back_from_the_last_cohort(monkey
     assert not at.sidebar.error, [e.value for e in at.sidebar.error]
     assert at.session_state[StateKeys.COHORT + "child_pugh"] == ["A"]
     assert at.session_state[StateKeys.SPEC].child_pugh == ("A",)
+
+
+def test_a_file_made_on_click_fails_without_its_message_in_the_log(caplog) -> None:
+    """Streamlit logs a deferred download's exception with its chain; the wrapper logs type and place,
+    and what Streamlit then sees carries neither the message nor the original exception."""
+    def make() -> bytes:
+        raise ValueError(f"row of patient {SECRET}")
+
+    generate = pages._downloads.made_on_click(make, "validation_report.csv")
+    with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError) as raised:
+        generate()
+    assert "Making validation_report.csv failed with ValueError at" in caplog.text
+    assert SECRET not in caplog.text and SECRET not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert pages._downloads.made_on_click(lambda: b"ok", "x.csv")() == b"ok"
