@@ -39,7 +39,8 @@ def figure_downloads(fig: go.Figure, name: str) -> None:
         stamp = _fingerprint(fig, preset)
         ready = st.session_state.get(state_key)
         if ready is None or ready[0] != stamp:
-            st.button("Prepare files (PNG 300 dpi, SVG, PDF)", key=state_key + "_make", on_click=guarded(_prepare, "Preparing the figure files"),
+            st.button("Prepare files (PNG 300 dpi, SVG, PDF)", key=state_key + "_make",
+                      on_click=guarded(_prepare, "Preparing the figure files"),
                       args=(fig, preset, state_key, stamp))
         if ready is not None and ready[0] == stamp:
             cols = st.columns(len(FORMATS))

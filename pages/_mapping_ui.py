@@ -102,7 +102,8 @@ def _identifiers(source: Source, mapping: Mapping, problems: list[str]) -> Mappi
         st.markdown("**Possible patient identifiers.** Analysis is blocked until each is resolved.")
     for f in findings:
         actions = _ACTIONS.get(f.category, (mp.DROP, mp.NOT_IDENTIFIER))
-        action = st.radio(f"**{md(f.column)}**: possible identifier — {md(f.category)} ({md(f.how)})", (None, *actions),
+        action = st.radio(f"**{md(f.column)}**: possible identifier — {md(f.category)} ({md(f.how)})",
+                          (None, *actions),
                           horizontal=True,
                           format_func=lambda a: "choose…" if a is None else a.capitalize(),
                           key=f"{StateKeys.IDENTIFIER}{f.column}")

@@ -52,4 +52,5 @@ def reopen_widget() -> None:
                                                 icon=":material/verified:" if check.same else ":material/warning:")
     if reopened.created:
         st.caption(f"Made {md(reopened.created)}; mapping: {'embedded' if reopened.mapping else 'none'}.")
-    st.button("Recreate this view", on_click=guarded(_apply, "Recreating the view"), args=(reopened,), icon=":material/history:", type="primary")
+    st.button("Recreate this view", on_click=guarded(_apply, "Recreating the view"), args=(reopened,),
+              icon=":material/history:", type="primary")

@@ -39,7 +39,8 @@ if presenting():
     left.button("◀ Previous", disabled=index == 0, width="stretch",
                 on_click=guarded(lambda: state.update({StateKeys.PRESENT_SLIDE: index - 1}), "Going back a slide"))
     right.button("Next ▶", disabled=index == len(slides) - 1, width="stretch",
-                 on_click=guarded(lambda: state.update({StateKeys.PRESENT_SLIDE: index + 1}), "Going to the next slide"))
+                 on_click=guarded(lambda: state.update({StateKeys.PRESENT_SLIDE: index + 1}),
+                                  "Going to the next slide"))
     title, item = slides[index]
     middle.markdown(f"**{index + 1} / {len(slides)} · {md(title)}**")
     if hasattr(item, "to_plotly_json"):
@@ -70,8 +71,8 @@ def build(fmt: str) -> None:  # a callback: the file is made before the page rer
 
 for column, (fmt, (label, make)) in zip(st.columns(3), makers.items()):
     if fmt not in files:
-        column.button(f"Build {label}", key=f"build_{fmt}", width="stretch", on_click=guarded(build, f"Building the {label.lower()}"),
-                      args=(fmt,))
+        column.button(f"Build {label}", key=f"build_{fmt}", width="stretch",
+                      on_click=guarded(build, f"Building the {label.lower()}"), args=(fmt,))
     else:
         column.download_button(f"Download {label}", files[fmt], file_name=f"hcc_report.{fmt}", mime=MIME[fmt],
                                key=f"download_{fmt}", icon=":material/download:", type="primary", width="stretch",

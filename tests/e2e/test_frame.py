@@ -43,7 +43,7 @@ def test_hostile_names_make_no_request_to_another_host(browser, server_url, tmp_
             page.get_by_role("heading", name=heading, exact=True).first.wait_for(timeout=WAIT_MS)
             page.wait_for_timeout(2000)  # the page finishes drawing; late requests (images, fonts) are recorded
             bad = page.locator('img[src*="evil.invalid"], img[src="x"], a[href^="javascript"]')
-            assert bad.count() == 0, (title, [bad.nth(i).evaluate("e => e.closest('[data-testid]').outerHTML.slice(0, 300)") for i in range(min(bad.count(), 3))])
+            assert bad.count() == 0, (title, bad.first.evaluate("e => e.closest('[data-testid]').outerHTML"))
         page.screenshot(path=ARTIFACTS / "09_hostile_names_data.png", full_page=True)
     finally:
         context.close()
