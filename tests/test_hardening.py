@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import hcc.analysis
 import hcc.document
+from hcc.cohort import FULL, PRESETS
 import pages._downloads
 import pages._sidebar
 from pages._actions import UNEXPECTED
@@ -149,6 +150,17 @@ def _click_full_cohort(at: AppTest) -> None:
     at.button(key="preset_full").click().run()
 
 
+def _click_restore_scenario(at: AppTest) -> None:
+    next(b for b in at.button if b.label == "Save the current cohort as scenario A").click().run()
+    next(b for b in at.button if b.label == "Restore scenario A in the sidebar").click().run()
+
+
+def _click_recreate_view(at: AppTest) -> None:
+    spec = PRESETS[FULL].to_json().encode("utf-8")
+    at.file_uploader(key=StateKeys.REOPEN_FILE).set_value(("cohort_spec.json", spec, "application/json")).run()
+    next(b for b in at.button if b.label == "Recreate this view").click().run()
+
+
 ACTIONS = [  # (page, what to break, its replacement, the click, the action named in the message)
     ("pages/export.py", (hcc.document, "report_html"), _report_html_boom, _click_build_html,
      "Building the html report (interactive)"),
@@ -156,10 +168,14 @@ ACTIONS = [  # (page, what to break, its replacement, the click, the action name
      "Preparing the figure files"),
     ("pages/survival.py", (pages._sidebar, "widget_values"), _widget_values_boom, _click_full_cohort,
      "Choosing the full cohort"),
+    ("pages/cohort.py", (pages._sidebar, "widget_values"), _widget_values_boom, _click_restore_scenario,
+     "Restoring scenario A"),
+    ("pages/data.py", (pages._sidebar, "widget_values"), _widget_values_boom, _click_recreate_view,
+     "Recreating the view"),
 ]
 
 
-@pytest.mark.parametrize("page, target, replacement, click, action", ACTIONS, ids=[a[0] for a in ACTIONS])
+@pytest.mark.parametrize("page, target, replacement, click, action", ACTIONS, ids=[a[4] for a in ACTIONS])
 def test_a_failing_button_keeps_the_upload_and_cohort(monkeypatch, caplog, page, target, replacement, click,
                                                       action) -> None:
     """Before the guard, any of these left Streamlit's bare error page, and the next page failed with
