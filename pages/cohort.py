@@ -8,9 +8,9 @@ from hcc.cohort import apply_to_registry, spec_label
 from hcc.figures import attrition_figure, regimen_colors
 from hcc.report import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
+from pages._actions import guarded
 from pages._common import StateKeys, cohort_page, current_spec, session_memo
 from pages._downloads import figure_downloads
-from pages._actions import guarded
 from pages._present import on_screen
 from pages._sidebar import load_spec
 from pages._widgets import small_cell_note

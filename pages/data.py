@@ -3,8 +3,8 @@
 import streamlit as st
 
 from hcc.report import contract_table, template_csv
-from pages._common import StateKeys, current_registry, route_through_app
 from pages._actions import guarded
+from pages._common import StateKeys, current_registry, route_through_app
 from pages._mapping_ui import mapping_widget
 from pages._reopen import reopen_widget
 from pages._server_data import server_data_widget

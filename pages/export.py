@@ -8,8 +8,8 @@ from hcc.document import build_report, report_html, report_pdf, report_pptx
 from hcc.export import MIME
 from hcc.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
-from pages._common import StateKeys, cohort_page, session_memo
 from pages._actions import guarded
+from pages._common import StateKeys, cohort_page, session_memo
 from pages._present import on_screen, presenting
 from pages._reopen import reopen_widget
 from pages._text import md, md_table
