@@ -74,9 +74,16 @@ def test_the_validation_report_url_dies_soon_after_the_download(browser, server_
     try:
         page = context.new_page()
         upload_on_data_page(page, server_url, path)
-        button = page.get_by_role("button", name="Download the validation report (CSV)")
-        with page.expect_download(timeout=WAIT_MS) as started:
-            download(page, button)  # retried if the click lands during a rerun
+        try:
+            page.locator('[data-testid="stSidebar"]').get_by_text("Uploaded file: report_lifetime.csv").wait_for(
+                timeout=WAIT_MS)
+            page.get_by_text("1 row-excluding problem").first.wait_for(timeout=WAIT_MS)
+            button = page.get_by_role("button", name="Download the validation report (CSV)")
+            with page.expect_download(timeout=WAIT_MS) as started:
+                download(page, button)  # retried if the click lands during a rerun
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "10_report_lifetime_failed.png", full_page=True)
+            raise
         url = started.value.url
         assert "31/12/2019" in started.value.path().read_text(encoding="utf-8")
         assert urlparse(url).path.startswith("/media/"), url
