@@ -3,10 +3,13 @@
 import streamlit as st
 
 from pages._common import PAGES
-from pages._guard import login_screen, needs_login, run_page
+from pages._actions import show_failed_action
+from pages._guard import login_screen, needs_login, redact_streamlit_log, run_page, run_sidebar
 from pages._sidebar import sidebar
 
-st.set_page_config(page_title="HCC Outcomes Explorer", page_icon=":material/monitoring:", layout="wide")
+redact_streamlit_log()  # anything escaping the guards below is logged as type and place, not message
+# A local emoji: a ":material/…:" page icon makes the browser fetch an icon font from another host.
+st.set_page_config(page_title="HCC Outcomes Explorer", page_icon="📈", layout="wide")
 
 sections: dict[str, list] = {}
 for spec in PAGES:
@@ -16,5 +19,6 @@ locked = needs_login()  # only when secrets.toml configures [auth] (docs/deploy.
 page = st.navigation(sections, position="hidden" if locked else "sidebar")
 if locked:
     login_screen()
-sidebar()
+run_sidebar(sidebar)  # a failure in the sidebar cannot break every page
+show_failed_action()  # a button or widget action of the previous interaction that failed (pages/_guard.py)
 run_page(page)  # a crash in a page is reported in plain words; the session goes on

@@ -17,6 +17,7 @@ from hcc.subgroups import SUBGROUPS, SubgroupResult, subgroup_table
 from hcc.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, balance_table, weights_table
 from pages._downloads import chart, table_downloads
 from pages._common import StateKeys
+from pages._text import md
 
 AFP_FORMS = {Col.AFP: "log10 AFP (continuous)", AFP_400: "AFP ≥ 400 ng/mL (yes / no)"}
 TRIMS = {"none": None, "1st and 99th": (1.0, 99.0), "5th and 95th": (5.0, 95.0)}
@@ -76,7 +77,7 @@ def _left_out(n_eligible: int, n: int, missing: dict[str, int]) -> None:
     if not dropped:
         st.caption(f"All {n_eligible} patients with this endpoint have every chosen covariate recorded.")
         return
-    which = ", ".join(f"{_NAMES.get(k, k)} {v}" for k, v in missing.items() if v)
+    which = ", ".join(f"{md(_NAMES.get(k, k))} {v}" for k, v in missing.items() if v)
     st.warning(f"**{dropped} of {n_eligible} patients left out** (complete-case analysis): a chosen covariate is "
                f"not recorded — missing: {which}. If missingness is related to prognosis, the estimates can be "
                "biased; choose fewer covariates to keep more patients.", icon=":material/person_remove:")
@@ -102,7 +103,7 @@ def cox_section(model: MultivariableCox, caption: str) -> None:
     st.dataframe(ph_table(model), hide_index=True)
     bad = [t for t in model.ph_violations if t.term != GLOBAL]
     if bad:
-        names = ", ".join(f"{_NAMES.get(t.term, t.term)} ({format_p(t.p)})" for t in bad)
+        names = ", ".join(f"{md(_NAMES.get(t.term, t.term))} ({format_p(t.p)})" for t in bad)
         st.warning(f"**Proportional hazards look violated for {names}.** The hazard ratio of such a term changes "
                    "over follow-up, so the single HR above is an average over time. Compare restricted mean "
                    "survival time (RMST) on the Survival page, or, for a covariate, put it in as a stratum "
@@ -111,14 +112,14 @@ def cox_section(model: MultivariableCox, caption: str) -> None:
     elif any(t.term == GLOBAL for t in model.ph_violations):
         st.warning("The global proportional-hazards test is significant although no single term is: read the "
                    "hazard ratios as averages over follow-up.", icon=":material/timeline:")
-    st.caption("; ".join(f"{k}: {v}" for k, v in model.methods.items()))
+    st.caption(md("; ".join(f"{k}: {v}" for k, v in model.methods.items())))
 
 
 def subgroup_section(result: SubgroupResult, caption: str) -> None:
     chart(subgroup_forest_figure(result, caption), "subgroup_forest_plot", caption)
     st.dataframe(table := subgroup_table(result), hide_index=True)
     table_downloads(table, "subgroups")
-    st.caption(f"Hazard ratio of {result.a} against {result.b} within each level (univariable Cox, Efron ties, "
+    st.caption(f"Hazard ratio of {md(result.a)} against {md(result.b)} within each level (univariable Cox, Efron ties, "
                "Wald 95% CI). The interaction p tests whether the hazard ratio differs between levels; subgroup "
                "HRs are descriptive and many subgroups will show chance differences.")
 
@@ -126,7 +127,7 @@ def subgroup_section(result: SubgroupResult, caption: str) -> None:
 def iptw_section(result: IPTWResult, colors: dict[str, str], caption: str) -> None:
     _left_out(result.n_eligible, result.n, result.missing)
     for note in result.warnings:
-        st.warning(note, icon=":material/warning:")
+        st.warning(md(note), icon=":material/warning:")
     chart(weighted_km_figure(result, colors, caption), "iptw_km", caption)
     left, right = st.columns([2, 3])
     left.markdown("**Weighted hazard ratios** (robust SE)")
@@ -140,4 +141,4 @@ def iptw_section(result: IPTWResult, colors: dict[str, str], caption: str) -> No
     chart(love_plot(result, caption), "love_plot", caption)
     st.dataframe(table := balance_table(result), hide_index=True)
     table_downloads(table, "balance")
-    st.caption("; ".join(f"{k}: {v}" for k, v in result.methods.items()))
+    st.caption(md("; ".join(f"{k}: {v}" for k, v in result.methods.items())))

@@ -15,6 +15,7 @@ from hcc.cohort import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
 from hcc.registry import Registry, load_demo
 from pages._keys import StateKeys
+from pages._text import md
 
 T = TypeVar("T")
 
@@ -92,7 +93,7 @@ def current_cohort() -> Cohort | None:
     try:
         return session_memo(("cohort", registry.sha256, spec), lambda: apply_to_registry(registry, spec))
     except HCCError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return None
 
 
@@ -118,5 +119,5 @@ def cohort_page(title: str) -> tuple[Cohort, Registry, str]:
     if cohort is None:
         st.stop()
     caption = cohort_caption(cohort)
-    st.caption(caption)
+    st.caption(md(caption))
     return cohort, current_registry(), caption

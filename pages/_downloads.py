@@ -7,6 +7,8 @@ A static export starts a browser and takes seconds, so figure files are made onl
 from __future__ import annotations
 
 import hashlib
+import threading
+from typing import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,7 +16,9 @@ import streamlit as st
 
 from hcc.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export_session, figure_bytes, table_csv,
                         tables_xlsx)
+from pages._actions import guarded
 from pages._common import StateKeys
+from pages._guard import log_failure
 from pages._present import on_screen
 
 
@@ -41,7 +45,8 @@ def figure_downloads(fig: go.Figure, name: str) -> None:
         if error := st.session_state.pop(state_key + StateKeys.EXPORT_ERROR, None):
             st.error(error, icon=":material/error:")
         if ready is None or ready[0] != stamp:
-            st.button("Prepare files (PNG 300 dpi, SVG, PDF)", key=state_key + "_make", on_click=_prepare,
+            st.button("Prepare files (PNG 300 dpi, SVG, PDF)", key=state_key + "_make",
+                      on_click=guarded(_prepare, "Preparing the figure files"),
                       args=(fig, preset, state_key, stamp))
         if ready is not None and ready[0] == stamp:
             cols = st.columns(len(FORMATS))
@@ -69,3 +74,49 @@ def chart(fig: go.Figure, name: str, caption: str, where=st) -> None:
     target.plotly_chart(shown, key=f"chart_{name}", theme=None, config={"displaylogo": False})
     with target:
         figure_downloads(shown, name)
+
+
+SWEEP_AFTER_S = 5.0  # a generated file is fetched within milliseconds of its URL reaching the browser
+
+
+def _sweep_soon() -> None:
+    """Run Streamlit's own sweep of unreferenced media files twice, ``SWEEP_AFTER_S`` apart.
+
+    A file generated on click is referenced by no session; Streamlit's sweep (at the end of every
+    script run, in any session, and when a session ends) marks such a file on one pass and deletes it
+    on the next. Without runs it would stay fetchable indefinitely; these two passes are what two more
+    script runs would do, so the file's URL answers 404 within ~2 × SWEEP_AFTER_S of the click.
+    """
+    from streamlit import runtime  # pinned streamlit==1.67.0
+
+    if not runtime.exists():
+        return
+    manager = runtime.get_instance().media_file_mgr
+    for delay in (SWEEP_AFTER_S, 2 * SWEEP_AFTER_S):
+        timer = threading.Timer(delay, manager.remove_orphaned_files)
+        timer.daemon = True
+        timer.start()
+
+
+def made_on_click(make: Callable[[], bytes], file_name: str) -> Callable[[], bytes]:
+    """``make`` as Streamlit's deferred download runs it on click: followed by :func:`_sweep_soon`, and
+    a failure logged as its type and place only (Streamlit would log the message, which may quote data)
+    before a generic error is raised for Streamlit to report."""
+    def generate() -> bytes:
+        try:
+            data = make()
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            log_failure(f"Making {file_name}", exc)
+            raise RuntimeError("the file could not be made (see the log line before)") from None
+        _sweep_soon()
+        return data
+
+    return generate
+
+
+def short_lived_download(label: str, make: Callable[[], bytes], file_name: str, mime: str, key: str) -> None:
+    """A download button for patient-level content (e.g. the validation report): the file is made only
+    when clicked (Streamlit's deferred download, ``data=callable``) and removed seconds later, so no
+    ``/media/…`` URL of it exists before the click or long after it, whether or not the tab stays open."""
+    st.download_button(label, made_on_click(make, file_name), file_name=file_name, mime=mime, key=key,
+                       icon=":material/download:", on_click="ignore")

@@ -1,13 +1,19 @@
-"""The frame around every page: optional sign-in, and a crash in one page reported in clinical words.
+"""The frame around every page: optional sign-in, and a failure in a page or the sidebar reported in
+clinical words while the session (upload, cohort) goes on (buttons and widgets: ``pages/_actions.py``).
 
 Sign-in is on only when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Streamlit's OIDC
 ``st.login``; see ``docs/deploy.md``); otherwise the app is open, as for local use.
+
+Every failure is logged as its exception *type* and code locations only, never its message, which
+could quote a file name or a patient's value; :func:`redact_streamlit_log` does the same to what
+Streamlit itself logs for an exception that escapes every guard.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
+from typing import Callable
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException  # pinned streamlit==1.67.0
@@ -16,6 +22,22 @@ LOG = logging.getLogger("hcc.app")
 CRASH_MESSAGE = ("Something went wrong on this page, so its results are not shown. Your data and cohort are "
                  "kept: try another page or other settings, or reload. If it happens again, tell the app's "
                  "maintainer which page and settings you used.")
+SIDEBAR_CRASH_MESSAGE = ("The cohort rules could not be shown, so the last cohort is kept. Your data are kept: "
+                         "try again, or press a cohort preset.")
+STREAMLIT_ERROR_LOGGER = "streamlit.error_util"  # logs "Uncaught app execution" with the exception (1.67)
+# ... and a deferred download's failure ("Error executing deferred callable", pages/_downloads.py)
+STREAMLIT_EXCEPTION_LOGGERS = (STREAMLIT_ERROR_LOGGER, "streamlit.runtime.backend_operation_handler")
+
+
+def where(exc: BaseException) -> str:
+    """The code locations of ``exc``'s traceback as ``file.py:line in function; …`` (no values)."""
+    return "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}"
+                     for f in traceback.extract_tb(exc.__traceback__))
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """Log that ``what`` (app text, never data) failed: the exception's type and places, not its message."""
+    LOG.error("%s failed with %s at %s", what, type(exc).__name__, where(exc))
 
 
 def auth_configured() -> bool:
@@ -51,7 +73,43 @@ def run_page(page) -> None:
     except ScriptControlException:
         raise
     except Exception as exc:  # noqa: BLE001 - the point is to catch anything a page raises
-        where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}"
-                          for f in traceback.extract_tb(exc.__traceback__))
-        LOG.error("Page %r failed with %s at %s", getattr(page, "title", "?"), type(exc).__name__, where)
+        log_failure(f"Page {getattr(page, 'title', '?')!r}", exc)
         st.error(CRASH_MESSAGE, icon=":material/error:")
+
+
+def run_sidebar(sidebar: Callable[[], None]) -> None:
+    """Run the sidebar; if it fails, say so in the sidebar and let the page run on the last cohort.
+
+    The sidebar runs on every page, so an exception escaping it would break every page of the session.
+    """
+    try:
+        sidebar()
+    except ScriptControlException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as run_page
+        log_failure("The sidebar", exc)
+        st.sidebar.error(SIDEBAR_CRASH_MESSAGE, icon=":material/error:")
+
+
+class _TypeAndPlaceOnly(logging.Filter):
+    """Rewrites a log record that carries an exception to its type and code locations only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            record.args = (record.getMessage(), type(exc).__name__, where(exc))
+            record.msg = "%s: %s at %s"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def redact_streamlit_log() -> None:
+    """Make Streamlit's own log of an uncaught app exception say its type and places, not its message.
+
+    Idempotent (app.py calls it on every run). Streamlit prints the exception itself instead when
+    ``logger.enableRich`` is on: keep it off (tests/test_hardening.py).
+    """
+    for name in STREAMLIT_EXCEPTION_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _TypeAndPlaceOnly) for f in logger.filters):
+            logger.addFilter(_TypeAndPlaceOnly())

@@ -25,6 +25,7 @@ class StateKeys:
     DATE_FORMAT = "map_date_format_"  # + column: the answer to an ambiguous date column
     IDENTIFIER = "map_identifier_"    # + column: what to do with a possible identifier
     RELATIVE_DATES = "map_relative_dates"
+    FAILED_ACTION = "failed_action"  # the message of a button/widget action that failed (shown once)
     PRESENT = "present_mode"         # presentation mode (also ?present=1 in the URL)
     PRESENT_SLIDE = "present_slide"  # which result the presentation shows
     TRIAL_MEDIANS = "fig_trial_medians"

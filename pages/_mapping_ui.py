@@ -16,6 +16,7 @@ from hcc.mapping import Mapping
 from hcc.registry import Source
 from hcc.schema import COLUMN_BY_NAME, COLUMNS
 from pages._keys import StateKeys
+from pages._text import md, mds
 
 _ACTIONS = {deid.AGE_OVER_89: (mp.CAP_AGE, mp.NOT_IDENTIFIER)}
 
@@ -38,7 +39,7 @@ def mapping_widget(source: Source) -> Mapping | None:
             st.session_state[StateKeys.MAPPING] = (raw.sha256, Mapping.from_json(loaded.getvalue().decode("utf-8"),
                                                                                  loaded.name))
         except (HCCError, UnicodeDecodeError) as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc), icon=":material/error:")
         else:
             st.session_state[StateKeys.MAPPING_GEN] = gen + 1
             st.rerun()
@@ -50,8 +51,8 @@ def mapping_widget(source: Source) -> Mapping | None:
                                 options=[c.name for c in COLUMNS], required=False)})
     mapping = mp.with_column_rows(base, raw, edited)
     if mapping.dropped or mapping.not_identifiers:
-        st.caption(f"Dropped as identifiers: {', '.join(mapping.dropped) or 'none'}. Confirmed not identifiers: "
-                   f"{', '.join(mapping.not_identifiers) or 'none'}. (Clear data to start over.)")
+        st.caption(f"Dropped as identifiers: {mds(mapping.dropped) or 'none'}. Confirmed not identifiers: "
+                   f"{mds(mapping.not_identifiers) or 'none'}. (Clear data to start over.)")
     for canonical in mp.missing_required(mapping):
         free = [c for c in raw.cells.columns if c not in mapping.column_map and c not in mapping.dropped]
         pick = st.selectbox(f"Which column holds **{canonical}** ({COLUMN_BY_NAME[canonical].meaning.lower()})?",
@@ -78,14 +79,14 @@ def mapping_widget(source: Source) -> Mapping | None:
                        mime="application/json", help="Load it next month to map the same registry in one click; "
                                                      "the command line takes it as --mapping.")
     for problem in problems:
-        st.warning(problem[0].upper() + problem[1:] + ".", icon=":material/rule:")
+        st.warning(md(problem[0].upper() + problem[1:] + "."), icon=":material/rule:")
     return None if problems else mapping
 
 
 def _dates(raw, mapping: Mapping, problems: list[str]) -> Mapping:
     chosen = dict(mapping.date_formats)
     for column, candidates in mp.date_questions(raw, mapping).items():
-        answer = st.radio(f"Dates in **{column}**: every day and month is 12 or less. How are they written?",
+        answer = st.radio(f"Dates in **{md(column)}**: every day and month is 12 or less. How are they written?",
                           (None, *candidates), format_func=lambda f: "choose…" if f is None else FORMAT_LABELS[f],
                           horizontal=True, key=f"{StateKeys.DATE_FORMAT}{column}")
         if answer is None:
@@ -101,7 +102,9 @@ def _identifiers(source: Source, mapping: Mapping, problems: list[str]) -> Mappi
         st.markdown("**Possible patient identifiers.** Analysis is blocked until each is resolved.")
     for f in findings:
         actions = _ACTIONS.get(f.category, (mp.DROP, mp.NOT_IDENTIFIER))
-        action = st.radio(f"**{f.column}**: possible identifier — {f.category} ({f.how})", (None, *actions), horizontal=True,
+        action = st.radio(f"**{md(f.column)}**: possible identifier — {md(f.category)} ({md(f.how)})",
+                          (None, *actions),
+                          horizontal=True,
                           format_func=lambda a: "choose…" if a is None else a.capitalize(),
                           key=f"{StateKeys.IDENTIFIER}{f.column}")
         if action is None:

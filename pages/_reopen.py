@@ -6,8 +6,10 @@ import streamlit as st
 
 from hcc.errors import HCCError
 from hcc.reproduce import Reopened, check_data, read_record
+from pages._actions import guarded
 from pages._common import StateKeys, current_registry
 from pages._sidebar import load_spec
+from pages._text import md
 
 
 def _apply(reopened: Reopened) -> None:
@@ -43,11 +45,12 @@ def reopen_widget() -> None:
     try:
         reopened = read_record(file.getvalue(), file.name)
     except (HCCError, ValueError) as exc:
-        st.error(f"{file.name}: {exc}", icon=":material/error:")
+        st.error(md(f"{file.name}: {exc}"), icon=":material/error:")
         return
     check = check_data(reopened, current_registry())
-    (st.success if check.same else st.warning)(check.message,
+    (st.success if check.same else st.warning)(md(check.message),
                                                 icon=":material/verified:" if check.same else ":material/warning:")
     if reopened.created:
-        st.caption(f"Made {reopened.created}; mapping: {'embedded' if reopened.mapping else 'none'}.")
-    st.button("Recreate this view", on_click=_apply, args=(reopened,), icon=":material/history:", type="primary")
+        st.caption(f"Made {md(reopened.created)}; mapping: {'embedded' if reopened.mapping else 'none'}.")
+    st.button("Recreate this view", on_click=guarded(_apply, "Recreating the view"), args=(reopened,),
+              icon=":material/history:", type="primary")

@@ -12,6 +12,7 @@ import streamlit as st
 from hcc.errors import HCCError
 from hcc.serverdata import configured_dir, duckdb_tables, list_files, load_server_file, resolve
 from pages._common import StateKeys
+from pages._text import md
 
 
 def _setting() -> str | None:
@@ -38,12 +39,12 @@ def server_data_widget() -> None:
             table = st.selectbox("Table", duckdb_tables(resolve(root, relative)), key=StateKeys.SERVER_TABLE)
         if not st.button("Open", icon=":material/folder_open:"):
             return
-        with st.status(f"Reading and checking {relative}…", expanded=False) as status:
+        with st.status(f"Reading and checking {md(relative)}…", expanded=False) as status:
             try:
                 registry = load_server_file(root, relative, table)
             except HCCError as exc:
                 status.update(label="Could not open it", state="error")
-                st.error(str(exc), icon=":material/error:")
+                st.error(md(exc), icon=":material/error:")
                 return
             status.update(label=f"{registry.n_patients:,} patients loaded", state="complete")
     st.session_state.pop(StateKeys.MEMO, None)

@@ -16,8 +16,10 @@ from hcc.cohort import FULL, MAIN, PRESET_LABELS, PRESETS, TRISTATE, CohortSpec,
 from hcc.errors import SpecError
 from hcc.registry import order_regimens
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
+from pages._actions import guarded
 from pages._common import StateKeys, current_registry
 from pages._present import presentation_toggle
+from pages._text import md
 
 FIELDS = tuple(f.name for f in fields(CohortSpec))
 _TRI_BACK = {label: value for value, label in TRISTATE.items()}
@@ -70,23 +72,33 @@ def _sync_url(spec: CohortSpec) -> None:
             del st.query_params[name]
 
 
-def _start_session() -> None:
+def _ensure_widget_state() -> None:
+    """Give every cohort widget a value: a new session's from the link (else the main cohort), later
+    the last cohort built (``StateKeys.SPEC``). Streamlit drops the state of widgets a run did not draw
+    when the next run is on another page; a run that failed before the sidebar drew none, and without
+    this every later run failed on a missing key."""
+    state = st.session_state
+    if StateKeys.COHORT_READY in state:
+        missing = [key(name) for name in FIELDS if key(name) not in state]
+        if missing:
+            values = widget_values(state.get(StateKeys.SPEC, PRESETS[MAIN]))
+            state.update({k: values[k] for k in missing})
+        return
     spec = PRESETS[MAIN]
     if any(name in st.query_params for name in FIELDS):
         try:
             spec = CohortSpec.from_query(st.query_params.to_dict())
         except SpecError as exc:
-            st.sidebar.error(f"The link's cohort could not be read ({exc}); showing the main cohort.")
+            st.sidebar.error(f"The link's cohort could not be read ({md(exc)}); showing the main cohort.")
     load_spec(spec)
-    st.session_state[StateKeys.COHORT_READY] = True
+    state[StateKeys.COHORT_READY] = True
 
 
 def sidebar() -> None:
     """Data source and cohort rules; stores the current spec under ``StateKeys.SPEC``."""
     registry = current_registry()
     state = st.session_state
-    if StateKeys.COHORT_READY not in state:
-        _start_session()
+    _ensure_widget_state()
     grouped = group_rare_regimens(registry.frame, int(state.get(key("other_below")) or 0))
     regimen_options = order_regimens(grouped[Col.REGIMEN_1L])
     center_options = tuple(sorted(str(c) for c in registry.frame[Col.CENTER].dropna().unique()))
@@ -95,13 +107,14 @@ def sidebar() -> None:
     state[key("centers")] = [c for c in state[key("centers")] if c in center_options]
     with st.sidebar:
         st.caption("Data source")
-        (st.info if registry.is_demo else st.success)(registry.label, icon=":material/database:")
+        (st.info if registry.is_demo else st.success)(md(registry.label), icon=":material/database:")
         st.caption("Cohort")
-        st.button(PRESET_LABELS[MAIN], on_click=load_spec, args=(PRESETS[MAIN],), key="preset_main",
+        st.button(PRESET_LABELS[MAIN], on_click=guarded(load_spec, "Choosing the main cohort"), args=(PRESETS[MAIN],),
+                  key="preset_main",
                   help="Excludes concomitant and inter-line locoregional therapy and clinical-trial entry "
                        "after first line, as the study did.", width="stretch", icon=":material/filter_alt:")
-        st.button(PRESET_LABELS[FULL], on_click=load_spec, args=(PRESETS[FULL],), key="preset_full",
-                  width="stretch", icon=":material/groups:")
+        st.button(PRESET_LABELS[FULL], on_click=guarded(load_spec, "Choosing the full cohort"), args=(PRESETS[FULL],),
+                  key="preset_full", width="stretch", icon=":material/groups:")
         with st.expander("Cohort rules"):
             st.multiselect("First-line regimens (none = all)", regimen_options, key=key("regimens"))
             st.number_input("Pool regimens with fewer patients than (0 = off) as Other", min_value=0, step=5,
@@ -128,9 +141,9 @@ def sidebar() -> None:
         try:
             spec = spec_from_widgets()
         except SpecError as exc:
-            st.error(f"Cohort rules: {exc}. The previous cohort is kept.")
+            st.error(f"Cohort rules: {md(exc)}. The previous cohort is kept.")
             spec = state.get(StateKeys.SPEC, PRESETS[MAIN])
         state[StateKeys.SPEC] = spec
-        st.caption(f"**{spec_label(spec)}** — the address bar holds these rules; copy it to share the cohort.")
+        st.caption(f"**{md(spec_label(spec))}** — the address bar holds these rules; copy it to share the cohort.")
     _sync_url(spec)
     presentation_toggle()

@@ -15,7 +15,9 @@ from hcc.io import EXTENSIONS
 from hcc.mapping import Mapping
 from hcc.registry import Registry, Source, load_source, read_sources
 from hcc.report import issues_table, rule_counts_table, spreadsheet_safe
+from pages._downloads import short_lived_download
 from pages._keys import StateKeys
+from pages._text import md
 
 
 def _uploader_key() -> str:
@@ -39,7 +41,7 @@ def upload_widget() -> Source | None:
     held = st.session_state.get(StateKeys.SOURCE)
     if not files:  # the uploader forgets its file when the user visits another page; the session does not
         if held is not None:
-            st.caption(f"Working with **{held[1].raw.name}**, uploaded earlier in this session. Upload another "
+            st.caption(f"Working with **{md(held[1].raw.name)}**, uploaded earlier in this session. Upload another "
                        "file to replace it, or press Clear data.")
         return None if held is None else held[1]
     named = [(f.name, f.getvalue()) for f in files]
@@ -52,7 +54,7 @@ def upload_widget() -> Source | None:
             with st.spinner("Reading the file…"):
                 source = read_sources(named, sheet)
         except HCCError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc), icon=":material/error:")
             return None
         st.session_state[StateKeys.SOURCE] = ((digest, sheet), source)
     if len(source.sheets) > 1:
@@ -75,7 +77,7 @@ def load_registry(source: Source, mapping: Mapping) -> Registry | None:
         with st.spinner("Mapping and checking the file…"):
             return load_source(source, mapping)
     except HCCError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return None
 
 
@@ -88,9 +90,9 @@ def validation_report(registry: Registry) -> None:
     st.dataframe(rule_counts_table(registry.issues), hide_index=True)
     table = issues_table(registry.issues)
     st.dataframe(table, hide_index=True)
-    st.download_button("Download the validation report (CSV)",
-                       spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
-                       file_name="validation_report.csv", mime="text/csv")
+    short_lived_download("Download the validation report (CSV)",  # patient codes and raw values
+                         lambda: spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
+                         file_name="validation_report.csv", mime="text/csv", key="validation_report_csv")
     if len(registry.excluded):
         st.markdown(f"**Rows kept out of every analysis ({len(registry.excluded)})**")
         st.dataframe(registry.excluded, hide_index=True)

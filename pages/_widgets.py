@@ -12,6 +12,7 @@ from hcc.schema import Endpoint
 from hcc.trials import registry_vs_trials
 from pages._common import StateKeys
 from pages._downloads import table_downloads
+from pages._text import md, md_table, mds
 
 TRIAL_ENDPOINTS = (Endpoint.OS.value, Endpoint.PFS.value)
 
@@ -73,7 +74,7 @@ def small_cell_note(counts: dict[str, int]) -> None:
     """A warning under a table whose groups have 1–4 patients (re-identification risk when shared)."""
     small = small_cells(counts)
     if small:
-        st.caption(f":material/warning: Fewer than {SMALL_CELL} patients in {', '.join(small)}: take care "
+        st.caption(f":material/warning: Fewer than {SMALL_CELL} patients in {mds(small)}: take care "
                    "when showing or sharing this table outside the care team (small cells can identify patients).")
 
 
@@ -82,17 +83,17 @@ def summary_tables(summary: EndpointSummary, name: str | None = None) -> None:
     group against the reference (Survival and After-first-line pages), with CSV / Excel downloads
     named after ``name`` (default: the endpoint; give one per figure when a page shows several)."""
     name = name or summary.endpoint.value
-    st.markdown(plain_summary(summary))
+    st.markdown(md(plain_summary(summary)))
     table = endpoint_table(summary)
-    st.table(table.set_index("Regimen"))
+    st.table(md_table(table.set_index("Regimen")))
     small_cell_note({g.group: g.n for g in summary.groups})
     table_downloads(table, f"{name}_by_group")
     if summary.pairwise:
         left, right = st.columns(2)
         left.markdown("**Pairwise comparisons**")
-        left.table(pairwise_table(summary).set_index("Comparison"))
-        right.markdown(f"**Against {summary.reference}**")
-        right.table(comparison_table(summary).set_index("Regimen"))
+        left.table(md_table(pairwise_table(summary).set_index("Comparison")))
+        right.markdown(f"**Against {md(summary.reference)}**")
+        right.table(md_table(comparison_table(summary).set_index("Regimen")))
     if summary.endpoint.value in TRIAL_ENDPOINTS:
         st.markdown("**Registry against the landmark trials** (published medians; citations in the last column)")
         versus = registry_vs_trials(summary)

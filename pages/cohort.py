@@ -8,6 +8,7 @@ from hcc.cohort import apply_to_registry, spec_label
 from hcc.figures import attrition_figure, regimen_colors
 from hcc.report import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
+from pages._actions import guarded
 from pages._common import StateKeys, cohort_page, current_spec, session_memo
 from pages._downloads import figure_downloads
 from pages._present import on_screen
@@ -44,10 +45,11 @@ right.download_button("Table 1 (Excel)", to_xlsx(spreadsheet_safe(table)), file_
 st.subheader("What-if: compare two cohorts")
 c1, c2 = st.columns(2)
 c1.button("Save the current cohort as scenario A",
-          on_click=lambda: st.session_state.update({StateKeys.SCENARIO_A: current_spec()}))
+          on_click=guarded(lambda: st.session_state.update({StateKeys.SCENARIO_A: current_spec()}),
+                           "Saving scenario A"))
 saved = st.session_state.get(StateKeys.SCENARIO_A)
 if saved is not None:
-    c2.button("Restore scenario A in the sidebar", on_click=load_spec, args=(saved,))
+    c2.button("Restore scenario A in the sidebar", on_click=guarded(load_spec, "Restoring scenario A"), args=(saved,))
 if saved is None:
     st.info("Save the current cohort as scenario A, change the rules in the sidebar, and compare here.")
 else:

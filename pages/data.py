@@ -3,10 +3,12 @@
 import streamlit as st
 
 from hcc.report import contract_table, template_csv
+from pages._actions import guarded
 from pages._common import StateKeys, current_registry, route_through_app
 from pages._mapping_ui import mapping_widget
 from pages._reopen import reopen_widget
 from pages._server_data import server_data_widget
+from pages._text import md, mds
 from pages._upload import clear_data, load_registry, upload_widget, validation_report
 
 route_through_app()
@@ -35,15 +37,15 @@ if source is not None:
         st.rerun()  # so the sidebar, drawn before this page, names the new file
     if mapping is None:
         st.info("Until the mapping is complete, the other pages keep showing "
-                f"{current_registry().label.lower()}.", icon=":material/info:")
+                f"{md(current_registry().label.lower())}.", icon=":material/info:")
 
 if StateKeys.REGISTRY in st.session_state:
-    st.button("Clear data", icon=":material/delete:", on_click=clear_data,
+    st.button("Clear data", icon=":material/delete:", on_click=guarded(clear_data, "Clearing the data"),
               help="Remove the uploaded file and everything computed from it from this session; the pages "
                    "return to the synthetic demo registry.")
 
 registry = current_registry()
-st.subheader(registry.label)
+st.subheader(md(registry.label))
 cols = st.columns(4)
 cols[0].metric("Rows in file", f"{registry.rows_read:,}")
 cols[1].metric("Patients kept", f"{registry.n_patients:,}")
@@ -54,9 +56,9 @@ if registry.n_ages_capped:
     st.info(f"{registry.n_ages_capped} age(s) above 90 recorded as 90 (HIPAA Safe Harbor).")
 if registry.absent_columns:
     st.info("Optional columns not in the file (analyses that need them are unavailable): "
-            + ", ".join(registry.absent_columns))
+            + mds(registry.absent_columns))
 if registry.unknown_columns:
-    st.info("Columns not mapped to the data format, ignored: " + ", ".join(registry.unknown_columns))
+    st.info("Columns not mapped to the data format, ignored: " + mds(registry.unknown_columns))
 validation_report(registry)
 
 st.subheader("Reopen a saved view")

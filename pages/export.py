@@ -8,9 +8,11 @@ from hcc.document import build_report, report_html, report_pdf, report_pptx
 from hcc.export import MIME, ExportError
 from hcc.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
+from pages._actions import guarded
 from pages._common import StateKeys, cohort_page, session_memo
 from pages._present import on_screen, presenting
 from pages._reopen import reopen_widget
+from pages._text import md, md_table
 from pages._widgets import analysis_spec_form
 
 cohort, registry, caption = cohort_page("Report & slides")
@@ -35,16 +37,17 @@ if presenting():
     index = min(state.get(StateKeys.PRESENT_SLIDE, 0), len(slides) - 1)
     left, middle, right = st.columns([1, 6, 1])
     left.button("◀ Previous", disabled=index == 0, width="stretch",
-                on_click=lambda: state.update({StateKeys.PRESENT_SLIDE: index - 1}))
+                on_click=guarded(lambda: state.update({StateKeys.PRESENT_SLIDE: index - 1}), "Going back a slide"))
     right.button("Next ▶", disabled=index == len(slides) - 1, width="stretch",
-                 on_click=lambda: state.update({StateKeys.PRESENT_SLIDE: index + 1}))
+                 on_click=guarded(lambda: state.update({StateKeys.PRESENT_SLIDE: index + 1}),
+                                  "Going to the next slide"))
     title, item = slides[index]
-    middle.markdown(f"**{index + 1} / {len(slides)} · {title}**")
+    middle.markdown(f"**{index + 1} / {len(slides)} · {md(title)}**")
     if hasattr(item, "to_plotly_json"):
         st.plotly_chart(on_screen(item, caption), theme=None, key="present_chart")
     else:
-        st.caption(caption)
-        st.table(item)
+        st.caption(md(caption))
+        st.table(md_table(item))
     st.stop()
 
 st.subheader("Statistical analysis (methods paragraph)")
@@ -74,7 +77,8 @@ if error := state.pop(StateKeys.EXPORT_BUILT + StateKeys.EXPORT_ERROR, None):
 
 for column, (fmt, (label, make)) in zip(st.columns(3), makers.items()):
     if fmt not in files:
-        column.button(f"Build {label}", key=f"build_{fmt}", width="stretch", on_click=build, args=(fmt,))
+        column.button(f"Build {label}", key=f"build_{fmt}", width="stretch",
+                      on_click=guarded(build, f"Building the {label.lower()}"), args=(fmt,))
     else:
         column.download_button(f"Download {label}", files[fmt], file_name=f"hcc_report.{fmt}", mime=MIME[fmt],
                                key=f"download_{fmt}", icon=":material/download:", type="primary", width="stretch",

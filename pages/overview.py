@@ -4,6 +4,7 @@ import streamlit as st
 
 from hcc.schema import REGIMEN_LABELS
 from pages._common import route_through_app, PAGES, cohort_caption, current_cohort, current_registry
+from pages._text import md
 
 route_through_app()
 
@@ -22,17 +23,17 @@ if registry.is_demo:
 
 st.subheader("Data loaded")
 cols = st.columns(4)
-cols[0].metric("Source", "Demo" if registry.is_demo else "Upload", help=registry.label)
+cols[0].metric("Source", "Demo" if registry.is_demo else "Upload", help=md(registry.label))
 cols[1].metric("Patients", f"{registry.n_patients:,}")
 cols[2].metric("First-line regimens", len(registry.regimens))
 cols[3].metric("Rows excluded at validation", len(registry.excluded))
-st.caption(registry.label + " · " + " · ".join(
-    f"{REGIMEN_LABELS.get(r, r)} ({r}) {k:,}" for r, k in registry.regimen_counts().items()))
+st.caption(md(registry.label + " · " + " · ".join(
+    f"{REGIMEN_LABELS.get(r, r)} ({r}) {k:,}" for r, k in registry.regimen_counts().items())))
 
 cohort = current_cohort()
 if cohort is not None:
     st.subheader("Current cohort")
-    st.write(cohort_caption(cohort))
+    st.write(md(cohort_caption(cohort)))
     st.dataframe([{"Step": s.rule, "Excluded": s.excluded, "Remaining": s.remaining} for s in cohort.attrition],
                  hide_index=True)
 

@@ -17,6 +17,7 @@ from hcc.response import (
 from hcc.study import INOUE_2026
 from pages._downloads import chart, table_downloads
 from pages._common import StateKeys, cohort_page, session_memo
+from pages._text import md_table
 
 cohort, registry, caption = cohort_page("Response and survival")
 colors = regimen_colors(cohort.regimens)
@@ -36,14 +37,14 @@ for tab, criterion in zip(st.tabs(list(criteria)), criteria):
                      lambda c=criterion: response_rates(cohort.frame, cohort.regimens, c))
         st.dataframe(counts := response_counts_table(rates), hide_index=True)
         table_downloads(counts, f"response_counts_{criterion}")
-        st.table(response_rates_table(rates).set_index("Regimen"))
+        st.table(md_table(response_rates_table(rates).set_index("Regimen")))
         st.caption("ORR (objective response) = CR + PR; DCR (disease control) = CR + PR + SD. Each as "
                    "patients/denominator · % (exact Clopper–Pearson 95% CI), over the evaluable patients "
                    "(CR, PR, SD or PD) and over all patients, where NE and not recorded count as neither.")
         left, right = st.columns([3, 2])
         chart(response_bar_figure(rates, colors, caption), f"response_{criterion}", caption, left)
         right.markdown("**Rates compared across regimens**")
-        right.table(response_tests_table(rates).set_index("Rate"))
+        right.table(md_table(response_tests_table(rates).set_index("Rate")))
 
 st.subheader("Survival after reaching disease control or response")
 regimen_as = st.radio("Pooled model: regimen as", [k for k in REGIMEN_AS if k], horizontal=True,

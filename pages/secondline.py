@@ -11,11 +11,13 @@ from hcc.response import SECOND_LINE, response_rates
 from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint
 from hcc.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
 from hcc.survival import summarize
+from pages._actions import guarded
 from pages._common import StateKeys, cohort_page, session_memo
 from pages._downloads import figure_downloads
 from pages._present import on_screen
 from pages._widgets import summary_tables
 from pages._sidebar import key as cohort_key
+from pages._text import md, md_table
 
 cohort, registry, caption = cohort_page("After first line")
 overrides = cohort.spec.second_line_classes
@@ -36,7 +38,7 @@ level = st.segmented_control("Show second and third line as", LEVELS, default=LE
 paths = session_memo(("paths", registry.sha256, cohort.spec, level),
                      lambda: treatment_paths(cohort.frame, level or LEVELS[0], overrides))
 st.plotly_chart(sankey_figure(paths, colors), key="sankey", theme=None)
-st.table(uptake_table(uptake(cohort.frame, cohort.regimens)).set_index("First-line regimen"))
+st.table(md_table(uptake_table(uptake(cohort.frame, cohort.regimens)).set_index("First-line regimen")))
 
 
 def save_classes() -> None:
@@ -52,7 +54,7 @@ def save_classes() -> None:
 codes = sorted(str(c) for c in cohort.frame[Col.REGIMEN_2L].dropna().unique())
 with st.expander("Second-line classes (editable; part of the cohort rules and the link)"):
     st.data_editor(class_table(codes, class_map(overrides)), hide_index=True, disabled=["Second-line code"],
-                   key=StateKeys.SL_CLASSES_EDITOR, on_change=save_classes)
+                   key=StateKeys.SL_CLASSES_EDITOR, on_change=guarded(save_classes, "Saving the second-line classes"))
 
 st.subheader("Second-line outcomes by first-line regimen")
 endpoint = st.radio("Endpoint", SECOND_LINE_ENDPOINTS, format_func=lambda e: e.value, horizontal=True,
@@ -72,7 +74,7 @@ by_2l = session_memo(("by2l", registry.sha256, cohort.spec, first, endpoint2.val
 if by_2l.curves:
     show(by_2l, f"{ENDPOINT_LABELS[endpoint2]} after {first}, by second-line {level}", "sl_by_second")
 else:
-    st.info(f"No patient in this cohort started second line after {first}.")
+    st.info(f"No patient in this cohort started second line after {md(first)}.")
 
 if cohort.frame[Col.BEST_RESPONSE_2L].notna().any():
     st.subheader("Response to second line, by first-line regimen")
@@ -81,9 +83,9 @@ if cohort.frame[Col.BEST_RESPONSE_2L].notna().any():
                          lambda: response_rates(treated, cohort.regimens, SECOND_LINE))
     st.caption("Best response to second line (RECIST 1.1) among patients who started second line; "
                "exact Clopper–Pearson 95% CI; denominators as stated.")
-    st.table(response_counts_table(rates).set_index("Regimen"))
-    st.table(response_rates_table(rates).set_index("Regimen"))
-    st.table(response_tests_table(rates))
+    st.table(md_table(response_counts_table(rates).set_index("Regimen")))
+    st.table(md_table(response_rates_table(rates).set_index("Regimen")))
+    st.table(md_table(response_tests_table(rates)))
 
 st.subheader("Post-progression survival by whether second line was given")
 st.caption("Descriptive only: patients must live long enough to receive second line, so this comparison "

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 60
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """``markdown`` as the browser shows it, as far as backslash escapes go (``pages/_text.py`` md() puts
+    them before every special character of a name from the data)."""
+    return _ESCAPE.sub(r"\1", markdown)
 
 
 def open_page(page: str | None = None, *, timeout: float = TIMEOUT, query: dict[str, str] | None = None) -> AppTest:
@@ -19,3 +28,14 @@ def open_page(page: str | None = None, *, timeout: float = TIMEOUT, query: dict[
         at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def shown_table(frame):
+    """An ``st.table``'s DataFrame as the browser shows it (its text is markdown: see :func:`shown`)."""
+    def cell(value):
+        return shown(value) if isinstance(value, str) else value
+
+    out = frame.map(cell)
+    out.index = out.index.map(cell)
+    out.columns = out.columns.map(cell)
+    return out

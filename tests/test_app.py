@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, shown, shown_table
 
 from pages._common import PAGES, StateKeys
 from tests.conftest import registry_csv
@@ -33,7 +33,7 @@ def _text(at: AppTest) -> str:
         value = getattr(node, "value", None)
         if isinstance(value, (str, int, float)) and type(node).__name__ not in WIDGETS:
             parts.append(str(value))
-    return "\n".join(parts)
+    return shown("\n".join(parts))
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
@@ -54,7 +54,7 @@ def test_overview_says_what_is_loaded() -> None:
 def test_survival_page_shows_curves_table_and_logrank() -> None:
     at = _app("pages/survival.py")
     assert len(at.get("plotly_chart")) == 1
-    table = at.table[0].value
+    table = shown_table(at.table[0].value)
     assert list(table.index) == ["SOR", "LEN", "ATZ_BEV"]
     assert table["Log-rank"].iloc[0].startswith("p ")
     at.radio(key=StateKeys.ENDPOINT).set_value(at.radio(key=StateKeys.ENDPOINT).options[1]).run()
@@ -64,9 +64,9 @@ def test_survival_page_shows_curves_table_and_logrank() -> None:
 
 def test_switching_to_full_cohort_changes_counts() -> None:
     at = _app("pages/survival.py")
-    main_n = at.table[0].value["Patients"].astype(int).sum()
+    main_n = shown_table(at.table[0].value)["Patients"].astype(int).sum()
     at.button(key="preset_full").click().run()
-    full_n = at.table[0].value["Patients"].astype(int).sum()
+    full_n = shown_table(at.table[0].value)["Patients"].astype(int).sum()
     assert full_n > main_n
     assert full_n == load_demo().n_patients
 
@@ -81,11 +81,13 @@ def test_upload_replaces_demo_in_this_session_and_reports_problems() -> None:
     text = _text(at)
     assert "Uploaded file: mine.csv" in text
     assert at.warning and "1 row-excluding problem" in at.warning[0].value
-    assert any(b.label.startswith("Download the validation report") for b in at.get("download_button"))
+    report = [b for b in at.get("download_button") if b.label.startswith("Download the validation report")]
+    # patient codes and raw values: made on click, no /media URL before (pages/_downloads.py short_lived_download)
+    assert len(report) == 1 and report[0].proto.deferred_file_id and not report[0].proto.url
     at.switch_page("pages/survival.py")
     at.run()
     assert not at.exception
-    assert at.table[0].value["Patients"].astype(int).sum() == 4
+    assert shown_table(at.table[0].value)["Patients"].astype(int).sum() == 4
 
 
 @pytest.mark.parametrize("index", range(7))
@@ -102,12 +104,12 @@ def test_every_endpoint_renders(index: int) -> None:
 
 def test_statistical_settings_change_the_numbers() -> None:
     at = _app("pages/survival.py")
-    before = at.table[0].value.columns.tolist()
+    before = shown_table(at.table[0].value).columns.tolist()
     at.multiselect(key=StateKeys.MILESTONES).set_value([3, 36])
     at.selectbox(key=StateKeys.REFERENCE).set_value("ATZ_BEV")
     at.button[0].click().run()  # the form's Apply button
     assert not at.exception
-    after = at.table[0].value.columns.tolist()
+    after = shown_table(at.table[0].value).columns.tolist()
     assert "3-month rate (95% CI)" in after and "3-month rate (95% CI)" not in before
     assert "Against ATZ_BEV" in _text(at)
 
@@ -127,13 +129,13 @@ def _attrition_rules(at: AppTest) -> str:
 
 def test_cohort_page_rule_change_updates_counts_diagram_and_url() -> None:
     at = _app("pages/cohort.py")
-    before_caption = at.caption[0].value
+    before_caption = shown(at.caption[0].value)
     before_chart = _attrition_rules(at)
     assert "Main cohort (study)" in before_caption
     assert at.query_params["exclude_concomitant_lrt"] in ("yes", ["yes"])
     at.sidebar.multiselect(key=StateKeys.COHORT + "child_pugh").set_value(["A"]).run()
     assert not at.exception
-    assert at.caption[0].value.startswith("Custom cohort") and at.caption[0].value != before_caption
+    assert shown(at.caption[0].value).startswith("Custom cohort") and shown(at.caption[0].value) != before_caption
     assert "Child-Pugh class not A" in _attrition_rules(at) and _attrition_rules(at) != before_chart
     assert at.query_params["child_pugh"] in ("A", ["A"])
     assert "Characteristic" in at.dataframe[-1].value.columns  # Table 1 follows the cohort
@@ -174,7 +176,7 @@ def test_bad_link_falls_back_to_main_cohort_with_message() -> None:
 def test_second_line_page_sections_and_class_grouping() -> None:
     at = _app("pages/secondline.py")
     assert len(at.get("plotly_chart")) == 4  # sankey + three KM figures
-    assert "Started second line after progression" in at.table[0].value.columns
+    assert "Started second line after progression" in shown_table(at.table[0].value).columns
     at.segmented_control(key=StateKeys.SL_LEVEL).set_value("class").run()
     assert not at.exception
     assert "TKI" in at.get("plotly_chart")[0].proto.spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, shown, shown_table
 
 from hcc.registry import load_demo
 from pages._common import StateKeys
@@ -26,10 +26,10 @@ def test_messy_upload_is_mapped_then_analysed() -> None:
     at = _data_page()
     at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("export.csv", messy_export(), "text/csv")).run()
     assert not at.exception, [e.message for e in at.exception]
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = shown(" ".join(w.value for w in at.warning))
     assert "required start_1l" in warnings
     _by_key_prefix(at.selectbox, f"{StateKeys.REQUIRED_PICK}start_1l").set_value("Tx begin").run()
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = shown(" ".join(w.value for w in at.warning))
     assert "Choose the date format of start_1l" in warnings
     assert "possible identifier 'Patient name'" in warnings
     assert StateKeys.REGISTRY not in at.session_state  # blocked: nothing loaded yet
@@ -47,7 +47,7 @@ def test_messy_upload_is_mapped_then_analysed() -> None:
     at.switch_page("pages/survival.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    assert at.table[0].value["Patients"].astype(int).sum() > 0
+    assert shown_table(at.table[0].value)["Patients"].astype(int).sum() > 0
     assert at.get("plotly_chart")
 
 
@@ -99,7 +99,7 @@ def test_changing_the_mapping_recomputes_every_result() -> None:
     at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("m.csv", data, "text/csv")).run()
     at.switch_page("pages/survival.py")
     at.run()
-    assert list(at.table[0].value.index) == ["SOR", "Mystery"]
+    assert list(shown_table(at.table[0].value).index) == ["SOR", "Mystery"]
     fixed = Mapping(columns=propose(read_table(data, "m.csv")).columns, values=((Col.REGIMEN_1L, "Mystery", "LEN"),))
     at.switch_page("pages/data.py")
     at.run()
@@ -109,4 +109,4 @@ def test_changing_the_mapping_recomputes_every_result() -> None:
     at.switch_page("pages/survival.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    assert list(at.table[0].value.index) == ["SOR", "LEN"]
+    assert list(shown_table(at.table[0].value).index) == ["SOR", "LEN"]
