@@ -94,7 +94,7 @@ def cox_section(model: MultivariableCox, caption: str) -> None:
                                                                       f"{model.lr_df} df, against no covariates")
     _left_out(model.n_eligible, model.n, model.missing)
     for note in model.warnings:
-        st.warning(note, icon=":material/warning:")
+        st.warning(md(note), icon=":material/warning:")  # notes name regimens from the file
     chart(forest_figure(model, caption), "forest_plot", caption)
     table = cox_table(model)
     st.dataframe(table, hide_index=True, height=36 * (len(table) + 1) + 2)

@@ -36,7 +36,12 @@ def server_data_widget() -> None:
         relative = st.selectbox("File in the server's data directory", files, key=StateKeys.SERVER_FILE)
         table = None
         if relative.lower().endswith(".duckdb"):
-            table = st.selectbox("Table", duckdb_tables(resolve(root, relative)), key=StateKeys.SERVER_TABLE)
+            try:
+                tables = duckdb_tables(resolve(root, relative))
+            except HCCError as exc:  # a damaged or foreign file: say so instead of the crash message
+                st.error(md(exc), icon=":material/error:")
+                return
+            table = st.selectbox("Table", tables, key=StateKeys.SERVER_TABLE)
         if not st.button("Open", icon=":material/folder_open:"):
             return
         with st.status(f"Reading and checking {md(relative)}…", expanded=False) as status:

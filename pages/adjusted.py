@@ -10,6 +10,7 @@ from hcc.subgroups import subgroup_analysis
 from hcc.weighting import iptw_analysis
 from pages._adjusted_widgets import cox_section, iptw_section, settings_form, subgroup_section
 from pages._common import cohort_page, session_memo
+from pages._text import md
 
 cohort, registry, caption = cohort_page("Adjusted comparisons")
 st.markdown("Patients given different regimens differ in era, liver function and stage. These analyses answer "
@@ -31,7 +32,7 @@ def shown(compute, render, *args) -> None:
     try:
         result = compute()
     except HCCError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")  # messages name regimens and columns from the file
         return
     render(result, *args)
 

@@ -96,6 +96,17 @@ def test_widget_opens_a_duckdb_table_into_the_session(root, monkeypatch) -> None
     assert not at.exception and at.markdown[-1].value == "loaded: 300"
 
 
+def test_widget_says_when_a_duckdb_file_is_damaged(root, monkeypatch) -> None:
+    (root / "broken.duckdb").write_bytes(b"not a database" * 100)
+    monkeypatch.setenv(ENV_VAR, str(root))
+    at = AppTest.from_function(_widget_app, default_timeout=60)
+    at.run()
+    at.selectbox[0].set_value("broken.duckdb").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "broken" in at.error[0].value and "cannot be opened" in at.error[0].value
+    assert len(at.selectbox) == 1 and at.markdown[-1].value == "loaded: none"
+
+
 def test_widget_is_absent_when_off(monkeypatch) -> None:
     monkeypatch.delenv(ENV_VAR, raising=False)
     at = AppTest.from_function(_widget_app, default_timeout=60)
