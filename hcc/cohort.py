@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from typing import Any, Callable
@@ -27,6 +28,11 @@ from hcc.schema import (
 )
 
 TRISTATE = {None: "any", True: "present only", False: "absent only"}
+#: Ages (years) a cohort rule may use; the sidebar's age inputs have the same bounds, so a link or
+#: spec outside them is refused with a message instead of being dropped by the widget.
+AGE_LIMITS_YEARS: tuple[float, float] = (0.0, 120.0)
+#: Earliest first-line start date a rule may name (the sidebar's date inputs start there).
+EARLIEST_START = "1990-01-01"
 
 
 @dataclass(frozen=True)
@@ -92,10 +98,21 @@ class CohortSpec:
                     date.fromisoformat(value)
                 except ValueError:
                     raise SpecError(f"'{name}' must be a date YYYY-MM-DD, not {value!r}") from None
+                if value < EARLIEST_START:
+                    raise SpecError(f"'{name}' {value} is before {EARLIEST_START}, the earliest date allowed")
         if self.start_from and self.start_to and self.start_from > self.start_to:
             raise SpecError("'start_from' is after 'start_to'")
+        low, high = AGE_LIMITS_YEARS
+        for name in ("age_min", "age_max"):
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:
+                raise SpecError(f"'{name}' {value:g} is outside {low:g} to {high:g} years")
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
             raise SpecError("'age_min' is above 'age_max'")
+        for name in ("afp_below", "afp_at_least"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < math.inf:
+                raise SpecError(f"'{name}' must be 0 ng/mL or more, not {value:g}")
         if self.other_below < 0:
             raise SpecError("'other_below' must be 0 or more")
 
@@ -118,7 +135,10 @@ class CohortSpec:
             raise SpecError(f"unknown cohort setting(s): {', '.join(unknown)}; allowed: {', '.join(kinds)}")
         values: dict[str, Any] = {}
         for key, value in data.items():
-            values[key] = _coerce(key, kinds[key], value)
+            try:
+                values[key] = _coerce(key, kinds[key], value)
+            except (ValueError, TypeError, OverflowError):  # whatever slips past _coerce's checks
+                raise SpecError(f"'{key}' has a value that cannot be read: {str(value)[:40]!r}") from None
         return cls(**values)
 
     @classmethod
@@ -127,6 +147,8 @@ class CohortSpec:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SpecError(f"the cohort spec is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        except RecursionError:  # ~1,000 nested brackets overflow Python's parser
+            raise SpecError("the cohort spec is nested far too deeply to be a cohort spec") from None
         if not isinstance(data, dict):
             raise SpecError("the cohort spec must be a JSON object")
         return cls.from_dict(data)
@@ -169,8 +191,41 @@ class CohortSpec:
         return cls.from_dict(data)
 
 
+#: A number as a spec or link may write it: ASCII digits only (``str.isdigit`` and ``float`` also
+#: accept "²", "١٢" or "1_000", which are not what a user means and once crashed the link reader).
+_WHOLE = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _whole_number(key: str, value: Any) -> int:
+    """A whole number >= 0 from JSON (int, or a float with no fraction) or a link (ASCII digits)."""
+    if isinstance(value, bool):
+        raise SpecError(f"'{key}' must be a whole number, not {value}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        return int(value.strip())
+    raise SpecError(f"'{key}' must be a whole number, not {str(value)[:40]!r}")
+
+
+def _number(key: str, value: Any) -> float:
+    """A finite number from JSON (int or float) or a link (an ASCII decimal such as 400 or 62.5)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        number = float(value)
+    else:
+        raise SpecError(f"'{key}' must be a number, not {str(value)[:40]!r}")
+    if not math.isfinite(number):
+        raise SpecError(f"'{key}' must be a finite number")
+    return number
+
+
 def _coerce(key: str, kind: str, value: Any) -> Any:
-    """Check and convert one JSON / query value to the field's type (``kind`` is its annotation)."""
+    """Check and convert one JSON / query value to the field's type (``kind`` is its annotation);
+    a value of the wrong kind is a SpecError naming the field."""
     if value is None:
         if "None" in kind:
             return None
@@ -178,34 +233,28 @@ def _coerce(key: str, kind: str, value: Any) -> Any:
     if kind.startswith("tuple[tuple"):
         pairs = value.items() if isinstance(value, dict) else value
         try:
-            return tuple((str(code), str(klass)) for code, klass in pairs)
+            out = tuple((code, klass) for code, klass in pairs)
         except (TypeError, ValueError):
             raise SpecError(f"'{key}' must map codes to classes, e.g. {{\"REG\": \"TKI\"}}") from None
+        if not all(isinstance(x, str) for pair in out for x in pair):
+            raise SpecError(f"'{key}' must map codes to classes as text, e.g. {{\"REG\": \"TKI\"}}")
+        return out
     if kind.startswith("tuple"):
         if not isinstance(value, (list, tuple)):
             raise SpecError(f"'{key}' must be a list, e.g. [\"A\", \"B\"]")
         if "int" in kind:
-            try:
-                return tuple(int(v) for v in value)
-            except (TypeError, ValueError):
-                raise SpecError(f"'{key}' must be a list of whole numbers") from None
+            return tuple(_whole_number(key, v) for v in value)
+        if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+            raise SpecError(f"'{key}' must be a list of names or codes, e.g. [\"A\", \"B\"]")
         return tuple(str(v) for v in value)
     if "bool" in kind:
         if not isinstance(value, bool):
             raise SpecError(f"'{key}' must be true or false")
         return value
     if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-            raise SpecError(f"'{key}' must be a whole number")
-        return int(value)
+        return _whole_number(key, value)
     if "float" in kind:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise SpecError(f"'{key}' must be a number") from None
-        if math.isnan(number):
-            raise SpecError(f"'{key}' must be a number")
-        return number
+        return _number(key, value)
     return str(value)
 
 
@@ -216,6 +265,17 @@ PRESETS: dict[str, CohortSpec] = {
     MAIN: CohortSpec(exclude_concomitant_lrt=True, exclude_interline_lrt=True, exclude_trial_after_1l=True),
 }
 PRESET_LABELS: dict[str, str] = {FULL: "Full cohort", MAIN: "Main cohort (study)"}
+
+
+def dropped_note(what: str, values: list[str], other_below: int = 0) -> str:
+    """What the sidebar says when a link (or a newly loaded file) names regimens or centers that the
+    registry does not have: they are left out of the rules, never silently. ``other_below``: the
+    rare-regimen threshold in force (a chosen regimen may have been pooled as Other)."""
+    shown = ", ".join(values[:5]) + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+    many = len(values) > 1
+    pooled = f" (regimens with fewer than {other_below} patients are pooled as Other)" if other_below else ""
+    return (f"{what.capitalize()}{'s' if many else ''} {shown} {'are' if many else 'is'} not in this registry"
+            f"{pooled}, so {'they were' if many else 'it was'} left out of the cohort rules.")
 
 
 def preset_of(spec: CohortSpec) -> str | None:

@@ -484,10 +484,12 @@ class AnalysisSpec:
             raise ValueError(f"adjust must be one of {ADJUSTMENTS}")
         if self.rho not in TESTS:
             raise ValueError(f"rho must be one of {sorted(TESTS)}")
-        if self.tau_months is not None and self.tau_months <= 0:
-            raise ValueError("tau_months must be positive")
-        if any(m <= 0 for m in self.milestones_months):
-            raise ValueError("milestones must be positive numbers of months")
+        # "not 0 < x < inf" also refuses NaN, which every plain comparison lets through.
+        if self.tau_months is not None and not 0 < self.tau_months < np.inf:
+            raise ValueError(f"tau_months must be a positive number of months, not {self.tau_months:g}")
+        if any(not 0 < m < np.inf for m in self.milestones_months):
+            raise ValueError("milestones must be positive numbers of months, not "
+                             + ", ".join(f"{m:g}" for m in self.milestones_months if not 0 < m < np.inf))
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,73 @@ def test_errors_are_one_line_with_status_2(args, message, small_file, capsys) ->
     assert err.startswith("error: ") and message in err and "\n" not in err
 
 
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["analyze", "--spec", "{tmp}/deep.json"], "deep.json: the spec file is nested more than 32 levels deep"),
+    (["analyze", "--mapping", "{tmp}/deep.json"], "deep.json: the mapping file is nested more than 32 levels"),
+    (["analyze", "--spec", "{tmp}/list.json"], "the cohort spec must be a JSON object"),
+    (["analyze", "--spec", "{tmp}/empty.txt"], "the cohort spec is not valid JSON"),
+    (["analyze", "--spec", "{tmp}/infinite_ecog.json"], "'ecog_ps' must be a whole number"),
+    (["analyze", "--spec", "{tmp}"], "cannot open the spec file"),
+    (["analyze", "--out", "{tmp}/no/such/folder/r.json"], "the folder {tmp}/no/such/folder does not exist; create it"),
+    (["report", "--out", "{tmp}/no/such/folder/r.html"], "the folder {tmp}/no/such/folder does not exist; create it"),
+    (["analyze", "--out", "{tmp}"], "this is a folder; give a file name inside it"),
+    (["analyze", "--out", "/dev/full"], "--out /dev/full: cannot write the file (No space left on device)"),
+    (["report", "--out", "{tmp}/r.docx"], "the file name must end in .html, .pdf, .pptx"),
+    (["analyze", "--milestones", "nan"], "milestones must be positive numbers of months, not nan"),
+    (["analyze", "--milestones", "6", "inf"], "milestones must be positive numbers of months, not inf"),
+    (["analyze", "--milestones", "-3"], "milestones must be positive numbers of months, not -3"),
+    (["analyze", "--milestones", "0"], "milestones must be positive numbers of months, not 0"),
+    (["analyze", "--tau", "-1"], "tau_months must be a positive number of months, not -1"),
+    (["analyze", "--tau", "nan"], "tau_months must be a positive number of months, not nan"),
+    (["analyze", "--tau", "inf"], "tau_months must be a positive number of months, not inf"),
+    (["analyze", "--tau", "six"], "argument --tau: invalid float value: 'six'"),
+    (["analyze", "--reference", "XYZ"], "--reference XYZ: no such regimen"),
+    (["analyze", "--by-2l", "XYZ"], "--by-2l XYZ: not a first-line regimen"),
+    (["analyze", "--iptw", "--trim", "99", "1"], "trimming percentiles must satisfy"),
+    (["analyze", "--cox", "age+shoe_size"], "unknown covariate shoe_size"),
+    (["analyze", "--ci", "wide"], "argument --ci: invalid choice: 'wide'"),
+    (["analyze", "--preset", "mine"], "argument --preset: invalid choice"),
+    (["analyze", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+    (["analyze", "--data", "{tmp}/empty.txt"], "empty.txt: the file is empty"),
+    (["report"], "the following arguments are required: --data, --out"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_input_is_one_error_line_and_status_2(args, message, small_file, tmp_path, capsys) -> None:
+    """Every bad input the audit found ends in exactly one stderr line ``error: …`` naming the problem,
+    status 2 and nothing on stdout: no traceback (deep JSON raised RecursionError, a missing --out folder
+    FileNotFoundError, Infinity in a spec OverflowError; NaN milestones and tau ran with nonsense)."""
+    (tmp_path / "deep.json").write_text(DEEP)
+    (tmp_path / "list.json").write_text("[]")
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "infinite_ecog.json").write_text('{"ecog_ps": [Infinity]}')
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if args[0] in ("analyze", "report") and "--data" not in args and args != ["report"]:
+        args += ["--data", str(small_file)]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert message.replace("{tmp}", str(tmp_path)) in lines[0]
+    assert captured.out == ""
+
+
+def test_deep_json_through_the_real_interpreter_prints_no_traceback(small_file: Path, tmp_path: Path) -> None:
+    """``python -m hcc`` as a user runs it: the 100,000-deep spec file is one line and status 2."""
+    (tmp_path / "deep.json").write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    proc = subprocess.run([sys.executable, "-m", "hcc", "analyze", "--data", str(small_file), "--spec",
+                           str(tmp_path / "deep.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+def test_help_is_not_an_error(capsys) -> None:
+    assert main(["analyze", "--help"]) == 0
+    assert "--milestones" in capsys.readouterr().out
+
+
 def test_module_entry_point_runs(small_file: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "hcc", "analyze", "--data", str(small_file)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)

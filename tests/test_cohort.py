@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hcc.cohort import MAIN, PRESETS, CohortSpec, apply_spec, apply_to_registry
+from hcc.cohort import MAIN, PRESETS, CohortSpec, apply_spec, apply_to_registry, dropped_note
 from hcc.errors import EmptyCohortError, SpecError
 from hcc.schema import Col
 from tests.conftest import make_registry, registry_csv
@@ -148,6 +148,70 @@ def test_query_round_trip_and_defaults_omitted() -> None:
 def test_bad_specs_are_refused_with_the_field_named(data, message) -> None:
     with pytest.raises(SpecError, match=message):
         CohortSpec.from_dict(data)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"other_below": "²"}, "'other_below' must be a whole number"),  # str.isdigit() accepts it, int() does not
+    ({"other_below": "١٢"}, "'other_below' must be a whole number"),  # Arabic-Indic digits: int() would accept
+    ({"ecog_ps": "1,²"}, "'ecog_ps' must be a whole number"),
+    ({"age_min": "٦٠"}, "'age_min' must be a number"),  # float() would read 60
+    ({"afp_below": "1_000"}, "'afp_below' must be a number"),
+    ({"afp_below": "inf"}, "'afp_below' must be a number"),
+    ({"age_max": "1e400"}, "'age_max' must be a finite number"),
+    ({"other_below": "-5"}, "'other_below' must be a whole number"),
+])
+def test_link_numbers_are_ascii_only_and_refused_as_spec_errors(params, message) -> None:
+    """A link is read with ASCII-only number parsing; anything else is a SpecError naming the field
+    (the sidebar shows it), never a ValueError (the app's generic crash message)."""
+    with pytest.raises(SpecError, match=message):
+        CohortSpec.from_query(params)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"age_min": "200"}, "'age_min' 200 is outside 0 to 120 years"),
+    ({"age_min": "-1"}, "'age_min' -1 is outside 0 to 120 years"),
+    ({"age_max": "121"}, "'age_max' 121 is outside"),
+    ({"age_min": "70", "age_max": "60"}, "above"),
+    ({"afp_below": "-3"}, "'afp_below' must be 0 ng/mL or more"),
+    ({"afp_at_least": "-0.5"}, "'afp_at_least' must be 0 ng/mL or more"),
+    ({"start_from": "1980-01-01"}, "before 1990-01-01"),
+    ({"child_pugh": "Z"}, "Child-Pugh class Z not allowed"),
+    ({"ecog_ps": "5"}, "0 to 4"),
+    ({"second_line_classes": "REG"}, "must map codes to classes"),
+])
+def test_out_of_range_link_values_are_spec_errors_not_dropped(params, message) -> None:
+    """Values the sidebar's widgets cannot show (they would silently drop them) are refused with the
+    field named, so the sidebar says the link could not be read."""
+    with pytest.raises(SpecError, match=message):
+        CohortSpec.from_query(params)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"ecog_ps": [Infinity]}', "'ecog_ps' must be a whole number"),  # was OverflowError
+    ('{"ecog_ps": [1.5]}', "'ecog_ps' must be a whole number"),  # was silently 1
+    ('{"regimens": [["SOR"]]}', "list of names or codes"),
+    ('{"other_below": true}', "whole number"),
+    ('{"age_min": NaN}', "finite number"),
+    ('{"second_line_classes": {"REG": ["TKI"]}}', "as text"),
+    ("[" * 100_000 + "]" * 100_000, "nested far too deeply"),  # was RecursionError
+    ('{"regimens": ' + "[" * 5_000 + "]" * 5_000 + "}", "nested far too deeply"),
+])
+def test_spec_json_of_the_wrong_shape_is_a_spec_error(text, message) -> None:
+    with pytest.raises(SpecError, match=message):
+        CohortSpec.from_json(text)
+
+
+def test_whole_numbers_written_as_json_floats_are_accepted() -> None:
+    assert CohortSpec.from_json('{"ecog_ps": [0, 1.0], "other_below": 10.0}') == CohortSpec(ecog_ps=(0, 1),
+                                                                                          other_below=10)
+
+
+def test_dropped_note_names_the_values_and_the_pooling() -> None:
+    assert dropped_note("regimen", ["XYZ"]) == ("Regimen XYZ is not in this registry, so it was left out of the "
+                                               "cohort rules.")
+    many = dropped_note("regimen", [f"R{i}" for i in range(7)], other_below=10)
+    assert many.startswith("Regimens R0, R1, R2, R3, R4 and 2 more are not in this registry (regimens with "
+                           "fewer than 10 patients are pooled as Other), so they were left out")
 
 
 def test_demo_main_cohort_has_the_documented_size() -> None:
