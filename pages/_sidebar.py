@@ -95,7 +95,7 @@ def sidebar() -> None:
     regimen_options = order_regimens(grouped[Col.REGIMEN_1L])
     center_options = tuple(sorted(str(c) for c in registry.frame[Col.CENTER].dropna().unique()))
     # A link, or a new file, may name a regimen or center this file lacks: drop it and say so.
-    for name, options, what in (("regimens", regimen_options, "regimen"), ("centers", center_options, "center")):
+    for name, options, what in (("regimens", regimen_options, "regimen"), ("centers", center_options, "treating center")):
         dropped = [v for v in state[key(name)] if v not in options]
         if dropped:
             state[key(name)] = [v for v in state[key(name)] if v in options]
