@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from hcc.errors import EmptyCohortError, SpecError
@@ -301,12 +302,14 @@ class AttritionStep:
 
 @dataclass(frozen=True, eq=False)
 class Cohort:
-    """Patients who pass the spec, with the attrition log in the order the rules were applied."""
+    """Patients who pass the spec, with the attrition log in the order the rules were applied, and the
+    regimens pooled as "Other" (``other_below`` and the :data:`MAX_GROUPS` cap), if any."""
 
     spec: CohortSpec
     frame: pd.DataFrame
     attrition: tuple[AttritionStep, ...]
     regimens: tuple[str, ...]
+    pooling: "Pooling | None" = None
 
     @property
     def n(self) -> int:
@@ -403,17 +406,81 @@ def rules(spec: CohortSpec) -> list[Rule]:
     return out
 
 
-def group_rare_regimens(frame: pd.DataFrame, below: int) -> pd.DataFrame:
-    """Relabel first-line regimens with fewer than ``below`` patients as "Other" (0 = unchanged)."""
-    if below <= 0:
-        return frame
-    counts = frame[Col.REGIMEN_1L].value_counts()
-    rare = set(counts[counts < below].index)
-    if not rare:
-        return frame
-    out = frame.copy()
-    out.loc[out[Col.REGIMEN_1L].isin(rare), Col.REGIMEN_1L] = OTHER_REGIMEN
-    return out
+#: Most groups an analysis compares side by side, "Other" included. With more first-line regimens
+#: (or second-line regimens under ``--by-2l``) the smallest are pooled as "Other" by the rare-regimen
+#: rule with a raised threshold: 10,000 distinct regimens once took 182 s and 3 GB (pairwise tests
+#: grow with the square of the groups), and no table, legend or figure can show them.
+MAX_GROUPS = 12
+
+
+def cap_threshold(counts: pd.Series, max_groups: int = MAX_GROUPS) -> int:
+    """The smallest patient count k such that pooling the groups of fewer than k patients leaves at
+    most ``max_groups`` groups, "Other" included (0 when there are no more than ``max_groups``).
+
+    ``counts``: patients per group. The groups kept are those larger than the ``max_groups``-th
+    largest, at most ``max_groups - 1`` of them, so the pooled group fits; ties at the boundary are
+    pooled together rather than split arbitrarily.
+    """
+    if len(counts) <= max_groups:
+        return 0
+    return int(np.sort(counts.to_numpy())[::-1][max_groups - 1]) + 1
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """Groups relabelled "Other": how many, their patients, and the threshold (fewer patients than
+    ``below``); ``capped`` when :data:`MAX_GROUPS` raised the threshold above the cohort's own
+    ``other_below`` rule."""
+
+    what: str
+    pooled: int
+    patients: int
+    below: int
+    capped: bool
+
+    @property
+    def note(self) -> str:
+        """E.g. "9,988 regimens with fewer than 4 patients pooled as Other to keep the comparison
+        readable; the cap is 12 groups." (attrition log, CLI JSON, sidebar)."""
+        why = (f" to keep the comparison readable; the cap is {MAX_GROUPS} groups" if self.capped
+               else " (cohort rule)")
+        return (f"{self.pooled:,} {self.what} with fewer than {self.below:,} patients ({self.patients:,} in all) "
+                f"pooled as {OTHER_REGIMEN}{why}.")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"groups_pooled": self.pooled, "patients": self.patients, "below": self.below,
+                "capped": self.capped, "max_groups": MAX_GROUPS, "note": self.note}
+
+
+def pool_rare(labels: pd.Series, below: int, what: str = "regimens",
+              max_groups: int = MAX_GROUPS) -> tuple[pd.Series, Pooling | None]:
+    """Relabel groups with fewer than ``below`` patients as "Other" (0 = only as the cap needs),
+    raising ``below`` to :func:`cap_threshold` when that leaves more than ``max_groups`` groups.
+
+    ``labels``: one group label per patient (blank = no group, left as is). One definition for the
+    rare-regimen rule and the group cap, first line (:func:`group_rare_regimens`) and second line
+    (:func:`hcc.secondline.derive_by_second_line`). Returns the labels and what was pooled (None
+    when nothing was). Counting is one ``value_counts``, so the check costs O(patients) before any
+    per-group work.
+    """
+    counts = labels.value_counts()
+    cap = cap_threshold(counts, max_groups)
+    threshold = max(below, cap)
+    rare = counts.index[(counts < threshold) & (counts.index != OTHER_REGIMEN)]
+    if threshold <= 0 or not len(rare):
+        return labels, None
+    mask = labels.isin(rare)
+    return (labels.where(~mask, OTHER_REGIMEN),
+            Pooling(what, len(rare), int(mask.sum()), threshold, capped=cap > below))
+
+
+def group_rare_regimens(frame: pd.DataFrame, below: int) -> tuple[pd.DataFrame, Pooling | None]:
+    """Relabel first-line regimens with fewer than ``below`` patients as "Other", and as many more of
+    the smallest as keep at most :data:`MAX_GROUPS` groups (:func:`pool_rare`)."""
+    labels, pooling = pool_rare(frame[Col.REGIMEN_1L], below)
+    if pooling is None:
+        return frame, None
+    return frame.assign(**{Col.REGIMEN_1L: labels}), pooling
 
 
 def apply_to_registry(registry: Registry, spec: CohortSpec) -> Cohort:
@@ -453,7 +520,7 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
     EmptyCohortError
         If no patient remains.
     """
-    frame = group_rare_regimens(frame, spec.other_below)
+    frame, pooling = group_rare_regimens(frame, spec.other_below)
     regimens_all = order_regimens(frame[Col.REGIMEN_1L])
     unknown = [r for r in spec.regimens if r not in regimens_all]
     if unknown:
@@ -461,6 +528,8 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
                         f"(it has {', '.join(regimens_all)})")
     current = frame
     steps = [AttritionStep("Patients in the registry", 0, len(frame), {})]
+    if pooling is not None:  # nobody is excluded, but the groups compared change: say so in the log
+        steps.append(AttritionStep(f"Not excluded: {pooling.note}", 0, len(frame), {}))
 
     def remove(label: str, mask: pd.Series) -> None:
         nonlocal current
@@ -482,4 +551,5 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
     if current.empty:
         raise EmptyCohortError("No patient meets these cohort rules. Relax a rule or choose more regimens.")
     regimens = tuple(r for r in regimens_all if r in set(current[Col.REGIMEN_1L]))
-    return Cohort(spec=spec, frame=current.reset_index(drop=True), attrition=tuple(steps), regimens=regimens)
+    return Cohort(spec=spec, frame=current.reset_index(drop=True), attrition=tuple(steps), regimens=regimens,
+                  pooling=pooling)

@@ -11,7 +11,7 @@ import pandas as pd
 from hcc.figures import format_p
 from hcc.response import COVARIATE_LABELS, DENOMINATORS, POOLED, RATES, ResponseSummary
 from hcc.schema import COLUMNS, ENDPOINT_LABELS
-from hcc.survival import EndpointSummary, GroupSummary
+from hcc.survival import NOT_ESTIMABLE_HR, EndpointSummary, GroupSummary
 
 
 def format_months(x: float) -> str:
@@ -70,7 +70,8 @@ def comparison_table(summary: EndpointSummary) -> pd.DataFrame:
         d = diffs.get(c.term)
         rows.append({
             "Regimen": f"{c.term} vs {c.reference}",
-            "Hazard ratio (95% CI)": f"{c.hr:.2f} ({c.lower:.2f}–{c.upper:.2f})" + (f" — {c.note}" if c.note else ""),
+            "Hazard ratio (95% CI)": c.note if c.note == NOT_ESTIMABLE_HR else
+                f"{c.hr:.2f} ({c.lower:.2f}–{c.upper:.2f})" + (f" — {c.note}" if c.note else ""),
             "p (Wald)": format_p(c.p),
             f"RMST difference to {summary.tau_months:.0f} months (95% CI)":
                 "—" if d is None else f"{d.difference:+.1f} ({d.lower:+.1f} to {d.upper:+.1f})",

@@ -91,7 +91,7 @@ def sidebar() -> None:
     if StateKeys.COHORT_READY not in state:
         _start_session()
     other_below = int(state.get(key("other_below")) or 0)
-    grouped = group_rare_regimens(registry.frame, other_below)
+    grouped, pooling = group_rare_regimens(registry.frame, other_below)
     regimen_options = order_regimens(grouped[Col.REGIMEN_1L])
     center_options = tuple(sorted(str(c) for c in registry.frame[Col.CENTER].dropna().unique()))
     # A link, or a new file, may name a regimen or center this file lacks: drop it and say so.
@@ -143,5 +143,7 @@ def sidebar() -> None:
             spec = state.get(StateKeys.SPEC, PRESETS[MAIN])
         state[StateKeys.SPEC] = spec
         st.caption(f"**{spec_label(spec)}** — the address bar holds these rules; copy it to share the cohort.")
+        if pooling is not None and pooling.capped:
+            st.warning(pooling.note)
     _sync_url(spec)
     presentation_toggle()

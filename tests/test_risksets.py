@@ -88,3 +88,33 @@ def test_singular_variance_gives_zero_not_an_error() -> None:
     rather than failing the page, since O - E is 0 as well."""
     res = logrank(np.array([1.0, 1.0]), np.array([1, 1]), np.array(["A", "B"]))
     assert res.df == 1 and res.statistic == 0.0
+
+
+def test_wald_se_is_nan_where_the_variance_is_not_positive() -> None:
+    """By hand: inv([[1, 2], [2, 1]]) = [[-1/3, 2/3], [2/3, -1/3]], a negative variance (the square
+    root used to give NaN with a RuntimeWarning); a singular matrix has no inverse at all."""
+    from hcc.risksets import wald_se
+    assert np.isnan(wald_se(np.array([[1.0, 2.0], [2.0, 1.0]]))).all()
+    assert np.isnan(wald_se(np.ones((2, 2)))).all()
+    np.testing.assert_allclose(wald_se(np.array([[4.0, 0.0], [0.0, 0.25]])), [0.5, 2.0], rtol=1e-15)
+
+
+#: 28 groups of 2 patients (times in days, event flags) whose Cox fit runs off to |log HR| > 40 in
+#: one Newton step, leaving an information matrix whose inverse has a negative diagonal entry.
+_RUNAWAY_T = [21, 14, 13, 14, 13, 19, 19, 17, 13, 20, 1, 16, 24, 9, 20, 13, 8, 28, 29, 18, 7, 19, 3, 1, 16, 17, 14, 8,
+              25, 14, 28, 16, 4, 22, 20, 21, 24, 22, 4, 19, 4, 26, 29, 10, 8, 19, 9, 22, 7, 26, 18, 5, 15, 7, 9, 29]
+_RUNAWAY_E = "01001100000110010100101011111010111110111000011110001111"
+
+
+def test_runaway_cox_fit_reports_not_estimable_without_warnings() -> None:
+    """Many tiny groups (as 300 regimens of 3 patients): the HR whose variance is not positive is
+    reported as not estimable (CI and p NaN, JSON null) with a note, and no RuntimeWarning is raised
+    (warnings are errors here: before the fix this test failed on 'invalid value in sqrt')."""
+    from hcc.survival import NOT_ESTIMABLE_HR, cox_by_group
+    time = np.array(_RUNAWAY_T, dtype=float)
+    event = np.array([c == "1" for c in _RUNAWAY_E])
+    group = np.repeat(np.arange(28), 2).astype(str)
+    terms = cox_by_group(time, event, group, tuple(np.unique(group)), reference="0")
+    bad = [t for t in terms if t.note == NOT_ESTIMABLE_HR]
+    assert bad and all(np.isnan(t.lower) and np.isnan(t.upper) and np.isnan(t.p) for t in bad)
+    assert all(t.note for t in terms)  # the fit did not converge: every term says so

@@ -68,7 +68,7 @@ def test_uptake_by_hand() -> None:
 
 
 def test_grouping_within_one_first_line() -> None:
-    data, groups = derive_by_second_line(make_registry(ROWS).frame, Endpoint.OS_2L, "SOR")
+    data, groups, _ = derive_by_second_line(make_registry(ROWS).frame, Endpoint.OS_2L, "SOR")
     assert groups == ("REG",) and data.n == 2
     given, labels = derive_by_second_line_given(make_registry(ROWS).frame, Endpoint.PPS, "SOR")
     assert labels == (GIVEN, NOT_GIVEN) and sorted(given.group) == sorted([GIVEN, GIVEN, NOT_GIVEN])
@@ -93,7 +93,7 @@ def test_grouped_km_matches_r(row) -> None:
     if row["group"] in (GIVEN, NOT_GIVEN):
         data, groups = derive_by_second_line_given(cohort.frame, Endpoint(row["endpoint"]), row["first_line"])
     else:
-        data, groups = derive_by_second_line(cohort.frame, Endpoint(row["endpoint"]), row["first_line"])
+        data, groups, _ = derive_by_second_line(cohort.frame, Endpoint(row["endpoint"]), row["first_line"])
     summary = summarize(data, groups)
     g = {x.group: x for x in summary.groups}[row["group"]]
     assert (g.n, g.events) == (row["n"], row["events"])
