@@ -192,6 +192,25 @@ def test_link_with_unknown_regimen_says_it_was_left_out() -> None:
     assert at.session_state[StateKeys.SPEC].regimens == ("SOR",)
 
 
+def test_registry_with_too_many_regimens_is_capped_with_a_sidebar_warning() -> None:
+    """20 first-line regimens (5 of 2 patients, 15 of 1): the Cohort page compares the 5 and Other,
+    and the sidebar says what was pooled and why (the cap), on the page the user is on."""
+    from hcc.cohort import MAX_GROUPS
+    from tests.conftest import make_registry
+    rows = [{Col.REGIMEN_1L: f"R{i:02d}"} for i in range(20) for _ in range(1 + (i < 5))]
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.session_state[StateKeys.REGISTRY] = make_registry(rows, "many.csv")
+    at.run()
+    at.switch_page("pages/cohort.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [w.value for w in at.sidebar.warning] == [
+        "15 regimens with fewer than 2 patients (15 in all) pooled as Other to keep the comparison readable; "
+        f"the cap is {MAX_GROUPS} groups."]
+    assert sorted(at.sidebar.multiselect(key=StateKeys.COHORT + "regimens").options) == [
+        "Other", "R00", "R01", "R02", "R03", "R04"]
+
+
 def test_second_line_page_sections_and_class_grouping() -> None:
     at = _app("pages/secondline.py")
     assert len(at.get("plotly_chart")) == 4  # sankey + three KM figures
