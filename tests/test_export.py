@@ -119,6 +119,22 @@ def test_csv_and_xlsx_headers_are_literal_and_numbers_numeric() -> None:
     assert [c.value for c in sheet["D"][1:]] == [-3, 4] and sheet["B"][1].value == "-0.043"
 
 
+def test_table1_with_a_formula_as_regimen_name_downloads_as_text() -> None:
+    """The issue's case end to end: a regimen recorded as =HYPERLINK(…) becomes a Table 1 header; the
+    CSV and the workbook show it as text, never as a live formula."""
+    from hcc.baseline import baseline_table
+    from tests.conftest import make_registry
+    rows = [{Col.REGIMEN_1L: r, Col.AGE: str(50 + i)} for i, r in enumerate(["SOR", HYPERLINK] * 10)]
+    registry = make_registry(rows)
+    table = baseline_table(registry.frame, registry.regimens)
+    assert HYPERLINK in table.columns
+    header = table_csv(table).decode("utf-8-sig").splitlines()[0]
+    assert ',"\'=HYPERLINK(""http://x"",""y"")",' in header
+    sheet = openpyxl.load_workbook(io.BytesIO(tables_xlsx({"Table 1": table}))).active
+    assert "'" + HYPERLINK in [c.value for c in sheet[1]]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
 def test_html_report_numbers_equal_the_cli_json(data_file: Path, result: AnalysisResult, tmp_path: Path,
                                                  capsys) -> None:
     """The report embeds the CLI's JSON of the same data, spec and settings, and its tables print
