@@ -150,6 +150,8 @@ class CohortSpec:
             raise SpecError(f"the cohort spec is not valid JSON ({exc.msg}, line {exc.lineno})") from None
         except RecursionError:  # ~1,000 nested brackets overflow Python's parser
             raise SpecError("the cohort spec is nested far too deeply to be a cohort spec") from None
+        except ValueError:  # an integer of more than 4,300 digits (Python's limit on int from text)
+            raise SpecError("the cohort spec has a number too long to be read") from None
         if not isinstance(data, dict):
             raise SpecError("the cohort spec must be a JSON object")
         return cls.from_dict(data)

@@ -198,6 +198,8 @@ def test_out_of_range_link_values_are_spec_errors_not_dropped(params, message) -
     ('{"second_line_classes": {"REG": ["TKI"]}}', "as text"),
     ("[" * 100_000 + "]" * 100_000, "nested far too deeply"),  # was RecursionError
     ('{"regimens": ' + "[" * 5_000 + "]" * 5_000 + "}", "nested far too deeply"),
+    ('{"other_below": ' + "9" * 5_000 + "}", "a number too long to be read"),  # was a bare ValueError
+    ('{"age_min": 1' + "0" * 400 + "}", "'age_min' has a value that cannot be read"),  # OverflowError
 ])
 def test_spec_json_of_the_wrong_shape_is_a_spec_error(text, message) -> None:
     with pytest.raises(SpecError, match=message):
