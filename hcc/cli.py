@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         if args.out:
-            cli_common.check_out(args.out)
+            cli_common.check_out(args.out, "report.html" if args.command == "report" else "results.json")
         if args.command == "report":
             cli_common.write_out(args.out, cli_report.run(args))
             return 0

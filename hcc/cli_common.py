@@ -47,6 +47,9 @@ MAX_JSON_DEPTH = 32
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
+_FORMAT_DOCS = {"spec": "docs/cohort-spec.md", "mapping": "docs/upload.md"}
+
+
 def json_depth(text: str) -> int:
     """Deepest nesting of ``[`` / ``{`` in JSON text, brackets inside strings not counted (O(length))."""
     depth = deepest = 0
@@ -65,16 +68,17 @@ def read_text(path: str, what: str) -> str:
         raise HCCError(f"{path}: cannot open the {what} file ({getattr(exc, 'strerror', None) or exc})") from None
     if json_depth(text) > MAX_JSON_DEPTH:
         raise HCCError(f"{path}: the {what} file is nested more than {MAX_JSON_DEPTH} levels deep, which no "
-                       f"{what} file is; save it again from the app or write it as docs/cohort-spec.md shows")
+                       f"{what} file is; save it again from the app or write it as {_FORMAT_DOCS[what]} shows")
     return text
 
 
-def check_out(path: str) -> Path:
+def check_out(path: str, example: str) -> Path:
     """``--out``, checked before the analysis runs (a typo should not cost minutes): its folder must
-    exist and the name must not be a folder; else an HCCError naming the folder and the fix."""
+    exist and the name must not be a folder; else an HCCError naming the folder and the fix
+    (``example``: a file name to suggest, e.g. results.json)."""
     out = Path(path)
     if out.is_dir():
-        raise HCCError(f"--out {path}: this is a folder; give a file name inside it, e.g. {out / 'results.json'}")
+        raise HCCError(f"--out {path}: this is a folder; give a file name inside it, e.g. {out / example}")
     folder = out.parent
     if not folder.is_dir():
         raise HCCError(f"--out {path}: the folder {folder} does not exist; create it first "
