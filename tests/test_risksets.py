@@ -9,6 +9,7 @@ database uses, and R's handling of degenerate groups.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hcc.risksets import cox_categorical, from_long, logrank_test, risk_sets
@@ -118,3 +119,22 @@ def test_runaway_cox_fit_reports_not_estimable_without_warnings() -> None:
     bad = [t for t in terms if t.note == NOT_ESTIMABLE_HR]
     assert bad and all(np.isnan(t.lower) and np.isnan(t.upper) and np.isnan(t.p) for t in bad)
     assert all(t.note for t in terms)  # the fit did not converge: every term says so
+
+
+def test_not_estimable_hr_is_shown_as_such_in_the_comparison_table() -> None:
+    """The page / report table prints the reason, not "nan (nan–nan)"; the CLI JSON gives null and the note."""
+    from hcc.analysis import endpoint_json, json_safe
+    from hcc.endpoints import EndpointData
+    from hcc.report import comparison_table
+    from hcc.schema import Endpoint
+    from hcc.survival import NOT_ESTIMABLE_HR, summarize
+    group = np.repeat(np.arange(28), 2).astype(str)
+    data = EndpointData(Endpoint.OS, np.arange(len(group)).astype(str), group, np.array(_RUNAWAY_T, dtype=float),
+                        np.array([c == "1" for c in _RUNAWAY_E]), {},
+                        pd.DataFrame(columns=["row", "patient_id", "reason"]))
+    summary = summarize(data, tuple(np.unique(group)))
+    table = comparison_table(summary)
+    assert (table["Hazard ratio (95% CI)"] == NOT_ESTIMABLE_HR).any()
+    assert not table["Hazard ratio (95% CI)"].str.contains("nan").any()
+    cox = json_safe(endpoint_json(summary))["cox"]
+    assert any(c["ci"] == [None, None] and c["p"] is None and c["note"] == NOT_ESTIMABLE_HR for c in cox)
