@@ -201,7 +201,7 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)
 
 
 def _whole_number(key: str, value: Any) -> int:
-    """A whole number >= 0 from JSON (int, or a float with no fraction) or a link (ASCII digits)."""
+    """A whole number from JSON (an int, or a float with no fraction) or a link (ASCII digits only)."""
     if isinstance(value, bool):
         raise SpecError(f"'{key}' must be a whole number, not {value}")
     if isinstance(value, int):
@@ -442,8 +442,8 @@ class Pooling:
 
     @property
     def note(self) -> str:
-        """E.g. "9,988 regimens with fewer than 4 patients pooled as Other to keep the comparison
-        readable; the cap is 12 groups." (attrition log, CLI JSON, sidebar)."""
+        """E.g. "300 regimens with fewer than 4 patients (900 in all) pooled as Other to keep the
+        comparison readable; the cap is 12 groups." (attrition log, CLI JSON, sidebar)."""
         why = (f" to keep the comparison readable; the cap is {MAX_GROUPS} groups" if self.capped
                else " (cohort rule)")
         return (f"{self.pooled:,} {self.what} with fewer than {self.below:,} patients ({self.patients:,} in all) "
