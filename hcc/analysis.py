@@ -7,13 +7,13 @@ so the screen and the CLI can never disagree.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from hcc.adjusted import CoxSpec, fit_multivariable, multivariable_json
-from hcc.cohort import Cohort, CohortSpec, apply_to_registry
+from hcc.cohort import Cohort, CohortSpec, Pooling, apply_to_registry
 from hcc.endpoints import derive
 from hcc.errors import SpecError
 from hcc.registry import Registry
@@ -47,8 +47,10 @@ def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpe
 def analyze_by_second_line(cohort: Cohort, endpoint: Endpoint, first_line: str, level: str = "regimen",
                            spec: AnalysisSpec | None = None) -> EndpointSummary:
     """An endpoint within one first-line regimen, by second-line regimen (or class)."""
-    data, groups = derive_by_second_line(cohort.frame, endpoint, first_line, level, cohort.spec.second_line_classes)
-    return summarize(data, groups, spec)
+    data, groups, pooling = derive_by_second_line(cohort.frame, endpoint, first_line, level,
+                                                  cohort.spec.second_line_classes)
+    summary = summarize(data, groups, spec)
+    return summary if pooling is None else replace(summary, notes=summary.notes + (pooling.note,))
 
 
 def analyze(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
@@ -105,14 +107,20 @@ def endpoint_json(summary: EndpointSummary) -> dict[str, Any]:
         "ci_method": summary.conf_type,
         "pairwise": [{"a": t.a, "b": t.b, "statistic": t.statistic, "p": t.p, "p_adj": t.p_adj,
                       "adjust": summary.spec.adjust} for t in summary.pairwise],
-        "cox": [{"term": c.term, "reference": c.reference, "hr": c.hr, "ci": [c.lower, c.upper], "p": c.p}
-                for c in summary.cox],
+        "cox": [{"term": c.term, "reference": c.reference, "hr": c.hr, "ci": [c.lower, c.upper], "p": c.p,
+                 **({"note": c.note} if c.note else {})} for c in summary.cox],
         "rmst_difference": [{"a": d.a, "b": d.b, "tau": d.tau, "difference": d.difference,
                              "ci": [d.lower, d.upper], "p": _num(d.p)} for d in summary.rmst_differences],
         "not_eligible": summary.not_eligible,
         "excluded": summary.excluded,
         "methods": summary.methods,
+        **({"notes": list(summary.notes)} if summary.notes else {}),
     }
+
+
+def _pooled_json(pooling: Pooling | None) -> dict[str, Any]:
+    """``{"pooled": {...}}`` when groups were pooled as "Other" (rare-regimen rule or group cap), else nothing."""
+    return {} if pooling is None else {"pooled": pooling.to_json()}
 
 
 def _data_json(reg: Registry) -> dict[str, Any]:
@@ -145,7 +153,7 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
             "methods": {k: v for k, v in s.methods.items() if k in KM_METHODS},
         }
     return {"data": _data_json(registry), "stats": "km",
-            "cohort": {"n": cohort.n, "by_regimen": cohort.by_regimen()},
+            "cohort": {"n": cohort.n, "by_regimen": cohort.by_regimen(), **_pooled_json(cohort.pooling)},
             "endpoints": out, "days_per_month": DAYS_PER_MONTH}
 
 
@@ -156,7 +164,8 @@ def result_json(result: AnalysisResult) -> dict[str, Any]:
         "data": _data_json(reg),
         "cohort": {"n": cohort.n, "by_regimen": cohort.by_regimen(),
                    "attrition": [{"rule": s.rule, "excluded": s.excluded, "remaining": s.remaining}
-                                 for s in cohort.attrition]},
+                                 for s in cohort.attrition],
+                   **_pooled_json(cohort.pooling)},
         "endpoints": {e.value: endpoint_json(s) for e, s in result.endpoints.items()},
         "sequences": [] if result.sequences is None else [
             {"first": r["first"], "second": r["second"], "third": r["third"], "n": int(r["n"])}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from hcc import cli_common, cli_report
 from hcc.adjusted import parse_formula
@@ -20,7 +19,7 @@ from hcc.schema import Endpoint
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hcc", description="HCC Outcomes Explorer, headless.")
+    parser = cli_common.Parser(prog="python -m hcc", description="HCC Outcomes Explorer, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("analyze", help="Kaplan–Meier medians and log-rank tests for every endpoint, as JSON")
     cli_common.add_data_and_statistics(run, default_preset="full")
@@ -43,34 +42,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "report":
-        try:
-            Path(args.out).write_bytes(cli_report.run(args))
-        except (HCCError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    try:
-        spec = cli_common.cohort_spec(args)
-        analysis = cli_common.analysis_spec(args, milestones_months=tuple(args.milestones))
-        covariates, center = parse_formula(args.cox) if args.cox else ((), False)
-        registry = cli_common.registry(args)
-        if args.stats == "km":
-            output = km_json(registry, spec, analysis=analysis)
-        else:
-            output = result_json(analyze(registry, spec, analysis=analysis, by_second_line_after=args.by_2l))
-        if args.cox or args.iptw:
-            output.update(adjusted_json(registry, spec, covariates, center, Endpoint(args.endpoint), args.reference,
-                                        args.iptw, multivariable=bool(args.cox),
-                                        trim=tuple(args.trim) if args.trim else None))
-    except (HCCError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    text = json.dumps(json_safe(output), indent=2, allow_nan=False)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+def _analyze(args: argparse.Namespace) -> dict:
+    """The ``analyze`` subcommand's JSON object."""
+    spec = cli_common.cohort_spec(args)
+    analysis = cli_common.analysis_spec(args, milestones_months=tuple(args.milestones))
+    covariates, center = parse_formula(args.cox) if args.cox else ((), False)
+    registry = cli_common.registry(args)
+    if args.stats == "km":
+        output = km_json(registry, spec, analysis=analysis)
     else:
-        print(text)
+        output = result_json(analyze(registry, spec, analysis=analysis, by_second_line_after=args.by_2l))
+    if args.cox or args.iptw:
+        output.update(adjusted_json(registry, spec, covariates, center, Endpoint(args.endpoint), args.reference,
+                                    args.iptw, multivariable=bool(args.cox),
+                                    trim=tuple(args.trim) if args.trim else None))
+    return output
+
+
+def _error(message: str) -> int:
+    """Print the one line a user sees for bad input (newlines folded) and return status 2."""
+    print("error: " + " ".join(message.split()), file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a bad option already reported in one line (2)
+        return int(exc.code or 0)
+    try:
+        if args.out:
+            cli_common.check_out(args.out, "report.html" if args.command == "report" else "results.json")
+        if args.command == "report":
+            cli_common.write_out(args.out, cli_report.run(args))
+            return 0
+        text = json.dumps(json_safe(_analyze(args)), indent=2, allow_nan=False)
+        if args.out:
+            cli_common.write_out(args.out, (text + "\n").encode("utf-8"))
+        else:
+            print(text)
+    except (HCCError, ValueError) as exc:
+        return _error(str(exc))
+    except RecursionError:  # a JSON input nested too deeply for Python's parser
+        return _error("an input file is nested too deeply to read; check the --spec and --mapping files")
     return 0

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from hcc.errors import EmptyCohortError, SpecError
@@ -27,6 +29,11 @@ from hcc.schema import (
 )
 
 TRISTATE = {None: "any", True: "present only", False: "absent only"}
+#: Ages (years) a cohort rule may use; the sidebar's age inputs have the same bounds, so a link or
+#: spec outside them is refused with a message instead of being dropped by the widget.
+AGE_LIMITS_YEARS: tuple[float, float] = (0.0, 120.0)
+#: Earliest first-line start date a rule may name (the sidebar's date inputs start there).
+EARLIEST_START = "1990-01-01"
 
 
 @dataclass(frozen=True)
@@ -92,10 +99,21 @@ class CohortSpec:
                     date.fromisoformat(value)
                 except ValueError:
                     raise SpecError(f"'{name}' must be a date YYYY-MM-DD, not {value!r}") from None
+                if value < EARLIEST_START:
+                    raise SpecError(f"'{name}' {value} is before {EARLIEST_START}, the earliest date allowed")
         if self.start_from and self.start_to and self.start_from > self.start_to:
             raise SpecError("'start_from' is after 'start_to'")
+        low, high = AGE_LIMITS_YEARS
+        for name in ("age_min", "age_max"):
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:
+                raise SpecError(f"'{name}' {value:g} is outside {low:g} to {high:g} years")
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
             raise SpecError("'age_min' is above 'age_max'")
+        for name in ("afp_below", "afp_at_least"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < math.inf:
+                raise SpecError(f"'{name}' must be 0 ng/mL or more, not {value:g}")
         if self.other_below < 0:
             raise SpecError("'other_below' must be 0 or more")
 
@@ -118,7 +136,10 @@ class CohortSpec:
             raise SpecError(f"unknown cohort setting(s): {', '.join(unknown)}; allowed: {', '.join(kinds)}")
         values: dict[str, Any] = {}
         for key, value in data.items():
-            values[key] = _coerce(key, kinds[key], value)
+            try:
+                values[key] = _coerce(key, kinds[key], value)
+            except (ValueError, TypeError, OverflowError):  # whatever slips past _coerce's checks
+                raise SpecError(f"'{key}' has a value that cannot be read: {str(value)[:40]!r}") from None
         return cls(**values)
 
     @classmethod
@@ -127,6 +148,10 @@ class CohortSpec:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SpecError(f"the cohort spec is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        except RecursionError:  # ~1,000 nested brackets overflow Python's parser
+            raise SpecError("the cohort spec is nested far too deeply to be a cohort spec") from None
+        except ValueError:  # an integer of more than 4,300 digits (Python's limit on int from text)
+            raise SpecError("the cohort spec has a number too long to be read") from None
         if not isinstance(data, dict):
             raise SpecError("the cohort spec must be a JSON object")
         return cls.from_dict(data)
@@ -169,8 +194,41 @@ class CohortSpec:
         return cls.from_dict(data)
 
 
+#: A number as a spec or link may write it: ASCII digits only (``str.isdigit`` and ``float`` also
+#: accept "²", "١٢" or "1_000", which are not what a user means and once crashed the link reader).
+_WHOLE = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _whole_number(key: str, value: Any) -> int:
+    """A whole number from JSON (an int, or a float with no fraction) or a link (ASCII digits only)."""
+    if isinstance(value, bool):
+        raise SpecError(f"'{key}' must be a whole number, not {value}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        return int(value.strip())
+    raise SpecError(f"'{key}' must be a whole number, not {str(value)[:40]!r}")
+
+
+def _number(key: str, value: Any) -> float:
+    """A finite number from JSON (int or float) or a link (an ASCII decimal such as 400 or 62.5)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        number = float(value)
+    else:
+        raise SpecError(f"'{key}' must be a number, not {str(value)[:40]!r}")
+    if not math.isfinite(number):
+        raise SpecError(f"'{key}' must be a finite number")
+    return number
+
+
 def _coerce(key: str, kind: str, value: Any) -> Any:
-    """Check and convert one JSON / query value to the field's type (``kind`` is its annotation)."""
+    """Check and convert one JSON / query value to the field's type (``kind`` is its annotation);
+    a value of the wrong kind is a SpecError naming the field."""
     if value is None:
         if "None" in kind:
             return None
@@ -178,34 +236,28 @@ def _coerce(key: str, kind: str, value: Any) -> Any:
     if kind.startswith("tuple[tuple"):
         pairs = value.items() if isinstance(value, dict) else value
         try:
-            return tuple((str(code), str(klass)) for code, klass in pairs)
+            out = tuple((code, klass) for code, klass in pairs)
         except (TypeError, ValueError):
             raise SpecError(f"'{key}' must map codes to classes, e.g. {{\"REG\": \"TKI\"}}") from None
+        if not all(isinstance(x, str) for pair in out for x in pair):
+            raise SpecError(f"'{key}' must map codes to classes as text, e.g. {{\"REG\": \"TKI\"}}")
+        return out
     if kind.startswith("tuple"):
         if not isinstance(value, (list, tuple)):
             raise SpecError(f"'{key}' must be a list, e.g. [\"A\", \"B\"]")
         if "int" in kind:
-            try:
-                return tuple(int(v) for v in value)
-            except (TypeError, ValueError):
-                raise SpecError(f"'{key}' must be a list of whole numbers") from None
+            return tuple(_whole_number(key, v) for v in value)
+        if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+            raise SpecError(f"'{key}' must be a list of names or codes, e.g. [\"A\", \"B\"]")
         return tuple(str(v) for v in value)
     if "bool" in kind:
         if not isinstance(value, bool):
             raise SpecError(f"'{key}' must be true or false")
         return value
     if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-            raise SpecError(f"'{key}' must be a whole number")
-        return int(value)
+        return _whole_number(key, value)
     if "float" in kind:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise SpecError(f"'{key}' must be a number") from None
-        if math.isnan(number):
-            raise SpecError(f"'{key}' must be a number")
-        return number
+        return _number(key, value)
     return str(value)
 
 
@@ -216,6 +268,17 @@ PRESETS: dict[str, CohortSpec] = {
     MAIN: CohortSpec(exclude_concomitant_lrt=True, exclude_interline_lrt=True, exclude_trial_after_1l=True),
 }
 PRESET_LABELS: dict[str, str] = {FULL: "Full cohort", MAIN: "Main cohort (study)"}
+
+
+def dropped_note(what: str, values: list[str], other_below: int = 0) -> str:
+    """What the sidebar says when a link (or a newly loaded file) names regimens or centers that the
+    registry does not have: they are left out of the rules, never silently. ``other_below``: the
+    rare-regimen threshold in force (a chosen regimen may have been pooled as Other)."""
+    shown = ", ".join(values[:5]) + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+    many = len(values) > 1
+    pooled = f" (regimens with fewer than {other_below} patients are pooled as Other)" if other_below else ""
+    return (f"{what.capitalize()}{'s' if many else ''} {shown} {'are' if many else 'is'} not in this registry"
+            f"{pooled}, so {'they were' if many else 'it was'} left out of the cohort rules.")
 
 
 def preset_of(spec: CohortSpec) -> str | None:
@@ -241,12 +304,14 @@ class AttritionStep:
 
 @dataclass(frozen=True, eq=False)
 class Cohort:
-    """Patients who pass the spec, with the attrition log in the order the rules were applied."""
+    """Patients who pass the spec, with the attrition log in the order the rules were applied, and the
+    regimens pooled as "Other" (``other_below`` and the :data:`MAX_GROUPS` cap), if any."""
 
     spec: CohortSpec
     frame: pd.DataFrame
     attrition: tuple[AttritionStep, ...]
     regimens: tuple[str, ...]
+    pooling: "Pooling | None" = None
 
     @property
     def n(self) -> int:
@@ -343,17 +408,81 @@ def rules(spec: CohortSpec) -> list[Rule]:
     return out
 
 
-def group_rare_regimens(frame: pd.DataFrame, below: int) -> pd.DataFrame:
-    """Relabel first-line regimens with fewer than ``below`` patients as "Other" (0 = unchanged)."""
-    if below <= 0:
-        return frame
-    counts = frame[Col.REGIMEN_1L].value_counts()
-    rare = set(counts[counts < below].index)
-    if not rare:
-        return frame
-    out = frame.copy()
-    out.loc[out[Col.REGIMEN_1L].isin(rare), Col.REGIMEN_1L] = OTHER_REGIMEN
-    return out
+#: Most groups an analysis compares side by side, "Other" included. With more first-line regimens
+#: (or second-line regimens under ``--by-2l``) the smallest are pooled as "Other" by the rare-regimen
+#: rule with a raised threshold: 10,000 distinct regimens once took 182 s and 3 GB (pairwise tests
+#: grow with the square of the groups), and no table, legend or figure can show them.
+MAX_GROUPS = 12
+
+
+def cap_threshold(counts: pd.Series, max_groups: int = MAX_GROUPS) -> int:
+    """The smallest patient count k such that pooling the groups of fewer than k patients leaves at
+    most ``max_groups`` groups, "Other" included (0 when there are no more than ``max_groups``).
+
+    ``counts``: patients per group. The groups kept are those larger than the ``max_groups``-th
+    largest, at most ``max_groups - 1`` of them, so the pooled group fits; ties at the boundary are
+    pooled together rather than split arbitrarily.
+    """
+    if len(counts) <= max_groups:
+        return 0
+    return int(np.sort(counts.to_numpy())[::-1][max_groups - 1]) + 1
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """Groups relabelled "Other": how many, their patients, and the threshold (fewer patients than
+    ``below``); ``capped`` when :data:`MAX_GROUPS` raised the threshold above the cohort's own
+    ``other_below`` rule."""
+
+    what: str
+    pooled: int
+    patients: int
+    below: int
+    capped: bool
+
+    @property
+    def note(self) -> str:
+        """E.g. "300 regimens with fewer than 4 patients (900 in all) pooled as Other to keep the
+        comparison readable; the cap is 12 groups." (attrition log, CLI JSON, sidebar)."""
+        why = (f" to keep the comparison readable; the cap is {MAX_GROUPS} groups" if self.capped
+               else " (cohort rule)")
+        return (f"{self.pooled:,} {self.what} with fewer than {self.below:,} patients ({self.patients:,} in all) "
+                f"pooled as {OTHER_REGIMEN}{why}.")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"groups_pooled": self.pooled, "patients": self.patients, "below": self.below,
+                "capped": self.capped, "max_groups": MAX_GROUPS, "note": self.note}
+
+
+def pool_rare(labels: pd.Series, below: int, what: str = "regimens",
+              max_groups: int = MAX_GROUPS) -> tuple[pd.Series, Pooling | None]:
+    """Relabel groups with fewer than ``below`` patients as "Other" (0 = only as the cap needs),
+    raising ``below`` to :func:`cap_threshold` when that leaves more than ``max_groups`` groups.
+
+    ``labels``: one group label per patient (blank = no group, left as is). One definition for the
+    rare-regimen rule and the group cap, first line (:func:`group_rare_regimens`) and second line
+    (:func:`hcc.secondline.derive_by_second_line`). Returns the labels and what was pooled (None
+    when nothing was). Counting is one ``value_counts``, so the check costs O(patients) before any
+    per-group work.
+    """
+    counts = labels.value_counts()
+    cap = cap_threshold(counts, max_groups)
+    threshold = max(below, cap)
+    rare = counts.index[(counts < threshold) & (counts.index != OTHER_REGIMEN)]
+    if threshold <= 0 or not len(rare):
+        return labels, None
+    mask = labels.isin(rare)
+    return (labels.where(~mask, OTHER_REGIMEN),
+            Pooling(what, len(rare), int(mask.sum()), threshold, capped=cap > below))
+
+
+def group_rare_regimens(frame: pd.DataFrame, below: int) -> tuple[pd.DataFrame, Pooling | None]:
+    """Relabel first-line regimens with fewer than ``below`` patients as "Other", and as many more of
+    the smallest as keep at most :data:`MAX_GROUPS` groups (:func:`pool_rare`)."""
+    labels, pooling = pool_rare(frame[Col.REGIMEN_1L], below)
+    if pooling is None:
+        return frame, None
+    return frame.assign(**{Col.REGIMEN_1L: labels}), pooling
 
 
 def apply_to_registry(registry: Registry, spec: CohortSpec) -> Cohort:
@@ -393,7 +522,7 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
     EmptyCohortError
         If no patient remains.
     """
-    frame = group_rare_regimens(frame, spec.other_below)
+    frame, pooling = group_rare_regimens(frame, spec.other_below)
     regimens_all = order_regimens(frame[Col.REGIMEN_1L])
     unknown = [r for r in spec.regimens if r not in regimens_all]
     if unknown:
@@ -401,6 +530,8 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
                         f"(it has {', '.join(regimens_all)})")
     current = frame
     steps = [AttritionStep("Patients in the registry", 0, len(frame), {})]
+    if pooling is not None:  # nobody is excluded, but the groups compared change: say so in the log
+        steps.append(AttritionStep(f"Not excluded: {pooling.note}", 0, len(frame), {}))
 
     def remove(label: str, mask: pd.Series) -> None:
         nonlocal current
@@ -422,4 +553,5 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
     if current.empty:
         raise EmptyCohortError("No patient meets these cohort rules. Relax a rule or choose more regimens.")
     regimens = tuple(r for r in regimens_all if r in set(current[Col.REGIMEN_1L]))
-    return Cohort(spec=spec, frame=current.reset_index(drop=True), attrition=tuple(steps), regimens=regimens)
+    return Cohort(spec=spec, frame=current.reset_index(drop=True), attrition=tuple(steps), regimens=regimens,
+                  pooling=pooling)

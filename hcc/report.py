@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
 import pandas as pd
 
 from hcc.figures import format_p
 from hcc.response import COVARIATE_LABELS, DENOMINATORS, POOLED, RATES, ResponseSummary
 from hcc.schema import COLUMNS, ENDPOINT_LABELS
-from hcc.survival import EndpointSummary, GroupSummary
+from hcc.survival import NOT_ESTIMABLE_HR, EndpointSummary, GroupSummary
 
 
 def format_months(x: float) -> str:
@@ -68,7 +70,8 @@ def comparison_table(summary: EndpointSummary) -> pd.DataFrame:
         d = diffs.get(c.term)
         rows.append({
             "Regimen": f"{c.term} vs {c.reference}",
-            "Hazard ratio (95% CI)": f"{c.hr:.2f} ({c.lower:.2f}–{c.upper:.2f})" + (f" — {c.note}" if c.note else ""),
+            "Hazard ratio (95% CI)": c.note if c.note == NOT_ESTIMABLE_HR else
+                f"{c.hr:.2f} ({c.lower:.2f}–{c.upper:.2f})" + (f" — {c.note}" if c.note else ""),
             "p (Wald)": format_p(c.p),
             f"RMST difference to {summary.tau_months:.0f} months (95% CI)":
                 "—" if d is None else f"{d.difference:+.1f} ({d.lower:+.1f} to {d.upper:+.1f})",
@@ -108,14 +111,43 @@ def plain_summary(summary: EndpointSummary) -> str:
     return text + "."
 
 
+#: What makes a spreadsheet (Excel, LibreOffice, Sheets) read a text cell as a formula or a command.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A plain decimal number (optional sign, decimals, exponent): data, not a formula, even when it
+#: starts with "-" or "+"; "-2+3" or "-1e5*2" are not plain numbers and are quoted.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """One cell or header made safe for a spreadsheet: text a spreadsheet would run as a formula
+    (starting with =, +, -, @, tab or carriage return) gets a leading apostrophe; numbers, and text
+    that is just a plain number such as "-0.043", are returned unchanged (quoting them would turn
+    data into text)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _safe_labels(index: pd.Index) -> pd.Index:
+    """Column or row labels through :func:`spreadsheet_cell`, every level of a MultiIndex and the names."""
+    names = [spreadsheet_cell(n) for n in index.names]
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples([tuple(spreadsheet_cell(v) for v in t) for t in index], names=names)
+    if index.dtype == object:
+        return pd.Index([spreadsheet_cell(v) for v in index], dtype=object, name=names[0])
+    return index.rename(names[0])  # numeric or date labels cannot start a formula
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy with text cells that a spreadsheet would run as a formula prefixed by an apostrophe."""
-    def fix(v):
-        return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-    return frame.map(fix)
+    """Copy safe to open in a spreadsheet (CSV or XLSX): every text cell, column header (each level
+    of a MultiIndex) and row label that would run as a formula gets a leading apostrophe
+    (:func:`spreadsheet_cell`). Regimen, center and subgroup names come from the uploaded file and
+    become headers (Table 1, subgroups, IPTW balance), so headers are guarded like cells. Numeric
+    cells keep their type."""
+    out = frame.map(spreadsheet_cell)
+    out.columns = _safe_labels(frame.columns)
+    out.index = _safe_labels(frame.index)
+    return out
 
 
 _ISSUE_COLUMNS = ["Severity", "Row", "Patient", "Column", "Value", "Rule", "Problem", "How to fix"]

@@ -227,7 +227,9 @@ def cox_categorical(rs: RiskSets, reference: str, max_iter: int = 50) -> CoxFit:
         halvings = 0
         while True:
             candidate = beta + step
-            new_loglik, new_grad, new_info = evaluate(candidate)
+            # A long Newton step can overflow exp(beta); the non-finite log-likelihood then halves it.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                new_loglik, new_grad, new_info = evaluate(candidate)
             if np.isfinite(new_loglik) and new_loglik >= loglik - 1e-12 * abs(loglik) or halvings >= 30:
                 break
             step, halvings = step / 2, halvings + 1
@@ -239,8 +241,21 @@ def cox_categorical(rs: RiskSets, reference: str, max_iter: int = 50) -> CoxFit:
         if done:
             converged = True
             break
+    return CoxFit(others, beta, wald_se(info), loglik, converged, it)
+
+
+def wald_se(info: np.ndarray) -> np.ndarray:
+    """Wald standard errors, sqrt of the diagonal of the inverse information matrix; NaN (not
+    estimable) for a coefficient whose variance is not a positive finite number.
+
+    A fit running off towards an infinite coefficient (a group whose patients all die before
+    anyone else's) leaves a numerically singular information matrix whose inverse can have zero or
+    negative diagonal entries; R's ``coxph`` then warns and prints NA. Taking the square root
+    regardless gave NaN with a RuntimeWarning (seen with 300 regimens of 3 patients each).
+    """
     try:
-        se = np.sqrt(np.diag(np.linalg.inv(info)))
+        var = np.diag(np.linalg.inv(info))
     except np.linalg.LinAlgError:
-        se = np.full(len(cols), np.inf)
-    return CoxFit(others, beta, se, loglik, converged, it)
+        return np.full(len(info), np.nan)
+    estimable = np.isfinite(var) & (var > 0)
+    return np.where(estimable, np.sqrt(np.where(estimable, var, 1.0)), np.nan)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hcc.cohort import Pooling, pool_rare
 from hcc.endpoints import EndpointData, derive
 from hcc.schema import (
     ATZ_BEV, CAB, DAYS_PER_MONTH, DUR, DUR_TRE, LEN, NIV, NIV_IPI, OTHER, PEM, RAM, REG, SOR, TRIAL, Col, Endpoint,
@@ -119,16 +120,21 @@ def uptake(frame: pd.DataFrame, regimens: tuple[str, ...]) -> tuple[Uptake, ...]
 
 
 def derive_by_second_line(frame: pd.DataFrame, endpoint: Endpoint, first_line: str, level: str = "regimen",
-                          overrides: tuple[tuple[str, str], ...] = ()) -> tuple[EndpointData, tuple[str, ...]]:
+                          overrides: tuple[tuple[str, str], ...] = ()
+                          ) -> tuple[EndpointData, tuple[str, ...], Pooling | None]:
     """An endpoint within one first-line regimen, grouped by second-line regimen or class.
 
-    Returns the endpoint data and its groups ordered by size (largest first).
+    Returns the endpoint data, its groups ordered by size (largest first), and what was pooled as
+    "Other" to keep at most :data:`hcc.cohort.MAX_GROUPS` groups (None when nothing was; the count
+    is checked before any per-group work, see :func:`hcc.cohort.pool_rare`).
     """
     f = frame[frame[Col.REGIMEN_1L] == first_line]
-    labelled = f.assign(**{GROUP: second_line_label(f, level, overrides)})
+    labels = second_line_label(f, level, overrides)
+    labels, pooling = pool_rare(labels, 0, "second-line regimens" if level == "regimen" else "second-line classes")
+    labelled = f.assign(**{GROUP: labels})
     data = derive(labelled[labelled[GROUP].notna()], endpoint, group_col=GROUP)
     counts = pd.Series(data.group).value_counts()
-    return data, tuple(str(g) for g in counts.index)
+    return data, tuple(str(g) for g in counts.index), pooling
 
 
 def derive_by_second_line_given(frame: pd.DataFrame, endpoint: Endpoint = Endpoint.PPS,

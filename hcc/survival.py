@@ -438,6 +438,10 @@ def cox_by_group(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups:
     return cox_from_risk_sets(risk_sets(time, event, group, present), reference)
 
 
+#: The note of a hazard ratio whose variance cannot be estimated (its CI and p are NaN, JSON null).
+NOT_ESTIMABLE_HR = "not estimable (too few events in a group for a variance)"
+
+
 def cox_from_risk_sets(rs: RiskSets, reference: str) -> tuple[CoxTerm, ...]:
     """:func:`cox_by_group` on risk-set counts."""
     # A group without events has an HR of 0 (not estimable): leave it out rather than report nonsense.
@@ -446,9 +450,9 @@ def cox_from_risk_sets(rs: RiskSets, reference: str) -> tuple[CoxTerm, ...]:
         return ()
     fit = cox_categorical(rs.subset(with_events), reference)
     hr, lower, upper, p = fit.wald()
-    unstable = not fit.converged or not np.all(np.isfinite(fit.se))
-    note = "unstable fit (very few events in a group)" if unstable else ""
-    return tuple(CoxTerm(g, reference, float(hr[i]), float(lower[i]), float(upper[i]), float(p[i]), note)
+    unstable = "unstable fit (very few events in a group)" if not fit.converged else ""
+    return tuple(CoxTerm(g, reference, float(hr[i]), float(lower[i]), float(upper[i]), float(p[i]),
+                         unstable if np.isfinite(fit.se[i]) else NOT_ESTIMABLE_HR)
                  for i, g in enumerate(fit.terms))
 
 
@@ -484,10 +488,12 @@ class AnalysisSpec:
             raise ValueError(f"adjust must be one of {ADJUSTMENTS}")
         if self.rho not in TESTS:
             raise ValueError(f"rho must be one of {sorted(TESTS)}")
-        if self.tau_months is not None and self.tau_months <= 0:
-            raise ValueError("tau_months must be positive")
-        if any(m <= 0 for m in self.milestones_months):
-            raise ValueError("milestones must be positive numbers of months")
+        # "not 0 < x < inf" also refuses NaN, which every plain comparison lets through.
+        if self.tau_months is not None and not 0 < self.tau_months < np.inf:
+            raise ValueError(f"tau_months must be a positive number of months, not {self.tau_months:g}")
+        if any(not 0 < m < np.inf for m in self.milestones_months):
+            raise ValueError("milestones must be positive numbers of months, not "
+                             + ", ".join(f"{m:g}" for m in self.milestones_months if not 0 < m < np.inf))
 
 
 @dataclass(frozen=True)
@@ -514,6 +520,7 @@ class EndpointSummary:
     """Kaplan–Meier summary of one endpoint by group, with the tests and the methods used.
 
     ``curves`` are in days; every number in ``groups``, ``rmst_differences`` is in months.
+    ``notes`` say what changed the groups (pooling as "Other"); every renderer shows them.
     """
 
     endpoint: Endpoint
@@ -530,6 +537,8 @@ class EndpointSummary:
     reference: str | None = None
     unit: str = "months"
     methods: dict[str, str] = field(default_factory=dict)
+    #: What changed the groups compared, e.g. second-line regimens pooled as "Other" by the group cap.
+    notes: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:

@@ -12,7 +12,10 @@ from datetime import date
 
 import streamlit as st
 
-from hcc.cohort import FULL, MAIN, PRESET_LABELS, PRESETS, TRISTATE, CohortSpec, group_rare_regimens, spec_label
+from hcc.cohort import (
+    AGE_LIMITS_YEARS, EARLIEST_START, FULL, MAIN, PRESET_LABELS, PRESETS, TRISTATE, CohortSpec, dropped_note,
+    group_rare_regimens, spec_label,
+)
 from hcc.errors import SpecError
 from hcc.registry import order_regimens
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
@@ -99,12 +102,16 @@ def sidebar() -> None:
     registry = current_registry()
     state = st.session_state
     _ensure_widget_state()
-    grouped = group_rare_regimens(registry.frame, int(state.get(key("other_below")) or 0))
+    other_below = int(state.get(key("other_below")) or 0)
+    grouped, pooling = group_rare_regimens(registry.frame, other_below)
     regimen_options = order_regimens(grouped[Col.REGIMEN_1L])
     center_options = tuple(sorted(str(c) for c in registry.frame[Col.CENTER].dropna().unique()))
-    # A new file may lack a chosen regimen or center: drop it rather than fail.
-    state[key("regimens")] = [r for r in state[key("regimens")] if r in regimen_options]
-    state[key("centers")] = [c for c in state[key("centers")] if c in center_options]
+    # A link, or a new file, may name a regimen or center this file lacks: drop it and say so.
+    for name, options, what in (("regimens", regimen_options, "regimen"), ("centers", center_options, "treating center")):
+        dropped = [v for v in state[key(name)] if v not in options]
+        if dropped:
+            state[key(name)] = [v for v in state[key(name)] if v in options]
+            st.sidebar.warning(md(dropped_note(what, dropped, other_below if name == "regimens" else 0)))  # link text
     with st.sidebar:
         st.caption("Data source")
         (st.info if registry.is_demo else st.success)(md(registry.label), icon=":material/database:")
@@ -123,8 +130,10 @@ def sidebar() -> None:
             st.checkbox("Exclude inter-line locoregional therapy", key=key("exclude_interline_lrt"))
             st.checkbox("Exclude clinical-trial entry after first line", key=key("exclude_trial_after_1l"))
             left, right = st.columns(2)
-            left.date_input("First line from", value=None, min_value=date(1990, 1, 1), key=key("start_from"))
-            right.date_input("First line to", value=None, min_value=date(1990, 1, 1), key=key("start_to"))
+            left.date_input("First line from", value=None, min_value=date.fromisoformat(EARLIEST_START),
+                              key=key("start_from"))
+            right.date_input("First line to", value=None, min_value=date.fromisoformat(EARLIEST_START),
+                               key=key("start_to"))
             st.multiselect("Centers (none = all)", center_options, key=key("centers"))
             st.multiselect("Child-Pugh class", CHILD_PUGH_CLASSES, key=key("child_pugh"))
             st.multiselect("ALBI grade", ALBI_GRADES, key=key("albi"))
@@ -136,8 +145,10 @@ def sidebar() -> None:
             right.selectbox("Extrahepatic spread", list(_TRI_BACK), key=key("with_ehs"))
             left.number_input("AFP below, ng/mL", min_value=0.0, step=100.0, value=None, key=key("afp_below"))
             right.number_input("AFP at least, ng/mL", min_value=0.0, step=100.0, value=None, key=key("afp_at_least"))
-            left.number_input("Age from", min_value=0.0, max_value=120.0, step=5.0, value=None, key=key("age_min"))
-            right.number_input("Age to", min_value=0.0, max_value=120.0, step=5.0, value=None, key=key("age_max"))
+            left.number_input("Age from", min_value=AGE_LIMITS_YEARS[0], max_value=AGE_LIMITS_YEARS[1], step=5.0,
+                              value=None, key=key("age_min"))
+            right.number_input("Age to", min_value=AGE_LIMITS_YEARS[0], max_value=AGE_LIMITS_YEARS[1], step=5.0,
+                               value=None, key=key("age_max"))
         try:
             spec = spec_from_widgets()
         except SpecError as exc:
@@ -145,5 +156,7 @@ def sidebar() -> None:
             spec = state.get(StateKeys.SPEC, PRESETS[MAIN])
         state[StateKeys.SPEC] = spec
         st.caption(f"**{md(spec_label(spec))}** — the address bar holds these rules; copy it to share the cohort.")
+        if pooling is not None and pooling.capped:
+            st.warning(md(pooling.note))
     _sync_url(spec)
     presentation_toggle()

@@ -9,6 +9,7 @@ from tests.apptest import open_page, shown, shown_table
 
 from pages._common import PAGES, StateKeys
 from tests.conftest import registry_csv
+from hcc.cohort import MAIN, PRESETS
 from hcc.registry import load_demo
 from hcc.schema import Col
 
@@ -171,6 +172,45 @@ def test_bad_link_falls_back_to_main_cohort_with_message() -> None:
     assert not at.exception
     assert "could not be read" in at.sidebar.error[0].value
     assert at.session_state[StateKeys.SPEC].exclude_concomitant_lrt
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"other_below": "²"}, "'other_below' must be a whole number"),
+    ({"age_min": "200"}, "'age_min' 200 is outside 0 to 120 years"),
+])
+def test_link_with_unreadable_or_out_of_range_value_says_so(params, message) -> None:
+    """A non-ASCII digit once crashed the page (generic error); an out-of-range age was dropped by the
+    widget without a word. Both now show the link message and fall back to the main cohort."""
+    at = open_page(query=params, timeout=TIMEOUT)
+    errors = [e.value for e in at.sidebar.error]
+    assert any("could not be read" in e and message in e for e in errors), errors
+    assert at.session_state[StateKeys.SPEC] == PRESETS[MAIN]
+
+
+def test_link_with_unknown_regimen_says_it_was_left_out() -> None:
+    at = open_page(query={"regimens": "XYZ,SOR"}, timeout=TIMEOUT)
+    assert [w.value for w in at.sidebar.warning] == [
+        "Regimen XYZ is not in this registry, so it was left out of the cohort rules."]
+    assert at.session_state[StateKeys.SPEC].regimens == ("SOR",)
+
+
+def test_registry_with_too_many_regimens_is_capped_with_a_sidebar_warning() -> None:
+    """20 first-line regimens (5 of 2 patients, 15 of 1): the Cohort page compares the 5 and Other,
+    and the sidebar says what was pooled and why (the cap), on the page the user is on."""
+    from hcc.cohort import MAX_GROUPS
+    from tests.conftest import make_registry
+    rows = [{Col.REGIMEN_1L: f"R{i:02d}"} for i in range(20) for _ in range(1 + (i < 5))]
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.session_state[StateKeys.REGISTRY] = make_registry(rows, "many.csv")
+    at.run()
+    at.switch_page("pages/cohort.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [w.value for w in at.sidebar.warning] == [
+        "15 regimens with fewer than 2 patients (15 in all) pooled as Other to keep the comparison readable; "
+        f"the cap is {MAX_GROUPS} groups."]
+    assert sorted(at.sidebar.multiselect(key=StateKeys.COHORT + "regimens").options) == [
+        "Other", "R00", "R01", "R02", "R03", "R04"]
 
 
 def test_second_line_page_sections_and_class_grouping() -> None:

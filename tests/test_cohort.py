@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hcc.cohort import MAIN, PRESETS, CohortSpec, apply_spec, apply_to_registry
+from hcc.cohort import (
+    MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_spec, apply_to_registry, cap_threshold, dropped_note, pool_rare,
+)
+import pandas as pd
 from hcc.errors import EmptyCohortError, SpecError
 from hcc.schema import Col
 from tests.conftest import make_registry, registry_csv
@@ -148,6 +151,122 @@ def test_query_round_trip_and_defaults_omitted() -> None:
 def test_bad_specs_are_refused_with_the_field_named(data, message) -> None:
     with pytest.raises(SpecError, match=message):
         CohortSpec.from_dict(data)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"other_below": "²"}, "'other_below' must be a whole number"),  # str.isdigit() accepts it, int() does not
+    ({"other_below": "١٢"}, "'other_below' must be a whole number"),  # Arabic-Indic digits: int() would accept
+    ({"ecog_ps": "1,²"}, "'ecog_ps' must be a whole number"),
+    ({"age_min": "٦٠"}, "'age_min' must be a number"),  # float() would read 60
+    ({"afp_below": "1_000"}, "'afp_below' must be a number"),
+    ({"afp_below": "inf"}, "'afp_below' must be a number"),
+    ({"age_max": "1e400"}, "'age_max' must be a finite number"),
+    ({"other_below": "-5"}, "'other_below' must be a whole number"),
+])
+def test_link_numbers_are_ascii_only_and_refused_as_spec_errors(params, message) -> None:
+    """A link is read with ASCII-only number parsing; anything else is a SpecError naming the field
+    (the sidebar shows it), never a ValueError (the app's generic crash message)."""
+    with pytest.raises(SpecError, match=message):
+        CohortSpec.from_query(params)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"age_min": "200"}, "'age_min' 200 is outside 0 to 120 years"),
+    ({"age_min": "-1"}, "'age_min' -1 is outside 0 to 120 years"),
+    ({"age_max": "121"}, "'age_max' 121 is outside"),
+    ({"age_min": "70", "age_max": "60"}, "above"),
+    ({"afp_below": "-3"}, "'afp_below' must be 0 ng/mL or more"),
+    ({"afp_at_least": "-0.5"}, "'afp_at_least' must be 0 ng/mL or more"),
+    ({"start_from": "1980-01-01"}, "before 1990-01-01"),
+    ({"child_pugh": "Z"}, "Child-Pugh class Z not allowed"),
+    ({"ecog_ps": "5"}, "0 to 4"),
+    ({"second_line_classes": "REG"}, "must map codes to classes"),
+])
+def test_out_of_range_link_values_are_spec_errors_not_dropped(params, message) -> None:
+    """Values the sidebar's widgets cannot show (they would silently drop them) are refused with the
+    field named, so the sidebar says the link could not be read."""
+    with pytest.raises(SpecError, match=message):
+        CohortSpec.from_query(params)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"ecog_ps": [Infinity]}', "'ecog_ps' must be a whole number"),  # was OverflowError
+    ('{"ecog_ps": [1.5]}', "'ecog_ps' must be a whole number"),  # was silently 1
+    ('{"regimens": [["SOR"]]}', "list of names or codes"),
+    ('{"other_below": true}', "whole number"),
+    ('{"age_min": NaN}', "finite number"),
+    ('{"second_line_classes": {"REG": ["TKI"]}}', "as text"),
+    ("[" * 100_000 + "]" * 100_000, "nested far too deeply"),  # was RecursionError
+    ('{"regimens": ' + "[" * 5_000 + "]" * 5_000 + "}", "nested far too deeply"),
+    ('{"other_below": ' + "9" * 5_000 + "}", "a number too long to be read"),  # was a bare ValueError
+    ('{"age_min": 1' + "0" * 400 + "}", "'age_min' has a value that cannot be read"),  # OverflowError
+])
+def test_spec_json_of_the_wrong_shape_is_a_spec_error(text, message) -> None:
+    with pytest.raises(SpecError, match=message):
+        CohortSpec.from_json(text)
+
+
+def test_whole_numbers_written_as_json_floats_are_accepted() -> None:
+    assert CohortSpec.from_json('{"ecog_ps": [0, 1.0], "other_below": 10.0}') == CohortSpec(ecog_ps=(0, 1),
+                                                                                          other_below=10)
+
+
+def test_dropped_note_names_the_values_and_the_pooling() -> None:
+    assert dropped_note("regimen", ["XYZ"]) == ("Regimen XYZ is not in this registry, so it was left out of the "
+                                               "cohort rules.")
+    many = dropped_note("regimen", [f"R{i}" for i in range(7)], other_below=10)
+    assert many.startswith("Regimens R0, R1, R2, R3, R4 and 2 more are not in this registry (regimens with "
+                           "fewer than 10 patients are pooled as Other), so they were left out")
+
+
+def _labels(sizes: dict[str, int]) -> pd.Series:
+    return pd.Series([g for g, k in sizes.items() for _ in range(k)], dtype=object)
+
+
+def test_group_cap_keeps_the_largest_and_pools_the_rest() -> None:
+    """15 regimens of 20, 19, …, 6 patients: the 11 largest are kept and the 4 smallest (fewer than
+    10 patients) pooled, so 12 groups are compared, Other included."""
+    assert MAX_GROUPS == 12
+    sizes = {f"R{i:02d}": 20 - i for i in range(15)}
+    assert cap_threshold(pd.Series(sizes)) == 10
+    labels, pooling = pool_rare(_labels(sizes), 0)
+    assert labels.nunique() == MAX_GROUPS and (labels == "Other").sum() == 9 + 8 + 7 + 6
+    assert (pooling.pooled, pooling.patients, pooling.below, pooling.capped) == (4, 30, 10, True)
+    assert pooling.note == ("4 regimens with fewer than 10 patients (30 in all) pooled as Other to keep the "
+                            "comparison readable; the cap is 12 groups.")
+
+
+def test_group_cap_pools_ties_together_and_leaves_12_alone() -> None:
+    """Ties at the boundary are pooled together, never split by name; 12 groups need no pooling;
+    300 regimens of 3 patients all go to Other."""
+    twelve = _labels({f"R{i}": 5 for i in range(12)})
+    assert cap_threshold(twelve.value_counts()) == 0
+    labels, pooling = pool_rare(twelve, 0)
+    assert pooling is None and labels.equals(twelve)
+    tied = {"A": 50, "B": 40, **{f"T{i}": 7 for i in range(20)}}
+    labels, pooling = pool_rare(_labels(tied), 0)
+    assert sorted(labels.unique()) == ["A", "B", "Other"] and pooling.below == 8
+    many = _labels({f"R{i:03d}": 3 for i in range(300)})
+    labels, pooling = pool_rare(many, 0)
+    assert set(labels) == {"Other"} and (pooling.pooled, pooling.patients, pooling.below) == (300, 900, 4)
+
+
+def test_cohort_rule_above_the_cap_is_the_cohort_rule() -> None:
+    """other_below already leaving few groups: pooled by the rule, not the cap; blanks are untouched."""
+    labels, pooling = pool_rare(pd.Series(["A"] * 30 + ["B"] * 3 + [None]), 5)
+    assert labels.tolist() == ["A"] * 30 + ["Other"] * 3 + [None]
+    assert not pooling.capped and pooling.note.endswith("pooled as Other (cohort rule).")
+    assert pool_rare(pd.Series(["A", "B"]), 0)[1] is None
+
+
+def test_capped_cohort_says_so_in_the_attrition_log() -> None:
+    """20 regimens: 5 of 2 patients, 15 of 1 (tied): the 15 single-patient regimens are pooled."""
+    rows = [{Col.REGIMEN_1L: f"R{i:02d}"} for i in range(20) for _ in range(1 + (i < 5))]
+    cohort = apply_spec(make_registry(rows).frame, CohortSpec())
+    assert set(cohort.regimens) == {"Other", "R00", "R01", "R02", "R03", "R04"}
+    assert cohort.by_regimen()["Other"] == 15 and cohort.pooling.capped and cohort.n == 25
+    assert cohort.attrition[1].rule == f"Not excluded: {cohort.pooling.note}"
+    assert (cohort.attrition[1].excluded, cohort.attrition[1].remaining) == (0, 25)
 
 
 def test_demo_main_cohort_has_the_documented_size() -> None:

@@ -82,6 +82,59 @@ def test_csv_and_xlsx_cells_are_safe(tmp_path: Path) -> None:
         assert [c.value for c in sheet["B"][1:]] == [1.5] * len(NASTY)
 
 
+HYPERLINK = '=HYPERLINK("http://x","y")'
+
+
+def test_spreadsheet_safe_guards_headers_multiindex_and_index_but_not_numbers() -> None:
+    """A regimen name becomes a column header (Table 1, subgroups, IPTW balance): headers, every
+    MultiIndex level and text row labels are guarded like cells; numbers and plain-number text
+    ("-0.043", an SMD in Table 1) stay as they are; arithmetic such as "-2+3" is quoted."""
+    table = pd.DataFrame({HYPERLINK: ["-0.043", "-2+3", "+cmd|' /C calc'!A0", "1e-3", "-.5"], "SOR": [-0.043] * 5},
+                         index=pd.Index(["=a", "b", "@c", "-1", "d"], name="@name"))
+    safe = spreadsheet_safe(table)
+    assert list(safe.columns) == ["'" + HYPERLINK, "SOR"]
+    assert safe.index.tolist() == ["'=a", "b", "'@c", "-1", "d"] and safe.index.name == "'@name"
+    assert safe.iloc[:, 0].tolist() == ["-0.043", "'-2+3", "'+cmd|' /C calc'!A0", "1e-3", "-.5"]
+    assert safe["SOR"].dtype == float and safe["SOR"].tolist() == [-0.043] * 5
+    multi = pd.DataFrame([[1, "x"]], columns=pd.MultiIndex.from_tuples([("=a", "b"), ("c", "\t=d")], names=["+l", None]))
+    assert spreadsheet_safe(multi).columns.tolist() == [("'=a", "b"), ("c", "'\t=d")]
+    assert spreadsheet_safe(multi).columns.names == ["'+l", None]
+    assert spreadsheet_safe(pd.DataFrame({"a": [1]})).index.equals(pd.RangeIndex(1))
+
+
+def test_csv_and_xlsx_headers_are_literal_and_numbers_numeric() -> None:
+    """The downloaded files: no formula anywhere (XLSX data_type 'f'), the header text shown as
+    written behind its apostrophe, and numbers never quoted (no "'-0.043")."""
+    table = pd.DataFrame({"Characteristic": ["Age", "Sex"], HYPERLINK: ["-0.043", "=1+2"], "SMD": [-0.043, 0.2],
+                          "n": [-3, 4]})
+    csv = table_csv(table).decode("utf-8-sig")
+    header, first, second = csv.splitlines()
+    assert header == 'Characteristic,"\'=HYPERLINK(""http://x"",""y"")",SMD,n'
+    assert first == "Age,-0.043,-0.043,-3" and second == "Sex,'=1+2,0.2,4"
+    sheet = openpyxl.load_workbook(io.BytesIO(tables_xlsx({"t": table}))).active
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    assert [c.value for c in sheet[1]] == ["Characteristic", "'" + HYPERLINK, "SMD", "n"]
+    assert [c.value for c in sheet["C"][1:]] == [-0.043, 0.2] and all(c.data_type == "n" for c in sheet["C"][1:])
+    assert [c.value for c in sheet["D"][1:]] == [-3, 4] and sheet["B"][1].value == "-0.043"
+
+
+def test_table1_with_a_formula_as_regimen_name_downloads_as_text() -> None:
+    """The issue's case end to end: a regimen recorded as =HYPERLINK(…) becomes a Table 1 header; the
+    CSV and the workbook show it as text, never as a live formula."""
+    from hcc.baseline import baseline_table
+    from tests.conftest import make_registry
+    rows = [{Col.REGIMEN_1L: r, Col.AGE: str(50 + i)} for i, r in enumerate(["SOR", HYPERLINK] * 10)]
+    registry = make_registry(rows)
+    table = baseline_table(registry.frame, registry.regimens)
+    assert HYPERLINK in table.columns
+    header = table_csv(table).decode("utf-8-sig").splitlines()[0]
+    assert ',"\'=HYPERLINK(""http://x"",""y"")",' in header
+    sheet = openpyxl.load_workbook(io.BytesIO(tables_xlsx({"Table 1": table}))).active
+    assert "'" + HYPERLINK in [c.value for c in sheet[1]]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
 def test_html_report_numbers_equal_the_cli_json(data_file: Path, result: AnalysisResult, tmp_path: Path,
                                                  capsys) -> None:
     """The report embeds the CLI's JSON of the same data, spec and settings, and its tables print

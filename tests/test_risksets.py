@@ -9,6 +9,7 @@ database uses, and R's handling of degenerate groups.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hcc.risksets import cox_categorical, from_long, logrank_test, risk_sets
@@ -88,3 +89,52 @@ def test_singular_variance_gives_zero_not_an_error() -> None:
     rather than failing the page, since O - E is 0 as well."""
     res = logrank(np.array([1.0, 1.0]), np.array([1, 1]), np.array(["A", "B"]))
     assert res.df == 1 and res.statistic == 0.0
+
+
+def test_wald_se_is_nan_where_the_variance_is_not_positive() -> None:
+    """By hand: inv([[1, 2], [2, 1]]) = [[-1/3, 2/3], [2/3, -1/3]], a negative variance (the square
+    root used to give NaN with a RuntimeWarning); a singular matrix has no inverse at all."""
+    from hcc.risksets import wald_se
+    assert np.isnan(wald_se(np.array([[1.0, 2.0], [2.0, 1.0]]))).all()
+    assert np.isnan(wald_se(np.ones((2, 2)))).all()
+    np.testing.assert_allclose(wald_se(np.array([[4.0, 0.0], [0.0, 0.25]])), [0.5, 2.0], rtol=1e-15)
+
+
+#: 28 groups of 2 patients (times in days, event flags) whose Cox fit runs off to |log HR| > 40 in
+#: one Newton step, leaving an information matrix whose inverse has a negative diagonal entry.
+_RUNAWAY_T = [21, 14, 13, 14, 13, 19, 19, 17, 13, 20, 1, 16, 24, 9, 20, 13, 8, 28, 29, 18, 7, 19, 3, 1, 16, 17, 14, 8,
+              25, 14, 28, 16, 4, 22, 20, 21, 24, 22, 4, 19, 4, 26, 29, 10, 8, 19, 9, 22, 7, 26, 18, 5, 15, 7, 9, 29]
+_RUNAWAY_E = "01001100000110010100101011111010111110111000011110001111"
+
+
+def test_runaway_cox_fit_reports_not_estimable_without_warnings() -> None:
+    """Many tiny groups (as 300 regimens of 3 patients): the HR whose variance is not positive is
+    reported as not estimable (CI and p NaN, JSON null) with a note, and no RuntimeWarning is raised
+    (warnings are errors here: before the fix this test failed on 'invalid value in sqrt')."""
+    from hcc.survival import NOT_ESTIMABLE_HR, cox_by_group
+    time = np.array(_RUNAWAY_T, dtype=float)
+    event = np.array([c == "1" for c in _RUNAWAY_E])
+    group = np.repeat(np.arange(28), 2).astype(str)
+    terms = cox_by_group(time, event, group, tuple(np.unique(group)), reference="0")
+    bad = [t for t in terms if t.note == NOT_ESTIMABLE_HR]
+    assert bad and all(np.isnan(t.lower) and np.isnan(t.upper) and np.isnan(t.p) for t in bad)
+    assert all(t.note for t in terms)  # the fit did not converge: every term says so
+
+
+def test_not_estimable_hr_is_shown_as_such_in_the_comparison_table() -> None:
+    """The page / report table prints the reason, not "nan (nan–nan)"; the CLI JSON gives null and the note."""
+    from hcc.analysis import endpoint_json, json_safe
+    from hcc.endpoints import EndpointData
+    from hcc.report import comparison_table
+    from hcc.schema import Endpoint
+    from hcc.survival import NOT_ESTIMABLE_HR, summarize
+    group = np.repeat(np.arange(28), 2).astype(str)
+    data = EndpointData(Endpoint.OS, np.arange(len(group)).astype(str), group, np.array(_RUNAWAY_T, dtype=float),
+                        np.array([c == "1" for c in _RUNAWAY_E]), {},
+                        pd.DataFrame(columns=["row", "patient_id", "reason"]))
+    summary = summarize(data, tuple(np.unique(group)))
+    table = comparison_table(summary)
+    assert (table["Hazard ratio (95% CI)"] == NOT_ESTIMABLE_HR).any()
+    assert not table["Hazard ratio (95% CI)"].str.contains("nan").any()
+    cox = json_safe(endpoint_json(summary))["cox"]
+    assert any(c["ci"] == [None, None] and c["p"] is None and c["note"] == NOT_ESTIMABLE_HR for c in cox)

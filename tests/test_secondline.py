@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.cohort import MAIN, PRESETS, CohortSpec, apply_to_registry
+from hcc.analysis import analyze_by_second_line
+from hcc.cli import main
+from hcc.cohort import MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_to_registry
 from hcc.registry import load_demo
 from hcc.schema import DAYS_PER_MONTH, Col, Endpoint
 from hcc.secondline import (
@@ -16,7 +19,7 @@ from hcc.secondline import (
     class_map, derive_by_second_line, derive_by_second_line_given, treatment_paths, uptake,
 )
 from hcc.survival import summarize
-from tests.conftest import make_registry
+from tests.conftest import make_registry, registry_csv
 
 REF = Path(__file__).parent / "reference"
 
@@ -68,10 +71,31 @@ def test_uptake_by_hand() -> None:
 
 
 def test_grouping_within_one_first_line() -> None:
-    data, groups = derive_by_second_line(make_registry(ROWS).frame, Endpoint.OS_2L, "SOR")
+    data, groups, _ = derive_by_second_line(make_registry(ROWS).frame, Endpoint.OS_2L, "SOR")
     assert groups == ("REG",) and data.n == 2
     given, labels = derive_by_second_line_given(make_registry(ROWS).frame, Endpoint.PPS, "SOR")
     assert labels == (GIVEN, NOT_GIVEN) and sorted(given.group) == sorted([GIVEN, GIVEN, NOT_GIVEN])
+
+
+def test_second_line_groups_are_capped_and_the_cli_json_says_so(tmp_path, capsys) -> None:
+    """SOR then 20 distinct second-line regimens (2 patients each for the first 5, 1 for the rest):
+    --by-2l compares at most MAX_GROUPS groups, the 15 single-patient regimens pooled as Other, and
+    the JSON of PFS_2L / OS_2L carries the note."""
+    rows = [{Col.REGIMEN_1L: "SOR", Col.DATE_PROGRESSION_1L: "2020-03-01", Col.REGIMEN_2L: f"X{i:02d}",
+             Col.START_2L: "2020-03-20", Col.DATE_DEATH: f"2020-{6 + i % 6:02d}-01",
+             Col.DATE_LAST_FOLLOWUP: f"2020-{6 + i % 6:02d}-01"} for i in range(20) for _ in range(1 + (i < 5))]
+    cohort = apply_to_registry(make_registry(rows), CohortSpec())
+    summary = analyze_by_second_line(cohort, Endpoint.OS_2L, "SOR")
+    assert len(summary.groups) <= MAX_GROUPS and {g.group for g in summary.groups} == {
+        "Other", "X00", "X01", "X02", "X03", "X04"}
+    assert summary.notes == ("15 second-line regimens with fewer than 2 patients (15 in all) pooled as Other to "
+                             "keep the comparison readable; the cap is 12 groups.",)
+    (tmp_path / "r.csv").write_bytes(registry_csv(rows))
+    assert main(["analyze", "--data", str(tmp_path / "r.csv"), "--by-2l", "SOR", "--out", str(tmp_path / "o.json")]) == 0
+    block = json.loads((tmp_path / "o.json").read_text())["by_second_line"]
+    assert block["OS_2L"]["notes"] == list(summary.notes) and set(block["OS_2L"]["groups"]) == {
+        "Other", "X00", "X01", "X02", "X03", "X04"}
+    assert "notes" not in json.loads((tmp_path / "o.json").read_text())["endpoints"]["OS"]
 
 
 def test_second_line_classes_travel_in_the_spec() -> None:
@@ -93,7 +117,7 @@ def test_grouped_km_matches_r(row) -> None:
     if row["group"] in (GIVEN, NOT_GIVEN):
         data, groups = derive_by_second_line_given(cohort.frame, Endpoint(row["endpoint"]), row["first_line"])
     else:
-        data, groups = derive_by_second_line(cohort.frame, Endpoint(row["endpoint"]), row["first_line"])
+        data, groups, _ = derive_by_second_line(cohort.frame, Endpoint(row["endpoint"]), row["first_line"])
     summary = summarize(data, groups)
     g = {x.group: x for x in summary.groups}[row["group"]]
     assert (g.n, g.events) == (row["n"], row["events"])
