@@ -465,15 +465,24 @@ def pool_rare(labels: pd.Series, below: int, what: str = "regimens",
     when nothing was). Counting is one ``value_counts``, so the check costs O(patients) before any
     per-group work.
     """
-    counts = labels.value_counts()
+    rare, pooling = pooling_of(labels.value_counts(), below, what, max_groups)
+    if pooling is None:
+        return labels, None
+    return labels.where(~labels.isin(rare), OTHER_REGIMEN), pooling
+
+
+def pooling_of(counts: pd.Series, below: int, what: str = "regimens",
+               max_groups: int = MAX_GROUPS) -> tuple[pd.Index, Pooling | None]:
+    """From patients per group (``counts``, indexed by label): the groups to pool as "Other" under
+    the rare-regimen rule ``below`` raised to :func:`cap_threshold`, and what :func:`pool_rare`
+    reports of it (None when nothing is pooled). Shared by the pandas path and the SQL engine
+    (:func:`hcc.engine.cohort`), which counts in the database."""
     cap = cap_threshold(counts, max_groups)
     threshold = max(below, cap)
     rare = counts.index[(counts < threshold) & (counts.index != OTHER_REGIMEN)]
     if threshold <= 0 or not len(rare):
-        return labels, None
-    mask = labels.isin(rare)
-    return (labels.where(~mask, OTHER_REGIMEN),
-            Pooling(what, len(rare), int(mask.sum()), threshold, capped=cap > below))
+        return rare, None
+    return rare, Pooling(what, len(rare), int(counts[rare].sum()), threshold, capped=cap > below)
 
 
 def group_rare_regimens(frame: pd.DataFrame, below: int) -> tuple[pd.DataFrame, Pooling | None]:

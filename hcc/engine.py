@@ -17,14 +17,14 @@ registry (``Registry.frame``'s columns, dates as DATE); :func:`write_parquet` wr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from hcc.cohort import CohortSpec, rules
+from hcc.cohort import CohortSpec, Pooling, pooling_of, rules
 from hcc.endpoints import (
     DATE_ORDER, DEATH_TOLERANCE_DAYS, DEFINITIONS, WITHIN_FOLLOWUP, EndpointDef,
 )
@@ -256,6 +256,7 @@ class EngineCohort:
     regimens: tuple[str, ...]
     by_regimen: dict[str, int]
     empty_columns: frozenset[str]
+    pooling: Pooling | None = None
 
     @property
     def n(self) -> int:
@@ -285,6 +286,7 @@ def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
     Raises SpecError for a chosen regimen the registry lacks, EmptyCohortError when nobody remains.
     """
     empty = empty_columns(engine, spec)
+    spec, pooling = _capped(engine, spec)
     pooled = cohort_sql(CohortSpec(other_below=spec.other_below))
     every = engine.query(f"SELECT grp, COUNT(*) AS n FROM ({pooled}) c WHERE grp IS NOT NULL GROUP BY grp")
     regimens_all = _ordered({str(g): int(n) for g, n in zip(every["grp"], every["n"])})
@@ -296,7 +298,18 @@ def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
         raise EmptyCohortError("No patient meets these cohort rules. Relax a rule or choose more regimens.")
     by = {str(g): int(n) for g, n in zip(counts["grp"], counts["n"])}
     regimens = tuple(r for r in regimens_all if r in by)
-    return EngineCohort(spec, regimens, {r: by[r] for r in regimens}, empty)
+    return EngineCohort(spec, regimens, {r: by[r] for r in regimens}, empty, pooling)
+
+
+def _capped(engine: Engine, spec: CohortSpec) -> tuple[CohortSpec, Pooling | None]:
+    """``spec`` with its rare-regimen threshold raised as the group cap needs
+    (:func:`hcc.cohort.pooling_of`, from one GROUP BY), and what was pooled."""
+    regimen = Col.REGIMEN_1L
+    rows = engine.query(f"SELECT {regimen} AS r, COUNT(*) AS n FROM {TABLE} WHERE {regimen} IS NOT NULL GROUP BY {regimen}")
+    _, pooling = pooling_of(pd.Series(rows["n"].to_numpy(np.int64), index=rows["r"].astype(str)), spec.other_below)
+    if pooling is None or pooling.below == spec.other_below:
+        return spec, pooling
+    return replace(spec, other_below=pooling.below), pooling
 
 
 def endpoint_risk_sets(engine: Engine, cohort_: EngineCohort,

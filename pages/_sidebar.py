@@ -157,6 +157,6 @@ def sidebar() -> None:
         state[StateKeys.SPEC] = spec
         st.caption(f"**{md(spec_label(spec))}** — the address bar holds these rules; copy it to share the cohort.")
         if pooling is not None and pooling.capped:
-            st.warning(md(pooling.note))
+            st.warning(pooling.note)  # numbers and app words only
     _sync_url(spec)
     presentation_toggle()

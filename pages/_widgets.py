@@ -84,6 +84,8 @@ def summary_tables(summary: EndpointSummary, name: str | None = None) -> None:
     named after ``name`` (default: the endpoint; give one per figure when a page shows several)."""
     name = name or summary.endpoint.value
     st.markdown(md(plain_summary(summary)))
+    for note in summary.notes:  # what changed the groups, e.g. second-line regimens pooled as Other
+        st.info(md(note), icon=":material/info:")
     table = endpoint_table(summary)
     st.table(md_table(table.set_index("Regimen")))
     small_cell_note({g.group: g.n for g in summary.groups})

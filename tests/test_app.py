@@ -182,14 +182,14 @@ def test_link_with_unreadable_or_out_of_range_value_says_so(params, message) -> 
     """A non-ASCII digit once crashed the page (generic error); an out-of-range age was dropped by the
     widget without a word. Both now show the link message and fall back to the main cohort."""
     at = open_page(query=params, timeout=TIMEOUT)
-    errors = [e.value for e in at.sidebar.error]
+    errors = [shown(e.value) for e in at.sidebar.error]
     assert any("could not be read" in e and message in e for e in errors), errors
     assert at.session_state[StateKeys.SPEC] == PRESETS[MAIN]
 
 
 def test_link_with_unknown_regimen_says_it_was_left_out() -> None:
     at = open_page(query={"regimens": "XYZ,SOR"}, timeout=TIMEOUT)
-    assert [w.value for w in at.sidebar.warning] == [
+    assert [shown(w.value) for w in at.sidebar.warning] == [
         "Regimen XYZ is not in this registry, so it was left out of the cohort rules."]
     assert at.session_state[StateKeys.SPEC].regimens == ("SOR",)
 
@@ -252,3 +252,21 @@ def test_response_page_rates_models_landmark_swimmer() -> None:
     at.selectbox(key=StateKeys.SWIM_REGIMEN).set_value("ATZ_BEV")
     at.slider(key=StateKeys.SWIM_N).set_value(20).run()
     assert not at.exception and "a random sample of 20 of 181 patients" in at.get("plotly_chart")[-1].proto.spec
+
+
+def test_second_line_page_says_when_second_line_regimens_were_pooled() -> None:
+    """SOR then 20 second-line regimens (5 of 2 patients, 15 of 1): the After-first-line page's
+    by-second-line comparison shows the pooling note under its figure, as the CLI JSON does."""
+    from hcc.cohort import MAX_GROUPS
+    from tests.conftest import make_registry
+    rows = [{Col.REGIMEN_1L: "SOR", Col.DATE_PROGRESSION_1L: "2020-03-01", Col.REGIMEN_2L: f"X{i:02d}",
+             Col.START_2L: "2020-03-20", Col.DATE_DEATH: f"2020-{6 + i % 6:02d}-01",
+             Col.DATE_LAST_FOLLOWUP: f"2020-{6 + i % 6:02d}-01"} for i in range(20) for _ in range(1 + (i < 5))]
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.session_state[StateKeys.REGISTRY] = make_registry(rows, "second_line.csv")
+    at.run()
+    at.switch_page("pages/secondline.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert ("15 second-line regimens with fewer than 2 patients (15 in all) pooled as Other to keep the "
+            f"comparison readable; the cap is {MAX_GROUPS} groups.") in [shown(i.value) for i in at.info]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.cohort import MAIN, PRESETS, CohortSpec, apply_spec
+from hcc.cohort import MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_spec
 from hcc.endpoints import derive
 from hcc.engine import TABLE, DuckDBEngine, SparkEngine, cohort, summarize_endpoint, write_parquet
 from hcc.errors import EmptyCohortError, SpecError
@@ -138,6 +138,25 @@ def test_rule_on_a_column_without_values_is_not_applied(tmp_path, frame) -> None
     blank = frame.assign(**{Col.AFP: np.nan})
     write_parquet(blank, tmp_path / "r.parquet")
     _check_equal(DuckDBEngine(tmp_path / "r.parquet"), blank, replace(SPECS["main"], afp_below=400.0), ("OS",))
+
+
+def test_group_cap_pools_the_same_regimens_as_in_memory(tmp_path, frame) -> None:
+    """More regimens than MAX_GROUPS: the SQL path pools the same smallest ones as Other as the pandas
+    path (hcc.cohort.pool_rare), with the same note, and gives the same numbers."""
+    many = frame.copy()
+    rows = np.random.default_rng(3).permutation(len(many))[:300]
+    many.loc[rows, Col.REGIMEN_1L] = [f"X{i % 20:02d}" for i in range(len(rows))]  # 20 regimens of 15
+    many.loc[rows[:40], Col.REGIMEN_1L] = [f"Y{i % 2}" for i in range(40)]  # 2 of 20: kept above the cap
+    write_parquet(many, tmp_path / "r.parquet")
+    engine = DuckDBEngine(tmp_path / "r.parquet")
+    for spec in (CohortSpec(), CohortSpec(other_below=5), CohortSpec(other_below=30)):
+        expected = apply_spec(many, spec)
+        got = cohort(engine, spec)
+        assert expected.pooling is not None and got.pooling == expected.pooling
+        assert len(got.regimens) <= MAX_GROUPS and "Other" in got.regimens and "X00" not in got.regimens
+        assert ("Y0" in got.regimens) == (spec.other_below <= 20)  # 20 patients: kept unless the rule pools it
+        assert got.pooling.capped == (spec.other_below <= 15)
+        _check_equal(engine, many, spec, ("OS",))
 
 
 def test_bad_specs_raise_the_same_errors(duck) -> None:
