@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from pages._common import PAGES
-from pages._actions import show_failed_action
-from pages._guard import login_screen, needs_login, redact_streamlit_log, run_page, run_sidebar
-from pages._sidebar import sidebar
+from ui.common import PAGES
+from ui.actions import show_failed_action
+from ui.guard import login_screen, needs_login, redact_streamlit_log, run_page, run_sidebar
+from ui.sidebar import sidebar
 
 redact_streamlit_log()  # anything escaping the guards below is logged as type and place, not message
 # A local emoji: a ":material/…:" page icon makes the browser fetch an icon font from another host.
@@ -20,5 +20,5 @@ page = st.navigation(sections, position="hidden" if locked else "sidebar")
 if locked:
     login_screen()
 run_sidebar(sidebar)  # a failure in the sidebar cannot break every page
-show_failed_action()  # a button or widget action of the previous interaction that failed (pages/_guard.py)
+show_failed_action()  # a button or widget action of the previous interaction that failed (ui/guard.py)
 run_page(page)  # a crash in a page is reported in plain words; the session goes on

@@ -84,7 +84,7 @@ def page_rerun(registry, repeats: int) -> float:
     """Median server-side rerun of the Survival page after a cohort-rule change, in AppTest."""
     from streamlit.testing.v1 import AppTest
 
-    from pages._keys import StateKeys
+    from ui.keys import StateKeys
 
     app = Path(__file__).resolve().parent.parent / "app.py"
     at = AppTest.from_file(str(app), default_timeout=600)

@@ -8,9 +8,9 @@ from hcc.errors import HCCError
 from hcc.figures import regimen_colors
 from hcc.subgroups import subgroup_analysis
 from hcc.weighting import iptw_analysis
-from pages._adjusted_widgets import cox_section, iptw_section, settings_form, subgroup_section
-from pages._common import cohort_page, session_memo
-from pages._text import md
+from ui.adjusted_widgets import cox_section, iptw_section, settings_form, subgroup_section
+from ui.common import cohort_page, session_memo
+from ui.text import md
 
 cohort, registry, caption = cohort_page("Adjusted comparisons")
 st.markdown("Patients given different regimens differ in era, liver function and stage. These analyses answer "

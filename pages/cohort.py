@@ -8,12 +8,12 @@ from hcc.cohort import apply_to_registry, spec_label
 from hcc.figures import attrition_figure, regimen_colors
 from hcc.report import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
-from pages._actions import guarded
-from pages._common import StateKeys, cohort_page, current_spec, session_memo
-from pages._downloads import figure_downloads
-from pages._present import on_screen
-from pages._sidebar import load_spec
-from pages._widgets import small_cell_note
+from ui.actions import guarded
+from ui.common import StateKeys, cohort_page, current_spec, session_memo
+from ui.downloads import figure_downloads
+from ui.present import on_screen
+from ui.sidebar import load_spec
+from ui.widgets import small_cell_note
 
 cohort, registry, caption = cohort_page("Cohort")
 st.markdown("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "

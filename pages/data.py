@@ -3,13 +3,13 @@
 import streamlit as st
 
 from hcc.report import contract_table, template_csv
-from pages._actions import guarded
-from pages._common import StateKeys, current_registry, route_through_app
-from pages._mapping_ui import mapping_widget
-from pages._reopen import reopen_widget
-from pages._server_data import server_data_widget
-from pages._text import md, mds
-from pages._upload import clear_data, load_registry, upload_widget, validation_report
+from ui.actions import guarded
+from ui.common import StateKeys, current_registry, route_through_app
+from ui.mapping_ui import mapping_widget
+from ui.reopen import reopen_widget
+from ui.server_data import server_data_widget
+from ui.text import md, mds
+from ui.upload import clear_data, load_registry, upload_widget, validation_report
 
 route_through_app()
 

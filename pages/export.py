@@ -8,12 +8,12 @@ from hcc.document import build_report, report_html, report_pdf, report_pptx
 from hcc.export import MIME, ExportError
 from hcc.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
-from pages._actions import guarded
-from pages._common import StateKeys, cohort_page, session_memo
-from pages._present import on_screen, presenting
-from pages._reopen import reopen_widget
-from pages._text import md, md_table
-from pages._widgets import analysis_spec_form
+from ui.actions import guarded
+from ui.common import StateKeys, cohort_page, session_memo
+from ui.present import on_screen, presenting
+from ui.reopen import reopen_widget
+from ui.text import md, md_table
+from ui.widgets import analysis_spec_form
 
 cohort, registry, caption = cohort_page("Report & slides")
 analysis = analysis_spec_form(cohort.regimens)

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from hcc.schema import REGIMEN_LABELS
-from pages._common import route_through_app, PAGES, cohort_caption, current_cohort, current_registry
-from pages._text import md
+from ui.common import route_through_app, PAGES, cohort_caption, current_cohort, current_registry
+from ui.text import md
 
 route_through_app()
 

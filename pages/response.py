@@ -15,9 +15,9 @@ from hcc.response import (
     response_models, response_rates, swimmer_lanes,
 )
 from hcc.study import INOUE_2026
-from pages._downloads import chart, table_downloads
-from pages._common import StateKeys, cohort_page, session_memo
-from pages._text import md_table
+from ui.downloads import chart, table_downloads
+from ui.common import StateKeys, cohort_page, session_memo
+from ui.text import md_table
 
 cohort, registry, caption = cohort_page("Response and survival")
 colors = regimen_colors(cohort.regimens)

@@ -11,13 +11,13 @@ from hcc.response import SECOND_LINE, response_rates
 from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint
 from hcc.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
 from hcc.survival import summarize
-from pages._actions import guarded
-from pages._common import StateKeys, cohort_page, session_memo
-from pages._downloads import figure_downloads
-from pages._present import on_screen
-from pages._widgets import summary_tables
-from pages._sidebar import key as cohort_key
-from pages._text import md, md_table
+from ui.actions import guarded
+from ui.common import StateKeys, cohort_page, session_memo
+from ui.downloads import figure_downloads
+from ui.present import on_screen
+from ui.widgets import summary_tables
+from ui.sidebar import key as cohort_key
+from ui.text import md, md_table
 
 cohort, registry, caption = cohort_page("After first line")
 overrides = cohort.spec.second_line_classes

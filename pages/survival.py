@@ -8,10 +8,10 @@ from hcc.figures import default_horizon_months, km_figure, regimen_colors
 from hcc.report import overview_table
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, Endpoint
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
-from pages._common import StateKeys, cohort_page, session_memo
-from pages._downloads import figure_downloads
-from pages._present import on_screen
-from pages._widgets import analysis_spec_form, km_figure_options, summary_tables
+from ui.common import StateKeys, cohort_page, session_memo
+from ui.downloads import figure_downloads
+from ui.present import on_screen
+from ui.widgets import analysis_spec_form, km_figure_options, summary_tables
 
 cohort, registry, caption = cohort_page("Survival by first-line regimen")
 spec = analysis_spec_form(cohort.regimens)

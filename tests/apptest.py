@@ -11,7 +11,7 @@ _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def shown(markdown: str) -> str:
-    """``markdown`` as the browser shows it, as far as backslash escapes go (``pages/_text.py`` md() puts
+    """``markdown`` as the browser shows it, as far as backslash escapes go (``ui/text.py`` md() puts
     them before every special character of a name from the data)."""
     return _ESCAPE.sub(r"\1", markdown)
 

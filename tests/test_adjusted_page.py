@@ -8,7 +8,7 @@ from tests.apptest import open_page
 
 from hcc.baseline import AFP_400
 from hcc.schema import Col
-from pages._common import StateKeys
+from ui.common import StateKeys
 
 TIMEOUT = 60
 

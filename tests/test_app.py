@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_page, shown, shown_table
 
-from pages._common import PAGES, StateKeys
+from ui.common import PAGES, StateKeys
 from tests.conftest import registry_csv
 from hcc.cohort import MAIN, PRESETS
 from hcc.registry import load_demo
@@ -83,7 +83,7 @@ def test_upload_replaces_demo_in_this_session_and_reports_problems() -> None:
     assert "Uploaded file: mine.csv" in text
     assert at.warning and "1 row-excluding problem" in at.warning[0].value
     report = [b for b in at.get("download_button") if b.label.startswith("Download the validation report")]
-    # patient codes and raw values: made on click, no /media URL before (pages/_downloads.py short_lived_download)
+    # patient codes and raw values: made on click, no /media URL before (ui/downloads.py short_lived_download)
     assert len(report) == 1 and report[0].proto.deferred_file_id and not report[0].proto.url
     at.switch_page("pages/survival.py")
     at.run()

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import open_page, shown, shown_table
 
 from hcc.registry import load_demo
-from pages._common import StateKeys
+from ui.common import StateKeys
 from tests.messy import messy_export
 
 TIMEOUT = 60

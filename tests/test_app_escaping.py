@@ -1,6 +1,6 @@
 """Names from an uploaded file cannot become markdown: on every page, in every markdown context
 (markdown, captions, alerts, titles and headers, labels, tooltips, radio options), a regimen, center,
-column or file name holding a link, an image, HTML or LaTeX is shown escaped (pages/_text.py md())."""
+column or file name holding a link, an image, HTML or LaTeX is shown escaped (ui/text.py md())."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from hcc.registry import load_bytes
 from hcc.schema import COLUMNS, Col
-from pages._common import PAGES, StateKeys
-from pages._text import md
+from ui.common import PAGES, StateKeys
+from ui.text import md
 from tests.conftest import registry_csv
 
 TIMEOUT = 60

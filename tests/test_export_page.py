@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, shown
 
 from hcc.document import build_report, report_html
 from hcc.analysis import analyze
@@ -13,7 +13,7 @@ from hcc.cohort import FULL, PRESETS
 from hcc.registry import load_demo
 from hcc.schema import Endpoint
 from hcc.survival import AnalysisSpec
-from pages._common import StateKeys
+from ui.common import StateKeys
 
 TIMEOUT = 90
 
@@ -131,6 +131,6 @@ def test_reopening_a_malformed_file_shows_its_reason(name: str, data: bytes, mes
     at.get("file_uploader")[0].set_value((name, data, "application/octet-stream"))
     at.run()
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]  # as the browser shows the escaped file name
     assert len(errors) == 1 and errors[0].startswith(f"{name}: ") and message in errors[0], errors
     assert not any(b.label == "Recreate this view" for b in at.button)

@@ -16,11 +16,11 @@ from streamlit.testing.v1 import AppTest
 import hcc.analysis
 import hcc.document
 from hcc.cohort import FULL, PRESETS
-import pages._downloads
-import pages._sidebar
-from pages._actions import UNEXPECTED
-from pages._common import StateKeys
-from pages._guard import CRASH_MESSAGE, SIDEBAR_CRASH_MESSAGE, STREAMLIT_ERROR_LOGGER
+import ui.downloads
+import ui.sidebar
+from ui.actions import UNEXPECTED
+from ui.common import StateKeys
+from ui.guard import CRASH_MESSAGE, SIDEBAR_CRASH_MESSAGE, STREAMLIT_ERROR_LOGGER
 from tests.apptest import shown
 from tests.conftest import make_registry
 
@@ -29,9 +29,38 @@ TIMEOUT = 60
 SECRET = "P-SECRET-4711"  # stands in for patient data inside an exception message
 
 
+def _app_code() -> list[Path]:
+    """The entry point, the page scripts and the shared UI package (``ui/``)."""
+    return [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]
+
+
+def _html_arguments_that_are_not_constants(tree: ast.Module) -> list[int]:
+    """Lines of ``st.html(x)`` calls whose ``x`` is not a string literal or a module-level name bound to one."""
+    constants = {t.id for node in tree.body if isinstance(node, ast.Assign)
+                 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                 for t in node.targets if isinstance(t, ast.Name)}
+    bad = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "html":
+            arg = node.args[0] if node.args else None
+            if not ((isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+                    or (isinstance(arg, ast.Name) and arg.id in constants)):
+                bad.append(node.lineno)
+    return bad
+
+
 def test_no_unsafe_html_in_the_app() -> None:
-    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]:
-        assert "unsafe_allow_html" not in path.read_text(encoding="utf-8"), path.name
+    """No raw HTML from data: no ``unsafe_allow_html``, and ``st.html`` only with the app's own constant
+    text (presentation mode's style sheet), so a name from the file can never be rendered as markup."""
+    for path in _app_code():
+        text = path.read_text(encoding="utf-8")
+        assert "unsafe_allow_html" not in text, path.name
+        assert _html_arguments_that_are_not_constants(ast.parse(text)) == [], path.name
+
+
+def test_the_html_check_sees_data_in_st_html() -> None:
+    assert _html_arguments_that_are_not_constants(ast.parse("st.html(f'<b>{name}</b>')")) == [1]
+    assert _html_arguments_that_are_not_constants(ast.parse("CSS = '<style></style>'\nst.html(CSS)")) == []
 
 
 def test_server_config_is_hardened() -> None:
@@ -114,7 +143,7 @@ def test_every_callback_in_the_app_is_guarded() -> None:
     """Each on_click/on_change is ``guarded(...)``, except downloads' ``"ignore"`` (no callback) and
     Streamlit's own ``st.login`` (the sign-in screen has no session to lose)."""
     found, unguarded = 0, []
-    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]:
+    for path in _app_code():
         for line, value in _callback_arguments(ast.parse(path.read_text(encoding="utf-8"))):
             found += 1
             ok = ((isinstance(value, ast.Call) and getattr(value.func, "id", None) == "guarded")
@@ -164,13 +193,13 @@ def _click_recreate_view(at: AppTest) -> None:
 ACTIONS = [  # (page, what to break, its replacement, the click, the action named in the message)
     ("pages/export.py", (hcc.document, "report_html"), _report_html_boom, _click_build_html,
      "Building the html report (interactive)"),
-    ("pages/cohort.py", (pages._downloads, "figure_bytes"), _figure_bytes_boom, _click_prepare_figure,
+    ("pages/cohort.py", (ui.downloads, "figure_bytes"), _figure_bytes_boom, _click_prepare_figure,
      "Preparing the figure files"),
-    ("pages/survival.py", (pages._sidebar, "widget_values"), _widget_values_boom, _click_full_cohort,
+    ("pages/survival.py", (ui.sidebar, "widget_values"), _widget_values_boom, _click_full_cohort,
      "Choosing the full cohort"),
-    ("pages/cohort.py", (pages._sidebar, "widget_values"), _widget_values_boom, _click_restore_scenario,
+    ("pages/cohort.py", (ui.sidebar, "widget_values"), _widget_values_boom, _click_restore_scenario,
      "Restoring scenario A"),
-    ("pages/data.py", (pages._sidebar, "widget_values"), _widget_values_boom, _click_recreate_view,
+    ("pages/data.py", (ui.sidebar, "widget_values"), _widget_values_boom, _click_recreate_view,
      "Recreating the view"),
 ]
 
@@ -213,7 +242,7 @@ def test_a_failing_button_keeps_the_upload_and_cohort(monkeypatch, caplog, page,
 
 FAILING_ACTION = """
 import streamlit as st
-from pages._actions import guarded, show_failed_action
+from ui.actions import guarded, show_failed_action
 
 def act():
     st.session_state["kept"] = "changed"
@@ -241,7 +270,7 @@ def test_a_failed_action_leaves_no_partial_state() -> None:
 def test_a_failing_sidebar_does_not_break_the_page(monkeypatch) -> None:
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.run()
-    monkeypatch.setattr(pages._sidebar, "group_rare_regimens", _explode)
+    monkeypatch.setattr(ui.sidebar, "group_rare_regimens", _explode)
     at.switch_page("pages/survival.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
@@ -253,7 +282,7 @@ def test_a_failing_sidebar_does_not_break_the_page(monkeypatch) -> None:
 
 
 UNCAUGHT = f"""
-from pages._guard import redact_streamlit_log
+from ui.guard import redact_streamlit_log
 redact_streamlit_log()
 raise ValueError("uncaught for patient {SECRET}")
 """
@@ -291,7 +320,7 @@ def test_cohort_rules_dropped_by_streamlit_come_back_from_the_last_cohort(monkey
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.run()
     at.sidebar.multiselect(key=StateKeys.COHORT + "child_pugh").set_value(["A"]).run()
-    monkeypatch.setattr(pages._sidebar, "sidebar", _explode)
+    monkeypatch.setattr(ui.sidebar, "sidebar", _explode)
     at.run()
     assert not at.sidebar.multiselect  # this run drew no cohort widget
     monkeypatch.undo()
@@ -309,10 +338,10 @@ def test_a_file_made_on_click_fails_without_its_message_in_the_log(caplog) -> No
     def make() -> bytes:
         raise ValueError(f"row of patient {SECRET}")
 
-    generate = pages._downloads.made_on_click(make, "validation_report.csv")
+    generate = ui.downloads.made_on_click(make, "validation_report.csv")
     with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError) as raised:
         generate()
     assert "Making validation_report.csv failed with ValueError at" in caplog.text
     assert SECRET not in caplog.text and SECRET not in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
-    assert pages._downloads.made_on_click(lambda: b"ok", "x.csv")() == b"ok"
+    assert ui.downloads.made_on_click(lambda: b"ok", "x.csv")() == b"ok"

@@ -433,7 +433,7 @@ def test_a_199_mb_registry_csv_runs_km_within_2_gb(tmp_path, registry_199_mb) ->
 
 def test_data_page_shows_the_limit_in_an_error_box() -> None:
     """The upload path of the app: a million-column header ends in one st.error box, no exception."""
-    from pages._common import StateKeys
+    from ui.common import StateKeys
     from tests.apptest import open_page
 
     at = open_page("pages/data.py")

@@ -1,4 +1,4 @@
-"""hcc.serverdata and pages/_server_data.py: registries opened by path, only inside the allow-listed directory."""
+"""hcc.serverdata and ui/server_data.py: registries opened by path, only inside the allow-listed directory."""
 
 from __future__ import annotations
 
@@ -77,8 +77,8 @@ def test_parquet_and_duckdb_table_load_like_the_same_upload(root) -> None:
 def _widget_app() -> None:
     import streamlit as st
 
-    from pages._keys import StateKeys
-    from pages._server_data import server_data_widget
+    from ui.keys import StateKeys
+    from ui.server_data import server_data_widget
 
     server_data_widget()
     registry = st.session_state.get(StateKeys.REGISTRY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from pages._keys import StateKeys
+from ui.keys import StateKeys
 
 
 def _survival() -> AppTest:

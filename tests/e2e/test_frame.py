@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from hcc.schema import Col
-from pages._downloads import SWEEP_AFTER_S
+from ui.downloads import SWEEP_AFTER_S
 from tests.conftest import registry_csv
 from tests.e2e.conftest import ARTIFACTS, download, upload_on_data_page
 from tests.test_app_escaping import evil_csv
@@ -64,7 +64,7 @@ def _status(url: str) -> int:
 
 def test_the_validation_report_url_dies_soon_after_the_download(browser, server_url, tmp_path) -> None:
     """The report holds patient codes and raw values. Its file is made on click and swept
-    2 × SWEEP_AFTER_S later (pages/_downloads.py); before, a /media URL outlived a closed tab by
+    2 × SWEEP_AFTER_S later (ui/downloads.py); before, a /media URL outlived a closed tab by
     ~150 s (disconnectedSessionTTL 120 s + Streamlit's two-pass sweep)."""
     rows = [{Col.REGIMEN_1L: r, Col.DATE_DEATH: "2020-06-01", Col.DATE_LAST_FOLLOWUP: "2020-06-01"}
             for r in ("SOR", "LEN") * 3] + [{Col.START_1L: "31/12/2019"}]

@@ -11,6 +11,7 @@ from hcc.registry import load_demo
 from hcc.report import format_months
 from hcc.schema import Endpoint
 from tests.e2e.conftest import ARTIFACTS, download, upload_on_data_page
+from ui.common import PAGES
 
 pytestmark = pytest.mark.e2e
 WAIT_MS = 60_000
@@ -31,6 +32,8 @@ def test_deep_link_on_fresh_server_goes_through_the_router(page, fresh_server_ur
     sidebar.get_by_role("button", name="Main cohort (study)").wait_for(timeout=WAIT_MS)
     sidebar.get_by_text("Overview").wait_for(timeout=WAIT_MS)
     assert sidebar.get_by_text("_common").count() == 0 and sidebar.get_by_text("common").count() == 0
+    # pages/ holds only the page scripts (shared UI code is in ui/): the navigation lists exactly them
+    assert sidebar.locator('[data-testid="stSidebarNavLink"]').count() == len(PAGES)
     page.screenshot(path=ARTIFACTS / "00_deep_link_survival.png", full_page=True)
 
 

@@ -11,8 +11,8 @@ import streamlit as st
 
 from hcc.errors import HCCError
 from hcc.serverdata import configured_dir, duckdb_tables, list_files, load_server_file, resolve
-from pages._common import StateKeys
-from pages._text import md
+from ui.common import StateKeys
+from ui.text import md
 
 
 def _setting() -> str | None:

@@ -6,10 +6,10 @@ import streamlit as st
 
 from hcc.errors import HCCError
 from hcc.reproduce import Reopened, check_data, read_record
-from pages._actions import guarded
-from pages._common import StateKeys, current_registry
-from pages._sidebar import load_spec
-from pages._text import md
+from ui.actions import guarded
+from ui.common import StateKeys, current_registry
+from ui.sidebar import load_spec
+from ui.text import md
 
 
 def _apply(reopened: Reopened) -> None:

@@ -15,9 +15,9 @@ from hcc.io import EXTENSIONS
 from hcc.mapping import Mapping
 from hcc.registry import Registry, Source, load_source, read_sources
 from hcc.report import issues_table, rule_counts_table, spreadsheet_safe
-from pages._downloads import short_lived_download
-from pages._keys import StateKeys
-from pages._text import md
+from ui.downloads import short_lived_download
+from ui.keys import StateKeys
+from ui.text import md
 
 
 def _uploader_key() -> str:

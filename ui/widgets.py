@@ -10,9 +10,9 @@ from hcc.report import comparison_table, endpoint_table, pairwise_table, plain_s
 from hcc.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec, EndpointSummary
 from hcc.schema import Endpoint
 from hcc.trials import registry_vs_trials
-from pages._common import StateKeys
-from pages._downloads import table_downloads
-from pages._text import md, md_table, mds
+from ui.common import StateKeys
+from ui.downloads import table_downloads
+from ui.text import md, md_table, mds
 
 TRIAL_ENDPOINTS = (Endpoint.OS.value, Endpoint.PFS.value)
 

@@ -19,10 +19,10 @@ from hcc.cohort import (
 from hcc.errors import SpecError
 from hcc.registry import order_regimens
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
-from pages._actions import guarded
-from pages._common import StateKeys, current_registry
-from pages._present import presentation_toggle
-from pages._text import md
+from ui.actions import guarded
+from ui.common import StateKeys, current_registry
+from ui.present import presentation_toggle
+from ui.text import md
 
 FIELDS = tuple(f.name for f in fields(CohortSpec))
 _TRI_BACK = {label: value for value, label in TRISTATE.items()}

@@ -1,5 +1,5 @@
 """The frame around every page: optional sign-in, and a failure in a page or the sidebar reported in
-clinical words while the session (upload, cohort) goes on (buttons and widgets: ``pages/_actions.py``).
+clinical words while the session (upload, cohort) goes on (buttons and widgets: ``ui/actions.py``).
 
 Sign-in is on only when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Streamlit's OIDC
 ``st.login``; see ``docs/deploy.md``); otherwise the app is open, as for local use.
@@ -25,7 +25,7 @@ CRASH_MESSAGE = ("Something went wrong on this page, so its results are not show
 SIDEBAR_CRASH_MESSAGE = ("The cohort rules could not be shown, so the last cohort is kept. Your data are kept: "
                          "try again, or press a cohort preset.")
 STREAMLIT_ERROR_LOGGER = "streamlit.error_util"  # logs "Uncaught app execution" with the exception (1.67)
-# ... and a deferred download's failure ("Error executing deferred callable", pages/_downloads.py)
+# ... and a deferred download's failure ("Error executing deferred callable", ui/downloads.py)
 STREAMLIT_EXCEPTION_LOGGERS = (STREAMLIT_ERROR_LOGGER, "streamlit.runtime.backend_operation_handler")
 
 

@@ -15,8 +15,8 @@ from hcc.errors import HCCError
 from hcc.mapping import Mapping
 from hcc.registry import Source
 from hcc.schema import COLUMN_BY_NAME, COLUMNS
-from pages._keys import StateKeys
-from pages._text import md, mds
+from ui.keys import StateKeys
+from ui.text import md, mds
 
 _ACTIONS = {deid.AGE_OVER_89: (mp.CAP_AGE, mp.NOT_IDENTIFIER)}
 

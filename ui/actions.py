@@ -1,6 +1,6 @@
 """Button and widget actions (``on_click``/``on_change`` callbacks) that fail without ending the session.
 
-Streamlit runs callbacks before the script, outside the page guard (``pages/_guard.py``): an exception
+Streamlit runs callbacks before the script, outside the page guard (``ui/guard.py``): an exception
 escaping one shows Streamlit's bare error page instead of the app, and its message reaches the server
 log. Every callback in ``pages/`` goes through :func:`guarded` (``tests/test_hardening.py`` walks the
 code to check), except ``on_click="ignore"`` downloads and Streamlit's own ``st.login``.
@@ -16,9 +16,9 @@ from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException  # pinned streamlit==1.67.0
 
 from hcc.errors import HCCError
-from pages._guard import log_failure
-from pages._keys import StateKeys
-from pages._text import md
+from ui.guard import log_failure
+from ui.keys import StateKeys
+from ui.text import md
 
 ACTION_FAILED = "{action} failed: {reason}. Your data and cohort are kept."
 UNEXPECTED = "an unexpected problem (its type and place are in the server log for the app's maintainer)"

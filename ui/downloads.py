@@ -16,10 +16,10 @@ import streamlit as st
 
 from hcc.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export_session, figure_bytes, table_csv,
                         tables_xlsx)
-from pages._actions import guarded
-from pages._common import StateKeys
-from pages._guard import log_failure
-from pages._present import on_screen
+from ui.actions import guarded
+from ui.common import StateKeys
+from ui.guard import log_failure
+from ui.present import on_screen
 
 
 def _fingerprint(fig: go.Figure, preset: str) -> str:

@@ -14,8 +14,8 @@ import streamlit as st
 from hcc.cohort import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
 from hcc.registry import Registry, load_demo
-from pages._keys import StateKeys
-from pages._text import md
+from ui.keys import StateKeys
+from ui.text import md
 
 T = TypeVar("T")
 

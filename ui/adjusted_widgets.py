@@ -15,9 +15,9 @@ from hcc.figures import format_p
 from hcc.schema import ATZ_BEV, ENDPOINT_LABELS, FIRST_LINE_ENDPOINTS, Col, Endpoint
 from hcc.subgroups import SUBGROUPS, SubgroupResult, subgroup_table
 from hcc.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, balance_table, weights_table
-from pages._downloads import chart, table_downloads
-from pages._common import StateKeys
-from pages._text import md
+from ui.downloads import chart, table_downloads
+from ui.common import StateKeys
+from ui.text import md
 
 AFP_FORMS = {Col.AFP: "log10 AFP (continuous)", AFP_400: "AFP ≥ 400 ng/mL (yes / no)"}
 TRIMS = {"none": None, "1st and 99th": (1.0, 99.0), "5th and 95th": (5.0, 95.0)}

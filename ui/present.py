@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from hcc.figures import presentation_style
-from pages._common import StateKeys
+from ui.common import StateKeys
 
 PARAM = "present"
 _CSS = """<style>
