@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast demo reference bench clean
+.PHONY: run test test-fast system-deps demo reference bench clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,27 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) -m streamlit run app.py
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(PY) -m pytest
+
+# Debian packages the tests need: Chromium (browser tests, figure export), poppler (PDF checks), a JRE
+# (PySpark). Installed with apt-get when missing and run as root; otherwise the exact command is printed.
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-dejavu-core"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "The tests need Debian packages:$$missing"; \
+	    echo "Run: sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not e2e"

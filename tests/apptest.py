@@ -6,6 +6,9 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
+from ui.keys import StateKeys
+from ui.text import map_text
+
 TIMEOUT = 60
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
@@ -16,12 +19,16 @@ def shown(markdown: str) -> str:
     return _ESCAPE.sub(r"\1", markdown)
 
 
-def open_page(page: str | None = None, *, timeout: float = TIMEOUT, query: dict[str, str] | None = None) -> AppTest:
+def open_page(page: str | None = None, *, timeout: float = TIMEOUT, query: dict[str, str] | None = None,
+              registry=None) -> AppTest:
     """The app run once through its router, then switched to ``page`` (a path relative to app.py) and
-    run again; fails the test if either run raised. ``query``: URL parameters of the first request."""
+    run again; fails the test if either run raised. ``query``: URL parameters of the first request;
+    ``registry``: a loaded registry put in the session as an upload would be (default: the demo)."""
     at = AppTest.from_file("../app.py", default_timeout=timeout)
     for name, value in (query or {}).items():
         at.query_params[name] = value
+    if registry is not None:
+        at.session_state[StateKeys.REGISTRY] = registry
     at.run()
     if page is not None:
         at.switch_page(page)
@@ -32,10 +39,4 @@ def open_page(page: str | None = None, *, timeout: float = TIMEOUT, query: dict[
 
 def shown_table(frame):
     """An ``st.table``'s DataFrame as the browser shows it (its text is markdown: see :func:`shown`)."""
-    def cell(value):
-        return shown(value) if isinstance(value, str) else value
-
-    out = frame.map(cell)
-    out.index = out.index.map(cell)
-    out.columns = out.columns.map(cell)
-    return out
+    return map_text(frame, shown)

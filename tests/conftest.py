@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import random
+import threading
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -46,3 +49,28 @@ def registry_csv(rows: list[dict[str, str]], columns: list[str] | None = None) -
 def make_registry(rows: list[dict[str, str]], name: str = "test.csv") -> Registry:
     """A validated registry from hand-written rows (see :func:`registry_csv`)."""
     return load_bytes(registry_csv(rows), name)
+
+
+@contextlib.contextmanager
+def export_slots_taken() -> Iterator[None]:
+    """Inside the block every static-export browser slot of this process (hcc.export) is held by
+    other threads, as when other sessions are exporting; released and joined afterwards."""
+    from hcc import export
+
+    held, release = threading.Barrier(export.MAX_CONCURRENT_EXPORTS + 1), threading.Event()
+
+    def occupy() -> None:
+        with export.export_slot():
+            held.wait(timeout=10)
+            release.wait(timeout=60)
+
+    holders = [threading.Thread(target=occupy) for _ in range(export.MAX_CONCURRENT_EXPORTS)]
+    for t in holders:
+        t.start()
+    held.wait(timeout=10)
+    try:
+        yield
+    finally:
+        release.set()
+        for t in holders:
+            t.join(timeout=60)

@@ -200,12 +200,7 @@ def test_registry_with_too_many_regimens_is_capped_with_a_sidebar_warning() -> N
     from hcc.cohort import MAX_GROUPS
     from tests.conftest import make_registry
     rows = [{Col.REGIMEN_1L: f"R{i:02d}"} for i in range(20) for _ in range(1 + (i < 5))]
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.session_state[StateKeys.REGISTRY] = make_registry(rows, "many.csv")
-    at.run()
-    at.switch_page("pages/cohort.py")
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
+    at = open_page("pages/cohort.py", registry=make_registry(rows, "many.csv"))
     assert [w.value for w in at.sidebar.warning] == [
         "15 regimens with fewer than 2 patients (15 in all) pooled as Other to keep the comparison readable; "
         f"the cap is {MAX_GROUPS} groups."]
@@ -222,7 +217,8 @@ def test_second_line_page_sections_and_class_grouping() -> None:
     assert "TKI" in at.get("plotly_chart")[0].proto.spec
     at.selectbox(key=StateKeys.SL_FIRST).set_value("SOR").run()
     at.radio(key=StateKeys.SL_ENDPOINT).set_value(at.radio(key=StateKeys.SL_ENDPOINT).options[2]).run()
-    assert not at.exception and "PFS2" in _text(at) or "Progression-free survival 2" in at.get("plotly_chart")[1].proto.spec
+    assert not at.exception, [e.message for e in at.exception]
+    assert "PFS2" in _text(at) or "Progression-free survival 2" in at.get("plotly_chart")[1].proto.spec
 
 
 def test_second_line_class_edit_goes_into_the_cohort_rules() -> None:
@@ -262,11 +258,6 @@ def test_second_line_page_says_when_second_line_regimens_were_pooled() -> None:
     rows = [{Col.REGIMEN_1L: "SOR", Col.DATE_PROGRESSION_1L: "2020-03-01", Col.REGIMEN_2L: f"X{i:02d}",
              Col.START_2L: "2020-03-20", Col.DATE_DEATH: f"2020-{6 + i % 6:02d}-01",
              Col.DATE_LAST_FOLLOWUP: f"2020-{6 + i % 6:02d}-01"} for i in range(20) for _ in range(1 + (i < 5))]
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.session_state[StateKeys.REGISTRY] = make_registry(rows, "second_line.csv")
-    at.run()
-    at.switch_page("pages/secondline.py")
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
+    at = open_page("pages/secondline.py", registry=make_registry(rows, "second_line.csv"))
     assert ("15 second-line regimens with fewer than 2 patients (15 in all) pooled as Other to keep the "
             f"comparison readable; the cap is {MAX_GROUPS} groups.") in [shown(i.value) for i in at.info]

@@ -27,7 +27,7 @@ from hcc.document import build_report, report_pdf, report_pptx
 from hcc.export import ExportBusyError, export_session, export_slot, figure_bytes
 from hcc.registry import load_bytes
 from hcc.schema import Col, Endpoint
-from tests.conftest import registry_csv
+from tests.conftest import export_slots_taken, registry_csv
 
 THREADS = 4
 MARK = re.compile(rb"ISOMARK([0-9]+)X")
@@ -122,18 +122,7 @@ def test_concurrent_figure_exports_return_each_threads_own_figure(no_global_kale
 def test_a_busy_server_refuses_with_a_clear_message_instead_of_waiting_forever(monkeypatch) -> None:
     """Every browser slot taken by other sessions: a new export waits the bound, then says so."""
     monkeypatch.setattr(export, "EXPORT_WAIT_SECONDS", 0.2)
-    hold, release = threading.Barrier(export.MAX_CONCURRENT_EXPORTS + 1), threading.Event()
-
-    def occupy() -> None:
-        with export_slot():
-            hold.wait(timeout=10)
-            release.wait(timeout=30)
-
-    holders = [threading.Thread(target=occupy) for _ in range(export.MAX_CONCURRENT_EXPORTS)]
-    for t in holders:
-        t.start()
-    hold.wait(timeout=10)
-    try:
+    with export_slots_taken():
         started = time.monotonic()
         with pytest.raises(ExportBusyError, match="Another export is running on this server; try again"):
             figure_bytes(_figure(0), "svg")
@@ -141,10 +130,6 @@ def test_a_busy_server_refuses_with_a_clear_message_instead_of_waiting_forever(m
             with export_session():
                 pass
         assert time.monotonic() - started < 10
-    finally:
-        release.set()
-        for t in holders:
-            t.join(timeout=30)
     assert _all_slots_free()
 
 

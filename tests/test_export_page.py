@@ -13,6 +13,7 @@ from hcc.cohort import FULL, PRESETS
 from hcc.registry import load_demo
 from hcc.schema import Endpoint
 from hcc.survival import AnalysisSpec
+from tests.conftest import export_slots_taken
 from ui.common import StateKeys
 
 TIMEOUT = 90
@@ -66,30 +67,13 @@ def test_reopen_recreates_the_cohort_and_settings() -> None:
 def test_a_busy_export_server_shows_a_plain_message_and_keeps_the_page(monkeypatch) -> None:
     """Every export browser taken by other sessions: "Build PDF report" ends in an st.error saying
     so (not the crash message), and the page stays usable."""
-    import threading
-
     from hcc import export
 
     monkeypatch.setattr(export, "EXPORT_WAIT_SECONDS", 0.2)
     at = _export_page()
-    held, release = threading.Barrier(export.MAX_CONCURRENT_EXPORTS + 1), threading.Event()
-
-    def occupy() -> None:
-        with export.export_slot():
-            held.wait(timeout=10)
-            release.wait(timeout=60)
-
-    holders = [threading.Thread(target=occupy) for _ in range(export.MAX_CONCURRENT_EXPORTS)]
-    for t in holders:
-        t.start()
-    held.wait(timeout=10)
-    try:
+    with export_slots_taken():
         next(b for b in at.button if b.label.startswith("Build PDF")).click()
         at.run()
-    finally:
-        release.set()
-        for t in holders:
-            t.join(timeout=60)
     assert not at.exception
     assert [e.value for e in at.error] == ["PDF report: Another export is running on this server; try again in a "
                                            "minute."]

@@ -11,6 +11,7 @@ for such text (``tests/test_app_escaping.py`` checks every page with hostile nam
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -33,13 +34,19 @@ def mds(values, sep: str = ", ") -> str:
     return sep.join(md(v) for v in values)
 
 
-def md_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` for ``st.table``, which renders each text cell, header and index label as
-    markdown: every text escaped with :func:`md` (numbers and missing values unchanged)."""
+def map_text(frame: pd.DataFrame, convert: Callable[[str], str]) -> pd.DataFrame:
+    """A copy of ``frame`` with ``convert`` applied to every text cell, header and index label
+    (numbers and missing values unchanged)."""
     def cell(value):
-        return md(value) if isinstance(value, str) else value
+        return convert(value) if isinstance(value, str) else value
 
     out = frame.map(cell)
     out.index = out.index.map(cell)
     out.columns = out.columns.map(cell)
     return out
+
+
+def md_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for ``st.table``, which renders each text cell, header and index label as
+    markdown: every text escaped with :func:`md`."""
+    return map_text(frame, md)
