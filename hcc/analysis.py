@@ -12,16 +12,16 @@ from typing import Any
 
 import pandas as pd
 
-from hcc.adjusted import CoxSpec, fit_multivariable, multivariable_json
-from hcc.cohort import Cohort, CohortSpec, Pooling, apply_to_registry
-from hcc.endpoints import derive
+from hcc.stats.adjusted import CoxSpec, fit_multivariable, multivariable_json
+from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry
+from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
-from hcc.registry import Registry
-from hcc.response import ResponseAnalysis, analyze_response, response_json
+from hcc.ingest.registry import Registry
+from hcc.stats.response import ResponseAnalysis, analyze_response, response_json
 from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
-from hcc.secondline import derive_by_second_line, treatment_paths
-from hcc.survival import AnalysisSpec, EndpointSummary, summarize
-from hcc.weighting import DEFAULT_PS_COVARIATES, IPTWSpec, iptw_analysis, iptw_json
+from hcc.cohort.secondline import derive_by_second_line, treatment_paths
+from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize
+from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWSpec, iptw_analysis, iptw_json
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,7 @@ DAYS_PER_MONTH: float = 30.4375
 
 
 class Kind(str, Enum):
-    """Type of a canonical column, as validated by :mod:`hcc.validate`."""
+    """Type of a canonical column, as validated by :mod:`hcc.ingest.validate`."""
 
     TEXT = "text"
     DATE = "date"
@@ -181,7 +181,7 @@ BOOL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind is Kind.
 
 
 class Endpoint(str, Enum):
-    """Endpoint names (definitions in :mod:`hcc.endpoints`, ``docs/endpoints.md``)."""
+    """Endpoint names (definitions in :mod:`hcc.cohort.endpoints`, ``docs/endpoints.md``)."""
 
     OS = "OS"
     PFS = "PFS"

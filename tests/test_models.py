@@ -1,4 +1,4 @@
-"""hcc.models: time-dependent and naive Cox models of overall survival on disease control (DC) and
+"""hcc.stats.tdcox: time-dependent and naive Cox models of overall survival on disease control (DC) and
 objective response (OR), against R's survival package, plus the tmerge conventions by hand.
 
 The expected values were made by ``Rscript tests/reference/response_reference.R`` (R 4.2.2,
@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.cohort import PRESETS, apply_to_registry
-from hcc.models import NAIVE, TIME_DEPENDENT, _counting_process, fixed_covariate_cox, switch_data, time_dependent_cox
-from hcc.mapping import Mapping
-from hcc.registry import load_demo, load_path
+from hcc.cohort.rules import PRESETS, apply_to_registry
+from hcc.stats.tdcox import NAIVE, TIME_DEPENDENT, _counting_process, fixed_covariate_cox, switch_data, time_dependent_cox
+from hcc.ingest.mapping import Mapping
+from hcc.ingest.registry import load_demo, load_path
 from hcc.schema import ATZ_BEV, LEN, SOR, STUDY_REGIMENS, Col
-from hcc.study import INOUE_2026
+from hcc.reference.study import INOUE_2026
 from tests.conftest import make_registry
 
 REF = Path(__file__).parent / "reference"

@@ -11,9 +11,9 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from hcc.cohort import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
+from hcc.cohort.rules import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
-from hcc.registry import Registry, load_demo
+from hcc.ingest.registry import Registry, load_demo
 from ui.keys import StateKeys
 from ui.text import md
 

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from hcc.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export_session, figure_bytes, table_csv,
+from hcc.outputs.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export_session, figure_bytes, table_csv,
                         tables_xlsx)
 from ui.actions import guarded
 from ui.common import StateKeys
