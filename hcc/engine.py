@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 
 from hcc.cohort.rules import CohortSpec, Pooling, pooling_of, rules
-from hcc.cohort.endpoints import (
-    DATE_ORDER, DEATH_TOLERANCE_DAYS, DEFINITIONS, WITHIN_FOLLOWUP, EndpointDef,
-)
+from hcc.cohort.endpoints import DEFINITIONS, EndpointDef
 from hcc.errors import EmptyCohortError, HCCError, SpecError
 from hcc.stats.risksets import RiskSets, from_long
-from hcc.schema import DATE_COLUMNS, OTHER_REGIMEN, STUDY_REGIMENS, Col, Endpoint
+from hcc.schema import (
+    DATE_COLUMNS, DATE_ORDER, OTHER_REGIMEN, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Endpoint, after_followup_reason,
+)
 from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize_risk_sets
 
 #: The view every query reads: the canonical registry table (one row per patient).
@@ -196,15 +196,14 @@ def _reason_sql(spec: EndpointDef) -> str:
     as a CASE; NULL when the patient is usable."""
     used = set(spec.columns)
     whens = []
-    for earlier, later in DATE_ORDER:
-        if earlier in used and later in used:
-            slack = DEATH_TOLERANCE_DAYS if later == Col.DATE_DEATH and earlier == Col.DATE_LAST_FOLLOWUP else 0
-            bound = f"{earlier} - INTERVAL '{slack}' DAY" if slack else earlier
-            whens.append((f"{later} < {bound}", f"{later} before {earlier}"))
+    for rule in DATE_ORDER:
+        if rule.earlier in used and rule.later in used:
+            bound = f"{rule.earlier} - INTERVAL '{rule.slack_days}' DAY" if rule.slack_days else rule.earlier
+            whens.append((f"{rule.later} < {bound}", rule.reason))
     end = f"COALESCE({Col.DATE_DEATH}, {Col.DATE_LAST_FOLLOWUP})"
     for col in WITHIN_FOLLOWUP:
         if col in used:
-            whens.append((f"{col} > {end}", f"{col} after the end of follow-up (death or last follow-up)"))
+            whens.append((f"{col} > {end}", after_followup_reason(col)))
     whens.append((f"{spec.origin} IS NULL", f"missing {spec.origin}"))
     whens.append(("end_date IS NULL", "no event date and no last follow-up"))
     return "CASE " + " ".join(f"WHEN {c} THEN {_literal(r)}" for c, r in whens) + " END"

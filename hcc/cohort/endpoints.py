@@ -17,9 +17,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from hcc.schema import SOURCE_ROW
+from hcc.ingest.validate import follow_up_end
 from hcc.schema import (
-    DAYS_PER_MONTH, DISEASE_CONTROL, OBJECTIVE_RESPONSE, Col, Endpoint,
+    DATE_ORDER, DAYS_PER_MONTH, DISEASE_CONTROL, OBJECTIVE_RESPONSE, SOURCE_ROW, WITHIN_FOLLOWUP, Col, Endpoint,
+    after_followup_reason,
 )
 
 Eligibility = Callable[[pd.DataFrame], pd.Series]
@@ -126,44 +127,6 @@ DEFINITIONS: dict[Endpoint, EndpointDef] = {
     Endpoint.TTNT: EndpointDef(Endpoint.TTNT, Col.START_1L, (Col.START_2L, Col.DATE_DEATH), "all patients"),
 }
 
-#: Date pairs that must be in order (earlier, later): a row breaking one is excluded from every
-#: endpoint that reads both columns. Equal dates are allowed.
-DATE_ORDER: tuple[tuple[str, str], ...] = (
-    (Col.START_1L, Col.DATE_DC_1L),
-    (Col.START_1L, Col.DATE_RESPONSE_1L),
-    (Col.DATE_DC_1L, Col.DATE_RESPONSE_1L),
-    (Col.START_1L, Col.DATE_PROGRESSION_1L),
-    (Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L),
-    (Col.START_1L, Col.START_2L),
-    (Col.START_2L, Col.DATE_PROGRESSION_2L),
-    (Col.START_2L, Col.DATE_RESPONSE_2L),
-    (Col.DATE_RESPONSE_2L, Col.DATE_PROGRESSION_2L),
-    (Col.START_2L, Col.START_3L),
-    (Col.START_1L, Col.DATE_DEATH),
-    (Col.DATE_RESPONSE_1L, Col.DATE_DEATH),
-    (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
-    (Col.START_2L, Col.DATE_DEATH),
-    (Col.DATE_PROGRESSION_2L, Col.DATE_DEATH),
-    (Col.START_1L, Col.DATE_LAST_FOLLOWUP),
-    (Col.DATE_LAST_FOLLOWUP, Col.DATE_DEATH),
-)
-#: A death recorded up to this many days before the last follow-up is not a contradiction
-#: (registries often date the last contact by a record entered the day after death).
-DEATH_TOLERANCE_DAYS = 1
-
-
-def follow_up_end(frame: pd.DataFrame) -> pd.Series:
-    """End of follow-up per patient: the date of death, else the last follow-up."""
-    return frame[Col.DATE_DEATH].fillna(frame[Col.DATE_LAST_FOLLOWUP])
-
-
-#: Dates that must not fall after the end of follow-up (death, else last follow-up).
-WITHIN_FOLLOWUP: tuple[str, ...] = (
-    Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L, Col.START_2L, Col.DATE_PROGRESSION_2L, Col.DATE_RESPONSE_2L,
-    Col.START_3L,
-)
-
-
 @dataclass(frozen=True, eq=False)
 class EndpointData:
     """Durations and events of one endpoint for the eligible, usable patients.
@@ -219,15 +182,14 @@ def _problem_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.nd
             reasons.append(reason)
             code[bad] = len(reasons) - 1
 
-    for earlier, later in DATE_ORDER:
-        if earlier in used and later in used:
-            slack = np.timedelta64(DEATH_TOLERANCE_DAYS if later == Col.DATE_DEATH
-                                   and earlier == Col.DATE_LAST_FOLLOWUP else 0, "D")
-            flag(_dates(frame, later) < _dates(frame, earlier) - slack, f"{later} before {earlier}")
+    for rule in DATE_ORDER:
+        if rule.earlier in used and rule.later in used:
+            flag(_dates(frame, rule.later) < _dates(frame, rule.earlier) - np.timedelta64(rule.slack_days, "D"),
+                 rule.reason)
     end = follow_up_end(frame).to_numpy(dtype="datetime64[ns]")
     for col in WITHIN_FOLLOWUP:
         if col in used:
-            flag(_dates(frame, col) > end, f"{col} after the end of follow-up (death or last follow-up)")
+            flag(_dates(frame, col) > end, after_followup_reason(col))
     return code, reasons
 
 

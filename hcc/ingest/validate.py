@@ -26,8 +26,9 @@ import pandas as pd
 
 from hcc.errors import SchemaError
 from hcc.ingest.io import RawTable
-from hcc.cohort.endpoints import DATE_ORDER, DEATH_TOLERANCE_DAYS, WITHIN_FOLLOWUP, follow_up_end
-from hcc.schema import COLUMNS, REQUIRED, SOURCE_ROW, STUDY_REGIMENS, Col, Column, Kind
+from hcc.schema import (
+    COLUMNS, DATE_ORDER, REQUIRED, SOURCE_ROW, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Column, Kind,
+)
 
 FIRST_DATA_ROW = 2
 
@@ -276,8 +277,14 @@ def validate(raw: RawTable) -> Validated:
                      absent_columns=absent, unknown_columns=unknown)
 
 
+def follow_up_end(frame: pd.DataFrame) -> pd.Series:
+    """End of follow-up per patient: the date of death, else the last follow-up (SQL: ``COALESCE``
+    of the two, :mod:`hcc.engine`)."""
+    return frame[Col.DATE_DEATH].fillna(frame[Col.DATE_LAST_FOLLOWUP])
+
+
 def _date_order_issues(frame: pd.DataFrame, file: str, excluded: dict[int, str]) -> list[Issue]:
-    """Warnings for dates out of order, one per row and pair (:data:`hcc.cohort.endpoints.DATE_ORDER`)."""
+    """Warnings for dates out of order, one per row and pair (:data:`hcc.schema.DATE_ORDER`)."""
     issues = []
     rows_kept = ~frame.index.isin(list(excluded))
 
@@ -288,10 +295,9 @@ def _date_order_issues(frame: pd.DataFrame, file: str, excluded: dict[int, str])
                                 value.strftime("%Y-%m-%d"), message, fix, Rule.DATE_ORDER,
                                 str(frame.at[idx, Col.PATIENT_ID] or "")))
 
-    for earlier, later in DATE_ORDER:
-        tolerance = pd.Timedelta(days=DEATH_TOLERANCE_DAYS if (earlier, later) == (Col.DATE_LAST_FOLLOWUP,
-                                                                                   Col.DATE_DEATH) else 0)
-        add(frame[later] < frame[earlier] - tolerance, later, later,
+    for rule in DATE_ORDER:
+        earlier, later = rule.earlier, rule.later
+        add(frame[later] < frame[earlier] - pd.Timedelta(days=rule.slack_days), later, later,
             f"{later} is before {earlier}; analyses that use both dates leave this patient out",
             f"check {later} and {earlier} against the chart")
     end = follow_up_end(frame)

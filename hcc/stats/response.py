@@ -11,7 +11,7 @@
 - :func:`landmark`: overall survival from a landmark, by whether DC (or OR) was reached by then.
 - :func:`swimmer_lanes`: one lane per patient for the swimmer plot.
 
-Every number is tested against R in ``tests/test_response.py`` and ``tests/test_models.py``
+Every number is tested against R in ``tests/test_response.py`` and ``tests/test_tdcox.py``
 (``tests/reference/response_reference.R``); methods in ``docs/response.md``.
 """
 
@@ -27,7 +27,8 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from hcc.stats.baseline import categorical_test
-from hcc.cohort.endpoints import EndpointData, follow_up_end
+from hcc.cohort.endpoints import EndpointData
+from hcc.ingest.validate import follow_up_end
 from hcc.stats.tdcox import REGIMEN_AS, SwitchData, TDCoxResult, fixed_covariate_cox, switch_data, time_dependent_cox
 from hcc.schema import (
     CR, DAYS_PER_MONTH, DISEASE_CONTROL, NE, OBJECTIVE_RESPONSE, PD, PR, SD, Col, Endpoint,

@@ -11,7 +11,7 @@ date (disease control, objective response), as the model study did —
   only to make that bias visible.
 
 Both agree with R's ``survival`` to ~1e-9 (measured <= 5e-10 on the demo and a hand-built fixture;
-``tests/test_models.py`` asserts 1e-8).
+``tests/test_tdcox.py`` asserts 1e-8).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 
 from hcc.cohort.endpoints import date_order_problems
-from hcc.schema import Col
-from hcc.ingest.validate import SOURCE_ROW
+from hcc.schema import SOURCE_ROW, Col
 from hcc.stats.survival import COX_FIT_OPTIONS
 from hcc.stats.threadsafe import thread_warnings
 
