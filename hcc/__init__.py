@@ -10,7 +10,8 @@ Data flows one way, one subpackage per box:
                ─▶ hcc.outputs  tables, figures, export, reports and deck, methods text, reopening
                ─▶ pages/ (through ui/) and hcc.cli
 
-At the top: ``schema`` (every column, regimen and endpoint name), ``errors``, ``analysis`` (the whole
+At the top: ``schema`` (every column, regimen and endpoint name), ``errors``, ``formatting`` (how
+numbers are written, in tables and in JSON), ``analysis`` (the whole
 analysis as the app and the CLI run it) and ``engine`` (the same in SQL on DuckDB or Spark).
 ``hcc.reference`` holds the published numbers and the synthetic demo registry.
 """

@@ -56,7 +56,8 @@ def test_numbers_are_r_survfit_and_survdiff(km_output) -> None:
 
 def test_same_numbers_as_the_full_analysis(km_output) -> None:
     """--stats km reports the full analysis's numbers, only fewer of them."""
-    from hcc.analysis import analyze_endpoint, endpoint_json, json_safe
+    from hcc.analysis import analyze_endpoint, endpoint_json
+    from hcc.formatting import json_safe
     from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
     from hcc.ingest.registry import load_demo
 

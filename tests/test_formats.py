@@ -14,7 +14,8 @@ import pyreadstat
 import pytest
 
 from hcc.ingest import mapping as mp
-from hcc.analysis import analyze, json_safe, result_json
+from hcc.analysis import analyze, result_json
+from hcc.formatting import json_safe
 from hcc.cohort.rules import PRESETS
 from hcc.errors import DataFileError
 from hcc.ingest.io import SAV, XLSX, read_table, sheet_names

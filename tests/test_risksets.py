@@ -123,7 +123,8 @@ def test_runaway_cox_fit_reports_not_estimable_without_warnings() -> None:
 
 def test_not_estimable_hr_is_shown_as_such_in_the_comparison_table() -> None:
     """The page / report table prints the reason, not "nan (nan–nan)"; the CLI JSON gives null and the note."""
-    from hcc.analysis import endpoint_json, json_safe
+    from hcc.analysis import endpoint_json
+    from hcc.formatting import json_safe
     from hcc.cohort.endpoints import EndpointData
     from hcc.outputs.tables import comparison_table
     from hcc.schema import Endpoint

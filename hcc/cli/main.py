@@ -15,7 +15,8 @@ from hcc.cli import common as cli_common
 
 from hcc.cli import report as cli_report
 from hcc.stats.adjusted import parse_formula
-from hcc.analysis import adjusted_json, analyze, json_safe, km_json, result_json
+from hcc.analysis import adjusted_json, analyze, km_json, result_json
+from hcc.formatting import json_safe
 from hcc.errors import HCCError
 from hcc.schema import Endpoint
 

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from hcc.stats.adjusted import MultivariableCox
 from hcc.stats.subgroups import SubgroupResult
-from hcc.outputs.figures import format_p
+from hcc.formatting import format_hr, format_p
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS
 from hcc.stats.weighting import SMD_TARGET, IPTWResult, column_label
 
@@ -29,9 +29,8 @@ _ROW_PX = 38
 
 
 def _hr_text(hr: float, lo: float, hi: float, p: float) -> str:
-    if not all(map(math.isfinite, (hr, lo, hi))):
-        return "not estimable"
-    return f"{hr:.2f} ({lo:.2f}–{hi:.2f}) · {format_p(p)}"
+    text = format_hr(hr, lo, hi)
+    return text if text == "not estimable" else f"{text} · {format_p(p)}"
 
 
 _TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0, 5.0, 10.0, 20.0, 50.0, 100.0)

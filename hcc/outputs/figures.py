@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from hcc.cohort.endpoints import DEFINITIONS
+from hcc.formatting import format_p
 from hcc.schema import ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_LABELS, LEN, SOR, STUDY_REGIMENS
 from hcc.stats.survival import EndpointSummary, KMCurve, survival_at
 from hcc.stats.response import CATEGORIES, LANE_EVENTS, ResponseSummary
@@ -26,13 +27,6 @@ def regimen_colors(regimens: tuple[str, ...]) -> dict[str, str]:
     """Colour per regimen: fixed for SOR / LEN / ATZ_BEV, the rest in order of ``regimens``."""
     others = iter(_OTHER_COLORS * (1 + len(regimens) // len(_OTHER_COLORS)))
     return {r: _STUDY_COLORS[r] if r in STUDY_REGIMENS else next(others) for r in regimens}
-
-
-def format_p(p: float | None) -> str:
-    """Clinical p-value format: ``p < 0.001`` or three decimals."""
-    if p is None or np.isnan(p):
-        return "p not computed"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from hcc.analysis import AnalysisResult, json_safe, result_json
+from hcc.analysis import AnalysisResult, result_json
+from hcc.formatting import json_safe
 from hcc.outputs.export import (BROWSER_START_SECONDS, RENDER_TIMEOUT_SECONDS, ExportError, SizePreset, export_session,
                         export_slot, figure_bytes, run_async)
 from hcc.outputs.figures import KMFigureOptions, attrition_figure, km_figure, regimen_colors, response_bar_figure

@@ -8,15 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from hcc.outputs.figures import format_p
+from hcc.formatting import format_hr, format_months, format_p
 from hcc.stats.response import COVARIATE_LABELS, DENOMINATORS, POOLED, RATES, ResponseSummary
 from hcc.schema import COLUMNS, ENDPOINT_LABELS
 from hcc.stats.survival import NOT_ESTIMABLE_HR, EndpointSummary, GroupSummary
-
-
-def format_months(x: float) -> str:
-    """One decimal, or 'NR' (not reached) for NaN."""
-    return "NR" if x is None or math.isnan(x) else f"{x:.1f}"
 
 
 def format_median(g: GroupSummary) -> str:
@@ -71,7 +66,7 @@ def comparison_table(summary: EndpointSummary) -> pd.DataFrame:
         rows.append({
             "Regimen": f"{c.term} vs {c.reference}",
             "Hazard ratio (95% CI)": c.note if c.note == NOT_ESTIMABLE_HR else
-                f"{c.hr:.2f} ({c.lower:.2f}–{c.upper:.2f})" + (f" — {c.note}" if c.note else ""),
+                format_hr(c.hr, c.lower, c.upper) + (f" — {c.note}" if c.note else ""),
             "p (Wald)": format_p(c.p),
             f"RMST difference to {summary.tau_months:.0f} months (95% CI)":
                 "—" if d is None else f"{d.difference:+.1f} ({d.lower:+.1f} to {d.upper:+.1f})",
@@ -265,7 +260,7 @@ def response_tests_table(summary: ResponseSummary) -> pd.DataFrame:
 
 
 def _hr(m) -> str:
-    return "—" if m is None else f"{m.hr:.2f} ({m.ci_low:.2f}–{m.ci_high:.2f})"
+    return "—" if m is None else format_hr(m.hr, m.ci_low, m.ci_high)
 
 
 def response_models_table(rows) -> pd.DataFrame:
@@ -296,7 +291,7 @@ def landmark_table(results) -> pd.DataFrame:
             rows.append({
                 "Landmark": f"{lm.landmark_months:g} months", "Group": g.group, "Patients": g.n, "Deaths": g.events,
                 "Median OS from landmark, months (95% CI)": format_median(g),
-                "HR (95% CI)": ("—" if cox is None else f"{cox.hr:.2f} ({cox.lower:.2f}–{cox.upper:.2f})"
+                "HR (95% CI)": ("—" if cox is None else format_hr(cox.hr, cox.lower, cox.upper)
                                 + (f" ({cox.note})" if getattr(cox, "note", "") else "")) if i == 0 else "reference",
                 "Log-rank": (format_p(s.logrank.p) if s.logrank else "—") if i == 0 else "",
             })

@@ -13,7 +13,6 @@ used by :mod:`hcc.stats.weighting` for the propensity model. Agrees with R to ~1
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from hcc.cohort.rules import Cohort
 from hcc.stats.coxscore import GLOBAL, PHTest, cox_zph
 from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
+from hcc.formatting import format_hr, format_p_plain, json_number
 from hcc.schema import (
     ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint,
 )
@@ -424,20 +424,6 @@ def fit_multivariable(cohort: Cohort, spec: CoxSpec) -> MultivariableCox:
 
 # Tables and JSON -------------------------------------------------------------------------------------
 
-def format_hr(hr: float, lo: float, hi: float) -> str:
-    """``0.65 (0.50–0.85)``, or ``not estimable``."""
-    if not all(map(math.isfinite, (hr, lo, hi))):
-        return "not estimable"
-    return f"{hr:.2f} ({lo:.2f}–{hi:.2f})"
-
-
-def format_p_plain(p: float) -> str:
-    """``< 0.001`` or three decimals (blank when not computed), for table cells."""
-    if not math.isfinite(p):
-        return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def cox_table(model: MultivariableCox) -> pd.DataFrame:
     """One row per coefficient: label, patients (events) at the level, HR (95% CI), p, flag."""
     return pd.DataFrame([{
@@ -455,10 +441,6 @@ def ph_table(model: MultivariableCox) -> pd.DataFrame:
     } for t in model.ph_tests])
 
 
-def _num(x: float) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
-
-
 def multivariable_json(model: MultivariableCox) -> dict[str, Any]:
     """The CLI's ``"multivariable"`` block (see README, 'Headless analysis')."""
     return {
@@ -466,8 +448,8 @@ def multivariable_json(model: MultivariableCox) -> dict[str, Any]:
         "reference": model.reference,
         "covariates": list(model.spec.covariates),
         "center_stratum": model.spec.center_stratum,
-        "terms": [{"term": t.term, "label": t.label, "hr": _num(t.hr), "ci": [_num(t.lower), _num(t.upper)],
-                   "p": _num(t.p), "coef": _num(t.coef), "se": _num(t.se), "flag": t.flag} for t in model.terms],
+        "terms": [{"term": t.term, "label": t.label, "hr": json_number(t.hr), "ci": [json_number(t.lower), json_number(t.upper)],
+                   "p": json_number(t.p), "coef": json_number(t.coef), "se": json_number(t.se), "flag": t.flag} for t in model.terms],
         "n": model.n, "events": model.events, "n_eligible": model.n_eligible, "dropped_incomplete": model.dropped,
         "missing": model.missing,
         "concordance": model.concordance,

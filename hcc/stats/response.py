@@ -28,6 +28,7 @@ from scipy.stats import binomtest
 
 from hcc.stats.baseline import categorical_test
 from hcc.cohort.endpoints import EndpointData
+from hcc.formatting import json_number
 from hcc.ingest.validate import follow_up_end
 from hcc.stats.tdcox import REGIMEN_AS, SwitchData, TDCoxResult, fixed_covariate_cox, switch_data, time_dependent_cox
 from hcc.schema import (
@@ -392,12 +393,8 @@ def analyze_response(frame: pd.DataFrame, regimens: tuple[str, ...],
     return ResponseAnalysis(rates, models, marks, regimen_as)
 
 
-def _num(x: float | None) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
 def _proportion_json(p: Proportion) -> dict[str, Any]:
-    return {"k": p.k, "n": p.n, "est": _num(p.estimate), "ci": [_num(p.lower), _num(p.upper)]}
+    return {"k": p.k, "n": p.n, "est": json_number(p.estimate), "ci": [json_number(p.lower), json_number(p.upper)]}
 
 
 def _model_json(m: TDCoxResult | None) -> dict[str, Any] | None:
@@ -417,7 +414,7 @@ def response_json(analysis: ResponseAnalysis) -> dict[str, Any]:
                                      **{rate.lower(): {den: _proportion_json(g.rates[(rate, den)])
                                                        for den in DENOMINATORS} for rate in RATES}}
                          for g in s.groups},
-            "tests": [{"rate": c.rate, "denominator": c.denominator, "p": _num(c.p), "test": c.test or None}
+            "tests": [{"rate": c.rate, "denominator": c.denominator, "p": json_number(c.p), "test": c.test or None}
                       for c in s.comparisons],
         }
     tdcox: dict[str, dict[str, Any]] = {cov: {} for cov in COVARIATES}

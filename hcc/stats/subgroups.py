@@ -17,12 +17,13 @@ import pandas as pd
 from scipy.stats import chi2
 
 from hcc.stats.adjusted import (
-    MIN_LEVEL_PATIENTS, ModelFrame, NO, YES, as_text, yes_no, fit_cox_frame, format_hr, format_p_plain,
+    MIN_LEVEL_PATIENTS, ModelFrame, NO, YES, as_text, yes_no, fit_cox_frame,
 )
 from hcc.stats.baseline import AFP_400
 from hcc.cohort.rules import Cohort
 from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
+from hcc.formatting import format_hr, format_p_plain
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint
 
 __all__ = ["SUBGROUPS", "Subgroup", "SubgroupRow", "SubgroupResult", "subgroup_analysis", "subgroup_table",

@@ -31,7 +31,8 @@ from hcc.stats.adjusted import COVARIATES, ModelFrame, fit_cox_frame, model_fram
 from hcc.cohort.rules import Cohort
 from hcc.stats.coxscore import PHTest, cox_zph, robust_variance
 from hcc.errors import SpecError
-from hcc.schema import Col, Endpoint
+from hcc.formatting import format_months
+from hcc.schema import DAYS_PER_MONTH, Col, Endpoint
 from hcc.stats.survival import KMCurve, confidence_limits, survival_quantile
 from hcc.stats.threadsafe import thread_warnings
 
@@ -315,7 +316,7 @@ def weights_table(result: IPTWResult) -> pd.DataFrame:
         rows.append({"Regimen": r, "Patients": int(len(w)), "Weight min": f"{w.min():.2f}",
                      "Weight median": f"{np.median(w):.2f}", "Weight max": f"{w.max():.2f}",
                      "Effective n": f"{w.sum() ** 2 / (w ** 2).sum():.0f}",
-                     "Median (mo)": "NR" if math.isnan(med) else f"{med / 30.4375:.1f}"})
+                     "Median (mo)": format_months(med / DAYS_PER_MONTH)})
     return pd.DataFrame(rows)
 
 

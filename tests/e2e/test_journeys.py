@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from hcc.analysis import analyze_endpoint
 from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
 from hcc.ingest.registry import load_demo
-from hcc.outputs.tables import format_months
+from hcc.formatting import format_months
 from hcc.schema import Endpoint
 from tests.e2e.conftest import ARTIFACTS, download, upload_on_data_page
 from ui.common import PAGES
