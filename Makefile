@@ -43,7 +43,7 @@ test-fast: $(STAMP)
 
 # Regenerate the bundled synthetic demo registry (deterministic).
 demo: $(STAMP)
-	$(PY) -m hcc.synth
+	$(PY) -m hcc.reference.synth
 
 # Regenerate the R reference fixtures (needs: apt-get install -y r-base-core r-cran-survival).
 reference:

@@ -4,7 +4,7 @@
 #   Rscript benchmarks/r_km.R ENDPOINTS.csv REPEATS OUT.csv
 #
 # ENDPOINTS.csv: endpoint, group, time (days), status (1 = event), one row per patient and endpoint
-# (written by benchmarks/run.py from hcc.endpoints.derive, so both sides start from the same numbers).
+# (written by benchmarks/run.py from hcc.cohort.endpoints.derive, so both sides start from the same numbers).
 # Prints timings (seconds, medians of REPEATS) as `key value` lines; writes per endpoint and group
 # n, events, median and its log-log CI, and the log-rank chi-square to OUT.csv for a cross-check.
 suppressPackageStartupMessages({

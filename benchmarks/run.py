@@ -1,12 +1,12 @@
 """Speed of the analysis pipeline on synthetic registries: ``python -m benchmarks.run`` (``make bench``).
 
 For each size n (default 1e3, 1e4, 1e5, 1e6) it generates a registry with the demo generator
-(:func:`hcc.synth.generate`, seed 1) and times, separately and as the median of ``--repeats`` runs:
+(:func:`hcc.reference.synth.generate`, seed 1) and times, separately and as the median of ``--repeats`` runs:
 
-- ``load_validate``: read + validate the CSV held in memory (:func:`hcc.registry.load_bytes`);
+- ``load_validate``: read + validate the CSV held in memory (:func:`hcc.ingest.registry.load_bytes`);
 - ``cohort``: apply a cohort spec (the full cohort, so that every later stage analyses all n
-  patients; :func:`hcc.cohort.apply_to_registry`);
-- ``derive``: derive the seven Survival-page endpoints (:func:`hcc.endpoints.derive`);
+  patients; :func:`hcc.cohort.rules.apply_to_registry`);
+- ``derive``: derive the seven Survival-page endpoints (:func:`hcc.cohort.endpoints.derive`);
 - ``km_logrank``: KM + median CI + log-rank for the seven (``--stats km``: ``summarize(comparisons=False)``);
 - ``km_full``: the full summary of the seven (adds pairwise log-rank tests and the Cox HRs);
 - ``td_cox``: the time-dependent Cox model of OS on disease control, regimen as stratum;
@@ -42,13 +42,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from hcc.cohort import FULL, PRESETS, apply_to_registry
-from hcc.endpoints import EndpointData, derive
-from hcc.models import time_dependent_cox
-from hcc.registry import load_bytes
+from hcc.cohort.rules import FULL, PRESETS, apply_to_registry
+from hcc.cohort.endpoints import EndpointData, derive
+from hcc.stats.tdcox import time_dependent_cox
+from hcc.ingest.registry import load_bytes
 from hcc.schema import Col, SURVIVAL_ENDPOINTS
-from hcc.survival import summarize
-from hcc.synth import generate, write_csv
+from hcc.stats.survival import summarize
+from hcc.reference.synth import generate, write_csv
 
 OUT = Path(__file__).parent / "results"
 R_SCRIPT = Path(__file__).parent / "r_km.R"

@@ -1,7 +1,7 @@
-"""``python -m hcc``: see :mod:`hcc.cli`."""
+"""``python -m hcc``: see :mod:`hcc.cli.main`."""
 
 import sys
 
-from hcc.cli import main
+from hcc.cli.main import main
 
 sys.exit(main())

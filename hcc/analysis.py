@@ -6,22 +6,22 @@ so the screen and the CLI can never disagree.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
-from hcc.adjusted import CoxSpec, fit_multivariable, multivariable_json
-from hcc.cohort import Cohort, CohortSpec, Pooling, apply_to_registry
-from hcc.endpoints import derive
+from hcc.stats.adjusted import CoxSpec, fit_multivariable, multivariable_json
+from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry
+from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
-from hcc.registry import Registry
-from hcc.response import ResponseAnalysis, analyze_response, response_json
+from hcc.formatting import json_number
+from hcc.ingest.registry import Registry
+from hcc.stats.response import ResponseAnalysis, analyze_response, response_json
 from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
-from hcc.secondline import derive_by_second_line, treatment_paths
-from hcc.survival import AnalysisSpec, EndpointSummary, summarize
-from hcc.weighting import DEFAULT_PS_COVARIATES, IPTWSpec, iptw_analysis, iptw_json
+from hcc.cohort.secondline import derive_by_second_line, treatment_paths
+from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize
+from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWSpec, iptw_analysis, iptw_json
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,30 +69,14 @@ def analyze(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
                           response=analyze_response(cohort.frame, cohort.regimens))
 
 
-def json_safe(obj: Any) -> Any:
-    """``obj`` with every NaN or infinite float replaced by None (JSON null: not estimable)."""
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def _num(x: float) -> float | None:
-    """JSON number, or null for NaN (not reached / not estimable)."""
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
 def _group_json(g) -> dict[str, Any]:
-    out: dict[str, Any] = {"n": g.n, "events": g.events, "median": _num(g.median),
-                           "median_ci": [_num(g.median_low), _num(g.median_high)]}
+    out: dict[str, Any] = {"n": g.n, "events": g.events, "median": json_number(g.median),
+                           "median_ci": [json_number(g.median_low), json_number(g.median_high)]}
     if g.n:
-        out["rates"] = {f"{r.time:g}": {"est": _num(r.surv), "ci": [_num(r.lower), _num(r.upper)],
+        out["rates"] = {f"{r.time:g}": {"est": json_number(r.surv), "ci": [json_number(r.lower), json_number(r.upper)],
                                         "n_risk": r.n_risk} for r in g.rates}
         out["rmst"] = {"tau": g.rmst.tau, "est": g.rmst.estimate, "se": g.rmst.se}
-        out["followup_median"] = _num(g.followup_median)
+        out["followup_median"] = json_number(g.followup_median)
     return out
 
 
@@ -110,7 +94,7 @@ def endpoint_json(summary: EndpointSummary) -> dict[str, Any]:
         "cox": [{"term": c.term, "reference": c.reference, "hr": c.hr, "ci": [c.lower, c.upper], "p": c.p,
                  **({"note": c.note} if c.note else {})} for c in summary.cox],
         "rmst_difference": [{"a": d.a, "b": d.b, "tau": d.tau, "difference": d.difference,
-                             "ci": [d.lower, d.upper], "p": _num(d.p)} for d in summary.rmst_differences],
+                             "ci": [d.lower, d.upper], "p": json_number(d.p)} for d in summary.rmst_differences],
         "not_eligible": summary.not_eligible,
         "excluded": summary.excluded,
         "methods": summary.methods,
@@ -145,8 +129,8 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
         test = s.logrank
         out[Endpoint(e).value] = {
             "unit": s.unit,
-            "groups": {g.group: {"n": g.n, "events": g.events, "median": _num(g.median),
-                                 "median_ci": [_num(g.median_low), _num(g.median_high)]} for g in s.groups},
+            "groups": {g.group: {"n": g.n, "events": g.events, "median": json_number(g.median),
+                                 "median_ci": [json_number(g.median_low), json_number(g.median_high)]} for g in s.groups},
             "logrank": None if test is None else {"statistic": test.statistic, "df": test.df, "p": test.p,
                                                   "rho": test.rho},
             "ci_method": s.conf_type,

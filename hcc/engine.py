@@ -1,10 +1,10 @@
 """Large registries on an existing engine: cohort rules, endpoints and risk-set counts in SQL.
 
 For registries of hundreds of thousands to tens of millions of patients the rows stay in the
-database. One SQL query per endpoint applies the cohort rules (:class:`hcc.cohort.CohortSpec`),
-derives the endpoint (:data:`hcc.endpoints.DEFINITIONS`, with the same date-order checks) and
+database. One SQL query per endpoint applies the cohort rules (:class:`hcc.cohort.rules.CohortSpec`),
+derives the endpoint (:data:`hcc.cohort.endpoints.DEFINITIONS`, with the same date-order checks) and
 aggregates, per first-line regimen and distinct time in days, the events and censorings. Only
-those O(distinct times × regimens) rows reach Python, where :func:`hcc.survival.summarize_risk_sets`
+those O(distinct times × regimens) rows reach Python, where :func:`hcc.stats.survival.summarize_risk_sets`
 computes KM, medians, log-rank, pairwise tests, Cox HRs and RMST from them — the same functions,
 and the same integer counts, as the in-memory path, so the results are equal (tested in
 ``tests/test_engine.py``, DuckDB and PySpark local mode).
@@ -24,14 +24,14 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from hcc.cohort import CohortSpec, Pooling, pooling_of, rules
-from hcc.endpoints import (
-    DATE_ORDER, DEATH_TOLERANCE_DAYS, DEFINITIONS, WITHIN_FOLLOWUP, EndpointDef,
-)
+from hcc.cohort.rules import CohortSpec, Pooling, pooling_of, rules
+from hcc.cohort.endpoints import DEFINITIONS, EndpointDef
 from hcc.errors import EmptyCohortError, HCCError, SpecError
-from hcc.risksets import RiskSets, from_long
-from hcc.schema import DATE_COLUMNS, OTHER_REGIMEN, STUDY_REGIMENS, Col, Endpoint
-from hcc.survival import AnalysisSpec, EndpointSummary, summarize_risk_sets
+from hcc.stats.risksets import RiskSets, from_long
+from hcc.schema import (
+    DATE_COLUMNS, DATE_ORDER, OTHER_REGIMEN, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Endpoint, after_followup_reason,
+)
+from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize_risk_sets
 
 #: The view every query reads: the canonical registry table (one row per patient).
 TABLE = "hcc_registry"
@@ -125,7 +125,7 @@ def _in(column: str, allowed: tuple | frozenset) -> str:
 
 
 def _rule_keeps(spec: CohortSpec) -> list[tuple[str | None, str]]:
-    """For each of the spec's rules (in :func:`hcc.cohort.rules` order): the column it reads and the
+    """For each of the spec's rules (in :func:`hcc.cohort.rules.rules` order): the column it reads and the
     SQL condition a patient must meet to stay (NULL = not recorded = removed, as in the cohort log)."""
     keeps: list[str] = []
     if spec.regimens:
@@ -161,7 +161,7 @@ def _rule_keeps(spec: CohortSpec) -> list[tuple[str | None, str]]:
                   f"{Col.AGE} <= {_literal(spec.age_max)}" if spec.age_max is not None else None]
         keeps.append(" AND ".join(b for b in bounds if b))
     columns = [r.column for r in rules(spec)]
-    if len(columns) != len(keeps):  # a rule added to hcc.cohort without its SQL here
+    if len(columns) != len(keeps):  # a rule added to hcc.cohort.rules without its SQL here
         raise HCCError("hcc.engine does not know every cohort rule; update _rule_keeps")
     return list(zip(columns, keeps))
 
@@ -192,19 +192,18 @@ def _least(columns: list[str]) -> str:
 
 
 def _reason_sql(spec: EndpointDef) -> str:
-    """The first date-order problem, missing origin or missing end (as :func:`hcc.endpoints.derive`),
+    """The first date-order problem, missing origin or missing end (as :func:`hcc.cohort.endpoints.derive`),
     as a CASE; NULL when the patient is usable."""
     used = set(spec.columns)
     whens = []
-    for earlier, later in DATE_ORDER:
-        if earlier in used and later in used:
-            slack = DEATH_TOLERANCE_DAYS if later == Col.DATE_DEATH and earlier == Col.DATE_LAST_FOLLOWUP else 0
-            bound = f"{earlier} - INTERVAL '{slack}' DAY" if slack else earlier
-            whens.append((f"{later} < {bound}", f"{later} before {earlier}"))
+    for rule in DATE_ORDER:
+        if rule.earlier in used and rule.later in used:
+            bound = f"{rule.earlier} - INTERVAL '{rule.slack_days}' DAY" if rule.slack_days else rule.earlier
+            whens.append((f"{rule.later} < {bound}", rule.reason))
     end = f"COALESCE({Col.DATE_DEATH}, {Col.DATE_LAST_FOLLOWUP})"
     for col in WITHIN_FOLLOWUP:
         if col in used:
-            whens.append((f"{col} > {end}", f"{col} after the end of follow-up (death or last follow-up)"))
+            whens.append((f"{col} > {end}", after_followup_reason(col)))
     whens.append((f"{spec.origin} IS NULL", f"missing {spec.origin}"))
     whens.append(("end_date IS NULL", "no event date and no last follow-up"))
     return "CASE " + " ".join(f"WHEN {c} THEN {_literal(r)}" for c, r in whens) + " END"
@@ -273,7 +272,7 @@ def empty_columns(engine: Engine, spec: CohortSpec) -> frozenset[str]:
 
 
 def _ordered(counts: dict[str, int]) -> tuple[str, ...]:
-    """As :func:`hcc.registry.order_regimens`, from counts: the study's regimens, then others by
+    """As :func:`hcc.ingest.registry.order_regimens`, from counts: the study's regimens, then others by
     descending count."""
     study = [r for r in STUDY_REGIMENS if r in counts]
     return tuple(study + sorted((r for r in counts if r not in STUDY_REGIMENS), key=lambda r: (-counts[r], r)))
@@ -281,7 +280,7 @@ def _ordered(counts: dict[str, int]) -> tuple[str, ...]:
 
 def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
     """Apply ``spec`` in the engine; regimens in the registry's order (:func:`_ordered`), as
-    :func:`hcc.cohort.apply_spec`.
+    :func:`hcc.cohort.rules.apply_spec`.
 
     Raises SpecError for a chosen regimen the registry lacks, EmptyCohortError when nobody remains.
     """
@@ -303,7 +302,7 @@ def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
 
 def _capped(engine: Engine, spec: CohortSpec) -> tuple[CohortSpec, Pooling | None]:
     """``spec`` with its rare-regimen threshold raised as the group cap needs
-    (:func:`hcc.cohort.pooling_of`, from one GROUP BY), and what was pooled."""
+    (:func:`hcc.cohort.rules.pooling_of`, from one GROUP BY), and what was pooled."""
     regimen = Col.REGIMEN_1L
     rows = engine.query(f"SELECT {regimen} AS r, COUNT(*) AS n FROM {TABLE} WHERE {regimen} IS NOT NULL GROUP BY {regimen}")
     _, pooling = pooling_of(pd.Series(rows["n"].to_numpy(np.int64), index=rows["r"].astype(str)), spec.other_below)

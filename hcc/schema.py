@@ -16,7 +16,7 @@ DAYS_PER_MONTH: float = 30.4375
 
 
 class Kind(str, Enum):
-    """Type of a canonical column, as validated by :mod:`hcc.validate`."""
+    """Type of a canonical column, as validated by :mod:`hcc.ingest.validate`."""
 
     TEXT = "text"
     DATE = "date"
@@ -181,7 +181,7 @@ BOOL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind is Kind.
 
 
 class Endpoint(str, Enum):
-    """Endpoint names (definitions in :mod:`hcc.endpoints`, ``docs/endpoints.md``)."""
+    """Endpoint names (definitions in :mod:`hcc.cohort.endpoints`, ``docs/endpoints.md``)."""
 
     OS = "OS"
     PFS = "PFS"
@@ -217,3 +217,59 @@ ENDPOINT_LABELS: dict[Endpoint, str] = {
     Endpoint.PFS2: "Progression-free survival 2 (to second progression)",
     Endpoint.TTNT: "Time to next treatment",
 }
+
+
+@dataclass(frozen=True)
+class DateRule:
+    """Two dates that must be in order: ``later`` may not fall before ``earlier`` by more than
+    ``slack_days`` (equal dates are allowed).
+
+    One table (:data:`DATE_ORDER`) read by validation (a warning per row, :mod:`hcc.ingest.validate`),
+    endpoint derivation (the row is excluded from every endpoint that reads both columns,
+    :mod:`hcc.cohort.endpoints`) and the SQL engine (:mod:`hcc.engine`).
+    """
+
+    earlier: str
+    later: str
+    slack_days: int = 0
+
+    @property
+    def reason(self) -> str:
+        """The exclusion reason shown in counts, e.g. ``"date_progression_1l before start_1l"``."""
+        return f"{self.later} before {self.earlier}"
+
+
+#: A death recorded up to this many days before the last follow-up is not a contradiction
+#: (registries often date the last contact by a record entered the day after death).
+DEATH_TOLERANCE_DAYS = 1
+
+DATE_ORDER: tuple[DateRule, ...] = (
+    DateRule(Col.START_1L, Col.DATE_DC_1L),
+    DateRule(Col.START_1L, Col.DATE_RESPONSE_1L),
+    DateRule(Col.DATE_DC_1L, Col.DATE_RESPONSE_1L),
+    DateRule(Col.START_1L, Col.DATE_PROGRESSION_1L),
+    DateRule(Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L),
+    DateRule(Col.START_1L, Col.START_2L),
+    DateRule(Col.START_2L, Col.DATE_PROGRESSION_2L),
+    DateRule(Col.START_2L, Col.DATE_RESPONSE_2L),
+    DateRule(Col.DATE_RESPONSE_2L, Col.DATE_PROGRESSION_2L),
+    DateRule(Col.START_2L, Col.START_3L),
+    DateRule(Col.START_1L, Col.DATE_DEATH),
+    DateRule(Col.DATE_RESPONSE_1L, Col.DATE_DEATH),
+    DateRule(Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
+    DateRule(Col.START_2L, Col.DATE_DEATH),
+    DateRule(Col.DATE_PROGRESSION_2L, Col.DATE_DEATH),
+    DateRule(Col.START_1L, Col.DATE_LAST_FOLLOWUP),
+    DateRule(Col.DATE_LAST_FOLLOWUP, Col.DATE_DEATH, DEATH_TOLERANCE_DAYS),
+)
+
+#: Dates that must not fall after the end of follow-up (death, else last follow-up).
+WITHIN_FOLLOWUP: tuple[str, ...] = (
+    Col.DATE_RESPONSE_1L, Col.DATE_PROGRESSION_1L, Col.START_2L, Col.DATE_PROGRESSION_2L, Col.DATE_RESPONSE_2L,
+    Col.START_3L,
+)
+
+
+def after_followup_reason(column: str) -> str:
+    """The exclusion reason for a date after the end of follow-up (a :data:`WITHIN_FOLLOWUP` column)."""
+    return f"{column} after the end of follow-up (death or last follow-up)"

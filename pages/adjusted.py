@@ -3,11 +3,11 @@ and the propensity-weighted (IPTW) comparison with balance diagnostics."""
 
 import streamlit as st
 
-from hcc.adjusted import fit_multivariable
+from hcc.stats.adjusted import fit_multivariable
 from hcc.errors import HCCError
-from hcc.figures import regimen_colors
-from hcc.subgroups import subgroup_analysis
-from hcc.weighting import iptw_analysis
+from hcc.outputs.figures import regimen_colors
+from hcc.stats.subgroups import subgroup_analysis
+from hcc.stats.weighting import iptw_analysis
 from ui.adjusted_widgets import cox_section, iptw_section, settings_form, subgroup_section
 from ui.common import cohort_page, session_memo
 from ui.text import md

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from hcc.analysis import analyze_endpoint
-from hcc.baseline import baseline_table, to_xlsx
-from hcc.cohort import apply_to_registry, spec_label
-from hcc.figures import attrition_figure, regimen_colors
-from hcc.report import attrition_table, scenario_table, spreadsheet_safe
+from hcc.stats.baseline import baseline_table, to_xlsx
+from hcc.cohort.rules import apply_to_registry, spec_label
+from hcc.outputs.figures import attrition_figure, regimen_colors
+from hcc.outputs.tables import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, current_spec, session_memo

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from hcc.report import contract_table, template_csv
+from hcc.outputs.tables import contract_table, template_csv
 from ui.actions import guarded
 from ui.common import StateKeys, current_registry, route_through_app
 from ui.mapping_ui import mapping_widget

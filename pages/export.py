@@ -4,9 +4,9 @@ the methods paragraph to paste into a manuscript, and (in presentation mode) one
 import streamlit as st
 
 from hcc.analysis import analyze
-from hcc.document import build_report, report_html, report_pdf, report_pptx
-from hcc.export import MIME, ExportError
-from hcc.figures import KMFigureOptions
+from hcc.outputs.reports import build_report, report_html, report_pdf, report_pptx
+from hcc.outputs.export import MIME, ExportError
+from hcc.outputs.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo

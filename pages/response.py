@@ -3,18 +3,18 @@
 
 import streamlit as st
 
-from hcc.figures import (
+from hcc.outputs.figures import (
     km_figure, landmark_colors, regimen_colors, response_bar_figure, swimmer_figure,
 )
-from hcc.models import REGIMEN_AS
-from hcc.report import (
+from hcc.stats.tdcox import REGIMEN_AS
+from hcc.outputs.tables import (
     landmark_table, response_counts_table, response_models_table, response_rates_table, response_tests_table,
 )
-from hcc.response import (
+from hcc.stats.response import (
     COVARIATE_LABELS, COVARIATES, DEFAULT_LANDMARKS_MONTHS, SWIMMER_SORTS, available_criteria, landmark,
     response_models, response_rates, swimmer_lanes,
 )
-from hcc.study import INOUE_2026
+from hcc.reference.study import INOUE_2026
 from ui.downloads import chart, table_downloads
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.text import md_table

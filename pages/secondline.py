@@ -3,14 +3,14 @@
 import streamlit as st
 
 from hcc.analysis import analyze_by_second_line, analyze_endpoint
-from hcc.figures import km_figure, regimen_colors, sankey_figure
-from hcc.report import (
+from hcc.outputs.figures import km_figure, regimen_colors, sankey_figure
+from hcc.outputs.tables import (
     class_table, response_counts_table, response_rates_table, response_tests_table, uptake_table,
 )
-from hcc.response import SECOND_LINE, response_rates
+from hcc.stats.response import SECOND_LINE, response_rates
 from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint
-from hcc.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
-from hcc.survival import summarize
+from hcc.cohort.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
+from hcc.stats.survival import summarize
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads

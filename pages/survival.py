@@ -3,9 +3,9 @@
 import streamlit as st
 
 from hcc.analysis import analyze_endpoint
-from hcc.endpoints import DEFINITIONS
-from hcc.figures import default_horizon_months, km_figure, regimen_colors
-from hcc.report import overview_table
+from hcc.cohort.endpoints import DEFINITIONS
+from hcc.outputs.figures import default_horizon_months, km_figure, regimen_colors
+from hcc.outputs.tables import overview_table
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, Endpoint
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from ui.common import StateKeys, cohort_page, session_memo

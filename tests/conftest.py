@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from hcc.registry import Registry, load_bytes
+from hcc.ingest.registry import Registry, load_bytes
 from hcc.schema import COLUMNS, Col
 
 SEED = int(os.environ.get("HCC_TEST_SEED", "20261130"))
@@ -53,9 +53,9 @@ def make_registry(rows: list[dict[str, str]], name: str = "test.csv") -> Registr
 
 @contextlib.contextmanager
 def export_slots_taken() -> Iterator[None]:
-    """Inside the block every static-export browser slot of this process (hcc.export) is held by
+    """Inside the block every static-export browser slot of this process (hcc.outputs.export) is held by
     other threads, as when other sessions are exporting; released and joined afterwards."""
-    from hcc import export
+    from hcc.outputs import export
 
     held, release = threading.Barrier(export.MAX_CONCURRENT_EXPORTS + 1), threading.Event()
 

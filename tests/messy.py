@@ -46,7 +46,7 @@ def messy_export(n: int = 300) -> bytes:
     """CSV bytes of demo rows as a messy export that needs a person's decisions: other names and words,
     month-first dates that are all ambiguous in the start column, a start column named nothing like
     ``start_1l`` ("Tx begin"), and a column of patient names. Ages are kept below 90."""
-    from hcc.registry import load_demo
+    from hcc.ingest.registry import load_demo
 
     frame = load_demo().frame
     frame = frame[frame[Col.START_1L].dt.day <= 12].iloc[::3].head(n).copy()  # every regimen

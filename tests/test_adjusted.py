@@ -1,8 +1,8 @@
-"""hcc.adjusted: multivariable Cox models on the demo registry against R's survival 3.5-3.
+"""hcc.stats.adjusted: multivariable Cox models on the demo registry against R's survival 3.5-3.
 
 Expected values: ``Rscript tests/reference/adjusted_reference.R`` (R 4.2.2, survival 3.5-3), which
 derives OS and PFS in R from the raw demo CSV (main cohort) and codes the covariates as
-hcc.adjusted does (factor levels in schema order, reference first; ECOG 0 / 1 / 2+; log10 AFP)::
+hcc.stats.adjusted does (factor levels in schema order, reference first; ECOG 0 / 1 / 2+; log10 AFP)::
 
     ctl <- coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100)
     coxph(Surv(os_time, os_status) ~ regimen + age + child_pugh_class + bclc, data = d, control = ctl)
@@ -25,21 +25,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.adjusted import (
+from hcc.stats.adjusted import (
     COVARIATES, CoxSpec, cox_table, fit_multivariable, multivariable_json, parse_formula, ph_table,
 )
-from hcc.baseline import AFP_400
-from hcc.cohort import MAIN, PRESETS, apply_to_registry
-from hcc.coxscore import GLOBAL
+from hcc.stats.baseline import AFP_400
+from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
+from hcc.stats.coxscore import GLOBAL
 from hcc.errors import SpecError
-from hcc.registry import load_demo
+from hcc.ingest.registry import load_demo
 from hcc.schema import Col, Endpoint
 
 REF = Path(__file__).parent / "reference"
 COEF = pd.read_csv(REF / "adjusted_coef.csv")
 FIT = pd.read_csv(REF / "adjusted_fit.csv").set_index("model")
 ZPH = pd.read_csv(REF / "adjusted_zph.csv")
-# R's variable names in adjusted_reference.R -> hcc.adjusted's covariate keys.
+# R's variable names in adjusted_reference.R -> hcc.stats.adjusted's covariate keys.
 R_NAMES = {"regimen": Col.REGIMEN_1L, "ecog_f": Col.ECOG, "log10_afp": Col.AFP}
 R_LEVELS = {"2+": "≥2"}
 FACTORS = (Col.REGIMEN_1L, *[k for k, c in COVARIATES.items() if c.categorical])

@@ -9,8 +9,8 @@ from tests.apptest import open_page, shown, shown_table
 
 from ui.common import PAGES, StateKeys
 from tests.conftest import registry_csv
-from hcc.cohort import MAIN, PRESETS
-from hcc.registry import load_demo
+from hcc.cohort.rules import MAIN, PRESETS
+from hcc.ingest.registry import load_demo
 from hcc.schema import Col
 
 TIMEOUT = 60
@@ -197,7 +197,7 @@ def test_link_with_unknown_regimen_says_it_was_left_out() -> None:
 def test_registry_with_too_many_regimens_is_capped_with_a_sidebar_warning() -> None:
     """20 first-line regimens (5 of 2 patients, 15 of 1): the Cohort page compares the 5 and Other,
     and the sidebar says what was pooled and why (the cap), on the page the user is on."""
-    from hcc.cohort import MAX_GROUPS
+    from hcc.cohort.rules import MAX_GROUPS
     from tests.conftest import make_registry
     rows = [{Col.REGIMEN_1L: f"R{i:02d}"} for i in range(20) for _ in range(1 + (i < 5))]
     at = open_page("pages/cohort.py", registry=make_registry(rows, "many.csv"))
@@ -253,7 +253,7 @@ def test_response_page_rates_models_landmark_swimmer() -> None:
 def test_second_line_page_says_when_second_line_regimens_were_pooled() -> None:
     """SOR then 20 second-line regimens (5 of 2 patients, 15 of 1): the After-first-line page's
     by-second-line comparison shows the pooling note under its figure, as the CLI JSON does."""
-    from hcc.cohort import MAX_GROUPS
+    from hcc.cohort.rules import MAX_GROUPS
     from tests.conftest import make_registry
     rows = [{Col.REGIMEN_1L: "SOR", Col.DATE_PROGRESSION_1L: "2020-03-01", Col.REGIMEN_2L: f"X{i:02d}",
              Col.START_2L: "2020-03-20", Col.DATE_DEATH: f"2020-{6 + i % 6:02d}-01",

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_page, shown, shown_table
 
-from hcc.registry import load_demo
+from hcc.ingest.registry import load_demo
 from ui.common import StateKeys
 from tests.messy import messy_export
 
@@ -89,8 +89,8 @@ def test_small_groups_are_flagged_on_screen() -> None:
 def test_changing_the_mapping_recomputes_every_result() -> None:
     """Same file, new mapping: the pages must not show results cached for the old mapping."""
     from tests.conftest import registry_csv
-    from hcc.mapping import Mapping, propose
-    from hcc.io import read_table
+    from hcc.ingest.mapping import Mapping, propose
+    from hcc.ingest.io import read_table
     from hcc.schema import Col
     rows = [{Col.REGIMEN_1L: r, Col.DATE_DEATH: f"2020-0{3 + i % 6}-01", Col.DATE_LAST_FOLLOWUP: f"2020-0{3 + i % 6}-01"}
             for i, r in enumerate(["SOR"] * 6 + ["Mystery"] * 6)]

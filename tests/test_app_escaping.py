@@ -9,7 +9,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hcc.registry import load_bytes
+from hcc.ingest.registry import load_bytes
 from hcc.schema import COLUMNS, Col
 from ui.common import PAGES, StateKeys
 from ui.text import md

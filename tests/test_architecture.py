@@ -71,3 +71,49 @@ def test_no_column_name_literals_outside_schema() -> None:
         literals = {n.value for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                     if isinstance(n, ast.Constant) and isinstance(n.value, str)}
         assert not literals & names, (path.name, literals & names)
+
+
+#: The data flow of hcc/ (STYLE.md): a module may import from its own box and from boxes to its left,
+#: never from one to its right. ``schema`` and ``errors`` are the contract, ``formatting`` how numbers are written; ``reference`` holds
+#: published numbers and the demo generator; ``analysis`` and ``engine`` run the whole analysis.
+FLOW = ("schema", "errors", "formatting", "reference", "ingest", "cohort", "stats", "analysis", "engine", "outputs", "cli")
+_RANK = {"schema": 0, "errors": 0, "formatting": 0, "reference": 1, "ingest": 2, "cohort": 3, "stats": 4, "analysis": 5,
+         "engine": 5, "outputs": 6, "cli": 7}
+
+
+def _hcc_imports(path: Path) -> set[str]:
+    """The top-level boxes of hcc (``ingest``, ``schema``, …) that ``path`` imports from."""
+    boxes: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "hcc" and len(parts) > 1:
+                boxes.add(parts[1])
+            elif parts[0] == "hcc" and isinstance(node, ast.ImportFrom):
+                boxes |= {a.name for a in node.names if a.name in _RANK}
+    return boxes
+
+
+def test_hcc_subpackages_import_only_upstream() -> None:
+    """No step reaches back up the flow (e.g. validation importing endpoint derivation)."""
+    assert set(FLOW) == set(_RANK)
+    wrong = []
+    for path in (ROOT / "hcc").rglob("*.py"):
+        rel = path.relative_to(ROOT / "hcc")
+        box = rel.parts[0] if len(rel.parts) > 1 else rel.stem
+        if box not in _RANK:  # __init__ and __main__ of the package
+            continue
+        wrong += [f"{rel} imports hcc.{other}" for other in _hcc_imports(path)
+                  if other in _RANK and _RANK[other] > _RANK[box]]
+    assert wrong == []
+
+
+def test_hcc_has_only_the_documented_boxes() -> None:
+    """Every module of hcc/ sits in a box of FLOW (the README's layout lists the same)."""
+    boxes = {p.relative_to(ROOT / "hcc").parts[0].removesuffix(".py") for p in (ROOT / "hcc").iterdir()
+             if p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())}
+    assert boxes - {"__init__", "__main__"} == set(FLOW)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert all(f"{box}/" in readme for box in FLOW if (ROOT / "hcc" / box).is_dir())

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from hcc.baseline import CHI_SQUARE, FISHER, FISHER_MC, baseline_table, categorical_test, to_xlsx
-from hcc.cohort import MAIN, PRESETS, CohortSpec, apply_to_registry
-from hcc.registry import load_demo
+from hcc.stats.baseline import CHI_SQUARE, FISHER, FISHER_MC, baseline_table, categorical_test, to_xlsx
+from hcc.cohort.rules import MAIN, PRESETS, CohortSpec, apply_to_registry
+from hcc.ingest.registry import load_demo
 from hcc.schema import Col
 
 REF = Path(__file__).parent / "reference"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hcc.cli import main
-from hcc.cohort import MAX_GROUPS
+from hcc.cli.main import main
+from hcc.cohort.rules import MAX_GROUPS
 from hcc.schema import ENDPOINTS, Col
-from hcc.synth import generate, write_csv
+from hcc.reference.synth import generate, write_csv
 from tests.conftest import registry_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,7 +211,7 @@ def test_response_tdcox_and_landmark_keys(capsys) -> None:
 def test_messy_export_is_mapped_automatically_and_says_so(tmp_path, capsys) -> None:
     """Unambiguous names and words are mapped without --mapping; stderr lists what was mapped."""
     from tests.messy import RENAMES, messy
-    from hcc.registry import load_demo
+    from hcc.ingest.registry import load_demo
     frame = load_demo().frame.iloc[::5].copy()
     frame["age"] = frame["age"].clip(upper=89)
     path = tmp_path / "export.csv"
@@ -232,7 +232,7 @@ def test_unmatched_required_column_exits_nonzero_listing_it(tmp_path, capsys) ->
 
 
 def test_mapping_file_maps_what_names_cannot(tmp_path, capsys) -> None:
-    from hcc.mapping import Mapping
+    from hcc.ingest.mapping import Mapping
     path = tmp_path / "export.csv"
     path.write_text("ID,Therapy given,Tx begin,Last follow-up\nA,Atezo+Bev,03/04/2020,2021-01-01\n"
                     "B,LENVIMA,05/06/2020,2021-01-01\n", encoding="utf-8")
@@ -256,7 +256,7 @@ def test_bad_mapping_file_is_one_line(tmp_path, capsys) -> None:
 
 #: Runs ``python -m hcc`` in a child process and prints, last on stdout, its CPU seconds (user +
 #: system: unlike wall time, hardly changed by other jobs on a busy machine) and peak resident memory (kB).
-_MEASURED_CLI = ("import resource, sys; from hcc.cli import main; rc = main(sys.argv[1:]); "
+_MEASURED_CLI = ("import resource, sys; from hcc.cli.main import main; rc = main(sys.argv[1:]); "
                  "u = resource.getrusage(resource.RUSAGE_SELF); print(u.ru_utime + u.ru_stime, u.ru_maxrss); "
                  "sys.exit(rc)")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hcc.cli import main
+from hcc.cli.main import main
 
 DEMO = str(Path(__file__).resolve().parent.parent / "data" / "demo_registry.csv")
 REF = Path(__file__).parent / "reference"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hcc.cli import main
-from hcc.registry import DEMO_PATH
+from hcc.cli.main import main
+from hcc.ingest.registry import DEMO_PATH
 from hcc.schema import DAYS_PER_MONTH
 
 REF = Path(__file__).parent / "reference"
@@ -56,9 +56,10 @@ def test_numbers_are_r_survfit_and_survdiff(km_output) -> None:
 
 def test_same_numbers_as_the_full_analysis(km_output) -> None:
     """--stats km reports the full analysis's numbers, only fewer of them."""
-    from hcc.analysis import analyze_endpoint, endpoint_json, json_safe
-    from hcc.cohort import MAIN, PRESETS, apply_to_registry
-    from hcc.registry import load_demo
+    from hcc.analysis import analyze_endpoint, endpoint_json
+    from hcc.formatting import json_safe
+    from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
+    from hcc.ingest.registry import load_demo
 
     cohort = apply_to_registry(load_demo(), PRESETS[MAIN])
     for name, endpoint in km_output["endpoints"].items():

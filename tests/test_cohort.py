@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from hcc.cohort import (
+from hcc.cohort.rules import (
     MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_spec, apply_to_registry, cap_threshold, dropped_note, pool_rare,
 )
 import pandas as pd
 from hcc.errors import EmptyCohortError, SpecError
 from hcc.schema import Col
 from tests.conftest import make_registry, registry_csv
-from hcc.registry import load_bytes
+from hcc.ingest.registry import load_bytes
 
 ROWS = [
     {Col.REGIMEN_1L: "SOR"},
@@ -271,7 +271,7 @@ def test_capped_cohort_says_so_in_the_attrition_log() -> None:
 
 def test_demo_main_cohort_has_the_documented_size() -> None:
     """docs/demo-registry.md: 1,542 patients, 612 in the main cohort (the study's numbers)."""
-    from hcc.registry import load_demo
+    from hcc.ingest.registry import load_demo
     demo = load_demo()
     assert demo.n_patients == 1542
     assert apply_to_registry(demo, PRESETS[MAIN]).n == 612

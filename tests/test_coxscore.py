@@ -1,4 +1,4 @@
-"""hcc.coxscore against R's survival 3.5-3: cox.zph (transform "km") and the robust Cox variance.
+"""hcc.stats.coxscore against R's survival 3.5-3: cox.zph (transform "km") and the robust Cox variance.
 
 Fixtures: ``tests/reference/adjusted_reference.R`` exports R's ``lung`` (complete cases) and
 ``veteran`` data sets and writes ``cox.zph(fit)$table`` for models fitted on them.
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
 
-from hcc.coxscore import GLOBAL, cox_zph, km_transform, robust_variance
-from hcc.survival import COX_FIT_OPTIONS
+from hcc.stats.coxscore import GLOBAL, cox_zph, km_transform, robust_variance
+from hcc.stats.survival import COX_FIT_OPTIONS
 
 REF = Path(__file__).parent / "reference"
 ZPH = pd.read_csv(REF / "adjusted_zph.csv")

@@ -1,4 +1,4 @@
-"""De-identification guard (hcc.deid): identifiers found by column name and by contents, analysis blocked
+"""De-identification guard (hcc.ingest.deid): identifiers found by column name and by contents, analysis blocked
 until each is dropped or cleared, ages top-coded, dates made relative."""
 
 from __future__ import annotations
@@ -8,10 +8,12 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from hcc import deid, mapping as mp
+from hcc.ingest import deid
+
+from hcc.ingest import mapping as mp
 from hcc.errors import IdentifierError
-from hcc.io import read_table
-from hcc.registry import load_bytes, load_demo, read_sources, load_source
+from hcc.ingest.io import read_table
+from hcc.ingest.registry import load_bytes, load_demo, read_sources, load_source
 from hcc.schema import DATE_COLUMNS, Col
 
 BASE = {"Patient ID": ["a", "b", "c", "d"], "Regimen": ["SOR", "LEN", "SOR", "LEN"],
@@ -82,7 +84,7 @@ def test_relative_dates_keep_every_interval() -> None:
 
 def test_relative_dates_give_identical_survival() -> None:
     from hcc.analysis import analyze, result_json
-    from hcc.cohort import PRESETS
+    from hcc.cohort.rules import PRESETS
     demo = load_demo()
     text = demo.frame.head(300).drop(columns="_source_row")
     data = text.to_csv(index=False, date_format="%Y-%m-%d").replace("True", "yes").replace("False", "no") \

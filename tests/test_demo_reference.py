@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from hcc.analysis import analyze
-from hcc.cohort import PRESETS
-from hcc.registry import load_demo
+from hcc.cohort.rules import PRESETS
+from hcc.ingest.registry import load_demo
 from hcc.schema import DAYS_PER_MONTH, Endpoint
 
 REF = Path(__file__).parent / "reference"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hcc.endpoints import DEFINITIONS, derive
+from hcc.cohort.endpoints import DEFINITIONS, derive
 from hcc.schema import ENDPOINTS, Col, Endpoint
 from tests.conftest import make_registry
 

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.cohort import MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_spec
-from hcc.endpoints import derive
+from hcc.cohort.rules import MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_spec
+from hcc.cohort.endpoints import derive
 from hcc.engine import TABLE, DuckDBEngine, SparkEngine, cohort, summarize_endpoint, write_parquet
 from hcc.errors import EmptyCohortError, SpecError
-from hcc.registry import load_bytes
+from hcc.ingest.registry import load_bytes
 from hcc.schema import ENDPOINTS, Col
-from hcc.survival import AnalysisSpec, summarize
-from hcc.synth import generate, write_csv
+from hcc.stats.survival import AnalysisSpec, summarize
+from hcc.reference.synth import generate, write_csv
 
 SPECS = {
     "full": CohortSpec(),
@@ -142,7 +142,7 @@ def test_rule_on_a_column_without_values_is_not_applied(tmp_path, frame) -> None
 
 def test_group_cap_pools_the_same_regimens_as_in_memory(tmp_path, frame) -> None:
     """More regimens than MAX_GROUPS: the SQL path pools the same smallest ones as Other as the pandas
-    path (hcc.cohort.pool_rare), with the same note, and gives the same numbers."""
+    path (hcc.cohort.rules.pool_rare), with the same note, and gives the same numbers."""
     many = frame.copy()
     rows = np.random.default_rng(3).permutation(len(many))[:300]
     many.loc[rows, Col.REGIMEN_1L] = [f"X{i % 20:02d}" for i in range(len(rows))]  # 20 regimens of 15

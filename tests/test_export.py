@@ -17,17 +17,17 @@ import pytest
 from PIL import Image
 
 from hcc.analysis import AnalysisResult, analyze
-from hcc.cli import main
-from hcc.cohort import MAIN, PRESETS, CohortSpec
-from hcc.document import REPRODUCE_ID, RESULTS_ID, build_report, report_html, report_pdf, report_pptx
+from hcc.cli.main import main
+from hcc.cohort.rules import MAIN, PRESETS, CohortSpec
+from hcc.outputs.reports import REPRODUCE_ID, RESULTS_ID, build_report, report_html, report_pdf, report_pptx
 from hcc.errors import SpecError
-from hcc.export import SIZE_PRESETS, export_session, figure_bytes, table_csv, tables_xlsx
-from hcc.methods_text import methods_paragraph, software_versions
-from hcc.registry import load_path
-from hcc.report import spreadsheet_safe
-from hcc.reproduce import check_data, read_record
+from hcc.outputs.export import SIZE_PRESETS, export_session, figure_bytes, table_csv, tables_xlsx
+from hcc.outputs.methods_text import methods_paragraph, software_versions
+from hcc.ingest.registry import load_path
+from hcc.outputs.tables import spreadsheet_safe
+from hcc.outputs.reproduce import check_data, read_record
 from hcc.schema import Col, Endpoint
-from hcc.survival import AnalysisSpec
+from hcc.stats.survival import AnalysisSpec
 from tests.conftest import registry_csv
 
 NASTY = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "ok", "a=b"]
@@ -122,7 +122,7 @@ def test_csv_and_xlsx_headers_are_literal_and_numbers_numeric() -> None:
 def test_table1_with_a_formula_as_regimen_name_downloads_as_text() -> None:
     """The issue's case end to end: a regimen recorded as =HYPERLINK(…) becomes a Table 1 header; the
     CSV and the workbook show it as text, never as a live formula."""
-    from hcc.baseline import baseline_table
+    from hcc.stats.baseline import baseline_table
     from tests.conftest import make_registry
     rows = [{Col.REGIMEN_1L: r, Col.AGE: str(50 + i)} for i, r in enumerate(["SOR", HYPERLINK] * 10)]
     registry = make_registry(rows)
@@ -176,7 +176,7 @@ def test_methods_paragraph_follows_the_settings_used(result: AnalysisResult) -> 
 def test_methods_paragraph_names_cox_ties_on_the_demo() -> None:
     demo = load_path(Path(__file__).resolve().parent.parent / "data" / "demo_registry.csv")
     from hcc.analysis import analyze_endpoint
-    from hcc.cohort import apply_to_registry
+    from hcc.cohort.rules import apply_to_registry
 
     summary = analyze_endpoint(apply_to_registry(demo, PRESETS[MAIN]), Endpoint.OS)
     assert summary.cox

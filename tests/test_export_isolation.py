@@ -20,12 +20,12 @@ import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
-from hcc import export
+from hcc.outputs import export
 from hcc.analysis import analyze
-from hcc.cohort import CohortSpec
-from hcc.document import build_report, report_pdf, report_pptx
-from hcc.export import ExportBusyError, export_session, export_slot, figure_bytes
-from hcc.registry import load_bytes
+from hcc.cohort.rules import CohortSpec
+from hcc.outputs.reports import build_report, report_pdf, report_pptx
+from hcc.outputs.export import ExportBusyError, export_session, export_slot, figure_bytes
+from hcc.ingest.registry import load_bytes
 from hcc.schema import Col, Endpoint
 from tests.conftest import export_slots_taken, registry_csv
 
@@ -199,7 +199,7 @@ def test_a_browser_that_cannot_start_is_a_clear_error_and_frees_its_slot(monkeyp
     session, and every slot is free again afterwards."""
     from choreographer.errors import ChromeNotFoundError
 
-    from hcc.export import ExportError
+    from hcc.outputs.export import ExportError
 
     class NoBrowser:
         def __init__(self, *args, **kwargs) -> None:

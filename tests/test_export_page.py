@@ -7,12 +7,12 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_page, shown
 
-from hcc.document import build_report, report_html
+from hcc.outputs.reports import build_report, report_html
 from hcc.analysis import analyze
-from hcc.cohort import FULL, PRESETS
-from hcc.registry import load_demo
+from hcc.cohort.rules import FULL, PRESETS
+from hcc.ingest.registry import load_demo
 from hcc.schema import Endpoint
-from hcc.survival import AnalysisSpec
+from hcc.stats.survival import AnalysisSpec
 from tests.conftest import export_slots_taken
 from ui.common import StateKeys
 
@@ -67,7 +67,7 @@ def test_reopen_recreates_the_cohort_and_settings() -> None:
 def test_a_busy_export_server_shows_a_plain_message_and_keeps_the_page(monkeypatch) -> None:
     """Every export browser taken by other sessions: "Build PDF report" ends in an st.error saying
     so (not the crash message), and the page stays usable."""
-    from hcc import export
+    from hcc.outputs import export
 
     monkeypatch.setattr(export, "EXPORT_WAIT_SECONDS", 0.2)
     at = _export_page()

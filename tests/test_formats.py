@@ -13,12 +13,13 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from hcc import mapping as mp
-from hcc.analysis import analyze, json_safe, result_json
-from hcc.cohort import PRESETS
+from hcc.ingest import mapping as mp
+from hcc.analysis import analyze, result_json
+from hcc.formatting import json_safe
+from hcc.cohort.rules import PRESETS
 from hcc.errors import DataFileError
-from hcc.io import SAV, XLSX, read_table, sheet_names
-from hcc.registry import load_demo, load_source, read_sources
+from hcc.ingest.io import SAV, XLSX, read_table, sheet_names
+from hcc.ingest.registry import load_demo, load_source, read_sources
 from tests.messy import RENAMES, messy
 
 N = 240  # patients: enough for every regimen and endpoint, small enough to keep the suite fast
@@ -128,7 +129,7 @@ def expected(text_table, demo_part):
 
 def test_messy_csv_maps_back_to_the_demo_rows(expected, demo_part) -> None:
     registry, _ = expected
-    from hcc.deid import cap_ages
+    from hcc.ingest.deid import cap_ages
     want, _ = cap_ages(demo_part)
     pd.testing.assert_frame_equal(_canonical(registry), want[list(RENAMES)].reset_index(drop=True))
     assert registry.n_errors == 0 and registry.regimens == ("SOR", "LEN", "ATZ_BEV")
@@ -244,8 +245,8 @@ def test_thousand_columns_and_an_all_blank_column_are_read(text_table, expected)
 
 
 def test_oversized_file_is_refused_before_parsing(monkeypatch) -> None:
-    import hcc.io
-    monkeypatch.setattr(hcc.io, "MAX_BYTES", 1000)
+    import hcc.ingest.io
+    monkeypatch.setattr(hcc.ingest.io, "MAX_BYTES", 1000)
     with pytest.raises(DataFileError, match="limit is"):
         read_table(b"a,b\n" + b"1,2\n" * 500, "big.csv")
 

@@ -14,8 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import hcc.analysis
-import hcc.document
-from hcc.cohort import FULL, PRESETS
+import hcc.outputs.reports
+from hcc.cohort.rules import FULL, PRESETS
 import ui.downloads
 import ui.sidebar
 from ui.actions import UNEXPECTED
@@ -191,7 +191,7 @@ def _click_recreate_view(at: AppTest) -> None:
 
 
 ACTIONS = [  # (page, what to break, its replacement, the click, the action named in the message)
-    ("pages/export.py", (hcc.document, "report_html"), _report_html_boom, _click_build_html,
+    ("pages/export.py", (hcc.outputs.reports, "report_html"), _report_html_boom, _click_build_html,
      "Building the html report (interactive)"),
     ("pages/cohort.py", (ui.downloads, "figure_bytes"), _figure_bytes_boom, _click_prepare_figure,
      "Preparing the figure files"),

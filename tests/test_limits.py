@@ -4,7 +4,7 @@ Each case of the issue's table is a test: the CLI (``python -m hcc analyze --dat
 ``error: …`` line on stderr, exit with status 2, show no traceback, and stay within a time and peak
 memory bound measured on that subprocess alone (:data:`_MEASURE`). The bounds are generous for a loaded
 2-core machine (the failures they catch took 43 s to over 5 minutes and 2.2–5.3 GB). The app's path
-is the same :mod:`hcc.io` function raising :class:`DataFileError`, which the Data page shows.
+is the same :mod:`hcc.ingest.io` function raising :class:`DataFileError`, which the Data page shows.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from hcc import io as hio
+from hcc.ingest import io as hio
 from hcc.errors import DataFileError
-from hcc.io import MAX_BYTES, MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_MB, read_table
-from hcc.registry import read_sources
+from hcc.ingest.io import MAX_BYTES, MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_MB, read_table
+from hcc.ingest.registry import read_sources
 from tests.conftest import registry_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -360,8 +360,8 @@ def _reencoded(data: bytes, rows: tuple[int, ...], encoding: str) -> bytes:
 
 
 def test_cp932_rows_in_a_utf8_file_are_named_in_the_registry_issues() -> None:
-    from hcc.registry import load_source
-    from hcc.validate import Rule
+    from hcc.ingest.registry import load_source
+    from hcc.ingest.validate import Rule
 
     data = _reencoded(registry_csv([{"center": "東京"}] * 30), (5, 19), "cp932")
     source = read_sources([("mixed.csv", data)])
@@ -413,7 +413,7 @@ def test_loading_a_199_mb_registry_csv_peaks_below_1_5_gb(tmp_path, registry_199
     measured, file bytes included (before: a decoded text copy of the file, a second copy of every
     cell to strip spaces, three copies in the mapping and two of the typed table)."""
     status, stderr, _cpu, peak = run_python(
-        tmp_path, "-c", "import sys; from hcc.registry import load_path; print(load_path(sys.argv[1]).n_patients)",
+        tmp_path, "-c", "import sys; from hcc.ingest.registry import load_path; print(load_path(sys.argv[1]).n_patients)",
         str(registry_199_mb), timeout=1800)
     assert status == 0, stderr[-2000:]
     assert int((tmp_path / "stdout.txt").read_text()) > 1_300_000

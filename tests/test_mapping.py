@@ -1,14 +1,16 @@
-"""Column and value mapping (hcc.mapping) and date-format detection (hcc.dates)."""
+"""Column and value mapping (hcc.ingest.mapping) and date-format detection (hcc.ingest.dates)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from hcc import dates, mapping as mp
+from hcc.ingest import dates
+
+from hcc.ingest import mapping as mp
 from hcc.errors import SchemaError, SpecError
-from hcc.io import read_table
-from hcc.registry import auto_mapping, load_bytes
+from hcc.ingest.io import read_table
+from hcc.ingest.registry import auto_mapping, load_bytes
 from hcc.schema import ATZ_BEV, DUR_TRE, LEN, NIV_IPI, SOR, Col
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hcc.errors import HCCError
-from hcc.io import read_table
-from hcc.registry import load_bytes, read_sources
+from hcc.ingest.io import read_table
+from hcc.ingest.registry import load_bytes, read_sources
 from hcc.schema import COLUMNS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

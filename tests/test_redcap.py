@@ -1,4 +1,4 @@
-"""REDCap record export + data dictionary (hcc.redcap): codes decoded, checkboxes folded, events merged,
+"""REDCap record export + data dictionary (hcc.ingest.redcap): codes decoded, checkboxes folded, events merged,
 the repeating treatment-line instrument pivoted, incomplete forms flagged, identifiers declared."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from hcc import mapping as mp
+from hcc.ingest import mapping as mp
 from hcc.errors import DataFileError, IdentifierError
-from hcc.io import read_table
-from hcc.redcap import flatten, is_dictionary, read_dictionary
-from hcc.registry import load_source, read_sources
+from hcc.ingest.io import read_table
+from hcc.ingest.redcap import flatten, is_dictionary, read_dictionary
+from hcc.ingest.registry import load_source, read_sources
 from hcc.schema import ATZ_BEV, LEN, SOR, Col
-from hcc.validate import Rule
+from hcc.ingest.validate import Rule
 
 DICTIONARY = [
     # name, form, type, label, choices, identifier

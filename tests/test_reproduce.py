@@ -1,4 +1,4 @@
-"""Reopening a view from a report, a deck or a spec (:mod:`hcc.reproduce`): every malformed file ends
+"""Reopening a view from a report, a deck or a spec (:mod:`hcc.outputs.reproduce`): every malformed file ends
 in one specific SpecError, and a crafted file cannot take the server's memory or time."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import zipfile
 import pytest
 
 from hcc.analysis import analyze
-from hcc.cohort import CohortSpec
-from hcc.document import (PPTX_RECORD_PART, REPRODUCE_FORMAT, REPRODUCE_ID, build_report, report_html,
+from hcc.cohort.rules import CohortSpec
+from hcc.outputs.reports import (PPTX_RECORD_PART, REPRODUCE_FORMAT, REPRODUCE_ID, build_report, report_html,
                           report_pptx)
 from hcc.errors import SpecError
-from hcc.reproduce import MAX_RECORD_BYTES, MAX_RECORD_DEPTH, read_record
+from hcc.outputs.reproduce import MAX_RECORD_BYTES, MAX_RECORD_DEPTH, read_record
 from hcc.schema import Col, Endpoint
 from tests.conftest import make_registry
 
@@ -92,7 +92,7 @@ def test_a_long_file_name_and_caption_fit_the_decks_properties(report) -> None:
     the slides and the embedded record keep the full text."""
     from pptx import Presentation
 
-    from hcc.document import CORE_PROPERTY_CHARS, Report
+    from hcc.outputs.reports import CORE_PROPERTY_CHARS, Report
 
     long_report = Report(**{**report.__dict__, "caption": "C" * 320, "title": "T" * 300})
     deck = report_pptx(long_report, figure_keys=())  # no figure: no browser needed

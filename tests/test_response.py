@@ -1,4 +1,4 @@
-"""hcc.response: best-response counting, ORR/DCR with exact CIs and their tests, the landmark
+"""hcc.stats.response: best-response counting, ORR/DCR with exact CIs and their tests, the landmark
 analysis and the swimmer lanes; R parity from ``Rscript tests/reference/response_reference.R``
 (R 4.2.2, survival 3.5-3) on the demo main cohort and ``tests/reference/response_fixture.csv``."""
 
@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.baseline import CHI_SQUARE, FISHER
-from hcc.cohort import PRESETS, apply_to_registry
-from hcc.figures import regimen_colors, response_bar_figure, swimmer_figure
-from hcc.mapping import Mapping
-from hcc.registry import load_demo, load_path
-from hcc.report import landmark_table, response_counts_table, response_models_table, response_rates_table
-from hcc.response import (
+from hcc.stats.baseline import CHI_SQUARE, FISHER
+from hcc.cohort.rules import PRESETS, apply_to_registry
+from hcc.outputs.figures import regimen_colors, response_bar_figure, swimmer_figure
+from hcc.ingest.mapping import Mapping
+from hcc.ingest.registry import load_demo, load_path
+from hcc.outputs.tables import landmark_table, response_counts_table, response_models_table, response_rates_table
+from hcc.stats.response import (
     CRITERIA, NOT_RECORDED, POOLED, analyze_response, available_criteria, clopper_pearson, landmark,
     response_json, response_models, response_rates, swimmer_lanes,
 )

@@ -1,6 +1,6 @@
-"""hcc.risksets: the counts every by-group statistic is computed from, and the log-rank and Cox fits on them.
+"""hcc.stats.risksets: the counts every by-group statistic is computed from, and the log-rank and Cox fits on them.
 
-The statistics themselves are checked against R through hcc.survival's public functions (which now
+The statistics themselves are checked against R through hcc.stats.survival's public functions (which now
 run on these counts) in tests/test_survival.py, tests/test_survival_extras.py (R survdiff, coxph
 Efron at 1e-8) and tests/test_demo_reference.py; here: the counts by hand, the long-format path a
 database uses, and R's handling of degenerate groups.
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.risksets import cox_categorical, from_long, logrank_test, risk_sets
-from hcc.survival import cox_by_group, kaplan_meier, km_from_counts, logrank
+from hcc.stats.risksets import cox_categorical, from_long, logrank_test, risk_sets
+from hcc.stats.survival import cox_by_group, kaplan_meier, km_from_counts, logrank
 
 TIME = np.array([1, 3, 2, 4, 2, 2, 5.0])
 EVENT = np.array([1, 1, 1, 0, 0, 1, 1], bool)
@@ -94,7 +94,7 @@ def test_singular_variance_gives_zero_not_an_error() -> None:
 def test_wald_se_is_nan_where_the_variance_is_not_positive() -> None:
     """By hand: inv([[1, 2], [2, 1]]) = [[-1/3, 2/3], [2/3, -1/3]], a negative variance (the square
     root used to give NaN with a RuntimeWarning); a singular matrix has no inverse at all."""
-    from hcc.risksets import wald_se
+    from hcc.stats.risksets import wald_se
     assert np.isnan(wald_se(np.array([[1.0, 2.0], [2.0, 1.0]]))).all()
     assert np.isnan(wald_se(np.ones((2, 2)))).all()
     np.testing.assert_allclose(wald_se(np.array([[4.0, 0.0], [0.0, 0.25]])), [0.5, 2.0], rtol=1e-15)
@@ -111,7 +111,7 @@ def test_runaway_cox_fit_reports_not_estimable_without_warnings() -> None:
     """Many tiny groups (as 300 regimens of 3 patients): the HR whose variance is not positive is
     reported as not estimable (CI and p NaN, JSON null) with a note, and no RuntimeWarning is raised
     (warnings are errors here: before the fix this test failed on 'invalid value in sqrt')."""
-    from hcc.survival import NOT_ESTIMABLE_HR, cox_by_group
+    from hcc.stats.survival import NOT_ESTIMABLE_HR, cox_by_group
     time = np.array(_RUNAWAY_T, dtype=float)
     event = np.array([c == "1" for c in _RUNAWAY_E])
     group = np.repeat(np.arange(28), 2).astype(str)
@@ -123,11 +123,12 @@ def test_runaway_cox_fit_reports_not_estimable_without_warnings() -> None:
 
 def test_not_estimable_hr_is_shown_as_such_in_the_comparison_table() -> None:
     """The page / report table prints the reason, not "nan (nan–nan)"; the CLI JSON gives null and the note."""
-    from hcc.analysis import endpoint_json, json_safe
-    from hcc.endpoints import EndpointData
-    from hcc.report import comparison_table
+    from hcc.analysis import endpoint_json
+    from hcc.formatting import json_safe
+    from hcc.cohort.endpoints import EndpointData
+    from hcc.outputs.tables import comparison_table
     from hcc.schema import Endpoint
-    from hcc.survival import NOT_ESTIMABLE_HR, summarize
+    from hcc.stats.survival import NOT_ESTIMABLE_HR, summarize
     group = np.repeat(np.arange(28), 2).astype(str)
     data = EndpointData(Endpoint.OS, np.arange(len(group)).astype(str), group, np.array(_RUNAWAY_T, dtype=float),
                         np.array([c == "1" for c in _RUNAWAY_E]), {},

@@ -10,15 +10,15 @@ import pandas as pd
 import pytest
 
 from hcc.analysis import analyze_by_second_line
-from hcc.cli import main
-from hcc.cohort import MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_to_registry
-from hcc.registry import load_demo
+from hcc.cli.main import main
+from hcc.cohort.rules import MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_to_registry
+from hcc.ingest.registry import load_demo
 from hcc.schema import DAYS_PER_MONTH, Col, Endpoint
-from hcc.secondline import (
+from hcc.cohort.secondline import (
     ALIVE_AFTER_SECOND, DIED_AFTER_SECOND, GIVEN, NO_SECOND_LINE_ALIVE, NO_SECOND_LINE_DIED, NOT_GIVEN, TKI,
     class_map, derive_by_second_line, derive_by_second_line_given, treatment_paths, uptake,
 )
-from hcc.survival import summarize
+from hcc.stats.survival import summarize
 from tests.conftest import make_registry, registry_csv
 
 REF = Path(__file__).parent / "reference"
@@ -130,7 +130,7 @@ def test_grouped_km_matches_r(row) -> None:
 def test_second_line_response_rates_count_only_treated_patients() -> None:
     """Two SOR patients started second line (PR, PD); ORR over evaluable = 1/2 (R: binom.test(1, 2)
     gives 0.01257912–0.98742088)."""
-    from hcc.response import SECOND_LINE, response_rates
+    from hcc.stats.response import SECOND_LINE, response_rates
     rows = [dict(r) for r in ROWS]
     rows[0][Col.BEST_RESPONSE_2L] = "PR"
     rows[0][Col.DATE_RESPONSE_2L] = "2020-05-01"

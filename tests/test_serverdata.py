@@ -1,4 +1,4 @@
-"""hcc.serverdata and ui/server_data.py: registries opened by path, only inside the allow-listed directory."""
+"""hcc.ingest.serverdata and ui/server_data.py: registries opened by path, only inside the allow-listed directory."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hcc.errors import HCCError
-from hcc.registry import DEMO_PATH, load_bytes
+from hcc.ingest.registry import DEMO_PATH, load_bytes
 from hcc.schema import Col
-from hcc.serverdata import ENV_VAR, ServerDataError, configured_dir, list_files, load_server_file, resolve
+from hcc.ingest.serverdata import ENV_VAR, ServerDataError, configured_dir, list_files, load_server_file, resolve
 
 
 def _demo_cells() -> pd.DataFrame:
@@ -145,9 +145,9 @@ def test_duckdb_view_reading_outside_the_directory_is_refused(root) -> None:
 
 
 def test_duckdb_table_over_the_row_limit_is_refused_before_it_is_read(root, monkeypatch) -> None:
-    import hcc.io
+    import hcc.ingest.io
 
-    monkeypatch.setattr(hcc.io, "MAX_ROWS", 100)
+    monkeypatch.setattr(hcc.ingest.io, "MAX_ROWS", 100)
     with pytest.raises(HCCError, match="300 rows; the limit is 100"):
         load_server_file(root, "sub/registry.duckdb", "patients")
 

@@ -1,4 +1,4 @@
-"""hcc.subgroups: ATZ_BEV vs SOR within subgroups of the demo's main cohort, against R survival 3.5-3.
+"""hcc.stats.subgroups: ATZ_BEV vs SOR within subgroups of the demo's main cohort, against R survival 3.5-3.
 
 Expected values: ``Rscript tests/reference/adjusted_reference.R``::
 
@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.baseline import AFP_400
-from hcc.cohort import MAIN, PRESETS, apply_to_registry
+from hcc.stats.baseline import AFP_400
+from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
 from hcc.errors import SpecError
-from hcc.registry import load_demo
+from hcc.ingest.registry import load_demo
 from hcc.schema import Col
-from hcc.subgroups import SUBGROUPS, subgroup_analysis, subgroup_json, subgroup_table
+from hcc.stats.subgroups import SUBGROUPS, subgroup_analysis, subgroup_json, subgroup_table
 
 REF = Path(__file__).parent / "reference"
 SUB = pd.read_csv(REF / "adjusted_subgroups.csv")

@@ -1,4 +1,4 @@
-"""hcc.survival against R's survival package (fixtures in tests/reference/).
+"""hcc.stats.survival against R's survival package (fixtures in tests/reference/).
 
 The expected values were made by ``Rscript tests/reference/survival_reference.R`` (R 4.2.2,
 survival 3.5-3, see tests/reference/VERSIONS.txt) with, per case, group and CI type::
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.survival import kaplan_meier, logrank, survival_quantile
+from hcc.stats.survival import kaplan_meier, logrank, survival_quantile
 
 REF = Path(__file__).parent / "reference"
 RTOL = 1e-9

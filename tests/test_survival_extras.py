@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.survival import (
+from hcc.stats.survival import (
     RMST, adjust_p, cox_by_group, followup_median, kaplan_meier, logrank, pairwise_logrank, rmst,
     rmst_difference, survival_at,
 )
@@ -131,9 +131,9 @@ def test_cox_hr_matches_r_coxph_efron(key) -> None:
 
 def test_overview_summary_skips_only_the_comparisons() -> None:
     """comparisons=False keeps every per-group number and the global test, drops pairwise and Cox."""
-    from hcc.cohort import MAIN, PRESETS, apply_to_registry
+    from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
     from hcc.analysis import analyze_endpoint
-    from hcc.registry import load_demo
+    from hcc.ingest.registry import load_demo
     cohort = apply_to_registry(load_demo(), PRESETS[MAIN])
     full = analyze_endpoint(cohort, "OS")
     light = analyze_endpoint(cohort, "OS", comparisons=False)

@@ -1,9 +1,9 @@
-"""Tests of :mod:`hcc.synth`, the synthetic demo registry, and of the bundled CSV.
+"""Tests of :mod:`hcc.reference.synth`, the synthetic demo registry, and of the bundled CSV.
 
 The fast tests check the registry's contract (determinism, columns, date order,
 exclusion flags, eras, baseline consistency, the bundled file). The slow test
 checks that a large registry recovers the calibration targets of
-:mod:`hcc.study` through :func:`hcc.models.time_dependent_cox` and
+:mod:`hcc.reference.study` through :func:`hcc.stats.tdcox.time_dependent_cox` and
 Kaplan-Meier medians.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc import synth
-from hcc.models import time_dependent_cox
+from hcc.reference import synth
+from hcc.stats.tdcox import time_dependent_cox
 from hcc.schema import (
     ALBI_GRADES,
     ATZ_BEV,
@@ -38,7 +38,7 @@ from hcc.schema import (
     Col,
     Endpoint,
 )
-from hcc.study import INOUE_2026
+from hcc.reference.study import INOUE_2026
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "demo_registry.csv"
 EXCLUSIONS = [Col.CONCOMITANT_LRT, Col.INTERLINE_LRT, Col.TRIAL_AFTER_1L]
@@ -195,7 +195,7 @@ def test_baseline_mix_is_plausible(demo: pd.DataFrame) -> None:
 # Files ------------------------------------------------------------------------
 
 def test_bundled_csv_is_what_the_generator_writes(tmp_path: Path) -> None:
-    """data/demo_registry.csv must be byte-identical to ``python -m hcc.synth``,
+    """data/demo_registry.csv must be byte-identical to ``python -m hcc.reference.synth``,
     so the file cannot drift from the code (regenerate it when this fails)."""
     out = tmp_path / "demo.csv"
     synth.write_csv(synth.generate(), out)

@@ -1,4 +1,4 @@
-"""Warnings captured per thread (:mod:`hcc.threadsafe`): two sessions fitting models at once (threads
+"""Warnings captured per thread (:mod:`hcc.stats.threadsafe`): two sessions fitting models at once (threads
 of one Streamlit process) neither see, lose nor raise each other's warnings.
 
 With ``warnings.catch_warnings`` (process-global in Python 3.11) each case below fails: the
@@ -13,7 +13,7 @@ import warnings
 import pytest
 from lifelines.exceptions import ConvergenceWarning
 
-from hcc.threadsafe import thread_warnings
+from hcc.stats.threadsafe import thread_warnings
 
 
 def _in_thread(target) -> threading.Thread:

@@ -1,4 +1,4 @@
-"""The landmark-trial reference table (hcc.trials) and its overlay on the KM figure."""
+"""The landmark-trial reference table (hcc.reference.trials) and its overlay on the KM figure."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from hcc.analysis import analyze_endpoint
-from hcc.cohort import FULL, PRESETS, apply_to_registry
-from hcc.figures import KMFigureOptions, km_figure, regimen_colors
+from hcc.cohort.rules import FULL, PRESETS, apply_to_registry
+from hcc.outputs.figures import KMFigureOptions, km_figure, regimen_colors
 from hcc.schema import ATZ_BEV, DAYS_PER_MONTH, LEN, SOR, Col, Endpoint
-from hcc.survival import survival_at
-from hcc.trials import TRIALS, arms_for, registry_vs_trials, trials_table
+from hcc.stats.survival import survival_at
+from hcc.reference.trials import TRIALS, arms_for, registry_vs_trials, trials_table
 from tests.conftest import make_registry
 
 NAMES = {"IMbrave150 (updated OS)", "IMbrave150 (primary)", "REFLECT", "SHARP", "HIMALAYA", "CheckMate 9DW"}

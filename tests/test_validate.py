@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from hcc.errors import DataFileError, SchemaError
-from hcc.io import read_table
-from hcc.registry import load_bytes
+from hcc.ingest.io import read_table
+from hcc.ingest.registry import load_bytes
 from hcc.schema import REQUIRED, Col
-from hcc.validate import Rule, Severity
+from hcc.ingest.validate import Rule, Severity
 from tests.conftest import make_registry, registry_csv
 
 
@@ -119,7 +119,7 @@ def test_every_problem_is_a_row_with_its_rule() -> None:
 
 
 def test_a_bad_second_line_date_still_counts_for_os() -> None:
-    from hcc.endpoints import derive
+    from hcc.cohort.endpoints import derive
     from hcc.schema import Endpoint
     reg = make_registry([{Col.START_2L: "2019-12-01", Col.REGIMEN_2L: "REG"}, {}])
     assert derive(reg.frame, Endpoint.OS).n == 2
@@ -133,7 +133,7 @@ def test_decimal_comma_in_semicolon_files() -> None:
 
 
 def test_rule_counts_table() -> None:
-    from hcc.report import issues_table, rule_counts_table
+    from hcc.outputs.tables import issues_table, rule_counts_table
     reg = make_registry([{Col.SEX: "X"}, {Col.SEX: "Y", Col.MVI: "?"}, {Col.START_1L: ""}])
     counts = rule_counts_table(reg.issues).set_index("Rule")
     assert counts.loc["unknown category", "Problems"] == 2 and counts.loc["missing required value", "Problems"] == 1

@@ -1,4 +1,4 @@
-"""hcc.weighting: propensity scores, stabilized IPTW, balance, weighted KM and weighted Cox against R.
+"""hcc.stats.weighting: propensity scores, stabilized IPTW, balance, weighted KM and weighted Cox against R.
 
 Expected values: ``Rscript tests/reference/adjusted_reference.R`` (R 4.2.2, survival 3.5-3, nnet) on
 the demo's main cohort, OS, propensity covariates age + Child-Pugh class + BCLC + ECOG (0/1/2+) +
@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.cohort import MAIN, PRESETS, apply_to_registry
+from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
 from hcc.errors import SpecError
-from hcc.registry import load_demo
+from hcc.ingest.registry import load_demo
 from hcc.schema import Col
-from hcc.weighting import (
+from hcc.stats.weighting import (
     IPTWSpec, balance_table, iptw_analysis, iptw_json, stabilized_weights, truncate_weights, weighted_km,
     weights_table,
 )

@@ -13,11 +13,11 @@ from typing import Callable
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
-from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException  # pinned streamlit==1.67.0
 
 from hcc.errors import HCCError
 from ui.guard import log_failure
 from ui.keys import StateKeys
+from ui.streamlit_internals import ScriptControlException
 from ui.text import md
 
 ACTION_FAILED = "{action} failed: {reason}. Your data and cohort are kept."

@@ -1,5 +1,5 @@
 """Widgets of the Adjusted comparisons page: the settings form (read into hcc specs) and the rendering
-of each section. No statistics here: every number comes from hcc.adjusted / hcc.subgroups / hcc.weighting."""
+of each section. No statistics here: every number comes from hcc.stats.adjusted / hcc.stats.subgroups / hcc.stats.weighting."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from hcc.adjusted import COVARIATES, CoxSpec, MultivariableCox, cox_table, format_hr, ph_table
-from hcc.adjusted_figures import forest_figure, love_plot, subgroup_forest_figure, weighted_km_figure
-from hcc.baseline import AFP_400
-from hcc.coxscore import GLOBAL
-from hcc.figures import format_p
+from hcc.stats.adjusted import COVARIATES, CoxSpec, MultivariableCox, cox_table, ph_table
+from hcc.outputs.adjusted_figures import forest_figure, love_plot, subgroup_forest_figure, weighted_km_figure
+from hcc.stats.baseline import AFP_400
+from hcc.stats.coxscore import GLOBAL
+from hcc.formatting import format_hr, format_p
 from hcc.schema import ATZ_BEV, ENDPOINT_LABELS, FIRST_LINE_ENDPOINTS, Col, Endpoint
-from hcc.subgroups import SUBGROUPS, SubgroupResult, subgroup_table
-from hcc.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, balance_table, weights_table
+from hcc.stats.subgroups import SUBGROUPS, SubgroupResult, subgroup_table
+from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, balance_table, weights_table
 from ui.downloads import chart, table_downloads
 from ui.common import StateKeys
 from ui.text import md

@@ -11,10 +11,11 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from hcc.cohort import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
+from hcc.cohort.rules import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
-from hcc.registry import Registry, load_demo
+from hcc.ingest.registry import Registry, load_demo
 from ui.keys import StateKeys
+from ui.streamlit_internals import leave_legacy_pages_mode
 from ui.text import md
 
 T = TypeVar("T")
@@ -57,11 +58,7 @@ def route_through_app() -> None:
     first; in that mode it switches the process to ``st.navigation`` routing and reruns, and the
     same URL then resolves through app.py. Elsewhere it does nothing.
     """
-    from streamlit.runtime.pages_manager import PagesManager  # pinned streamlit==1.67.0
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    leave_legacy_pages_mode()
 
 
 @st.cache_resource(show_spinner=False)

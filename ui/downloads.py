@@ -7,19 +7,19 @@ A static export starts a browser and takes seconds, so figure files are made onl
 from __future__ import annotations
 
 import hashlib
-import threading
 from typing import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from hcc.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export_session, figure_bytes, table_csv,
+from hcc.outputs.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export_session, figure_bytes, table_csv,
                         tables_xlsx)
 from ui.actions import guarded
 from ui.common import StateKeys
 from ui.guard import log_failure
 from ui.present import on_screen
+from ui.streamlit_internals import sweep_media_soon
 
 
 def _fingerprint(fig: go.Figure, preset: str) -> str:
@@ -87,15 +87,7 @@ def _sweep_soon() -> None:
     on the next. Without runs it would stay fetchable indefinitely; these two passes are what two more
     script runs would do, so the file's URL answers 404 within ~2 × SWEEP_AFTER_S of the click.
     """
-    from streamlit import runtime  # pinned streamlit==1.67.0
-
-    if not runtime.exists():
-        return
-    manager = runtime.get_instance().media_file_mgr
-    for delay in (SWEEP_AFTER_S, 2 * SWEEP_AFTER_S):
-        timer = threading.Timer(delay, manager.remove_orphaned_files)
-        timer.daemon = True
-        timer.start()
+    sweep_media_soon((SWEEP_AFTER_S, 2 * SWEEP_AFTER_S))
 
 
 def made_on_click(make: Callable[[], bytes], file_name: str) -> Callable[[], bytes]:

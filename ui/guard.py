@@ -16,7 +16,8 @@ import traceback
 from typing import Callable
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException  # pinned streamlit==1.67.0
+
+from ui.streamlit_internals import STREAMLIT_EXCEPTION_LOGGERS, ScriptControlException
 
 LOG = logging.getLogger("hcc.app")
 CRASH_MESSAGE = ("Something went wrong on this page, so its results are not shown. Your data and cohort are "
@@ -24,9 +25,7 @@ CRASH_MESSAGE = ("Something went wrong on this page, so its results are not show
                  "maintainer which page and settings you used.")
 SIDEBAR_CRASH_MESSAGE = ("The cohort rules could not be shown, so the last cohort is kept. Your data are kept: "
                          "try again, or press a cohort preset.")
-STREAMLIT_ERROR_LOGGER = "streamlit.error_util"  # logs "Uncaught app execution" with the exception (1.67)
-# ... and a deferred download's failure ("Error executing deferred callable", ui/downloads.py)
-STREAMLIT_EXCEPTION_LOGGERS = (STREAMLIT_ERROR_LOGGER, "streamlit.runtime.backend_operation_handler")
+STREAMLIT_ERROR_LOGGER = STREAMLIT_EXCEPTION_LOGGERS[0]  # logs "Uncaught app execution" with the exception
 
 
 def where(exc: BaseException) -> str:

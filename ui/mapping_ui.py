@@ -1,6 +1,6 @@
 """Data page widgets: column, date, value and identifier decisions that map an upload to the data contract.
 
-Everything they show or decide is computed in :mod:`hcc.mapping` and :mod:`hcc.deid`.
+Everything they show or decide is computed in :mod:`hcc.ingest.mapping` and :mod:`hcc.ingest.deid`.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from dataclasses import replace
 
 import streamlit as st
 
-from hcc import deid, mapping as mp
-from hcc.dates import FORMAT_LABELS
+from hcc.ingest import deid
+
+from hcc.ingest import mapping as mp
+from hcc.ingest.dates import FORMAT_LABELS
 from hcc.errors import HCCError
-from hcc.mapping import Mapping
-from hcc.registry import Source
+from hcc.ingest.mapping import Mapping
+from hcc.ingest.registry import Source
 from hcc.schema import COLUMN_BY_NAME, COLUMNS
 from ui.keys import StateKeys
 from ui.text import md, mds

@@ -1,7 +1,7 @@
 """Presentation mode for a tumor-board screen: a sidebar toggle carried by ``?present=1`` in the URL.
 
 When on, every page hides its settings (expanders, forms, downloads), figures switch to the
-large-font, high-contrast style of :func:`hcc.figures.presentation_style` with the cohort summary
+large-font, high-contrast style of :func:`hcc.outputs.figures.presentation_style` with the cohort summary
 line on each, and the Report & slides page shows one result per screen.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from hcc.figures import presentation_style
+from hcc.outputs.figures import presentation_style
 from ui.common import StateKeys
 
 PARAM = "present"

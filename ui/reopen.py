@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc.errors import HCCError
-from hcc.reproduce import Reopened, check_data, read_record
+from hcc.outputs.reproduce import Reopened, check_data, read_record
 from ui.actions import guarded
 from ui.common import StateKeys, current_registry
 from ui.sidebar import load_spec

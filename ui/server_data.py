@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc.errors import HCCError
-from hcc.serverdata import configured_dir, duckdb_tables, list_files, load_server_file, resolve
+from hcc.ingest.serverdata import configured_dir, duckdb_tables, list_files, load_server_file, resolve
 from ui.common import StateKeys
 from ui.text import md
 

@@ -12,12 +12,12 @@ from datetime import date
 
 import streamlit as st
 
-from hcc.cohort import (
+from hcc.cohort.rules import (
     AGE_LIMITS_YEARS, EARLIEST_START, FULL, MAIN, PRESET_LABELS, PRESETS, TRISTATE, CohortSpec, dropped_note,
     group_rare_regimens, spec_label,
 )
 from hcc.errors import SpecError
-from hcc.registry import order_regimens
+from hcc.ingest.registry import order_regimens
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
 from ui.actions import guarded
 from ui.common import StateKeys, current_registry

@@ -11,10 +11,10 @@ import hashlib
 import streamlit as st
 
 from hcc.errors import HCCError
-from hcc.io import EXTENSIONS
-from hcc.mapping import Mapping
-from hcc.registry import Registry, Source, load_source, read_sources
-from hcc.report import issues_table, rule_counts_table, spreadsheet_safe
+from hcc.ingest.io import EXTENSIONS
+from hcc.ingest.mapping import Mapping
+from hcc.ingest.registry import Registry, Source, load_source, read_sources
+from hcc.outputs.tables import issues_table, rule_counts_table, spreadsheet_safe
 from ui.downloads import short_lived_download
 from ui.keys import StateKeys
 from ui.text import md

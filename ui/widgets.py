@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hcc.deid import SMALL_CELL, small_cells
-from hcc.figures import KMFigureOptions, default_break_months
-from hcc.report import comparison_table, endpoint_table, pairwise_table, plain_summary
-from hcc.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec, EndpointSummary
+from hcc.ingest.deid import SMALL_CELL, small_cells
+from hcc.outputs.figures import KMFigureOptions, default_break_months
+from hcc.outputs.tables import comparison_table, endpoint_table, pairwise_table, plain_summary
+from hcc.stats.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec, EndpointSummary
 from hcc.schema import Endpoint
-from hcc.trials import registry_vs_trials
+from hcc.reference.trials import registry_vs_trials
 from ui.common import StateKeys
 from ui.downloads import table_downloads
 from ui.text import md, md_table, mds

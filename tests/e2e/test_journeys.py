@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from hcc.analysis import analyze_endpoint
-from hcc.cohort import MAIN, PRESETS, apply_to_registry
-from hcc.registry import load_demo
-from hcc.report import format_months
+from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
+from hcc.ingest.registry import load_demo
+from hcc.formatting import format_months
 from hcc.schema import Endpoint
 from tests.e2e.conftest import ARTIFACTS, download, upload_on_data_page
 from ui.common import PAGES

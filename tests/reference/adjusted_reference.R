@@ -1,4 +1,4 @@
-# Reference values for hcc/adjusted.py and hcc/weighting.py (tests/test_adjusted.py, tests/test_weighting.py):
+# Reference values for hcc/stats/adjusted.py and hcc/stats/weighting.py (tests/test_adjusted.py, tests/test_weighting.py):
 # multivariable Cox (coxph, Efron, strata), cox.zph (survival >= 3.0, transform "km"), subgroup HRs
 # with interaction LR tests, propensity scores (glm binomial, nnet::multinom), stabilized IPTW,
 # weighted survfit and coxph(weights = w, robust = TRUE). Endpoints are derived here in R from the
@@ -39,7 +39,7 @@ add("lung", coxph(Surv(time, status) ~ age + sex + factor(ph.ecog) + wt.loss, da
 add("lung_strata", coxph(Surv(time, status) ~ age + factor(ph.ecog) + wt.loss + strata(sex), data = lung2,
                          control = ctl))
 write.csv(veteran, file.path(out, "zph_veteran.csv"), row.names = FALSE)
-# Robust (sandwich) variance with case weights and tied deaths, against hcc.coxscore.robust_variance.
+# Robust (sandwich) variance with case weights and tied deaths, against hcc.stats.coxscore.robust_variance.
 rfit <- coxph(Surv(time, status) ~ age + sex + wt.loss, data = lung2, robust = TRUE,
               weights = 1 + (seq_len(nrow(lung2)) %% 3) / 2, control = ctl)
 write.csv(fmt(data.frame(term = names(coef(rfit)), coef = unname(coef(rfit)), robust_se = sqrt(diag(rfit$var)),
@@ -47,7 +47,7 @@ write.csv(fmt(data.frame(term = names(coef(rfit)), coef = unname(coef(rfit)), ro
 add("veteran", coxph(Surv(time, status) ~ trt + celltype + karno + diagtime + age + prior, data = veteran,
                      control = ctl))
 
-# 2. The demo registry: OS / PFS in the main cohort, covariates coded as hcc/adjusted.py codes them -------
+# 2. The demo registry: OS / PFS in the main cohort, covariates coded as hcc/stats/adjusted.py codes them -------
 d <- read.csv("data/demo_registry.csv", na.strings = "", stringsAsFactors = FALSE)
 for (v in grep("^(date_|start_)", names(d), value = TRUE)) d[[v]] <- as.Date(d[[v]])
 d <- d[d$concomitant_lrt == "no" & d$interline_lrt == "no" & d$trial_after_1l == "no", ]

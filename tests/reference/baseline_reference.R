@@ -1,4 +1,4 @@
-# Reference p-values for hcc.baseline (tests/test_baseline.py): fixed tables and R's lung data.
+# Reference p-values for hcc.stats.baseline (tests/test_baseline.py): fixed tables and R's lung data.
 # Run from the repository root:  Rscript tests/reference/baseline_reference.R
 suppressPackageStartupMessages(library(survival))
 out <- "tests/reference"

@@ -17,7 +17,7 @@ read_registry <- function(path) {
   for (v in grep("^(date_|start_)", names(d), value = TRUE)) d[[v]] <- as.Date(d[[v]])
   d <- d[d$concomitant_lrt == "no" & d$interline_lrt == "no" & d$trial_after_1l == "no", ]
   d$id <- seq_len(nrow(d))
-  # Overall survival as hcc.endpoints: to death (an event) or last follow-up (censored), in days.
+  # Overall survival as hcc.cohort.endpoints: to death (an event) or last follow-up (censored), in days.
   d$dead <- as.integer(!is.na(d$date_death))
   d$futime <- as.numeric(ifelse(is.na(d$date_death), d$date_last_followup, d$date_death) - as.numeric(d$start_1l))
   d$DC <- as.numeric(d$date_dc_1l - d$start_1l)
@@ -25,7 +25,7 @@ read_registry <- function(path) {
   d
 }
 
-# The app's exclusions (hcc.models.switch_data: the data contract's date-order checks of
+# The app's exclusions (hcc.stats.tdcox.switch_data: the data contract's date-order checks of
 # docs/endpoints.md for the dates read, and no follow-up time, which tmerge refuses):
 #   both: death before start, last follow-up before start or after death, futime <= 0;
 #   DC: date_dc_1l before start_1l;

@@ -1,0 +1,265 @@
+"""Endpoint derivation: per eligible patient, a duration in days and an event flag.
+
+One definition per endpoint (:data:`DEFINITIONS`), documented for users in ``docs/endpoints.md``.
+Patients without the event are censored at ``date_last_followup``; for an endpoint whose events do
+not include death, at death too (whichever comes first).
+
+A patient is *not eligible* when the endpoint does not apply (e.g. PPS without progression); a
+patient is *excluded* when it applies but the dates cannot be used (missing origin, or two dates in
+the wrong order). Both are counted by reason; excluded patients are listed with their row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from hcc.ingest.validate import follow_up_end
+from hcc.schema import (
+    DATE_ORDER, DAYS_PER_MONTH, DISEASE_CONTROL, OBJECTIVE_RESPONSE, SOURCE_ROW, WITHIN_FOLLOWUP, Col, Endpoint,
+    after_followup_reason,
+)
+
+Eligibility = Callable[[pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
+class EndpointDef:
+    """How one endpoint is derived.
+
+    Attributes
+    ----------
+    endpoint : its name.
+    origin : date column where the clock starts.
+    events : date columns; the earliest present one is the event.
+    population : who is eligible, in words.
+    eligible : mask of eligible patients, with the reason shown for the others.
+    not_eligible_reason : how ineligible patients are counted.
+    """
+
+    endpoint: Endpoint
+    origin: str
+    events: tuple[str, ...]
+    population: str
+    eligible: Eligible | None = None
+    not_eligible_reason: str = ""
+
+    @property
+    def origin_label(self) -> str:
+        """The origin in words, e.g. 'first-line start' (axis titles)."""
+        return ORIGIN_WORDS[self.origin]
+
+    def describe(self) -> str:
+        """The definition in one sentence, for users (pages and docs)."""
+        events = " or ".join(EVENT_WORDS[c] for c in self.events)
+        return (f"From {self.origin_label} to {events}, in {self.population}; "
+                "patients without the event are censored at last follow-up.")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Date columns checked for this endpoint: the ones it reads, plus first-line start, the
+        anchor every other date must follow (a progression dated before it is not usable as an origin)."""
+        return (Col.START_1L, self.origin, *self.events, Col.DATE_DEATH, Col.DATE_LAST_FOLLOWUP)
+
+
+ORIGIN_WORDS: dict[str, str] = {
+    Col.START_1L: "first-line start",
+    Col.DATE_PROGRESSION_1L: "first-line progression",
+    Col.DATE_RESPONSE_1L: "first documented response",
+    Col.START_2L: "second-line start",
+}
+
+EVENT_WORDS: dict[str, str] = {
+    Col.DATE_DEATH: "death from any cause",
+    Col.DATE_PROGRESSION_1L: "first-line progression",
+    Col.DATE_PROGRESSION_2L: "second-line progression",
+    Col.START_2L: "second-line start",
+}
+
+
+@dataclass(frozen=True)
+class Eligible:
+    """Eligibility as data: ``column`` is recorded (``allowed`` None) or one of ``allowed``.
+
+    Callable on a frame (the mask of eligible rows); declarative so that ``hcc.engine`` can write
+    the same rule in SQL.
+    """
+
+    column: str
+    allowed: frozenset[str] | None = None
+
+    def __call__(self, frame: pd.DataFrame) -> pd.Series:
+        if self.allowed is None:
+            return frame[self.column].notna()
+        return frame[self.column].isin(self.allowed)
+
+
+def _has(column: str) -> Eligible:
+    return Eligible(column)
+
+
+def _best_response_in(allowed: frozenset[str]) -> Eligible:
+    return Eligible(Col.BEST_RESPONSE_1L, frozenset(allowed))
+
+
+DEFINITIONS: dict[Endpoint, EndpointDef] = {
+    Endpoint.OS: EndpointDef(Endpoint.OS, Col.START_1L, (Col.DATE_DEATH,), "all patients"),
+    Endpoint.PFS: EndpointDef(Endpoint.PFS, Col.START_1L, (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
+                              "all patients"),
+    Endpoint.PPS: EndpointDef(Endpoint.PPS, Col.DATE_PROGRESSION_1L, (Col.DATE_DEATH,),
+                              "patients with first-line progression",
+                              _has(Col.DATE_PROGRESSION_1L), "no first-line progression"),
+    Endpoint.DDC: EndpointDef(Endpoint.DDC, Col.START_1L, (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
+                              "patients with disease control (best response CR, PR or SD)",
+                              _best_response_in(DISEASE_CONTROL), "no disease control (best response PD, NE or blank)"),
+    Endpoint.DOR: EndpointDef(Endpoint.DOR, Col.DATE_RESPONSE_1L, (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
+                              "responders (best response CR or PR)",
+                              _best_response_in(OBJECTIVE_RESPONSE), "no objective response (best response SD, PD, NE or blank)"),
+    Endpoint.PFS_2L: EndpointDef(Endpoint.PFS_2L, Col.START_2L, (Col.DATE_PROGRESSION_2L, Col.DATE_DEATH),
+                                 "patients who started second line", _has(Col.START_2L), "no second line"),
+    Endpoint.OS_2L: EndpointDef(Endpoint.OS_2L, Col.START_2L, (Col.DATE_DEATH,),
+                                "patients who started second line", _has(Col.START_2L), "no second line"),
+    Endpoint.PFS2: EndpointDef(Endpoint.PFS2, Col.START_1L, (Col.DATE_PROGRESSION_2L, Col.DATE_DEATH),
+                               "all patients"),
+    Endpoint.TTNT: EndpointDef(Endpoint.TTNT, Col.START_1L, (Col.START_2L, Col.DATE_DEATH), "all patients"),
+}
+
+@dataclass(frozen=True, eq=False)
+class EndpointData:
+    """Durations and events of one endpoint for the eligible, usable patients.
+
+    Attributes
+    ----------
+    endpoint : which endpoint.
+    patient_id, group : per analysed patient (group = first-line regimen).
+    days : time from origin to event or censoring, in days (float).
+    event : True for an event, False for censored.
+    not_eligible : reason -> count of patients to whom the endpoint does not apply.
+    excluded : rows with ``row``, ``patient_id``, ``reason`` (eligible, but dates unusable).
+    """
+
+    endpoint: Endpoint
+    patient_id: np.ndarray
+    group: np.ndarray
+    days: np.ndarray
+    event: np.ndarray
+    not_eligible: dict[str, int]
+    excluded: pd.DataFrame
+
+    @property
+    def months(self) -> np.ndarray:
+        return self.days / DAYS_PER_MONTH
+
+    @property
+    def n(self) -> int:
+        return len(self.days)
+
+    def excluded_counts(self) -> dict[str, int]:
+        """Reason -> number of excluded patients."""
+        return {str(k): int(v) for k, v in self.excluded["reason"].value_counts().items()}
+
+
+def _dates(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype="datetime64[ns]")
+
+
+def _problem_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """Per row, the index into the returned reasons of its first date-order contradiction (0 = none).
+
+    Vectorised with numpy (a pandas string assignment per rule was most of a page rerun's time);
+    comparisons with a missing date (NaT) are False, as in pandas.
+    """
+    used = set(columns)
+    reasons = [""]
+    code = np.zeros(len(frame), dtype=np.int64)
+
+    def flag(bad: np.ndarray, reason: str) -> None:
+        bad &= code == 0
+        if bad.any():
+            reasons.append(reason)
+            code[bad] = len(reasons) - 1
+
+    for rule in DATE_ORDER:
+        if rule.earlier in used and rule.later in used:
+            flag(_dates(frame, rule.later) < _dates(frame, rule.earlier) - np.timedelta64(rule.slack_days, "D"),
+                 rule.reason)
+    end = follow_up_end(frame).to_numpy(dtype="datetime64[ns]")
+    for col in WITHIN_FOLLOWUP:
+        if col in used:
+            flag(_dates(frame, col) > end, after_followup_reason(col))
+    return code, reasons
+
+
+def date_order_problems(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """First date-order contradiction per row among ``columns`` ('' when none), in words.
+
+    E.g. ``"date_progression_1l before start_1l"``; checks :data:`DATE_ORDER` pairs whose two
+    columns are both in ``columns``, then that no date is after the end of follow-up.
+    """
+    code, reasons = _problem_codes(frame, columns)
+    return pd.Series(np.array(reasons, dtype=object)[code], index=frame.index, dtype=object)
+
+
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def derive(frame: pd.DataFrame, endpoint: Endpoint | str, group_col: str = Col.REGIMEN_1L) -> EndpointData:
+    """Derive one endpoint's (days, event) for every eligible patient with usable dates.
+
+    Parameters
+    ----------
+    frame : canonical cohort rows (``Cohort.frame``).
+    endpoint : one of :class:`hcc.schema.Endpoint`.
+    group_col : column defining the comparison groups (first-line regimen by default).
+
+    Returns
+    -------
+    EndpointData. Duration = (event date or censoring date) - origin, in whole days (floored). The
+    event date is the earliest of the endpoint's event dates; censoring is at ``date_last_followup``
+    (and at death when death is not an event).
+    """
+    spec = DEFINITIONS[Endpoint(endpoint)]
+    if spec.eligible is not None:
+        eligible = spec.eligible(frame).to_numpy(dtype=bool)
+        not_eligible = {spec.not_eligible_reason: int((~eligible).sum())} if (~eligible).any() else {}
+        # only the columns read below: copying every column of the cohort was a large share of the time
+        wanted = list(dict.fromkeys((*spec.columns, Col.PATIENT_ID, group_col,
+                                     *((SOURCE_ROW,) if SOURCE_ROW in frame else ()))))
+        rows = frame[wanted][eligible]
+    else:
+        not_eligible, rows = {}, frame
+
+    code, reasons = _problem_codes(rows, spec.columns)
+    origin = _dates(rows, spec.origin)
+
+    def flag(bad: np.ndarray, reason: str) -> None:
+        bad &= code == 0
+        if bad.any():
+            reasons.append(reason)
+            code[bad] = len(reasons) - 1
+
+    flag(np.isnat(origin), f"missing {spec.origin}")
+    event_date = _dates(rows, spec.events[0])
+    for col in spec.events[1:]:
+        event_date = np.fmin(event_date, _dates(rows, col))  # fmin skips NaT, as DataFrame.min
+    censor_date = _dates(rows, Col.DATE_LAST_FOLLOWUP)
+    if Col.DATE_DEATH not in spec.events:
+        censor_date = np.fmin(censor_date, _dates(rows, Col.DATE_DEATH))
+    has_event_all = ~np.isnat(event_date)
+    end = np.where(has_event_all, event_date, censor_date)
+    flag(np.isnat(end), "no event date and no last follow-up")
+
+    bad = code != 0
+    good = ~bad
+    has_event = has_event_all[good]
+    days = ((end[good] - origin[good]).astype(np.int64) // _NS_PER_DAY).astype(float)
+    source_row = rows[SOURCE_ROW].to_numpy() if SOURCE_ROW in rows else np.full(len(rows), pd.NA, dtype=object)
+    excluded = pd.DataFrame({"row": source_row[bad],
+                             Col.PATIENT_ID: rows[Col.PATIENT_ID].to_numpy()[bad],
+                             "reason": np.array(reasons, dtype=object)[code[bad]]})
+    return EndpointData(endpoint=spec.endpoint, patient_id=rows[Col.PATIENT_ID].to_numpy()[good],
+                        group=rows[group_col].to_numpy(dtype=object)[good], days=days, event=has_event,
+                        not_eligible=not_eligible, excluded=excluded)

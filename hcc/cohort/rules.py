@@ -1,0 +1,566 @@
+"""Cohort rules: which patients enter the analysis, with an ordered attrition log.
+
+The study's main cohort excludes patients with concomitant locoregional therapy (LRT), inter-line
+LRT, or clinical-trial entry after first line. Every rule that reads a column also excludes the
+patients whose value is blank (eligibility cannot be confirmed), under its own "not recorded"
+reason, so the count is visible; a rule whose column is absent from the file is listed as not
+applied instead of excluding everyone.
+
+The same :class:`CohortSpec` travels as JSON (``--spec``, "Download spec") and as URL query
+parameters (a shared link reopens the same cohort).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from hcc.errors import EmptyCohortError, SpecError
+from hcc.ingest.registry import Registry, order_regimens
+from hcc.schema import (
+    ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, OTHER_REGIMEN, Col,
+)
+
+TRISTATE = {None: "any", True: "present only", False: "absent only"}
+#: Ages (years) a cohort rule may use; the sidebar's age inputs have the same bounds, so a link or
+#: spec outside them is refused with a message instead of being dropped by the widget.
+AGE_LIMITS_YEARS: tuple[float, float] = (0.0, 120.0)
+#: Earliest first-line start date a rule may name (the sidebar's date inputs start there).
+EARLIEST_START = "1990-01-01"
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    """Which patients to analyse. Every field's default means "no restriction".
+
+    Attributes
+    ----------
+    regimens : first-line regimen codes to compare (after grouping); empty = all.
+    other_below : regimens with fewer patients than this are grouped as "Other" (0 = never).
+    exclude_concomitant_lrt : drop patients given locoregional therapy with first line.
+    exclude_interline_lrt : drop patients given locoregional therapy between first and second line.
+    exclude_trial_after_1l : drop patients who entered a clinical trial after first line.
+    start_from, start_to : first-line start date range (ISO ``YYYY-MM-DD``, inclusive); None = open.
+    centers, child_pugh, albi, bclc_stages, etiologies : allowed values; empty = all.
+    ecog_ps : allowed ECOG performance statuses; empty = all.
+    with_mvi, with_ehs : True = only with macrovascular invasion / extrahepatic spread, False = only without,
+        None = any.
+    afp_below, afp_at_least : keep AFP < x ng/mL, or AFP >= x ng/mL; None = any.
+    age_min, age_max : age range in years, inclusive; None = open.
+    second_line_classes : (second-line code, class) pairs overriding :data:`hcc.cohort.secondline.DEFAULT_CLASSES`
+        (grouping only; no patient is excluded by it).
+    """
+
+    regimens: tuple[str, ...] = ()
+    other_below: int = 0
+    exclude_concomitant_lrt: bool = False
+    exclude_interline_lrt: bool = False
+    exclude_trial_after_1l: bool = False
+    start_from: str | None = None
+    start_to: str | None = None
+    centers: tuple[str, ...] = ()
+    child_pugh: tuple[str, ...] = ()
+    albi: tuple[str, ...] = ()
+    bclc_stages: tuple[str, ...] = ()
+    ecog_ps: tuple[int, ...] = ()
+    etiologies: tuple[str, ...] = ()
+    with_mvi: bool | None = None
+    with_ehs: bool | None = None
+    afp_below: float | None = None
+    afp_at_least: float | None = None
+    age_min: float | None = None
+    age_max: float | None = None
+    second_line_classes: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for code, klass in self.second_line_classes:
+            if not code or not klass or any(ch in code + klass for ch in ",:"):
+                raise SpecError(f"second-line class '{code}: {klass}': code and class must be non-empty "
+                                "and contain no ',' or ':'")
+        for label, values, allowed in (("Child-Pugh class", self.child_pugh, CHILD_PUGH_CLASSES),
+                                       ("ALBI grade", self.albi, ALBI_GRADES), ("BCLC stage", self.bclc_stages, BCLC_STAGES),
+                                       ("Etiology", self.etiologies, ETIOLOGIES)):
+            bad = [v for v in values if v not in allowed]
+            if bad:
+                raise SpecError(f"{label} {', '.join(map(str, bad))} not allowed; use {', '.join(allowed)}")
+        if any(e not in range(5) for e in self.ecog_ps):
+            raise SpecError("ECOG performance status (ecog_ps) must be 0 to 4")
+        for name in ("start_from", "start_to"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    raise SpecError(f"'{name}' must be a date YYYY-MM-DD, not {value!r}") from None
+                if value < EARLIEST_START:
+                    raise SpecError(f"'{name}' {value} is before {EARLIEST_START}, the earliest date allowed")
+        if self.start_from and self.start_to and self.start_from > self.start_to:
+            raise SpecError("'start_from' is after 'start_to'")
+        low, high = AGE_LIMITS_YEARS
+        for name in ("age_min", "age_max"):
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:
+                raise SpecError(f"'{name}' {value:g} is outside {low:g} to {high:g} years")
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise SpecError("'age_min' is above 'age_max'")
+        for name in ("afp_below", "afp_at_least"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < math.inf:
+                raise SpecError(f"'{name}' must be 0 ng/mL or more, not {value:g}")
+        if self.other_below < 0:
+            raise SpecError("'other_below' must be 0 or more")
+
+    # -- serialisation --------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        out["second_line_classes"] = dict(self.second_line_classes)
+        return out
+
+    def to_json(self) -> str:
+        """JSON text of the spec (the format of ``--spec SPEC.json`` and "Download spec")."""
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CohortSpec":
+        """Build a spec from parsed JSON; unknown keys and wrong types are errors, not ignored."""
+        kinds = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(data) - set(kinds))
+        if unknown:
+            raise SpecError(f"unknown cohort setting(s): {', '.join(unknown)}; allowed: {', '.join(kinds)}")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            try:
+                values[key] = _coerce(key, kinds[key], value)
+            except (ValueError, TypeError, OverflowError):  # whatever slips past _coerce's checks
+                raise SpecError(f"'{key}' has a value that cannot be read: {str(value)[:40]!r}") from None
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> "CohortSpec":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"the cohort spec is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        except RecursionError:  # ~1,000 nested brackets overflow Python's parser
+            raise SpecError("the cohort spec is nested far too deeply to be a cohort spec") from None
+        except ValueError:  # an integer of more than 4,300 digits (Python's limit on int from text)
+            raise SpecError("the cohort spec has a number too long to be read") from None
+        if not isinstance(data, dict):
+            raise SpecError("the cohort spec must be a JSON object")
+        return cls.from_dict(data)
+
+    def to_query(self) -> dict[str, str]:
+        """URL query parameters for the fields that differ from the default (lists comma-joined)."""
+        default = CohortSpec()
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name):
+                continue
+            if f.type.startswith("tuple[tuple"):
+                out[f.name] = ",".join(f"{code}:{klass}" for code, klass in value)
+            elif isinstance(value, tuple):
+                out[f.name] = ",".join(str(v) for v in value)
+            elif isinstance(value, bool):
+                out[f.name] = "yes" if value else "no"
+            else:
+                out[f.name] = f"{value:g}" if isinstance(value, float) else str(value)
+        return out
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> "CohortSpec":
+        """Inverse of :meth:`to_query`; parameters that are not spec fields are ignored."""
+        kinds = {f.name: f.type for f in fields(cls)}
+        data: dict[str, Any] = {}
+        for key, text in params.items():
+            if key not in kinds:
+                continue
+            kind = kinds[key]
+            if kind.startswith("tuple[tuple"):
+                data[key] = [v.split(":", 1) for v in text.split(",") if v != ""]
+            elif kind.startswith("tuple"):
+                data[key] = [v for v in text.split(",") if v != ""]
+            elif "bool" in kind:
+                data[key] = {"yes": True, "no": False}.get(text.lower(), text)
+            else:
+                data[key] = text
+        return cls.from_dict(data)
+
+
+#: A number as a spec or link may write it: ASCII digits only (``str.isdigit`` and ``float`` also
+#: accept "²", "١٢" or "1_000", which are not what a user means and once crashed the link reader).
+_WHOLE = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _whole_number(key: str, value: Any) -> int:
+    """A whole number from JSON (an int, or a float with no fraction) or a link (ASCII digits only)."""
+    if isinstance(value, bool):
+        raise SpecError(f"'{key}' must be a whole number, not {value}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        return int(value.strip())
+    raise SpecError(f"'{key}' must be a whole number, not {str(value)[:40]!r}")
+
+
+def _number(key: str, value: Any) -> float:
+    """A finite number from JSON (int or float) or a link (an ASCII decimal such as 400 or 62.5)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        number = float(value)
+    else:
+        raise SpecError(f"'{key}' must be a number, not {str(value)[:40]!r}")
+    if not math.isfinite(number):
+        raise SpecError(f"'{key}' must be a finite number")
+    return number
+
+
+def _coerce(key: str, kind: str, value: Any) -> Any:
+    """Check and convert one JSON / query value to the field's type (``kind`` is its annotation);
+    a value of the wrong kind is a SpecError naming the field."""
+    if value is None:
+        if "None" in kind:
+            return None
+        raise SpecError(f"'{key}' cannot be empty")
+    if kind.startswith("tuple[tuple"):
+        pairs = value.items() if isinstance(value, dict) else value
+        try:
+            out = tuple((code, klass) for code, klass in pairs)
+        except (TypeError, ValueError):
+            raise SpecError(f"'{key}' must map codes to classes, e.g. {{\"REG\": \"TKI\"}}") from None
+        if not all(isinstance(x, str) for pair in out for x in pair):
+            raise SpecError(f"'{key}' must map codes to classes as text, e.g. {{\"REG\": \"TKI\"}}")
+        return out
+    if kind.startswith("tuple"):
+        if not isinstance(value, (list, tuple)):
+            raise SpecError(f"'{key}' must be a list, e.g. [\"A\", \"B\"]")
+        if "int" in kind:
+            return tuple(_whole_number(key, v) for v in value)
+        if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+            raise SpecError(f"'{key}' must be a list of names or codes, e.g. [\"A\", \"B\"]")
+        return tuple(str(v) for v in value)
+    if "bool" in kind:
+        if not isinstance(value, bool):
+            raise SpecError(f"'{key}' must be true or false")
+        return value
+    if kind == "int":
+        return _whole_number(key, value)
+    if "float" in kind:
+        return _number(key, value)
+    return str(value)
+
+
+FULL = "full"
+MAIN = "main"
+PRESETS: dict[str, CohortSpec] = {
+    FULL: CohortSpec(),
+    MAIN: CohortSpec(exclude_concomitant_lrt=True, exclude_interline_lrt=True, exclude_trial_after_1l=True),
+}
+PRESET_LABELS: dict[str, str] = {FULL: "Full cohort", MAIN: "Main cohort (study)"}
+
+
+def dropped_note(what: str, values: list[str], other_below: int = 0) -> str:
+    """What the sidebar says when a link (or a newly loaded file) names regimens or centers that the
+    registry does not have: they are left out of the rules, never silently. ``other_below``: the
+    rare-regimen threshold in force (a chosen regimen may have been pooled as Other)."""
+    shown = ", ".join(values[:5]) + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+    many = len(values) > 1
+    pooled = f" (regimens with fewer than {other_below} patients are pooled as Other)" if other_below else ""
+    return (f"{what.capitalize()}{'s' if many else ''} {shown} {'are' if many else 'is'} not in this registry"
+            f"{pooled}, so {'they were' if many else 'it was'} left out of the cohort rules.")
+
+
+def preset_of(spec: CohortSpec) -> str | None:
+    """The preset key a spec equals, if any."""
+    return next((k for k, v in PRESETS.items() if v == spec), None)
+
+
+def spec_label(spec: CohortSpec) -> str:
+    """How a cohort is named on screen: the preset's name, else "Custom cohort"."""
+    key = preset_of(spec)
+    return PRESET_LABELS[key] if key else "Custom cohort"
+
+
+@dataclass(frozen=True)
+class AttritionStep:
+    """One rule's effect: patients removed (overall and per regimen) and patients remaining."""
+
+    rule: str
+    excluded: int
+    remaining: int
+    excluded_by_regimen: dict[str, int]
+
+
+@dataclass(frozen=True, eq=False)
+class Cohort:
+    """Patients who pass the spec, with the attrition log in the order the rules were applied, and the
+    regimens pooled as "Other" (``other_below`` and the :data:`MAX_GROUPS` cap), if any."""
+
+    spec: CohortSpec
+    frame: pd.DataFrame
+    attrition: tuple[AttritionStep, ...]
+    regimens: tuple[str, ...]
+    pooling: "Pooling | None" = None
+
+    @property
+    def n(self) -> int:
+        return len(self.frame)
+
+    def by_regimen(self) -> dict[str, int]:
+        counts = self.frame[Col.REGIMEN_1L].value_counts()
+        return {r: int(counts.get(r, 0)) for r in self.regimens}
+
+    def summary_line(self, label: str | None = None) -> str:
+        """E.g. ``Main cohort (study) · SOR 210 · LEN 220 · ATZ_BEV 182`` for figure captions."""
+        return " · ".join([label or spec_label(self.spec)] + [f"{r} {k}" for r, k in self.by_regimen().items()])
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One cohort rule: its label, the column it reads (None = none), and who it removes.
+
+    ``drop`` marks patients failing the rule among those with a value; patients whose ``column`` is
+    blank are removed in a separate "not recorded" step.
+    """
+
+    label: str
+    column: str | None
+    drop: Callable[[pd.DataFrame], pd.Series]
+    what: str = ""
+
+    @property
+    def missing_label(self) -> str:
+        return f"Excluded: {self.what} not recorded"
+
+
+def _isin(column: str, allowed: tuple, what: str) -> Rule:
+    shown = ", ".join(f"{a:g}" if isinstance(a, float) else str(a) for a in allowed)
+    return Rule(f"Excluded: {what} not {shown}", column,
+                lambda f: f[column].notna() & ~f[column].isin(allowed), what)
+
+
+def _flag(column: str, what: str) -> Rule:
+    return Rule(f"Excluded: {what}", column, lambda f: f[column].eq(True).fillna(False).astype(bool), what)
+
+
+def _tristate(column: str, what: str, keep: bool) -> Rule:
+    label = f"Excluded: {what} {'absent' if keep else 'present'}"
+    return Rule(label, column, lambda f: f[column].eq(not keep).fillna(False).astype(bool), what)
+
+
+def rules(spec: CohortSpec) -> list[Rule]:
+    """The spec's rules in the order they are applied (and listed in the attrition log)."""
+    out: list[Rule] = []
+    if spec.regimens:
+        chosen = set(spec.regimens)
+        out.append(Rule("Excluded: first-line regimen not selected", None,
+                        lambda f: ~f[Col.REGIMEN_1L].isin(chosen)))
+    if spec.start_from or spec.start_to:
+        lo = pd.Timestamp(spec.start_from) if spec.start_from else pd.Timestamp.min
+        hi = pd.Timestamp(spec.start_to) if spec.start_to else pd.Timestamp.max
+        out.append(Rule(f"Excluded: first-line start outside {spec.start_from or '…'} to {spec.start_to or '…'}",
+                        None, lambda f: ~f[Col.START_1L].between(lo, hi)))
+    if spec.centers:
+        out.append(_isin(Col.CENTER, spec.centers, "treating center"))
+    if spec.exclude_concomitant_lrt:
+        out.append(_flag(Col.CONCOMITANT_LRT, "concomitant locoregional therapy"))
+    if spec.exclude_interline_lrt:
+        out.append(_flag(Col.INTERLINE_LRT, "inter-line locoregional therapy"))
+    if spec.exclude_trial_after_1l:
+        out.append(_flag(Col.TRIAL_AFTER_1L, "clinical trial after first line"))
+    if spec.child_pugh:
+        out.append(_isin(Col.CHILD_PUGH_CLASS, spec.child_pugh, "Child-Pugh class"))
+    if spec.albi:
+        out.append(_isin(Col.ALBI_GRADE, spec.albi, "ALBI grade"))
+    if spec.bclc_stages:
+        out.append(_isin(Col.BCLC, spec.bclc_stages, "BCLC stage"))
+    if spec.ecog_ps:
+        out.append(_isin(Col.ECOG, tuple(float(e) for e in spec.ecog_ps), "ECOG"))
+    if spec.etiologies:
+        out.append(_isin(Col.ETIOLOGY, spec.etiologies, "liver disease etiology"))
+    if spec.with_mvi is not None:
+        out.append(_tristate(Col.MVI, "macrovascular invasion", spec.with_mvi))
+    if spec.with_ehs is not None:
+        out.append(_tristate(Col.EHS, "extrahepatic spread", spec.with_ehs))
+    if spec.afp_below is not None:
+        cut = spec.afp_below
+        out.append(Rule(f"Excluded: AFP ≥ {cut:g} ng/mL", Col.AFP, lambda f: f[Col.AFP] >= cut, "AFP"))
+    if spec.afp_at_least is not None:
+        cut2 = spec.afp_at_least
+        out.append(Rule(f"Excluded: AFP < {cut2:g} ng/mL", Col.AFP, lambda f: f[Col.AFP] < cut2, "AFP"))
+    if spec.age_min is not None or spec.age_max is not None:
+        lo_age = -math.inf if spec.age_min is None else spec.age_min
+        hi_age = math.inf if spec.age_max is None else spec.age_max
+        shown = f"{spec.age_min or 0:g}–{'' if spec.age_max is None else f'{hi_age:g}'}"
+        out.append(Rule(f"Excluded: age outside {shown} years", Col.AGE,
+                        lambda f: f[Col.AGE].notna() & ~f[Col.AGE].between(lo_age, hi_age), "age at start"))
+    return out
+
+
+#: Most groups an analysis compares side by side, "Other" included. With more first-line regimens
+#: (or second-line regimens under ``--by-2l``) the smallest are pooled as "Other" by the rare-regimen
+#: rule with a raised threshold: 10,000 distinct regimens once took 182 s and 3 GB (pairwise tests
+#: grow with the square of the groups), and no table, legend or figure can show them.
+MAX_GROUPS = 12
+
+
+def cap_threshold(counts: pd.Series, max_groups: int = MAX_GROUPS) -> int:
+    """The smallest patient count k such that pooling the groups of fewer than k patients leaves at
+    most ``max_groups`` groups, "Other" included (0 when there are no more than ``max_groups``).
+
+    ``counts``: patients per group. The groups kept are those larger than the ``max_groups``-th
+    largest, at most ``max_groups - 1`` of them, so the pooled group fits; ties at the boundary are
+    pooled together rather than split arbitrarily.
+    """
+    if len(counts) <= max_groups:
+        return 0
+    return int(np.sort(counts.to_numpy())[::-1][max_groups - 1]) + 1
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """Groups relabelled "Other": how many, their patients, and the threshold (fewer patients than
+    ``below``); ``capped`` when :data:`MAX_GROUPS` raised the threshold above the cohort's own
+    ``other_below`` rule."""
+
+    what: str
+    pooled: int
+    patients: int
+    below: int
+    capped: bool
+
+    @property
+    def note(self) -> str:
+        """E.g. "300 regimens with fewer than 4 patients (900 in all) pooled as Other to keep the
+        comparison readable; the cap is 12 groups." (attrition log, CLI JSON, sidebar)."""
+        why = (f" to keep the comparison readable; the cap is {MAX_GROUPS} groups" if self.capped
+               else " (cohort rule)")
+        return (f"{self.pooled:,} {self.what} with fewer than {self.below:,} patients ({self.patients:,} in all) "
+                f"pooled as {OTHER_REGIMEN}{why}.")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"groups_pooled": self.pooled, "patients": self.patients, "below": self.below,
+                "capped": self.capped, "max_groups": MAX_GROUPS, "note": self.note}
+
+
+def pool_rare(labels: pd.Series, below: int, what: str = "regimens",
+              max_groups: int = MAX_GROUPS) -> tuple[pd.Series, Pooling | None]:
+    """Relabel groups with fewer than ``below`` patients as "Other" (0 = only as the cap needs),
+    raising ``below`` to :func:`cap_threshold` when that leaves more than ``max_groups`` groups.
+
+    ``labels``: one group label per patient (blank = no group, left as is). One definition for the
+    rare-regimen rule and the group cap, first line (:func:`group_rare_regimens`) and second line
+    (:func:`hcc.cohort.secondline.derive_by_second_line`). Returns the labels and what was pooled (None
+    when nothing was). Counting is one ``value_counts``, so the check costs O(patients) before any
+    per-group work.
+    """
+    rare, pooling = pooling_of(labels.value_counts(), below, what, max_groups)
+    if pooling is None:
+        return labels, None
+    return labels.where(~labels.isin(rare), OTHER_REGIMEN), pooling
+
+
+def pooling_of(counts: pd.Series, below: int, what: str = "regimens",
+               max_groups: int = MAX_GROUPS) -> tuple[pd.Index, Pooling | None]:
+    """From patients per group (``counts``, indexed by label): the groups to pool as "Other" under
+    the rare-regimen rule ``below`` raised to :func:`cap_threshold`, and what :func:`pool_rare`
+    reports of it (None when nothing is pooled). Shared by the pandas path and the SQL engine
+    (:func:`hcc.engine.cohort`), which counts in the database."""
+    cap = cap_threshold(counts, max_groups)
+    threshold = max(below, cap)
+    rare = counts.index[(counts < threshold) & (counts.index != OTHER_REGIMEN)]
+    if threshold <= 0 or not len(rare):
+        return rare, None
+    return rare, Pooling(what, len(rare), int(counts[rare].sum()), threshold, capped=cap > below)
+
+
+def group_rare_regimens(frame: pd.DataFrame, below: int) -> tuple[pd.DataFrame, Pooling | None]:
+    """Relabel first-line regimens with fewer than ``below`` patients as "Other", and as many more of
+    the smallest as keep at most :data:`MAX_GROUPS` groups (:func:`pool_rare`)."""
+    labels, pooling = pool_rare(frame[Col.REGIMEN_1L], below)
+    if pooling is None:
+        return frame, None
+    return frame.assign(**{Col.REGIMEN_1L: labels}), pooling
+
+
+def apply_to_registry(registry: Registry, spec: CohortSpec) -> Cohort:
+    """:func:`apply_spec` on a registry, with the rows that failed validation as the first steps.
+
+    The log then starts at "Rows in the file", so every row of the file is accounted for.
+    """
+    cohort = apply_spec(registry.frame, spec)
+    if registry.excluded.empty:
+        return cohort
+    steps = [AttritionStep("Rows in the file", 0, registry.rows_read, {})]
+    remaining = registry.rows_read
+    for reason, count in registry.excluded["reason"].value_counts().items():
+        remaining -= int(count)
+        steps.append(AttritionStep(f"Excluded at validation: {reason}", int(count), remaining, {}))
+    return replace(cohort, attrition=tuple(steps) + cohort.attrition)
+
+
+def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
+    """Apply the spec's rules in order, logging each rule's exclusions.
+
+    Parameters
+    ----------
+    frame : canonical registry rows (``Registry.frame``).
+    spec : the cohort rules.
+
+    Returns
+    -------
+    Cohort. The first attrition step is the registry itself ("Patients in the registry"); each
+    rule follows with the patients it removed (0 included), then, when any, those it removed
+    because the value was not recorded.
+
+    Raises
+    ------
+    SpecError
+        If a chosen regimen is not in the registry.
+    EmptyCohortError
+        If no patient remains.
+    """
+    frame, pooling = group_rare_regimens(frame, spec.other_below)
+    regimens_all = order_regimens(frame[Col.REGIMEN_1L])
+    unknown = [r for r in spec.regimens if r not in regimens_all]
+    if unknown:
+        raise SpecError(f"regimen(s) {', '.join(unknown)} not in this registry "
+                        f"(it has {', '.join(regimens_all)})")
+    current = frame
+    steps = [AttritionStep("Patients in the registry", 0, len(frame), {})]
+    if pooling is not None:  # nobody is excluded, but the groups compared change: say so in the log
+        steps.append(AttritionStep(f"Not excluded: {pooling.note}", 0, len(frame), {}))
+
+    def remove(label: str, mask: pd.Series) -> None:
+        nonlocal current
+        removed = current[mask.to_numpy(dtype=bool)]
+        by_reg = removed[Col.REGIMEN_1L].value_counts()
+        current = current[~mask.to_numpy(dtype=bool)]
+        steps.append(AttritionStep(label, len(removed), len(current), {r: int(by_reg.get(r, 0)) for r in regimens_all}))
+
+    for rule in rules(spec):
+        if rule.column is not None and frame[rule.column].isna().all():
+            # A file without the column cannot be filtered on it; say so instead of excluding everyone.
+            steps.append(AttritionStep(f"Not applied ({rule.column} has no values): {rule.label}", 0, len(current), {}))
+            continue
+        remove(rule.label, rule.drop(current).fillna(False))
+        if rule.column is not None:
+            missing = current[rule.column].isna()
+            if missing.any():
+                remove(rule.missing_label, missing)
+    if current.empty:
+        raise EmptyCohortError("No patient meets these cohort rules. Relax a rule or choose more regimens.")
+    regimens = tuple(r for r in regimens_all if r in set(current[Col.REGIMEN_1L]))
+    return Cohort(spec=spec, frame=current.reset_index(drop=True), attrition=tuple(steps), regimens=regimens,
+                  pooling=pooling)

@@ -1,0 +1,613 @@
+"""Reading registry files from bytes (an upload or a file on disk) into a table of text cells.
+
+Formats: delimited text (CSV, TSV, semicolon; UTF-8 with or without BOM, Shift-JIS/cp932, Latin-1),
+Excel ``.xlsx`` (one chosen sheet), Parquet, SPSS ``.sav`` and Stata ``.dta`` (value labels applied).
+Every cell becomes text: parsing of values (dates, numbers, booleans) is left to :mod:`hcc.ingest.mapping`
+and :mod:`hcc.ingest.validate`, so that every bad cell can be reported with its row and column instead of
+disappearing in a reader's coercion. Nothing here writes to disk or logs cell contents: binary
+formats are parsed from memory (``io.BytesIO``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hcc.errors import DataFileError
+
+#: Separators recognised in delimited text files, in order of preference.
+SEPARATORS: tuple[str, ...] = (",", ";", "\t")
+#: Text encodings tried, in order (each over the whole file; Latin-1 decodes any bytes).
+ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp932", "latin-1")
+
+# Input limits: the one place they are defined (docs/deploy.md, "Input limits", lists each with its
+# message and the test that proves it). Each is checked *before* the expensive step it guards.
+#: Largest file accepted, in MB as ``server.maxUploadSize`` counts them (Streamlit's server multiplies
+#: by 1024 * 1024; ``tests/test_limits.py`` checks that ``.streamlit/config.toml`` says the same).
+MAX_UPLOAD_MB: int = 200
+MAX_BYTES: int = MAX_UPLOAD_MB * 2**20
+#: Largest total uncompressed size of an xlsx archive, and largest expansion ratio (zip-bomb guard).
+MAX_UNCOMPRESSED_BYTES: int = 1024 * 2**20
+MAX_EXPANSION: int = 200
+#: More columns than this is not a one-row-per-patient registry export.
+MAX_COLUMNS: int = 5000
+#: Most patient rows read: twice the 1,000,000-patient registries the app is sized for
+#: (docs/performance.md), far below what would exhaust a server's memory.
+MAX_ROWS: int = 2_000_000
+#: Most cells (rows x columns) held as text: a 1,000,000-patient registry with every contract column
+#: (34) has 34 million; the 47 million cells of a 199 MB registry CSV take 0.9 GB, so this bounds ~2 GB.
+MAX_CELLS: int = 100_000_000
+#: Excel's own sheet size: a sheet claiming more rows is not an Excel export.
+EXCEL_MAX_ROWS: int = 1_048_576
+#: Most cells of an Excel sheet: parsing sheet XML runs at roughly 50,000-100,000 cells a second here
+#: (openpyxl), so this is a minute or two; larger registries read far faster as CSV.
+MAX_XLSX_CELLS: int = 5_000_000
+
+CSV, XLSX, PARQUET, SAV, DTA = "csv", "xlsx", "parquet", "sav", "dta"
+FORMATS: tuple[str, ...] = (CSV, XLSX, PARQUET, SAV, DTA)
+#: File-name endings accepted by the uploader, by format.
+EXTENSIONS: dict[str, str] = {"csv": CSV, "txt": CSV, "tsv": CSV, "xlsx": XLSX, "parquet": PARQUET,
+                              "sav": SAV, "dta": DTA}
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and every password-protected Office file
+
+
+@dataclass(frozen=True, eq=False)
+class RawTable:
+    """A file's cells as text, before mapping and validation.
+
+    Attributes
+    ----------
+    name : the file name shown to the user (never a server path).
+    cells : every column as ``str``; empty cells are ``""``.
+    sha256 : hex SHA-256 of the file's bytes (the data fingerprint).
+    n_bytes : size of the file.
+    encoding, separator : what the reader detected (``""`` for binary formats).
+    source_format : one of :data:`FORMATS`.
+    decimal : the decimal mark of numbers in text cells (``","`` in semicolon-separated files).
+    sheet : the Excel sheet read, else ``""``.
+    warnings : problems found while reading that did not stop it (rows whose text is not in the
+        file's encoding), each naming the rows; the fix is :data:`ENCODING_FIX`.
+    """
+
+    name: str
+    cells: pd.DataFrame
+    sha256: str
+    n_bytes: int
+    encoding: str = ""
+    separator: str = ""
+    source_format: str = CSV
+    decimal: str = "."
+    sheet: str = ""
+    warnings: tuple[str, ...] = ()
+
+    def with_cells(self, cells: pd.DataFrame) -> "RawTable":
+        """The same file's provenance with transformed cells (after column or value mapping)."""
+        return RawTable(self.name, cells, self.sha256, self.n_bytes, self.encoding, self.separator,
+                        self.source_format, self.decimal, self.sheet, self.warnings)
+
+
+def fingerprint(data: bytes) -> str:
+    """Hex SHA-256 of ``data``: identifies a registry file without keeping its content."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_format(data: bytes, name: str) -> str:
+    """The format of a file: by its content's signature first, then by its name's ending.
+
+    Raises :class:`DataFileError` for Office files that are encrypted or in the old ``.xls`` format.
+    """
+    if data.startswith(_OLE_MAGIC):
+        raise DataFileError(f"{name}: this is a password-protected Excel file or an old .xls workbook. "
+                            "Remove the password (File > Info > Protect Workbook) and save as .xlsx, "
+                            "or save as CSV, and upload again.")
+    ending = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if data.startswith(b"PAR1"):
+        return PARQUET
+    if data[:4] in (b"$FL2", b"$FL3"):
+        return SAV
+    if data.startswith(b"<stata_dta>") or (ending == DTA and data[:1] in (b"\x71", b"\x72", b"\x73")):
+        return DTA
+    if ending in ("csv", "txt", "tsv"):
+        return CSV  # a binary file named .csv gets the "not a text file" message
+    if data.startswith(_ZIP_MAGIC) or ending == XLSX:
+        return XLSX
+    if ending in (PARQUET, SAV, DTA):
+        return ending  # claimed but without its signature: the reader will say it is damaged
+    return CSV
+
+
+def read_table(data: bytes, name: str, *, sheet: str | None = None) -> RawTable:
+    """Read a registry export held in memory into text cells.
+
+    Parameters
+    ----------
+    data : the file's bytes.
+    name : the file name, used to detect the format and in messages.
+    sheet : for Excel workbooks, the sheet to read (default: the first).
+
+    Returns
+    -------
+    RawTable with every cell as text (``""`` for blanks) and column names stripped of spaces.
+
+    Raises
+    ------
+    DataFileError
+        If the file is empty, too large, damaged, encrypted, not a table, or has no data rows; the
+        message names the file and the fix.
+    """
+    if len(data) > MAX_BYTES:
+        raise DataFileError(_too_large(name, len(data)))
+    if not data or data.isspace():  # isspace: no copy of a large file (strip() would make one)
+        raise DataFileError(f"{name}: the file is empty. Export the registry again with a header row "
+                            "and one row per patient.")
+    fmt = file_format(data, name)
+    if fmt == CSV:
+        cells, encoding, sep, warnings = _read_delimited(data, name)
+        raw = RawTable(name, cells, fingerprint(data), len(data), encoding, sep, CSV,
+                       "," if sep == ";" else ".", warnings=warnings)
+    else:
+        reader = {XLSX: lambda: _read_xlsx(data, name, sheet), PARQUET: lambda: _read_parquet(data, name),
+                  SAV: lambda: _read_sav(data, name), DTA: lambda: _read_dta(data, name)}[fmt]
+        frame, chosen = reader()
+        raw = RawTable(name, _as_text(frame, name), fingerprint(data), len(data), source_format=fmt,
+                       sheet=chosen)
+    return _checked(raw)
+
+
+def _too_large(name: str, n_bytes: int) -> str:
+    # MB as the uploader counts them (MAX_UPLOAD_MB); rounded up so a refused file never reads "200 MB"
+    size = math.ceil(n_bytes / 2**20 * 10) / 10
+    return (f"{name}: the file is {size:,.1f} MB; the limit is {MAX_UPLOAD_MB} MB. Export only the columns "
+            "of the data format, or split the registry by center.")
+
+
+def _too_many(name: str, what: str, n: int | str, limit: int, fix: str) -> str:
+    return f"{name}: the file has {n if isinstance(n, str) else f'{n:,}'} {what}; the limit is {limit:,}. {fix}"
+
+
+_COLUMNS_FIX = ("A registry export has one row per patient; export only the registry fields (not a "
+                "transposed or pivoted table).")
+_ROWS_FIX = "Split the registry (for example by center or by year of first-line start) and analyse each part."
+
+
+def check_shape(name: str, n_rows: int | None, n_columns: int | None) -> None:
+    """Refuse a table whose declared shape exceeds :data:`MAX_COLUMNS`, :data:`MAX_ROWS` or :data:`MAX_CELLS`
+    (called on headers and metadata, before the cells are read)."""
+    if n_columns is not None and n_columns > MAX_COLUMNS:
+        raise DataFileError(_too_many(name, "columns", n_columns, MAX_COLUMNS, _COLUMNS_FIX))
+    if n_rows is not None and n_rows > MAX_ROWS:
+        raise DataFileError(_too_many(name, "rows", n_rows, MAX_ROWS, _ROWS_FIX))
+    if n_rows is not None and n_columns and n_rows * n_columns > MAX_CELLS:
+        raise DataFileError(_too_many(name, "cells (rows x columns)", n_rows * n_columns, MAX_CELLS,
+                                      "Export only the columns of the data format. " + _ROWS_FIX))
+
+
+def _row_budget(n_columns: int) -> int:
+    """Most data rows that may be read for a table of ``n_columns`` (rows and cells limits)."""
+    return min(MAX_ROWS, MAX_CELLS // max(n_columns, 1))
+
+
+def read_file(path: str | Path) -> bytes:
+    """A registry file's bytes from disk, refusing what is not a regular file or is over :data:`MAX_BYTES`.
+
+    The size is checked with ``stat`` before anything is read (a 3 GB file is refused at once), and
+    the read itself stops at ``MAX_BYTES + 1`` bytes (a file that grows, or reports no size, cannot
+    exhaust memory). Devices (``/dev/zero``), pipes and folders are refused without opening them
+    (opening a pipe would block).
+    """
+    p = Path(path)
+    try:
+        info = p.stat()
+    except OSError as exc:
+        raise DataFileError(f"{p.name}: cannot open the file ({exc.strerror}).") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataFileError(f"{p.name}: this is not a regular file (it is a folder, device or pipe). Give the "
+                            "path of the registry file itself.")
+    if info.st_size > MAX_BYTES:
+        raise DataFileError(_too_large(p.name, info.st_size))
+    try:
+        with p.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise DataFileError(f"{p.name}: cannot open the file ({exc.strerror}).") from None
+    if len(data) > MAX_BYTES:
+        raise DataFileError(_too_large(p.name, len(data)))
+    return data
+
+
+def read_path(path: str | Path, *, sheet: str | None = None) -> RawTable:
+    """Read a registry file from disk (CLI, demo) with :func:`read_table` (through :func:`read_file`)."""
+    return read_table(read_file(path), Path(path).name, sheet=sheet)
+
+
+def sheet_names(data: bytes, name: str) -> tuple[str, ...]:
+    """The sheet names of an xlsx workbook, in workbook order (for the sheet chooser)."""
+    _check_zip(data, name)
+    from openpyxl import load_workbook  # parses XML with defusedxml when installed (it is pinned)
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise DataFileError(f"{name}: the workbook cannot be opened ({type(exc).__name__}). "
+                            "Open it in Excel, save it again as .xlsx, and upload again.") from None
+    try:
+        return tuple(book.sheetnames)
+    finally:
+        book.close()
+
+
+# Delimited text ------------------------------------------------------------------------------------
+
+#: What to do about a mixed-encoding file (the fix of every :attr:`RawTable.warnings` entry).
+ENCODING_FIX = ("open the file in Excel or a text editor, correct the characters in those rows, save it as "
+                "'CSV UTF-8' and upload it again")
+#: Rows named in a mixed-encoding warning (the count of the others is given).
+_ROWS_SHOWN = 10
+_CHUNK = 4 * 2**20
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether ``data`` is valid text in ``encoding``, checked in chunks (no copy of the whole file)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _CHUNK):
+            decoder.decode(view[start:start + _CHUNK], final=start + _CHUNK >= len(data))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _not_utf8_rows(data: bytes) -> tuple[list[int], int]:
+    """Spreadsheet rows (header = 1) whose bytes are not UTF-8, and how many rows are non-ASCII UTF-8.
+
+    Only called when the whole file is not UTF-8. Rows are physical lines: a quoted cell spanning
+    lines (rare in registry exports) shifts the numbers of the rows after it."""
+    bad, utf8 = [], 0
+    for number, line in enumerate(io.BytesIO(data), start=1):  # shares data's buffer: no copy
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 += 1
+        except UnicodeDecodeError:
+            bad.append(number)
+    return bad, utf8
+
+
+def _choose_encoding(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
+    """The file's text encoding and, for a mostly-UTF-8 file with some rows in another encoding, a
+    warning naming those rows (the file is then read as UTF-8 with those bytes shown as "\ufffd").
+
+    UTF-8 (with or without BOM), then Shift-JIS (cp932), then Latin-1 (which decodes any bytes). A file
+    where some rows are UTF-8 and others are not is *mixed* (typically rows pasted from another
+    program): decoding it whole as Shift-JIS or Latin-1 would silently garble every non-ASCII
+    character of the UTF-8 rows, so it is read as UTF-8 and the other rows are named instead.
+    """
+    utf8, cp932, latin1 = ENCODINGS
+    if _decodes(data, utf8):
+        return utf8, ()
+    bad, n_utf8 = _not_utf8_rows(data)
+    if n_utf8 == 0:  # no UTF-8 text at all: a whole-file legacy encoding
+        return (cp932 if _decodes(data, cp932) else latin1), ()
+    shown = ", ".join(map(str, bad[:_ROWS_SHOWN])) + (f" and {len(bad) - _ROWS_SHOWN:,} more"
+                                                      if len(bad) > _ROWS_SHOWN else "")
+    return utf8, (
+        f"the file mixes text encodings: it is UTF-8, but row(s) {shown} contain characters in another "
+        "encoding (for example Shift-JIS or Windows-1252), shown as \ufffd; values in those rows may not "
+        "match their codes",)
+
+
+def _sniff_separator(header: str) -> str:
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else ","
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:4096]
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    return control > len(head) // 20
+
+
+def _header(data: bytes, encoding: str) -> str:
+    """The first line of the file as text (the header row), without reading further."""
+    end = data.find(b"\n")
+    line = data if end < 0 else data[:end]
+    return line.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r")
+
+
+def _read_delimited(data: bytes, name: str) -> tuple[pd.DataFrame, str, str, tuple[str, ...]]:
+    """Cells of a delimited text file, with its encoding, separator and any encoding warning.
+
+    The column count is taken from the header line and the rows are read only up to the row budget
+    (:func:`_row_budget`), so a file with a million columns or rows is refused before pandas holds
+    it. pandas decodes the bytes itself (no decoded copy of the whole file is made).
+    """
+    if _looks_binary(data):
+        raise DataFileError(f"{name}: this is not a text (CSV) file. Save the registry as CSV, Excel "
+                            "(.xlsx), Parquet, SPSS (.sav) or Stata (.dta) and upload again.")
+    encoding, warnings = _choose_encoding(data, name)
+    header = _header(data, encoding)
+    sep = _sniff_separator(header)
+    if header.count(sep) + 1 > MAX_COLUMNS:  # an upper bound; quoted separators are rare: count exactly
+        check_shape(name, None, len(next(csv.reader([header], delimiter=sep), [])))
+    budget = _row_budget(header.count(sep) + 1)
+    try:
+        cells = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False, encoding=encoding,
+                            encoding_errors="replace" if warnings else "strict", nrows=budget + 1,
+                            skipinitialspace=True, quoting=csv.QUOTE_MINIMAL)
+    except (ValueError, csv.Error) as exc:  # ParserError and EmptyDataError are ValueErrors
+        raise DataFileError(f"{name}: the file could not be read as a table ({str(exc).strip()[:120]}). "
+                            "Check that every row has the same number of columns.") from None
+    if len(cells) > budget:
+        what, limit = ("rows", MAX_ROWS) if budget == MAX_ROWS else ("cells (rows x columns)", MAX_CELLS)
+        raise DataFileError(_too_many(name, what, f"more than {limit:,}", limit, _ROWS_FIX))
+    return cells, encoding, sep, warnings
+
+
+# Binary formats ------------------------------------------------------------------------------------
+
+#: Excel's error values: blank cells, as pandas' Excel reader made them.
+_EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"})
+
+
+def _check_zip(data: bytes, name: str) -> None:
+    """Refuse damaged archives and zip bombs before any XML is parsed.
+
+    Both the whole archive and each member are held to :data:`MAX_EXPANSION`: padding an archive
+    with an incompressible member makes the total ratio look harmless, but not the sheet's own."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise DataFileError(f"{name}: the Excel file is damaged or incomplete (perhaps the download was cut "
+                            "short). Open it in Excel, save it again as .xlsx, and upload again.") from None
+    total = sum(info.file_size for info in infos)
+    bomb = any(info.file_size > MAX_EXPANSION * max(info.compress_size, 1) + 2**20 for info in infos)
+    if bomb or total > MAX_UNCOMPRESSED_BYTES or total > MAX_EXPANSION * max(len(data), 1) + 50 * 2**20:
+        raise DataFileError(f"{name}: the workbook unpacks to {total / 2**20:,.0f} MB, far more than a registry "
+                            "export holds; it is refused as unsafe. Save the registry sheet as CSV and upload that.")
+    if "xl/workbook.xml" not in {info.filename for info in infos}:
+        raise DataFileError(f"{name}: this zip archive is not an Excel workbook. Upload the registry as .xlsx "
+                            "or CSV.")
+
+
+def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    """One sheet's cells, streamed row by row (openpyxl read-only) and stopped at the first row past
+    the column, row or cell budget, so a workbook of millions of (empty) rows or one row reaching
+    column XFD is refused after reading that far, never materialised. Blank rows are skipped and the
+    first non-blank row is the header, as pandas' ``read_excel`` does."""
+    sheets = sheet_names(data, name)
+    if not sheets:
+        raise DataFileError(f"{name}: the workbook has no sheets.")
+    chosen = sheets[0] if sheet is None else sheet
+    if chosen not in sheets:
+        raise DataFileError(f"{name}: there is no sheet '{chosen}'; the sheets are {', '.join(sheets)}.")
+    from openpyxl import load_workbook  # noqa: PLC0415
+
+    rows: list[tuple] = []
+    n_cells = 0
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            ws = book[chosen]
+            _check_sheet_cells(data, ws._worksheet_path, name)  # the sheet's zip member (openpyxl 3.1, pinned)
+            ws.reset_dimensions()  # a (possibly false) <dimension> would pad every row to its width
+            for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                if number > EXCEL_MAX_ROWS:
+                    raise DataFileError(_too_many(name, "rows", f"more than {EXCEL_MAX_ROWS:,}", EXCEL_MAX_ROWS,
+                                                  "This is more than an Excel sheet holds; save the registry as CSV."))
+                width = len(row)
+                while width and (row[width - 1] is None or row[width - 1] == ""):
+                    width -= 1
+                if not width:
+                    continue
+                if width > MAX_COLUMNS:
+                    raise DataFileError(_too_many(name, "columns", f"at least {width:,}", MAX_COLUMNS, _COLUMNS_FIX))
+                n_cells += width
+                if n_cells > MAX_XLSX_CELLS:  # sheets the XML count missed (prefixed tags); rows capped above
+                    raise DataFileError(_too_many_sheet_cells(name))
+                rows.append(row[:width])
+        finally:
+            book.close()
+    except DataFileError:
+        raise
+    except Exception as exc:  # damaged sheet XML, unsupported features
+        raise DataFileError(f"{name}: sheet '{chosen}' cannot be read ({type(exc).__name__}). Save the "
+                            "workbook again in Excel, or save the sheet as CSV.") from None
+    if not rows:
+        return pd.DataFrame(), chosen
+    width = max(len(r) for r in rows)
+    header = [_header_label(v, i) for i, v in enumerate(rows[0] + (None,) * (width - len(rows[0])))]
+    body = [[_excel_text(v) for v in r] + [""] * (width - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=range(width), dtype=object) if body else pd.DataFrame(columns=range(width))
+    frame.columns = _dedupe(header)
+    return frame, chosen
+
+
+def _check_sheet_cells(data: bytes, member: str, name: str) -> None:
+    """Refuse a sheet with more than :data:`MAX_XLSX_CELLS` cells, counted in its decompressed XML
+    before any of it is parsed (decompressing and counting take seconds; parsing would take hours).
+
+    Counts ``<c `` and ``<c>`` tags chunk by chunk; a two-byte tail carried between chunks catches a tag
+    split across them without counting any twice (a three-byte tag cannot fit in two bytes). Sheets
+    written with a namespace prefix (``<x:c``) are not counted here; the row-by-row budget in
+    :func:`_read_xlsx` still bounds them."""
+    cells, tail = 0, b""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(member.lstrip("/")) as xml:
+        while chunk := xml.read(_CHUNK):
+            block = tail + chunk
+            cells += block.count(b"<c ") + block.count(b"<c>")
+            tail = block[-2:]
+            if cells > MAX_XLSX_CELLS:
+                raise DataFileError(_too_many_sheet_cells(name))
+
+
+def _too_many_sheet_cells(name: str) -> str:
+    return _too_many(name, "cells in the sheet", f"more than {MAX_XLSX_CELLS:,}", MAX_XLSX_CELLS,
+                     "Large registries read much faster as CSV: save the sheet as CSV UTF-8 and upload that.")
+
+
+def _excel_text(value: object) -> str:
+    text = _cell_text(value)
+    return "" if text in _EXCEL_ERRORS else text
+
+
+def _header_label(value: object, index: int) -> str:
+    return _cell_text(value) or f"Unnamed: {index}"  # pandas' name for a blank header (reported later)
+
+
+def _dedupe(labels: list[str]) -> list[str]:
+    """Repeated column names made distinct as pandas does (``a``, ``a.1``, ``a.2``)."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        n = seen.get(label, 0)
+        seen[label] = n + 1
+        out.append(label if n == 0 else f"{label}.{n}")
+    return out
+
+
+def _read_parquet(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
+    """A Parquet table, after its metadata (rows, columns, uncompressed size) passed the limits: a
+    few kilobytes of Parquet can declare 50 million rows."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    try:
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+        check_shape(name, meta.num_rows, meta.num_columns)
+        unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if unpacked > MAX_UNCOMPRESSED_BYTES:
+            raise DataFileError(f"{name}: the Parquet file unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+                                f"{MAX_UNCOMPRESSED_BYTES // 2**20:,} MB limit. Export only the registry's columns, "
+                                "or split the registry by center.")
+        frame = pd.read_parquet(io.BytesIO(data))
+    except DataFileError:
+        raise
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+        raise DataFileError(f"{name}: the Parquet file cannot be read ({type(exc).__name__}). Write it "
+                            "again, or export the registry as CSV.") from None
+    check_shape(name, len(frame), frame.shape[1])  # metadata could understate
+    return frame, ""
+
+
+def _check_stat_metadata(data: bytes, name: str, read) -> None:
+    """Rows and columns of an SPSS or Stata file from its header (pyreadstat ``metadataonly``)."""
+    _frame, meta = read(io.BytesIO(data), metadataonly=True)
+    check_shape(name, meta.number_rows, meta.number_columns)
+
+
+def _read_sav(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
+    import pyreadstat
+
+    try:
+        _check_stat_metadata(data, name, pyreadstat.read_sav)
+        # value labels applied; read from memory (pyreadstat accepts file objects)
+        frame, _meta = pyreadstat.read_sav(io.BytesIO(data), apply_value_formats=True)
+    except DataFileError:
+        raise
+    except Exception as exc:  # pyreadstat.ReadstatError and friends
+        raise DataFileError(f"{name}: the SPSS file cannot be read ({type(exc).__name__}). Save it again "
+                            "from SPSS, or export the registry as CSV.") from None
+    return frame, ""
+
+
+def _read_dta(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
+    import pyreadstat
+
+    try:
+        _check_stat_metadata(data, name, pyreadstat.read_dta)
+        # pandas applies Stata value labels itself and parses from memory.
+        return pd.read_stata(io.BytesIO(data), convert_categoricals=True, convert_dates=True), ""
+    except DataFileError:
+        raise
+    except Exception as exc:  # damaged or unsupported Stata versions
+        raise DataFileError(f"{name}: the Stata file cannot be read ({type(exc).__name__}). Save it again "
+                            "from Stata (version 13 or later), or export the registry as CSV.") from None
+
+
+# Text cells ----------------------------------------------------------------------------------------
+
+def _cell_text(value: object) -> str:
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):  # pd.Timestamp is a datetime
+        return value.strftime("%Y-%m-%d" if value.time() == dt.time(0) else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (np.floating,)):
+        return _cell_text(float(value))
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    return str(value).strip()
+
+
+def _as_text(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Every cell of a typed table as text: dates as ISO, whole numbers without ``.0``, blanks as ``""``."""
+    labels = [_cell_text(column) or f"column {i + 1}" for i, column in enumerate(frame.columns)]
+    columns = [_column_text(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    out = pd.DataFrame(dict(zip(range(len(labels)), columns)), index=pd.RangeIndex(len(frame)))
+    out.columns = labels  # set after building: duplicate labels stay distinct columns
+    return out
+
+
+def _column_text(values: pd.Series) -> np.ndarray:
+    """One typed column as text, converting each *distinct* value once (a million-row column has a few
+    thousand distinct dates); missing values (None, NaN, NaT, pd.NA) become ``""``."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (Parquet lists): one by one
+        return np.array([_cell_text(v) for v in values.astype(object).tolist()], dtype=object)
+    texts = np.array([_cell_text(u) for u in uniques] + [""], dtype=object)
+    return texts[codes]  # code -1 (missing) picks the trailing ""
+
+
+def _checked(raw: RawTable) -> RawTable:
+    cells = raw.cells
+    check_shape(raw.name, len(cells), cells.shape[1])  # the readers checked before parsing; this is the backstop
+    cells.columns = [str(c).strip() for c in cells.columns]
+    if cells.empty:
+        raise DataFileError(f"{raw.name}: the file has a header but no patient rows.")
+    blank_names = [i + 1 for i, c in enumerate(cells.columns) if not c or c.startswith("Unnamed:")]
+    if len(blank_names) == len(cells.columns):
+        raise DataFileError(f"{raw.name}: the first row has no column names. Put the column names in the "
+                            "first row and upload again.")
+    for i in range(cells.shape[1]):  # column by column, replacing only changed ones: no copy of the table
+        column = cells.iloc[:, i]
+        stripped = _stripped(column)
+        if stripped is not column:
+            cells.isetitem(i, stripped)
+    return raw.with_cells(cells)
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """Cells without surrounding spaces (the same object when none has any); computed on the distinct
+    values (most columns repeat a lot)."""
+    if column.dtype != object:
+        column = column.astype(str)
+    distinct = column.unique()
+    stripped = pd.Series(distinct).str.strip().to_numpy()
+    changed = stripped != distinct
+    if not changed.any():
+        return column
+    return column.map(dict(zip(distinct[changed], stripped[changed]))).fillna(column)

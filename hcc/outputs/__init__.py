@@ -1,0 +1,1 @@
+"""What users take away: tables, figures, static export, HTML/PDF report and deck, methods text, reopening a report."""

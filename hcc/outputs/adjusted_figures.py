@@ -1,0 +1,173 @@
+"""Figures of the adjusted comparisons: forest plots, subgroup forest plot, love plot, weighted KM.
+
+Plotly, in the conventions of :mod:`hcc.outputs.figures` (Okabe–Ito regimen colours, white template, Arial).
+Hazard-ratio axes are logarithmic with a reference line at HR = 1; each row is labelled with its
+HR (95% CI) and p on the right.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from hcc.stats.adjusted import MultivariableCox
+from hcc.stats.subgroups import SubgroupResult
+from hcc.formatting import format_hr, format_p
+from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS
+from hcc.stats.weighting import SMD_TARGET, IPTWResult, column_label
+
+__all__ = ["forest_figure", "subgroup_forest_figure", "love_plot", "weighted_km_figure"]
+
+_FONT = "Arial, Helvetica, sans-serif"
+_INK = "#222222"
+_FLAG = "#D55E00"
+_ROW_PX = 38
+
+
+def _hr_text(hr: float, lo: float, hi: float, p: float) -> str:
+    text = format_hr(hr, lo, hi)
+    return text if text == "not estimable" else f"{text} · {format_p(p)}"
+
+
+_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+
+
+def _log_axis(lows: list[float], highs: list[float]) -> dict:
+    """Range (log10 units) and readable ticks covering every CI (at least 0.8 to 1.25)."""
+    finite = [v for v in (*lows, *highs) if math.isfinite(v) and v > 0]
+    lo, hi = (min(finite), max(finite)) if finite else (0.5, 2.0)
+    lo, hi = min(lo, 0.8), max(hi, 1.25)
+    ticks = [t for t in _TICKS if lo / 1.2 <= t <= hi * 1.2]
+    return dict(range=[math.log10(lo) - 0.08, math.log10(hi) + 0.08], tickvals=ticks,
+                ticktext=[f"{t:g}" for t in ticks])
+
+
+def _forest(labels: list[str], hr: list[float], lo: list[float], hi: list[float], texts: list[str],
+            colors: list[str], sizes: list[float], title: str, subtitle: str, note: str) -> go.Figure:
+    n = len(labels)
+    y = list(range(n, 0, -1))
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.64, 0.36], shared_yaxes=True, horizontal_spacing=0.01)
+    ok = [math.isfinite(h) for h in hr]
+    fig.add_trace(go.Scatter(
+        x=[h if k else None for h, k in zip(hr, ok)], y=y, mode="markers",
+        marker=dict(symbol="square", size=sizes, color=colors, line=dict(width=0)),
+        error_x=dict(type="data", symmetric=False, color=_INK, thickness=1.6, width=0,
+                     array=[(b - h) if k else None for h, b, k in zip(hr, hi, ok)],
+                     arrayminus=[(h - a) if k else None for h, a, k in zip(hr, lo, ok)]),
+        customdata=np.array(texts, dtype=object), text=labels,
+        hovertemplate="<b>%{text}</b><br>HR %{customdata}<extra></extra>", showlegend=False), row=1, col=1)
+    fig.add_vline(x=1, line=dict(color="#555555", width=1.2), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[0] * n, y=y, mode="text", text=[html.escape(t) for t in texts],
+                             textposition="middle right", textfont=dict(size=13, color=_INK),
+                             hoverinfo="skip", showlegend=False), row=1, col=2)
+    fig.update_xaxes(type="log", row=1, col=1, **_log_axis(lo, hi), title_text="Hazard ratio (log scale; below 1 = lower hazard)",
+                     showgrid=True, gridcolor="#E5E5E5", zeroline=False)
+    fig.update_xaxes(row=1, col=2, range=[0, 1], visible=False)
+    fig.update_yaxes(tickvals=y, ticktext=[html.escape(t) for t in labels], range=[0.4, n + 1.2], showgrid=False,
+                     zeroline=False, automargin=True, row=1, col=1)
+    fig.add_annotation(text="<b>HR (95% CI) · p</b>", xref="x2", yref="y", x=0, y=n + 0.55, showarrow=False,
+                       xanchor="left", yanchor="bottom", font=dict(size=13))
+    if note:
+        fig.add_annotation(text=html.escape(note), xref="paper", yref="paper", x=0, y=0, yshift=-62,
+                           showarrow=False, xanchor="left", yanchor="top", font=dict(size=12, color="#444444"))
+    fig.update_layout(
+        title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title, x=0.01),
+        template="plotly_white", font=dict(family=_FONT, size=14),
+        margin=dict(l=20, r=20, t=90, b=100), height=190 + _ROW_PX * (n + 1))
+    return fig
+
+
+def forest_figure(model: MultivariableCox, subtitle: str = "") -> go.Figure:
+    """Forest plot of every coefficient of a multivariable Cox model (flagged rows in orange)."""
+    terms = model.terms
+    title = (f"{ENDPOINT_LABELS[model.spec.endpoint]}: multivariable Cox model "
+             f"(n = {model.n}, events = {model.events})")
+    ph = next(t for t in model.ph_tests if t.term == "GLOBAL")
+    note = (f"Concordance {model.concordance:.3f} · likelihood-ratio test {format_p(model.lr_p)} · "
+            f"proportional hazards (global) {format_p(ph.p)}"
+            + (" · stratified by center" if model.spec.center_stratum else "")
+            + (f" · {model.dropped} patients left out for missing covariates" if model.dropped else ""))
+    return _forest([t.label + (" ⚠" if t.flag else "") for t in terms], [t.hr for t in terms],
+                   [t.lower for t in terms], [t.upper for t in terms],
+                   [_hr_text(t.hr, t.lower, t.upper, t.p) for t in terms],
+                   [_FLAG if t.flag else _INK for t in terms], [11] * len(terms), title, subtitle, note)
+
+
+def subgroup_forest_figure(result: SubgroupResult, subtitle: str = "") -> go.Figure:
+    """Subgroup forest plot: overall and per level, marker area growing with the patients in the row."""
+    rows = (result.overall, *result.rows)
+    biggest = max(r.n for r in rows) or 1
+    title = f"{ENDPOINT_LABELS[result.endpoint]}: {result.a} vs {result.b} by {result.label}"
+    note = (f"Interaction (likelihood ratio): {format_p(result.interaction_p)}"
+            if math.isfinite(result.interaction_p) else "Interaction not testable (fewer than two levels)")
+    if result.missing:
+        note += f" · {result.missing} patients without {result.label} recorded left out of the levels"
+    labels = [f"{r.level} (n = {r.n})" + (" ⚠" if r.flag else "") for r in rows]
+    return _forest(labels, [r.hr for r in rows], [r.lower for r in rows], [r.upper for r in rows],
+                   [_hr_text(r.hr, r.lower, r.upper, r.p) for r in rows],
+                   [_INK] + [_FLAG if r.flag else "#0072B2" for r in result.rows],
+                   [8 + 10 * math.sqrt(r.n / biggest) for r in rows], title, subtitle, note)
+
+
+def love_plot(result: IPTWResult, subtitle: str = "") -> go.Figure:
+    """Largest |SMD| over the regimen pairs per covariate, before (open) and after (filled) weighting."""
+    worst = result.max_abs_smd().iloc[::-1]
+    labels = [column_label(c) for c in worst["column"]]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=worst["before"], y=labels, mode="markers", name="Before weighting",
+                             marker=dict(symbol="circle-open", size=11, color="#555555", line=dict(width=2))))
+    fig.add_trace(go.Scatter(x=worst["after"], y=labels, mode="markers", name="After weighting",
+                             marker=dict(symbol="circle", size=10, color="#0072B2")))
+    fig.add_vline(x=SMD_TARGET, line=dict(color=_FLAG, dash="dash", width=1.5))
+    fig.add_vline(x=0, line=dict(color="#999999", width=1))
+    top = max(0.25, float(np.nanmax(worst[["before", "after"]].to_numpy())) * 1.1)
+    fig.update_xaxes(range=[-0.005, top], title_text="Absolute standardized mean difference "
+                                                     "(largest over regimen pairs)")
+    title = f"Covariate balance (n = {result.n}); target |SMD| < {SMD_TARGET:g}"
+    fig.update_layout(title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title,
+                                 x=0.01),
+                      template="plotly_white", font=dict(family=_FONT, size=14),
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
+                      margin=dict(l=20, r=20, t=100, b=60), height=180 + 26 * len(labels))
+    return fig
+
+
+def weighted_km_figure(result: IPTWResult, colors: dict[str, str], subtitle: str = "",
+                       show_ci: bool = True) -> go.Figure:
+    """IPTW-weighted Kaplan–Meier curves by regimen (months on x), with pointwise 95% CI bands."""
+    fig = go.Figure()
+    for r in result.regimens:
+        curve = result.curves[r]
+        color = colors.get(r, "#555555")
+        t = np.concatenate(([0.0], curve.time / DAYS_PER_MONTH))
+        s = np.concatenate(([1.0], curve.surv))
+        if show_ci:
+            lo = np.concatenate(([1.0], np.nan_to_num(curve.lower, nan=0.0)))
+            hi = np.concatenate(([1.0], np.nan_to_num(curve.upper, nan=1.0)))
+            fig.add_trace(go.Scatter(x=np.concatenate([t, t[::-1]]), y=np.concatenate([hi, lo[::-1]]),
+                                     line_shape="hv", fill="toself", fillcolor=color, opacity=0.15,
+                                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=r))
+        n = int((result.regimen == r).sum())
+        fig.add_trace(go.Scatter(x=t, y=s, mode="lines", line_shape="hv", line=dict(color=color, width=2.5),
+                                 name=f"{html.escape(r)} (n={n})", legendgroup=r,
+                                 hovertemplate=f"<b>{html.escape(r)}</b><br>%{{x:.1f}} months<br>"
+                                               "weighted S = %{y:.3f}<extra></extra>"))
+    hrs = "<br>".join(html.escape(f"{h.term} vs {h.reference}: HR {_hr_text(h.hr, h.lower, h.upper, h.p)}")
+                      for h in result.cox)
+    fig.add_annotation(text=f"Weighted Cox (robust SE)<br>{hrs}", x=0.99, y=0.98, xref="paper", yref="paper",
+                       showarrow=False, xanchor="right", yanchor="top", align="right", font=dict(size=13))
+    # Far tails rest on a handful of (weighted) patients: show up to the 95th percentile of follow-up.
+    horizon = float(np.percentile(np.concatenate([c.time for c in result.curves.values()]), 95)) / DAYS_PER_MONTH
+    title = f"{ENDPOINT_LABELS[result.spec.endpoint]}, weighted by inverse probability of treatment"
+    fig.update_xaxes(title_text="Months", range=[0, horizon * 1.02], zeroline=False)
+    fig.update_yaxes(title_text="Survival probability (weighted)", range=[0, 1.03], tickformat=".1f", zeroline=False)
+    fig.update_layout(title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title,
+                                 x=0.01),
+                      template="plotly_white", font=dict(family=_FONT, size=14),
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
+                      margin=dict(l=70, r=20, t=110, b=50), height=540)
+    return fig

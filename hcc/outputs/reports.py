@@ -1,0 +1,424 @@
+"""Reports that leave the app: a self-contained HTML report, its PDF, and a PowerPoint deck.
+
+One :class:`Report` is built from an :class:`hcc.analysis.AnalysisResult` (the same object the pages
+and ``python -m hcc analyze`` use) and rendered three ways. Each rendering embeds what is needed to
+reopen the view (:mod:`hcc.outputs.reproduce`): the cohort spec, the statistical settings, the mapping (if
+any) and the data fingerprint (file name, rows, SHA-256). The HTML also embeds the CLI's JSON of the
+same result, so a reader (or a test) can check that the report's numbers are the CLI's.
+Everything is returned as text or bytes; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import html
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.offline
+
+from hcc.analysis import AnalysisResult, result_json
+from hcc.formatting import json_safe
+from hcc.outputs.export import (BROWSER_START_SECONDS, RENDER_TIMEOUT_SECONDS, ExportError, SizePreset, export_session,
+                        export_slot, figure_bytes, run_async)
+from hcc.outputs.figures import KMFigureOptions, attrition_figure, km_figure, regimen_colors, response_bar_figure
+from hcc.outputs.methods_text import methods_paragraph, software_versions
+from hcc.outputs.tables import (attrition_table, comparison_table, endpoint_table, pairwise_table, plain_summary,
+                        response_rates_table)
+from hcc.schema import ENDPOINT_LABELS, Endpoint
+from hcc.reference.trials import registry_vs_trials, trials_table
+
+#: Format tag of the embedded reproduction record (bump when its keys change).
+REPRODUCE_FORMAT = "hcc-report/1"
+#: ``id`` of the ``<script type="application/json">`` blocks in the HTML report.
+REPRODUCE_ID = "hcc-reproduce"
+RESULTS_ID = "hcc-results"
+#: Endpoints drawn by default: the two a tumor board compares with the trials.
+DEFAULT_FIGURE_ENDPOINTS: tuple[Endpoint, ...] = (Endpoint.OS, Endpoint.PFS)
+#: Figures in the PDF: the printable width of A4 portrait with 15 mm margins.
+PDF_FIGURE = SizePreset("page", "A4 page width", 960, None, 7.1)
+_MAX_DECK_TABLE_ROWS = 14
+
+
+@dataclass(frozen=True, eq=False)
+class ReportFigure:
+    key: str
+    title: str
+    figure: go.Figure
+
+
+@dataclass(frozen=True, eq=False)
+class ReportTable:
+    key: str
+    title: str
+    table: pd.DataFrame
+    in_deck: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """What every rendering shows: figures, tables, methods paragraph and provenance.
+
+    ``reproduce`` is the record embedded in each rendering (see :func:`reproduce_record`);
+    ``results`` is :func:`hcc.analysis.result_json` of the same result.
+    """
+
+    title: str
+    caption: str
+    created: datetime
+    figures: tuple[ReportFigure, ...]
+    tables: tuple[ReportTable, ...]
+    summary_sentences: tuple[str, ...]
+    methods: str
+    versions: dict[str, str]
+    reproduce: dict[str, Any]
+    results: dict[str, Any]
+    is_demo: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        return self.reproduce["data"]
+
+
+def mapping_record(registry) -> dict | None:
+    """The registry's column mapping as JSON data, or ``None`` when the file needed none (its
+    columns already had the canonical names and nothing was recoded, dropped or capped)."""
+    data = json.loads(registry.mapping.to_json())
+    renamed = any(source != target for source, target in data.get("columns", {}).items())
+    changed = any(data.get(k) for k in ("values", "date_formats", "dropped", "not_identifiers", "cap_age",
+                                         "relative_dates", "sheet"))
+    return data if renamed or changed else None
+
+
+def reproduce_record(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...], options: KMFigureOptions,
+                     mapping: dict | None, created: datetime) -> dict[str, Any]:
+    """The provenance embedded in reports and decks: cohort spec, statistical settings, figure
+    options, mapping (``None`` when the data needed none) and the data fingerprint."""
+    reg = result.registry
+    spec = next(iter(result.endpoints.values())).spec if result.endpoints else None
+    return {
+        "format": REPRODUCE_FORMAT,
+        "created": created.isoformat(timespec="seconds"),
+        "data": {"name": reg.name, "rows": reg.rows_read, "sha256": reg.sha256, "synthetic_demo": reg.is_demo},
+        "cohort_spec": result.cohort.spec.to_dict(),
+        "analysis_spec": None if spec is None else {k: list(v) if isinstance(v, tuple) else v
+                                                    for k, v in asdict(spec).items()},
+        "figure_options": asdict(options),
+        "figure_endpoints": [e.value for e in figure_endpoints],
+        "mapping": mapping if mapping is not None else mapping_record(reg),
+        "versions": software_versions(),
+    }
+
+
+def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] = DEFAULT_FIGURE_ENDPOINTS,
+                 options: KMFigureOptions = KMFigureOptions(trial_medians=True), *, mapping: dict | None = None,
+                 title: str = "HCC Outcomes Explorer — report", created: datetime | None = None,
+                 extra_tables: tuple[ReportTable, ...] = ()) -> Report:
+    """Figures (attrition, a KM figure per endpoint in ``figure_endpoints``, best response), tables
+    (attrition, per-endpoint statistics, pairwise tests, comparisons with the reference, registry vs
+    trials, response rates, the trial reference table), the methods paragraph and the provenance.
+
+    ``result`` must hold every endpoint of ``figure_endpoints`` (``analyze`` computes all by default).
+    """
+    created = created or datetime.now(timezone.utc)
+    cohort, reg = result.cohort, result.registry
+    caption = f"{cohort.summary_line()} — {reg.label}"
+    colors = regimen_colors(cohort.regimens)
+    missing = [e.value for e in figure_endpoints if e not in result.endpoints]
+    if missing:
+        raise ValueError(f"the result lacks endpoint(s) {', '.join(missing)}")
+    figures = [ReportFigure("attrition", "Who is in, and why (attrition)",
+                            attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors))]
+    tables = [ReportTable("attrition", "Attrition", attrition_table(cohort.attrition, cohort.regimens))]
+    shown = []
+    for e in figure_endpoints:
+        s = result.endpoints[e]
+        if not s.curves:
+            continue
+        shown.append(s)
+        figures.append(ReportFigure(f"km_{e.value}", f"{ENDPOINT_LABELS[e]} ({e.value})",
+                                    km_figure(s, colors, subtitle=caption, options=options)))
+        tables.append(ReportTable(f"{e.value}_groups", f"{e.value}: by regimen", endpoint_table(s), in_deck=True,
+                                  note="Times in months; median (95% CI); rates as % (95% CI)."))
+        if s.pairwise:
+            tables.append(ReportTable(f"{e.value}_pairwise", f"{e.value}: pairwise tests", pairwise_table(s)))
+        if s.cox:
+            tables.append(ReportTable(f"{e.value}_reference", f"{e.value}: against {s.reference}",
+                                      comparison_table(s)))
+        if e in (Endpoint.OS, Endpoint.PFS):
+            tables.append(ReportTable(f"{e.value}_trials", f"{e.value}: registry vs landmark trials",
+                                      registry_vs_trials(s), in_deck=True))
+    response = result.response
+    if response is not None and response.rates:
+        criterion, rates = next(iter(response.rates.items()))
+        figures.append(ReportFigure("response", f"Best overall response ({criterion})",
+                                    response_bar_figure(rates, colors, subtitle=caption)))
+        tables.append(ReportTable("response_rates", f"Response rates ({criterion})", response_rates_table(rates),
+                                  in_deck=True))
+    tables += list(extra_tables)
+    tables.append(ReportTable("trials", "Landmark first-line trials (published)", trials_table()))
+    return Report(
+        title=title, caption=caption, created=created, figures=tuple(figures), tables=tuple(tables),
+        summary_sentences=tuple(plain_summary(s) for s in shown),
+        methods=methods_paragraph(shown, response), versions=software_versions(),
+        reproduce=reproduce_record(result, figure_endpoints, options, mapping, created),
+        results=json_safe(result_json(result)), is_demo=reg.is_demo)
+
+
+# -- HTML ------------------------------------------------------------------------------------------
+_CSS = """
+body{font-family:Arial,Helvetica,sans-serif;color:#111;max-width:1150px;margin:24px auto;padding:0 16px;
+line-height:1.4}
+h1{font-size:26px;margin-bottom:4px} h2{font-size:20px;border-bottom:2px solid #333;padding-bottom:3px;
+margin-top:32px} h3{font-size:16px;margin-bottom:4px;break-after:avoid}
+.caption{color:#333;font-size:15px} .note{color:#555;font-size:13px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0 14px} th,td{border:1px solid #bbb;padding:3px 6px;
+text-align:left;vertical-align:top} th{background:#eee}
+.methods{background:#f6f6f6;border-left:4px solid #0072B2;padding:10px 14px;font-size:15px}
+pre{background:#f6f6f6;padding:8px;font-size:12px;overflow-x:auto;white-space:pre-wrap}
+.figure{break-inside:avoid;page-break-inside:avoid;margin:10px 0 18px} .figure img{width:100%}
+.demo{background:#fff4e5;border:1px solid #d55e00;padding:6px 10px}
+@page{size:A4;margin:15mm} @media print{body{max-width:none;margin:0;padding:0} h2{break-after:avoid}
+table{font-size:10px} .methods{font-size:12px}}
+"""
+
+
+#: Characters written as JSON ``\\uXXXX`` escapes inside a ``<script>`` block: with no literal ``<`` no
+#: text from the data (a file or regimen name such as ``</script><!--<script>``) can close the block or
+#: put the HTML parser into its "script data escaped" state; ``>`` and ``&`` for good measure.
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _json_script(element_id: str, data: Any) -> str:
+    """``data`` as a ``<script type="application/json">`` block whose text cannot end the block early.
+
+    Every ``<``, ``>`` and ``&`` inside the JSON is written as a ``\\uXXXX`` escape, which
+    ``json.loads`` reads back as the same character (so ``</``, ``<!--`` and ``<script`` never appear).
+    """
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    text = text.translate({ord(c): e for c, e in _SCRIPT_UNSAFE.items()})
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
+
+
+def _table_html(t: ReportTable) -> str:
+    body = t.table.to_html(index=False, escape=True, border=0, na_rep="—")
+    note = f'<p class="note">{html.escape(t.note)}</p>' if t.note else ""
+    return f'<h3 id="table-{html.escape(t.key)}">{html.escape(t.title)}</h3>{body}{note}'
+
+
+def _figure_html(f: ReportFigure, static_svg: bytes | None) -> str:
+    if static_svg is not None:
+        src = "data:image/svg+xml;base64," + base64.b64encode(static_svg).decode("ascii")
+        body = f'<img alt="{html.escape(f.title)}" src="{src}">'
+    else:
+        body = f.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"figure-{f.key}",
+                                config={"displaylogo": False,
+                                        "toImageButtonOptions": {"format": "png", "scale": 3}})
+    return f'<div class="figure" id="fig-{html.escape(f.key)}">{body}</div>'
+
+
+def report_html(report: Report, static_svgs: dict[str, bytes] | None = None) -> str:
+    """The report as one self-contained HTML page (plotly.js inlined: it opens offline).
+
+    With ``static_svgs`` (figure key -> SVG bytes) figures are images instead of interactive
+    plots (the printable variant used for the PDF).
+    """
+    static = static_svgs is not None
+    rep = report.reproduce
+    fp = rep["data"]
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(report.title)}</title>",
+             f"<style>{_CSS}</style>"]
+    if not static:
+        parts.append(f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>')
+    parts.append("</head><body>")
+    parts.append(f"<h1>{html.escape(report.title)}</h1><p class='caption'>{html.escape(report.caption)}</p>")
+    if report.is_demo:
+        parts.append("<p class='demo'>Synthetic demo registry: simulated patients, not real people.</p>")
+    parts.append(f"<p class='note'>Created {html.escape(rep['created'])} · data {html.escape(fp['name'])}, "
+                 f"{fp['rows']:,} rows, SHA-256 <code id='sha256'>{html.escape(fp['sha256'])}</code></p>")
+    if report.summary_sentences:
+        parts.append("<h2>Summary</h2>" + "".join(f"<p>{html.escape(s)}</p>" for s in report.summary_sentences))
+    parts.append(f"<h2>Statistical analysis</h2><p class='methods' id='methods'>{html.escape(report.methods)}</p>")
+    parts.append("<h2>Figures</h2>")
+    for f in report.figures:
+        parts.append(_figure_html(f, (static_svgs or {}).get(f.key) if static else None))
+    parts.append("<h2>Tables</h2>" + "".join(_table_html(t) for t in report.tables))
+    parts.append("<h2>Reproducibility</h2><p>Load this file on the Data page (<i>Reopen a report</i>) with the "
+                 "same data file to recreate the view; the SHA-256 above identifies the file.</p>")
+    parts.append("<h3>Cohort spec</h3><pre id='cohort-spec'>"
+                 + html.escape(json.dumps(rep["cohort_spec"], indent=2)) + "</pre>")
+    parts.append("<h3>Statistical settings</h3><pre id='analysis-spec'>"
+                 + html.escape(json.dumps(rep["analysis_spec"], indent=2)) + "</pre>")
+    parts.append("<h3>Column mapping</h3><pre id='mapping'>" + html.escape(
+        "none (the file used the canonical columns)" if rep["mapping"] is None
+        else json.dumps(rep["mapping"], indent=2)) + "</pre>")
+    parts.append("<h3>Software</h3>" + pd.DataFrame(
+        {"Software": list(report.versions), "Version": list(report.versions.values())}).to_html(index=False, border=0))
+    parts.append(_json_script(REPRODUCE_ID, rep))
+    if not static:
+        parts.append(_json_script(RESULTS_ID, report.results))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# -- PDF -------------------------------------------------------------------------------------------
+async def _print_to_pdf(page: str) -> bytes:
+    import choreographer  # kaleido's browser driver; same Chromium, found on PATH
+
+    async with choreographer.Browser(headless=True) as browser:
+        tab = await browser.create_tab("about:blank")
+        tree = await tab.send_command("Page.getFrameTree")
+        frame = tree["result"]["frameTree"]["frame"]["id"]
+        await tab.send_command("Page.setDocumentContent", params={"frameId": frame, "html": page})
+        out = await tab.send_command("Page.printToPDF", params={
+            "printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": True,
+            "headerTemplate": "<span></span>",
+            "footerTemplate": "<div style='font-size:8px;width:100%;text-align:center;color:#555'>"
+                              "<span class='pageNumber'></span> / <span class='totalPages'></span></div>"})
+    if "error" in out:
+        raise ExportError("Chromium could not print the report as PDF.")
+    return base64.b64decode(out["result"]["data"])
+
+
+def html_to_pdf(page: str) -> bytes:
+    """Print an HTML page to PDF with headless Chromium, in memory (A4, page numbers).
+
+    The browser is started for this call alone (its own process, event loop and thread) and holds an
+    export slot (:func:`hcc.outputs.export.export_slot`), so concurrent sessions never share it. Raises
+    :class:`hcc.outputs.export.ExportError` when Chromium cannot start, fails or takes too long.
+    """
+    with export_slot():
+        try:
+            return run_async(_print_to_pdf, page, timeout=BROWSER_START_SECONDS + RENDER_TIMEOUT_SECONDS)
+        except ExportError:
+            raise
+        except (concurrent.futures.TimeoutError, TimeoutError):
+            raise ExportError("Printing the report as PDF took too long; try again.") from None
+        except Exception as exc:  # noqa: BLE001 choreographer raises many types; the name is enough
+            raise ExportError(f"The report could not be printed as PDF ({type(exc).__name__}); "
+                              "is Chromium installed on the server?") from exc
+
+
+def report_pdf(report: Report) -> bytes:
+    """The report as PDF: the printable HTML (figures as vector SVG) printed by Chromium.
+
+    One export slot is held throughout, so a busy server refuses the whole report up front
+    instead of after the figures.
+    """
+    with export_slot():
+        with export_session():
+            svgs = {f.key: figure_bytes(f.figure, "svg", PDF_FIGURE) for f in report.figures}
+        return html_to_pdf(report_html(report, static_svgs=svgs))
+
+
+# -- PowerPoint ------------------------------------------------------------------------------------
+def _textbox(slide, text: str, left: float, top: float, width: float, height: float, size: int,
+             bold: bool = False, color: tuple[int, int, int] = (0, 0, 0)) -> None:
+    from pptx.dml.color import RGBColor
+    from pptx.util import Inches, Pt
+
+    frame = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height)).text_frame
+    frame.word_wrap = True
+    for i, line in enumerate(text.split("\n")):
+        para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        para.text = line
+        para.font.size, para.font.bold = Pt(size), bold
+        para.font.color.rgb = RGBColor(*color)
+
+
+def _table_slide(prs, t: ReportTable) -> None:
+    from pptx.util import Inches, Pt
+
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    _textbox(slide, t.title, 0.4, 0.25, 12.5, 0.7, 28, bold=True)
+    table = t.table.head(_MAX_DECK_TABLE_ROWS).fillna("—").astype(str)
+    rows, cols = len(table) + 1, len(table.columns)
+    size = 14 if cols <= 6 else 12 if cols <= 9 else 10
+    shape = slide.shapes.add_table(rows, cols, Inches(0.4), Inches(1.1), Inches(12.5), Inches(0.4 * rows))
+    for j, name in enumerate(table.columns):
+        shape.table.cell(0, j).text = str(name)
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        for j, value in enumerate(row):
+            shape.table.cell(i, j).text = value
+    for cell in (shape.table.cell(i, j) for i in range(rows) for j in range(cols)):
+        for para in cell.text_frame.paragraphs:
+            para.font.size = Pt(size)
+    if len(t.table) > _MAX_DECK_TABLE_ROWS:
+        _textbox(slide, f"First {_MAX_DECK_TABLE_ROWS} of {len(t.table)} rows; all in the report.",
+                 0.4, 7.0, 12.5, 0.4, 12, color=(85, 85, 85))
+
+
+#: Relationship type and part name of the reproduction record inside a .pptx (an OPC part of its
+#: own: document properties are limited to 255 characters).
+PPTX_RECORD_RELTYPE = "urn:hcc-outcomes-explorer:reproduce"
+PPTX_RECORD_PART = "/customXml/hcc-reproduce.json"
+
+
+#: Longest text of a document property (title, subject, comments, …) in an Office file; python-pptx
+#: refuses longer ones ("exceeded 255 char limit for property").
+CORE_PROPERTY_CHARS = 255
+
+
+def _core_property(text: str) -> str:
+    """``text`` cut to :data:`CORE_PROPERTY_CHARS` characters, ending in "…" when cut (the slides
+    and the embedded record keep the full text)."""
+    return text if len(text) <= CORE_PROPERTY_CHARS else text[:CORE_PROPERTY_CHARS - 1] + "…"
+
+
+def _attach_record(prs, record: str) -> None:
+    from pptx.opc.package import Part
+    from pptx.opc.packuri import PackURI
+
+    part = Part(PackURI(PPTX_RECORD_PART), "application/json", prs.part.package, record.encode("utf-8"))
+    prs.part.relate_to(part, PPTX_RECORD_RELTYPE)
+
+
+def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> bytes:
+    """A 16:9 deck: a title slide (cohort summary, data fingerprint, date), one slide per figure
+    (``figure_keys``, default all; 300-dpi PNG filling the slide), and the key tables. The
+    reproduction record is in the deck's properties (comments) and the title slide's notes."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Inches(40 / 3), Inches(7.5)
+    fp, rep = report.fingerprint, report.reproduce
+    record = json.dumps(rep, ensure_ascii=False)
+    title = prs.slides.add_slide(prs.slide_layouts[6])
+    _textbox(title, report.title, 0.6, 1.2, 12.1, 1.2, 40, bold=True)
+    _textbox(title, report.caption, 0.6, 2.6, 12.1, 1.0, 24)
+    _textbox(title, f"Data: {fp['name']} · {fp['rows']:,} rows\nSHA-256 {fp['sha256']}\n"
+                    f"Created {report.created.strftime('%Y-%m-%d %H:%M UTC')}", 0.6, 4.0, 12.1, 1.4, 16,
+             color=(60, 60, 60))
+    if report.is_demo:
+        _textbox(title, "Synthetic demo registry: simulated patients, not real people.", 0.6, 5.6, 12.1, 0.6, 18,
+                 color=(213, 94, 0))
+    title.notes_slide.notes_text_frame.text = record
+    chosen = [f for f in report.figures if figure_keys is None or f.key in figure_keys]
+    images = []
+    if chosen:  # no browser for a deck without figures
+        with export_session():
+            images = [(f, figure_bytes(f.figure, "png", "slide")) for f in chosen]
+    for f, png in images:
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        slide.shapes.add_picture(io.BytesIO(png), 0, 0, width=prs.slide_width, height=prs.slide_height)
+        slide.notes_slide.notes_text_frame.text = f"{f.title}. {report.caption}"
+    for t in report.tables:
+        if t.in_deck and not t.table.empty:
+            _table_slide(prs, t)
+    prs.core_properties.title = _core_property(report.title)
+    prs.core_properties.subject = _core_property(report.caption)
+    prs.core_properties.comments = _core_property(
+        f"{REPRODUCE_FORMAT}: data SHA-256 {fp['sha256'][:16]}…; full record in the deck")
+    _attach_record(prs, record)
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()

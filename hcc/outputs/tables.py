@@ -1,0 +1,298 @@
+"""Tables and sentences built from results, shared by the pages, the CLI and (later) reports."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pandas as pd
+
+from hcc.formatting import format_hr, format_months, format_p
+from hcc.stats.response import COVARIATE_LABELS, DENOMINATORS, POOLED, RATES, ResponseSummary
+from hcc.schema import COLUMNS, ENDPOINT_LABELS
+from hcc.stats.survival import NOT_ESTIMABLE_HR, EndpointSummary, GroupSummary
+
+
+def format_median(g: GroupSummary) -> str:
+    """E.g. ``20.6 (17.1–24.0)``; NR for a limit not reached."""
+    if g.n == 0:
+        return "—"
+    return f"{format_months(g.median)} ({format_months(g.median_low)}–{format_months(g.median_high)})"
+
+
+def format_rate(r) -> str:
+    """A milestone rate as percent with CI, e.g. ``62% (55–68)``; '—' when not estimable."""
+    if r.surv is None or math.isnan(r.surv):
+        return "—"
+    lo = "NA" if math.isnan(r.lower) else f"{100 * r.lower:.0f}"
+    hi = "NA" if math.isnan(r.upper) else f"{100 * r.upper:.0f}"
+    return f"{100 * r.surv:.0f}% ({lo}–{hi})"
+
+
+def endpoint_table(summary: EndpointSummary) -> pd.DataFrame:
+    """One row per regimen: n, events, median (95% CI), milestone rates (95% CI), RMST (SE),
+    median follow-up (reverse KM); times in months. The log-rank p is in the first row."""
+    test = summary.logrank
+    p = format_p(test.p) if test else "—"
+    rows = []
+    for i, g in enumerate(summary.groups):
+        row = {"Regimen": g.group, "Patients": g.n, "Events": g.events,
+               "Median, months (95% CI)": format_median(g)}
+        for r in g.rates:
+            row[f"{r.time:g}-month rate (95% CI)"] = format_rate(r)
+        if g.rmst is not None:
+            row[f"RMST to {g.rmst.tau:.0f} months (SE)"] = f"{g.rmst.estimate:.1f} ({g.rmst.se:.2f})"
+            row["Median follow-up, months"] = format_months(g.followup_median)
+        row["Log-rank" if test is None or test.rho == 0 else "Peto–Peto"] = p if i == 0 else ""
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pairwise_table(summary: EndpointSummary) -> pd.DataFrame:
+    """Pairwise tests: the two regimens, chi-square, p and the adjusted p."""
+    adj = summary.spec.adjust
+    return pd.DataFrame([{"Comparison": f"{t.a} vs {t.b}", "Chi-square": f"{t.statistic:.2f}", "p": format_p(t.p),
+                          f"p ({adj})" if adj != "none" else "p (unadjusted)": format_p(t.p_adj)}
+                         for t in summary.pairwise])
+
+
+def comparison_table(summary: EndpointSummary) -> pd.DataFrame:
+    """Each regimen against the reference: Cox HR (95% CI, Wald p) and RMST difference (95% CI)."""
+    diffs = {d.a: d for d in summary.rmst_differences}
+    rows = []
+    for c in summary.cox:
+        d = diffs.get(c.term)
+        rows.append({
+            "Regimen": f"{c.term} vs {c.reference}",
+            "Hazard ratio (95% CI)": c.note if c.note == NOT_ESTIMABLE_HR else
+                format_hr(c.hr, c.lower, c.upper) + (f" — {c.note}" if c.note else ""),
+            "p (Wald)": format_p(c.p),
+            f"RMST difference to {summary.tau_months:.0f} months (95% CI)":
+                "—" if d is None else f"{d.difference:+.1f} ({d.lower:+.1f} to {d.upper:+.1f})",
+        })
+    return pd.DataFrame(rows)
+
+
+def overview_table(summaries: list[EndpointSummary]) -> pd.DataFrame:
+    """Endpoints as rows; per regimen 'median (n)' in months; log-rank p."""
+    rows = []
+    for s in summaries:
+        row = {"Endpoint": s.endpoint.value}
+        for g in s.groups:
+            row[g.group] = f"{format_months(g.median)} (n={g.n})" if g.n else "—"
+        row["Log-rank"] = format_p(s.logrank.p) if s.logrank else "—"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plain_summary(summary: EndpointSummary) -> str:
+    """A sentence a clinician can read aloud, e.g. 'Median OS was longest with ATZ_BEV: 20.6 months
+    (95% CI 17.1–24.0); log-rank p = 0.002 across 3 regimens.'"""
+    groups = [g for g in summary.groups if g.n > 0]
+    label = ENDPOINT_LABELS[summary.endpoint].lower()
+    reached = [g for g in groups if not math.isnan(g.median)]
+    unreached = [g.group for g in groups if math.isnan(g.median)]
+    parts = []
+    if reached:
+        best = max(reached, key=lambda g: g.median)
+        parts.append(f"Median {label} was longest with {best.group}: {format_months(best.median)} months "
+                     f"(95% CI {format_months(best.median_low)}–{format_months(best.median_high)})")
+    if unreached:
+        parts.append(f"the median was not reached with {', '.join(unreached)}")
+    text = "; ".join(parts) if parts else f"No {label} data"
+    if summary.logrank is not None:
+        text += f"; log-rank {format_p(summary.logrank.p)} across {len(groups)} regimens"
+    return text + "."
+
+
+#: What makes a spreadsheet (Excel, LibreOffice, Sheets) read a text cell as a formula or a command.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A plain decimal number (optional sign, decimals, exponent): data, not a formula, even when it
+#: starts with "-" or "+"; "-2+3" or "-1e5*2" are not plain numbers and are quoted.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """One cell or header made safe for a spreadsheet: text a spreadsheet would run as a formula
+    (starting with =, +, -, @, tab or carriage return) gets a leading apostrophe; numbers, and text
+    that is just a plain number such as "-0.043", are returned unchanged (quoting them would turn
+    data into text)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _safe_labels(index: pd.Index) -> pd.Index:
+    """Column or row labels through :func:`spreadsheet_cell`, every level of a MultiIndex and the names."""
+    names = [spreadsheet_cell(n) for n in index.names]
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples([tuple(spreadsheet_cell(v) for v in t) for t in index], names=names)
+    if index.dtype == object:
+        return pd.Index([spreadsheet_cell(v) for v in index], dtype=object, name=names[0])
+    return index.rename(names[0])  # numeric or date labels cannot start a formula
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy safe to open in a spreadsheet (CSV or XLSX): every text cell, column header (each level
+    of a MultiIndex) and row label that would run as a formula gets a leading apostrophe
+    (:func:`spreadsheet_cell`). Regimen, center and subgroup names come from the uploaded file and
+    become headers (Table 1, subgroups, IPTW balance), so headers are guarded like cells. Numeric
+    cells keep their type."""
+    out = frame.map(spreadsheet_cell)
+    out.columns = _safe_labels(frame.columns)
+    out.index = _safe_labels(frame.index)
+    return out
+
+
+_ISSUE_COLUMNS = ["Severity", "Row", "Patient", "Column", "Value", "Rule", "Problem", "How to fix"]
+
+
+def issues_table(issues) -> pd.DataFrame:
+    """The validation report: one row per problem (severity, spreadsheet row, patient_id, column, value,
+    rule, problem, how to fix)."""
+    return pd.DataFrame([{"Severity": i.severity.value, "Row": i.row, "Patient": i.patient_id, "Column": i.column,
+                          "Value": i.value, "Rule": i.rule.value, "Problem": i.message, "How to fix": i.fix}
+                         for i in issues], columns=_ISSUE_COLUMNS)
+
+
+def rule_counts_table(issues) -> pd.DataFrame:
+    """Problems counted by rule and severity, with the number of patients (rows) affected."""
+    table = issues_table(issues)
+    if table.empty:
+        return pd.DataFrame(columns=["Rule", "Severity", "Problems", "Rows affected"])
+    grouped = table.groupby(["Rule", "Severity"], sort=False)
+    return pd.DataFrame({"Problems": grouped.size(), "Rows affected": grouped["Row"].nunique()}).reset_index() \
+        .sort_values("Problems", ascending=False, ignore_index=True)
+
+
+def contract_table() -> pd.DataFrame:
+    """The data contract (hcc.schema.COLUMNS) as a table for the Data page."""
+    return pd.DataFrame([{"Column": c.name, "Required": "yes" if c.required else "", "Type": c.kind.value,
+                          "Allowed values": ", ".join(c.allowed), "Meaning": c.meaning} for c in COLUMNS])
+
+
+def template_csv() -> bytes:
+    """An empty registry file: the header row with every canonical column."""
+    return (",".join(contract_table()["Column"]) + "\n").encode("utf-8")
+
+
+def attrition_table(attrition, regimens: tuple[str, ...]) -> pd.DataFrame:
+    """The attrition log as a table: step, excluded (total and per regimen), remaining."""
+    return pd.DataFrame([{"Step": s.rule, "Excluded": s.excluded,
+                          **{f"Excluded {r}": s.excluded_by_regimen.get(r, 0) if s.excluded_by_regimen else None
+                             for r in regimens},
+                          "Remaining": s.remaining} for s in attrition])
+
+
+def scenario_table(named: dict[str, tuple], endpoints: tuple) -> pd.DataFrame:
+    """Cohorts side by side: patients per regimen and each endpoint's median (months) per regimen.
+
+    ``named`` maps a scenario name to ``(cohort, {endpoint: EndpointSummary})``.
+    """
+    regimens: list[str] = []
+    for cohort, _ in named.values():
+        regimens += [r for r in cohort.regimens if r not in regimens]
+    rows = [{"Measure": "Patients", "Regimen": "all",
+             **{name: f"{c.n:,}" for name, (c, _) in named.items()}}]
+    for r in regimens:
+        rows.append({"Measure": "Patients", "Regimen": r,
+                     **{name: f"{c.by_regimen().get(r, 0):,}" for name, (c, _) in named.items()}})
+    for e in endpoints:
+        for r in regimens:
+            row = {"Measure": f"Median {e.value}, months (95% CI)", "Regimen": r}
+            for name, (_, summaries) in named.items():
+                g = {x.group: x for x in summaries[e].groups}.get(r)
+                row[name] = format_median(g) if g is not None else "—"
+            rows.append(row)
+        row = {"Measure": f"{e.value} log-rank", "Regimen": ""}
+        for name, (_, summaries) in named.items():
+            test = summaries[e].logrank
+            row[name] = format_p(test.p) if test else "—"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def uptake_table(rows) -> pd.DataFrame:
+    """Second-line uptake per first-line regimen (see :func:`hcc.cohort.secondline.uptake`)."""
+    return pd.DataFrame([{
+        "First-line regimen": u.regimen, "Patients": u.patients, "Progressed on first line": u.progressed,
+        "Started second line after progression": (f"{u.started_after_progression} ({100 * u.share:.0f}%)"
+                                                  if u.progressed else "—"),
+        "Started second line (all)": u.started,
+        "Progression to second-line start, months, median [Q1, Q3]":
+            "—" if math.isnan(u.gap_median) else f"{u.gap_median:.1f} [{u.gap_q1:.1f}, {u.gap_q3:.1f}]",
+    } for u in rows])
+
+
+def class_table(codes: list[str], classes: dict[str, str]) -> pd.DataFrame:
+    """The second-line codes present and their class, for editing."""
+    return pd.DataFrame({"Second-line code": codes, "Class": [classes.get(c, "Other") for c in codes]})
+
+
+def format_proportion(p) -> str:
+    """E.g. ``36/142 · 25.4% (18.4–33.3)``; '—' when the denominator is 0."""
+    if p.n == 0:
+        return "—"
+    return f"{p.k}/{p.n} · {100 * p.estimate:.1f}% ({100 * p.lower:.1f}–{100 * p.upper:.1f})"
+
+
+def response_counts_table(summary: ResponseSummary) -> pd.DataFrame:
+    """Per regimen: patients, best response counts (CR, PR, SD, PD, NE, not recorded), evaluable."""
+    return pd.DataFrame([{"Regimen": g.regimen, "Patients": g.n,
+                          **{cat.capitalize() if cat.islower() else cat: k for cat, k in g.counts.items()},
+                          "Evaluable (CR, PR, SD, PD)": g.evaluable} for g in summary.groups])
+
+
+def response_rates_table(summary: ResponseSummary) -> pd.DataFrame:
+    """Per regimen: ORR and DCR as k/n · % (exact 95% CI), over the evaluable patients and over all
+    patients."""
+    of = {"evaluable": "of evaluable", "all": "of all patients"}
+    return pd.DataFrame([{"Regimen": g.regimen, **{f"{rate}, {of[den]}": format_proportion(g.rates[(rate, den)])
+                                                   for rate in RATES for den in DENOMINATORS}}
+                         for g in summary.groups])
+
+
+def response_tests_table(summary: ResponseSummary) -> pd.DataFrame:
+    """Each rate compared across regimens: denominator, test and p."""
+    return pd.DataFrame([{"Rate": c.rate, "Denominator": DENOMINATORS[c.denominator], "Test": c.test or "—",
+                          "p": format_p(c.p) if c.test else "—"} for c in summary.comparisons])
+
+
+def _hr(m) -> str:
+    return "—" if m is None else format_hr(m.hr, m.ci_low, m.ci_high)
+
+
+def response_models_table(rows) -> pd.DataFrame:
+    """Time-dependent Cox HR for OS of reaching DC / OR (see :func:`hcc.stats.response.response_models`),
+    per regimen and pooled, beside the published HR and the naive, immortal-time-biased HR."""
+    out = []
+    for r in rows:
+        td = r.td
+        out.append({
+            "Reached": COVARIATE_LABELS[r.covariate], "Regimen": "Pooled" if r.group == POOLED else r.group,
+            "Patients": "—" if td is None else td.n_patients, "Deaths": "—" if td is None else td.n_events,
+            "Reached it": "—" if td is None else td.n_switched,
+            "Time-dependent HR (95% CI)": _hr(td) if td is not None else f"not estimable: {r.note}",
+            "p": "—" if td is None else format_p(td.p),
+            "Study HR": "—" if r.published is None else f"{r.published:.2f}",
+            "Naive HR (95% CI) — biased (immortal time)": _hr(r.naive),
+        })
+    return pd.DataFrame(out)
+
+
+def landmark_table(results) -> pd.DataFrame:
+    """Landmark analyses (see :func:`hcc.stats.response.landmark`): per landmark and group, patients,
+    deaths, median OS from the landmark (95% CI); HR (reached vs not) and log-rank p."""
+    rows = []
+    for lm in results:
+        s, cox = lm.summary, lm.cox
+        for i, g in enumerate(s.groups if s is not None else ()):
+            rows.append({
+                "Landmark": f"{lm.landmark_months:g} months", "Group": g.group, "Patients": g.n, "Deaths": g.events,
+                "Median OS from landmark, months (95% CI)": format_median(g),
+                "HR (95% CI)": ("—" if cox is None else format_hr(cox.hr, cox.lower, cox.upper)
+                                + (f" ({cox.note})" if getattr(cox, "note", "") else "")) if i == 0 else "reference",
+                "Log-rank": (format_p(s.logrank.p) if s.logrank else "—") if i == 0 else "",
+            })
+    return pd.DataFrame(rows)

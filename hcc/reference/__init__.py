@@ -1,0 +1,1 @@
+"""Published numbers (study, trials) and the synthetic demo registry (synth)."""

@@ -1,0 +1,460 @@
+"""Adjusted comparisons of first-line regimens: multivariable Cox models and subgroup analyses.
+
+- :func:`fit_multivariable`: Cox model of an endpoint on the regimen (against a chosen reference) and
+  the chosen baseline covariates, optionally stratified by center — R's ``coxph(Surv(time, status) ~
+  regimen + age + ... + strata(center), ties = "efron")``. Complete cases only, the number left out
+  shown. Every fit is checked for proportional hazards with :func:`hcc.stats.coxscore.cox_zph` (R's
+  ``cox.zph``, survival >= 3.0).
+(Subgroup analyses: :mod:`hcc.stats.subgroups`; propensity weighting: :mod:`hcc.stats.weighting`.)
+
+Covariates are coded as :data:`COVARIATES` says (the reference level first); the same coding is
+used by :mod:`hcc.stats.weighting` for the propensity model. Agrees with R to ~1e-8 (``tests/test_adjusted.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
+from hcc.stats.baseline import AFP_400
+from hcc.cohort.rules import Cohort
+from hcc.stats.coxscore import GLOBAL, PHTest, cox_zph
+from hcc.cohort.endpoints import derive
+from hcc.errors import SpecError
+from hcc.formatting import format_hr, format_p_plain, json_number
+from hcc.schema import (
+    ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint,
+)
+from hcc.stats.survival import COX_FIT_OPTIONS
+from hcc.stats.threadsafe import thread_warnings
+
+__all__ = ["Covariate", "COVARIATES", "CoxSpec", "ModelFrame", "ModelTerm", "MultivariableCox",
+           "parse_formula", "model_frame", "fit_multivariable", "fit_cox_frame", "term_label",
+           "multivariable_json", "cox_table", "ph_table", "format_hr", "format_p_plain", "MIN_LEVEL_PATIENTS",
+           "YES", "NO", "as_text", "yes_no"]
+
+#: Categorical levels with fewer patients than this in the analysed patients are flagged.
+MIN_LEVEL_PATIENTS = 10
+#: A proportional-hazards test below this p is reported as a violation.
+PH_ALPHA = 0.05
+#: AFP below 1 ng/mL (below assay detection limits) is counted as 1 before log10.
+AFP_FLOOR = 1.0
+ECOG_2PLUS = "≥2"
+YES, NO = "yes", "no"
+_TIME, _EVENT, _STRATUM, _WEIGHT = "_time", "_event", "_stratum", "_weight"
+
+
+@dataclass(frozen=True)
+class Covariate:
+    """How one covariate enters a model.
+
+    Attributes
+    ----------
+    key : its name in formulas (a canonical column, or ``afp_400``).
+    label : for tables and plots.
+    column : the registry column it is read from.
+    levels : categorical levels, reference first; empty for a continuous covariate.
+    code : maps the column (a Series) to model values: numbers, or level strings (NaN = missing).
+    unit : what one unit of a continuous covariate is (for labels).
+    """
+
+    key: str
+    label: str
+    column: str
+    levels: tuple[str, ...] = ()
+    code: Callable[[pd.Series], pd.Series] = lambda s: pd.to_numeric(s, errors="coerce").astype(float)
+    unit: str = ""
+
+    @property
+    def categorical(self) -> bool:
+        return bool(self.levels)
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """Values as strings, missing as None."""
+    return s.astype(object).where(s.notna(), None).map(lambda v: None if v is None else str(v))
+
+
+def yes_no(s: pd.Series) -> pd.Series:
+    """A boolean column as ``yes`` / ``no``, missing as None."""
+    return s.astype(object).map(lambda v: None if pd.isna(v) else (YES if bool(v) else NO))
+
+
+def _ecog(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce").map(
+        lambda v: None if pd.isna(v) else (ECOG_2PLUS if v >= 2 else str(int(v))))
+
+
+def _log10_afp(s: pd.Series) -> pd.Series:
+    return np.log10(np.maximum(pd.to_numeric(s, errors="coerce").astype(float), AFP_FLOOR))
+
+
+def _afp_400(s: pd.Series) -> pd.Series:
+    v = pd.to_numeric(s, errors="coerce").astype(float)
+    return pd.Series(np.where(v.isna(), None, np.where(v >= 400, YES, NO)), index=s.index, dtype=object)
+
+
+COVARIATES: dict[str, Covariate] = {c.key: c for c in (
+    Covariate(Col.AGE, "Age", Col.AGE, unit="per year"),
+    Covariate(Col.SEX, "Sex", Col.SEX, SEXES, as_text),
+    Covariate(Col.ETIOLOGY, "Etiology", Col.ETIOLOGY, ETIOLOGIES, as_text),
+    Covariate(Col.CHILD_PUGH_CLASS, "Child-Pugh class", Col.CHILD_PUGH_CLASS, CHILD_PUGH_CLASSES, as_text),
+    Covariate(Col.CHILD_PUGH_SCORE, "Child-Pugh score", Col.CHILD_PUGH_SCORE, unit="per point"),
+    Covariate(Col.ALBI_GRADE, "ALBI grade", Col.ALBI_GRADE, ALBI_GRADES, as_text),
+    Covariate(Col.ALBI_SCORE, "ALBI score", Col.ALBI_SCORE, unit="per unit"),
+    Covariate(Col.BCLC, "BCLC stage", Col.BCLC, BCLC_STAGES, as_text),
+    Covariate(Col.ECOG, "ECOG PS", Col.ECOG, ("0", "1", ECOG_2PLUS), _ecog),
+    Covariate(Col.MVI, "Macrovascular invasion", Col.MVI, (NO, YES), yes_no),
+    Covariate(Col.EHS, "Extrahepatic spread", Col.EHS, (NO, YES), yes_no),
+    Covariate(Col.AFP, "log10 AFP", Col.AFP, code=_log10_afp, unit="per 10-fold"),
+    Covariate(AFP_400, "AFP ≥ 400 ng/mL", Col.AFP, (NO, YES), _afp_400),
+)}
+_NAMES_FOR_ERRORS = {Col.CENTER: "Center", **{k: c.label for k, c in COVARIATES.items()}}
+#: Formula words that stratify by center instead of adding a covariate.
+CENTER_WORDS: frozenset[str] = frozenset({Col.CENTER, f"strata({Col.CENTER})"})
+
+
+@dataclass(frozen=True)
+class CoxSpec:
+    """A multivariable Cox model of one endpoint.
+
+    Attributes
+    ----------
+    endpoint : the endpoint (``hcc.schema.Endpoint``).
+    covariates : keys of :data:`COVARIATES`, in the order shown; the regimen is always in the model
+        when the cohort has more than one.
+    reference : regimen the hazard ratios are against (``None`` = the cohort's first regimen).
+    center_stratum : a baseline hazard per center (R ``+ strata(center)``) instead of none.
+    """
+
+    endpoint: Endpoint = Endpoint.OS
+    covariates: tuple[str, ...] = (Col.AGE, Col.CHILD_PUGH_CLASS, Col.BCLC)
+    reference: str | None = None
+    center_stratum: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.covariates if c not in COVARIATES]
+        if unknown:
+            raise SpecError(f"unknown covariate {', '.join(unknown)} (choose from {', '.join(COVARIATES)})")
+        if len(set(self.covariates)) != len(self.covariates):
+            raise SpecError("a covariate is listed twice")
+        if Col.AFP in self.covariates and AFP_400 in self.covariates:
+            raise SpecError("choose AFP either as log10 or as >= 400 ng/mL, not both")
+
+
+def parse_formula(formula: str) -> tuple[tuple[str, ...], bool]:
+    """``"age+child_pugh_class+strata(center)"`` -> (covariate keys, center as stratum).
+
+    The regimen term (``regimen_1l``) may be written and is always in the model anyway.
+    """
+    words = [w.strip() for w in formula.replace(" ", "").split("+") if w.strip()]
+    unknown = [w for w in words if w not in COVARIATES and w not in CENTER_WORDS and w != Col.REGIMEN_1L]
+    if unknown:
+        raise SpecError(f"--cox: unknown covariate {', '.join(unknown)} "
+                        f"(choose from {', '.join([*COVARIATES, Col.CENTER])})")
+    keys = tuple(w for w in words if w in COVARIATES)
+    return keys, any(w in CENTER_WORDS for w in words)
+
+
+@dataclass(frozen=True, eq=False)
+class ModelFrame:
+    """The complete-case data of one model.
+
+    Attributes
+    ----------
+    x : design matrix, one column per coefficient (dummy columns ``key=level``).
+    days, event : the endpoint, in days.
+    regimen : first-line regimen per row.
+    stratum : center per row when stratified, else ``None``.
+    terms : term key -> its columns in ``x`` (the regimen under ``regimen_1l``).
+    levels : term key -> (reference level, levels with a column) for categorical terms.
+    n_eligible : patients with the endpoint (before dropping incomplete rows).
+    missing : covariate -> patients without a value, among the eligible.
+    level_counts : (term key, level) -> (patients, events), analysed rows.
+    """
+
+    x: pd.DataFrame
+    days: np.ndarray
+    event: np.ndarray
+    regimen: np.ndarray
+    patient_id: np.ndarray
+    stratum: np.ndarray | None
+    terms: dict[str, list[int]]
+    levels: dict[str, tuple[str, tuple[str, ...]]]
+    n_eligible: int
+    missing: dict[str, int]
+    level_counts: dict[tuple[str, str], tuple[int, int]]
+
+    @property
+    def n(self) -> int:
+        return len(self.days)
+
+    @property
+    def dropped(self) -> int:
+        return self.n_eligible - self.n
+
+
+def _regimen_covariate(regimens: tuple[str, ...], reference: str) -> Covariate:
+    ordered = (reference, *[r for r in regimens if r != reference])
+    return Covariate(Col.REGIMEN_1L, "Regimen", Col.REGIMEN_1L, ordered, as_text)
+
+
+def model_frame(frame: pd.DataFrame, endpoint: Endpoint | str, covariates: tuple[str, ...],
+                regimens: tuple[str, ...], reference: str | None = None, center_stratum: bool = False,
+                *, with_regimen: bool = True) -> ModelFrame:
+    """Derive the endpoint and code the covariates; keep complete cases.
+
+    Categorical covariates become 0/1 columns for each level but the reference (the first level of
+    :data:`COVARIATES` present among the analysed rows, as R's ``factor`` + ``droplevels``).
+    """
+    data = derive(frame, endpoint)
+    by_id = frame.set_index(Col.PATIENT_ID)
+    rows = by_id.loc[data.patient_id]
+    reference = reference if reference in regimens else regimens[0]
+    specs = [COVARIATES[k] for k in covariates]
+    if with_regimen and len(regimens) > 1:
+        specs = [_regimen_covariate(regimens, reference), *specs]
+    coded = {c.key: c.code(rows[c.column]).reset_index(drop=True) for c in specs}
+    complete = np.ones(len(rows), bool)
+    missing: dict[str, int] = {}
+    for c in specs:
+        miss = coded[c.key].isna().to_numpy()
+        if c.categorical:
+            miss |= ~coded[c.key].isin(c.levels).to_numpy()
+        missing[c.key] = int(miss.sum())
+        complete &= ~miss
+    stratum = None
+    if center_stratum:
+        centers = rows[Col.CENTER].reset_index(drop=True)
+        missing[Col.CENTER] = int(centers.isna().sum())
+        complete &= centers.notna().to_numpy()
+        stratum = centers.to_numpy(dtype=object)[complete]
+    event = np.asarray(data.event, bool)[complete]
+    columns: dict[str, np.ndarray] = {}
+    terms: dict[str, list[int]] = {}
+    levels: dict[str, tuple[str, tuple[str, ...]]] = {}
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    for c in specs:
+        values = coded[c.key][complete].to_numpy()
+        if not c.categorical:
+            terms[c.key] = [len(columns)]
+            columns[c.key] = values.astype(float)
+            continue
+        present = [lv for lv in c.levels if (values == lv).any()]
+        for lv in present:
+            counts[(c.key, lv)] = (int((values == lv).sum()), int(event[values == lv].sum()))
+        if len(present) < 2:
+            continue  # a factor with one level is constant: R drops it (NA coefficient)
+        levels[c.key] = (present[0], tuple(present[1:]))
+        terms[c.key] = list(range(len(columns), len(columns) + len(present) - 1))
+        for lv in present[1:]:
+            columns[f"{c.key}={lv}"] = (values == lv).astype(float)
+    return ModelFrame(x=pd.DataFrame(columns), days=data.days[complete], event=event,
+                      regimen=np.asarray(data.group, dtype=object)[complete],
+                      patient_id=np.asarray(data.patient_id, dtype=object)[complete], stratum=stratum,
+                      terms=terms, levels=levels, n_eligible=data.n, missing=missing, level_counts=counts)
+
+
+@dataclass(frozen=True)
+class ModelTerm:
+    """One coefficient: its hazard ratio with Wald 95% CI and p.
+
+    ``term`` is ``key`` for a continuous covariate and ``key=level`` for a level of a factor;
+    ``n``/``events`` are the patients (events) at that level; ``flag`` says why to distrust it.
+    """
+
+    term: str
+    covariate: str
+    label: str
+    level: str | None
+    reference: str | None
+    coef: float
+    se: float
+    hr: float
+    lower: float
+    upper: float
+    p: float
+    n: int | None = None
+    events: int | None = None
+    flag: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class MultivariableCox:
+    """A fitted multivariable Cox model with its proportional-hazards check."""
+
+    spec: CoxSpec
+    reference: str | None
+    terms: tuple[ModelTerm, ...]
+    n: int
+    events: int
+    n_eligible: int
+    missing: dict[str, int]
+    concordance: float
+    lr_statistic: float
+    lr_df: int
+    lr_p: float
+    ph_tests: tuple[PHTest, ...]
+    warnings: tuple[str, ...] = ()
+    methods: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dropped(self) -> int:
+        return self.n_eligible - self.n
+
+    @property
+    def ph_violations(self) -> tuple[PHTest, ...]:
+        """Terms (and GLOBAL) whose proportional-hazards test has p < 0.05."""
+        return tuple(t for t in self.ph_tests if t.p < PH_ALPHA)
+
+
+def term_label(key: str, level: str | None, reference: str | None) -> str:
+    """A coefficient in words, e.g. ``Child-Pugh class B vs A``, ``Age (per year)``, ``LEN vs SOR``."""
+    if key == Col.REGIMEN_1L:
+        return f"{level} vs {reference}"
+    c = COVARIATES[key]
+    if level is None:
+        return f"{c.label} ({c.unit})" if c.unit else c.label
+    if level == YES and reference == NO:
+        return c.label
+    return f"{c.label} {level} vs {reference}"
+
+
+def fit_cox_frame(mf: ModelFrame, weights: np.ndarray | None = None) -> tuple[CoxPHFitter, str]:
+    """lifelines Cox fit (Efron, R-tight precision) of ``mf``; returns the fitter and a note that is
+    non-empty when lifelines flagged the fit as poorly converged. Case weights as R ``weights =``;
+    the model-based variance (robust variance: :func:`hcc.stats.coxscore.robust_variance`)."""
+    data = mf.x.copy()
+    data[_TIME], data[_EVENT] = mf.days, mf.event.astype(int)
+    if mf.stratum is not None:
+        data[_STRATUM] = mf.stratum
+    if weights is not None:
+        data[_WEIGHT] = weights
+    fitter = CoxPHFitter(strata=[_STRATUM] if mf.stratum is not None else None)
+    with thread_warnings() as caught:
+        try:
+            fitter.fit(data, duration_col=_TIME, event_col=_EVENT, fit_options=COX_FIT_OPTIONS,
+                       weights_col=_WEIGHT if weights is not None else None)
+        except (ConvergenceError, np.linalg.LinAlgError):
+            raise SpecError("the Cox model cannot be fitted with these covariates (a level without events, or "
+                            "covariates that duplicate each other): choose fewer covariates") from None
+    note = "the fit did not converge cleanly (a level with very few events?)" if any(
+        issubclass(w.category, ConvergenceWarning) for w in caught) else ""
+    return fitter, note
+
+
+def fit_multivariable(cohort: Cohort, spec: CoxSpec) -> MultivariableCox:
+    """Fit ``spec`` on the cohort: HR (Wald 95% CI, p) per coefficient, n and events used,
+    concordance, likelihood-ratio test against the null model, and ``cox.zph`` per term and GLOBAL.
+
+    As R's ``coxph(Surv(days, event) ~ relevel(regimen, ref) + covariates [+ strata(center)],
+    ties = "efron")`` on the complete cases; ``concordance`` as R's ``fit$concordance`` (within
+    strata); LR = 2 (loglik(beta) - loglik(0)).
+    """
+    reference = spec.reference if spec.reference in cohort.regimens else cohort.regimens[0]
+    mf = model_frame(cohort.frame, spec.endpoint, spec.covariates, cohort.regimens, reference, spec.center_stratum)
+    absent = [k for k, v in mf.missing.items() if mf.n_eligible and v == mf.n_eligible]
+    if absent:
+        raise SpecError(f"not recorded for any patient of this cohort: {', '.join(_NAMES_FOR_ERRORS.get(k, k) for k in absent)}"
+                        " — leave it out of the model")
+    if mf.n == 0 or not mf.event.any():
+        raise SpecError("no patient with an event has every chosen covariate recorded: choose fewer covariates")
+    if mf.x.shape[1] == 0:
+        raise SpecError("nothing to fit: every chosen covariate has a single value in these patients")
+    fitter, note = fit_cox_frame(mf)
+    summ = fitter.summary
+    notes = [note] if note else []
+    terms = []
+    for key, cols in mf.terms.items():
+        ref, lvls = mf.levels.get(key, (None, ()))
+        for i, col in enumerate(cols):
+            name = mf.x.columns[col]
+            level = lvls[i] if lvls else None
+            n, ev = mf.level_counts.get((key, level), (None, None)) if level is not None else (None, None)
+            flag = ""
+            if n is not None and ev == 0:
+                flag = "no events at this level: HR not estimable"
+            elif n is not None and n < MIN_LEVEL_PATIENTS:
+                flag = f"only {n} patients at this level"
+            row = summ.loc[name]
+            terms.append(ModelTerm(name, key, term_label(key, level, ref), level, ref, float(row["coef"]),
+                                   float(row["se(coef)"]), float(row["exp(coef)"]),
+                                   float(row["exp(coef) lower 95%"]), float(row["exp(coef) upper 95%"]),
+                                   float(row["p"]), n, ev, flag))
+    for (key, level), (n, ev) in mf.level_counts.items():
+        if key in mf.levels and level == mf.levels[key][0] and (n < MIN_LEVEL_PATIENTS or ev == 0):
+            notes.append(f"reference level {level} of {term_label(key, None, None) if key != Col.REGIMEN_1L else 'regimen'} "
+                         f"has only {n} patients ({ev} events)")
+    dropped_constant = [k for k in (Col.REGIMEN_1L, *spec.covariates) if k not in mf.terms and
+                        (k != Col.REGIMEN_1L or len(cohort.regimens) > 1)]
+    if dropped_constant:
+        notes.append(f"left out (a single value in these patients): {', '.join(dropped_constant)}")
+    flagged = [t for t in terms if t.flag]
+    if flagged:
+        notes.append("sparse levels: " + "; ".join(f"{t.label} ({t.flag})" for t in flagged))
+    beta = fitter.params_[mf.x.columns].to_numpy()
+    ph = cox_zph(mf.days, mf.event, mf.x.to_numpy(), beta, mf.terms, strata=mf.stratum)
+    lr = fitter.log_likelihood_ratio_test()
+    methods = {
+        "model": "Cox proportional hazards (R coxph)" + (", stratified by center (R strata(center))"
+                                                         if spec.center_stratum else ""),
+        "ties": "Efron",
+        "ci": "Wald 95%, exp(coef ± 1.96 se) (R confint)",
+        "variance": "model-based (inverse information)",
+        "missing": "complete cases only",
+        "concordance": "Harrell's C on the linear predictor, within strata (R fit$concordance)",
+        "lr test": "2 (loglik(beta) - loglik(0)), chi-square with one df per coefficient",
+        "ph test": "scaled Schoenfeld residuals: exact score test per term and GLOBAL, "
+                   "transform 'km' (R cox.zph, survival >= 3.0)",
+        "AFP": f"log10(AFP), AFP below {AFP_FLOOR:g} ng/mL counted as {AFP_FLOOR:g}",
+        "ECOG PS": f"categorical 0, 1, {ECOG_2PLUS}",
+    }
+    return MultivariableCox(spec=spec, reference=reference if Col.REGIMEN_1L in mf.terms else None,
+                            terms=tuple(terms), n=mf.n, events=int(mf.event.sum()), n_eligible=mf.n_eligible,
+                            missing=mf.missing, concordance=float(fitter.concordance_index_),
+                            lr_statistic=float(lr.test_statistic), lr_df=int(lr.degrees_freedom),
+                            lr_p=float(lr.p_value), ph_tests=ph, warnings=tuple(notes), methods=methods)
+
+
+# Tables and JSON -------------------------------------------------------------------------------------
+
+def cox_table(model: MultivariableCox) -> pd.DataFrame:
+    """One row per coefficient: label, patients (events) at the level, HR (95% CI), p, flag."""
+    return pd.DataFrame([{
+        "Term": t.label, "Patients (events)": "" if t.n is None else f"{t.n} ({t.events})",
+        "HR (95% CI)": format_hr(t.hr, t.lower, t.upper), "p": format_p_plain(t.p), "Note": t.flag,
+    } for t in model.terms])
+
+
+def ph_table(model: MultivariableCox) -> pd.DataFrame:
+    """R's ``cox.zph`` table in words: term, chi-square, df, p, verdict."""
+    names = {Col.REGIMEN_1L: "Regimen", **{k: c.label for k, c in COVARIATES.items()}, GLOBAL: "Global test"}
+    return pd.DataFrame([{
+        "Term": names.get(t.term, t.term), "Chi-square": f"{t.chisq:.2f}", "df": t.df, "p": format_p_plain(t.p),
+        "Proportional hazards": "violated (p < 0.05)" if t.p < PH_ALPHA else "no evidence against",
+    } for t in model.ph_tests])
+
+
+def multivariable_json(model: MultivariableCox) -> dict[str, Any]:
+    """The CLI's ``"multivariable"`` block (see README, 'Headless analysis')."""
+    return {
+        "endpoint": model.spec.endpoint.value,
+        "reference": model.reference,
+        "covariates": list(model.spec.covariates),
+        "center_stratum": model.spec.center_stratum,
+        "terms": [{"term": t.term, "label": t.label, "hr": json_number(t.hr), "ci": [json_number(t.lower), json_number(t.upper)],
+                   "p": json_number(t.p), "coef": json_number(t.coef), "se": json_number(t.se), "flag": t.flag} for t in model.terms],
+        "n": model.n, "events": model.events, "n_eligible": model.n_eligible, "dropped_incomplete": model.dropped,
+        "missing": model.missing,
+        "concordance": model.concordance,
+        "lr_test": {"statistic": model.lr_statistic, "df": model.lr_df, "p": model.lr_p},
+        "ph_test": [{"term": t.term, "chisq": t.chisq, "df": t.df, "p": t.p} for t in model.ph_tests],
+        "warnings": list(model.warnings),
+        "methods": model.methods,
+    }
