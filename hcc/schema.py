@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+#: AFP cut-off of the HCC literature and trials (ng/mL), and the name of the derived yes/no column
+#: "AFP >= 400 ng/mL" used by Table 1, the multivariable Cox covariates and the subgroups.
+AFP_CUTOFF_NG_ML: float = 400.0
+AFP_400 = "afp_400"
+
 #: Days per month used everywhere a duration is shown in months
 #: (365.25 / 12, the convention of R's ``survival`` vignettes and most HCC trials).
 DAYS_PER_MONTH: float = 30.4375

@@ -28,7 +28,7 @@ import pytest
 from hcc.stats.adjusted import (
     COVARIATES, CoxSpec, cox_table, fit_multivariable, multivariable_json, parse_formula, ph_table,
 )
-from hcc.stats.baseline import AFP_400
+from hcc.schema import AFP_400
 from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
 from hcc.stats.coxscore import GLOBAL
 from hcc.errors import SpecError

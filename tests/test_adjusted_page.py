@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_page
 
-from hcc.stats.baseline import AFP_400
+from hcc.schema import AFP_400
 from hcc.schema import Col
 from ui.common import StateKeys
 

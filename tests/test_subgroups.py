@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc.stats.baseline import AFP_400
+from hcc.schema import AFP_400
 from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
 from hcc.errors import SpecError
 from hcc.ingest.registry import load_demo

@@ -9,10 +9,9 @@ import streamlit as st
 
 from hcc.stats.adjusted import COVARIATES, CoxSpec, MultivariableCox, cox_table, ph_table
 from hcc.outputs.adjusted_figures import forest_figure, love_plot, subgroup_forest_figure, weighted_km_figure
-from hcc.stats.baseline import AFP_400
 from hcc.stats.coxscore import GLOBAL
 from hcc.formatting import format_hr, format_p
-from hcc.schema import ATZ_BEV, ENDPOINT_LABELS, FIRST_LINE_ENDPOINTS, Col, Endpoint
+from hcc.schema import AFP_400, ATZ_BEV, ENDPOINT_LABELS, FIRST_LINE_ENDPOINTS, Col, Endpoint
 from hcc.stats.subgroups import SUBGROUPS, SubgroupResult, subgroup_table
 from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, balance_table, weights_table
 from ui.downloads import chart, table_downloads

@@ -22,14 +22,13 @@ import pandas as pd
 from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 
-from hcc.stats.baseline import AFP_400
 from hcc.cohort.rules import Cohort
 from hcc.stats.coxscore import GLOBAL, PHTest, cox_zph
 from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
 from hcc.formatting import format_hr, format_p_plain, json_number
 from hcc.schema import (
-    ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint,
+    AFP_400, AFP_CUTOFF_NG_ML, ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint,
 )
 from hcc.stats.survival import COX_FIT_OPTIONS
 from hcc.stats.threadsafe import thread_warnings
@@ -97,7 +96,7 @@ def _log10_afp(s: pd.Series) -> pd.Series:
 
 def _afp_400(s: pd.Series) -> pd.Series:
     v = pd.to_numeric(s, errors="coerce").astype(float)
-    return pd.Series(np.where(v.isna(), None, np.where(v >= 400, YES, NO)), index=s.index, dtype=object)
+    return pd.Series(np.where(v.isna(), None, np.where(v >= AFP_CUTOFF_NG_ML, YES, NO)), index=s.index, dtype=object)
 
 
 COVARIATES: dict[str, Covariate] = {c.key: c for c in (

@@ -17,11 +17,10 @@ import pandas as pd
 from scipy import stats
 from tableone import TableOne
 
-from hcc.schema import Col
+from hcc.schema import AFP_400, AFP_CUTOFF_NG_ML, Col
 
 MONTE_CARLO_TABLES = 99_999
 MONTE_CARLO_SEED = 20260101
-AFP_400 = "afp_400"  # derived column: AFP >= 400 ng/mL
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     for col in (Col.MVI, Col.EHS):
         data[col] = data[col].map({True: "yes", False: "no"})
     data[Col.ECOG] = data[Col.ECOG].map(lambda x: None if pd.isna(x) else str(int(x)))
-    data[AFP_400] = np.where(data[Col.AFP].isna(), None, np.where(data[Col.AFP] >= 400, "yes", "no"))
+    data[AFP_400] = np.where(data[Col.AFP].isna(), None, np.where(data[Col.AFP] >= AFP_CUTOFF_NG_ML, "yes", "no"))
     return data
 
 

@@ -19,12 +19,13 @@ from scipy.stats import chi2
 from hcc.stats.adjusted import (
     MIN_LEVEL_PATIENTS, ModelFrame, NO, YES, as_text, yes_no, fit_cox_frame,
 )
-from hcc.stats.baseline import AFP_400
 from hcc.cohort.rules import Cohort
 from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
 from hcc.formatting import format_hr, format_p_plain
-from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint
+from hcc.schema import (
+    AFP_400, AFP_CUTOFF_NG_ML, ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint,
+)
 
 __all__ = ["SUBGROUPS", "Subgroup", "SubgroupRow", "SubgroupResult", "subgroup_analysis", "subgroup_table",
            "subgroup_json"]
@@ -71,7 +72,7 @@ SUBGROUPS: dict[str, Subgroup] = {s.key: s for s in (
              _by_value(Col.CHILD_PUGH_CLASS, CHILD_PUGH_CLASSES)),
     Subgroup(Col.BCLC, "BCLC stage", BCLC_STAGES, _by_value(Col.BCLC, BCLC_STAGES)),
     Subgroup(Col.ETIOLOGY, "Etiology", ("viral (HBV, HCV)", "non-viral"), _viral),
-    Subgroup(AFP_400, "AFP", ("< 400 ng/mL", "≥ 400 ng/mL"), _cut(Col.AFP, 400, "< 400 ng/mL", "≥ 400 ng/mL")),
+    Subgroup(AFP_400, "AFP", ("< 400 ng/mL", "≥ 400 ng/mL"), _cut(Col.AFP, AFP_CUTOFF_NG_ML, "< 400 ng/mL", "≥ 400 ng/mL")),
     Subgroup(Col.ALBI_GRADE, "ALBI grade", ALBI_GRADES, _by_value(Col.ALBI_GRADE, ALBI_GRADES)),
     Subgroup(Col.ECOG, "ECOG PS", ("0", "≥1"), _ecog_0_1plus),
     Subgroup(Col.SEX, "Sex", SEXES, _by_value(Col.SEX, SEXES)),
