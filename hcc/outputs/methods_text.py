@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-import re
 from collections.abc import Mapping, Sequence
 
 from hcc import __version__
-from hcc.stats.tdcox import REGIMEN_AS
+from hcc.stats.survival import COX_TIES, TESTS
+from hcc.stats.tdcox import REGIMEN_AS_WORDS
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS
 
 #: Packages whose versions a report lists (those that compute or draw something in it).
@@ -42,12 +42,6 @@ def _join(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _ties(text: str) -> str:
-    """'Efron' from a methods entry such as 'univariable Cox, Efron ties, Wald CI (R coxph)'."""
-    m = re.search(r"(\w+) ties", text)
-    return m.group(1) if m else ""
-
-
 def _test_name(test: str) -> str:
     """'Chi-square' -> 'the chi-square test'; "Fisher's exact test" stays as it is, with 'the'."""
     name = test[0].lower() + test[1:] if test.startswith("Chi") else test
@@ -68,14 +62,13 @@ def _survival_sentences(summaries: Sequence) -> list[str]:
     if any(g.rates for s in summaries for g in s.groups):
         out.append(f"Survival rates are reported at {_join([f'{m:g}' for m in spec.milestones_months])} months.")
     if any(s.logrank is not None for s in summaries):
-        test = methods.get("test", "log-rank")
-        out.append(f"Distributions were compared across regimens with the {test.split(',')[0]} test "
+        out.append(f"Distributions were compared across regimens with the {TESTS[spec.rho]} test "
                    "(k − 1 degrees of freedom).")
     if any(s.pairwise for s in summaries):
         out.append(f"Pairwise comparisons used the same test, with p-values adjusted by {_ADJUST_WORDS[spec.adjust]}.")
     cox = [s for s in summaries if s.cox]
     if cox:
-        ties = _ties(cox[0].methods.get("hazard ratio", ""))
+        ties = COX_TIES
         refs = _join([s.reference for s in cox if s.reference])
         out.append("Hazard ratios with Wald 95% confidence intervals were estimated with univariable Cox "
                    f"proportional-hazards models{f' ({ties} method for ties)' if ties else ''}, "
@@ -110,7 +103,7 @@ def _response_sentences(response) -> list[str]:
         out.append("The association of disease control and of objective response with overall survival was "
                    "estimated with Cox models in which the response covariate is time-dependent (switching from 0 "
                    f"to 1 on the date it was first documented; {ties} ties, Wald confidence intervals)"
-                   + (f", per regimen and pooled over regimens ({REGIMEN_AS[pooled[0].regimen_as].split(' (R:')[0]})"
+                   + (f", per regimen and pooled over regimens ({REGIMEN_AS_WORDS[pooled[0].regimen_as]})"
                       if pooled else "") + "; naive models with response as a baseline covariate are shown only "
                    "to illustrate immortal-time bias.")
     if response.landmarks:

@@ -30,7 +30,7 @@ from hcc.formatting import format_hr, format_p_plain, json_number
 from hcc.schema import (
     AFP_400, AFP_CUTOFF_NG_ML, ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint,
 )
-from hcc.stats.survival import COX_FIT_OPTIONS
+from hcc.stats.survival import COX_FIT_OPTIONS, COX_TIES
 from hcc.stats.threadsafe import thread_warnings
 
 __all__ = ["Covariate", "COVARIATES", "CoxSpec", "ModelFrame", "ModelTerm", "MultivariableCox",
@@ -403,7 +403,7 @@ def fit_multivariable(cohort: Cohort, spec: CoxSpec) -> MultivariableCox:
     methods = {
         "model": "Cox proportional hazards (R coxph)" + (", stratified by center (R strata(center))"
                                                          if spec.center_stratum else ""),
-        "ties": "Efron",
+        "ties": COX_TIES,
         "ci": "Wald 95%, exp(coef ± 1.96 se) (R confint)",
         "variance": "model-based (inverse information)",
         "missing": "complete cases only",

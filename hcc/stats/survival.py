@@ -219,6 +219,8 @@ MIN_GROUP_FOR_TAU = 10
 
 #: Test weights offered: rho of R's survdiff (weight S(t-)^rho, S the pooled Kaplan–Meier).
 TESTS: dict[int, str] = {0: "log-rank", 1: "Peto–Peto (Fleming–Harrington rho = 1)"}
+#: How tied event times are handled in every Cox fit here (R coxph's default, ties = "efron").
+COX_TIES = "Efron"
 
 
 @dataclass(frozen=True)
@@ -627,7 +629,7 @@ def summarize_risk_sets(rs: RiskSets, endpoint: Endpoint, spec: AnalysisSpec | N
         "median": "first time S(t) <= 0.5; midpoint of a flat stretch at 0.5 (R quantile.survfit)",
         "test": logrank_method_name(spec.rho),
         "pairwise": f"{TESTS[spec.rho]} per pair, p adjusted by {spec.adjust} (R p.adjust)",
-        "hazard ratio": "univariable Cox, Efron ties, Wald CI (R coxph)",
+        "hazard ratio": f"univariable Cox, {COX_TIES} ties, Wald CI (R coxph)",
         "RMST": "area under the KM curve to tau, SE as R print(fit, rmean = tau); differences with "
                 "SE sqrt(se1^2 + se2^2)",
         "follow-up": "median by reverse Kaplan–Meier",

@@ -35,10 +35,14 @@ __all__ = ["REGIMEN_AS", "TIME_DEPENDENT", "NAIVE", "SwitchData", "TDCoxResult",
 #: How a model over several regimens accounts for them: ``None`` not at all (one baseline hazard),
 #: ``"stratum"`` a baseline hazard per regimen (R ``+ strata(regimen)``), ``"covariate"`` a
 #: proportional effect per regimen (R ``+ regimen``).
+REGIMEN_AS_WORDS: dict[str | None, str] = {
+    None: "not adjusted for regimen", "stratum": "regimen as stratum", "covariate": "regimen as covariate",
+}
+#: The same with the R formula term, for tables and the methods record.
 REGIMEN_AS: dict[str | None, str] = {
-    None: "not adjusted for regimen",
-    "stratum": "regimen as stratum (R: + strata(regimen))",
-    "covariate": "regimen as covariate (R: + regimen)",
+    None: REGIMEN_AS_WORDS[None],
+    "stratum": f"{REGIMEN_AS_WORDS['stratum']} (R: + strata(regimen))",
+    "covariate": f"{REGIMEN_AS_WORDS['covariate']} (R: + regimen)",
 }
 TIME_DEPENDENT = "time-dependent"
 NAIVE = "naive: ever achieved, as a baseline covariate (immortal-time biased)"
