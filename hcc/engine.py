@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from hcc.cohort.rules import CohortSpec, Pooling, pooling_of, rules
+from hcc.cohort.rules import CohortSpec, Keep, Pooling, pooling_of, rules
 from hcc.cohort.endpoints import DEFINITIONS, EndpointDef
 from hcc.errors import EmptyCohortError, HCCError, SpecError
 from hcc.stats.risksets import RiskSets, from_long
@@ -124,46 +124,31 @@ def _in(column: str, allowed: tuple | frozenset) -> str:
     return f"{column} IN ({', '.join(_literal(v) for v in sorted(allowed, key=str))})"
 
 
+def keep_sql(keep: Keep) -> str:
+    """The SQL condition for who stays under a cohort rule (:class:`hcc.cohort.rules.Keep`, the same
+    data :func:`hcc.cohort.rules.keep_mask` reads in pandas). The first-line regimen is read as ``grp``,
+    the regimen after pooling rare ones, as the pandas path reads its pooled column. A NULL value
+    makes the condition NULL: not recorded, removed."""
+    column = "grp" if keep.column == Col.REGIMEN_1L else keep.column
+    if keep.op == "in":
+        return _in(column, keep.values)
+    if keep.op == "equals":
+        return f"{column} = {_literal(keep.values[0])}"
+    if keep.op == "below":
+        return f"{column} < {_literal(keep.values[0])}"
+    if keep.op == "at_least":
+        return f"{column} >= {_literal(keep.values[0])}"
+    if keep.op == "between":
+        date = "DATE " if keep.column in DATE_COLUMNS else ""
+        bounds = [f"{column} {cmp} {date}{_literal(v)}" for v, cmp in zip(keep.values, (">=", "<=")) if v is not None]
+        return " AND ".join(bounds) if bounds else f"{column} IS NOT NULL"
+    raise HCCError(f"hcc.engine cannot translate the cohort rule operation {keep.op!r}")
+
+
 def _rule_keeps(spec: CohortSpec) -> list[tuple[str | None, str]]:
-    """For each of the spec's rules (in :func:`hcc.cohort.rules.rules` order): the column it reads and the
-    SQL condition a patient must meet to stay (NULL = not recorded = removed, as in the cohort log)."""
-    keeps: list[str] = []
-    if spec.regimens:
-        keeps.append(_in("grp", spec.regimens))
-    if spec.start_from or spec.start_to:
-        lo = f"{Col.START_1L} >= DATE {_literal(spec.start_from)}" if spec.start_from else None
-        hi = f"{Col.START_1L} <= DATE {_literal(spec.start_to)}" if spec.start_to else None
-        keeps.append(" AND ".join(c for c in (lo, hi) if c))
-    if spec.centers:
-        keeps.append(_in(Col.CENTER, spec.centers))
-    for flag, column in ((spec.exclude_concomitant_lrt, Col.CONCOMITANT_LRT),
-                         (spec.exclude_interline_lrt, Col.INTERLINE_LRT),
-                         (spec.exclude_trial_after_1l, Col.TRIAL_AFTER_1L)):
-        if flag:
-            keeps.append(f"NOT {column}")
-    for allowed, column in ((spec.child_pugh, Col.CHILD_PUGH_CLASS), (spec.albi, Col.ALBI_GRADE),
-                            (spec.bclc_stages, Col.BCLC)):
-        if allowed:
-            keeps.append(_in(column, allowed))
-    if spec.ecog_ps:
-        keeps.append(_in(Col.ECOG, tuple(float(e) for e in spec.ecog_ps)))
-    if spec.etiologies:
-        keeps.append(_in(Col.ETIOLOGY, spec.etiologies))
-    for present, column in ((spec.with_mvi, Col.MVI), (spec.with_ehs, Col.EHS)):
-        if present is not None:
-            keeps.append(f"{column} = {_literal(present)}")
-    if spec.afp_below is not None:
-        keeps.append(f"{Col.AFP} < {_literal(spec.afp_below)}")
-    if spec.afp_at_least is not None:
-        keeps.append(f"{Col.AFP} >= {_literal(spec.afp_at_least)}")
-    if spec.age_min is not None or spec.age_max is not None:
-        bounds = [f"{Col.AGE} >= {_literal(spec.age_min)}" if spec.age_min is not None else None,
-                  f"{Col.AGE} <= {_literal(spec.age_max)}" if spec.age_max is not None else None]
-        keeps.append(" AND ".join(b for b in bounds if b))
-    columns = [r.column for r in rules(spec)]
-    if len(columns) != len(keeps):  # a rule added to hcc.cohort.rules without its SQL here
-        raise HCCError("hcc.engine does not know every cohort rule; update _rule_keeps")
-    return list(zip(columns, keeps))
+    """For each of the spec's rules (in :func:`hcc.cohort.rules.rules` order): the column whose blanks
+    the rule removes, and the SQL condition a patient must meet to stay (:func:`keep_sql`)."""
+    return [(rule.column, keep_sql(rule.keep)) for rule in rules(spec)]
 
 
 def cohort_sql(spec: CohortSpec, empty_columns: frozenset[str] = frozenset()) -> str:

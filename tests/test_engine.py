@@ -193,3 +193,52 @@ def test_pyspark_local_mode_equals_in_memory(parquet, frame) -> None:
         _check_equal(engine, frame, SPECS["rules"], ("OS", "PFS", "PPS", "DOR"))
     finally:
         spark.stop()
+
+
+# Property: the pandas and the SQL interpreter of the same rule data give the same cohorts ----------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _specs(draw) -> CohortSpec:
+    """Random cohort specs over every rule kind (in, equals, between with open bounds, below, at least)."""
+    maybe = lambda s: draw(st.one_of(st.none(), s))  # noqa: E731
+    start_from = maybe(st.sampled_from(["2012-01-01", "2016-06-30", "2019-01-01"]))
+    start_to = maybe(st.sampled_from(["2017-12-31", "2020-06-30", "2024-12-31"]))
+    if start_from is not None and start_to is not None and start_from > start_to:
+        start_from, start_to = start_to, start_from
+    age_min = maybe(st.sampled_from([40.0, 60.0, 70.0]))
+    age_max = maybe(st.sampled_from([65.0, 75.0, 90.0]))
+    if age_min is not None and age_max is not None and age_min > age_max:
+        age_min, age_max = age_max, age_min
+    return CohortSpec(
+        regimens=tuple(draw(st.sets(st.sampled_from(["SOR", "LEN", "ATZ_BEV"]), max_size=3))),
+        other_below=draw(st.sampled_from([0, 30])),
+        exclude_concomitant_lrt=draw(st.booleans()), exclude_interline_lrt=draw(st.booleans()),
+        exclude_trial_after_1l=draw(st.booleans()), start_from=start_from, start_to=start_to,
+        child_pugh=tuple(sorted(draw(st.sets(st.sampled_from(["A", "B", "C"]), max_size=2)))),
+        ecog_ps=tuple(sorted(draw(st.sets(st.integers(0, 3), max_size=2)))),
+        with_mvi=maybe(st.booleans()), with_ehs=maybe(st.booleans()),
+        afp_below=maybe(st.sampled_from([20.0, 400.0])), afp_at_least=maybe(st.sampled_from([10.0, 200.0])),
+        age_min=age_min, age_max=age_max)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=_specs(), rows=st.integers(0, 2**32 - 1))
+def test_random_registries_and_rules_give_the_same_cohort_in_both_engines(tmp_path_factory, frame, spec, rows) -> None:
+    """Random registries (a random half of the messy fixture, with its blanks, bad dates and rare
+    regimen) and random rules: identical regimens, counts and OS/PFS risk sets from the pandas rules
+    (hcc.cohort.rules.keep_mask) and the SQL written from the same data (hcc.engine.keep_sql)."""
+    sample = frame.sample(frac=0.5, random_state=np.random.default_rng(rows).integers(2**31)).reset_index(drop=True)
+    path = tmp_path_factory.mktemp("prop") / "r.parquet"
+    write_parquet(sample, path)
+    engine = DuckDBEngine(path)
+    try:
+        apply_spec(sample, spec)
+    except (EmptyCohortError, SpecError) as exc:
+        with pytest.raises(type(exc)):
+            cohort(engine, spec)
+        return
+    _check_equal(engine, sample, spec, ("OS", "PFS"))

@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -327,17 +327,57 @@ class Cohort:
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One cohort rule: its label, the column it reads (None = none), and who it removes.
+class Keep:
+    """Who stays under a cohort rule, written as data so that one definition serves both engines:
+    :func:`keep_mask` reads it in pandas, :func:`hcc.engine.keep_sql` in SQL.
 
-    ``drop`` marks patients failing the rule among those with a value; patients whose ``column`` is
-    blank are removed in a separate "not recorded" step.
+    ``op`` is one of ``"in"`` (``column`` in ``values``), ``"equals"`` (``column == values[0]``),
+    ``"between"`` (``values[0] <= column <= values[1]``, either bound None = open; ISO date strings
+    for date columns), ``"below"`` (``column < values[0]``) and ``"at_least"`` (``column >=
+    values[0]``). A blank value never stays (SQL: NULL is not TRUE).
     """
+
+    column: str
+    op: str
+    values: tuple = ()
+
+
+def keep_mask(keep: Keep, frame: pd.DataFrame) -> pd.Series:
+    """True for the rows of ``frame`` that stay under ``keep`` (False where the value is blank)."""
+    col = frame[keep.column]
+    if keep.op == "in":
+        kept = col.isin(keep.values)
+    elif keep.op == "equals":
+        kept = col.eq(keep.values[0])
+    elif keep.op == "between":
+        dated = pd.api.types.is_datetime64_any_dtype(col)
+        kept = col.notna()
+        for bound, cmp in zip(keep.values, ("ge", "le")):
+            if bound is not None:
+                kept &= getattr(col, cmp)(pd.Timestamp(bound) if dated else bound)
+    elif keep.op == "below":
+        kept = col < keep.values[0]
+    elif keep.op == "at_least":
+        kept = col >= keep.values[0]
+    else:
+        raise ValueError(f"unknown cohort rule operation {keep.op!r}")
+    return kept.fillna(False).astype(bool)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One cohort rule: its label, the column whose blanks are removed in a separate "not recorded"
+    step (None = none: a blank fails the rule itself), and who stays (:class:`Keep`)."""
 
     label: str
     column: str | None
-    drop: Callable[[pd.DataFrame], pd.Series]
+    keep: Keep
     what: str = ""
+
+    def drop(self, frame: pd.DataFrame) -> pd.Series:
+        """Patients failing the rule (among those with a value, when ``column`` is set)."""
+        kept = keep_mask(self.keep, frame)
+        return ~kept if self.column is None else frame[self.column].notna() & ~kept
 
     @property
     def missing_label(self) -> str:
@@ -346,31 +386,27 @@ class Rule:
 
 def _isin(column: str, allowed: tuple, what: str) -> Rule:
     shown = ", ".join(f"{a:g}" if isinstance(a, float) else str(a) for a in allowed)
-    return Rule(f"Excluded: {what} not {shown}", column,
-                lambda f: f[column].notna() & ~f[column].isin(allowed), what)
+    return Rule(f"Excluded: {what} not {shown}", column, Keep(column, "in", tuple(allowed)), what)
 
 
 def _flag(column: str, what: str) -> Rule:
-    return Rule(f"Excluded: {what}", column, lambda f: f[column].eq(True).fillna(False).astype(bool), what)
+    return Rule(f"Excluded: {what}", column, Keep(column, "equals", (False,)), what)
 
 
 def _tristate(column: str, what: str, keep: bool) -> Rule:
     label = f"Excluded: {what} {'absent' if keep else 'present'}"
-    return Rule(label, column, lambda f: f[column].eq(not keep).fillna(False).astype(bool), what)
+    return Rule(label, column, Keep(column, "equals", (keep,)), what)
 
 
 def rules(spec: CohortSpec) -> list[Rule]:
     """The spec's rules in the order they are applied (and listed in the attrition log)."""
     out: list[Rule] = []
     if spec.regimens:
-        chosen = set(spec.regimens)
         out.append(Rule("Excluded: first-line regimen not selected", None,
-                        lambda f: ~f[Col.REGIMEN_1L].isin(chosen)))
+                        Keep(Col.REGIMEN_1L, "in", tuple(spec.regimens))))
     if spec.start_from or spec.start_to:
-        lo = pd.Timestamp(spec.start_from) if spec.start_from else pd.Timestamp.min
-        hi = pd.Timestamp(spec.start_to) if spec.start_to else pd.Timestamp.max
         out.append(Rule(f"Excluded: first-line start outside {spec.start_from or '…'} to {spec.start_to or '…'}",
-                        None, lambda f: ~f[Col.START_1L].between(lo, hi)))
+                        None, Keep(Col.START_1L, "between", (spec.start_from, spec.start_to))))
     if spec.centers:
         out.append(_isin(Col.CENTER, spec.centers, "treating center"))
     if spec.exclude_concomitant_lrt:
@@ -394,17 +430,15 @@ def rules(spec: CohortSpec) -> list[Rule]:
     if spec.with_ehs is not None:
         out.append(_tristate(Col.EHS, "extrahepatic spread", spec.with_ehs))
     if spec.afp_below is not None:
-        cut = spec.afp_below
-        out.append(Rule(f"Excluded: AFP ≥ {cut:g} ng/mL", Col.AFP, lambda f: f[Col.AFP] >= cut, "AFP"))
+        out.append(Rule(f"Excluded: AFP ≥ {spec.afp_below:g} ng/mL", Col.AFP,
+                        Keep(Col.AFP, "below", (spec.afp_below,)), "AFP"))
     if spec.afp_at_least is not None:
-        cut2 = spec.afp_at_least
-        out.append(Rule(f"Excluded: AFP < {cut2:g} ng/mL", Col.AFP, lambda f: f[Col.AFP] < cut2, "AFP"))
+        out.append(Rule(f"Excluded: AFP < {spec.afp_at_least:g} ng/mL", Col.AFP,
+                        Keep(Col.AFP, "at_least", (spec.afp_at_least,)), "AFP"))
     if spec.age_min is not None or spec.age_max is not None:
-        lo_age = -math.inf if spec.age_min is None else spec.age_min
-        hi_age = math.inf if spec.age_max is None else spec.age_max
-        shown = f"{spec.age_min or 0:g}–{'' if spec.age_max is None else f'{hi_age:g}'}"
+        shown = f"{spec.age_min or 0:g}–{'' if spec.age_max is None else f'{spec.age_max:g}'}"
         out.append(Rule(f"Excluded: age outside {shown} years", Col.AGE,
-                        lambda f: f[Col.AGE].notna() & ~f[Col.AGE].between(lo_age, hi_age), "age at start"))
+                        Keep(Col.AGE, "between", (spec.age_min, spec.age_max)), "age at start"))
     return out
 
 
