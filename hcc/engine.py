@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from hcc.cohort.rules import CohortSpec, Keep, Pooling, pooling_of, rules
+from hcc.cohort.rules import AttritionStep, CohortSpec, Keep, Pooling, pooling_of, rules
 from hcc.cohort.endpoints import DEFINITIONS, EndpointDef
 from hcc.errors import EmptyCohortError, HCCError, SpecError
 from hcc.stats.risksets import RiskSets, from_long
@@ -321,3 +321,46 @@ def summarize_endpoint(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint
     rs, not_eligible, excluded = endpoint_risk_sets(engine, cohort_, endpoint)
     return summarize_risk_sets(rs, Endpoint(endpoint), spec, not_eligible=not_eligible, excluded=excluded,
                                comparisons=comparisons)
+
+
+def attrition(engine: Engine, cohort_: EngineCohort) -> tuple[AttritionStep, ...]:
+    """The cohort's attrition log computed in the database, step for step as
+    :func:`hcc.cohort.rules.apply_spec` writes it: the registry, the pooling note, then per rule the
+    patients it removed (by regimen) and, when any, those removed because the value was not recorded;
+    a rule on a column without values is listed as not applied. One query."""
+    pooled = cohort_sql(CohortSpec(other_below=cohort_.spec.other_below))
+    applied = [(rule, keep_sql(rule.keep)) for rule in rules(cohort_.spec)]
+    sums, before = [], "TRUE"
+    for i, (rule, keep) in enumerate(applied):
+        if rule.column in cohort_.empty_columns:
+            continue
+        kept = f"COALESCE({keep}, FALSE)"
+        dropped = f"NOT {kept}" if rule.column is None else f"{rule.column} IS NOT NULL AND NOT {kept}"
+        sums.append(f"SUM(CASE WHEN ({before}) AND {dropped} THEN 1 ELSE 0 END) AS d{i}")
+        if rule.column is not None:
+            sums.append(f"SUM(CASE WHEN ({before}) AND {rule.column} IS NULL THEN 1 ELSE 0 END) AS m{i}")
+        before = f"{before} AND {kept}"
+    rows = engine.query(f"SELECT grp, COUNT(*) AS n{''.join(', ' + s for s in sums)} FROM ({pooled}) c GROUP BY grp")
+    groups = [str(g) for g in rows["grp"]]
+    regimens_all = _ordered({g: int(n) for g, n in zip(groups, rows["n"]) if g != "None"})
+    remaining = int(rows["n"].sum())
+    steps = [AttritionStep("Patients in the registry", 0, remaining, {})]
+    if cohort_.pooling is not None:
+        steps.append(AttritionStep(f"Not excluded: {cohort_.pooling.note}", 0, remaining, {}))
+
+    def step(label: str, column: str, always: bool) -> None:
+        nonlocal remaining
+        counts = dict(zip(groups, rows[column].astype(int)))
+        removed = sum(counts.values())
+        if removed or always:
+            remaining -= removed
+            steps.append(AttritionStep(label, removed, remaining, {r: counts.get(r, 0) for r in regimens_all}))
+
+    for i, (rule, _) in enumerate(applied):
+        if rule.column in cohort_.empty_columns:
+            steps.append(AttritionStep(f"Not applied ({rule.column} has no values): {rule.label}", 0, remaining, {}))
+            continue
+        step(rule.label, f"d{i}", always=True)
+        if rule.column is not None:
+            step(rule.missing_label, f"m{i}", always=False)
+    return tuple(steps)

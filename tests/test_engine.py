@@ -20,7 +20,7 @@ import pytest
 
 from hcc.cohort.rules import MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_spec
 from hcc.cohort.endpoints import derive
-from hcc.engine import TABLE, DuckDBEngine, SparkEngine, cohort, summarize_endpoint, write_parquet
+from hcc.engine import TABLE, DuckDBEngine, SparkEngine, attrition, cohort, summarize_endpoint, write_parquet
 from hcc.errors import EmptyCohortError, SpecError
 from hcc.ingest.registry import load_bytes
 from hcc.schema import ENDPOINTS, Col
@@ -93,6 +93,7 @@ def _check_equal(engine, frame: pd.DataFrame, spec: CohortSpec, endpoints=ENDPOI
     got_cohort = cohort(engine, spec)
     assert got_cohort.regimens == expected_cohort.regimens
     assert got_cohort.by_regimen == expected_cohort.by_regimen()
+    assert attrition(engine, got_cohort) == expected_cohort.attrition
     for endpoint in endpoints:
         expected = summarize(derive(expected_cohort.frame, endpoint), expected_cohort.regimens, analysis)
         _assert_equal(expected, summarize_endpoint(engine, got_cohort, endpoint, analysis))
@@ -229,7 +230,7 @@ def _specs(draw) -> CohortSpec:
 @given(spec=_specs(), rows=st.integers(0, 2**32 - 1))
 def test_random_registries_and_rules_give_the_same_cohort_in_both_engines(tmp_path_factory, frame, spec, rows) -> None:
     """Random registries (a random half of the messy fixture, with its blanks, bad dates and rare
-    regimen) and random rules: identical regimens, counts and OS/PFS risk sets from the pandas rules
+    regimen) and random rules: identical regimens, counts, attrition logs and OS/PFS risk sets from the pandas rules
     (hcc.cohort.rules.keep_mask) and the SQL written from the same data (hcc.engine.keep_sql)."""
     sample = frame.sample(frac=0.5, random_state=np.random.default_rng(rows).integers(2**31)).reset_index(drop=True)
     path = tmp_path_factory.mktemp("prop") / "r.parquet"
