@@ -1,0 +1,241 @@
+"""Competing-risks and multi-state data: per patient a time, and *which* event ended it.
+
+Two competing-risks endpoints (:data:`COMPETING`), documented for users in ``docs/endpoints.md``:
+
+* ``second_line`` — origin first-line progression; event = start of second line; competing = death
+  without second line; censored at last follow-up. Eligible: patients with a recorded first-line
+  progression.
+* ``first_line_failure`` — origin first-line start; event = first-line progression; competing =
+  death without progression; censored at last follow-up. Eligible: all patients.
+
+Both read the same date checks as :func:`hcc.cohort.endpoints.derive` (``hcc.schema.DATE_ORDER``): a
+patient with contradictory dates among the columns an endpoint reads is excluded from it, with row
+and reason. The event of interest and death on the same day count as the event of interest (the
+second line was given; the progression was recorded).
+
+The patient pathway (:func:`pathway`) is the multi-state version: from first-line start, every
+patient is in one of four states (:data:`STATES`) and moves forward only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hcc.cohort.endpoints import date_order_problems
+from hcc.schema import DAYS_PER_MONTH, SOURCE_ROW, Col
+
+CENSORED, EVENT, COMPETING_EVENT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class CompetingDef:
+    """How one competing-risks endpoint is derived (dates are canonical columns).
+
+    Attributes
+    ----------
+    key : name in the CLI JSON (``second_line``, ``first_line_failure``).
+    title : for headings.
+    origin : date where the clock starts.
+    event : date of the event of interest.
+    competing : date of the competing event (death) — counted only without the event before it.
+    event_words, competing_words : the two outcomes in plain words (legends, tables).
+    eligible_column : a patient needs this date to be eligible (None: everyone).
+    not_eligible_reason : how ineligible patients are counted.
+    """
+
+    key: str
+    title: str
+    origin: str
+    event: str
+    competing: str
+    event_words: str
+    competing_words: str
+    eligible_column: str | None = None
+    not_eligible_reason: str = ""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Date columns checked (first-line start is the anchor of every date, as in endpoints)."""
+        return tuple(dict.fromkeys((Col.START_1L, self.origin, self.event, self.competing, Col.DATE_LAST_FOLLOWUP)))
+
+
+SECOND_LINE = CompetingDef(
+    "second_line", "Reaching second line after first-line progression", Col.DATE_PROGRESSION_1L, Col.START_2L,
+    Col.DATE_DEATH, "Second line started", "Died without second line", Col.DATE_PROGRESSION_1L,
+    "no first-line progression")
+FIRST_LINE_FAILURE = CompetingDef(
+    "first_line_failure", "First-line failure: progression or death first", Col.START_1L, Col.DATE_PROGRESSION_1L,
+    Col.DATE_DEATH, "Progressed on first line", "Died without progression")
+COMPETING: tuple[CompetingDef, ...] = (SECOND_LINE, FIRST_LINE_FAILURE)
+
+#: Why a patient who started second line *before* the recorded progression is left out of
+#: ``second_line``: the clock (progression) would start after the event.
+SECOND_LINE_BEFORE_PROGRESSION = "start_2l before date_progression_1l"
+
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def _dates(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype="datetime64[ns]")
+
+
+def _days(later: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    return ((later - origin).astype(np.int64) // _NS_PER_DAY).astype(float)
+
+
+@dataclass(frozen=True, eq=False)
+class CompetingData:
+    """Times and causes of one competing-risks endpoint for the eligible, usable patients.
+
+    Attributes
+    ----------
+    definition : which endpoint.
+    patient_id, group : per analysed patient (group = first-line regimen).
+    days : time from origin to the first of event, competing event or censoring, in whole days.
+    status : 0 censored, 1 event of interest, 2 competing event (R: ``factor(status)``).
+    not_eligible : reason -> count.
+    excluded : rows with ``row``, ``patient_id``, ``reason``.
+    """
+
+    definition: CompetingDef
+    patient_id: np.ndarray
+    group: np.ndarray
+    days: np.ndarray
+    status: np.ndarray
+    not_eligible: dict[str, int]
+    excluded: pd.DataFrame
+
+    @property
+    def months(self) -> np.ndarray:
+        return self.days / DAYS_PER_MONTH
+
+
+def _excluded(rows: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
+    bad = reason != ""
+    source = rows[SOURCE_ROW] if SOURCE_ROW in rows else pd.Series(pd.NA, index=rows.index, dtype=object)
+    return pd.DataFrame({"row": source[bad].to_numpy(), Col.PATIENT_ID: rows.loc[bad, Col.PATIENT_ID].to_numpy(),
+                         "reason": reason[bad].to_numpy()})
+
+
+def derive_competing(frame: pd.DataFrame, definition: CompetingDef,
+                     group_col: str = Col.REGIMEN_1L) -> CompetingData:
+    """Derive (days, status) of a competing-risks endpoint for every eligible patient with usable dates.
+
+    Status: 1 when the event date is recorded (on or before death, which the date checks ensure);
+    else 2 when death is recorded; else 0, censored at ``date_last_followup``. Duration in whole days
+    from the origin to that date.
+    """
+    d = definition
+    if d.eligible_column is not None:
+        eligible = frame[d.eligible_column].notna()
+        not_eligible = {d.not_eligible_reason: int((~eligible).sum())} if (~eligible).any() else {}
+        rows = frame[eligible]
+    else:
+        not_eligible, rows = {}, frame
+    reason = date_order_problems(rows, d.columns).copy()
+    origin, event = _dates(rows, d.origin), _dates(rows, d.event)
+    competing, last = _dates(rows, d.competing), _dates(rows, Col.DATE_LAST_FOLLOWUP)
+    reason[(reason == "") & np.isnat(origin)] = f"missing {d.origin}"
+    if d.event == Col.START_2L:
+        reason[(reason == "") & (event < origin)] = SECOND_LINE_BEFORE_PROGRESSION
+    has_event, has_competing = ~np.isnat(event), ~np.isnat(competing)
+    end = np.where(has_event, event, np.where(has_competing, competing, last))
+    reason[(reason == "") & np.isnat(end)] = "no event date and no last follow-up"
+    good = (reason == "").to_numpy()
+    status = np.where(has_event, EVENT, np.where(has_competing, COMPETING_EVENT, CENSORED))
+    return CompetingData(d, rows[Col.PATIENT_ID].to_numpy()[good], rows[group_col].to_numpy(dtype=object)[good],
+                         _days(end[good], origin[good]), status[good].astype(np.int64), not_eligible,
+                         _excluded(rows, reason))
+
+
+# Multi-state patient pathway ----------------------------------------------------------------------
+ON_FIRST_LINE = "On first line, no progression"
+PROGRESSED = "Progressed, no second line yet"
+ON_SECOND_LINE = "On second line or later"
+DEAD = "Dead"
+#: States in order; every patient starts in the first and moves only forward.
+STATES: tuple[str, ...] = (ON_FIRST_LINE, PROGRESSED, ON_SECOND_LINE, DEAD)
+PATHWAY_COLUMNS: tuple[str, ...] = (Col.START_1L, Col.DATE_PROGRESSION_1L, Col.START_2L, Col.DATE_DEATH,
+                                    Col.DATE_LAST_FOLLOWUP)
+
+
+@dataclass(frozen=True, eq=False)
+class PathwayData:
+    """Counting-process rows of the patient pathway, R's ``Surv(tstart, tstop, state)`` with ``id``.
+
+    Attributes
+    ----------
+    id, group : per row (patient index into the analysed patients, first-line regimen).
+    tstart, tstop : interval in days from first-line start, ``(tstart, tstop]``.
+    from_state, to_state : index into :data:`STATES` of the state during the interval and the state
+        entered at ``tstop`` (``to_state == from_state``: censored at ``tstop``).
+    n_patients : analysed patients; excluded : rows, patient ids and reasons.
+    """
+
+    id: np.ndarray
+    group: np.ndarray
+    tstart: np.ndarray
+    tstop: np.ndarray
+    from_state: np.ndarray
+    to_state: np.ndarray
+    n_patients: int
+    excluded: pd.DataFrame
+
+
+def pathway(frame: pd.DataFrame, group_col: str = Col.REGIMEN_1L) -> PathwayData:
+    """Each patient's path through :data:`STATES` from first-line start, as interval rows.
+
+    Progression moves a patient from "on first line" to "progressed"; second-line start to "on
+    second line or later" (directly from first line when second line started without, or on the
+    day of, a recorded progression); death to "dead" from any state. Patients are followed to death
+    or last follow-up. A transition on day 0 (first-line start) cannot be placed in a
+    ``(tstart, tstop]`` interval and is put on day 0.5, i.e. before every later day (R fixture: same).
+    """
+    reason = date_order_problems(frame, PATHWAY_COLUMNS).copy()
+    start = _dates(frame, Col.START_1L)
+    reason[(reason == "") & np.isnat(start)] = f"missing {Col.START_1L}"
+    end = np.where(np.isnat(_dates(frame, Col.DATE_DEATH)), _dates(frame, Col.DATE_LAST_FOLLOWUP),
+                   _dates(frame, Col.DATE_DEATH))
+    reason[(reason == "") & np.isnat(end)] = "no death and no last follow-up"
+    good = (reason == "").to_numpy()
+    f = frame[good]
+    s = start[good]
+    prog, second = _days(_dates(f, Col.DATE_PROGRESSION_1L), s), _days(_dates(f, Col.START_2L), s)
+    death, last = _days(_dates(f, Col.DATE_DEATH), s), _days(_dates(f, Col.DATE_LAST_FOLLOWUP), s)
+    has_prog, has_2l = ~np.isnat(_dates(f, Col.DATE_PROGRESSION_1L)), ~np.isnat(_dates(f, Col.START_2L))
+    has_death = ~np.isnat(_dates(f, Col.DATE_DEATH))
+    groups = f[group_col].to_numpy(dtype=object)
+    rows: list[tuple[int, object, float, float, int, int]] = []
+    for i in range(len(f)):
+        # the moves this patient made, in time order: (day, new state)
+        moves: list[tuple[float, int]] = []
+        if has_2l[i]:
+            if has_prog[i] and prog[i] < second[i]:
+                moves.append((prog[i], 1))
+            moves.append((second[i], 2))
+        elif has_prog[i]:
+            moves.append((prog[i], 1))
+        if has_death[i]:
+            moves.append((death[i], 3))
+        state, t = 0, 0.0
+        for day, new in moves:
+            day = max(day, 0.5) if day <= t else day
+            if day <= t:  # same day as the previous move: the later state is entered directly
+                rows[-1] = rows[-1][:5] + (new,)
+            else:
+                rows.append((i, groups[i], t, day, state, new))
+            state, t = new, day
+        if state != 3:
+            stop = max(last[i], t)
+            if stop > t:
+                rows.append((i, groups[i], t, stop, state, state))
+            elif not rows or rows[-1][0] != i:  # followed for 0 days: one censored row at day 0.5
+                rows.append((i, groups[i], 0.0, 0.5, 0, 0))
+    arr = list(zip(*rows)) if rows else [()] * 6
+    return PathwayData(np.asarray(arr[0], dtype=np.int64), np.asarray(arr[1], dtype=object),
+                       np.asarray(arr[2], dtype=float), np.asarray(arr[3], dtype=float),
+                       np.asarray(arr[4], dtype=np.int64), np.asarray(arr[5], dtype=np.int64),
+                       int(good.sum()), _excluded(frame, reason))

@@ -1,0 +1,461 @@
+"""Competing risks and multi-state models, matching R's ``survival`` and ``cmprsk``.
+
+* :func:`cumulative_incidence` — Aalen–Johansen cumulative incidence of the event of interest and
+  of the competing event, with the infinitesimal-jackknife standard error and log-transformed 95%
+  CI of R ``survfit(Surv(time, factor(status)) ~ 1)`` (survival ≥ 3: ``std.err``, ``conf.type =
+  "log"``, upper limit capped at 1, no CI where the estimate is 0). cmprsk's ``cuminc`` gives the
+  same estimates but a different (Aalen-type) variance; that variance is not used here.
+* :func:`gray_test` — Gray's (1988) k-sample test of the cumulative incidence of the event of
+  interest, ``cmprsk::cuminc(...)$Tests`` (rho = 0, one stratum).
+* :func:`fine_gray` — Fine–Gray subdistribution hazard ratios of a categorical group, ``cmprsk::crr``
+  (Breslow ties, censoring weights from the Kaplan–Meier of censoring evaluated just before each
+  time, sandwich variance including the estimation of those weights).
+* :func:`cause_specific_cox` — cause-specific hazard ratios: Cox on the event of interest with the
+  competing event censored, ``coxph(Surv(time, status == 1) ~ group)`` (Efron ties), via
+  :func:`hcc.stats.risksets.cox_categorical`.
+* :func:`state_occupation` — Aalen–Johansen state occupation probabilities of a forward-only
+  multi-state model from counting-process rows, R ``survfit(Surv(tstart, tstop, state) ~ 1, id = id)``.
+
+Ties: all transitions at the same time are processed together (one transition matrix per time,
+as R), and censorings at a time after the transitions at that time (the censored are still at risk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import chi2, norm
+
+from hcc.cohort.competing import COMPETING_EVENT, EVENT, PathwayData
+from hcc.stats.risksets import MAX_ABS_COEF, cox_categorical, risk_sets
+
+Z95 = float(norm.ppf(0.975))
+
+
+# Aalen–Johansen cumulative incidence ------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class CIFCurve:
+    """Cumulative incidence of the event (cause 1) and the competing event (cause 2), one group.
+
+    Attributes
+    ----------
+    time : distinct observed times, ascending (the unit of the input).
+    n_risk, n_event, n_competing, n_censor : counts at each time (at risk: time >= t).
+    cif, cif_competing : Aalen–Johansen estimates just after each time.
+    se, se_competing : infinitesimal-jackknife standard errors (R ``fit$std.err``).
+    lower, upper, lower_competing, upper_competing : log-transformed 95% CI (NaN where the estimate is 0).
+    """
+
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_competing: np.ndarray
+    n_censor: np.ndarray
+    cif: np.ndarray
+    cif_competing: np.ndarray
+    se: np.ndarray
+    se_competing: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    lower_competing: np.ndarray
+    upper_competing: np.ndarray
+
+    @property
+    def event_free(self) -> np.ndarray:
+        """1 − both cumulative incidences: the probability of neither event yet (equals 1 − KM of
+        the composite endpoint)."""
+        return 1.0 - self.cif - self.cif_competing
+
+    def at(self, t: float) -> tuple[int, int] | None:
+        """Index of the last time <= t and the number at risk at t; None when t is past the last
+        observed time (not estimable), as ``summary(fit, times = t)`` which refuses such times."""
+        if len(self.time) == 0 or t > self.time[-1]:
+            return None
+        i = int(np.searchsorted(self.time, t, side="right")) - 1
+        j = int(np.searchsorted(self.time, t, side="left"))
+        return i, int(self.n_risk[j]) if j < len(self.time) else 0
+
+
+def log_ci(p: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R's ``conf.type = "log"`` for a probability with standard error ``se``: exp(log p ∓ z se/p),
+    upper capped at 1; NaN where p = 0 (``survfit_confint`` with ``logse = FALSE``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(p > 0, p, np.nan)
+        s = np.where(se == 0, 0.0, se / x)
+        return np.exp(np.log(x) - Z95 * s), np.minimum(np.exp(np.log(x) + Z95 * s), 1.0)
+
+
+def cumulative_incidence(time: np.ndarray, status: np.ndarray) -> CIFCurve:
+    """Aalen–Johansen cumulative incidence functions of causes 1 and 2 with R's IJ standard errors.
+
+    CIF_k(t) = Σ_{s ≤ t} S(s−) d_k(s) / n(s), S the Kaplan–Meier of either event. The standard error
+    is the infinitesimal jackknife R's ``survfit`` reports for multi-state curves: the square root of
+    Σ_i U_i(t)², U_i the influence of patient i, propagated through the product-integral
+    (U_S(t) = U_S(t−)(1 − dΛ) − S(t−) dU_Λ; U_F(t) = U_F(t−) + U_S(t−) dΛ_k + S(t−) dU_Λk, with
+    dU_Λk,i = (dN_ik − Y_i dΛ_k) / n). O(n × distinct times) memory.
+    """
+    t = np.asarray(time, dtype=float)
+    st = np.asarray(status, dtype=np.int64)
+    if len(t) == 0:
+        empty = np.zeros(0)
+        return CIFCurve(empty, *(np.zeros(0, dtype=np.int64),) * 4, *(empty,) * 8)
+    uniq, inv = np.unique(t, return_inverse=True)
+    m = len(uniq)
+    d1 = np.bincount(inv, weights=st == EVENT, minlength=m)
+    d2 = np.bincount(inv, weights=st == COMPETING_EVENT, minlength=m)
+    tot = np.bincount(inv, minlength=m).astype(float)
+    n = np.cumsum(tot[::-1])[::-1]
+    h1, h2 = d1 / n, d2 / n
+    s = np.cumprod(1.0 - h1 - h2)
+    s_before = np.concatenate(([1.0], s[:-1]))
+    f1, f2 = np.cumsum(s_before * h1), np.cumsum(s_before * h2)
+    # influence, patients x times; Y_i(s) = 1 while s <= t_i
+    at_risk = np.arange(m)[None, :] <= inv[:, None]
+    own = np.arange(m)[None, :] == inv[:, None]
+    u1 = ((own & (st == EVENT)[:, None]) - at_risk * h1[None, :]) / n[None, :]
+    u2 = ((own & (st == COMPETING_EVENT)[:, None]) - at_risk * h2[None, :]) / n[None, :]
+    us = np.zeros(len(t))
+    uf1, uf2 = np.zeros(len(t)), np.zeros(len(t))
+    var1, var2 = np.empty(m), np.empty(m)
+    for j in range(m):
+        uf1 = uf1 + us * h1[j] + s_before[j] * u1[:, j]
+        uf2 = uf2 + us * h2[j] + s_before[j] * u2[:, j]
+        us = us * (1.0 - h1[j] - h2[j]) - s_before[j] * (u1[:, j] + u2[:, j])
+        var1[j], var2[j] = uf1 @ uf1, uf2 @ uf2
+    se1, se2 = np.sqrt(var1), np.sqrt(var2)
+    lo1, up1 = log_ci(f1, se1)
+    lo2, up2 = log_ci(f2, se2)
+    return CIFCurve(uniq, n.astype(np.int64), d1.astype(np.int64), d2.astype(np.int64),
+                    (tot - d1 - d2).astype(np.int64), f1, f2, se1, se2, lo1, up1, lo2, up2)
+
+
+# Gray's test -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GrayTest:
+    """Gray's test of equal cumulative incidence of the event of interest across groups."""
+
+    statistic: float
+    df: int
+    p: float
+
+
+def gray_test(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: tuple[str, ...]) -> GrayTest | None:
+    """Gray's k-sample test (Gray 1988, Ann Stat 16:1141), ρ = 0, as ``cmprsk::cuminc(ftime, fstatus,
+    group)$Tests[1, ]`` (cause 1). Score for each group: Σ_t [d_1g − d_1 R_g / Σ R], R_g =
+    n_g (1 − F_g(t−)) / S_g(t−), with Gray's variance; statistic s' V⁻¹ s over the first k − 1 groups,
+    df = k − 1. None with fewer than two groups.
+    """
+    ng = len(groups)
+    if ng < 2:
+        return None
+    code = np.full(len(time), -1)
+    for j, g in enumerate(groups):
+        code[np.asarray(group) == g] = j
+    keep = code >= 0
+    t, st, code = np.asarray(time, float)[keep], np.asarray(status)[keep], code[keep]
+    uniq, inv = np.unique(t, return_inverse=True)
+    m = len(uniq)
+    d = np.zeros((3, m, ng))
+    np.add.at(d, (st, inv, code), 1.0)
+    tot = d.sum(axis=0)
+    rs_all = np.cumsum(tot[::-1], axis=0)[::-1]  # at risk (time >= t) per group
+    ng1 = ng - 1
+    score = np.zeros(ng1)
+    v = np.zeros((ng1, ng1))
+    v2 = np.zeros((ng1, ng))
+    v3 = np.zeros(ng)
+    c = np.zeros((ng, ng))
+    skmm, f1m, fm = np.ones(ng), np.zeros(ng), 0.0
+    for i in range(m):
+        d1, d2, rs = d[1, i], d[2, i], rs_all[i]
+        nd1, nd2 = d1.sum(), d2.sum()
+        if nd1 == 0 and nd2 == 0:
+            continue
+        live = rs > 0
+        safe_rs = np.where(live, rs, 1.0)
+        skm = np.where(live, skmm * (rs - d1 - d2) / safe_rs, skmm)
+        f1 = np.where(live, f1m + skmm * d1 / safe_rs, f1m)
+        live &= skmm > 0
+        ratio = np.where(live, rs / np.where(live, skmm, 1.0), 0.0)  # n_g / S_g(t-), Gray's h_g
+        tr = ratio.sum()
+        tq = (ratio * (1 - f1m)).sum()
+        f = fm + nd1 / tr
+        a = -np.outer(ratio, ratio) / tr
+        a[np.diag_indices(ng)] = ratio * (1 - ratio / tr)
+        if fm < 1:
+            c += a * nd1 / (tr * (1 - fm))
+        score += np.where(live[:ng1], d1[:ng1] - nd1 * ratio[:ng1] * (1 - f1m[:ng1]) / tq, 0.0)
+        if nd1 > 0:
+            for k in np.flatnonzero(live):
+                t4 = 1 - (1 - f) / skm[k] if skm[k] > 0 else 1.0
+                t5 = 1 - (nd1 - 1) / (tr * skmm[k] - 1) if nd1 > 1 else 1.0
+                t3 = t5 * skmm[k] * nd1 / (tr * rs[k])
+                v3[k] += t4 * t4 * t3
+                col = a[:ng1, k] - t4 * c[:ng1, k]
+                v2[:, k] += col * t4 * t3
+                v += np.outer(col, col) * t3
+        if nd2 > 0:
+            for k in np.flatnonzero((skm > 0) & (d2 > 0)):
+                t4 = (1 - f) / skm[k]
+                t5 = 1 - (d2[k] - 1) / (rs[k] - 1) if d2[k] > 1 else 1.0
+                t3 = t5 * skmm[k] ** 2 * d2[k] / rs[k] ** 2
+                v3[k] += t4 * t4 * t3
+                col = t4 * c[:ng1, k]
+                v2[:, k] -= col * t4 * t3
+                v += np.outer(col, col) * t3
+        fm, f1m, skmm = f, f1, skm
+    cc = c[:ng1]
+    v = v + (cc * v3) @ cc.T + cc @ v2.T + v2 @ cc.T
+    try:
+        stat = float(score @ np.linalg.solve(v, score))
+    except np.linalg.LinAlgError:
+        return GrayTest(float("nan"), ng1, float("nan"))
+    return GrayTest(stat, ng1, float(chi2.sf(stat, ng1)))
+
+
+# Fine–Gray and cause-specific hazard ratios ------------------------------------------------------
+@dataclass(frozen=True)
+class HazardRatio:
+    """One group's hazard ratio against the reference: estimate, Wald 95% CI and p (NaN: not estimable)."""
+
+    term: str
+    reference: str
+    hr: float
+    lower: float
+    upper: float
+    p: float
+    note: str = ""
+
+
+def _censoring_km_before(time: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """G(t−) at each patient's own time: Kaplan–Meier of censoring (status 0 as the 'event') just
+    before t, as ``cmprsk::crr`` evaluates it (``approx(..., xout = ftime * (1 - 100 eps))``)."""
+    uniq, inv = np.unique(time, return_inverse=True)
+    cens = np.bincount(inv, weights=status == 0, minlength=len(uniq))
+    tot = np.bincount(inv, minlength=len(uniq)).astype(float)
+    n = np.cumsum(tot[::-1])[::-1]
+    g = np.cumprod(1.0 - cens / n)
+    return np.concatenate(([1.0], g[:-1]))[inv]
+
+
+def fine_gray(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: tuple[str, ...], reference: str,
+              max_iter: int = 100) -> tuple[HazardRatio, ...]:
+    """Fine–Gray subdistribution hazard ratios of each group against ``reference``, as
+    ``cmprsk::crr(time, status, cov1 = model.matrix(~ relevel(group, ref))[, -1])``.
+
+    Risk set at an event time t: patients with time ≥ t (weight 1) and patients with an earlier
+    competing event, weighted G(t−)/G(T_i−) (G: Kaplan–Meier of censoring); Breslow ties; Newton–
+    Raphson from 0 to ``max |score| < 1e-9``. Variance: crr's sandwich V⁻¹ (Σ (η_i + ψ_i)^⊗2) V⁻¹,
+    η_i the score residual and ψ_i the term for estimating G (Fine & Gray 1999, JASA 94:496).
+    Wald 95% CI and p. An empty group gives a not-estimable ratio.
+    """
+    others = tuple(g for g in groups if g != reference)
+    grp = np.asarray(group, dtype=object)
+    keep = np.isin(grp, groups)
+    order = np.argsort(np.asarray(time, float)[keep], kind="stable")
+    t = np.asarray(time, float)[keep][order]
+    st = np.asarray(status)[keep][order]
+    grp = grp[keep][order]
+    x = np.column_stack([(grp == g).astype(float) for g in others]) if others else np.zeros((len(t), 0))
+    present = x.sum(axis=0) > 0
+    empty = tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, "not estimable — no patients")
+                  for g, ok in zip(others, present) if not ok)
+    x = x[:, present]
+    names = tuple(g for g, ok in zip(others, present) if ok)
+    wt = _censoring_km_before(t, st)
+    fail = np.flatnonzero(st == EVENT)
+    if len(fail) == 0 or not names:
+        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
+                                 "not estimable — no events") for g in names) + empty
+    comp = st == COMPETING_EVENT
+    # weights w[k, j] of patient j in the risk set of failure k (one row per failure, ties repeated)
+    tk = t[fail]
+    later = t[None, :] >= tk[:, None]
+    earlier_comp = (t[None, :] < tk[:, None]) & comp[None, :]
+    w = later + earlier_comp * (wt[fail][:, None] / wt[None, :])
+
+    def sums(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r = np.exp(x @ beta)
+        s0 = w @ r
+        s1 = w @ (r[:, None] * x)
+        return r, s0, s1
+
+    def loglik(beta: np.ndarray) -> float:
+        _, s0, _ = sums(beta)
+        return float((x[fail] @ beta).sum() - np.log(s0).sum())
+
+    def score_info(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r, s0, s1 = sums(beta)
+        xbar = s1 / s0[:, None]
+        score = (x[fail] - xbar).sum(axis=0)
+        s2 = np.einsum("kj,j,ja,jb->kab", w, r, x, x)
+        info = (s2 / s0[:, None, None]).sum(axis=0) - np.einsum("ka,kb->ab", xbar, xbar)
+        return score, info
+
+    beta = np.zeros(x.shape[1])
+    converged = False
+    for _ in range(max_iter):
+        score, info = score_info(beta)
+        if np.max(np.abs(score)) < 1e-9:
+            converged = True
+            break
+        try:
+            step = np.linalg.solve(info, score)
+        except np.linalg.LinAlgError:
+            break
+        base = loglik(beta)
+        for _half in range(30):
+            with np.errstate(over="ignore", invalid="ignore"):
+                new = loglik(beta + step)
+            if np.isfinite(new) and new >= base - 1e-12 * abs(base):
+                break
+            step = step / 2
+        beta = beta + step
+        if np.any(np.abs(beta) > MAX_ABS_COEF):
+            break
+    score, info = score_info(beta)
+    cov = _fine_gray_sandwich(t, st, x, beta, wt, w, fail, info)
+    se = np.sqrt(np.diag(cov)) if cov is not None else np.full(len(beta), np.nan)
+    out = []
+    for g, b, s in zip(names, beta, se):
+        if not converged or abs(b) > MAX_ABS_COEF or not np.isfinite(s) or s <= 0:
+            out.append(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
+                                   "not estimable — the model did not converge (too few events in a group)"))
+            continue
+        z = b / s
+        out.append(HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)),
+                               float(np.exp(b + Z95 * s)), float(2 * norm.sf(abs(z)))))
+    by_name = {h.term: h for h in (*out, *empty)}
+    return tuple(by_name[g] for g in others)
+
+
+def _fine_gray_sandwich(t: np.ndarray, st: np.ndarray, x: np.ndarray, beta: np.ndarray, wt: np.ndarray,
+                        w: np.ndarray, fail: np.ndarray, info: np.ndarray) -> np.ndarray | None:
+    """crr's robust covariance of the coefficients: V⁻¹ (Σ_i (η_i + ψ_i)(η_i + ψ_i)') V⁻¹.
+
+    η_i = 1[i fails] (x_i − x̄(T_i)) − Σ_k w_i(T_k) e^{x_i β} (x_i − x̄(T_k)) / S0(T_k) over failures k;
+    ψ_i = ∫ q(u)/Y(u) dM^c_i(u), q(u) = Σ_{T_k ≥ u} Σ_{j: T_j < u, competing} w_j(T_k) e^{x_j β}
+    (x_j − x̄(T_k)) / S0(T_k), Y(u) the number with time ≥ u (M^c: the censoring martingale).
+    """
+    r = np.exp(x @ beta)
+    s0 = w @ r
+    xbar = (w @ (r[:, None] * x)) / s0[:, None]
+    eta = np.zeros_like(x)
+    eta[fail] += x[fail] - xbar
+    # - Σ_k w_ik r_i (x_i - xbar_k) / s0_k
+    wr = w * r[None, :] / s0[:, None]            # (k, i)
+    eta -= x * wr.sum(axis=0)[:, None] - wr.T @ xbar
+    # q(u) at each distinct censoring time u
+    comp = st == COMPETING_EVENT
+    n = len(t)
+    uniq, inv = np.unique(t, return_inverse=True)
+    first_at = np.searchsorted(t, uniq, side="left")
+    y = n - first_at  # at risk (time >= u) at each distinct time
+    cens_d = np.bincount(inv, weights=st == 0, minlength=len(uniq))
+    q = np.zeros((len(uniq), x.shape[1]))
+    ck = wt[fail] / s0                           # G(T_k-)/S0_k per failure
+    tk = t[fail]
+    for u_idx in np.flatnonzero(cens_d > 0):
+        u = uniq[u_idx]
+        before = comp & (t < u)
+        if not before.any():
+            continue
+        a = r[before] / wt[before]
+        b = a @ x[before]
+        sel = tk >= u
+        q[u_idx] = b * ck[sel].sum() - a.sum() * (ck[sel] @ xbar[sel])
+    # psi_i = 1[i censored] q(T_i)/Y(T_i) - Σ_{censorings at u <= T_i} q(u)/Y(u)^2
+    per_time = cens_d[:, None] * q / (y ** 2)[:, None]
+    cum = np.cumsum(per_time, axis=0)
+    psi = -cum[inv] + (st == 0)[:, None] * q[inv] / y[inv][:, None]
+    total = eta + psi
+    meat = total.T @ total
+    try:
+        bread = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return None
+    return bread @ meat @ bread
+
+
+def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: tuple[str, ...],
+                       reference: str) -> tuple[HazardRatio, ...]:
+    """Cause-specific hazard ratios of the event of interest (competing events censored), as
+    ``coxph(Surv(time, status == 1) ~ relevel(group, ref), ties = "efron")``: Wald CI and p."""
+    present = tuple(g for g in groups if np.any(np.asarray(group) == g))
+    if reference not in present or len(present) < 2:
+        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, "not estimable — no patients")
+                     for g in groups if g != reference)
+    rs = risk_sets(time, np.asarray(status) == EVENT, group, present)
+    fit = cox_categorical(rs, reference)
+    out = {}
+    for g, b, s in zip(fit.terms, fit.coef, fit.se):
+        if not fit.converged or not np.isfinite(s):
+            out[g] = HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
+                                 "not estimable — the model did not converge (too few events in a group)")
+        else:
+            out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)),
+                                 float(np.exp(b + Z95 * s)), float(2 * norm.sf(abs(b / s))))
+    return tuple(out.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, "not estimable — no patients"))
+                 for g in groups if g != reference)
+
+
+# Multi-state state occupation --------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class StateOccupation:
+    """Aalen–Johansen probabilities of being in each state over time, one group.
+
+    time : distinct transition or censoring times, ascending; pstate : (times, states) probabilities
+    just after each time (rows sum to 1); n_risk : patients under observation (in any transient state).
+    """
+
+    time: np.ndarray
+    pstate: np.ndarray
+    n_risk: np.ndarray
+
+    def at(self, t: float) -> np.ndarray | None:
+        """Probabilities at time t (last time <= t); None past the last observed time."""
+        if len(self.time) == 0 or t > self.time[-1]:
+            return None
+        i = int(np.searchsorted(self.time, t, side="right")) - 1
+        return self.pstate[i] if i >= 0 else np.eye(self.pstate.shape[1])[0]
+
+
+def state_occupation(tstart: np.ndarray, tstop: np.ndarray, from_state: np.ndarray, to_state: np.ndarray,
+                     n_states: int) -> StateOccupation:
+    """Aalen–Johansen estimate p(t) = p(t−)(I + dA(t)), dA_hj(t) = transitions h→j at t / number in
+    state h at risk at t (rows with tstart < t ≤ tstop), everyone in state 0 at time 0, as R
+    ``survfit(Surv(tstart, tstop, state) ~ 1, id = id)$pstate``. Rows with ``to_state == from_state``
+    are censored at ``tstop``."""
+    t0, t1 = np.asarray(tstart, float), np.asarray(tstop, float)
+    fs, ts = np.asarray(from_state, np.int64), np.asarray(to_state, np.int64)
+    times = np.unique(t1)
+    p = np.zeros(n_states)
+    p[0] = 1.0
+    out = np.empty((len(times), n_states))
+    n_risk = np.empty(len(times), dtype=np.int64)
+    order_stop = np.argsort(t1, kind="stable")
+    stop_sorted = t1[order_stop]
+    for i, u in enumerate(times):
+        risk = (t0 < u) & (t1 >= u)
+        n_h = np.bincount(fs[risk], minlength=n_states).astype(float)
+        n_risk[i] = int(risk.sum())
+        lo, hi = np.searchsorted(stop_sorted, u, "left"), np.searchsorted(stop_sorted, u, "right")
+        at = order_stop[lo:hi]
+        moved = at[fs[at] != ts[at]]
+        if len(moved):
+            h = np.eye(n_states)
+            counts = np.zeros((n_states, n_states))
+            np.add.at(counts, (fs[moved], ts[moved]), 1.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rates = np.where(n_h[:, None] > 0, counts / n_h[:, None], 0.0)
+            h += rates - np.diag(rates.sum(axis=1))
+            p = p @ h
+        out[i] = p
+    return StateOccupation(times, out, n_risk)
+
+
+def pathway_occupation(data: PathwayData, group: str, n_states: int) -> StateOccupation:
+    """:func:`state_occupation` of one group's rows of a :class:`hcc.cohort.competing.PathwayData`."""
+    sel = data.group == group
+    return state_occupation(data.tstart[sel], data.tstop[sel], data.from_state[sel], data.to_state[sel], n_states)
