@@ -22,6 +22,8 @@ from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
 from hcc.cohort.secondline import derive_by_second_line, treatment_paths
 from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize
 from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWSpec, iptw_analysis, iptw_json
+from hcc.cohort.competing import COMPETING, STATE_KEYS, STATES, derive_competing, pathway
+from hcc.stats.competing import CIFPoint, CompetingSummary, PathwaySummary, summarize_competing, summarize_pathway
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,6 +37,8 @@ class AnalysisResult:
     by_second_line: dict[Endpoint, EndpointSummary] = field(default_factory=dict)
     by_second_line_after: str | None = None
     response: ResponseAnalysis | None = None
+    competing: dict[str, CompetingSummary] = field(default_factory=dict)
+    pathway: PathwaySummary | None = None
 
 
 def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpec | None = None, *,
@@ -66,7 +70,65 @@ def analyze(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
     return AnalysisResult(registry, cohort, {Endpoint(e): analyze_endpoint(cohort, e, analysis) for e in endpoints},
                           sequences=treatment_paths(cohort.frame, "regimen", spec.second_line_classes),
                           by_second_line=by_2l, by_second_line_after=by_second_line_after,
-                          response=analyze_response(cohort.frame, cohort.regimens))
+                          response=analyze_response(cohort.frame, cohort.regimens),
+                          competing=analyze_competing(cohort, analysis), pathway=analyze_pathway(cohort, analysis))
+
+
+def analyze_competing(cohort: Cohort, spec: AnalysisSpec | None = None) -> dict[str, CompetingSummary]:
+    """Both competing-risks endpoints (second line after progression, first-line failure) by
+    first-line regimen, keyed by their JSON names; milestones and reference from ``spec``."""
+    spec = spec or AnalysisSpec()
+    return {d.key: summarize_competing(derive_competing(cohort.frame, d), cohort.regimens, spec.reference,
+                                       spec.milestones_months) for d in COMPETING}
+
+
+def analyze_pathway(cohort: Cohort, spec: AnalysisSpec | None = None) -> PathwaySummary:
+    """State occupation of the patient pathway by first-line regimen, at the spec's milestones."""
+    spec = spec or AnalysisSpec()
+    return summarize_pathway(pathway(cohort.frame), cohort.regimens, STATES, spec.milestones_months)
+
+
+def _cif_point_json(p: CIFPoint) -> dict[str, Any]:
+    return {"est": json_number(p.est), "ci": [json_number(p.lower), json_number(p.upper)],
+            **({"not_estimable": p.reason} if p.reason else {})}
+
+
+def _ratio_json(h, name: str) -> dict[str, Any]:
+    return {name: json_number(h.hr), "ci": [json_number(h.lower), json_number(h.upper)], "p": json_number(h.p),
+            **({"not_estimable": h.note} if h.note else {})}
+
+
+def competing_json(summaries: dict[str, CompetingSummary], path: PathwaySummary | None) -> dict[str, Any]:
+    """The CLI's ``"competing_risks"`` block (README, 'Headless analysis'): per endpoint the regimens'
+    counts and cumulative incidences at the milestones (months) with 95% CI, Gray's test, Fine–Gray
+    and cause-specific hazard ratios against the reference; and ``"states"``, the pathway's state
+    occupation probabilities at the milestones (null with a reason past follow-up)."""
+    out: dict[str, Any] = {}
+    for key, s in summaries.items():
+        out[key] = {
+            "definition": {"origin": s.definition.origin, "event": s.definition.event_words,
+                           "competing": s.definition.competing_words, "censored": "at last follow-up"},
+            "unit": "months",
+            "groups": {g.group: {"n": g.n, "events": g.events, "competing": g.competing,
+                                 "cif": {f"{m:g}": {"event": _cif_point_json(ev), "competing": _cif_point_json(co),
+                                                    "n_risk": g.n_risk[m]}
+                                         for m, (ev, co) in g.milestones.items()}} for g in s.groups},
+            "gray": None if s.gray is None else {"statistic": json_number(s.gray.statistic), "df": s.gray.df,
+                                                 "p": json_number(s.gray.p)},
+            "reference": s.reference,
+            "fine_gray": {h.term: _ratio_json(h, "shr") for h in s.fine_gray},
+            "cause_specific": {h.term: _ratio_json(h, "hr") for h in s.cause_specific},
+            "not_eligible": s.not_eligible, "excluded": s.excluded, "methods": dict(s.methods),
+        }
+    if path is not None:
+        out["states"] = {
+            "states": dict(zip(STATE_KEYS, path.states)), "unit": "months",
+            "groups": {g.group: {"n": g.n, "at": {f"{m:g}": (
+                {"not_estimable": "past the last follow-up in this group"} if p is None
+                else {state: float(v) for state, v in zip(STATE_KEYS, p)}) for m, p in g.at.items()}}
+                       for g in path.groups},
+            "excluded": path.excluded, "methods": dict(path.methods)}
+    return out
 
 
 def _group_json(g) -> dict[str, Any]:
@@ -158,6 +220,7 @@ def result_json(result: AnalysisResult) -> dict[str, Any]:
             "after": result.by_second_line_after,
             **{e.value: endpoint_json(s) for e, s in result.by_second_line.items()}}}),
         **({} if result.response is None else response_json(result.response)),
+        **({"competing_risks": competing_json(result.competing, result.pathway)} if result.competing else {}),
         "days_per_month": DAYS_PER_MONTH,
     }
 

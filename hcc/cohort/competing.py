@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hcc.cohort.endpoints import date_order_problems
+from hcc.cohort.endpoints import ORIGIN_WORDS, date_order_problems
 from hcc.schema import DAYS_PER_MONTH, SOURCE_ROW, Col
 
 CENSORED, EVENT, COMPETING_EVENT = 0, 1, 2
@@ -55,6 +55,11 @@ class CompetingDef:
     competing_words: str
     eligible_column: str | None = None
     not_eligible_reason: str = ""
+
+    @property
+    def origin_words(self) -> str:
+        """The origin in words, e.g. 'first-line progression' (axis titles)."""
+        return ORIGIN_WORDS[self.origin]
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -158,6 +163,8 @@ ON_SECOND_LINE = "On second line or later"
 DEAD = "Dead"
 #: States in order; every patient starts in the first and moves only forward.
 STATES: tuple[str, ...] = (ON_FIRST_LINE, PROGRESSED, ON_SECOND_LINE, DEAD)
+#: The states' names in JSON and CSV files, in the order of :data:`STATES`.
+STATE_KEYS: tuple[str, ...] = ("on_first_line", "progressed", "second_line", "dead")
 PATHWAY_COLUMNS: tuple[str, ...] = (Col.START_1L, Col.DATE_PROGRESSION_1L, Col.START_2L, Col.DATE_DEATH,
                                     Col.DATE_LAST_FOLLOWUP)
 

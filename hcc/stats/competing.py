@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import chi2, norm
 
-from hcc.cohort.competing import COMPETING_EVENT, EVENT, PathwayData
+from hcc.cohort.competing import COMPETING_EVENT, EVENT, CompetingData, CompetingDef, PathwayData
+from hcc.schema import DAYS_PER_MONTH
 from hcc.stats.risksets import MAX_ABS_COEF, cox_categorical, risk_sets
 
 Z95 = float(norm.ppf(0.975))
@@ -228,6 +229,10 @@ class HazardRatio:
     note: str = ""
 
 
+#: A ratio against the reference cannot be estimated when the group (or the reference) has no event of interest.
+NO_EVENTS = "not estimable — no events of interest in this group or in the reference"
+
+
 def _censoring_km_before(time: np.ndarray, status: np.ndarray) -> np.ndarray:
     """G(t−) at each patient's own time: Kaplan–Meier of censoring (status 0 as the 'event') just
     before t, as ``cmprsk::crr`` evaluates it (``approx(..., xout = ftime * (1 - 100 eps))``)."""
@@ -257,17 +262,22 @@ def fine_gray(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: t
     t = np.asarray(time, float)[keep][order]
     st = np.asarray(status)[keep][order]
     grp = grp[keep][order]
-    x = np.column_stack([(grp == g).astype(float) for g in others]) if others else np.zeros((len(t), 0))
-    present = x.sum(axis=0) > 0
-    empty = tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, "not estimable — no patients")
-                  for g, ok in zip(others, present) if not ok)
-    x = x[:, present]
-    names = tuple(g for g, ok in zip(others, present) if ok)
+    # A group without events of interest has an infinite negative log SHR; its limit leaves the
+    # other coefficients as if its patients were not in the data, so they are left out.
+    counts = {g: int(np.sum(grp == g)) for g in others}
+    silent = {g for g in others if counts[g] and not np.any((grp == g) & (st == EVENT))}
+    empty = tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
+                              NO_PATIENTS if not counts[g] else NO_EVENTS) for g in others if not counts[g] or g in silent)
+    names = tuple(g for g in others if counts[g] and g not in silent)
+    rows = ~np.isin(grp, tuple(silent))
+    t, st, grp = t[rows], st[rows], grp[rows]
+    x = np.column_stack([(grp == g).astype(float) for g in names]) if names else np.zeros((len(t), 0))
     wt = _censoring_km_before(t, st)
     fail = np.flatnonzero(st == EVENT)
+    if not np.any((grp == reference) & (st == EVENT)):
+        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS) for g in others)
     if len(fail) == 0 or not names:
-        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
-                                 "not estimable — no events") for g in names) + empty
+        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS) for g in others)
     comp = st == COMPETING_EVENT
     # weights w[k, j] of patient j in the risk set of failure k (one row per failure, ties repeated)
     tk = t[fail]
@@ -386,6 +396,12 @@ def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, 
     if reference not in present or len(present) < 2:
         return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, "not estimable — no patients")
                      for g in groups if g != reference)
+    no_events = {g: HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS) for g in present
+                 if g != reference and not np.any((np.asarray(group) == g) & (np.asarray(status) == EVENT))}
+    present = tuple(g for g in present if g not in no_events)
+    if len(present) < 2 or not np.any((np.asarray(group) == reference) & (np.asarray(status) == EVENT)):
+        return tuple(no_events.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS))
+                     for g in groups if g != reference)
     rs = risk_sets(time, np.asarray(status) == EVENT, group, present)
     fit = cox_categorical(rs, reference)
     out = {}
@@ -396,6 +412,7 @@ def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, 
         else:
             out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)),
                                  float(np.exp(b + Z95 * s)), float(2 * norm.sf(abs(b / s))))
+    out.update(no_events)
     return tuple(out.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, "not estimable — no patients"))
                  for g in groups if g != reference)
 
@@ -459,3 +476,139 @@ def pathway_occupation(data: PathwayData, group: str, n_states: int) -> StateOcc
     """:func:`state_occupation` of one group's rows of a :class:`hcc.cohort.competing.PathwayData`."""
     sel = data.group == group
     return state_occupation(data.tstart[sel], data.tstop[sel], data.from_state[sel], data.to_state[sel], n_states)
+
+
+# Summaries: what the page, the CLI, the report and the deck show ----------------------------------
+PAST_FOLLOWUP = "not estimable — past the last follow-up in this group"
+NO_PATIENTS = "not estimable — no patients in this group"
+
+
+@dataclass(frozen=True)
+class CIFPoint:
+    """A cumulative incidence at a milestone (months) with its 95% CI; ``reason`` says why a value
+    is missing (estimate past follow-up; CI undefined at an estimate of 0)."""
+
+    est: float
+    lower: float
+    upper: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class CompetingGroup:
+    """One regimen's competing-risks result: counts, the curves (times in days) and the milestones."""
+
+    group: str
+    n: int
+    events: int
+    competing: int
+    curve: CIFCurve
+    milestones: dict[float, tuple[CIFPoint, CIFPoint]]
+    n_risk: dict[float, int]
+
+
+@dataclass(frozen=True, eq=False)
+class CompetingSummary:
+    """Everything shown for one competing-risks endpoint (:data:`hcc.cohort.competing.COMPETING`)."""
+
+    definition: CompetingDef
+    groups: tuple[CompetingGroup, ...]
+    gray: GrayTest | None
+    reference: str
+    fine_gray: tuple[HazardRatio, ...]
+    cause_specific: tuple[HazardRatio, ...]
+    not_eligible: dict[str, int]
+    excluded: dict[str, int]
+    milestones_months: tuple[float, ...]
+
+    methods = {
+        "estimator": "Aalen–Johansen cumulative incidence (R survfit(Surv(time, factor(status)) ~ 1))",
+        "variance": "infinitesimal jackknife (R survfit std.err for multi-state curves)",
+        "ci": "95% CI on the log scale, upper limit capped at 1 (R conf.type = 'log'); none at an estimate of 0",
+        "test": "Gray's test of the cumulative incidence of the event, rho = 0 (R cmprsk::cuminc $Tests)",
+        "fine_gray": "Fine–Gray subdistribution hazard ratio, Breslow ties, sandwich variance (R cmprsk::crr)",
+        "cause_specific": "cause-specific Cox hazard ratio, competing event censored, Efron ties (R coxph)",
+        "ties": "an event and a competing event on the same day in different patients are processed together; "
+                "in one patient, the event of interest counts (second line given, progression recorded)",
+    }
+
+
+def _point(curve: CIFCurve, t_days: float, cause: int) -> CIFPoint:
+    located = curve.at(t_days)
+    if located is None:
+        return CIFPoint(np.nan, np.nan, np.nan, PAST_FOLLOWUP)
+    i, _ = located
+    if i < 0:
+        return CIFPoint(0.0, np.nan, np.nan, "no CI — no event by then (estimate 0)")
+    est = (curve.cif if cause == EVENT else curve.cif_competing)[i]
+    lo = (curve.lower if cause == EVENT else curve.lower_competing)[i]
+    hi = (curve.upper if cause == EVENT else curve.upper_competing)[i]
+    return CIFPoint(float(est), float(lo), float(hi), "" if est > 0 else "no CI — no event by then (estimate 0)")
+
+
+def summarize_competing(data: CompetingData, groups: tuple[str, ...], reference: str | None = None,
+                        milestones_months: tuple[float, ...] = (6.0, 12.0, 18.0, 24.0)) -> CompetingSummary:
+    """Per regimen: counts, Aalen–Johansen curves and milestone CIFs with CI; across regimens Gray's
+    test; against ``reference`` (default: the first group) Fine–Gray and cause-specific hazard ratios.
+    Times are in days in the curves and months at the milestones (days / 30.4375)."""
+    present = tuple(g for g in groups if np.any(data.group == g))
+    ref = reference if reference in present else (present[0] if present else (groups[0] if groups else ""))
+    out = []
+    for g in groups:
+        sel = data.group == g
+        curve = cumulative_incidence(data.days[sel], data.status[sel])
+        points, risk = {}, {}
+        for m in milestones_months:
+            t = m * DAYS_PER_MONTH
+            if not sel.any():
+                points[m] = (CIFPoint(np.nan, np.nan, np.nan, NO_PATIENTS),) * 2
+                risk[m] = 0
+                continue
+            points[m] = (_point(curve, t, EVENT), _point(curve, t, COMPETING_EVENT))
+            located = curve.at(t)
+            risk[m] = located[1] if located else 0
+        out.append(CompetingGroup(g, int(sel.sum()), int((data.status[sel] == EVENT).sum()),
+                                  int((data.status[sel] == COMPETING_EVENT).sum()), curve, points, risk))
+    fg = fine_gray(data.days, data.status, data.group, present, ref) if len(present) > 1 else ()
+    cs = cause_specific_cox(data.days, data.status, data.group, present, ref) if len(present) > 1 else ()
+    return CompetingSummary(data.definition, tuple(out), gray_test(data.days, data.status, data.group, present),
+                            ref, fg, cs, data.not_eligible,
+                            {str(k): int(v) for k, v in data.excluded["reason"].value_counts().items()},
+                            tuple(milestones_months))
+
+
+@dataclass(frozen=True, eq=False)
+class PathwayGroup:
+    """One regimen's state occupation (times in days) and its values at the milestones (None: past
+    the last follow-up, not estimable)."""
+
+    group: str
+    n: int
+    occupation: StateOccupation
+    at: dict[float, np.ndarray | None]
+
+
+@dataclass(frozen=True, eq=False)
+class PathwaySummary:
+    """State occupation per regimen (:data:`hcc.cohort.competing.STATES`)."""
+
+    states: tuple[str, ...]
+    groups: tuple[PathwayGroup, ...]
+    milestones_months: tuple[float, ...]
+    excluded: dict[str, int]
+    methods = {"estimator": "Aalen–Johansen state occupation probabilities "
+                            "(R survfit(Surv(tstart, tstop, state) ~ 1, id = id)$pstate)",
+               "states": "forward only: on first line without progression -> progressed, no second line yet -> "
+                         "on second line or later -> dead; moves on the same day go straight to the later state"}
+
+
+def summarize_pathway(data: PathwayData, groups: tuple[str, ...], states: tuple[str, ...],
+                      milestones_months: tuple[float, ...] = (6.0, 12.0, 24.0)) -> PathwaySummary:
+    """State occupation per regimen with the probabilities at each milestone (months)."""
+    out = []
+    for g in groups:
+        occ = pathway_occupation(data, g, len(states))
+        n = len(np.unique(data.id[data.group == g]))
+        out.append(PathwayGroup(g, n, occ, {m: occ.at(m * DAYS_PER_MONTH) if n else None for m in milestones_months}))
+    return PathwaySummary(states, tuple(out), tuple(milestones_months),
+                          {str(k): int(v) for k, v in data.excluded["reason"].value_counts().items()})
