@@ -2,7 +2,12 @@
 
 import streamlit as st
 
-from hcc.analysis import analyze_by_second_line, analyze_endpoint
+from hcc.analysis import analyze_by_second_line, analyze_competing, analyze_endpoint, analyze_pathway
+from hcc.formatting import format_p
+from hcc.outputs.competing_figures import cif_figure, pathway_figure
+from hcc.outputs.competing_tables import (
+    WHICH_RATIO, cif_table, cif_values_table, counts_table, pathway_table, ratio_table,
+)
 from hcc.outputs.figures import km_figure, regimen_colors, sankey_figure
 from hcc.outputs.tables import (
     class_table, response_counts_table, response_rates_table, response_tests_table, uptake_table,
@@ -13,7 +18,7 @@ from hcc.cohort.secondline import LEVELS, class_map, derive_by_second_line_given
 from hcc.stats.survival import summarize
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo
-from ui.downloads import figure_downloads
+from ui.downloads import figure_downloads, table_downloads
 from ui.present import on_screen
 from ui.widgets import summary_tables
 from ui.sidebar import key as cohort_key
@@ -39,6 +44,46 @@ paths = session_memo(("paths", registry.sha256, cohort.spec, level),
                      lambda: treatment_paths(cohort.frame, level or LEVELS[0], overrides))
 st.plotly_chart(sankey_figure(paths, colors), key="sankey", theme=None)
 st.table(md_table(uptake_table(uptake(cohort.frame, cohort.regimens)).set_index("First-line regimen")))
+
+
+def show_competing(s, name: str) -> None:
+    """Stacked cumulative incidence, counts, milestones, Gray's test and the two kinds of hazard ratio."""
+    fig = on_screen(cif_figure(s, colors, subtitle=caption), caption)
+    st.plotly_chart(fig, key=f"cif_{name}", theme=None)
+    figure_downloads(fig, f"cif_{name}")
+    st.table(md_table(counts_table(s).set_index("Regimen")))
+    st.table(md_table(cif_table(s).set_index(["Regimen", "Months"])))
+    if s.gray is not None:
+        st.markdown(md(f"Gray's test across regimens ({s.definition.event_words.lower()}): "
+                       f"χ² = {s.gray.statistic:.2f}, df = {s.gray.df}, {format_p(s.gray.p)}."))
+    if s.fine_gray:
+        st.table(md_table(ratio_table(s).set_index("Regimen")))
+    left = [f"{k}: {v}" for k, v in {**s.not_eligible, **s.excluded}.items()]
+    if left:
+        st.caption(md("Not in this analysis — " + "; ".join(left) + "."))
+    table_downloads(cif_values_table(s), f"cif_{name}")
+
+
+st.subheader("Who reaches second line, and who dies first (competing risks)")
+st.caption("Death is a competing event: a patient who dies cannot start second line, so 1 − Kaplan–Meier "
+           "would overstate uptake. Aalen–Johansen cumulative incidence with 95% CI (as R's survfit); "
+           "Gray's test across regimens; hazard ratios against the reference regimen.")
+competing = session_memo(("competing", registry.sha256, cohort.spec), lambda: analyze_competing(cohort))
+for key, s in competing.items():
+    st.markdown(f"**{s.definition.title}**")
+    show_competing(s, key)
+st.markdown(WHICH_RATIO)
+
+st.subheader("Patient pathway: where patients are over time")
+st.caption("Share of patients on first line without progression, progressed without second line, on second "
+           "line or later, or dead, from first-line start (Aalen–Johansen state occupation, as R's multi-state "
+           "survfit); the numbers are written at 6, 12 and 24 months.")
+pathway_summary = session_memo(("pathway", registry.sha256, cohort.spec), lambda: analyze_pathway(cohort))
+fig = on_screen(pathway_figure(pathway_summary, colors, subtitle=caption), caption)
+st.plotly_chart(fig, key="pathway", theme=None)
+figure_downloads(fig, "pathway")
+st.table(md_table(pathway_table(pathway_summary).set_index(["Regimen", "Months"])))
+table_downloads(pathway_table(pathway_summary), "pathway")
 
 
 def save_classes() -> None:

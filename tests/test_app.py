@@ -210,7 +210,7 @@ def test_registry_with_too_many_regimens_is_capped_with_a_sidebar_warning() -> N
 
 def test_second_line_page_sections_and_class_grouping() -> None:
     at = _app("pages/secondline.py")
-    assert len(at.get("plotly_chart")) == 4  # sankey + three KM figures
+    assert len(at.get("plotly_chart")) == 7  # sankey, two cumulative incidence, pathway, three KM figures
     assert "Started second line after progression" in shown_table(at.table[0].value).columns
     at.segmented_control(key=StateKeys.SL_LEVEL).set_value("class").run()
     assert not at.exception
@@ -218,7 +218,7 @@ def test_second_line_page_sections_and_class_grouping() -> None:
     at.selectbox(key=StateKeys.SL_FIRST).set_value("SOR").run()
     at.radio(key=StateKeys.SL_ENDPOINT).set_value(at.radio(key=StateKeys.SL_ENDPOINT).options[2]).run()
     assert not at.exception, [e.message for e in at.exception]
-    assert "PFS2" in _text(at) or "Progression-free survival 2" in at.get("plotly_chart")[1].proto.spec
+    assert "PFS2" in _text(at) or "Progression-free survival 2" in at.get("plotly_chart")[4].proto.spec
 
 
 def test_second_line_class_edit_goes_into_the_cohort_rules() -> None:

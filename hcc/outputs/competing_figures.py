@@ -67,10 +67,10 @@ def _risk_at(n_risk: np.ndarray, time_days: np.ndarray, n: int, months: np.ndarr
 
 def _layout(fig: go.Figure, title: str, subtitle: str, height: int, legend_y: float) -> None:
     fig.update_layout(
-        title=dict(text=f"{html.escape(title)}<br><sup>{html.escape(subtitle)}</sup>" if subtitle
-                   else html.escape(title), x=0.01),
+        title=dict(text=f"{html.escape(title, quote=False)}<br><sup>{html.escape(subtitle, quote=False)}</sup>"
+                   if subtitle else html.escape(title, quote=False), x=0.01),
         template="plotly_white", font=dict(family=_FONT, size=14), height=height,
-        legend=dict(orientation="h", yanchor="top", y=legend_y, x=0.5, xanchor="center", font=dict(size=13)),
+        legend=dict(orientation="h", yanchor="top", y=legend_y, x=0, xanchor="left", font=dict(size=13)),
         margin=dict(l=80, r=20, t=100, b=110))
 
 

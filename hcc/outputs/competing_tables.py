@@ -1,0 +1,93 @@
+"""Tables of competing risks and of the patient pathway, as the page, the report, the deck and the
+CSV / Excel downloads show them (percentages with 95% CI; "not estimable — reason" in place of a number).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from hcc.formatting import format_hr, format_p_plain
+from hcc.stats.competing import CIFPoint, CompetingSummary, PathwaySummary
+
+#: Which question each ratio answers, in plain words (page, report).
+WHICH_RATIO = (
+    "**Subdistribution hazard ratio (Fine–Gray)** answers *how many* patients reach the event: it compares "
+    "the cumulative incidence curves, so a regimen whose patients die sooner shows fewer events even if "
+    "the event is not less likely among those still alive. **Cause-specific hazard ratio** answers *how "
+    "fast* the event happens among patients still alive and without it (competing events censored): the "
+    "question of biology or of a treatment policy. Read them together; they can point different ways.")
+
+
+def format_cif(p: CIFPoint) -> str:
+    """A cumulative incidence as percent with its CI, e.g. ``39% (33–46)``; the reason when not
+    estimable; ``0%`` (no CI) before the first event."""
+    if math.isnan(p.est):
+        return p.reason or "not estimable"
+    if math.isnan(p.lower) or math.isnan(p.upper):
+        return f"{100 * p.est:.0f}% (no CI: estimate 0)" if p.est == 0 else f"{100 * p.est:.0f}%"
+    return f"{100 * p.est:.0f}% ({100 * p.lower:.0f}–{100 * p.upper:.0f})"
+
+
+def counts_table(summary: CompetingSummary) -> pd.DataFrame:
+    """Per regimen: patients, events of interest, competing events, censored."""
+    d = summary.definition
+    return pd.DataFrame([{"Regimen": g.group, "Patients": g.n, d.event_words: g.events,
+                          d.competing_words: g.competing, "Censored (alive, neither)": g.n - g.events - g.competing}
+                         for g in summary.groups])
+
+
+def cif_table(summary: CompetingSummary) -> pd.DataFrame:
+    """One row per regimen and milestone: at risk, cumulative incidence of the event and of the
+    competing event, % (95% CI)."""
+    d = summary.definition
+    rows = []
+    for g in summary.groups:
+        for m, (ev, co) in g.milestones.items():
+            rows.append({"Regimen": g.group, "Months": f"{m:g}", "At risk": g.n_risk[m],
+                         f"{d.event_words}, % (95% CI)": format_cif(ev),
+                         f"{d.competing_words}, % (95% CI)": format_cif(co)})
+    return pd.DataFrame(rows)
+
+
+def cif_values_table(summary: CompetingSummary) -> pd.DataFrame:
+    """The same numbers unformatted (proportions, full precision) for CSV / Excel; blank with the
+    reason when not estimable."""
+    rows = []
+    for g in summary.groups:
+        for m, (ev, co) in g.milestones.items():
+            row = {"endpoint": summary.definition.key, "regimen": g.group, "months": m, "n_risk": g.n_risk[m]}
+            for name, p in (("event", ev), ("competing", co)):
+                row.update({f"{name}_cif": p.est, f"{name}_lower": p.lower, f"{name}_upper": p.upper,
+                            f"{name}_note": p.reason})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def ratio_table(summary: CompetingSummary) -> pd.DataFrame:
+    """Each regimen against the reference: Fine–Gray SHR and cause-specific HR with 95% CI and p
+    (the reason in place of a number when not estimable)."""
+    cs = {h.term: h for h in summary.cause_specific}
+    rows = []
+    for h in summary.fine_gray:
+        c = cs.get(h.term)
+        rows.append({"Regimen": h.term, "Against": h.reference,
+                     "Subdistribution HR, Fine–Gray (95% CI)": h.note or format_hr(h.hr, h.lower, h.upper),
+                     "p (Fine–Gray)": format_p_plain(h.p),
+                     "Cause-specific HR (95% CI)": "—" if c is None else c.note or format_hr(c.hr, c.lower, c.upper),
+                     "p (cause-specific)": "" if c is None else format_p_plain(c.p)})
+    return pd.DataFrame(rows)
+
+
+def pathway_table(summary: PathwaySummary) -> pd.DataFrame:
+    """One row per regimen and milestone: the share of patients in each state (%)."""
+    rows = []
+    for g in summary.groups:
+        for m, p in g.at.items():
+            row = {"Regimen": g.group, "Months": f"{m:g}"}
+            for state, v in zip(summary.states, p if p is not None else [None] * len(summary.states)):
+                row[f"{state} (%)"] = ("not estimable — past the last follow-up in this group" if v is None
+                                       else f"{100 * v:.1f}")
+            rows.append(row)
+    return pd.DataFrame(rows)
