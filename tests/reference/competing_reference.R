@@ -52,6 +52,7 @@ m <- mgus2
 m$etime <- ifelse(m$pstat == 0, m$futime, m$ptime)
 m$event <- ifelse(m$pstat == 0, 2 * m$death, 1)
 cases$mgus2 <- compare("mgus2", m$etime, m$event, m$sex, "F")
+write.csv(m[, c("id", "etime", "event", "sex")], file.path(out, "competing_mgus2.csv"), row.names = FALSE)
 
 # 3. the demo registry, main cohort, derived in R from the raw CSV
 d <- read.csv("data/demo_registry.csv", na.strings = "", stringsAsFactors = FALSE)
