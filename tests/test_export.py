@@ -281,3 +281,35 @@ def test_cli_report_without_a_browser_is_one_error_line(data_file: Path, tmp_pat
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert "could not start (ChromeNotFoundError); is Chromium installed on the server?" in err
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_html_report_competing_risks_equal_the_cli_json(result: AnalysisResult) -> None:
+    """The report's competing-risks and pathway tables print the numbers of the CLI's
+    ``competing_risks`` block (CIF % with CI, Fine–Gray SHR with CI, state shares), and the methods
+    paragraph names the estimators."""
+    from hcc.analysis import competing_json
+    from hcc.formatting import format_hr
+
+    report = build_report(result, (Endpoint.OS,))
+    page = report_html(report)
+    block = competing_json(result.competing, result.pathway)
+    assert {"cif_second_line", "cif_first_line_failure", "pathway"} <= {f.key for f in report.figures}
+    checked = 0
+    for key in ("second_line", "first_line_failure"):
+        for regimen, g in block[key]["groups"].items():
+            point = g["cif"]["12"]["event"]
+            if point["est"] is None or point["ci"][0] is None:
+                continue
+            cell = f"{100 * point['est']:.0f}% ({100 * point['ci'][0]:.0f}–{100 * point['ci'][1]:.0f})"
+            assert f"<td>{regimen}</td>\n      <td>12</td>\n      <td>{g['cif']['12']['n_risk']}</td>\n      " \
+                   f"<td>{cell}</td>" in page
+            checked += 1
+        for regimen, h in block[key]["fine_gray"].items():
+            if h["shr"] is not None:
+                assert f"<td>{format_hr(h['shr'], *h['ci'])}</td>" in page
+    assert checked
+    for regimen, g in block["states"]["groups"].items():
+        at12 = g["at"]["12"]
+        if "dead" in at12:
+            assert f"<td>{100 * at12['on_first_line']:.1f}</td>" in page
+    assert "Aalen–Johansen" in report.methods and "Gray's test" in report.methods and "Fine–Gray" in report.methods

@@ -113,7 +113,30 @@ def _response_sentences(response) -> list[str]:
     return out
 
 
-def methods_paragraph(summaries: Sequence, response=None, versions: Mapping[str, str] | None = None) -> str:
+def competing_sentences(competing: Mapping | None, pathway=None) -> list[str]:
+    """Sentences for the competing-risks analyses (:class:`hcc.stats.competing.CompetingSummary` by
+    key) and the patient pathway (:class:`hcc.stats.competing.PathwaySummary`), built from their
+    definitions, reference and milestones."""
+    if not competing:
+        return []
+    first = next(iter(competing.values()))
+    defs = _join([f"{s.definition.event_words.lower()} (competing event: {s.definition.competing_words.lower()}; "
+                  f"from {s.definition.origin_words})" for s in competing.values()])
+    out = [f"Cumulative incidence of {defs} was estimated with the Aalen–Johansen estimator by first-line regimen, "
+           "with infinitesimal-jackknife standard errors and log-transformed 95% confidence intervals (as R "
+           f"survfit), reported at {_join([f'{m:g}' for m in first.milestones_months])} months, and compared across "
+           "regimens with Gray's test.",
+           f"Subdistribution hazard ratios (Fine–Gray; Breslow ties, robust sandwich variance, as R cmprsk::crr) and "
+           f"cause-specific hazard ratios (Cox, Efron ties) were estimated against {first.reference}."]
+    if pathway is not None:
+        out.append("The probabilities of being on first line without progression, progressed without second line, "
+                   "on second line or later, or dead were estimated over time from first-line start with the "
+                   "Aalen–Johansen estimator of a multi-state model.")
+    return out
+
+
+def methods_paragraph(summaries: Sequence, response=None, versions: Mapping[str, str] | None = None, *,
+                      competing: Mapping | None = None, pathway=None) -> str:
     """A ready-to-paste "Statistical analysis" paragraph.
 
     Parameters
@@ -121,10 +144,11 @@ def methods_paragraph(summaries: Sequence, response=None, versions: Mapping[str,
     summaries : the :class:`hcc.stats.survival.EndpointSummary` objects the report shows (their spec and
         ``methods`` say which CI, variance, test, adjustment, ties and RMST horizon were used).
     response : the :class:`hcc.stats.response.ResponseAnalysis` shown, or ``None``.
+    competing, pathway : the competing-risks summaries and the pathway shown, or ``None``.
     versions : package versions (default :func:`software_versions`).
     """
     versions = dict(versions or software_versions())
-    sentences = _survival_sentences(summaries) + _response_sentences(response)
+    sentences = _survival_sentences(summaries) + _response_sentences(response) + competing_sentences(competing, pathway)
     sentences.append("All tests were two-sided.")
     sentences.append(f"Analyses were done with HCC Outcomes Explorer {versions.get('HCC Outcomes Explorer', __version__)} "
                      f"in Python {versions.get('Python', platform.python_version())} ("

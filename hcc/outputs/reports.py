@@ -28,6 +28,8 @@ from hcc.formatting import json_safe
 from hcc.outputs.export import (BROWSER_START_SECONDS, RENDER_TIMEOUT_SECONDS, ExportError, SizePreset, export_session,
                         export_slot, figure_bytes, run_async)
 from hcc.outputs.figures import KMFigureOptions, attrition_figure, km_figure, regimen_colors, response_bar_figure
+from hcc.outputs.competing_figures import cif_figure, pathway_figure
+from hcc.outputs.competing_tables import cif_table, pathway_table, ratio_table
 from hcc.outputs.methods_text import methods_paragraph, software_versions
 from hcc.outputs.tables import (attrition_table, comparison_table, endpoint_table, pairwise_table, plain_summary,
                         response_rates_table)
@@ -163,12 +165,28 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
                                     response_bar_figure(rates, colors, subtitle=caption)))
         tables.append(ReportTable("response_rates", f"Response rates ({criterion})", response_rates_table(rates),
                                   in_deck=True))
+    for key, s in result.competing.items():
+        if not any(g.n for g in s.groups):
+            continue
+        figures.append(ReportFigure(f"cif_{key}", s.definition.title, cif_figure(s, colors, subtitle=caption)))
+        tables.append(ReportTable(f"cif_{key}", f"{s.definition.title}: cumulative incidence", cif_table(s),
+                                  note="Aalen–Johansen, % (95% CI, log scale); death is the competing event."))
+        if s.fine_gray:
+            tables.append(ReportTable(f"ratios_{key}", f"{s.definition.title}: against {s.reference}", ratio_table(s),
+                                      note="Fine–Gray: how many reach the event; cause-specific: how fast among "
+                                           "those still alive without it."))
+    if result.pathway is not None and any(g.n for g in result.pathway.groups):
+        figures.append(ReportFigure("pathway", "Patient pathway: where patients are over time",
+                                    pathway_figure(result.pathway, colors, subtitle=caption)))
+        tables.append(ReportTable("pathway", "Patient pathway: share in each state (%)", pathway_table(result.pathway),
+                                  in_deck=True))
     tables += list(extra_tables)
     tables.append(ReportTable("trials", "Landmark first-line trials (published)", trials_table()))
     return Report(
         title=title, caption=caption, created=created, figures=tuple(figures), tables=tuple(tables),
         summary_sentences=tuple(plain_summary(s) for s in shown),
-        methods=methods_paragraph(shown, response), versions=software_versions(),
+        methods=methods_paragraph(shown, response, competing=result.competing, pathway=result.pathway),
+        versions=software_versions(),
         reproduce=reproduce_record(result, figure_endpoints, options, mapping, created),
         results=json_safe(result_json(result)), is_demo=reg.is_demo)
 
