@@ -198,3 +198,43 @@ def test_state_occupation_by_hand() -> None:
 
 def test_every_definition_is_used() -> None:
     assert {d.key for d in COMPETING} == {"second_line", "first_line_failure"}
+
+
+def _ij_by_definition(time: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The IJ variance of both CIFs straight from its definition: every patient's influence
+    propagated through the Aalen–Johansen recursion (a patients × times matrix)."""
+    uniq, inv = np.unique(time, return_inverse=True)
+    m = len(uniq)
+    d1 = np.bincount(inv, weights=status == 1, minlength=m)
+    d2 = np.bincount(inv, weights=status == 2, minlength=m)
+    n = np.cumsum(np.bincount(inv, minlength=m)[::-1])[::-1].astype(float)
+    h1, h2 = d1 / n, d2 / n
+    s_before = np.concatenate(([1.0], np.cumprod(1 - h1 - h2)[:-1]))
+    at_risk = np.arange(m)[None, :] <= inv[:, None]
+    own = np.arange(m)[None, :] == inv[:, None]
+    u1 = ((own & (status == 1)[:, None]) - at_risk * h1) / n
+    u2 = ((own & (status == 2)[:, None]) - at_risk * h2) / n
+    us, f1, f2 = np.zeros(len(time)), np.zeros(len(time)), np.zeros(len(time))
+    v1, v2 = np.empty(m), np.empty(m)
+    for j in range(m):
+        f1 = f1 + us * h1[j] + s_before[j] * u1[:, j]
+        f2 = f2 + us * h2[j] + s_before[j] * u2[:, j]
+        us = us * (1 - h1[j] - h2[j]) - s_before[j] * (u1[:, j] + u2[:, j])
+        v1[j], v2[j] = f1 @ f1, f2 @ f2
+    return v1, v2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_closed_form_ij_variance_equals_its_definition(seed) -> None:
+    """The O(n log n) sum of squared influences equals the patients × times computation, on random
+    data with many ties and, for odd seeds, every patient left at the last time having an event
+    (h = 1 there, S drops to 0)."""
+    rng = np.random.default_rng(seed)
+    time = rng.integers(1, 15, 60).astype(float)
+    status = rng.choice([0, 1, 2], 60)
+    if seed % 2:
+        status[time == time.max()] = rng.choice([1, 2], int((time == time.max()).sum()))
+    curve = cumulative_incidence(time, status)
+    v1, v2 = _ij_by_definition(time, status)
+    np.testing.assert_allclose(curve.se ** 2, v1, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(curve.se_competing ** 2, v2, rtol=1e-10, atol=1e-15)

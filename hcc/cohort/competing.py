@@ -215,34 +215,38 @@ def pathway(frame: pd.DataFrame, group_col: str = Col.REGIMEN_1L) -> PathwayData
     has_prog, has_2l = ~np.isnat(_dates(f, Col.DATE_PROGRESSION_1L)), ~np.isnat(_dates(f, Col.START_2L))
     has_death = ~np.isnat(_dates(f, Col.DATE_DEATH))
     groups = f[group_col].to_numpy(dtype=object)
-    rows: list[tuple[int, object, float, float, int, int]] = []
-    for i in range(len(f)):
-        # the moves this patient made, in time order: (day, new state)
-        moves: list[tuple[float, int]] = []
-        if has_2l[i]:
-            if has_prog[i] and prog[i] < second[i]:
-                moves.append((prog[i], 1))
-            moves.append((second[i], 2))
-        elif has_prog[i]:
-            moves.append((prog[i], 1))
-        if has_death[i]:
-            moves.append((death[i], 3))
-        state, t = 0, 0.0
-        for day, new in moves:
-            day = max(day, 0.5) if day <= t else day
-            if day <= t:  # same day as the previous move: the later state is entered directly
-                rows[-1] = rows[-1][:5] + (new,)
-            else:
-                rows.append((i, groups[i], t, day, state, new))
-            state, t = new, day
-        if state != 3:
-            stop = max(last[i], t)
-            if stop > t:
-                rows.append((i, groups[i], t, stop, state, state))
-            elif not rows or rows[-1][0] != i:  # followed for 0 days: one censored row at day 0.5
-                rows.append((i, groups[i], 0.0, 0.5, 0, 0))
-    arr = list(zip(*rows)) if rows else [()] * 6
-    return PathwayData(np.asarray(arr[0], dtype=np.int64), np.asarray(arr[1], dtype=object),
-                       np.asarray(arr[2], dtype=float), np.asarray(arr[3], dtype=float),
-                       np.asarray(arr[4], dtype=np.int64), np.asarray(arr[5], dtype=np.int64),
+    n = len(f)
+    # the moves in time order (progression before second line only when strictly earlier; second
+    # line and progression are on or before death by the date checks)
+    slots = ((has_prog & ~(has_2l & (prog >= second)), prog, 1), (has_2l, second, 2), (has_death, death, 3))
+    cap = 4 * n  # at most three moves and a censored tail per patient
+    pid, t0, t1 = np.empty(cap, np.int64), np.empty(cap), np.empty(cap)
+    fr, to = np.empty(cap, np.int64), np.empty(cap, np.int64)
+    count = 0
+
+    def add(idx: np.ndarray, start: np.ndarray, stop: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        nonlocal count
+        rows = count + np.arange(len(idx))
+        pid[rows], t0[rows], t1[rows], fr[rows], to[rows] = idx, start, stop, a, b
+        count += len(idx)
+        return rows
+
+    state, t = np.zeros(n, dtype=np.int64), np.zeros(n)
+    last_row = np.full(n, -1)  # per patient, index of its latest row
+    for valid, day, new_state in slots:
+        day = np.where(day <= 0, 0.5, day)  # a day-0 move cannot end a (0, 0] interval
+        merge = valid & (day <= t) & (last_row >= 0)  # same day as the previous move: go straight on
+        to[last_row[merge]] = new_state
+        idx = np.flatnonzero(valid & ~merge)
+        last_row[idx] = add(idx, t[idx], day[idx], state[idx], np.full(len(idx), new_state))
+        t[idx] = day[idx]
+        state[valid] = new_state
+    alive = state != 3
+    stop = np.maximum(last, t)
+    tail = np.flatnonzero(alive & (stop > t))
+    add(tail, t[tail], stop[tail], state[tail], state[tail])
+    never = np.flatnonzero(alive & (stop <= t) & (last_row < 0))  # followed 0 days: censored at day 0.5
+    add(never, np.zeros(len(never)), np.full(len(never), 0.5), np.zeros(len(never)), np.zeros(len(never)))
+    order = np.lexsort((t0[:count], pid[:count]))
+    return PathwayData(pid[order], groups[pid[order]], t0[order], t1[order], fr[order], to[order],
                        int(good.sum()), _excluded(frame, reason))

@@ -94,7 +94,8 @@ def cumulative_incidence(time: np.ndarray, status: np.ndarray) -> CIFCurve:
     is the infinitesimal jackknife R's ``survfit`` reports for multi-state curves: the square root of
     Σ_i U_i(t)², U_i the influence of patient i, propagated through the product-integral
     (U_S(t) = U_S(t−)(1 − dΛ) − S(t−) dU_Λ; U_F(t) = U_F(t−) + U_S(t−) dΛ_k + S(t−) dU_Λk, with
-    dU_Λk,i = (dN_ik − Y_i dΛ_k) / n). O(n × distinct times) memory.
+    dU_Λk,i = (dN_ik − Y_i dΛ_k) / n). Summed in closed form (:func:`_ij_variance`): O(n log n) time
+    and O(n) memory, so a registry of millions of patients fits.
     """
     t = np.asarray(time, dtype=float)
     st = np.asarray(status, dtype=np.int64)
@@ -111,24 +112,40 @@ def cumulative_incidence(time: np.ndarray, status: np.ndarray) -> CIFCurve:
     s = np.cumprod(1.0 - h1 - h2)
     s_before = np.concatenate(([1.0], s[:-1]))
     f1, f2 = np.cumsum(s_before * h1), np.cumsum(s_before * h2)
-    # influence, patients x times; Y_i(s) = 1 while s <= t_i
-    at_risk = np.arange(m)[None, :] <= inv[:, None]
-    own = np.arange(m)[None, :] == inv[:, None]
-    u1 = ((own & (st == EVENT)[:, None]) - at_risk * h1[None, :]) / n[None, :]
-    u2 = ((own & (st == COMPETING_EVENT)[:, None]) - at_risk * h2[None, :]) / n[None, :]
-    us = np.zeros(len(t))
-    uf1, uf2 = np.zeros(len(t)), np.zeros(len(t))
-    var1, var2 = np.empty(m), np.empty(m)
-    for j in range(m):
-        uf1 = uf1 + us * h1[j] + s_before[j] * u1[:, j]
-        uf2 = uf2 + us * h2[j] + s_before[j] * u2[:, j]
-        us = us * (1.0 - h1[j] - h2[j]) - s_before[j] * (u1[:, j] + u2[:, j])
-        var1[j], var2[j] = uf1 @ uf1, uf2 @ uf2
+    var1 = _ij_variance(inv, st, EVENT, n, tot, h1, h1 + h2, s_before, f1)
+    var2 = _ij_variance(inv, st, COMPETING_EVENT, n, tot, h2, h1 + h2, s_before, f2)
     se1, se2 = np.sqrt(var1), np.sqrt(var2)
     lo1, up1 = log_ci(f1, se1)
     lo2, up2 = log_ci(f2, se2)
     return CIFCurve(uniq, n.astype(np.int64), d1.astype(np.int64), d2.astype(np.int64),
                     (tot - d1 - d2).astype(np.int64), f1, f2, se1, se2, lo1, up1, lo2, up2)
+
+
+def _ij_variance(inv: np.ndarray, status: np.ndarray, cause: int, n: np.ndarray, tot: np.ndarray, hk: np.ndarray,
+                 h: np.ndarray, s_before: np.ndarray, fk: np.ndarray) -> np.ndarray:
+    """Σ_i U_i(t)² at every distinct time, U_i the influence of patient i on F_k(t).
+
+    Unrolling the recursion of :func:`cumulative_incidence` gives U_i(t) = Σ_{r ≤ t} [S(r−) u_ki(r) −
+    (F_k(t) − F_k(r)) u_i(r) / (1 − h(r))], u the hazard influences. For a patient whose time
+    T_i ≤ t this is P_i + F_k(t) Q_i with P_i, Q_i fixed once T_i is passed; every patient still at
+    risk after t has the same value F_k(t) B(t) − A(t). So the sum is
+    ΣP² + 2F ΣPQ + F² ΣQ² over the patients seen by t (cumulative sums) plus (at risk after t) ×
+    (F B − A)².
+    """
+    m = len(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(h < 1, 1.0 / (1.0 - h), 0.0)  # at h = 1 nothing follows: the factor is multiplied by 0
+    a = np.cumsum((s_before * hk + c * fk * h) / n)
+    b = np.cumsum(c * h / n)
+    ended = status != 0
+    jump = np.where(ended, (s_before[inv] * (status == cause) + c[inv] * fk[inv]) / n[inv], 0.0)
+    p = jump - a[inv]
+    q = np.where(ended, -c[inv] / n[inv], 0.0) + b[inv]
+    pp = np.cumsum(np.bincount(inv, weights=p * p, minlength=m))
+    pq = np.cumsum(np.bincount(inv, weights=p * q, minlength=m))
+    qq = np.cumsum(np.bincount(inv, weights=q * q, minlength=m))
+    after = n - tot
+    return np.maximum(pp + 2 * fk * pq + fk ** 2 * qq + after * (fk * b - a) ** 2, 0.0)
 
 
 # Gray's test -------------------------------------------------------------------------------------
@@ -251,9 +268,14 @@ def fine_gray(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: t
 
     Risk set at an event time t: patients with time ≥ t (weight 1) and patients with an earlier
     competing event, weighted G(t−)/G(T_i−) (G: Kaplan–Meier of censoring); Breslow ties; Newton–
-    Raphson from 0 to ``max |score| < 1e-9``. Variance: crr's sandwich V⁻¹ (Σ (η_i + ψ_i)^⊗2) V⁻¹,
-    η_i the score residual and ψ_i the term for estimating G (Fine & Gray 1999, JASA 94:496).
-    Wald 95% CI and p. An empty group gives a not-estimable ratio.
+    Raphson from 0 with step halving until max |score| < 1e-9 (crr's ``gtol`` set to 1e-12 agrees).
+    Variance: crr's sandwich V⁻¹ (Σ (η_i + ψ_i)^⊗2) V⁻¹, η_i the score residual and ψ_i the term for
+    estimating G (Fine & Gray 1999, JASA 94:496). Wald 95% CI and p. With one categorical covariate
+    every risk-set sum is a per-group cumulative sum, so the fit is O(n log n).
+
+    A group without any event of interest has an infinite negative log SHR (R's crr then stops with
+    a huge coefficient); it is reported not estimable, and the other groups are fitted without its
+    patients — the limit of the full fit. A group without patients is not estimable either.
     """
     others = tuple(g for g in groups if g != reference)
     grp = np.asarray(group, dtype=object)
@@ -262,51 +284,23 @@ def fine_gray(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: t
     t = np.asarray(time, float)[keep][order]
     st = np.asarray(status)[keep][order]
     grp = grp[keep][order]
-    # A group without events of interest has an infinite negative log SHR; its limit leaves the
-    # other coefficients as if its patients were not in the data, so they are left out.
     counts = {g: int(np.sum(grp == g)) for g in others}
     silent = {g for g in others if counts[g] and not np.any((grp == g) & (st == EVENT))}
-    empty = tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
-                              NO_PATIENTS if not counts[g] else NO_EVENTS) for g in others if not counts[g] or g in silent)
-    names = tuple(g for g in others if counts[g] and g not in silent)
+    empty = {g: HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_PATIENTS if not counts[g] else NO_EVENTS)
+             for g in others if not counts[g] or g in silent}
+    names = tuple(g for g in others if g not in empty)
+    if not np.any((grp == reference) & (st == EVENT)) or not names:
+        return tuple(empty.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS)) for g in others)
     rows = ~np.isin(grp, tuple(silent))
     t, st, grp = t[rows], st[rows], grp[rows]
-    x = np.column_stack([(grp == g).astype(float) for g in names]) if names else np.zeros((len(t), 0))
-    wt = _censoring_km_before(t, st)
-    fail = np.flatnonzero(st == EVENT)
-    if not np.any((grp == reference) & (st == EVENT)):
-        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS) for g in others)
-    if len(fail) == 0 or not names:
-        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS) for g in others)
-    comp = st == COMPETING_EVENT
-    # weights w[k, j] of patient j in the risk set of failure k (one row per failure, ties repeated)
-    tk = t[fail]
-    later = t[None, :] >= tk[:, None]
-    earlier_comp = (t[None, :] < tk[:, None]) & comp[None, :]
-    w = later + earlier_comp * (wt[fail][:, None] / wt[None, :])
-
-    def sums(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        r = np.exp(x @ beta)
-        s0 = w @ r
-        s1 = w @ (r[:, None] * x)
-        return r, s0, s1
-
-    def loglik(beta: np.ndarray) -> float:
-        _, s0, _ = sums(beta)
-        return float((x[fail] @ beta).sum() - np.log(s0).sum())
-
-    def score_info(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        r, s0, s1 = sums(beta)
-        xbar = s1 / s0[:, None]
-        score = (x[fail] - xbar).sum(axis=0)
-        s2 = np.einsum("kj,j,ja,jb->kab", w, r, x, x)
-        info = (s2 / s0[:, None, None]).sum(axis=0) - np.einsum("ka,kb->ab", xbar, xbar)
-        return score, info
-
-    beta = np.zeros(x.shape[1])
+    code = np.zeros(len(t), dtype=np.int64)  # 0 = reference, j = names[j - 1]
+    for j, g in enumerate(names, start=1):
+        code[grp == g] = j
+    fit = _FineGrayData(t, st, code, len(names) + 1, _censoring_km_before(t, st))
+    beta = np.zeros(len(names))
     converged = False
     for _ in range(max_iter):
-        score, info = score_info(beta)
+        score, info = fit.score_info(beta)
         if np.max(np.abs(score)) < 1e-9:
             converged = True
             break
@@ -314,78 +308,124 @@ def fine_gray(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: t
             step = np.linalg.solve(info, score)
         except np.linalg.LinAlgError:
             break
-        base = loglik(beta)
+        base = fit.loglik(beta)
         for _half in range(30):
             with np.errstate(over="ignore", invalid="ignore"):
-                new = loglik(beta + step)
+                new = fit.loglik(beta + step)
             if np.isfinite(new) and new >= base - 1e-12 * abs(base):
                 break
             step = step / 2
         beta = beta + step
         if np.any(np.abs(beta) > MAX_ABS_COEF):
             break
-    score, info = score_info(beta)
-    cov = _fine_gray_sandwich(t, st, x, beta, wt, w, fail, info)
+    _, info = fit.score_info(beta)
+    cov = fit.sandwich(beta, info)
     se = np.sqrt(np.diag(cov)) if cov is not None else np.full(len(beta), np.nan)
-    out = []
+    out = dict(empty)
     for g, b, s in zip(names, beta, se):
         if not converged or abs(b) > MAX_ABS_COEF or not np.isfinite(s) or s <= 0:
-            out.append(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
-                                   "not estimable — the model did not converge (too few events in a group)"))
+            out[g] = HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
+                                 "not estimable — the model did not converge (too few events in a group)")
             continue
-        z = b / s
-        out.append(HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)),
-                               float(np.exp(b + Z95 * s)), float(2 * norm.sf(abs(z)))))
-    by_name = {h.term: h for h in (*out, *empty)}
-    return tuple(by_name[g] for g in others)
+        out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)), float(np.exp(b + Z95 * s)),
+                             float(2 * norm.sf(abs(b / s))))
+    return tuple(out[g] for g in others)
 
 
-def _fine_gray_sandwich(t: np.ndarray, st: np.ndarray, x: np.ndarray, beta: np.ndarray, wt: np.ndarray,
-                        w: np.ndarray, fail: np.ndarray, info: np.ndarray) -> np.ndarray | None:
-    """crr's robust covariance of the coefficients: V⁻¹ (Σ_i (η_i + ψ_i)(η_i + ψ_i)') V⁻¹.
+class _FineGrayData:
+    """Sorted times, statuses and group codes (0 = reference) with the per-failure risk-set weights.
 
-    η_i = 1[i fails] (x_i − x̄(T_i)) − Σ_k w_i(T_k) e^{x_i β} (x_i − x̄(T_k)) / S0(T_k) over failures k;
-    ψ_i = ∫ q(u)/Y(u) dM^c_i(u), q(u) = Σ_{T_k ≥ u} Σ_{j: T_j < u, competing} w_j(T_k) e^{x_j β}
-    (x_j − x̄(T_k)) / S0(T_k), Y(u) the number with time ≥ u (M^c: the censoring martingale).
+    For the k-th failure (ties repeated, Breslow) at time T_k the weighted number of group g in the
+    risk set is W_g(T_k) = Y_g(T_k) + G(T_k−) C_g(T_k): Y_g patients of g with time ≥ T_k, C_g the
+    sum of 1/G(T_j−) over g's competing events before T_k.
     """
-    r = np.exp(x @ beta)
-    s0 = w @ r
-    xbar = (w @ (r[:, None] * x)) / s0[:, None]
-    eta = np.zeros_like(x)
-    eta[fail] += x[fail] - xbar
-    # - Σ_k w_ik r_i (x_i - xbar_k) / s0_k
-    wr = w * r[None, :] / s0[:, None]            # (k, i)
-    eta -= x * wr.sum(axis=0)[:, None] - wr.T @ xbar
-    # q(u) at each distinct censoring time u
-    comp = st == COMPETING_EVENT
-    n = len(t)
-    uniq, inv = np.unique(t, return_inverse=True)
-    first_at = np.searchsorted(t, uniq, side="left")
-    y = n - first_at  # at risk (time >= u) at each distinct time
-    cens_d = np.bincount(inv, weights=st == 0, minlength=len(uniq))
-    q = np.zeros((len(uniq), x.shape[1]))
-    ck = wt[fail] / s0                           # G(T_k-)/S0_k per failure
-    tk = t[fail]
-    for u_idx in np.flatnonzero(cens_d > 0):
-        u = uniq[u_idx]
-        before = comp & (t < u)
-        if not before.any():
-            continue
-        a = r[before] / wt[before]
-        b = a @ x[before]
-        sel = tk >= u
-        q[u_idx] = b * ck[sel].sum() - a.sum() * (ck[sel] @ xbar[sel])
-    # psi_i = 1[i censored] q(T_i)/Y(T_i) - Σ_{censorings at u <= T_i} q(u)/Y(u)^2
-    per_time = cens_d[:, None] * q / (y ** 2)[:, None]
-    cum = np.cumsum(per_time, axis=0)
-    psi = -cum[inv] + (st == 0)[:, None] * q[inv] / y[inv][:, None]
-    total = eta + psi
-    meat = total.T @ total
-    try:
-        bread = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        return None
-    return bread @ meat @ bread
+
+    def __init__(self, t: np.ndarray, st: np.ndarray, code: np.ndarray, k: int, wt: np.ndarray) -> None:
+        self.t, self.st, self.code, self.k, self.wt = t, st, code, k, wt
+        self.fail = np.flatnonzero(st == EVENT)
+        tk = t[self.fail]
+        self.g_fail = wt[self.fail]
+        self.w = np.empty((len(tk), k))
+        comp = st == COMPETING_EVENT
+        for g in range(k):
+            in_g = code == g
+            times_g = t[in_g]
+            at_risk = in_g.sum() - np.searchsorted(times_g, tk, side="left")
+            comp_g = comp & in_g
+            cum = np.concatenate(([0.0], np.cumsum(1.0 / wt[comp_g])))
+            before = np.searchsorted(t[comp_g], tk, side="left")
+            self.w[:, g] = at_risk + self.g_fail * cum[before]
+        self.x_fail = np.zeros((len(tk), k - 1))
+        named = code[self.fail] > 0
+        self.x_fail[np.flatnonzero(named), code[self.fail][named] - 1] = 1.0
+
+    def _theta(self, beta: np.ndarray) -> np.ndarray:
+        return np.exp(np.concatenate(([0.0], beta)))
+
+    def xbar(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """S0 per failure and x̄ (failures × non-reference groups)."""
+        parts = self.w * self._theta(beta)[None, :]
+        s0 = parts.sum(axis=1)
+        return s0, parts[:, 1:] / s0[:, None]
+
+    def loglik(self, beta: np.ndarray) -> float:
+        s0, _ = self.xbar(beta)
+        return float((self.x_fail @ beta).sum() - np.log(s0).sum())
+
+    def score_info(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        _, xb = self.xbar(beta)
+        return (self.x_fail - xb).sum(axis=0), np.diag(xb.sum(axis=0)) - xb.T @ xb
+
+    def sandwich(self, beta: np.ndarray, info: np.ndarray) -> np.ndarray | None:
+        """crr's robust covariance V⁻¹ (Σ_i (η_i + ψ_i)(η_i + ψ_i)') V⁻¹.
+
+        η_i = 1[i fails](x_i − x̄(T_i)) − Σ_k w_i(T_k) e^{x_i β} (x_i − x̄(T_k)) / S0(T_k);
+        ψ_i = 1[i censored] q(T_i)/Y(T_i) − Σ_{censorings at u ≤ T_i} q(u)/Y(u)², with
+        q(u) = Σ_{T_k ≥ u} Σ_{j: T_j < u, competing} w_j(T_k) e^{x_j β}(x_j − x̄(T_k)) / S0(T_k) and Y(u)
+        the number with time ≥ u. Each sum over failures or competing events is a cumulative sum.
+        """
+        t, st, code, wt = self.t, self.st, self.code, self.wt
+        p = self.k - 1
+        x = np.zeros((len(t), p))
+        named = code > 0
+        x[np.flatnonzero(named), code[named] - 1] = 1.0
+        r = self._theta(beta)[code]
+        s0, xb = self.xbar(beta)
+        tk = t[self.fail]
+        # Σ over failures with T_k <= T_i, and (for competing events) with T_k > T_i
+        upto = np.searchsorted(tk, t, side="right")
+        a1 = np.concatenate(([0.0], np.cumsum(1.0 / s0)))[upto]
+        a2 = np.vstack([np.zeros(p), np.cumsum(xb / s0[:, None], axis=0)])[upto]
+        c = self.g_fail / s0
+        tail1 = np.concatenate((np.cumsum(c[::-1])[::-1], [0.0]))
+        tail2 = np.vstack([np.cumsum((c[:, None] * xb)[::-1], axis=0)[::-1], np.zeros(p)])
+        eta = -r[:, None] * (x * a1[:, None] - a2)
+        comp = st == COMPETING_EVENT
+        eta[comp] -= (r[comp] / wt[comp])[:, None] * (x[comp] * tail1[upto[comp]][:, None] - tail2[upto[comp]])
+        eta[self.fail] += self.x_fail - xb
+        # q at each distinct censoring time u
+        cens = st == 0
+        psi = np.zeros_like(eta)
+        if cens.any():
+            uc, counts = np.unique(t[cens], return_counts=True)
+            y = len(t) - np.searchsorted(t, uc, side="left")
+            comp_idx = np.flatnonzero(comp)
+            acc0 = np.concatenate(([0.0], np.cumsum(r[comp_idx] / wt[comp_idx])))
+            acc1 = np.vstack([np.zeros(p), np.cumsum((r[comp_idx] / wt[comp_idx])[:, None] * x[comp_idx], axis=0)])
+            before = np.searchsorted(t[comp_idx], uc, side="left")
+            from_k = np.searchsorted(tk, uc, side="left")
+            q = acc1[before] * tail1[from_k][:, None] - acc0[before][:, None] * tail2[from_k]
+            cum = np.cumsum(counts[:, None] * q / (y ** 2)[:, None], axis=0)
+            seen = np.searchsorted(uc, t, side="right")
+            psi -= np.vstack([np.zeros(p), cum])[seen]
+            own = np.searchsorted(uc, t[cens])
+            psi[cens] += q[own] / y[own][:, None]
+        total = eta + psi
+        try:
+            bread = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            return None
+        return bread @ (total.T @ total) @ bread
 
 
 def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: tuple[str, ...],
@@ -446,29 +486,26 @@ def state_occupation(tstart: np.ndarray, tstop: np.ndarray, from_state: np.ndarr
     are censored at ``tstop``."""
     t0, t1 = np.asarray(tstart, float), np.asarray(tstop, float)
     fs, ts = np.asarray(from_state, np.int64), np.asarray(to_state, np.int64)
-    times = np.unique(t1)
+    times, at_time = np.unique(t1, return_inverse=True)
+    # in state h at risk at u: rows of h with tstart < u, minus those with tstop < u (sorted counts)
+    n_h = np.zeros((len(times), n_states))
+    for h in range(n_states):
+        mine = fs == h
+        n_h[:, h] = (np.searchsorted(np.sort(t0[mine]), times, side="left")
+                     - np.searchsorted(np.sort(t1[mine]), times, side="left"))
+    moved = fs != ts
+    counts = np.zeros((len(times), n_states, n_states))
+    np.add.at(counts, (at_time[moved], fs[moved], ts[moved]), 1.0)
     p = np.zeros(n_states)
     p[0] = 1.0
     out = np.empty((len(times), n_states))
-    n_risk = np.empty(len(times), dtype=np.int64)
-    order_stop = np.argsort(t1, kind="stable")
-    stop_sorted = t1[order_stop]
-    for i, u in enumerate(times):
-        risk = (t0 < u) & (t1 >= u)
-        n_h = np.bincount(fs[risk], minlength=n_states).astype(float)
-        n_risk[i] = int(risk.sum())
-        lo, hi = np.searchsorted(stop_sorted, u, "left"), np.searchsorted(stop_sorted, u, "right")
-        at = order_stop[lo:hi]
-        moved = at[fs[at] != ts[at]]
-        if len(moved):
-            h = np.eye(n_states)
-            counts = np.zeros((n_states, n_states))
-            np.add.at(counts, (fs[moved], ts[moved]), 1.0)
+    for i in range(len(times)):
+        if counts[i].any():
             with np.errstate(invalid="ignore", divide="ignore"):
-                rates = np.where(n_h[:, None] > 0, counts / n_h[:, None], 0.0)
-            h += rates - np.diag(rates.sum(axis=1))
-            p = p @ h
+                rates = np.where(n_h[i][:, None] > 0, counts[i] / n_h[i][:, None], 0.0)
+            p = p @ (np.eye(n_states) + rates - np.diag(rates.sum(axis=1)))
         out[i] = p
+    n_risk = n_h.sum(axis=1).astype(np.int64)
     return StateOccupation(times, out, n_risk)
 
 
