@@ -26,10 +26,9 @@ def test_sections_show_the_demo_numbers_of_the_analysis() -> None:
     numbers of hcc.analysis (the CLI's) for the demo's main cohort."""
     at = open_page("pages/secondline.py")
     titles = list(_charts(at))
-    assert any(t.startswith("Reaching second line after first-line progression (n = 441) — Gray's test p = 0.015")
+    assert any(t.startswith("Second line after progression (n = 441)<br><sup>Gray's test p = 0.015 · Main cohort")
                for t in titles)
-    assert any(t.startswith("First-line failure: progression or death first (n = 612) — Gray's test p < 0.001")
-               for t in titles)
+    assert any(t.startswith("First-line failure (n = 612)<br><sup>Gray's test p < 0.001 · Main cohort") for t in titles)
     assert any(t.startswith("Where patients are after first-line start (n = 612)") for t in titles)
     cohort = apply_to_registry(load_demo(), PRESETS["main"])
     second = analyze_competing(cohort)["second_line"]

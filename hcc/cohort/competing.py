@@ -38,6 +38,7 @@ class CompetingDef:
     ----------
     key : name in the CLI JSON (``second_line``, ``first_line_failure``).
     title : for headings.
+    short_title : for figure titles (room for n and Gray's p on a presentation screen).
     origin : date where the clock starts.
     event : date of the event of interest.
     competing : date of the competing event (death) — counted only without the event before it.
@@ -48,6 +49,7 @@ class CompetingDef:
 
     key: str
     title: str
+    short_title: str
     origin: str
     event: str
     competing: str
@@ -68,11 +70,12 @@ class CompetingDef:
 
 
 SECOND_LINE = CompetingDef(
-    "second_line", "Reaching second line after first-line progression", Col.DATE_PROGRESSION_1L, Col.START_2L,
+    "second_line", "Reaching second line after first-line progression", "Second line after progression",
+    Col.DATE_PROGRESSION_1L, Col.START_2L,
     Col.DATE_DEATH, "Second line started", "Died without second line", Col.DATE_PROGRESSION_1L,
     "no first-line progression")
 FIRST_LINE_FAILURE = CompetingDef(
-    "first_line_failure", "First-line failure: progression or death first", Col.START_1L, Col.DATE_PROGRESSION_1L,
+    "first_line_failure", "First-line failure: progression or death first", "First-line failure", Col.START_1L, Col.DATE_PROGRESSION_1L,
     Col.DATE_DEATH, "Progressed on first line", "Died without progression")
 COMPETING: tuple[CompetingDef, ...] = (SECOND_LINE, FIRST_LINE_FAILURE)
 

@@ -2,7 +2,7 @@
 
 * :func:`cif_figure` — stacked cumulative incidence: the event of interest from the bottom, the
   competing event stacked on it, and the event-free remainder up to 1, with the number at risk
-  under each panel and Gray's p in the title.
+  under each panel and Gray's p opening the subtitle.
 * :func:`pathway_figure` — the patient pathway: state occupation probabilities stacked to 1, with
   the percentages in each state written at 6, 12 and 24 months.
 
@@ -38,8 +38,12 @@ def _horizon_months(times_days: list[np.ndarray], minimum: float = 6.0) -> float
     return max(minimum, float(np.quantile(pooled, 0.95)) / DAYS_PER_MONTH)
 
 
-def _breaks(horizon: float) -> np.ndarray:
+def _breaks(horizon: float, panels: int) -> np.ndarray:
+    """Tick and risk-table months: the KM figure's steps, coarser when panels share the width so
+    the numbers at risk do not run into each other (about five per panel)."""
     step = default_break_months(horizon)
+    while panels > 1 and horizon / step > 4:
+        step *= 2
     end = math.ceil(horizon / step) * step
     return np.arange(0, end + 1e-9, step, dtype=float)
 
@@ -65,12 +69,15 @@ def _risk_at(n_risk: np.ndarray, time_days: np.ndarray, n: int, months: np.ndarr
     return out
 
 
-def _layout(fig: go.Figure, title: str, subtitle: str, height: int, legend_y: float) -> None:
+def _layout(fig: go.Figure, title: str, subtitle: str, height: int, legend_y: float, x_title: str) -> None:
+    """Title with the cohort line, one x-axis title for all panels and the legend under it."""
+    fig.add_annotation(text=html.escape(x_title, quote=False), xref="paper", yref="paper", x=0.5, y=0,
+                       yshift=-34, xanchor="center", yanchor="top", showarrow=False, font=dict(size=15))
     fig.update_layout(
         title=dict(text=f"{html.escape(title, quote=False)}<br><sup>{html.escape(subtitle, quote=False)}</sup>"
                    if subtitle else html.escape(title, quote=False), x=0.01),
         template="plotly_white", font=dict(family=_FONT, size=14), height=height,
-        legend=dict(orientation="h", yanchor="top", y=legend_y, x=0, xanchor="left", font=dict(size=13)),
+        legend=dict(orientation="h", yanchor="top", y=legend_y, x=0.5, xanchor="center", font=dict(size=13)),
         margin=dict(l=80, r=20, t=100, b=110))
 
 
@@ -79,14 +86,16 @@ def cif_figure(summary: CompetingSummary, colors: dict[str, str], subtitle: str 
     """Stacked cumulative incidence by regimen (one panel each) with a number-at-risk row.
 
     Bottom band: cumulative incidence of the event of interest; middle: the competing event stacked
-    on it; top (grey): neither yet. Months on x (days / 30.4375); the panel's regimen name is in its
+    on it; top (grey): neither yet. Black points with bars: the event's estimate and 95% CI at the
+    summary's milestones. Months on x (days / 30.4375); the panel's regimen name is in its
     colour. Curves stop at each regimen's last observed time.
     """
     groups = [g for g in summary.groups if g.n]
     k = max(1, len(groups))
     horizon = horizon_months or _horizon_months([g.curve.time for g in groups])
-    breaks = _breaks(horizon)
-    fig = make_subplots(rows=2, cols=k, shared_xaxes=True, row_heights=[0.82, 0.18], vertical_spacing=0.12,
+    breaks = _breaks(horizon, k)
+    horizon = float(breaks[-1])  # curves run to the axis end, where the at-risk row ends too
+    fig = make_subplots(rows=2, cols=k, shared_xaxes=True, row_heights=[0.86, 0.14], vertical_spacing=0.09,
                         horizontal_spacing=0.04, subplot_titles=[
                             f"<span style='color:{colors.get(g.group, '#333')}'><b>{html.escape(g.group)}</b></span>"
                             f" (n = {g.n})" for g in groups])
@@ -105,23 +114,34 @@ def cif_figure(summary: CompetingSummary, colors: dict[str, str], subtitle: str 
                 customdata=bands[i],
                 hovertemplate=f"<b>{html.escape(g.group)}</b> · {html.escape(names[i])}<br>"
                               "%{x:.1f} months: %{customdata:.1%}<extra></extra>"), row=1, col=col)
+        shown = [(m, p) for m, (p, _) in g.milestones.items() if m <= horizon and not math.isnan(p.lower)]
+        if shown:  # the event's 95% CI at the milestones (the table has both causes)
+            fig.add_trace(go.Scatter(
+                x=[m for m, _ in shown], y=[p.est for _, p in shown], mode="markers",
+                marker=dict(color="#000000", size=6), name="95% CI at milestones", legendgroup="ci",
+                showlegend=col == 1, error_y=dict(type="data", symmetric=False, color="#000000", thickness=1.5,
+                                                  array=[p.upper - p.est for _, p in shown],
+                                                  arrayminus=[p.est - p.lower for _, p in shown]),
+                customdata=[[100 * p.lower, 100 * p.upper] for _, p in shown],
+                hovertemplate=f"<b>{html.escape(g.group)}</b> · {html.escape(names[0])}<br>%{{x:g}} months: "
+                              "%{y:.1%} (95% CI %{customdata[0]:.0f}–%{customdata[1]:.0f}%)<extra></extra>"),
+                row=1, col=col)
         fig.add_trace(go.Scatter(x=breaks, y=[1] * len(breaks), text=_risk_at(c.n_risk, c.time, g.n, breaks),
                                  mode="text", textfont=dict(size=12, color=colors.get(g.group, "#333")),
+                                 cliponaxis=False,  # the count at 0 months is centred on the panel's edge
                                  showlegend=False, hoverinfo="skip"), row=2, col=col)
-        fig.update_yaxes(row=2, col=col, visible=False, range=[0.5, 1.5])
-        fig.update_xaxes(row=2, col=col, showticklabels=False, showgrid=False, zeroline=False,
-                         title_text=f"Months since {d.origin_words}")
+        fig.update_yaxes(row=2, col=col, range=[0.5, 1.5], tickvals=[1], ticktext=["At risk"] if col == 1 else [""],
+                         showgrid=False, zeroline=False, showline=False, ticks="", ticklabelstandoff=26)
+        fig.update_xaxes(row=2, col=col, showticklabels=False, showgrid=False, zeroline=False)
         fig.update_xaxes(row=1, col=col, range=[-0.02 * breaks[-1], breaks[-1] * 1.02], tickvals=breaks,
                          showticklabels=True)
         fig.update_yaxes(row=1, col=col, range=[0, 1.0], tickformat=".0%", showticklabels=col == 1)
     fig.update_yaxes(row=1, col=1, title_text="Cumulative probability")
-    fig.add_annotation(text="<b>Number at risk</b>", xref="paper", yref="paper", x=0, y=0.19, xanchor="left",
-                       yanchor="bottom", showarrow=False, font=dict(size=13))
     test = summary.gray
-    title = f"{d.title} (n = {sum(g.n for g in groups)})"
-    if test is not None:
-        title += f" — Gray's test {format_p(test.p)}"
-    _layout(fig, title, subtitle, 640, -0.16)
+    # Gray's p opens the second line: a presentation screen cuts long lines at the right
+    gray = "" if test is None else f"Gray's test {format_p(test.p)}"
+    _layout(fig, f"{d.short_title} (n = {sum(g.n for g in groups)})", " · ".join(x for x in (gray, subtitle) if x),
+            600, -0.2, f"Months since {d.origin_words}")
     return fig
 
 
@@ -133,7 +153,8 @@ def pathway_figure(summary: PathwaySummary, colors: dict[str, str], subtitle: st
     groups = [g for g in summary.groups if g.n]
     k = max(1, len(groups))
     horizon = horizon_months or max(26.0, _horizon_months([g.occupation.time for g in groups]))
-    breaks = _breaks(horizon)
+    breaks = _breaks(horizon, k)
+    horizon = float(breaks[-1])  # curves run to the axis end, where the at-risk row ends too
     fig = make_subplots(rows=1, cols=k, horizontal_spacing=0.04, subplot_titles=[
         f"<span style='color:{colors.get(g.group, '#333')}'><b>{html.escape(g.group)}</b></span> (n = {g.n})"
         for g in groups])
@@ -161,14 +182,14 @@ def pathway_figure(summary: PathwaySummary, colors: dict[str, str], subtitle: st
                 continue
             base = 0.0
             for i, v in enumerate(p):
-                if v >= 0.06:  # a band thinner than this has no room for its number
+                if v >= 0.08:  # a band thinner than this has no room for its number
                     fig.add_annotation(x=m, y=base + v / 2, text=f"{100 * v:.0f}%", showarrow=False,
                                        font=dict(size=12, color="white" if i in (0, 3) else "#111"),
                                        bgcolor="rgba(0,0,0,0)", row=1, col=col)
                 base += v
-        fig.update_xaxes(row=1, col=col, range=[0, breaks[-1] * 1.02], tickvals=breaks,
-                         title_text="Months since first-line start")
+        fig.update_xaxes(row=1, col=col, range=[0, breaks[-1] * 1.02], tickvals=breaks)
         fig.update_yaxes(row=1, col=col, range=[0, 1.0], tickformat=".0%", showticklabels=col == 1)
     fig.update_yaxes(row=1, col=1, title_text="Share of patients")
-    _layout(fig, f"Where patients are after first-line start (n = {sum(g.n for g in groups)})", subtitle, 560, -0.18)
+    _layout(fig, f"Where patients are after first-line start (n = {sum(g.n for g in groups)})", subtitle, 560, -0.2,
+            "Months since first-line start")
     return fig

@@ -120,7 +120,7 @@ def test_cohort_presets_and_shared_link(browser, page, server_url) -> None:
 
 @pytest.mark.parametrize("path, heading, figures", [
     ("response", "Response and survival", 5),
-    ("secondline", "After first line", 4),
+    ("secondline", "After first line", 7),
 ])
 def test_response_and_second_line_pages_render_their_figures(page, server_url, path, heading, figures) -> None:
     page.goto(f"{server_url}/{path}")
