@@ -72,12 +72,12 @@ def _risk_at(n_risk: np.ndarray, time_days: np.ndarray, n: int, months: np.ndarr
 def _layout(fig: go.Figure, title: str, subtitle: str, height: int, legend_y: float, x_title: str) -> None:
     """Title with the cohort line, one x-axis title for all panels and the legend under it."""
     fig.add_annotation(text=html.escape(x_title, quote=False), xref="paper", yref="paper", x=0.5, y=0,
-                       yshift=-34, xanchor="center", yanchor="top", showarrow=False, font=dict(size=15))
+                       yshift=-34, xanchor="auto", yanchor="top", showarrow=False, font=dict(size=15))
     fig.update_layout(
         title=dict(text=f"{html.escape(title, quote=False)}<br><sup>{html.escape(subtitle, quote=False)}</sup>"
                    if subtitle else html.escape(title, quote=False), x=0.01),
         template="plotly_white", font=dict(family=_FONT, size=14), height=height,
-        legend=dict(orientation="h", yanchor="top", y=legend_y, x=0.5, xanchor="center", font=dict(size=13)),
+        legend=dict(orientation="h", yanchor="top", y=legend_y, x=0.5, xanchor="auto", font=dict(size=13)),
         margin=dict(l=80, r=20, t=100, b=110))
 
 
