@@ -6,7 +6,7 @@ from hcc.analysis import analyze_by_second_line, analyze_competing, analyze_endp
 from hcc.formatting import format_p
 from hcc.outputs.competing_figures import cif_figure, pathway_figure
 from hcc.outputs.competing_tables import (
-    WHICH_RATIO, cif_table, cif_values_table, counts_table, pathway_table, ratio_table,
+    WHICH_RATIO, cif_table, competing_values_table, counts_table, pathway_table, pathway_values_table, ratio_table,
 )
 from hcc.outputs.figures import km_figure, regimen_colors, sankey_figure
 from hcc.outputs.tables import (
@@ -61,7 +61,7 @@ def show_competing(s, name: str) -> None:
     left = [f"{k}: {v}" for k, v in {**s.not_eligible, **s.excluded}.items()]
     if left:
         st.caption(md("Not in this analysis — " + "; ".join(left) + "."))
-    table_downloads(cif_values_table(s), f"cif_{name}")
+    table_downloads(competing_values_table(s), f"competing_{name}")
 
 
 st.subheader("Who reaches second line, and who dies first (competing risks)")
@@ -83,7 +83,7 @@ fig = on_screen(pathway_figure(pathway_summary, colors, subtitle=caption), capti
 st.plotly_chart(fig, key="pathway", theme=None)
 figure_downloads(fig, "pathway")
 st.table(md_table(pathway_table(pathway_summary).set_index(["Regimen", "Months"])))
-table_downloads(pathway_table(pathway_summary), "pathway")
+table_downloads(pathway_values_table(pathway_summary), "pathway")
 
 
 def save_classes() -> None:

@@ -51,17 +51,34 @@ def cif_table(summary: CompetingSummary) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cif_values_table(summary: CompetingSummary) -> pd.DataFrame:
-    """The same numbers unformatted (proportions, full precision) for CSV / Excel; blank with the
-    reason when not estimable."""
-    rows = []
+def competing_values_table(summary: CompetingSummary) -> pd.DataFrame:
+    """Every number of one competing-risks analysis, unformatted (proportions and ratios at full
+    precision), one row per number, for CSV / Excel: counts, cumulative incidence of the event and
+    of the competing event at each milestone with CI and number at risk, Gray's test, Fine–Gray and
+    cause-specific ratios. ``note`` holds the reason where a value is not estimable (value blank)."""
+    key = summary.definition.key
+    rows: list[dict] = []
+
+    def add(regimen: str, quantity: str, months: float | None = None, value: float | None = None,
+            lower: float | None = None, upper: float | None = None, p: float | None = None, note: str = "",
+            **extra) -> None:
+        rows.append({"analysis": key, "regimen": regimen, "quantity": quantity, "months": months, "value": value,
+                     "lower_95": lower, "upper_95": upper, "p": p, "note": note, **extra})
+
     for g in summary.groups:
+        add(g.group, "patients", value=g.n)
+        add(g.group, "events", value=g.events, note=summary.definition.event_words)
+        add(g.group, "competing events", value=g.competing, note=summary.definition.competing_words)
         for m, (ev, co) in g.milestones.items():
-            row = {"endpoint": summary.definition.key, "regimen": g.group, "months": m, "n_risk": g.n_risk[m]}
-            for name, p in (("event", ev), ("competing", co)):
-                row.update({f"{name}_cif": p.est, f"{name}_lower": p.lower, f"{name}_upper": p.upper,
-                            f"{name}_note": p.reason})
-            rows.append(row)
+            for name, pt in (("cumulative incidence, event", ev), ("cumulative incidence, competing", co)):
+                add(g.group, name, m, pt.est, pt.lower, pt.upper, note=pt.reason, n_risk=g.n_risk[m])
+    if summary.gray is not None:
+        add("all", "Gray's test chi-square", value=summary.gray.statistic, p=summary.gray.p,
+            note=f"df = {summary.gray.df}")
+    for name, ratios in (("Fine–Gray subdistribution HR", summary.fine_gray),
+                         ("cause-specific HR", summary.cause_specific)):
+        for h in ratios:
+            add(h.term, f"{name} vs {h.reference}", value=h.hr, lower=h.lower, upper=h.upper, p=h.p, note=h.note)
     return pd.DataFrame(rows)
 
 
@@ -89,5 +106,19 @@ def pathway_table(summary: PathwaySummary) -> pd.DataFrame:
             for state, v in zip(summary.states, p if p is not None else [None] * len(summary.states)):
                 row[f"{state} (%)"] = ("not estimable — past the last follow-up in this group" if v is None
                                        else f"{100 * v:.1f}")
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pathway_values_table(summary: PathwaySummary) -> pd.DataFrame:
+    """The pathway's state probabilities at the milestones, unformatted, for CSV / Excel (blank with
+    the reason past a regimen's follow-up)."""
+    rows = []
+    for g in summary.groups:
+        for m, p in g.at.items():
+            row = {"regimen": g.group, "patients": g.n, "months": m}
+            for state, v in zip(summary.states, p if p is not None else [None] * len(summary.states)):
+                row[state] = v
+            row["note"] = "" if p is not None else "not estimable — past the last follow-up in this group"
             rows.append(row)
     return pd.DataFrame(rows)
