@@ -238,3 +238,28 @@ def test_closed_form_ij_variance_equals_its_definition(seed) -> None:
     v1, v2 = _ij_by_definition(time, status)
     np.testing.assert_allclose(curve.se ** 2, v1, rtol=1e-10, atol=1e-15)
     np.testing.assert_allclose(curve.se_competing ** 2, v2, rtol=1e-10, atol=1e-15)
+
+
+def test_group_without_competing_events_has_zero_competing_incidence_without_ci() -> None:
+    """A regimen whose patients never have the competing event: its competing CIF is 0 throughout,
+    with no CI (R: NA), and the event CIF is then 1 − KM of the event; Gray's test still runs."""
+    from hcc.cohort.competing import CompetingData
+    t = np.array([1, 2, 3, 4, 5, 6, 2, 3, 4, 5, 6, 7.0])
+    st = np.array([1, 0, 1, 1, 0, 1, 2, 1, 2, 1, 0, 2])
+    grp = np.array(["A"] * 6 + ["B"] * 6, dtype=object)
+    data = CompetingData(SECOND_LINE, np.arange(12), grp, t * DAYS_PER_MONTH, st, {}, pd.DataFrame(
+        {"row": [], "patient_id": [], "reason": []}))
+    s = summarize_competing(data, ("A", "B", "C"), "A", (3.0, 100.0))
+    a = next(g for g in s.groups if g.group == "A")
+    ev, co = a.milestones[3.0]
+    assert co.est == 0 and np.isnan(co.lower) and co.reason.startswith("no CI")
+    assert not np.isnan(ev.lower) and ev.reason == ""
+    assert np.all(a.curve.cif_competing == 0) and np.all(np.isnan(a.curve.lower_competing))
+    assert a.milestones[100.0][0].reason == PAST_FOLLOWUP
+    c = next(g for g in s.groups if g.group == "C")
+    assert c.n == 0 and c.milestones[3.0][0].reason.startswith("not estimable — no patients")
+    assert s.gray is not None and s.gray.df == 1 and np.isfinite(s.gray.p)
+    for ratios in (s.fine_gray, s.cause_specific):
+        by_term = {h.term: h for h in ratios}
+        assert set(by_term) == {"B", "C"} and np.isfinite(by_term["B"].hr)
+        assert np.isnan(by_term["C"].hr) and by_term["C"].note == "not estimable — no patients in this group"

@@ -24,7 +24,8 @@ def cohort():
 
 def test_format_cif_words_for_every_case() -> None:
     assert format_cif(CIFPoint(0.3889, 0.329, 0.4597)) == "39% (33–46)"
-    assert format_cif(CIFPoint(0.0, math.nan, math.nan, "no CI — no event by then (estimate 0)")) == "0% (no CI: estimate 0)"
+    zero = CIFPoint(0.0, math.nan, math.nan, "no CI — no event by then (estimate 0)")
+    assert format_cif(zero) == "0% (no CI: estimate 0)"
     assert format_cif(CIFPoint(math.nan, math.nan, math.nan, PAST_FOLLOWUP)) == PAST_FOLLOWUP
 
 

@@ -75,7 +75,8 @@ SECOND_LINE = CompetingDef(
     Col.DATE_DEATH, "Second line started", "Died without second line", Col.DATE_PROGRESSION_1L,
     "no first-line progression")
 FIRST_LINE_FAILURE = CompetingDef(
-    "first_line_failure", "First-line failure: progression or death first", "First-line failure", Col.START_1L, Col.DATE_PROGRESSION_1L,
+    "first_line_failure", "First-line failure: progression or death first", "First-line failure", Col.START_1L,
+    Col.DATE_PROGRESSION_1L,
     Col.DATE_DEATH, "Progressed on first line", "Died without progression")
 COMPETING: tuple[CompetingDef, ...] = (SECOND_LINE, FIRST_LINE_FAILURE)
 

@@ -434,14 +434,16 @@ def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, 
     ``coxph(Surv(time, status == 1) ~ relevel(group, ref), ties = "efron")``: Wald CI and p."""
     present = tuple(g for g in groups if np.any(np.asarray(group) == g))
     if reference not in present or len(present) < 2:
-        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, "not estimable — no patients")
+        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_PATIENTS)
                      for g in groups if g != reference)
     no_events = {g: HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS) for g in present
                  if g != reference and not np.any((np.asarray(group) == g) & (np.asarray(status) == EVENT))}
-    present = tuple(g for g in present if g not in no_events)
-    if len(present) < 2 or not np.any((np.asarray(group) == reference) & (np.asarray(status) == EVENT)):
-        return tuple(no_events.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS))
+    fitted = tuple(g for g in present if g not in no_events)
+    if len(fitted) < 2 or not np.any((np.asarray(group) == reference) & (np.asarray(status) == EVENT)):
+        return tuple(no_events.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
+                                                  NO_EVENTS if g in present else NO_PATIENTS))
                      for g in groups if g != reference)
+    present = fitted
     rs = risk_sets(time, np.asarray(status) == EVENT, group, present)
     fit = cox_categorical(rs, reference)
     out = {}
@@ -453,7 +455,7 @@ def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, 
             out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)),
                                  float(np.exp(b + Z95 * s)), float(2 * norm.sf(abs(b / s))))
     out.update(no_events)
-    return tuple(out.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, "not estimable — no patients"))
+    return tuple(out.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_PATIENTS))
                  for g in groups if g != reference)
 
 
@@ -606,8 +608,9 @@ def summarize_competing(data: CompetingData, groups: tuple[str, ...], reference:
             risk[m] = located[1] if located else 0
         out.append(CompetingGroup(g, int(sel.sum()), int((data.status[sel] == EVENT).sum()),
                                   int((data.status[sel] == COMPETING_EVENT).sum()), curve, points, risk))
-    fg = fine_gray(data.days, data.status, data.group, present, ref) if len(present) > 1 else ()
-    cs = cause_specific_cox(data.days, data.status, data.group, present, ref) if len(present) > 1 else ()
+    # every regimen gets a row; one without patients or events reads "not estimable — <reason>"
+    fg = fine_gray(data.days, data.status, data.group, groups, ref) if len(present) > 1 else ()
+    cs = cause_specific_cox(data.days, data.status, data.group, groups, ref) if len(present) > 1 else ()
     return CompetingSummary(data.definition, tuple(out), gray_test(data.days, data.status, data.group, present),
                             ref, fg, cs, data.not_eligible,
                             {str(k): int(v) for k, v in data.excluded["reason"].value_counts().items()},

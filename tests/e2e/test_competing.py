@@ -32,7 +32,8 @@ def test_competing_and_pathway_figures_render(browser, server_url, present, view
             figure.scroll_into_view_if_needed()
             # stacked areas are filled paths; three regimens x (3 bands or 4 states)
             assert figure.locator("path.js-fill").count() >= 9
-            figure.screenshot(path=ARTIFACTS / f"competing_{'present' if present else 'normal'}_{TITLES.index(title)}.png")
+            mode = "present" if present else "normal"
+            figure.screenshot(path=ARTIFACTS / f"competing_{mode}_{TITLES.index(title)}.png")
         cif = _figure(page, TITLES[0])
         expect(cif.locator(".legendtext", has_text="Second line started")).to_have_count(1)
         expect(cif.locator("text", has_text="At risk")).to_have_count(1)
