@@ -1,13 +1,13 @@
 # Reference values for competing risks and the patient pathway (hcc/stats/competing.py), for
 # tests/test_competing.py. Run from the repository root:  Rscript tests/reference/competing_reference.R
-# Needs survival (>= 3) and cmprsk (Debian: r-cran-survival r-cran-cmprsk), jsonlite.
+# Needs survival (>= 3) and cmprsk (Debian: r-cran-survival r-cran-cmprsk). Writes CSV files.
 #
 #   CIF and CI : survfit(Surv(time, factor(status)) ~ 1)   (Aalen-Johansen, IJ std.err, conf.type "log")
 #   Gray       : cmprsk::cuminc(time, status, group)$Tests  (rho = 0)
 #   Fine-Gray  : cmprsk::crr(time, status, cov1, gtol = 1e-12)  (sandwich variance)
 #   cause-spec.: coxph(Surv(time, status == 1) ~ group, ties = "efron")
 #   states     : survfit(Surv(tstart, tstop, state) ~ 1, id = id)$pstate
-suppressPackageStartupMessages({library(survival); library(cmprsk); library(jsonlite)})
+suppressPackageStartupMessages({library(survival); library(cmprsk)})
 out <- "tests/reference"
 dpm <- 30.4375
 
