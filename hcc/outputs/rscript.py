@@ -1,0 +1,410 @@
+""""Reproduce in R": the analysis-ready data, an R script that recomputes the app's numbers with R's
+``survival`` package, and a README, for one registry, cohort spec and statistical settings.
+
+:func:`export_r` returns three files (name -> bytes), the same whether written by
+``python -m hcc export-r --out DIR`` or zipped in memory by the "Reproduce in R" button
+(:func:`zip_bytes`); nothing here writes to disk.
+
+- ``analysis_data.csv``: one row per patient of the cohort (after mapping, validation and the cohort
+  rules): the de-identified ``patient_id``, the ``regimen`` group compared (after pooling as "Other"),
+  and per endpoint ``<E>_days`` (time from the endpoint's origin to event or censoring, whole days)
+  and ``<E>_event`` (1 event, 0 censored), blank where the endpoint does not apply to the patient or
+  its dates are unusable (the patients the app leaves out of that endpoint). No dates.
+- ``analysis.R``: per endpoint, ``survfit`` (conf.type as the app), ``quantile`` (median and CI),
+  ``summary(fit, times =)`` (milestone rates), ``summary(fit, rmean =)`` (RMST and its SE),
+  reverse Kaplan–Meier (median follow-up), ``survdiff`` (global and pairwise, ``p.adjust``),
+  ``coxph(ties = "efron")`` against the app's reference regimen, RMST differences; writes
+  ``results_r.json`` in the shape of ``python -m hcc analyze`` JSON (those keys) and prints a table.
+- ``README.txt``: app version, data fingerprint, cohort spec, settings and how to run it.
+
+The R script reproduces the app's estimators as :mod:`hcc.stats.survival` documents them (and
+``docs/methods.md``, "Reproduce in R"); ``tests/test_rscript.py`` runs it and compares every number
+with the CLI JSON (1e-6 relative, Cox 1e-5).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+import hcc
+from hcc.cohort.endpoints import DEFINITIONS, derive
+from hcc.cohort.rules import Cohort, CohortSpec, apply_to_registry
+from hcc.ingest.registry import Registry
+from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
+from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, AnalysisSpec
+
+DATA_FILE = "analysis_data.csv"
+SCRIPT_FILE = "analysis.R"
+README_FILE = "README.txt"
+RESULTS_FILE = "results_r.json"
+#: The column of analysis_data.csv holding the group compared (first-line regimen after pooling).
+REGIMEN = "regimen"
+#: The files of an export, in the order they are written and zipped.
+FILES: tuple[str, ...] = (DATA_FILE, SCRIPT_FILE, README_FILE)
+#: Debian packages that run the script (R, survival, jsonlite).
+DEBIAN_PACKAGES = "r-base-core r-cran-survival r-cran-jsonlite"
+#: A fixed time stamp for every zip entry, so that the same export gives the same zip bytes.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+#: |log HR| beyond which the app stops a Cox fit and calls it unstable (hcc.stats.risksets).
+UNSTABLE_LOG_HR = 15
+
+
+@dataclass(frozen=True)
+class RExport:
+    """The three files of a "Reproduce in R" export (name -> bytes, in :data:`FILES` order)."""
+
+    files: dict[str, bytes]
+
+
+def patient_key(frame: pd.DataFrame) -> pd.Series:
+    """The column that names a patient in ``analysis_data.csv`` (the de-identified code)."""
+    return frame[Col.PATIENT_ID].astype(str)
+
+
+def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> pd.DataFrame:
+    """One row per cohort patient: ``patient_id``, ``regimen`` and, per endpoint, ``<E>_days`` (float,
+    days from origin to event or censoring, as :func:`hcc.cohort.endpoints.derive`) and ``<E>_event``
+    (1/0), missing (NA) for patients the endpoint does not analyse (not eligible, unusable dates)."""
+    frame = cohort.frame
+    out = pd.DataFrame({Col.PATIENT_ID: patient_key(frame).to_numpy(),
+                        REGIMEN: frame[Col.REGIMEN_1L].astype(str).to_numpy()})
+    position = pd.Series(np.arange(len(out)), index=out[Col.PATIENT_ID])
+    for e in endpoints:
+        data = derive(frame, e)
+        rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
+        days = np.full(len(out), np.nan)
+        event = pd.array([pd.NA] * len(out), dtype="Int64")
+        days[rows] = data.days
+        event[rows] = np.asarray(data.event, dtype=int)
+        out[f"{Endpoint(e).value}_days"] = days
+        out[f"{Endpoint(e).value}_event"] = event
+    return out
+
+
+def data_csv(table: pd.DataFrame) -> bytes:
+    """``analysis_data.csv``: UTF-8, ``\\n`` line ends, blank for missing, days written exactly."""
+    return table.to_csv(index=False, na_rep="", float_format="%.17g", lineterminator="\n").encode("utf-8")
+
+
+def _r_string(text: str) -> str:
+    """An R string literal (JSON escaping is valid R for these characters)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _r_number(x: float | None) -> str:
+    return "NA" if x is None else f"{x:.17g}"
+
+
+def _r_vector(values) -> str:
+    return "c(" + ", ".join(values) + ")"
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())
+
+
+def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> str:
+    """``analysis.R`` for these groups (in the app's order), settings and endpoints (see the module docstring)."""
+    head = _HEADER.format(
+        version=hcc.__version__, days_per_month=_r_number(DAYS_PER_MONTH), conf_type=_r_string(settings.conf_type),
+        conf_level=_r_number(settings.conf_level),
+        milestones=_r_vector(_r_number(m) for m in settings.milestones_months),
+        tau=_r_number(settings.tau_months), reference=_r_string(settings.reference) if settings.reference else "NA",
+        adjust=_r_string(settings.adjust), rho=settings.rho, regimens=_r_vector(_r_string(r) for r in regimens),
+        min_group=MIN_GROUP_FOR_TAU, unstable=UNSTABLE_LOG_HR, not_estimable=_r_string(NOT_ESTIMABLE_HR))
+    blocks = []
+    for e in endpoints:
+        name = Endpoint(e).value
+        blocks.append(_ENDPOINT_BLOCK.format(
+            name=name, var=name.lower(), label=ENDPOINT_LABELS[Endpoint(e)],
+            definition=_comment(DEFINITIONS[Endpoint(e)].describe())))
+    return head + "".join(blocks) + _FOOTER
+
+
+def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, cohort: Cohort) -> str:
+    """``README.txt``: what produced the export and how to run it."""
+    settings_json = json.dumps(asdict(settings), indent=2)
+    return _README.format(
+        version=hcc.__version__, name=registry.name, rows=registry.rows_read, sha256=registry.sha256,
+        demo=" (the bundled synthetic demo registry)" if registry.is_demo else "",
+        n=cohort.n, by_regimen=", ".join(f"{r} {k}" for r, k in cohort.by_regimen().items()),
+        spec=spec.to_json() if hasattr(spec, "to_json") else json.dumps(asdict(spec)),
+        settings=settings_json, packages=DEBIAN_PACKAGES, data=DATA_FILE, script=SCRIPT_FILE, results=RESULTS_FILE,
+        days_per_month=f"{DAYS_PER_MONTH:g}")
+
+
+def export_r(registry: Registry, spec: CohortSpec, settings: AnalysisSpec | None = None,
+             endpoints: tuple[Endpoint, ...] = ENDPOINTS, cohort: Cohort | None = None) -> RExport:
+    """The "Reproduce in R" files for this registry, cohort spec and settings (``cohort``: the spec
+    already applied, to save recomputing it)."""
+    settings = settings or AnalysisSpec()
+    cohort = cohort if cohort is not None else apply_to_registry(registry, spec)
+    return RExport({
+        DATA_FILE: data_csv(analysis_data(cohort, endpoints)),
+        SCRIPT_FILE: r_script(cohort.regimens, settings, endpoints).encode("utf-8"),
+        README_FILE: readme_text(registry, spec, settings, cohort).encode("utf-8"),
+    })
+
+
+def zip_bytes(export: RExport, folder: str = "reproduce_in_r") -> bytes:
+    """The export as a zip (entries ``folder/<file>``, fixed time stamps: the same export, the same bytes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in FILES:
+            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, export.files[name])
+    return buffer.getvalue()
+
+
+_HEADER = r'''# analysis.R -- "Reproduce in R", written by HCC Outcomes Explorer {version}.
+#
+# Recomputes, from analysis_data.csv alone, the survival numbers the app shows for this cohort and
+# these settings, with R's survival package, prints a short table and writes results_r.json in the
+# shape of `python -m hcc analyze` JSON (for the quantities below).
+#
+# Run it in this folder:   Rscript analysis.R
+# Needs R with the packages survival and jsonlite (Debian: r-base-core r-cran-survival r-cran-jsonlite).
+#
+# Times in analysis_data.csv are whole days; every result is in months (days / days_per_month).
+# Methods (the app's docs/methods.md says the same):
+#   curve      Kaplan-Meier, Greenwood variance, pointwise CI with conf.type below   survfit()
+#   median     first time S(t) <= 0.5 (midpoint of a flat stretch at 0.5), CI from
+#              the CI curves                                                        quantile()
+#   rates      S(t) at each milestone, its CI and the number at risk (time >= t);
+#              not estimable (NA) past the last observed time                       summary(fit, times =)
+#   RMST       area under the curve to tau and its standard error                  summary(fit, rmean =)
+#   follow-up  median by reverse Kaplan-Meier (censoring as the event)
+#   tests      log-rank (rho = 0) or Peto-Peto (rho = 1), k - 1 df; pairwise on each
+#              pair's patients, p adjusted across pairs                             survdiff(), p.adjust()
+#   HR         univariable Cox, Efron ties, Wald CI and p, regimen vs the reference
+#              (groups without an event are left out: their HR is not estimable)   coxph(ties = "efron")
+#   RMST diff  RMST - RMST of the reference, SE sqrt(se1^2 + se2^2), normal CI and p
+
+suppressPackageStartupMessages({{
+  library(survival)
+  library(jsonlite)
+}})
+
+## ---- Settings (as chosen in the app; edit them to explore) --------------------------------------
+days_per_month    <- {days_per_month}
+conf_type         <- {conf_type}      # CI transform of the curve and of the median's CI
+conf_level        <- {conf_level}
+milestones_months <- {milestones}
+tau_months        <- {tau}      # RMST horizon; NA = the app's default (rmst_horizon_days below)
+reference         <- {reference}      # HR and RMST-difference reference; NA = the first regimen with patients
+adjust            <- {adjust}      # pairwise p-value adjustment (p.adjust method)
+rho               <- {rho}      # 0 = log-rank, 1 = Peto-Peto (survdiff rho)
+regimens          <- {regimens}   # the groups compared, in the app's order
+
+analysis <- read.csv("analysis_data.csv", na.strings = "",
+                     colClasses = c(patient_id = "character", regimen = "character"))
+
+## ---- Helpers: each turns one R call's output into the app's numbers ------------------------------
+
+# One endpoint's analysed patients: time in days, status 1 = event, 0 = censored.
+endpoint_data <- function(endpoint) {{
+  days <- analysis[[paste0(endpoint, "_days")]]
+  keep <- !is.na(days)
+  data.frame(patient_id = analysis$patient_id[keep],
+             regimen = factor(analysis$regimen[keep], levels = regimens),
+             time = days[keep],
+             status = analysis[[paste0(endpoint, "_event")]][keep])
+}}
+
+# The groups with at least one patient (only these are compared).
+present_groups <- function(d) regimens[regimens %in% d$regimen]
+
+# The reference regimen of this endpoint: `reference` when it has patients, else the first group that has.
+reference_of <- function(d) {{
+  groups <- present_groups(d)
+  if (!is.na(reference) && reference %in% groups) reference else groups[1]
+}}
+
+# RMST horizon in days: tau_months when set; else the shortest last observed time among groups of at
+# least {min_group} patients (all groups if none is that large), floored to whole months (at least 1).
+rmst_horizon_days <- function(d) {{
+  if (!is.na(tau_months)) return(tau_months * days_per_month)
+  groups <- present_groups(d)
+  if (length(groups) == 0) return(12 * days_per_month)
+  n <- sapply(groups, function(g) sum(d$regimen == g))
+  last <- sapply(groups, function(g) max(d$time[d$regimen == g]))
+  sizable <- if (any(n >= {min_group})) n >= {min_group} else rep(TRUE, length(groups))
+  max(floor(min(last[sizable]) / days_per_month), 1) * days_per_month
+}}
+
+# n, events, median (CI), milestone rates, RMST and median follow-up of one group, in months.
+describe_group <- function(d, tau_days) {{
+  if (nrow(d) == 0) return(list(n = 0L, events = 0L, median = NA, median_ci = c(NA, NA)))
+  fit <- survfit(Surv(time, status) ~ 1, data = d, conf.type = conf_type, conf.int = conf_level)
+  med <- quantile(fit, probs = 0.5)
+  rates <- list()
+  for (m in milestones_months) {{
+    t <- m * days_per_month
+    if (t > max(fit$time)) {{  # past the last observed time: not estimable
+      rates[[as.character(m)]] <- list(est = NA, ci = c(NA, NA), n_risk = 0L)
+    }} else {{
+      s <- summary(fit, times = t)
+      rates[[as.character(m)]] <- list(est = s$surv, ci = c(s$lower, s$upper), n_risk = s$n.risk)
+    }}
+  }}
+  if (tau_days < min(fit$time)) {{
+    # S(t) = 1 up to tau: the area is tau with no variance (summary() refuses a tau this early)
+    rmean <- c(rmean = tau_days, "se(rmean)" = 0)
+  }} else {{
+    rmean <- summary(fit, rmean = tau_days)$table
+  }}
+  reverse <- survfit(Surv(time, 1 - status) ~ 1, data = d)  # reverse Kaplan-Meier
+  list(n = nrow(d), events = sum(d$status),
+       median = unname(med$quantile[1]) / days_per_month,
+       median_ci = c(unname(med$lower[1]), unname(med$upper[1])) / days_per_month,
+       rates = rates,
+       rmst = list(tau = tau_days / days_per_month, est = unname(rmean["rmean"]) / days_per_month,
+                   se = unname(rmean["se(rmean)"]) / days_per_month),
+       followup_median = unname(quantile(reverse, probs = 0.5, conf.int = FALSE)[1]) / days_per_month)
+}}
+
+# Chi-square, df and p of one survdiff (df: groups with expected events - 1, as print.survdiff).
+chisq_test <- function(test) {{
+  df <- sum(test$exp > 0) - 1
+  list(statistic = test$chisq, df = df, p = pchisq(test$chisq, df, lower.tail = FALSE), rho = rho)
+}}
+
+# Global test across the groups with patients (NULL with fewer than two).
+global_test <- function(d) {{
+  if (length(present_groups(d)) < 2) return(NULL)
+  test <- survdiff(Surv(time, status) ~ regimen, data = droplevels(d), rho = rho)
+  out <- chisq_test(test)
+  if (out$df < 1) NULL else out
+}}
+
+# Every pair of groups tested on the pair's own patients; p adjusted across the pairs.
+pairwise_tests <- function(d) {{
+  groups <- present_groups(d)
+  if (length(groups) < 2) return(list())
+  pairs <- combn(groups, 2, simplify = FALSE)
+  tests <- lapply(pairs, function(ab)
+    chisq_test(survdiff(Surv(time, status) ~ regimen, data = droplevels(d[d$regimen %in% ab, ]), rho = rho)))
+  p_adj <- p.adjust(sapply(tests, function(t) t$p), method = adjust)
+  lapply(seq_along(pairs), function(i)
+    list(a = pairs[[i]][1], b = pairs[[i]][2], statistic = tests[[i]]$statistic, p = tests[[i]]$p,
+         p_adj = p_adj[i], adjust = adjust))
+}}
+
+# Univariable Cox HR of each group vs the reference (groups with at least one event; Efron ties).
+cox_by_regimen <- function(d) {{
+  groups <- present_groups(d)
+  ref <- reference_of(d)
+  with_events <- groups[sapply(groups, function(g) sum(d$status[d$regimen == g]) > 0)]
+  if (length(groups) < 2 || !(ref %in% with_events) || length(with_events) < 2) return(list())
+  cd <- d[d$regimen %in% with_events, ]
+  cd$regimen <- relevel(factor(as.character(cd$regimen), levels = with_events), ref = ref)
+  fit <- suppressWarnings(coxph(Surv(time, status) ~ regimen, data = cd, ties = "efron",
+                                control = coxph.control(eps = 1e-12, iter.max = 100)))
+  ci <- exp(confint(fit))
+  p <- summary(fit)$coefficients[, "Pr(>|z|)"]
+  terms <- levels(cd$regimen)[-1]
+  lapply(seq_along(terms), function(i) {{
+    term <- list(term = terms[i], reference = ref, hr = unname(exp(coef(fit))[i]),
+                 ci = unname(ci[i, ]), p = unname(p[i]))
+    se <- sqrt(diag(vcov(fit)))[i]
+    # The app stops a fit running off towards an infinite HR; such an HR is not a number to compare.
+    if (!is.finite(se)) term$note <- {not_estimable}
+    else if (abs(coef(fit)[i]) > {unstable}) term$note <- "unstable fit (very few events in a group)"
+    term
+  }})
+}}
+
+# RMST of each group minus that of the reference, SE sqrt(se1^2 + se2^2), normal CI and p.
+rmst_differences <- function(groups_json, d) {{
+  ref <- reference_of(d)
+  z <- qnorm(1 - (1 - conf_level) / 2)
+  lapply(setdiff(present_groups(d), ref), function(g) {{
+    a <- groups_json[[g]]$rmst
+    b <- groups_json[[ref]]$rmst
+    diff <- a$est - b$est
+    se <- sqrt(a$se^2 + b$se^2)
+    list(a = g, b = ref, tau = a$tau, difference = diff, ci = c(diff - z * se, diff + z * se),
+         p = if (se > 0) 2 * pnorm(-abs(diff) / se) else NA)
+  }})
+}}
+
+# The per-endpoint JSON of `python -m hcc analyze` (these keys).
+endpoint_results <- function(d) {{
+  tau_days <- rmst_horizon_days(d)
+  groups <- lapply(setNames(regimens, regimens), function(g) describe_group(d[d$regimen == g, ], tau_days))
+  list(unit = "months", groups = groups, logrank = global_test(d), ci_method = conf_type,
+       pairwise = pairwise_tests(d), cox = cox_by_regimen(d), rmst_difference = rmst_differences(groups, d))
+}}
+
+# A short table: n, events, median (95% CI) in months per group, and the global test's p.
+print_endpoint <- function(endpoint, res) {{
+  cat("\n", endpoint, "\n", sep = "")
+  for (g in names(res$groups)) {{
+    r <- res$groups[[g]]
+    cat(sprintf("  %-10s n = %4d  events = %4d  median %6.2f (%6.2f to %6.2f) months\n",
+                g, as.integer(r$n), as.integer(r$events), r$median, r$median_ci[1], r$median_ci[2]))
+  }}
+  if (!is.null(res$logrank))
+    cat(sprintf("  test (rho = %d): chi-square %.3f, df %d, p = %.4g\n",
+                as.integer(rho), res$logrank$statistic, as.integer(res$logrank$df), res$logrank$p))
+}}
+
+endpoints <- list()
+'''
+
+_ENDPOINT_BLOCK = '''
+## ---- {name}: {label} ----
+# {definition}
+{var} <- endpoint_data("{name}")
+endpoints${name} <- endpoint_results({var})
+print_endpoint("{name}", endpoints${name})
+'''
+
+_FOOTER = '''
+## ---- results_r.json --------------------------------------------------------------------------------
+by_regimen <- lapply(setNames(regimens, regimens), function(g) sum(analysis$regimen == g))
+results <- list(cohort = list(n = nrow(analysis), by_regimen = by_regimen),
+                endpoints = endpoints,
+                days_per_month = days_per_month,
+                r = list(version = R.version.string, survival = as.character(packageVersion("survival"))))
+writeLines(toJSON(results, auto_unbox = TRUE, null = "null", na = "null", digits = NA, pretty = TRUE),
+           "results_r.json")
+cat("\\nWrote results_r.json\\n")
+'''
+
+_README = '''Reproduce in R -- HCC Outcomes Explorer {version}
+
+These files recompute, in R's survival package, the survival numbers the app showed for one cohort
+and one set of statistical settings.
+
+  {data}   one row per patient of the cohort: de-identified patient code, regimen group,
+                      and per endpoint the time in days (<E>_days) and the event flag (<E>_event,
+                      1 = event, 0 = censored); blank where the endpoint does not apply to the patient
+  {script}          the script: one block per endpoint (survfit, quantile, summary, survdiff,
+                      coxph); edit the settings at its top to explore
+  {results}      written by the script: the numbers, in the shape of `python -m hcc analyze`
+
+How to run
+  1. Install R with two packages. Debian/Ubuntu: apt-get install {packages}
+     Elsewhere: install R, then in R: install.packages(c("survival", "jsonlite"))
+  2. In this folder:  Rscript {script}
+     It prints n, events and the median (95% CI) per regimen and endpoint, and writes {results}.
+All results are in months (days / {days_per_month}).
+
+Produced from
+  data file       {name}{demo}
+  rows read       {rows}
+  SHA-256         {sha256}
+  cohort          {n} patients ({by_regimen})
+  cohort spec     {spec}
+  settings
+{settings}
+'''

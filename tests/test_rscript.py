@@ -1,0 +1,252 @@
+"""``hcc.outputs.rscript`` and ``python -m hcc export-r``: the "Reproduce in R" files, and R parity.
+
+The parity tests export a cohort, run ``Rscript analysis.R`` in the folder (R 4.2.2, survival 3.5-3,
+jsonlite), and compare ``results_r.json`` with ``python -m hcc analyze`` JSON for the same options:
+every number the R script computes (n, events, median and CI, milestone rates with CI and n at risk,
+RMST and SE, median follow-up, global and pairwise tests with adjusted p, univariable Cox HR / CI / p,
+RMST differences) within 1e-6 relative (Cox 1e-5), every null (not reached / not estimable) null on
+both sides, and no quantity of the CLI JSON's shared keys missing from R's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hcc.cli.main import main
+from hcc.cohort.rules import PRESETS, apply_to_registry
+from hcc.ingest.mapping import Mapping
+from hcc.ingest.registry import load_files
+from hcc.outputs.rscript import DATA_FILE, FILES, README_FILE, RESULTS_FILE, SCRIPT_FILE, analysis_data, export_r, \
+    zip_bytes
+from hcc.schema import ENDPOINTS, Col
+from hcc.stats.survival import AnalysisSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "data" / "demo_registry.csv"
+FIXTURE = ROOT / "tests" / "reference" / "response_fixture.csv"
+FIXTURE_MAPPING = ROOT / "tests" / "reference" / "response_fixture.mapping.json"
+
+#: Per-endpoint keys the R script reproduces (the rest of the endpoint JSON is the app's bookkeeping:
+#: not_eligible / excluded counts and methods text, which the data file already reflects).
+SHARED_KEYS = ("unit", "groups", "logrank", "ci_method", "pairwise", "cox", "rmst_difference")
+REL = 1e-6
+REL_COX = 1e-5
+#: Below this, two numbers count as equal whatever their ratio (p-values of 1e-300 vs 0, CI limits of 0).
+ABS = 1e-12
+
+
+def _rscript() -> str:
+    path = shutil.which("Rscript")
+    assert path, ("Rscript is not installed: run `make system-deps` (Debian packages r-base-core "
+                  "r-cran-survival r-cran-jsonlite)")
+    return path
+
+
+class Comparison:
+    """Walks the CLI JSON and R's side by side; records every number compared and every difference."""
+
+    def __init__(self) -> None:
+        self.numbers = 0
+        self.nulls = 0
+        self.problems: list[str] = []
+        self.skipped: list[str] = []
+
+    def value(self, cli, r, path: str, rel: float) -> None:
+        if isinstance(cli, dict):
+            if not isinstance(r, dict):
+                self.problems.append(f"{path}: R gives {r!r}, the CLI an object")
+                return
+            for key, sub in cli.items():
+                if key not in r:
+                    self.problems.append(f"{path}.{key}: missing from results_r.json")
+                else:
+                    self.value(sub, r[key], f"{path}.{key}", rel)
+        elif isinstance(cli, list):
+            if not isinstance(r, list) or len(r) != len(cli):
+                self.problems.append(f"{path}: R gives {r!r}, the CLI {cli!r}")
+                return
+            for i, (a, b) in enumerate(zip(cli, r)):
+                self.value(a, b, f"{path}[{i}]", rel)
+        elif cli is None:
+            self.nulls += 1
+            if r is not None:
+                self.problems.append(f"{path}: the CLI says not estimable (null), R gives {r!r}")
+        elif isinstance(cli, str):
+            if cli != r:
+                self.problems.append(f"{path}: R gives {r!r}, the CLI {cli!r}")
+        else:
+            self.numbers += 1
+            if not isinstance(r, (int, float)) or isinstance(r, bool):
+                self.problems.append(f"{path}: R gives {r!r}, the CLI {cli!r}")
+            elif not math.isclose(cli, r, rel_tol=rel, abs_tol=ABS):
+                self.problems.append(f"{path}: R {r!r} vs CLI {cli!r} (relative {abs(cli - r) / abs(cli):.2g})")
+
+    def cox(self, cli: list, r: list, path: str) -> None:
+        """Cox terms by name; a term the app flags (unstable or not estimable) must be flagged by R
+        too, and its numbers are not compared: a fit running off towards an infinite HR stops at a
+        point that depends on the algorithm, so neither side's number means anything."""
+        if [t["term"] for t in cli] != [t["term"] for t in r]:
+            self.problems.append(f"{path}: terms {[t['term'] for t in r]} in R, {[t['term'] for t in cli]} in the CLI")
+            return
+        for i, (a, b) in enumerate(zip(cli, r)):
+            if a.get("note"):
+                if not b.get("note"):
+                    self.problems.append(f"{path}[{i}]: the CLI says {a['note']!r}, R gives a plain HR {b['hr']}")
+                self.skipped.append(f"{path}[{i}] ({a['note']})")
+                continue
+            if b.get("note"):
+                self.problems.append(f"{path}[{i}]: R says {b['note']!r}, the CLI gives HR {a['hr']}")
+            self.value({k: a[k] for k in ("term", "reference", "hr", "ci", "p")}, b, f"{path}[{i}]", REL_COX)
+
+
+def compare(cli: dict, r: dict) -> Comparison:
+    """Every shared quantity of the CLI JSON against results_r.json."""
+    out = Comparison()
+    out.value({"n": cli["cohort"]["n"], "by_regimen": cli["cohort"]["by_regimen"]}, r["cohort"], "cohort", REL)
+    assert set(r["endpoints"]) == set(cli["endpoints"])
+    for name, endpoint in cli["endpoints"].items():
+        for key in SHARED_KEYS:
+            path = f"endpoints.{name}.{key}"
+            if key not in r["endpoints"][name]:
+                out.problems.append(f"{path}: missing from results_r.json")
+            elif key == "cox":
+                out.cox(endpoint["cox"], r["endpoints"][name]["cox"], path)
+            else:
+                out.value(endpoint[key], r["endpoints"][name][key], path, REL)
+    out.value(cli["days_per_month"], r["days_per_month"], "days_per_month", 0)
+    return out
+
+
+def run_both(tmp_path: Path, options: list[str]) -> tuple[dict, dict, Path]:
+    """``analyze`` and ``export-r`` with the same options, then ``Rscript analysis.R`` in the folder."""
+    folder = tmp_path / "r"
+    assert main(["export-r", *options, "--out", str(folder)]) == 0
+    assert main(["analyze", *options, "--out", str(tmp_path / "cli.json")]) == 0
+    done = subprocess.run([_rscript(), SCRIPT_FILE], cwd=folder, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return (json.loads((tmp_path / "cli.json").read_text()), json.loads((folder / RESULTS_FILE).read_text()), folder)
+
+
+def assert_parity(cli: dict, r: dict, min_numbers: int) -> Comparison:
+    result = compare(cli, r)
+    assert not result.problems, "\n".join(result.problems[:40])
+    # A walk that compared nothing (an empty endpoint list, a renamed key) must not pass.
+    assert result.numbers >= min_numbers
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_spec_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "spec.json"
+    path.write_text(json.dumps({"child_pugh": ["A"], "bclc_stages": ["C"], "exclude_concomitant_lrt": True,
+                                "other_below": 60}))
+    return path
+
+
+def test_demo_main_cohort_matches_r(tmp_path: Path) -> None:
+    """The demo's main cohort with the app's default settings: Rscript analysis.R reproduces every number."""
+    cli, r, folder = run_both(tmp_path, ["--data", str(DEMO), "--preset", "main"])
+    result = assert_parity(cli, r, min_numbers=900)
+    assert cli["cohort"]["n"] == 612 and r["cohort"]["n"] == 612
+    assert not result.skipped  # 612 patients: no unstable fit to excuse
+    # not reached medians / CI limits and rates past follow-up are compared as nulls on both sides
+    assert result.nulls > 0
+    assert "Wrote results_r.json" in subprocess.run([_rscript(), SCRIPT_FILE], cwd=folder, capture_output=True,
+                                                    text=True, timeout=120).stdout
+
+
+def test_spec_filtered_cohort_and_other_settings_match_r(tmp_path: Path, demo_spec_file: Path) -> None:
+    """A spec-filtered demo cohort (regimens pooled as Other) with every statistical option changed:
+    log CI, fixed tau, another reference, Bonferroni, other milestones (one past follow-up)."""
+    cli, r, _ = run_both(tmp_path, ["--data", str(DEMO), "--spec", str(demo_spec_file), "--ci", "log",
+                                    "--tau", "9", "--reference", "LEN", "--adjust", "bonferroni",
+                                    "--milestones", "3", "9", "200"])
+    assert_parity(cli, r, min_numbers=400)
+    os_ = r["endpoints"]["OS"]
+    assert os_["ci_method"] == "log" and os_["rmst_difference"][0]["b"] == "LEN"
+    assert os_["pairwise"][0]["adjust"] == "bonferroni" and os_["groups"]["LEN"]["rmst"]["tau"] == pytest.approx(9)
+    assert os_["groups"]["LEN"]["rates"]["200"]["est"] is None  # past the last follow-up: not estimable
+
+
+def test_small_edge_registry_matches_r(tmp_path: Path) -> None:
+    """A 26-patient registry (with its mapping file): groups of 1-2 patients, medians and CI limits not
+    reached, tau before a group's first time, a milestone before any event, plain CI."""
+    cli, r, _ = run_both(tmp_path, ["--data", str(FIXTURE), "--mapping", str(FIXTURE_MAPPING), "--ci", "plain",
+                                    "--milestones", "1", "3", "6", "24"])
+    result = assert_parity(cli, r, min_numbers=300)
+    assert result.nulls >= 20
+    # PFS_2L / OS_2L: LEN has 1 patient, SOR 2 (events at different times), so the HR runs off towards
+    # infinity: the app stops and flags it; R must flag it too (checked in compare), and these two
+    # HRs -- and only these -- are not compared as numbers.
+    assert result.skipped == ["endpoints.PFS_2L.cox[0] (unstable fit (very few events in a group))",
+                              "endpoints.OS_2L.cox[0] (unstable fit (very few events in a group))"]
+
+
+def test_comparison_catches_a_changed_number_and_a_dropped_key() -> None:
+    """The comparator is not vacuous: a number 1e-5 off, a null that R fills, a missing key all fail."""
+    cli = {"cohort": {"n": 3, "by_regimen": {"A": 3}}, "days_per_month": 30.4375,
+           "endpoints": {"OS": {"unit": "months", "ci_method": "log-log", "logrank": None, "pairwise": [],
+                                "rmst_difference": [],
+                                "groups": {"A": {"n": 3, "median": 2.0, "median_ci": [1.0, None]}},
+                                "cox": [{"term": "B", "reference": "A", "hr": 2.0, "ci": [1, 4], "p": 0.1}]}}}
+    assert not compare(cli, json.loads(json.dumps(cli))).problems
+    r = json.loads(json.dumps(cli))
+    r["endpoints"]["OS"]["groups"]["A"]["median"] = 2.0 * (1 + 1e-5)
+    r["endpoints"]["OS"]["groups"]["A"]["median_ci"][1] = 7.0
+    del r["endpoints"]["OS"]["rmst_difference"]
+    problems = compare(cli, r).problems
+    assert len(problems) == 3 and any("median_ci[1]" in p for p in problems)
+    r = json.loads(json.dumps(cli))
+    r["endpoints"]["OS"]["cox"][0]["hr"] = 2.0 * (1 + 2e-5)
+    assert compare(cli, r).problems
+
+
+def test_analysis_data_has_no_dates_and_blank_where_not_analysed() -> None:
+    registry = load_files([str(FIXTURE)], Mapping.from_json(FIXTURE_MAPPING.read_text(), FIXTURE_MAPPING.name))
+    cohort = apply_to_registry(registry, PRESETS["full"])
+    table = analysis_data(cohort)
+    assert list(table.columns[:2]) == ["patient_id", "regimen"]
+    assert len(table) == cohort.n and table["patient_id"].is_unique
+    assert set(table.columns[2:]) == {f"{e.value}_{k}" for e in ENDPOINTS for k in ("days", "event")}
+    assert not any("date" in c for c in table.columns)
+    # DOR applies only to responders: blank for the others, never 0
+    responders = table["DOR_days"].notna()
+    assert 0 < responders.sum() < len(table) and table.loc[~responders, "DOR_event"].isna().all()
+    assert set(table["OS_event"].dropna()) <= {0, 1}
+
+
+def test_export_files_are_deterministic_and_readme_names_the_data() -> None:
+    registry = load_files([str(DEMO)], None)
+    settings = AnalysisSpec(tau_months=12, reference="LEN", milestones_months=(6, 18))
+    first = export_r(registry, PRESETS["main"], settings)
+    assert list(first.files) == list(FILES)
+    assert zip_bytes(first) == zip_bytes(export_r(registry, PRESETS["main"], settings))
+    readme = first.files[README_FILE].decode()
+    assert registry.sha256 in readme and "Rscript analysis.R" in readme and "r-cran-survival" in readme
+    script = first.files[SCRIPT_FILE].decode()
+    assert 'reference         <- "LEN"' in script and "tau_months        <- 12" in script
+    assert "milestones_months <- c(6, 18)" in script
+    assert script.count("<- endpoint_results(") == len(ENDPOINTS)  # one block per endpoint
+    names = zipfile.ZipFile(io.BytesIO(zip_bytes(first))).namelist()
+    assert names == [f"reproduce_in_r/{f}" for f in FILES]
+    data = pd.read_csv(io.BytesIO(first.files[DATA_FILE]), dtype={"patient_id": str})
+    assert not set(data.columns) & {Col.DATE_DEATH, Col.START_1L, Col.DATE_LAST_FOLLOWUP}
+
+
+def test_export_r_bad_out_folder_is_one_line(tmp_path: Path, capsys) -> None:
+    code = main(["export-r", "--data", str(DEMO), "--out", str(tmp_path / "no" / "such")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: --out") and "mkdir -p" in err and len(err.splitlines()) == 1
+    afile = tmp_path / "x.txt"
+    afile.write_text("")
+    assert main(["export-r", "--data", str(DEMO), "--out", str(afile)]) == 2
+    assert "this is a file" in capsys.readouterr().err
