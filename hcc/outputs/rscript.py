@@ -27,7 +27,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ from hcc.cohort.endpoints import DEFINITIONS, derive
 from hcc.cohort.rules import Cohort, CohortSpec, apply_to_registry
 from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
-from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, AnalysisSpec
+from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, TESTS, AnalysisSpec
 
 DATA_FILE = "analysis_data.csv"
 SCRIPT_FILE = "analysis.R"
@@ -129,13 +129,21 @@ def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple
 
 def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, cohort: Cohort) -> str:
     """``README.txt``: what produced the export and how to run it."""
-    settings_json = json.dumps(asdict(settings), indent=2)
+    tau = ("automatic (the shortest follow-up among the regimens, whole months)" if settings.tau_months is None
+           else f"{settings.tau_months:g} months")
+    lines = {"CI of the curve": f"{settings.conf_type} ({settings.conf_level:.0%})",
+             "milestones": ", ".join(f"{m:g}" for m in settings.milestones_months) + " months",
+             "RMST horizon": tau,
+             "reference": settings.reference or "the first regimen with patients",
+             "pairwise p": f"adjusted by {settings.adjust}",
+             "test": TESTS[settings.rho] + f" (rho = {settings.rho})"}
+    settings_text = "\n".join(f"    {k:<18}{v}" for k, v in lines.items())
     return _README.format(
         version=hcc.__version__, name=registry.name, rows=registry.rows_read, sha256=registry.sha256,
         demo=" (the bundled synthetic demo registry)" if registry.is_demo else "",
         n=cohort.n, by_regimen=", ".join(f"{r} {k}" for r, k in cohort.by_regimen().items()),
-        spec=spec.to_json() if hasattr(spec, "to_json") else json.dumps(asdict(spec)),
-        settings=settings_json, packages=DEBIAN_PACKAGES, data=DATA_FILE, script=SCRIPT_FILE, results=RESULTS_FILE,
+        spec="\n".join("    " + line for line in spec.to_json().splitlines()),
+        settings=settings_text, packages=DEBIAN_PACKAGES, data=DATA_FILE, script=SCRIPT_FILE, results=RESULTS_FILE,
         days_per_month=f"{DAYS_PER_MONTH:g}")
 
 
@@ -404,7 +412,8 @@ Produced from
   rows read       {rows}
   SHA-256         {sha256}
   cohort          {n} patients ({by_regimen})
-  cohort spec     {spec}
+  cohort spec (docs/cohort-spec.md)
+{spec}
   settings
 {settings}
 '''
