@@ -59,6 +59,7 @@ class Comparison:
         self.nulls = 0
         self.problems: list[str] = []
         self.skipped: list[str] = []
+        self.max_rel = {False: 0.0, True: 0.0}  # largest relative difference seen, (is Cox) -> value
 
     def value(self, cli, r, path: str, rel: float) -> None:
         if isinstance(cli, dict):
@@ -85,6 +86,9 @@ class Comparison:
                 self.problems.append(f"{path}: R gives {r!r}, the CLI {cli!r}")
         else:
             self.numbers += 1
+            if isinstance(r, (int, float)) and cli != r:
+                cox = rel == REL_COX
+                self.max_rel[cox] = max(self.max_rel[cox], abs(cli - r) / max(abs(cli), abs(r)))
             if not isinstance(r, (int, float)) or isinstance(r, bool):
                 self.problems.append(f"{path}: R gives {r!r}, the CLI {cli!r}")
             elif not math.isclose(cli, r, rel_tol=rel, abs_tol=ABS):
@@ -138,6 +142,8 @@ def run_both(tmp_path: Path, options: list[str]) -> tuple[dict, dict, Path]:
 
 def assert_parity(cli: dict, r: dict, min_numbers: int) -> Comparison:
     result = compare(cli, r)
+    print(f"compared {result.numbers} numbers and {result.nulls} nulls; largest relative difference "
+          f"{result.max_rel[False]:.2g} (Cox {result.max_rel[True]:.2g})")
     assert not result.problems, "\n".join(result.problems[:40])
     # A walk that compared nothing (an empty endpoint list, a renamed key) must not pass.
     assert result.numbers >= min_numbers
