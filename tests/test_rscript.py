@@ -4,7 +4,8 @@ The parity tests export a cohort, run ``Rscript analysis.R`` in the folder (R 4.
 jsonlite), and compare ``results_r.json`` with ``python -m hcc analyze`` JSON for the same options:
 every number the R script computes (n, events, median and CI, milestone rates with CI and n at risk,
 RMST and SE, median follow-up, global and pairwise tests with adjusted p, univariable Cox HR / CI / p,
-RMST differences) within 1e-6 relative (Cox 1e-5), every null (not reached / not estimable) null on
+RMST differences; the time-dependent and naive Cox models of OS on disease control and response) within
+1e-6 relative (Cox 1e-5), every null (not reached / not estimable) null on
 both sides, and no quantity of the CLI JSON's shared keys missing from R's.
 """
 
@@ -112,6 +113,20 @@ class Comparison:
             self.value({k: a[k] for k in ("term", "reference", "hr", "ci", "p")}, b, f"{path}[{i}]", REL_COX)
 
 
+    def tdcox(self, cli: dict, r, path: str) -> None:
+        """One time-dependent Cox entry with its naive model, to Cox tolerance. ``published_hr`` is the
+        study's printed HR (a constant of hcc.reference.study, not computed) and is not compared; a model
+        the app cannot fit (``hr`` null with a ``note``) must be null with a note in R too (the note's
+        words are the app's and R's own, so only its presence is compared)."""
+        if not isinstance(r, dict):
+            self.problems.append(f"{path}: missing from results_r.json")
+            return
+        shared = {k: v for k, v in cli.items() if k not in ("published_hr", "note")}
+        if cli["hr"] is None and not r.get("note"):
+            self.problems.append(f"{path}: the CLI says {cli.get('note')!r}, R gives no note")
+        self.value(shared, r, path, REL_COX)
+
+
 def compare(cli: dict, r: dict) -> Comparison:
     """Every shared quantity of the CLI JSON against results_r.json."""
     out = Comparison()
@@ -126,6 +141,9 @@ def compare(cli: dict, r: dict) -> Comparison:
                 out.cox(endpoint["cox"], r["endpoints"][name]["cox"], path)
             else:
                 out.value(endpoint[key], r["endpoints"][name][key], path, REL)
+    for switch, groups in cli["tdcox"].items():
+        for group, model in groups.items():
+            out.tdcox(model, r["tdcox"][switch].get(group, "missing"), f"tdcox.{switch}.{group}")
     out.value(cli["days_per_month"], r["days_per_month"], "days_per_month", 0)
     return out
 
@@ -154,7 +172,7 @@ def assert_parity(cli: dict, r: dict, min_numbers: int) -> Comparison:
 def demo_spec_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("spec") / "spec.json"
     path.write_text(json.dumps({"child_pugh": ["A"], "bclc_stages": ["C"], "exclude_concomitant_lrt": True,
-                                "other_below": 60}))
+                                "other_below": 300}))
     return path
 
 
@@ -171,25 +189,42 @@ def test_demo_main_cohort_matches_r(tmp_path: Path) -> None:
 
 
 def test_spec_filtered_cohort_and_other_settings_match_r(tmp_path: Path, demo_spec_file: Path) -> None:
-    """A spec-filtered demo cohort (regimens pooled as Other) with every statistical option changed:
+    """A spec-filtered demo cohort (Child-Pugh A, BCLC C; ATZ_BEV, 285 patients in the registry, pooled as
+    Other by other_below = 300) with every statistical option changed:
     log CI, fixed tau, another reference, Bonferroni, other milestones (one past follow-up)."""
     cli, r, _ = run_both(tmp_path, ["--data", str(DEMO), "--spec", str(demo_spec_file), "--ci", "log",
                                     "--tau", "9", "--reference", "LEN", "--adjust", "bonferroni",
                                     "--milestones", "3", "9", "200"])
     assert_parity(cli, r, min_numbers=400)
+    assert list(r["cohort"]["by_regimen"]) == ["SOR", "LEN", "Other"] and "pooled" in cli["cohort"]
     os_ = r["endpoints"]["OS"]
     assert os_["ci_method"] == "log" and os_["rmst_difference"][0]["b"] == "LEN"
     assert os_["pairwise"][0]["adjust"] == "bonferroni" and os_["groups"]["LEN"]["rmst"]["tau"] == pytest.approx(9)
     assert os_["groups"]["LEN"]["rates"]["200"]["est"] is None  # past the last follow-up: not estimable
 
 
+#: Three ATZ_BEV patients added to the 26 of response_fixture.csv: nobody dies and nobody responds, so
+#: this group's OS median is not reached, its OS hazard ratio is left out (no event), and its
+#: time-dependent Cox models are not estimable (no death) -- on both sides.
+EDGE_ROWS = """\
+E01,ATZ_BEV,2020-01-01,SD,SD,2020-02-01,,,,,2020-12-01,no,no,no,alive with control, no progression
+E02,ATZ_BEV,2020-01-01,PD,PD,,,2020-02-10,,,2020-06-01,no,no,no,alive after progression
+E03,ATZ_BEV,2020-01-01,SD,SD,2020-03-01,,2020-05-01,,,2020-09-15,no,no,no,alive after control and progression
+"""
+
+
 def test_small_edge_registry_matches_r(tmp_path: Path) -> None:
-    """A 26-patient registry (with its mapping file): groups of 1-2 patients, medians and CI limits not
-    reached, tau before a group's first time, a milestone before any event, plain CI."""
-    cli, r, _ = run_both(tmp_path, ["--data", str(FIXTURE), "--mapping", str(FIXTURE_MAPPING), "--ci", "plain",
+    """A 29-patient registry (response_fixture.csv and :data:`EDGE_ROWS`, with its mapping file): groups
+    of 1-3 patients, medians and CI limits not reached, tau before a group's first time, a milestone
+    before any event, a group without deaths, plain CI."""
+    data = tmp_path / "edge.csv"
+    data.write_text(FIXTURE.read_text(encoding="utf-8") + EDGE_ROWS.replace(", ", "; "), encoding="utf-8")
+    cli, r, _ = run_both(tmp_path, ["--data", str(data), "--mapping", str(FIXTURE_MAPPING), "--ci", "plain",
                                     "--milestones", "1", "3", "6", "24"])
     result = assert_parity(cli, r, min_numbers=300)
     assert result.nulls >= 20
+    assert cli["endpoints"]["OS"]["groups"]["ATZ_BEV"]["median"] is None
+    assert cli["tdcox"]["DC"]["ATZ_BEV"]["hr"] is None and r["tdcox"]["DC"]["ATZ_BEV"]["hr"] is None
     # PFS_2L / OS_2L: LEN has 1 patient, SOR 2 (events at different times), so the HR runs off towards
     # infinity: the app stops and flags it; R must flag it too (checked in compare), and these two
     # HRs -- and only these -- are not compared as numbers.
@@ -199,7 +234,7 @@ def test_small_edge_registry_matches_r(tmp_path: Path) -> None:
 
 def test_comparison_catches_a_changed_number_and_a_dropped_key() -> None:
     """The comparator is not vacuous: a number 1e-5 off, a null that R fills, a missing key all fail."""
-    cli = {"cohort": {"n": 3, "by_regimen": {"A": 3}}, "days_per_month": 30.4375,
+    cli = {"cohort": {"n": 3, "by_regimen": {"A": 3}}, "days_per_month": 30.4375, "tdcox": {"DC": {}},
            "endpoints": {"OS": {"unit": "months", "ci_method": "log-log", "logrank": None, "pairwise": [],
                                 "rmst_difference": [],
                                 "groups": {"A": {"n": 3, "median": 2.0, "median_ci": [1.0, None]}},
@@ -222,7 +257,11 @@ def test_analysis_data_has_no_dates_and_blank_where_not_analysed() -> None:
     table = analysis_data(cohort)
     assert list(table.columns[:2]) == ["patient_id", "regimen"]
     assert len(table) == cohort.n and table["patient_id"].is_unique
-    assert set(table.columns[2:]) == {f"{e.value}_{k}" for e in ENDPOINTS for k in ("days", "event")}
+    assert set(table.columns[2:]) == ({f"{e.value}_{k}" for e in ENDPOINTS for k in ("days", "event")}
+                                      | {f"{s}_{k}" for s in ("DC", "OR") for k in ("os_days", "death", "switch_days")})
+    # F01: disease control documented on the start date (day 0); OS 200 days, died
+    f01 = table.set_index("patient_id").loc["F01"]
+    assert (f01["DC_switch_days"], f01["DC_os_days"], f01["DC_death"]) == (0, 200, 1)
     assert not any("date" in c for c in table.columns)
     # DOR applies only to responders: blank for the others, never 0
     responders = table["DOR_days"].notna()

@@ -24,6 +24,7 @@ with the CLI JSON (1e-6 relative, Cox 1e-5).
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import zipfile
@@ -37,6 +38,9 @@ from hcc.cohort.endpoints import DEFINITIONS, derive
 from hcc.cohort.rules import Cohort, CohortSpec, apply_to_registry
 from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
+from hcc.stats.response import COVARIATES as SWITCHES
+from hcc.stats.response import analyze_response
+from hcc.stats.tdcox import switch_data
 from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, TESTS, AnalysisSpec
 
 DATA_FILE = "analysis_data.csv"
@@ -51,6 +55,9 @@ FILES: tuple[str, ...] = (DATA_FILE, SCRIPT_FILE, README_FILE)
 DEBIAN_PACKAGES = "r-base-core r-cran-survival r-cran-jsonlite"
 #: A fixed time stamp for every zip entry, so that the same export gives the same zip bytes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+#: How the pooled time-dependent Cox models take the regimen (as ``python -m hcc analyze``).
+TDCOX_REGIMEN_AS = inspect.signature(analyze_response).parameters["regimen_as"].default
+_SWITCH_WORDS = {"DC": "disease control", "OR": "objective response"}
 #: |log HR| beyond which the app stops a Cox fit and calls it unstable (hcc.stats.risksets).
 UNSTABLE_LOG_HR = 15
 
@@ -70,7 +77,11 @@ def patient_key(frame: pd.DataFrame) -> pd.Series:
 def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> pd.DataFrame:
     """One row per cohort patient: ``patient_id``, ``regimen`` and, per endpoint, ``<E>_days`` (float,
     days from origin to event or censoring, as :func:`hcc.cohort.endpoints.derive`) and ``<E>_event``
-    (1/0), missing (NA) for patients the endpoint does not analyse (not eligible, unusable dates)."""
+    (1/0), missing (NA) for patients the endpoint does not analyse (not eligible, unusable dates); and,
+    per switch of the time-dependent Cox models (DC, OR: :data:`SWITCHES`), ``<S>_os_days`` and
+    ``<S>_death`` (overall survival as :func:`hcc.stats.tdcox.switch_data`) and ``<S>_switch_days``
+    (days from first-line start to the switch date, NA if none), missing for patients whose dates those
+    models cannot use."""
     frame = cohort.frame
     out = pd.DataFrame({Col.PATIENT_ID: patient_key(frame).to_numpy(),
                         REGIMEN: frame[Col.REGIMEN_1L].astype(str).to_numpy()})
@@ -84,6 +95,14 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -
         event[rows] = np.asarray(data.event, dtype=int)
         out[f"{Endpoint(e).value}_days"] = days
         out[f"{Endpoint(e).value}_event"] = event
+    for covariate, column in SWITCHES.items():
+        data = switch_data(frame, column)
+        rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
+        for suffix, values in (("os_days", data.days), ("death", np.asarray(data.event, dtype=float)),
+                               ("switch_days", data.switch_days)):
+            filled = np.full(len(out), np.nan)
+            filled[rows] = values
+            out[f"{covariate}_{suffix}"] = pd.array(filled, dtype="Int64") if suffix == "death" else filled
     return out
 
 
@@ -109,22 +128,25 @@ def _comment(text: str) -> str:
     return " ".join(text.split())
 
 
-def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> str:
-    """``analysis.R`` for these groups (in the app's order), settings and endpoints (see the module docstring)."""
+def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
+             regimen_as: str = TDCOX_REGIMEN_AS) -> str:
+    """``analysis.R`` for these groups (in the app's order), settings and endpoints (see the module
+    docstring); ``regimen_as``: how the pooled time-dependent Cox models take the regimen."""
     head = _HEADER.format(
         version=hcc.__version__, days_per_month=_r_number(DAYS_PER_MONTH), conf_type=_r_string(settings.conf_type),
         conf_level=_r_number(settings.conf_level),
         milestones=_r_vector(_r_number(m) for m in settings.milestones_months),
         tau=_r_number(settings.tau_months), reference=_r_string(settings.reference) if settings.reference else "NA",
         adjust=_r_string(settings.adjust), rho=settings.rho, regimens=_r_vector(_r_string(r) for r in regimens),
-        min_group=MIN_GROUP_FOR_TAU, unstable=UNSTABLE_LOG_HR, not_estimable=_r_string(NOT_ESTIMABLE_HR))
+        min_group=MIN_GROUP_FOR_TAU, regimen_as=_r_string(regimen_as), unstable=UNSTABLE_LOG_HR, not_estimable=_r_string(NOT_ESTIMABLE_HR))
     blocks = []
     for e in endpoints:
         name = Endpoint(e).value
         blocks.append(_ENDPOINT_BLOCK.format(
             name=name, var=name.lower(), label=ENDPOINT_LABELS[Endpoint(e)],
             definition=_comment(DEFINITIONS[Endpoint(e)].describe())))
-    return head + "".join(blocks) + _FOOTER
+    switches = "".join(_SWITCH_BLOCK.format(name=c, words=_SWITCH_WORDS[c], var=c.lower()) for c in SWITCHES)
+    return head + "".join(blocks) + _SWITCH_HEADER.format(unstable=UNSTABLE_LOG_HR) + switches + _FOOTER
 
 
 def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, cohort: Cohort) -> str:
@@ -211,6 +233,7 @@ reference         <- {reference}      # HR and RMST-difference reference; NA = t
 adjust            <- {adjust}      # pairwise p-value adjustment (p.adjust method)
 rho               <- {rho}      # 0 = log-rank, 1 = Peto-Peto (survdiff rho)
 regimens          <- {regimens}   # the groups compared, in the app's order
+tdcox_regimen_as  <- {regimen_as}      # pooled time-dependent Cox: "stratum" (+ strata(regimen)) or "covariate"
 
 analysis <- read.csv("analysis_data.csv", na.strings = "",
                      colClasses = c(patient_id = "character", regimen = "character"))
@@ -368,6 +391,70 @@ print_endpoint <- function(endpoint, res) {{
 endpoints <- list()
 '''
 
+_SWITCH_HEADER = r'''
+## ---- Time-dependent Cox: overall survival on disease control (DC) and objective response (OR) ----
+# x switches from 0 to 1 on the day DC (or OR) is documented (tmerge + tdc), per regimen and pooled; the
+# naive model takes "ever achieved" (on or before the end of follow-up) as a baseline covariate and is
+# biased by immortal time. Efron ties, Wald CI. A model that cannot be fitted is "not estimable" (null).
+cox_control <- coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100)
+
+# Patients the models of one switch can use: OS time (days), death, switch day (NA = never).
+switch_data <- function(switch) {{
+  days <- analysis[[paste0(switch, "_os_days")]]
+  keep <- !is.na(days)
+  data.frame(id = seq_len(sum(keep)), regimen = analysis$regimen[keep], futime = days[keep],
+             dead = analysis[[paste0(switch, "_death")]][keep],
+             switch = analysis[[paste0(switch, "_switch_days")]][keep])
+}}
+
+# One Cox fit of OS on x, or a "not estimable" note when it cannot be fitted.
+switch_fit <- function(formula, data, u, x) {{
+  if (nrow(u) == 0) return(list(hr = NULL, note = "no patient with follow-up time"))
+  if (sum(u$dead) == 0) return(list(hr = NULL, note = "no death: the Cox model needs at least one event"))
+  if (length(unique(x)) < 2) return(list(hr = NULL, note = "reached by all or none of the patients during follow-up"))
+  fit <- tryCatch(coxph(formula, data = data, ties = "efron", control = cox_control),
+                  warning = function(w) NULL, error = function(e) NULL)
+  if (is.null(fit) || !is.finite(vcov(fit)["x", "x"]) || abs(coef(fit)[["x"]]) > {unstable})
+    return(list(hr = NULL, note = "the model did not converge (too few events?)"))
+  list(hr = unname(exp(coef(fit))["x"]), ci = unname(exp(confint(fit))["x", ]),
+       p = unname(summary(fit)$coefficients["x", "Pr(>|z|)"]), n = nrow(u), events = sum(u$dead))
+}}
+
+# The time-dependent model (counting-process data as tmerge) and the naive one, for the patients u.
+switch_models <- function(u, pooled = FALSE) {{
+  rhs <- if (!pooled) "x" else if (tdcox_regimen_as == "stratum") "x + strata(regimen)" else "x + regimen"
+  if (nrow(u) > 0 && sum(u$dead) > 0 && any(!is.na(u$switch))) {{
+    td <- tmerge(u[, c("id", "regimen", "futime", "dead")], u, id = id, death = event(futime, dead))
+    td <- tmerge(td, u[, c("id", "switch")], id = id, x = tdc(switch))
+  }} else {{  # nothing to fit (switch_fit says why); tmerge refuses such data
+    td <- data.frame(id = u$id, tstart = rep(0, nrow(u)), tstop = u$futime, death = u$dead,
+                     x = rep(0L, nrow(u)), regimen = u$regimen)
+  }}
+  out <- switch_fit(as.formula(paste("Surv(tstart, tstop, death) ~", rhs)), td, u, td$x)
+  if (!is.null(out$hr)) out$n_switched <- length(unique(td$id[td$x == 1]))
+  if (pooled) out$regimen_as <- tdcox_regimen_as
+  u$x <- as.integer(!is.na(u$switch) & u$switch <= u$futime)  # ever achieved
+  naive <- switch_fit(as.formula(paste("Surv(futime, dead) ~", rhs)), u, u, u$x)
+  out["naive"] <- list(if (is.null(naive$hr)) NULL else c(naive, n_switched = sum(u$x)))  # NULL stays, as null
+  out
+}}
+
+# Per regimen (in the app's order) and, with more than one regimen, pooled.
+switch_results <- function(u) {{
+  out <- lapply(setNames(regimens, regimens), function(g) switch_models(u[u$regimen == g, ]))
+  if (length(regimens) > 1) out$pooled <- switch_models(u, pooled = TRUE)
+  out
+}}
+
+tdcox <- list()
+'''
+
+_SWITCH_BLOCK = '''
+# {name}: {words}
+{var}_patients <- switch_data("{name}")
+tdcox${name} <- switch_results({var}_patients)
+'''
+
 _ENDPOINT_BLOCK = '''
 ## ---- {name}: {label} ----
 # {definition}
@@ -381,6 +468,7 @@ _FOOTER = '''
 by_regimen <- lapply(setNames(regimens, regimens), function(g) sum(analysis$regimen == g))
 results <- list(cohort = list(n = nrow(analysis), by_regimen = by_regimen),
                 endpoints = endpoints,
+                tdcox = tdcox,
                 days_per_month = days_per_month,
                 r = list(version = R.version.string, survival = as.character(packageVersion("survival"))))
 writeLines(toJSON(results, auto_unbox = TRUE, null = "null", na = "null", digits = NA, pretty = TRUE),
