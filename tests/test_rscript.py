@@ -4,8 +4,8 @@ The parity tests export a cohort, run ``Rscript analysis.R`` in the folder (R 4.
 jsonlite), and compare ``results_r.json`` with ``python -m hcc analyze`` JSON for the same options:
 every number the R script computes (n, events, median and CI, milestone rates with CI and n at risk,
 RMST and SE, median follow-up, global and pairwise tests with adjusted p, univariable Cox HR / CI / p,
-RMST differences; the time-dependent and naive Cox models of OS on disease control and response) within
-1e-6 relative (Cox 1e-5), every null (not reached / not estimable) null on
+RMST differences; the time-dependent and naive Cox models of OS on disease control and response; the
+multivariable Cox model with concordance, likelihood-ratio test and cox.zph) within 1e-6 relative (Cox 1e-5), every null (not reached / not estimable) null on
 both sides, and no quantity of the CLI JSON's shared keys missing from R's.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import shutil
 import subprocess
 import zipfile
@@ -82,8 +83,8 @@ class Comparison:
             self.nulls += 1
             if r is not None:
                 self.problems.append(f"{path}: the CLI says not estimable (null), R gives {r!r}")
-        elif isinstance(cli, str):
-            if cli != r:
+        elif isinstance(cli, (str, bool)):
+            if cli != r or type(cli) is not type(r):
                 self.problems.append(f"{path}: R gives {r!r}, the CLI {cli!r}")
         else:
             self.numbers += 1
@@ -144,16 +145,24 @@ def compare(cli: dict, r: dict) -> Comparison:
     for switch, groups in cli["tdcox"].items():
         for group, model in groups.items():
             out.tdcox(model, r["tdcox"][switch].get(group, "missing"), f"tdcox.{switch}.{group}")
+    if "multivariable" in cli:
+        # labels, flags, warnings and methods are the app's words about the numbers, not numbers
+        model = {k: v for k, v in cli["multivariable"].items() if k not in ("warnings", "methods")}
+        model["terms"] = [{k: v for k, v in t.items() if k not in ("label", "flag")} for t in model["terms"]]
+        out.value(model, r.get("multivariable"), "multivariable", REL_COX)
     out.value(cli["days_per_month"], r["days_per_month"], "days_per_month", 0)
     return out
 
 
-def run_both(tmp_path: Path, options: list[str]) -> tuple[dict, dict, Path]:
-    """``analyze`` and ``export-r`` with the same options, then ``Rscript analysis.R`` in the folder."""
+def run_both(tmp_path: Path, options: list[str], locale: str | None = None) -> tuple[dict, dict, Path]:
+    """``analyze`` and ``export-r`` with the same options, then ``Rscript analysis.R`` in the folder
+    (``locale``: LC_ALL for R, e.g. "C", where non-ASCII levels used to break the match)."""
     folder = tmp_path / "r"
     assert main(["export-r", *options, "--out", str(folder)]) == 0
     assert main(["analyze", *options, "--out", str(tmp_path / "cli.json")]) == 0
-    done = subprocess.run([_rscript(), SCRIPT_FILE], cwd=folder, capture_output=True, text=True, timeout=120)
+    env = {**os.environ, **({"LC_ALL": locale, "LANG": locale} if locale else {})}
+    done = subprocess.run([_rscript(), SCRIPT_FILE], cwd=folder, capture_output=True, text=True, timeout=120,
+                          env=env)
     assert done.returncode == 0, done.stderr
     return (json.loads((tmp_path / "cli.json").read_text()), json.loads((folder / RESULTS_FILE).read_text()), folder)
 
@@ -177,10 +186,14 @@ def demo_spec_file(tmp_path_factory) -> Path:
 
 
 def test_demo_main_cohort_matches_r(tmp_path: Path) -> None:
-    """The demo's main cohort with the app's default settings: Rscript analysis.R reproduces every number."""
-    cli, r, folder = run_both(tmp_path, ["--data", str(DEMO), "--preset", "main"])
-    result = assert_parity(cli, r, min_numbers=900)
+    """The demo's main cohort with the app's default settings and a multivariable Cox model stratified
+    by center (ECOG's level "≥2" is not ASCII: R runs in the C locale here): Rscript analysis.R
+    reproduces every number."""
+    cli, r, folder = run_both(tmp_path, ["--data", str(DEMO), "--preset", "main",
+                                         "--cox", "age+child_pugh_class+ecog+afp_400+strata(center)"], locale="C")
+    result = assert_parity(cli, r, min_numbers=1000)
     assert cli["cohort"]["n"] == 612 and r["cohort"]["n"] == 612
+    assert [t["term"] for t in r["multivariable"]["terms"]][-2:] == ["ecog=≥2", "afp_400=yes"]
     assert not result.skipped  # 612 patients: no unstable fit to excuse
     # not reached medians / CI limits and rates past follow-up are compared as nulls on both sides
     assert result.nulls > 0
@@ -194,8 +207,12 @@ def test_spec_filtered_cohort_and_other_settings_match_r(tmp_path: Path, demo_sp
     log CI, fixed tau, another reference, Bonferroni, other milestones (one past follow-up)."""
     cli, r, _ = run_both(tmp_path, ["--data", str(DEMO), "--spec", str(demo_spec_file), "--ci", "log",
                                     "--tau", "9", "--reference", "LEN", "--adjust", "bonferroni",
-                                    "--milestones", "3", "9", "200"])
+                                    "--milestones", "3", "9", "200", "--cox", "age+bclc+mvi+albi_score",
+                                    "--endpoint", "PFS"])
     assert_parity(cli, r, min_numbers=400)
+    # BCLC is C for everyone here: a one-level factor, left out of the model on both sides
+    assert [t["term"] for t in r["multivariable"]["terms"]] == [
+        "regimen_1l=SOR", "regimen_1l=Other", "age", "mvi=yes", "albi_score"]
     assert list(r["cohort"]["by_regimen"]) == ["SOR", "LEN", "Other"] and "pooled" in cli["cohort"]
     os_ = r["endpoints"]["OS"]
     assert os_["ci_method"] == "log" and os_["rmst_difference"][0]["b"] == "LEN"
@@ -295,3 +312,13 @@ def test_export_r_bad_out_folder_is_one_line(tmp_path: Path, capsys) -> None:
     afile.write_text("")
     assert main(["export-r", "--data", str(DEMO), "--out", str(afile)]) == 2
     assert "this is a file" in capsys.readouterr().err
+
+
+def test_export_r_bad_model_is_one_line_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    """--cox means what it means for analyze: an unknown covariate, or a model the app cannot fit, is
+    one line on stderr with status 2, and no half-written folder is left."""
+    out = tmp_path / "r"
+    assert main(["export-r", "--data", str(DEMO), "--cox", "age+weight", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --cox: unknown covariate weight") and len(err.splitlines()) == 1
+    assert not out.exists()

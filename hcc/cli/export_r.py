@@ -2,7 +2,7 @@
 
     python -m hcc export-r --data FILE [--mapping M.json] [--preset main|full | --spec S.json]
                            [--ci …] [--tau MONTHS] [--reference REGIMEN] [--adjust …]
-                           [--milestones 6 12 18 24] --out DIR
+                           [--milestones 6 12 18 24] [--cox FORMULA [--endpoint E]] --out DIR
 
 Every option means what it means for ``analyze`` (:mod:`hcc.cli.common`); ``Rscript analysis.R`` in
 ``DIR`` then writes ``results_r.json`` with the numbers ``analyze`` prints for the same options
@@ -17,6 +17,8 @@ from pathlib import Path
 from hcc.cli import common as cli_common
 from hcc.errors import HCCError
 from hcc.outputs.rscript import FILES, export_r
+from hcc.schema import Endpoint
+from hcc.stats.adjusted import CoxSpec, parse_formula
 
 
 def add_arguments(run: argparse.ArgumentParser) -> None:
@@ -24,6 +26,10 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     cli_common.add_data_and_statistics(run, default_preset="full")
     run.add_argument("--milestones", type=float, nargs="+", default=[6, 12, 18, 24],
                      help="months at which survival rates are reported")
+    run.add_argument("--cox", metavar="FORMULA", help="also a multivariable Cox model of --endpoint on the regimen "
+                     "and these covariates, as for analyze, e.g. \"age+child_pugh_class+bclc+strata(center)\"")
+    run.add_argument("--endpoint", choices=[e.value for e in Endpoint], default=Endpoint.OS.value,
+                     help="endpoint of --cox (default OS)")
     run.add_argument("--out", required=True, metavar="DIR",
                      help=f"folder to write {', '.join(FILES)} into (created if its parent exists)")
 
@@ -44,8 +50,12 @@ def run(args: argparse.Namespace) -> None:
     out = check_folder(args.out)
     spec = cli_common.cohort_spec(args)
     analysis = cli_common.analysis_spec(args, milestones_months=tuple(args.milestones))
+    cox = None
+    if args.cox:
+        covariates, center = parse_formula(args.cox)
+        cox = CoxSpec(Endpoint(args.endpoint), covariates, args.reference, center)
     registry = cli_common.registry(args)
-    export = export_r(registry, spec, analysis)
+    export = export_r(registry, spec, analysis, cox=cox)
     try:
         out.mkdir(exist_ok=True)
     except OSError as exc:

@@ -38,6 +38,8 @@ from hcc.cohort.endpoints import DEFINITIONS, derive
 from hcc.cohort.rules import Cohort, CohortSpec, apply_to_registry
 from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
+from hcc.stats.adjusted import COVARIATES, CoxSpec, fit_multivariable
+from hcc.stats.coxscore import GLOBAL
 from hcc.stats.response import COVARIATES as SWITCHES
 from hcc.stats.response import analyze_response
 from hcc.stats.tdcox import switch_data
@@ -74,14 +76,17 @@ def patient_key(frame: pd.DataFrame) -> pd.Series:
     return frame[Col.PATIENT_ID].astype(str)
 
 
-def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> pd.DataFrame:
+def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
+                  cox: CoxSpec | None = None) -> pd.DataFrame:
     """One row per cohort patient: ``patient_id``, ``regimen`` and, per endpoint, ``<E>_days`` (float,
     days from origin to event or censoring, as :func:`hcc.cohort.endpoints.derive`) and ``<E>_event``
     (1/0), missing (NA) for patients the endpoint does not analyse (not eligible, unusable dates); and,
     per switch of the time-dependent Cox models (DC, OR: :data:`SWITCHES`), ``<S>_os_days`` and
     ``<S>_death`` (overall survival as :func:`hcc.stats.tdcox.switch_data`) and ``<S>_switch_days``
     (days from first-line start to the switch date, NA if none), missing for patients whose dates those
-    models cannot use."""
+    models cannot use. With ``cox`` (a multivariable model), its covariates as the model codes them
+    (:data:`hcc.stats.adjusted.COVARIATES`: numbers, or level words; missing where not recorded or not
+    a level) and, when stratified, ``center``."""
     frame = cohort.frame
     out = pd.DataFrame({Col.PATIENT_ID: patient_key(frame).to_numpy(),
                         REGIMEN: frame[Col.REGIMEN_1L].astype(str).to_numpy()})
@@ -103,6 +108,12 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -
             filled = np.full(len(out), np.nan)
             filled[rows] = values
             out[f"{covariate}_{suffix}"] = pd.array(filled, dtype="Int64") if suffix == "death" else filled
+    for key in cox.covariates if cox is not None else ():
+        c = COVARIATES[key]
+        coded = c.code(frame[c.column]).reset_index(drop=True)
+        out[key] = coded.where(coded.isin(c.levels), None) if c.categorical else coded.astype(float)
+    if cox is not None and cox.center_stratum:
+        out[Col.CENTER] = frame[Col.CENTER].astype(object).where(frame[Col.CENTER].notna(), None).to_numpy()
     return out
 
 
@@ -112,8 +123,11 @@ def data_csv(table: pd.DataFrame) -> bytes:
 
 
 def _r_string(text: str) -> str:
-    """An R string literal (JSON escaping is valid R for these characters)."""
-    return json.dumps(text, ensure_ascii=False)
+    """An R string literal in ASCII: quotes and backslashes escaped as in JSON, every other non-ASCII
+    character as R's ``\\U{...}``, so that a level such as ECOG "≥2" is the same string as in the data
+    whatever the locale R runs in (a literal "≥" in a C locale is not)."""
+    body = json.dumps(text, ensure_ascii=False)[1:-1]
+    return '"' + "".join(ch if ord(ch) < 128 else f"\\U{{{ord(ch):x}}}" for ch in body) + '"'
 
 
 def _r_number(x: float | None) -> str:
@@ -129,7 +143,7 @@ def _comment(text: str) -> str:
 
 
 def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
-             regimen_as: str = TDCOX_REGIMEN_AS) -> str:
+             regimen_as: str = TDCOX_REGIMEN_AS, cox: CoxSpec | None = None) -> str:
     """``analysis.R`` for these groups (in the app's order), settings and endpoints (see the module
     docstring); ``regimen_as``: how the pooled time-dependent Cox models take the regimen."""
     head = _HEADER.format(
@@ -146,10 +160,27 @@ def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple
             name=name, var=name.lower(), label=ENDPOINT_LABELS[Endpoint(e)],
             definition=_comment(DEFINITIONS[Endpoint(e)].describe())))
     switches = "".join(_SWITCH_BLOCK.format(name=c, words=_SWITCH_WORDS[c], var=c.lower()) for c in SWITCHES)
-    return head + "".join(blocks) + _SWITCH_HEADER.format(unstable=UNSTABLE_LOG_HR) + switches + _FOOTER
+    return (head + "".join(blocks) + _SWITCH_HEADER.format(unstable=UNSTABLE_LOG_HR) + switches
+            + ("" if cox is None else _multivariable_block(cox, regimens, settings)) + _FOOTER)
 
 
-def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, cohort: Cohort) -> str:
+def _multivariable_block(cox: CoxSpec, regimens: tuple[str, ...], settings: AnalysisSpec) -> str:
+    """The multivariable Cox block of ``analysis.R`` (levels reference first, as the app codes them)."""
+    reference = cox.reference if cox.reference in regimens else regimens[0]
+    levels = {Col.REGIMEN_1L: (reference, *[r for r in regimens if r != reference]),
+              **{k: COVARIATES[k].levels for k in cox.covariates if COVARIATES[k].categorical}}
+    return _MULTIVARIABLE.format(
+        endpoint=_r_string(Endpoint(cox.endpoint).value), reference=_r_string(reference),
+        covariates=_r_vector(_r_string(k) for k in cox.covariates),
+        levels="list(" + ",\n                     ".join(
+            f"{k} = {_r_vector(_r_string(v) for v in lv)}" for k, lv in levels.items()) + ")",
+        center_stratum="TRUE" if cox.center_stratum else "FALSE", regimen_key=_r_string(Col.REGIMEN_1L),
+        center=_r_string(Col.CENTER), global_=_r_string(GLOBAL),
+        formula_words=" + ".join(("regimen", *cox.covariates, *(("strata(center)",) if cox.center_stratum else ()))))
+
+
+def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, cohort: Cohort,
+                cox: CoxSpec | None = None) -> str:
     """``README.txt``: what produced the export and how to run it."""
     tau = ("automatic (the shortest follow-up among the regimens, whole months)" if settings.tau_months is None
            else f"{settings.tau_months:g} months")
@@ -159,6 +190,10 @@ def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, co
              "reference": settings.reference or "the first regimen with patients",
              "pairwise p": f"adjusted by {settings.adjust}",
              "test": TESTS[settings.rho] + f" (rho = {settings.rho})"}
+    if cox is not None:
+        lines["multivariable"] = (f"Cox model of {Endpoint(cox.endpoint).value} on the regimen"
+                                  + "".join(f", {k}" for k in cox.covariates)
+                                  + (", stratified by center" if cox.center_stratum else ""))
     settings_text = "\n".join(f"    {k:<18}{v}" for k, v in lines.items())
     return _README.format(
         version=hcc.__version__, name=registry.name, rows=registry.rows_read, sha256=registry.sha256,
@@ -170,15 +205,19 @@ def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, co
 
 
 def export_r(registry: Registry, spec: CohortSpec, settings: AnalysisSpec | None = None,
-             endpoints: tuple[Endpoint, ...] = ENDPOINTS, cohort: Cohort | None = None) -> RExport:
+             endpoints: tuple[Endpoint, ...] = ENDPOINTS, cohort: Cohort | None = None,
+             cox: CoxSpec | None = None) -> RExport:
     """The "Reproduce in R" files for this registry, cohort spec and settings (``cohort``: the spec
-    already applied, to save recomputing it)."""
+    already applied, to save recomputing it; ``cox``: a multivariable Cox model to reproduce too, as
+    ``python -m hcc analyze --cox``; a model the app cannot fit raises its SpecError here as there)."""
     settings = settings or AnalysisSpec()
     cohort = cohort if cohort is not None else apply_to_registry(registry, spec)
+    if cox is not None:
+        fit_multivariable(cohort, cox)
     return RExport({
-        DATA_FILE: data_csv(analysis_data(cohort, endpoints)),
-        SCRIPT_FILE: r_script(cohort.regimens, settings, endpoints).encode("utf-8"),
-        README_FILE: readme_text(registry, spec, settings, cohort).encode("utf-8"),
+        DATA_FILE: data_csv(analysis_data(cohort, endpoints, cox)),
+        SCRIPT_FILE: r_script(cohort.regimens, settings, endpoints, cox=cox).encode("utf-8"),
+        README_FILE: readme_text(registry, spec, settings, cohort, cox).encode("utf-8"),
     })
 
 
@@ -235,7 +274,7 @@ rho               <- {rho}      # 0 = log-rank, 1 = Peto-Peto (survdiff rho)
 regimens          <- {regimens}   # the groups compared, in the app's order
 tdcox_regimen_as  <- {regimen_as}      # pooled time-dependent Cox: "stratum" (+ strata(regimen)) or "covariate"
 
-analysis <- read.csv("analysis_data.csv", na.strings = "",
+analysis <- read.csv("analysis_data.csv", na.strings = "", encoding = "UTF-8",
                      colClasses = c(patient_id = "character", regimen = "character"))
 
 ## ---- Helpers: each turns one R call's output into the app's numbers ------------------------------
@@ -463,16 +502,72 @@ endpoints${name} <- endpoint_results({var})
 print_endpoint("{name}", endpoints${name})
 '''
 
+_MULTIVARIABLE = r'''
+## ---- Multivariable Cox model -------------------------------------------------------------------------
+# coxph(Surv(time, status) ~ {formula_words}, ties = "efron") on the complete cases (patients with
+# every covariate recorded); categorical covariates as factors with the reference level first (levels
+# absent from the analysed patients dropped, a factor left with one level left out, as the app does);
+# Wald CI, concordance, likelihood-ratio test, and cox.zph (transform "km") per term and GLOBAL.
+mv_endpoint       <- {endpoint}
+mv_reference      <- {reference}
+mv_covariates     <- {covariates}
+mv_levels         <- {levels}
+mv_center_stratum <- {center_stratum}
+
+mv_data <- analysis[!is.na(analysis[[paste0(mv_endpoint, "_days")]]), ]
+mv_data$time <- mv_data[[paste0(mv_endpoint, "_days")]]
+mv_data$status <- mv_data[[paste0(mv_endpoint, "_event")]]
+mv_data[[{regimen_key}]] <- mv_data$regimen
+mv_terms <- c(if (length(regimens) > 1) {regimen_key}, mv_covariates)
+mv_needed <- c(mv_terms, if (mv_center_stratum) {center})
+mv_missing <- lapply(setNames(mv_needed, mv_needed), function(k) sum(is.na(mv_data[[k]])))
+mv_complete <- mv_data[complete.cases(mv_data[, mv_needed, drop = FALSE]), ]
+mv_names <- character(0)  # the app's name of each coefficient: key, or key=level
+for (k in mv_terms) {{
+  if (is.null(mv_levels[[k]])) {{ mv_names <- c(mv_names, k); next }}
+  present <- mv_levels[[k]][mv_levels[[k]] %in% mv_complete[[k]]]
+  mv_complete[[k]] <- factor(mv_complete[[k]], levels = present)
+  if (length(present) < 2) {{ mv_terms <- setdiff(mv_terms, k); next }}
+  mv_names <- c(mv_names, paste0(k, "=", present[-1]))
+}}
+mv_formula <- as.formula(paste("Surv(time, status) ~", paste(c(mv_terms, if (mv_center_stratum)
+  paste0("strata(", {center}, ")")), collapse = " + ")))
+mv_fit <- coxph(mv_formula, data = mv_complete, ties = "efron",
+                control = coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100))
+mv_ci <- exp(confint(mv_fit))
+mv_zph <- cox.zph(mv_fit)$table
+mv_lr <- 2 * (mv_fit$loglik[2] - mv_fit$loglik[1])
+multivariable <- list(
+  endpoint = mv_endpoint, reference = if ({regimen_key} %in% mv_terms) mv_reference else NULL,
+  covariates = as.list(mv_covariates), center_stratum = mv_center_stratum,
+  terms = lapply(seq_along(mv_names), function(i) list(
+    term = mv_names[i], hr = unname(exp(coef(mv_fit))[i]), ci = unname(mv_ci[i, ]),
+    p = unname(summary(mv_fit)$coefficients[i, "Pr(>|z|)"]), coef = unname(coef(mv_fit)[i]),
+    se = unname(sqrt(diag(vcov(mv_fit)))[i]))),
+  n = mv_fit$n, events = mv_fit$nevent, n_eligible = nrow(mv_data),
+  dropped_incomplete = nrow(mv_data) - nrow(mv_complete), missing = mv_missing,
+  concordance = unname(mv_fit$concordance["concordance"]),
+  lr_test = list(statistic = mv_lr, df = length(coef(mv_fit)),
+                 p = pchisq(mv_lr, length(coef(mv_fit)), lower.tail = FALSE)),
+  ph_test = lapply(rownames(mv_zph), function(term) list(
+    term = term, chisq = mv_zph[term, "chisq"], df = mv_zph[term, "df"], p = mv_zph[term, "p"])))
+cat("\nMultivariable Cox model of", mv_endpoint, "(n =", mv_fit$n, ", events =", mv_fit$nevent, ")\n")
+print(data.frame(term = mv_names, hr = round(exp(coef(mv_fit)), 3), lower = round(mv_ci[, 1], 3),
+                 upper = round(mv_ci[, 2], 3), row.names = NULL))
+'''
+
 _FOOTER = '''
 ## ---- results_r.json --------------------------------------------------------------------------------
 by_regimen <- lapply(setNames(regimens, regimens), function(g) sum(analysis$regimen == g))
 results <- list(cohort = list(n = nrow(analysis), by_regimen = by_regimen),
                 endpoints = endpoints,
                 tdcox = tdcox,
+                multivariable = if (exists("multivariable")) multivariable else NULL,
                 days_per_month = days_per_month,
                 r = list(version = R.version.string, survival = as.character(packageVersion("survival"))))
-writeLines(toJSON(results, auto_unbox = TRUE, null = "null", na = "null", digits = NA, pretty = TRUE),
-           "results_r.json")
+# UTF-8 whatever the locale (a level such as ECOG ">=2" is written with the sign the app uses)
+writeLines(enc2utf8(toJSON(results, auto_unbox = TRUE, null = "null", na = "null", digits = NA, pretty = TRUE)),
+           "results_r.json", useBytes = TRUE)
 cat("\\nWrote results_r.json\\n")
 '''
 
