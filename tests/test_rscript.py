@@ -23,7 +23,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hcc.analysis import analyze, result_json
 from hcc.cli.main import main
+from hcc.formatting import json_safe
 from hcc.cohort.rules import PRESETS, apply_to_registry
 from hcc.ingest.mapping import Mapping
 from hcc.ingest.registry import load_files
@@ -322,3 +324,21 @@ def test_export_r_bad_model_is_one_line_and_writes_nothing(tmp_path: Path, capsy
     err = capsys.readouterr().err
     assert err.startswith("error: --cox: unknown covariate weight") and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_peto_peto_from_the_page_settings_matches_r(tmp_path: Path) -> None:
+    """The Peto–Peto test (rho = 1) is a page setting with no CLI option: exported through the API the
+    page uses, on the demo's full cohort, it matches R's survdiff(rho = 1) as the app computes it."""
+    registry = load_files([str(DEMO)], None)
+    settings = AnalysisSpec(rho=1, milestones_months=(12.0,))
+    export = export_r(registry, PRESETS["full"], settings)
+    folder = tmp_path / "r"
+    folder.mkdir()
+    for name, data in export.files.items():
+        (folder / name).write_bytes(data)
+    done = subprocess.run([_rscript(), SCRIPT_FILE], cwd=folder, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cli = json.loads(json.dumps(json_safe(result_json(analyze(registry, PRESETS["full"], analysis=settings)))))
+    r = json.loads((folder / RESULTS_FILE).read_text(encoding="utf-8"))
+    assert_parity(cli, r, min_numbers=600)
+    assert r["endpoints"]["OS"]["logrank"]["rho"] == 1 and "rho = 1" in done.stdout

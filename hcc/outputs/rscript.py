@@ -10,10 +10,14 @@
   and per endpoint ``<E>_days`` (time from the endpoint's origin to event or censoring, whole days)
   and ``<E>_event`` (1 event, 0 censored), blank where the endpoint does not apply to the patient or
   its dates are unusable (the patients the app leaves out of that endpoint). No dates.
+  Then, per switch of the time-dependent Cox models (DC, OR), the OS days, death and switch day the
+  models use; with a multivariable model, its covariates as coded for it (and ``center``).
 - ``analysis.R``: per endpoint, ``survfit`` (conf.type as the app), ``quantile`` (median and CI),
   ``summary(fit, times =)`` (milestone rates), ``summary(fit, rmean =)`` (RMST and its SE),
   reverse Kaplan–Meier (median follow-up), ``survdiff`` (global and pairwise, ``p.adjust``),
-  ``coxph(ties = "efron")`` against the app's reference regimen, RMST differences; writes
+  ``coxph(ties = "efron")`` against the app's reference regimen, RMST differences; the time-dependent
+  Cox models of OS on disease control and response (``tmerge`` + ``tdc``, per regimen and pooled) with
+  their naive counterparts; the multivariable Cox model when asked (``cox.zph`` included); writes
   ``results_r.json`` in the shape of ``python -m hcc analyze`` JSON (those keys) and prints a table.
 - ``README.txt``: app version, data fingerprint, cohort spec, settings and how to run it.
 
@@ -578,9 +582,13 @@ and one set of statistical settings.
 
   {data}   one row per patient of the cohort: de-identified patient code, regimen group,
                       and per endpoint the time in days (<E>_days) and the event flag (<E>_event,
-                      1 = event, 0 = censored); blank where the endpoint does not apply to the patient
+                      1 = event, 0 = censored), blank where the endpoint does not apply to the
+                      patient; for the time-dependent Cox models, per switch (DC = disease control,
+                      OR = objective response) the OS days, death and days to the switch; with a
+                      multivariable model, its covariates as the model codes them. No dates.
   {script}          the script: one block per endpoint (survfit, quantile, summary, survdiff,
-                      coxph); edit the settings at its top to explore
+                      coxph), then the time-dependent Cox models (tmerge, coxph) and, if asked,
+                      the multivariable model; edit the settings at its top to explore
   {results}      written by the script: the numbers, in the shape of `python -m hcc analyze`
 
 How to run
