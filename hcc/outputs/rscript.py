@@ -135,7 +135,11 @@ def _r_string(text: str) -> str:
 
 
 def _r_number(x: float | None) -> str:
-    return "NA" if x is None else f"{x:.17g}"
+    """An R numeric literal that reads back as exactly ``x`` (Python's shortest round-trip form)."""
+    if x is None:
+        return "NA"
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _r_vector(values) -> str:
@@ -502,6 +506,7 @@ _ENDPOINT_BLOCK = '''
 ## ---- {name}: {label} ----
 # {definition}
 {var} <- endpoint_data("{name}")
+# per regimen survfit, quantile, summary(times =, rmean =); survdiff overall and per pair; coxph
 endpoints${name} <- endpoint_results({var})
 print_endpoint("{name}", endpoints${name})
 '''
