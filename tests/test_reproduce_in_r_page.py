@@ -75,3 +75,19 @@ def test_changed_settings_reach_the_zip(made: dict, tmp_path: Path) -> None:
     assert b'reference         <- "ATZ_BEV"' in page_files["analysis.R"]
     assert page_files == _cli_files(tmp_path, ["--preset", "main", "--reference", "ATZ_BEV", "--tau", "12",
                                                "--ci", "plain", "--milestones", "3", "36"])
+
+
+def test_the_zip_holds_this_sessions_upload(made: dict) -> None:
+    """With an uploaded registry in the session, the zip holds its patients (codes F01…), not the demo's,
+    and its README names the uploaded file and its fingerprint."""
+    from hcc.ingest.mapping import Mapping
+    from hcc.ingest.registry import load_files
+    mapping_path = ROOT / "tests" / "reference" / "response_fixture.mapping.json"
+    registry = load_files([str(ROOT / "tests" / "reference" / "response_fixture.csv")],
+                          Mapping.from_json(mapping_path.read_text(), mapping_path.name))
+    open_page("pages/survival.py", timeout=TIMEOUT, registry=registry)
+    make, _, _ = made["reproduce_in_r_survival"]
+    files = _zip_files(make())
+    data = files["analysis_data.csv"].decode()
+    assert "\nF01,SOR," in data and "SYN" not in data
+    assert registry.sha256 in files["README.txt"].decode() and "response_fixture.csv" in files["README.txt"].decode()
