@@ -147,6 +147,7 @@ def compare(cli: dict, r: dict) -> Comparison:
     for switch, groups in cli["tdcox"].items():
         for group, model in groups.items():
             out.tdcox(model, r["tdcox"][switch].get(group, "missing"), f"tdcox.{switch}.{group}")
+    out.value(cli["landmark"], r.get("landmark"), "landmark", REL_COX)
     if "multivariable" in cli:
         # labels, flags, warnings and methods are the app's words about the numbers, not numbers
         model = {k: v for k, v in cli["multivariable"].items() if k not in ("warnings", "methods")}
@@ -254,6 +255,7 @@ def test_small_edge_registry_matches_r(tmp_path: Path) -> None:
 def test_comparison_catches_a_changed_number_and_a_dropped_key() -> None:
     """The comparator is not vacuous: a number 1e-5 off, a null that R fills, a missing key all fail."""
     cli = {"cohort": {"n": 3, "by_regimen": {"A": 3}}, "days_per_month": 30.4375, "tdcox": {"DC": {}},
+           "landmark": {},
            "endpoints": {"OS": {"unit": "months", "ci_method": "log-log", "logrank": None, "pairwise": [],
                                 "rmst_difference": [],
                                 "groups": {"A": {"n": 3, "median": 2.0, "median_ci": [1.0, None]}},

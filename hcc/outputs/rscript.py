@@ -17,7 +17,7 @@
   reverse Kaplan–Meier (median follow-up), ``survdiff`` (global and pairwise, ``p.adjust``),
   ``coxph(ties = "efron")`` against the app's reference regimen, RMST differences; the time-dependent
   Cox models of OS on disease control and response (``tmerge`` + ``tdc``, per regimen and pooled) with
-  their naive counterparts; the multivariable Cox model when asked (``cox.zph`` included); writes
+  their naive counterparts; the landmark analyses; the multivariable Cox model when asked (``cox.zph`` included); writes
   ``results_r.json`` in the shape of ``python -m hcc analyze`` JSON (those keys) and prints a table.
 - ``README.txt``: app version, data fingerprint, cohort spec, settings and how to run it.
 
@@ -45,7 +45,7 @@ from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
 from hcc.stats.adjusted import COVARIATES, CoxSpec, fit_multivariable
 from hcc.stats.coxscore import GLOBAL
 from hcc.stats.response import COVARIATES as SWITCHES
-from hcc.stats.response import analyze_response
+from hcc.stats.response import DEFAULT_LANDMARKS_MONTHS, analyze_response
 from hcc.stats.tdcox import switch_data
 from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, TESTS, AnalysisSpec
 
@@ -168,7 +168,9 @@ def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple
             name=name, var=name.lower(), label=ENDPOINT_LABELS[Endpoint(e)],
             definition=_comment(DEFINITIONS[Endpoint(e)].describe())))
     switches = "".join(_SWITCH_BLOCK.format(name=c, words=_SWITCH_WORDS[c], var=c.lower()) for c in SWITCHES)
-    return (head + "".join(blocks) + _SWITCH_HEADER.format(unstable=UNSTABLE_LOG_HR) + switches
+    landmarks = _LANDMARKS.format(months=_r_vector(_r_number(m) for m in DEFAULT_LANDMARKS_MONTHS),
+                                  switches=_r_vector(_r_string(c) for c in SWITCHES))
+    return (head + "".join(blocks) + _SWITCH_HEADER.format(unstable=UNSTABLE_LOG_HR) + switches + landmarks
             + ("" if cox is None else _multivariable_block(cox, regimens, settings)) + _FOOTER)
 
 
@@ -511,6 +513,44 @@ endpoints${name} <- endpoint_results({var})
 print_endpoint("{name}", endpoints${name})
 '''
 
+_LANDMARKS = r'''
+## ---- Landmark analyses: overall survival from L months by DC (or OR) reached by then --------------
+# Patients alive and followed beyond L (OS time > L days); group "<S> by L months" (switch on or before
+# day L) against "No <S> by L months"; OS from the landmark: survdiff and coxph (Efron) as above.
+landmark_months <- {months}
+
+landmark <- function(switch, months) {{
+  u <- switch_data(switch)
+  lm_days <- months * days_per_month
+  reached <- paste(switch, "by", format(months), "months")
+  not_reached <- paste("No", reached)
+  x <- u[u$futime > lm_days, ]
+  out <- list(groups = setNames(list(), character(0)), reference = not_reached,
+              not_at_risk = sum(u$futime <= lm_days), hr = NULL, ci = NULL, p = NULL, logrank_p = NULL)
+  if (nrow(x) == 0) return(out)
+  x$time <- x$futime - lm_days
+  x$group <- factor(ifelse(!is.na(x$switch) & x$switch <= lm_days, reached, not_reached),
+                    levels = c(reached, not_reached))
+  for (g in levels(x$group)) out$groups[[g]] <- list(n = sum(x$group == g), events = sum(x$dead[x$group == g]))
+  if (all(table(x$group) > 0)) {{
+    test <- survdiff(Surv(time, dead) ~ group, data = x)
+    if (sum(test$exp > 0) > 1) out$logrank_p <- pchisq(test$chisq, sum(test$exp > 0) - 1, lower.tail = FALSE)
+    if (all(tapply(x$dead, x$group, sum) > 0)) {{  # the HR needs events in both groups
+      fit <- coxph(Surv(time, dead) ~ relevel(group, ref = not_reached), data = x, ties = "efron",
+                   control = cox_control)
+      out$hr <- unname(exp(coef(fit))[1])
+      out$ci <- unname(exp(confint(fit))[1, ])
+      out$p <- unname(summary(fit)$coefficients[1, "Pr(>|z|)"])
+    }}
+  }}
+  out
+}}
+
+landmarks <- list()
+for (L in landmark_months)
+  landmarks[[format(L)]] <- lapply(setNames({switches}, {switches}), function(s) landmark(s, L))
+'''
+
 _MULTIVARIABLE = r'''
 ## ---- Multivariable Cox model -------------------------------------------------------------------------
 # coxph(Surv(time, status) ~ {formula_words}, ties = "efron") on the complete cases (patients with
@@ -571,6 +611,7 @@ by_regimen <- lapply(setNames(regimens, regimens), function(g) sum(analysis$regi
 results <- list(cohort = list(n = nrow(analysis), by_regimen = by_regimen),
                 endpoints = endpoints,
                 tdcox = tdcox,
+                landmark = landmarks,
                 multivariable = if (exists("multivariable")) multivariable else NULL,
                 days_per_month = days_per_month,
                 r = list(version = R.version.string, survival = as.character(packageVersion("survival"))))
