@@ -32,6 +32,7 @@ from hcc.ingest.registry import load_files
 from hcc.outputs.rscript import DATA_FILE, FILES, README_FILE, RESULTS_FILE, SCRIPT_FILE, analysis_data, export_r, \
     zip_bytes
 from hcc.schema import ENDPOINTS, Col
+from hcc.stats.baseline import FISHER_MC
 from hcc.stats.survival import AnalysisSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +131,28 @@ class Comparison:
         self.value(shared, r, path, REL_COX)
 
 
+    def response(self, cli: dict, r) -> None:
+        """Response rates (exact CIs) and their tests. A Fisher test by Monte Carlo (tables beyond 2 x 2
+        with an expected count below 5) draws its own random tables in each program: its p is compared
+        within 0.01 (B = 99,999 gives a simulation SE below 0.0016) and listed in ``skipped``."""
+        if not isinstance(r, dict) or set(r) != set(cli):
+            self.problems.append(f"response: criteria {sorted(r) if isinstance(r, dict) else r} in R, {sorted(cli)}")
+            return
+        for criterion, block in cli.items():
+            path = f"response.{criterion}"
+            self.value({k: v for k, v in block.items() if k != "tests"}, r[criterion], path, REL)
+            if len(r[criterion].get("tests", [])) != len(block["tests"]):
+                self.problems.append(f"{path}.tests: {len(r[criterion].get('tests', []))} in R, {len(block['tests'])}")
+                continue
+            for i, (a, b) in enumerate(zip(block["tests"], r[criterion]["tests"])):
+                if a["test"] == FISHER_MC and b.get("test") == FISHER_MC:
+                    self.skipped.append(f"{path}.tests[{i}] p within 0.01 (Monte Carlo)")
+                    if abs(a["p"] - b["p"]) > 0.01:
+                        self.problems.append(f"{path}.tests[{i}]: Monte Carlo p {b['p']} in R, {a['p']}")
+                    continue
+                self.value(a, b, f"{path}.tests[{i}]", REL)
+
+
 def compare(cli: dict, r: dict) -> Comparison:
     """Every shared quantity of the CLI JSON against results_r.json."""
     out = Comparison()
@@ -148,6 +171,7 @@ def compare(cli: dict, r: dict) -> Comparison:
         for group, model in groups.items():
             out.tdcox(model, r["tdcox"][switch].get(group, "missing"), f"tdcox.{switch}.{group}")
     out.value(cli["landmark"], r.get("landmark"), "landmark", REL_COX)
+    out.response(cli["response"], r.get("response"))
     if "multivariable" in cli:
         # labels, flags, warnings and methods are the app's words about the numbers, not numbers
         model = {k: v for k, v in cli["multivariable"].items() if k not in ("warnings", "methods")}
@@ -248,14 +272,17 @@ def test_small_edge_registry_matches_r(tmp_path: Path) -> None:
     # PFS_2L / OS_2L: LEN has 1 patient, SOR 2 (events at different times), so the HR runs off towards
     # infinity: the app stops and flags it; R must flag it too (checked in compare), and these two
     # HRs -- and only these -- are not compared as numbers.
-    assert result.skipped == ["endpoints.PFS_2L.cox[0] (unstable fit (very few events in a group))",
-                              "endpoints.OS_2L.cox[0] (unstable fit (very few events in a group))"]
+    cox_skipped = [s for s in result.skipped if "Monte Carlo" not in s]
+    assert cox_skipped == ["endpoints.PFS_2L.cox[0] (unstable fit (very few events in a group))",
+                           "endpoints.OS_2L.cox[0] (unstable fit (very few events in a group))"]
+    # 3 regimens with small counts: every rate test is Fisher's by Monte Carlo, in R too (p within 0.01)
+    assert len(result.skipped) - len(cox_skipped) == 8
 
 
 def test_comparison_catches_a_changed_number_and_a_dropped_key() -> None:
     """The comparator is not vacuous: a number 1e-5 off, a null that R fills, a missing key all fail."""
     cli = {"cohort": {"n": 3, "by_regimen": {"A": 3}}, "days_per_month": 30.4375, "tdcox": {"DC": {}},
-           "landmark": {},
+           "landmark": {}, "response": {},
            "endpoints": {"OS": {"unit": "months", "ci_method": "log-log", "logrank": None, "pairwise": [],
                                 "rmst_difference": [],
                                 "groups": {"A": {"n": 3, "median": 2.0, "median_ci": [1.0, None]}},
@@ -279,7 +306,8 @@ def test_analysis_data_has_no_dates_and_blank_where_not_analysed() -> None:
     assert list(table.columns[:2]) == ["patient_id", "regimen"]
     assert len(table) == cohort.n and table["patient_id"].is_unique
     assert set(table.columns[2:]) == ({f"{e.value}_{k}" for e in ENDPOINTS for k in ("days", "event")}
-                                      | {f"{s}_{k}" for s in ("DC", "OR") for k in ("os_days", "death", "switch_days")})
+                                      | {f"{s}_{k}" for s in ("DC", "OR") for k in ("os_days", "death", "switch_days")}
+                                      | {Col.BEST_RESPONSE_1L, Col.BEST_RESPONSE_1L_MRECIST})
     # F01: disease control documented on the start date (day 0); OS 200 days, died
     f01 = table.set_index("patient_id").loc["F01"]
     assert (f01["DC_switch_days"], f01["DC_os_days"], f01["DC_death"]) == (0, 200, 1)

@@ -11,13 +11,15 @@
   and ``<E>_event`` (1 event, 0 censored), blank where the endpoint does not apply to the patient or
   its dates are unusable (the patients the app leaves out of that endpoint). No dates.
   Then, per switch of the time-dependent Cox models (DC, OR), the OS days, death and switch day the
-  models use; with a multivariable model, its covariates as coded for it (and ``center``).
+  models use; the best overall response per criterion; with a multivariable model, its covariates as
+  coded for it (and ``center``).
 - ``analysis.R``: per endpoint, ``survfit`` (conf.type as the app), ``quantile`` (median and CI),
   ``summary(fit, times =)`` (milestone rates), ``summary(fit, rmean =)`` (RMST and its SE),
   reverse Kaplan–Meier (median follow-up), ``survdiff`` (global and pairwise, ``p.adjust``),
   ``coxph(ties = "efron")`` against the app's reference regimen, RMST differences; the time-dependent
   Cox models of OS on disease control and response (``tmerge`` + ``tdc``, per regimen and pooled) with
-  their naive counterparts; the landmark analyses; the multivariable Cox model when asked (``cox.zph`` included); writes
+  their naive counterparts; the landmark analyses; ORR and DCR with exact CIs and their tests
+  (``binom.test``, ``chisq.test``, ``fisher.test``); the multivariable Cox model when asked (``cox.zph`` included); writes
   ``results_r.json`` in the shape of ``python -m hcc analyze`` JSON (those keys) and prints a table.
 - ``README.txt``: app version, data fingerprint, cohort spec, settings and how to run it.
 
@@ -45,7 +47,9 @@ from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
 from hcc.stats.adjusted import COVARIATES, CoxSpec, fit_multivariable
 from hcc.stats.coxscore import GLOBAL
 from hcc.stats.response import COVARIATES as SWITCHES
-from hcc.stats.response import DEFAULT_LANDMARKS_MONTHS, analyze_response
+from hcc.stats.baseline import CHI_SQUARE, FISHER, FISHER_MC, MONTE_CARLO_TABLES
+from hcc.stats.response import (CATEGORIES, CRITERIA, DEFAULT_LANDMARKS_MONTHS, DISEASE_CONTROL, EVALUABLE,
+                                NOT_RECORDED, OBJECTIVE_RESPONSE, analyze_response, available_criteria)
 from hcc.stats.tdcox import switch_data
 from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, TESTS, AnalysisSpec
 
@@ -88,7 +92,8 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
     per switch of the time-dependent Cox models (DC, OR: :data:`SWITCHES`), ``<S>_os_days`` and
     ``<S>_death`` (overall survival as :func:`hcc.stats.tdcox.switch_data`) and ``<S>_switch_days``
     (days from first-line start to the switch date, NA if none), missing for patients whose dates those
-    models cannot use. With ``cox`` (a multivariable model), its covariates as the model codes them
+    models cannot use; the best overall response of each criterion recorded (:data:`hcc.stats.response.CRITERIA`:
+    RECIST 1.1 always, mRECIST when recorded). With ``cox`` (a multivariable model), its covariates as the model codes them
     (:data:`hcc.stats.adjusted.COVARIATES`: numbers, or level words; missing where not recorded or not
     a level) and, when stratified, ``center``."""
     frame = cohort.frame
@@ -112,6 +117,9 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
             filled = np.full(len(out), np.nan)
             filled[rows] = values
             out[f"{covariate}_{suffix}"] = pd.array(filled, dtype="Int64") if suffix == "death" else filled
+    for criterion in available_criteria(frame):
+        column = CRITERIA[criterion]
+        out[column] = frame[column].astype(object).where(frame[column].notna(), None).to_numpy()
     for key in cox.covariates if cox is not None else ():
         c = COVARIATES[key]
         coded = c.code(frame[c.column]).reset_index(drop=True)
@@ -151,7 +159,8 @@ def _comment(text: str) -> str:
 
 
 def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
-             regimen_as: str = TDCOX_REGIMEN_AS, cox: CoxSpec | None = None) -> str:
+             regimen_as: str = TDCOX_REGIMEN_AS, cox: CoxSpec | None = None,
+             criteria: tuple[str, ...] = ("RECIST 1.1",)) -> str:
     """``analysis.R`` for these groups (in the app's order), settings and endpoints (see the module
     docstring); ``regimen_as``: how the pooled time-dependent Cox models take the regimen."""
     head = _HEADER.format(
@@ -170,7 +179,15 @@ def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple
     switches = "".join(_SWITCH_BLOCK.format(name=c, words=_SWITCH_WORDS[c], var=c.lower()) for c in SWITCHES)
     landmarks = _LANDMARKS.format(months=_r_vector(_r_number(m) for m in DEFAULT_LANDMARKS_MONTHS),
                                   switches=_r_vector(_r_string(c) for c in SWITCHES))
-    return (head + "".join(blocks) + _SWITCH_HEADER.format(unstable=UNSTABLE_LOG_HR) + switches + landmarks
+    def words(values) -> str:
+        return _r_vector(_r_string(v) for v in sorted(values, key=CATEGORIES.index))
+
+    response = _RESPONSE.format(
+        criteria="c(" + ", ".join(f"{_r_string(c)} = {_r_string(CRITERIA[c])}" for c in criteria) + ")",
+        categories=_r_vector(_r_string(c) for c in CATEGORIES), not_recorded=_r_string(NOT_RECORDED),
+        evaluable=words(EVALUABLE), orr=words(OBJECTIVE_RESPONSE), dcr=words(DISEASE_CONTROL),
+        chisq=_r_string(CHI_SQUARE), fisher=_r_string(FISHER), fisher_mc=_r_string(FISHER_MC), b=MONTE_CARLO_TABLES)
+    return (head + "".join(blocks) + response + _SWITCH_HEADER.format(unstable=UNSTABLE_LOG_HR) + switches + landmarks
             + ("" if cox is None else _multivariable_block(cox, regimens, settings)) + _FOOTER)
 
 
@@ -226,7 +243,8 @@ def export_r(registry: Registry, spec: CohortSpec, settings: AnalysisSpec | None
         fit_multivariable(cohort, cox)
     return RExport({
         DATA_FILE: data_csv(analysis_data(cohort, endpoints, cox)),
-        SCRIPT_FILE: r_script(cohort.regimens, settings, endpoints, cox=cox).encode("utf-8"),
+        SCRIPT_FILE: r_script(cohort.regimens, settings, endpoints, cox=cox,
+                              criteria=available_criteria(cohort.frame)).encode("utf-8"),
         README_FILE: readme_text(registry, spec, settings, cohort, cox).encode("utf-8"),
     })
 
@@ -440,6 +458,57 @@ print_endpoint <- function(endpoint, res) {{
 endpoints <- list()
 '''
 
+_RESPONSE = r'''
+## ---- Best overall response: ORR and DCR per regimen, compared across regimens ----------------------
+# ORR = CR + PR, DCR = CR + PR + SD, over the evaluable patients (CR, PR, SD, PD) and over all patients,
+# exact Clopper-Pearson CI (binom.test); across regimens chi-square without continuity correction
+# (chisq.test(correct = FALSE)), or Fisher's exact test when an expected count is below 5 (for tables
+# larger than 2 x 2 by Monte Carlo, B = {b}: its p differs from the app's by simulation error only).
+response_criteria <- {criteria}   # criterion = column of analysis_data.csv
+categories <- {categories}
+evaluable_words <- {evaluable}
+rate_words <- list(ORR = {orr}, DCR = {dcr})
+
+proportion <- function(k, n) {{
+  if (n == 0) return(list(k = 0L, n = 0L, est = NA, ci = c(NA, NA)))
+  list(k = k, n = n, est = k / n, ci = binom.test(k, n)$conf.int[1:2])
+}}
+
+compare_rate <- function(table) {{
+  table <- table[rowSums(table) > 0, colSums(table) > 0, drop = FALSE]
+  if (nrow(table) < 2 || ncol(table) < 2) return(list(p = NA, test = NULL))
+  chi <- suppressWarnings(chisq.test(table, correct = FALSE))
+  if (all(chi$expected >= 5)) return(list(p = chi$p.value, test = {chisq}))
+  if (all(dim(table) == 2)) return(list(p = fisher.test(table)$p.value, test = {fisher}))
+  list(p = fisher.test(table, simulate.p.value = TRUE, B = {b})$p.value, test = {fisher_mc})
+}}
+
+response <- list()
+for (criterion in names(response_criteria)) {{
+  best <- analysis[[response_criteria[[criterion]]]]
+  best[is.na(best)] <- {not_recorded}
+  by_regimen <- lapply(setNames(regimens, regimens), function(g) {{
+    values <- best[analysis$regimen == g]
+    counts <- lapply(setNames(categories, categories), function(c) sum(values == c))
+    evaluable <- sum(values %in% evaluable_words)
+    out <- list(n = length(values), counts = counts, evaluable = evaluable)
+    for (rate in names(rate_words)) {{
+      k <- sum(values %in% rate_words[[rate]])
+      out[[tolower(rate)]] <- list(evaluable = proportion(k, evaluable), all = proportion(k, length(values)))
+    }}
+    out
+  }})
+  tests <- list()
+  for (rate in names(rate_words)) for (den in c("evaluable", "all")) {{
+    k <- sapply(by_regimen, function(g) g[[tolower(rate)]][[den]]$k)
+    n <- sapply(by_regimen, function(g) g[[tolower(rate)]][[den]]$n)
+    test <- if (length(regimens) > 1) compare_rate(rbind(k, n - k)) else list(p = NA, test = NULL)
+    tests[[length(tests) + 1]] <- list(rate = rate, denominator = den, p = test$p, test = test$test)
+  }}
+  response[[criterion]] <- list(column = response_criteria[[criterion]], regimens = by_regimen, tests = tests)
+}}
+'''
+
 _SWITCH_HEADER = r'''
 ## ---- Time-dependent Cox: overall survival on disease control (DC) and objective response (OR) ----
 # x switches from 0 to 1 on the day DC (or OR) is documented (tmerge + tdc), per regimen and pooled; the
@@ -610,6 +679,7 @@ _FOOTER = '''
 by_regimen <- lapply(setNames(regimens, regimens), function(g) sum(analysis$regimen == g))
 results <- list(cohort = list(n = nrow(analysis), by_regimen = by_regimen),
                 endpoints = endpoints,
+                response = response,
                 tdcox = tdcox,
                 landmark = landmarks,
                 multivariable = if (exists("multivariable")) multivariable else NULL,
@@ -630,10 +700,12 @@ and one set of statistical settings.
                       and per endpoint the time in days (<E>_days) and the event flag (<E>_event,
                       1 = event, 0 = censored), blank where the endpoint does not apply to the
                       patient; for the time-dependent Cox models, per switch (DC = disease control,
-                      OR = objective response) the OS days, death and days to the switch; with a
-                      multivariable model, its covariates as the model codes them. No dates.
+                      OR = objective response) the OS days, death and days to the switch; the best
+                      overall response (RECIST 1.1, and mRECIST when recorded); with a multivariable
+                      model, its covariates as the model codes them. No dates.
   {script}          the script: one block per endpoint (survfit, quantile, summary, survdiff,
-                      coxph), then the time-dependent Cox models (tmerge, coxph) and, if asked,
+                      coxph), then response rates (binom.test, chisq.test, fisher.test), the
+                      time-dependent Cox models (tmerge, coxph), the landmark analyses and, if asked,
                       the multivariable model; edit the settings at its top to explore
   {results}      written by the script: the numbers, in the shape of `python -m hcc analyze`
 
