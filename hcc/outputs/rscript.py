@@ -682,9 +682,9 @@ results <- list(cohort = list(n = nrow(analysis), by_regimen = by_regimen),
                 response = response,
                 tdcox = tdcox,
                 landmark = landmarks,
-                multivariable = if (exists("multivariable")) multivariable else NULL,
                 days_per_month = days_per_month,
                 r = list(version = R.version.string, survival = as.character(packageVersion("survival"))))
+if (exists("multivariable")) results$multivariable <- multivariable
 # UTF-8 whatever the locale (a level such as ECOG ">=2" is written with the sign the app uses)
 writeLines(enc2utf8(toJSON(results, auto_unbox = TRUE, null = "null", na = "null", digits = NA, pretty = TRUE)),
            "results_r.json", useBytes = TRUE)
