@@ -20,12 +20,17 @@ test: $(STAMP) system-deps
 	$(PY) -m pytest
 
 # Debian packages the tests need: Chromium (browser tests, figure export), poppler (PDF checks), a JRE
-# (PySpark). Installed with apt-get when missing and run as root; otherwise the exact command is printed.
+# (PySpark), R with survival, jsonlite and cmprsk (the "Reproduce in R" script is run by tests/test_rscript.py).
+# Installed with apt-get when missing and run as root; otherwise the exact command is printed.
+R_PACKAGES = r-base-core r-cran-survival r-cran-jsonlite r-cran-cmprsk
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-dejavu-core"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	if ! command -v Rscript >/dev/null 2>&1; then missing="$$missing $(R_PACKAGES)"; \
+	elif ! Rscript -e 'quit(status = !all(sapply(c("survival", "jsonlite", "cmprsk"), requireNamespace, quietly = TRUE)))' \
+	  >/dev/null 2>&1; then missing="$$missing $(R_PACKAGES)"; fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian packages:$$missing"; \

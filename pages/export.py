@@ -10,6 +10,7 @@ from hcc.outputs.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo
+from ui.downloads import reproduce_in_r
 from ui.present import on_screen, presenting
 from ui.reopen import reopen_widget
 from ui.text import md, md_table
@@ -83,6 +84,9 @@ for column, (fmt, (label, make)) in zip(st.columns(3), makers.items()):
         column.download_button(f"Download {label}", files[fmt], file_name=f"hcc_report.{fmt}", mime=MIME[fmt],
                                key=f"download_{fmt}", icon=":material/download:", type="primary", width="stretch",
                                on_click="ignore")
+
+st.subheader("Reproduce in R")
+reproduce_in_r(registry, cohort, analysis, key="reproduce_in_r_export")
 
 with st.expander("Reopen a report or deck"):
     reopen_widget()

@@ -9,7 +9,7 @@ from hcc.outputs.tables import overview_table
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, Endpoint
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from ui.common import StateKeys, cohort_page, session_memo
-from ui.downloads import figure_downloads
+from ui.downloads import figure_downloads, reproduce_in_r
 from ui.present import on_screen
 from ui.widgets import analysis_spec_form, km_figure_options, summary_tables
 
@@ -63,3 +63,4 @@ with st.expander("Methods and patients not analysed"):
         st.markdown(f"- **{name}**: {text}")
     for reason, count in {**summary.not_eligible, **summary.excluded}.items():
         st.markdown(f"- not analysed — {reason}: {count}")
+reproduce_in_r(registry, cohort, spec, key="reproduce_in_r_survival")

@@ -1,4 +1,5 @@
-"""Download buttons for every figure (PNG 300 dpi, SVG, PDF at a size preset) and every table (CSV, XLSX).
+"""Download buttons for every figure (PNG 300 dpi, SVG, PDF at a size preset) and every table (CSV, XLSX),
+and the "Reproduce in R" zip.
 
 A static export starts a browser and takes seconds, so figure files are made only when asked
 ("Prepare files") and kept for that figure until it changes.
@@ -13,6 +14,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from hcc.cohort.rules import Cohort
+from hcc.ingest.registry import Registry
+from hcc.outputs.rscript import export_r, zip_bytes
+from hcc.stats.survival import AnalysisSpec
 from hcc.outputs.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export_session, figure_bytes, table_csv,
                         tables_xlsx)
 from ui.actions import guarded
@@ -112,3 +117,21 @@ def short_lived_download(label: str, make: Callable[[], bytes], file_name: str, 
     ``/media/…`` URL of it exists before the click or long after it, whether or not the tab stays open."""
     st.download_button(label, made_on_click(make, file_name), file_name=file_name, mime=mime, key=key,
                        icon=":material/download:", on_click="ignore")
+
+
+#: What the "Reproduce in R" button says the zip holds (Survival page and Report & slides).
+REPRODUCE_IN_R_HELP = ("A zip with the analysis-ready data of this cohort (patient code, regimen, and per endpoint "
+                       "the time in days and the event; no dates), an R script that recomputes the numbers of "
+                       "every endpoint, the response rates, the time-dependent Cox models and the landmark "
+                       "analyses with R's survival package, and a README saying how to run it "
+                       "(Rscript analysis.R).")
+
+
+def reproduce_in_r(registry: Registry, cohort: Cohort, settings: AnalysisSpec, key: str) -> None:
+    """The "Reproduce in R" zip of this cohort and these settings: the same files as
+    ``python -m hcc export-r`` (:func:`hcc.outputs.rscript.export_r`), zipped in memory when clicked,
+    and, as patient-level content, made only on click and swept seconds later (:func:`short_lived_download`)."""
+    short_lived_download("Reproduce in R (zip)",
+                         lambda: zip_bytes(export_r(registry, cohort.spec, settings, cohort=cohort)),
+                         "reproduce_in_r.zip", "application/zip", key)
+    st.caption(REPRODUCE_IN_R_HELP)

@@ -1,4 +1,5 @@
 """Command line: ``python -m hcc analyze --data FILE [--preset full|main] [--spec SPEC.json] [--out F]``
+, ``python -m hcc export-r --data FILE --out DIR`` ("Reproduce in R", :mod:`hcc.cli.export_r`)
 and ``python -m hcc report --data FILE [--spec S.json] --out report.html|report.pdf|deck.pptx``.
 
 Prints the analysis as JSON (or writes it to ``--out``); on bad input prints one line to stderr and
@@ -13,6 +14,7 @@ import sys
 
 from hcc.cli import common as cli_common
 
+from hcc.cli import export_r as cli_export_r
 from hcc.cli import report as cli_report
 from hcc.stats.adjusted import parse_formula
 from hcc.analysis import adjusted_json, analyze, km_json, result_json
@@ -42,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="with --iptw: truncate the weights at these percentiles, e.g. 1 99")
     run.add_argument("--out", help="write JSON here instead of standard output")
     cli_report.add_arguments(sub.add_parser("report", help="HTML report, its PDF, or a PowerPoint deck (by --out)"))
+    cli_export_r.add_arguments(sub.add_parser("export-r", help="\"Reproduce in R\": analysis_data.csv, analysis.R "
+                                              "and README.txt in the --out folder"))
     return parser
 
 
@@ -74,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0), or a bad option already reported in one line (2)
         return int(exc.code or 0)
     try:
+        if args.command == "export-r":
+            cli_export_r.run(args)
+            return 0
         if args.out:
             cli_common.check_out(args.out, "report.html" if args.command == "report" else "results.json")
         if args.command == "report":

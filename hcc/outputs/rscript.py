@@ -1,0 +1,728 @@
+""""Reproduce in R": the analysis-ready data, an R script that recomputes the app's numbers with R's
+``survival`` package, and a README, for one registry, cohort spec and statistical settings.
+
+:func:`export_r` returns three files (name -> bytes), the same whether written by
+``python -m hcc export-r --out DIR`` or zipped in memory by the "Reproduce in R" button
+(:func:`zip_bytes`); nothing here writes to disk.
+
+- ``analysis_data.csv``: one row per patient of the cohort (after mapping, validation and the cohort
+  rules): the de-identified ``patient_id``, the ``regimen`` group compared (after pooling as "Other"),
+  and per endpoint ``<E>_days`` (time from the endpoint's origin to event or censoring, whole days)
+  and ``<E>_event`` (1 event, 0 censored), blank where the endpoint does not apply to the patient or
+  its dates are unusable (the patients the app leaves out of that endpoint). No dates.
+  Then, per switch of the time-dependent Cox models (DC, OR), the OS days, death and switch day the
+  models use; the best overall response per criterion; with a multivariable model, its covariates as
+  coded for it (and ``center``).
+- ``analysis.R``: per endpoint, ``survfit`` (conf.type as the app), ``quantile`` (median and CI),
+  ``summary(fit, times =)`` (milestone rates), ``summary(fit, rmean =)`` (RMST and its SE),
+  reverse Kaplan–Meier (median follow-up), ``survdiff`` (global and pairwise, ``p.adjust``),
+  ``coxph(ties = "efron")`` against the app's reference regimen, RMST differences; the time-dependent
+  Cox models of OS on disease control and response (``tmerge`` + ``tdc``, per regimen and pooled) with
+  their naive counterparts; the landmark analyses; ORR and DCR with exact CIs and their tests
+  (``binom.test``, ``chisq.test``, ``fisher.test``); the multivariable Cox model when asked (``cox.zph`` included); writes
+  ``results_r.json`` in the shape of ``python -m hcc analyze`` JSON (those keys) and prints a table.
+- ``README.txt``: app version, data fingerprint, cohort spec, settings and how to run it.
+
+The R script reproduces the app's estimators as :mod:`hcc.stats.survival` documents them (and
+``docs/methods.md``, "Reproduce in R"); ``tests/test_rscript.py`` runs it and compares every number
+with the CLI JSON (1e-6 relative, Cox 1e-5).
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+import hcc
+from hcc.cohort.endpoints import DEFINITIONS, derive
+from hcc.cohort.rules import Cohort, CohortSpec, apply_to_registry
+from hcc.ingest.registry import Registry
+from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
+from hcc.stats.adjusted import COVARIATES, CoxSpec, fit_multivariable
+from hcc.stats.coxscore import GLOBAL
+from hcc.stats.response import COVARIATES as SWITCHES
+from hcc.stats.baseline import CHI_SQUARE, FISHER, FISHER_MC, MONTE_CARLO_TABLES
+from hcc.stats.response import (CATEGORIES, CRITERIA, DEFAULT_LANDMARKS_MONTHS, DISEASE_CONTROL, EVALUABLE,
+                                NOT_RECORDED, OBJECTIVE_RESPONSE, analyze_response, available_criteria)
+from hcc.stats.tdcox import switch_data
+from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, TESTS, AnalysisSpec
+
+DATA_FILE = "analysis_data.csv"
+SCRIPT_FILE = "analysis.R"
+README_FILE = "README.txt"
+RESULTS_FILE = "results_r.json"
+#: The column of analysis_data.csv holding the group compared (first-line regimen after pooling).
+REGIMEN = "regimen"
+#: The files of an export, in the order they are written and zipped.
+FILES: tuple[str, ...] = (DATA_FILE, SCRIPT_FILE, README_FILE)
+#: Debian packages that run the script (R, survival, jsonlite).
+DEBIAN_PACKAGES = "r-base-core r-cran-survival r-cran-jsonlite"
+#: A fixed time stamp for every zip entry, so that the same export gives the same zip bytes.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+#: How the pooled time-dependent Cox models take the regimen (as ``python -m hcc analyze``).
+TDCOX_REGIMEN_AS = inspect.signature(analyze_response).parameters["regimen_as"].default
+_SWITCH_WORDS = {"DC": "disease control", "OR": "objective response"}
+#: |log HR| beyond which the app stops a Cox fit and calls it unstable (hcc.stats.risksets).
+UNSTABLE_LOG_HR = 15
+
+
+@dataclass(frozen=True)
+class RExport:
+    """The three files of a "Reproduce in R" export (name -> bytes, in :data:`FILES` order)."""
+
+    files: dict[str, bytes]
+
+
+def patient_key(frame: pd.DataFrame) -> pd.Series:
+    """The column that names a patient in ``analysis_data.csv`` (the de-identified code)."""
+    return frame[Col.PATIENT_ID].astype(str)
+
+
+def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
+                  cox: CoxSpec | None = None) -> pd.DataFrame:
+    """One row per cohort patient: ``patient_id``, ``regimen`` and, per endpoint, ``<E>_days`` (float,
+    days from origin to event or censoring, as :func:`hcc.cohort.endpoints.derive`) and ``<E>_event``
+    (1/0), missing (NA) for patients the endpoint does not analyse (not eligible, unusable dates); and,
+    per switch of the time-dependent Cox models (DC, OR: :data:`SWITCHES`), ``<S>_os_days`` and
+    ``<S>_death`` (overall survival as :func:`hcc.stats.tdcox.switch_data`) and ``<S>_switch_days``
+    (days from first-line start to the switch date, NA if none), missing for patients whose dates those
+    models cannot use; the best overall response of each criterion recorded (:data:`hcc.stats.response.CRITERIA`:
+    RECIST 1.1 always, mRECIST when recorded). With ``cox`` (a multivariable model), its covariates as the model codes them
+    (:data:`hcc.stats.adjusted.COVARIATES`: numbers, or level words; missing where not recorded or not
+    a level) and, when stratified, ``center``."""
+    frame = cohort.frame
+    out = pd.DataFrame({Col.PATIENT_ID: patient_key(frame).to_numpy(),
+                        REGIMEN: frame[Col.REGIMEN_1L].astype(str).to_numpy()})
+    position = pd.Series(np.arange(len(out)), index=out[Col.PATIENT_ID])
+    for e in endpoints:
+        data = derive(frame, e)
+        rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
+        days = np.full(len(out), np.nan)
+        event = pd.array([pd.NA] * len(out), dtype="Int64")
+        days[rows] = data.days
+        event[rows] = np.asarray(data.event, dtype=int)
+        out[f"{Endpoint(e).value}_days"] = days
+        out[f"{Endpoint(e).value}_event"] = event
+    for covariate, column in SWITCHES.items():
+        data = switch_data(frame, column)
+        rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
+        for suffix, values in (("os_days", data.days), ("death", np.asarray(data.event, dtype=float)),
+                               ("switch_days", data.switch_days)):
+            filled = np.full(len(out), np.nan)
+            filled[rows] = values
+            out[f"{covariate}_{suffix}"] = pd.array(filled, dtype="Int64") if suffix == "death" else filled
+    for criterion in available_criteria(frame):
+        column = CRITERIA[criterion]
+        out[column] = frame[column].astype(object).where(frame[column].notna(), None).to_numpy()
+    for key in cox.covariates if cox is not None else ():
+        c = COVARIATES[key]
+        coded = c.code(frame[c.column]).reset_index(drop=True)
+        out[key] = coded.where(coded.isin(c.levels), None) if c.categorical else coded.astype(float)
+    if cox is not None and cox.center_stratum:
+        out[Col.CENTER] = frame[Col.CENTER].astype(object).where(frame[Col.CENTER].notna(), None).to_numpy()
+    return out
+
+
+def data_csv(table: pd.DataFrame) -> bytes:
+    """``analysis_data.csv``: UTF-8, ``\\n`` line ends, blank for missing, days written exactly."""
+    return table.to_csv(index=False, na_rep="", float_format="%.17g", lineterminator="\n").encode("utf-8")
+
+
+def _r_string(text: str) -> str:
+    """An R string literal in ASCII: quotes and backslashes escaped as in JSON, every other non-ASCII
+    character as R's ``\\U{...}``, so that a level such as ECOG "≥2" is the same string as in the data
+    whatever the locale R runs in (a literal "≥" in a C locale is not)."""
+    body = json.dumps(text, ensure_ascii=False)[1:-1]
+    return '"' + "".join(ch if ord(ch) < 128 else f"\\U{{{ord(ch):x}}}" for ch in body) + '"'
+
+
+def _r_number(x: float | None) -> str:
+    """An R numeric literal that reads back as exactly ``x`` (Python's shortest round-trip form)."""
+    if x is None:
+        return "NA"
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _r_vector(values) -> str:
+    return "c(" + ", ".join(values) + ")"
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())
+
+
+def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
+             regimen_as: str = TDCOX_REGIMEN_AS, cox: CoxSpec | None = None,
+             criteria: tuple[str, ...] = ("RECIST 1.1",)) -> str:
+    """``analysis.R`` for these groups (in the app's order), settings and endpoints (see the module
+    docstring); ``regimen_as``: how the pooled time-dependent Cox models take the regimen."""
+    head = _HEADER.format(
+        version=hcc.__version__, days_per_month=_r_number(DAYS_PER_MONTH), conf_type=_r_string(settings.conf_type),
+        conf_level=_r_number(settings.conf_level),
+        milestones=_r_vector(_r_number(m) for m in settings.milestones_months),
+        tau=_r_number(settings.tau_months), reference=_r_string(settings.reference) if settings.reference else "NA",
+        adjust=_r_string(settings.adjust), rho=settings.rho, regimens=_r_vector(_r_string(r) for r in regimens),
+        min_group=MIN_GROUP_FOR_TAU, regimen_as=_r_string(regimen_as), unstable=UNSTABLE_LOG_HR, not_estimable=_r_string(NOT_ESTIMABLE_HR))
+    blocks = []
+    for e in endpoints:
+        name = Endpoint(e).value
+        blocks.append(_ENDPOINT_BLOCK.format(
+            name=name, var=name.lower(), label=ENDPOINT_LABELS[Endpoint(e)],
+            definition=_comment(DEFINITIONS[Endpoint(e)].describe())))
+    switches = "".join(_SWITCH_BLOCK.format(name=c, words=_SWITCH_WORDS[c], var=c.lower()) for c in SWITCHES)
+    landmarks = _LANDMARKS.format(months=_r_vector(_r_number(m) for m in DEFAULT_LANDMARKS_MONTHS),
+                                  switches=_r_vector(_r_string(c) for c in SWITCHES))
+    def words(values) -> str:
+        return _r_vector(_r_string(v) for v in sorted(values, key=CATEGORIES.index))
+
+    response = _RESPONSE.format(
+        criteria="c(" + ", ".join(f"{_r_string(c)} = {_r_string(CRITERIA[c])}" for c in criteria) + ")",
+        categories=_r_vector(_r_string(c) for c in CATEGORIES), not_recorded=_r_string(NOT_RECORDED),
+        evaluable=words(EVALUABLE), orr=words(OBJECTIVE_RESPONSE), dcr=words(DISEASE_CONTROL),
+        chisq=_r_string(CHI_SQUARE), fisher=_r_string(FISHER), fisher_mc=_r_string(FISHER_MC), b=MONTE_CARLO_TABLES)
+    return (head + "".join(blocks) + response + _SWITCH_HEADER.format(unstable=UNSTABLE_LOG_HR) + switches + landmarks
+            + ("" if cox is None else _multivariable_block(cox, regimens, settings)) + _FOOTER)
+
+
+def _multivariable_block(cox: CoxSpec, regimens: tuple[str, ...], settings: AnalysisSpec) -> str:
+    """The multivariable Cox block of ``analysis.R`` (levels reference first, as the app codes them)."""
+    reference = cox.reference if cox.reference in regimens else regimens[0]
+    levels = {Col.REGIMEN_1L: (reference, *[r for r in regimens if r != reference]),
+              **{k: COVARIATES[k].levels for k in cox.covariates if COVARIATES[k].categorical}}
+    return _MULTIVARIABLE.format(
+        endpoint=_r_string(Endpoint(cox.endpoint).value), reference=_r_string(reference),
+        covariates=_r_vector(_r_string(k) for k in cox.covariates),
+        levels="list(" + ",\n                     ".join(
+            f"{k} = {_r_vector(_r_string(v) for v in lv)}" for k, lv in levels.items()) + ")",
+        center_stratum="TRUE" if cox.center_stratum else "FALSE", regimen_key=_r_string(Col.REGIMEN_1L),
+        center=_r_string(Col.CENTER), global_=_r_string(GLOBAL),
+        formula_words=" + ".join(("regimen", *cox.covariates, *(("strata(center)",) if cox.center_stratum else ()))))
+
+
+def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, cohort: Cohort,
+                cox: CoxSpec | None = None) -> str:
+    """``README.txt``: what produced the export and how to run it."""
+    tau = ("automatic (the shortest follow-up among the regimens, whole months)" if settings.tau_months is None
+           else f"{settings.tau_months:g} months")
+    lines = {"CI of the curve": f"{settings.conf_type} ({settings.conf_level:.0%})",
+             "milestones": ", ".join(f"{m:g}" for m in settings.milestones_months) + " months",
+             "RMST horizon": tau,
+             "reference": settings.reference or "the first regimen with patients",
+             "pairwise p": f"adjusted by {settings.adjust}",
+             "test": TESTS[settings.rho] + f" (rho = {settings.rho})"}
+    if cox is not None:
+        lines["multivariable"] = (f"Cox model of {Endpoint(cox.endpoint).value} on the regimen"
+                                  + "".join(f", {k}" for k in cox.covariates)
+                                  + (", stratified by center" if cox.center_stratum else ""))
+    settings_text = "\n".join(f"    {k:<18}{v}" for k, v in lines.items())
+    return _README.format(
+        version=hcc.__version__, name=registry.name, rows=registry.rows_read, sha256=registry.sha256,
+        demo=" (the bundled synthetic demo registry)" if registry.is_demo else "",
+        n=cohort.n, by_regimen=", ".join(f"{r} {k}" for r, k in cohort.by_regimen().items()),
+        spec="\n".join("    " + line for line in spec.to_json().splitlines()),
+        settings=settings_text, packages=DEBIAN_PACKAGES, data=DATA_FILE, script=SCRIPT_FILE, results=RESULTS_FILE,
+        days_per_month=f"{DAYS_PER_MONTH:g}")
+
+
+def export_r(registry: Registry, spec: CohortSpec, settings: AnalysisSpec | None = None,
+             endpoints: tuple[Endpoint, ...] = ENDPOINTS, cohort: Cohort | None = None,
+             cox: CoxSpec | None = None) -> RExport:
+    """The "Reproduce in R" files for this registry, cohort spec and settings (``cohort``: the spec
+    already applied, to save recomputing it; ``cox``: a multivariable Cox model to reproduce too, as
+    ``python -m hcc analyze --cox``; a model the app cannot fit raises its SpecError here as there)."""
+    settings = settings or AnalysisSpec()
+    cohort = cohort if cohort is not None else apply_to_registry(registry, spec)
+    if cox is not None:
+        fit_multivariable(cohort, cox)
+    return RExport({
+        DATA_FILE: data_csv(analysis_data(cohort, endpoints, cox)),
+        SCRIPT_FILE: r_script(cohort.regimens, settings, endpoints, cox=cox,
+                              criteria=available_criteria(cohort.frame)).encode("utf-8"),
+        README_FILE: readme_text(registry, spec, settings, cohort, cox).encode("utf-8"),
+    })
+
+
+def zip_bytes(export: RExport, folder: str = "reproduce_in_r") -> bytes:
+    """The export as a zip (entries ``folder/<file>``, fixed time stamps: the same export, the same bytes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in FILES:
+            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, export.files[name])
+    return buffer.getvalue()
+
+
+_HEADER = r'''# analysis.R -- "Reproduce in R", written by HCC Outcomes Explorer {version}.
+#
+# Recomputes, from analysis_data.csv alone, the survival numbers the app shows for this cohort and
+# these settings, with R's survival package, prints a short table and writes results_r.json in the
+# shape of `python -m hcc analyze` JSON (for the quantities below).
+#
+# Run it in this folder:   Rscript analysis.R
+# Needs R with the packages survival and jsonlite (Debian: r-base-core r-cran-survival r-cran-jsonlite).
+#
+# Times in analysis_data.csv are whole days; every result is in months (days / days_per_month).
+# Methods (the app's docs/methods.md says the same):
+#   curve      Kaplan-Meier, Greenwood variance, pointwise CI with conf.type below   survfit()
+#   median     first time S(t) <= 0.5 (midpoint of a flat stretch at 0.5), CI from
+#              the CI curves                                                        quantile()
+#   rates      S(t) at each milestone, its CI and the number at risk (time >= t);
+#              not estimable (NA) past the last observed time                       summary(fit, times =)
+#   RMST       area under the curve to tau and its standard error                  summary(fit, rmean =)
+#   follow-up  median by reverse Kaplan-Meier (censoring as the event)
+#   tests      log-rank (rho = 0) or Peto-Peto (rho = 1), k - 1 df; pairwise on each
+#              pair's patients, p adjusted across pairs                             survdiff(), p.adjust()
+#   HR         univariable Cox, Efron ties, Wald CI and p, regimen vs the reference
+#              (groups without an event are left out: their HR is not estimable)   coxph(ties = "efron")
+#   RMST diff  RMST - RMST of the reference, SE sqrt(se1^2 + se2^2), normal CI and p
+
+suppressPackageStartupMessages({{
+  library(survival)
+  library(jsonlite)
+}})
+
+## ---- Settings (as chosen in the app; edit them to explore) --------------------------------------
+days_per_month    <- {days_per_month}
+conf_type         <- {conf_type}      # CI transform of the curve and of the median's CI
+conf_level        <- {conf_level}
+milestones_months <- {milestones}
+tau_months        <- {tau}      # RMST horizon; NA = the app's default (rmst_horizon_days below)
+reference         <- {reference}      # HR and RMST-difference reference; NA = the first regimen with patients
+adjust            <- {adjust}      # pairwise p-value adjustment (p.adjust method)
+rho               <- {rho}      # 0 = log-rank, 1 = Peto-Peto (survdiff rho)
+regimens          <- {regimens}   # the groups compared, in the app's order
+tdcox_regimen_as  <- {regimen_as}      # pooled time-dependent Cox: "stratum" (+ strata(regimen)) or "covariate"
+
+analysis <- read.csv("analysis_data.csv", na.strings = "", encoding = "UTF-8",
+                     colClasses = c(patient_id = "character", regimen = "character"))
+
+## ---- Helpers: each turns one R call's output into the app's numbers ------------------------------
+
+# One endpoint's analysed patients: time in days, status 1 = event, 0 = censored.
+endpoint_data <- function(endpoint) {{
+  days <- analysis[[paste0(endpoint, "_days")]]
+  keep <- !is.na(days)
+  data.frame(patient_id = analysis$patient_id[keep],
+             regimen = factor(analysis$regimen[keep], levels = regimens),
+             time = days[keep],
+             status = analysis[[paste0(endpoint, "_event")]][keep])
+}}
+
+# The groups with at least one patient (only these are compared).
+present_groups <- function(d) regimens[regimens %in% d$regimen]
+
+# The reference regimen of this endpoint: `reference` when it has patients, else the first group that has.
+reference_of <- function(d) {{
+  groups <- present_groups(d)
+  if (!is.na(reference) && reference %in% groups) reference else groups[1]
+}}
+
+# RMST horizon in days: tau_months when set; else the shortest last observed time among groups of at
+# least {min_group} patients (all groups if none is that large), floored to whole months (at least 1).
+rmst_horizon_days <- function(d) {{
+  if (!is.na(tau_months)) return(tau_months * days_per_month)
+  groups <- present_groups(d)
+  if (length(groups) == 0) return(12 * days_per_month)
+  n <- sapply(groups, function(g) sum(d$regimen == g))
+  last <- sapply(groups, function(g) max(d$time[d$regimen == g]))
+  sizable <- if (any(n >= {min_group})) n >= {min_group} else rep(TRUE, length(groups))
+  max(floor(min(last[sizable]) / days_per_month), 1) * days_per_month
+}}
+
+# n, events, median (CI), milestone rates, RMST and median follow-up of one group, in months.
+describe_group <- function(d, tau_days) {{
+  if (nrow(d) == 0) return(list(n = 0L, events = 0L, median = NA, median_ci = c(NA, NA)))
+  fit <- survfit(Surv(time, status) ~ 1, data = d, conf.type = conf_type, conf.int = conf_level)
+  med <- quantile(fit, probs = 0.5)
+  rates <- list()
+  for (m in milestones_months) {{
+    t <- m * days_per_month
+    if (t > max(fit$time)) {{  # past the last observed time: not estimable
+      rates[[as.character(m)]] <- list(est = NA, ci = c(NA, NA), n_risk = 0L)
+    }} else {{
+      s <- summary(fit, times = t)
+      rates[[as.character(m)]] <- list(est = s$surv, ci = c(s$lower, s$upper), n_risk = s$n.risk)
+    }}
+  }}
+  if (tau_days < min(fit$time)) {{
+    # S(t) = 1 up to tau: the area is tau with no variance (summary() refuses a tau this early)
+    rmean <- c(rmean = tau_days, "se(rmean)" = 0)
+  }} else {{
+    rmean <- summary(fit, rmean = tau_days)$table
+  }}
+  reverse <- survfit(Surv(time, 1 - status) ~ 1, data = d)  # reverse Kaplan-Meier
+  list(n = nrow(d), events = sum(d$status),
+       median = unname(med$quantile[1]) / days_per_month,
+       median_ci = c(unname(med$lower[1]), unname(med$upper[1])) / days_per_month,
+       rates = rates,
+       rmst = list(tau = tau_days / days_per_month, est = unname(rmean["rmean"]) / days_per_month,
+                   se = unname(rmean["se(rmean)"]) / days_per_month),
+       followup_median = unname(quantile(reverse, probs = 0.5, conf.int = FALSE)[1]) / days_per_month)
+}}
+
+# Chi-square, df and p of one survdiff (df: groups with expected events - 1, as print.survdiff).
+chisq_test <- function(test) {{
+  df <- sum(test$exp > 0) - 1
+  list(statistic = test$chisq, df = df, p = pchisq(test$chisq, df, lower.tail = FALSE), rho = rho)
+}}
+
+# Global test across the groups with patients (NULL with fewer than two).
+global_test <- function(d) {{
+  if (length(present_groups(d)) < 2) return(NULL)
+  test <- survdiff(Surv(time, status) ~ regimen, data = droplevels(d), rho = rho)
+  out <- chisq_test(test)
+  if (out$df < 1) NULL else out
+}}
+
+# Every pair of groups tested on the pair's own patients; p adjusted across the pairs.
+pairwise_tests <- function(d) {{
+  groups <- present_groups(d)
+  if (length(groups) < 2) return(list())
+  pairs <- combn(groups, 2, simplify = FALSE)
+  tests <- lapply(pairs, function(ab)
+    chisq_test(survdiff(Surv(time, status) ~ regimen, data = droplevels(d[d$regimen %in% ab, ]), rho = rho)))
+  p_adj <- p.adjust(sapply(tests, function(t) t$p), method = adjust)
+  lapply(seq_along(pairs), function(i)
+    list(a = pairs[[i]][1], b = pairs[[i]][2], statistic = tests[[i]]$statistic, p = tests[[i]]$p,
+         p_adj = p_adj[i], adjust = adjust))
+}}
+
+# Univariable Cox HR of each group vs the reference (groups with at least one event; Efron ties).
+cox_by_regimen <- function(d) {{
+  groups <- present_groups(d)
+  ref <- reference_of(d)
+  with_events <- groups[sapply(groups, function(g) sum(d$status[d$regimen == g]) > 0)]
+  if (length(groups) < 2 || !(ref %in% with_events) || length(with_events) < 2) return(list())
+  cd <- d[d$regimen %in% with_events, ]
+  cd$regimen <- relevel(factor(as.character(cd$regimen), levels = with_events), ref = ref)
+  fit <- suppressWarnings(coxph(Surv(time, status) ~ regimen, data = cd, ties = "efron",
+                                control = coxph.control(eps = 1e-12, iter.max = 100)))
+  ci <- exp(confint(fit))
+  p <- summary(fit)$coefficients[, "Pr(>|z|)"]
+  terms <- levels(cd$regimen)[-1]
+  lapply(seq_along(terms), function(i) {{
+    term <- list(term = terms[i], reference = ref, hr = unname(exp(coef(fit))[i]),
+                 ci = unname(ci[i, ]), p = unname(p[i]))
+    se <- sqrt(diag(vcov(fit)))[i]
+    # The app stops a fit running off towards an infinite HR; such an HR is not a number to compare.
+    if (!is.finite(se)) term$note <- {not_estimable}
+    else if (abs(coef(fit)[i]) > {unstable}) term$note <- "unstable fit (very few events in a group)"
+    term
+  }})
+}}
+
+# RMST of each group minus that of the reference, SE sqrt(se1^2 + se2^2), normal CI and p.
+rmst_differences <- function(groups_json, d) {{
+  ref <- reference_of(d)
+  z <- qnorm(1 - (1 - conf_level) / 2)
+  lapply(setdiff(present_groups(d), ref), function(g) {{
+    a <- groups_json[[g]]$rmst
+    b <- groups_json[[ref]]$rmst
+    diff <- a$est - b$est
+    se <- sqrt(a$se^2 + b$se^2)
+    list(a = g, b = ref, tau = a$tau, difference = diff, ci = c(diff - z * se, diff + z * se),
+         p = if (se > 0) 2 * pnorm(-abs(diff) / se) else NA)
+  }})
+}}
+
+# The per-endpoint JSON of `python -m hcc analyze` (these keys).
+endpoint_results <- function(d) {{
+  tau_days <- rmst_horizon_days(d)
+  groups <- lapply(setNames(regimens, regimens), function(g) describe_group(d[d$regimen == g, ], tau_days))
+  list(unit = "months", groups = groups, logrank = global_test(d), ci_method = conf_type,
+       pairwise = pairwise_tests(d), cox = cox_by_regimen(d), rmst_difference = rmst_differences(groups, d))
+}}
+
+# A short table: n, events, median (95% CI) in months per group, and the global test's p.
+print_endpoint <- function(endpoint, res) {{
+  cat("\n", endpoint, "\n", sep = "")
+  for (g in names(res$groups)) {{
+    r <- res$groups[[g]]
+    cat(sprintf("  %-10s n = %4d  events = %4d  median %6.2f (%6.2f to %6.2f) months\n",
+                g, as.integer(r$n), as.integer(r$events), r$median, r$median_ci[1], r$median_ci[2]))
+  }}
+  if (!is.null(res$logrank))
+    cat(sprintf("  test (rho = %d): chi-square %.3f, df %d, p = %.4g\n",
+                as.integer(rho), res$logrank$statistic, as.integer(res$logrank$df), res$logrank$p))
+}}
+
+endpoints <- list()
+'''
+
+_RESPONSE = r'''
+## ---- Best overall response: ORR and DCR per regimen, compared across regimens ----------------------
+# ORR = CR + PR, DCR = CR + PR + SD, over the evaluable patients (CR, PR, SD, PD) and over all patients,
+# exact Clopper-Pearson CI (binom.test); across regimens chi-square without continuity correction
+# (chisq.test(correct = FALSE)), or Fisher's exact test when an expected count is below 5 (for tables
+# larger than 2 x 2 by Monte Carlo, B = {b}: its p differs from the app's by simulation error only).
+response_criteria <- {criteria}   # criterion = column of analysis_data.csv
+categories <- {categories}
+evaluable_words <- {evaluable}
+rate_words <- list(ORR = {orr}, DCR = {dcr})
+
+proportion <- function(k, n) {{
+  if (n == 0) return(list(k = 0L, n = 0L, est = NA, ci = c(NA, NA)))
+  list(k = k, n = n, est = k / n, ci = binom.test(k, n)$conf.int[1:2])
+}}
+
+compare_rate <- function(table) {{
+  table <- table[rowSums(table) > 0, colSums(table) > 0, drop = FALSE]
+  if (nrow(table) < 2 || ncol(table) < 2) return(list(p = NA, test = NULL))
+  chi <- suppressWarnings(chisq.test(table, correct = FALSE))
+  if (all(chi$expected >= 5)) return(list(p = chi$p.value, test = {chisq}))
+  if (all(dim(table) == 2)) return(list(p = fisher.test(table)$p.value, test = {fisher}))
+  list(p = fisher.test(table, simulate.p.value = TRUE, B = {b})$p.value, test = {fisher_mc})
+}}
+
+response <- list()
+for (criterion in names(response_criteria)) {{
+  best <- analysis[[response_criteria[[criterion]]]]
+  best[is.na(best)] <- {not_recorded}
+  by_regimen <- lapply(setNames(regimens, regimens), function(g) {{
+    values <- best[analysis$regimen == g]
+    counts <- lapply(setNames(categories, categories), function(c) sum(values == c))
+    evaluable <- sum(values %in% evaluable_words)
+    out <- list(n = length(values), counts = counts, evaluable = evaluable)
+    for (rate in names(rate_words)) {{
+      k <- sum(values %in% rate_words[[rate]])
+      out[[tolower(rate)]] <- list(evaluable = proportion(k, evaluable), all = proportion(k, length(values)))
+    }}
+    out
+  }})
+  tests <- list()
+  for (rate in names(rate_words)) for (den in c("evaluable", "all")) {{
+    k <- sapply(by_regimen, function(g) g[[tolower(rate)]][[den]]$k)
+    n <- sapply(by_regimen, function(g) g[[tolower(rate)]][[den]]$n)
+    test <- if (length(regimens) > 1) compare_rate(rbind(k, n - k)) else list(p = NA, test = NULL)
+    tests[[length(tests) + 1]] <- list(rate = rate, denominator = den, p = test$p, test = test$test)
+  }}
+  response[[criterion]] <- list(column = response_criteria[[criterion]], regimens = by_regimen, tests = tests)
+}}
+'''
+
+_SWITCH_HEADER = r'''
+## ---- Time-dependent Cox: overall survival on disease control (DC) and objective response (OR) ----
+# x switches from 0 to 1 on the day DC (or OR) is documented (tmerge + tdc), per regimen and pooled; the
+# naive model takes "ever achieved" (on or before the end of follow-up) as a baseline covariate and is
+# biased by immortal time. Efron ties, Wald CI. A model that cannot be fitted is "not estimable" (null).
+cox_control <- coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100)
+
+# Patients the models of one switch can use: OS time (days), death, switch day (NA = never).
+switch_data <- function(switch) {{
+  days <- analysis[[paste0(switch, "_os_days")]]
+  keep <- !is.na(days)
+  data.frame(id = seq_len(sum(keep)), regimen = analysis$regimen[keep], futime = days[keep],
+             dead = analysis[[paste0(switch, "_death")]][keep],
+             switch = analysis[[paste0(switch, "_switch_days")]][keep])
+}}
+
+# One Cox fit of OS on x, or a "not estimable" note when it cannot be fitted.
+switch_fit <- function(formula, data, u, x) {{
+  if (nrow(u) == 0) return(list(hr = NULL, note = "no patient with follow-up time"))
+  if (sum(u$dead) == 0) return(list(hr = NULL, note = "no death: the Cox model needs at least one event"))
+  if (length(unique(x)) < 2) return(list(hr = NULL, note = "reached by all or none of the patients during follow-up"))
+  fit <- tryCatch(coxph(formula, data = data, ties = "efron", control = cox_control),
+                  warning = function(w) NULL, error = function(e) NULL)
+  if (is.null(fit) || !is.finite(vcov(fit)["x", "x"]) || abs(coef(fit)[["x"]]) > {unstable})
+    return(list(hr = NULL, note = "the model did not converge (too few events?)"))
+  list(hr = unname(exp(coef(fit))["x"]), ci = unname(exp(confint(fit))["x", ]),
+       p = unname(summary(fit)$coefficients["x", "Pr(>|z|)"]), n = nrow(u), events = sum(u$dead))
+}}
+
+# The time-dependent model (counting-process data as tmerge) and the naive one, for the patients u.
+switch_models <- function(u, pooled = FALSE) {{
+  rhs <- if (!pooled) "x" else if (tdcox_regimen_as == "stratum") "x + strata(regimen)" else "x + regimen"
+  if (nrow(u) > 0 && sum(u$dead) > 0 && any(!is.na(u$switch))) {{
+    td <- tmerge(u[, c("id", "regimen", "futime", "dead")], u, id = id, death = event(futime, dead))
+    td <- tmerge(td, u[, c("id", "switch")], id = id, x = tdc(switch))
+  }} else {{  # nothing to fit (switch_fit says why); tmerge refuses such data
+    td <- data.frame(id = u$id, tstart = rep(0, nrow(u)), tstop = u$futime, death = u$dead,
+                     x = rep(0L, nrow(u)), regimen = u$regimen)
+  }}
+  out <- switch_fit(as.formula(paste("Surv(tstart, tstop, death) ~", rhs)), td, u, td$x)
+  if (!is.null(out$hr)) out$n_switched <- length(unique(td$id[td$x == 1]))
+  if (pooled) out$regimen_as <- tdcox_regimen_as
+  u$x <- as.integer(!is.na(u$switch) & u$switch <= u$futime)  # ever achieved
+  naive <- switch_fit(as.formula(paste("Surv(futime, dead) ~", rhs)), u, u, u$x)
+  out["naive"] <- list(if (is.null(naive$hr)) NULL else c(naive, n_switched = sum(u$x)))  # NULL stays, as null
+  out
+}}
+
+# Per regimen (in the app's order) and, with more than one regimen, pooled.
+switch_results <- function(u) {{
+  out <- lapply(setNames(regimens, regimens), function(g) switch_models(u[u$regimen == g, ]))
+  if (length(regimens) > 1) out$pooled <- switch_models(u, pooled = TRUE)
+  out
+}}
+
+tdcox <- list()
+'''
+
+_SWITCH_BLOCK = '''
+# {name}: {words}
+{var}_patients <- switch_data("{name}")
+tdcox${name} <- switch_results({var}_patients)
+'''
+
+_ENDPOINT_BLOCK = '''
+## ---- {name}: {label} ----
+# {definition}
+{var} <- endpoint_data("{name}")
+# per regimen survfit, quantile, summary(times =, rmean =); survdiff overall and per pair; coxph
+endpoints${name} <- endpoint_results({var})
+print_endpoint("{name}", endpoints${name})
+'''
+
+_LANDMARKS = r'''
+## ---- Landmark analyses: overall survival from L months by DC (or OR) reached by then --------------
+# Patients alive and followed beyond L (OS time > L days); group "<S> by L months" (switch on or before
+# day L) against "No <S> by L months"; OS from the landmark: survdiff and coxph (Efron) as above.
+landmark_months <- {months}
+
+landmark <- function(switch, months) {{
+  u <- switch_data(switch)
+  lm_days <- months * days_per_month
+  reached <- paste(switch, "by", format(months), "months")
+  not_reached <- paste("No", reached)
+  x <- u[u$futime > lm_days, ]
+  out <- list(groups = setNames(list(), character(0)), reference = not_reached,
+              not_at_risk = sum(u$futime <= lm_days), hr = NULL, ci = NULL, p = NULL, logrank_p = NULL)
+  if (nrow(x) == 0) return(out)
+  x$time <- x$futime - lm_days
+  x$group <- factor(ifelse(!is.na(x$switch) & x$switch <= lm_days, reached, not_reached),
+                    levels = c(reached, not_reached))
+  for (g in levels(x$group)) out$groups[[g]] <- list(n = sum(x$group == g), events = sum(x$dead[x$group == g]))
+  if (all(table(x$group) > 0)) {{
+    test <- survdiff(Surv(time, dead) ~ group, data = x)
+    if (sum(test$exp > 0) > 1) out$logrank_p <- pchisq(test$chisq, sum(test$exp > 0) - 1, lower.tail = FALSE)
+    if (all(tapply(x$dead, x$group, sum) > 0)) {{  # the HR needs events in both groups
+      fit <- coxph(Surv(time, dead) ~ relevel(group, ref = not_reached), data = x, ties = "efron",
+                   control = cox_control)
+      out$hr <- unname(exp(coef(fit))[1])
+      out$ci <- unname(exp(confint(fit))[1, ])
+      out$p <- unname(summary(fit)$coefficients[1, "Pr(>|z|)"])
+    }}
+  }}
+  out
+}}
+
+landmarks <- list()
+for (L in landmark_months)
+  landmarks[[format(L)]] <- lapply(setNames({switches}, {switches}), function(s) landmark(s, L))
+'''
+
+_MULTIVARIABLE = r'''
+## ---- Multivariable Cox model -------------------------------------------------------------------------
+# coxph(Surv(time, status) ~ {formula_words}, ties = "efron") on the complete cases (patients with
+# every covariate recorded); categorical covariates as factors with the reference level first (levels
+# absent from the analysed patients dropped, a factor left with one level left out, as the app does);
+# Wald CI, concordance, likelihood-ratio test, and cox.zph (transform "km") per term and GLOBAL.
+mv_endpoint       <- {endpoint}
+mv_reference      <- {reference}
+mv_covariates     <- {covariates}
+mv_levels         <- {levels}
+mv_center_stratum <- {center_stratum}
+
+mv_data <- analysis[!is.na(analysis[[paste0(mv_endpoint, "_days")]]), ]
+mv_data$time <- mv_data[[paste0(mv_endpoint, "_days")]]
+mv_data$status <- mv_data[[paste0(mv_endpoint, "_event")]]
+mv_data[[{regimen_key}]] <- mv_data$regimen
+mv_terms <- c(if (length(regimens) > 1) {regimen_key}, mv_covariates)
+mv_needed <- c(mv_terms, if (mv_center_stratum) {center})
+mv_missing <- lapply(setNames(mv_needed, mv_needed), function(k) sum(is.na(mv_data[[k]])))
+mv_complete <- mv_data[complete.cases(mv_data[, mv_needed, drop = FALSE]), ]
+mv_names <- character(0)  # the app's name of each coefficient: key, or key=level
+for (k in mv_terms) {{
+  if (is.null(mv_levels[[k]])) {{ mv_names <- c(mv_names, k); next }}
+  present <- mv_levels[[k]][mv_levels[[k]] %in% mv_complete[[k]]]
+  mv_complete[[k]] <- factor(mv_complete[[k]], levels = present)
+  if (length(present) < 2) {{ mv_terms <- setdiff(mv_terms, k); next }}
+  mv_names <- c(mv_names, paste0(k, "=", present[-1]))
+}}
+mv_formula <- as.formula(paste("Surv(time, status) ~", paste(c(mv_terms, if (mv_center_stratum)
+  paste0("strata(", {center}, ")")), collapse = " + ")))
+mv_fit <- coxph(mv_formula, data = mv_complete, ties = "efron",
+                control = coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100))
+mv_ci <- exp(confint(mv_fit))
+mv_zph <- cox.zph(mv_fit)$table
+mv_lr <- 2 * (mv_fit$loglik[2] - mv_fit$loglik[1])
+multivariable <- list(
+  endpoint = mv_endpoint, reference = if ({regimen_key} %in% mv_terms) mv_reference else NULL,
+  covariates = as.list(mv_covariates), center_stratum = mv_center_stratum,
+  terms = lapply(seq_along(mv_names), function(i) list(
+    term = mv_names[i], hr = unname(exp(coef(mv_fit))[i]), ci = unname(mv_ci[i, ]),
+    p = unname(summary(mv_fit)$coefficients[i, "Pr(>|z|)"]), coef = unname(coef(mv_fit)[i]),
+    se = unname(sqrt(diag(vcov(mv_fit)))[i]))),
+  n = mv_fit$n, events = mv_fit$nevent, n_eligible = nrow(mv_data),
+  dropped_incomplete = nrow(mv_data) - nrow(mv_complete), missing = mv_missing,
+  concordance = unname(mv_fit$concordance["concordance"]),
+  lr_test = list(statistic = mv_lr, df = length(coef(mv_fit)),
+                 p = pchisq(mv_lr, length(coef(mv_fit)), lower.tail = FALSE)),
+  ph_test = lapply(rownames(mv_zph), function(term) list(
+    term = term, chisq = mv_zph[term, "chisq"], df = mv_zph[term, "df"], p = mv_zph[term, "p"])))
+cat("\nMultivariable Cox model of", mv_endpoint, "(n =", mv_fit$n, ", events =", mv_fit$nevent, ")\n")
+print(data.frame(term = mv_names, hr = round(exp(coef(mv_fit)), 3), lower = round(mv_ci[, 1], 3),
+                 upper = round(mv_ci[, 2], 3), row.names = NULL))
+'''
+
+_FOOTER = '''
+## ---- results_r.json --------------------------------------------------------------------------------
+by_regimen <- lapply(setNames(regimens, regimens), function(g) sum(analysis$regimen == g))
+results <- list(cohort = list(n = nrow(analysis), by_regimen = by_regimen),
+                endpoints = endpoints,
+                response = response,
+                tdcox = tdcox,
+                landmark = landmarks,
+                days_per_month = days_per_month,
+                r = list(version = R.version.string, survival = as.character(packageVersion("survival"))))
+if (exists("multivariable")) results$multivariable <- multivariable
+# UTF-8 whatever the locale (a level such as ECOG ">=2" is written with the sign the app uses)
+writeLines(enc2utf8(toJSON(results, auto_unbox = TRUE, null = "null", na = "null", digits = NA, pretty = TRUE)),
+           "results_r.json", useBytes = TRUE)
+cat("\\nWrote results_r.json\\n")
+'''
+
+_README = '''Reproduce in R -- HCC Outcomes Explorer {version}
+
+These files recompute, in R's survival package, the survival numbers the app showed for one cohort
+and one set of statistical settings.
+
+  {data}   one row per patient of the cohort: de-identified patient code, regimen group,
+                      and per endpoint the time in days (<E>_days) and the event flag (<E>_event,
+                      1 = event, 0 = censored), blank where the endpoint does not apply to the
+                      patient; for the time-dependent Cox models, per switch (DC = disease control,
+                      OR = objective response) the OS days, death and days to the switch; the best
+                      overall response (RECIST 1.1, and mRECIST when recorded); with a multivariable
+                      model, its covariates as the model codes them. No dates.
+  {script}          the script: one block per endpoint (survfit, quantile, summary, survdiff,
+                      coxph), then response rates (binom.test, chisq.test, fisher.test), the
+                      time-dependent Cox models (tmerge, coxph), the landmark analyses and, if asked,
+                      the multivariable model; edit the settings at its top to explore
+  {results}      written by the script: the numbers, in the shape of `python -m hcc analyze`
+
+How to run
+  1. Install R with two packages. Debian/Ubuntu: apt-get install {packages}
+     Elsewhere: install R, then in R: install.packages(c("survival", "jsonlite"))
+  2. In this folder:  Rscript {script}
+     It prints n, events and the median (95% CI) per regimen and endpoint, and writes {results}.
+All results are in months (days / {days_per_month}).
+
+Produced from
+  data file       {name}{demo}
+  rows read       {rows}
+  SHA-256         {sha256}
+  cohort          {n} patients ({by_regimen})
+  cohort spec (docs/cohort-spec.md)
+{spec}
+  settings
+{settings}
+'''
