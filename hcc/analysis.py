@@ -137,7 +137,8 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
             "methods": {k: v for k, v in s.methods.items() if k in KM_METHODS},
         }
     return {"data": _data_json(registry), "stats": "km",
-            "cohort": {"n": cohort.n, "by_regimen": cohort.by_regimen(), **_pooled_json(cohort.pooling)},
+            "cohort": {"label": cohort.name.full, "n": cohort.n, "by_regimen": cohort.by_regimen(),
+                       **_pooled_json(cohort.pooling)},
             "endpoints": out, "days_per_month": DAYS_PER_MONTH}
 
 
@@ -146,7 +147,8 @@ def result_json(result: AnalysisResult) -> dict[str, Any]:
     reg, cohort = result.registry, result.cohort
     return {
         "data": _data_json(reg),
-        "cohort": {"n": cohort.n, "by_regimen": cohort.by_regimen(),
+        "cohort": {"label": cohort.name.full, "n": cohort.n, "by_regimen": cohort.by_regimen(),
+                   **({"rules_not_applied": cohort.name.warning} if cohort.name.not_applied else {}),
                    "attrition": [{"rule": s.rule, "excluded": s.excluded, "remaining": s.remaining}
                                  for s in cohort.attrition],
                    **_pooled_json(cohort.pooling)},

@@ -113,7 +113,8 @@ def _response_sentences(response) -> list[str]:
     return out
 
 
-def methods_paragraph(summaries: Sequence, response=None, versions: Mapping[str, str] | None = None) -> str:
+def methods_paragraph(summaries: Sequence, response=None, versions: Mapping[str, str] | None = None, *,
+                      cohort: str = "") -> str:
     """A ready-to-paste "Statistical analysis" paragraph.
 
     Parameters
@@ -122,9 +123,11 @@ def methods_paragraph(summaries: Sequence, response=None, versions: Mapping[str,
         ``methods`` say which CI, variance, test, adjustment, ties and RMST horizon were used).
     response : the :class:`hcc.stats.response.ResponseAnalysis` shown, or ``None``.
     versions : package versions (default :func:`software_versions`).
+    cohort : the cohort's full name (:attr:`hcc.cohort.rules.CohortName.full`), rules not applied included.
     """
     versions = dict(versions or software_versions())
-    sentences = _survival_sentences(summaries) + _response_sentences(response)
+    sentences = [f"Cohort analysed: {cohort}."] if cohort else []
+    sentences += _survival_sentences(summaries) + _response_sentences(response)
     sentences.append("All tests were two-sided.")
     sentences.append(f"Analyses were done with HCC Outcomes Explorer {versions.get('HCC Outcomes Explorer', __version__)} "
                      f"in Python {versions.get('Python', platform.python_version())} ("

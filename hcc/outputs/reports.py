@@ -130,7 +130,8 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     """
     created = created or datetime.now(timezone.utc)
     cohort, reg = result.cohort, result.registry
-    caption = f"{cohort.summary_line()} — {reg.label}"
+    caption = f"{cohort.summary_line(full=True)} — {reg.label}"  # the cohort's whole name in the report
+    subtitle = f"{cohort.summary_line()} — {reg.label}"  # shortened for figures (cohort_name)
     colors = regimen_colors(cohort.regimens)
     missing = [e.value for e in figure_endpoints if e not in result.endpoints]
     if missing:
@@ -145,7 +146,7 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
             continue
         shown.append(s)
         figures.append(ReportFigure(f"km_{e.value}", f"{ENDPOINT_LABELS[e]} ({e.value})",
-                                    km_figure(s, colors, subtitle=caption, options=options)))
+                                    km_figure(s, colors, subtitle=subtitle, options=options)))
         tables.append(ReportTable(f"{e.value}_groups", f"{e.value}: by regimen", endpoint_table(s), in_deck=True,
                                   note="Times in months; median (95% CI); rates as % (95% CI)."))
         if s.pairwise:
@@ -160,7 +161,7 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     if response is not None and response.rates:
         criterion, rates = next(iter(response.rates.items()))
         figures.append(ReportFigure("response", f"Best overall response ({criterion})",
-                                    response_bar_figure(rates, colors, subtitle=caption)))
+                                    response_bar_figure(rates, colors, subtitle=subtitle)))
         tables.append(ReportTable("response_rates", f"Response rates ({criterion})", response_rates_table(rates),
                                   in_deck=True))
     tables += list(extra_tables)
@@ -168,7 +169,7 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     return Report(
         title=title, caption=caption, created=created, figures=tuple(figures), tables=tuple(tables),
         summary_sentences=tuple(plain_summary(s) for s in shown),
-        methods=methods_paragraph(shown, response), versions=software_versions(),
+        methods=methods_paragraph(shown, response, cohort=cohort.name.full), versions=software_versions(),
         reproduce=reproduce_record(result, figure_endpoints, options, mapping, created),
         results=json_safe(result_json(result)), is_demo=reg.is_demo)
 
