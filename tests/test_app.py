@@ -57,7 +57,7 @@ def test_survival_page_shows_curves_table_and_logrank() -> None:
     assert len(at.get("plotly_chart")) == 1
     table = shown_table(at.table[0].value)
     assert list(table.index) == ["SOR", "LEN", "ATZ_BEV"]
-    assert table["Log-rank"].iloc[0].startswith("p ")
+    assert table["Log-rank"].iloc[0].startswith("p\u00a0")  # non-breaking: never wraps (issue 15)
     at.radio(key=StateKeys.ENDPOINT).set_value(at.radio(key=StateKeys.ENDPOINT).options[1]).run()
     assert not at.exception
     assert "progression" in _text(at).lower()

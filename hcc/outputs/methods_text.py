@@ -79,6 +79,12 @@ def _survival_sentences(summaries: Sequence) -> list[str]:
         out.append(f"Restricted mean survival time was computed to τ = {taus} "
                    f"({'chosen' if spec.tau_months else 'the shortest follow-up among the regimens'}), with "
                    "differences between regimens and normal-approximation confidence intervals.")
+        if any(g.rmst is not None and not g.rmst.estimable for s in rmst for g in s.groups):
+            out.append("τ may not exceed a regimen's last follow-up (the rule of R's survRM2); regimens followed "
+                       "for less are reported as not estimable rather than extrapolated.")
+    if any(not c.estimable for s in cox for c in s.cox):
+        out.append("Hazard ratios without a finite estimate (a regimen without events, or a monotone likelihood, "
+                   "for which R warns that the coefficient may be infinite) are reported as not estimable.")
     if any(s.groups and s.groups[0].rmst is not None for s in summaries):
         out.append("Median follow-up was estimated by the reverse Kaplan–Meier method.")
     return out
