@@ -177,3 +177,15 @@ def test_median_at_exactly_half_says_it_uses_the_midpoint_rule() -> None:
     assert g.median == pytest.approx(3.0, rel=1e-12)
     assert "midpoint between 2.0 months" in g.median_note and "R's print() shows 2.0" in g.median_note
     assert any(n.startswith("Median of A: the curve ends at exactly 50%") for n in table_notes(summary))
+
+
+def test_a_median_without_a_lower_limit_is_not_ranked() -> None:
+    """"NR–NR" (no CI limit reached) is not ranked even with n >= 10; "18.6–NR" (upper open) is."""
+    from dataclasses import replace as _replace
+    from hcc.stats.survival import GroupSummary
+    base = _summary("no_events")
+    groups = (GroupSummary("SOR", 50, 40, 18.4, 16.2, 19.3), GroupSummary("ATZ_BEV", 30, 10, 23.7, 18.6, np.nan),
+              GroupSummary("LEN", 12, 3, 40.0, np.nan, np.nan))
+    text = plain_summary(_replace(base, groups=groups))
+    assert text.startswith("Median overall survival was longest with ATZ_BEV: 23.7 months (95% CI 18.6–NR)")
+    assert "not ranked, median CI not defined: LEN (40.0 months)" in text

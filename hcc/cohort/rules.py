@@ -414,7 +414,7 @@ class CohortName:
             return ""
         many = len(self.not_applied) > 1
         return (f"{self.base}: {self.caveat}. Patients with {' or '.join(self.not_applied)} are therefore still "
-                f"in the cohort. Map the column{'s' if many else ''} on the Data page to apply "
+                f"in the cohort. Map the column{'s' if many else ''} on the Data page (or in the mapping file) to apply "
                 f"{'these rules' if many else 'this rule'}.")
 
 

@@ -541,8 +541,10 @@ def with_column_rows(mapping: Mapping, raw: RawTable, rows: pd.DataFrame) -> Map
 
 def column_choice(name: str) -> str:
     """How the column editor offers a contract column: its plain clinical description first, the
-    internal name after it, e.g. "Locoregional therapy given together with first line (concomitant_lrt)"."""
-    return f"{COLUMN_BY_NAME[name].meaning} ({name})"
+    internal name after it, e.g. "Locoregional therapy given together with first line (concomitant_lrt)";
+    the description is cut at its first ":" or "(" so the list stays readable."""
+    words = re.split(r":| \(", COLUMN_BY_NAME[name].meaning, maxsplit=1)[0].strip()
+    return f"{words} ({name})"
 
 
 #: :func:`column_choice` back to the contract column (the editor's list holds the descriptions).

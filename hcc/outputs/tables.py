@@ -125,8 +125,9 @@ def plain_summary(summary: EndpointSummary) -> str:
     """A sentence a clinician can read aloud, e.g. 'Median OS was longest with ATZ_BEV: 20.6 months
     (95% CI 17.1–24.0); log-rank p = 0.002 across 3 regimens.'
 
-    Only groups of at least :data:`MIN_TO_COMPARE` patients whose median has a defined CI are
-    ranked; the others are named as "too few to compare (n = 1)" or "median CI not defined"."""
+    Only groups of at least :data:`MIN_TO_COMPARE` patients whose median has a defined CI (its lower
+    limit reached) are ranked; the others are named as "too few to compare: RAM (n = 1)" or "not
+    ranked, median CI not defined"."""
     if summary.unavailable:
         return summary.unavailable
     groups = [g for g in summary.groups if g.n > 0]
@@ -134,7 +135,9 @@ def plain_summary(summary: EndpointSummary) -> str:
     small = [g for g in groups if g.n < MIN_TO_COMPARE]
     sizable = [g for g in groups if g.n >= MIN_TO_COMPARE]
     reached = [g for g in sizable if not math.isnan(g.median)]
-    undefined = [g for g in reached if math.isnan(g.median_low) or math.isnan(g.median_high)]
+    # "Defined CI": a lower limit was reached (an open upper limit, "18.6–NR", is common and fine;
+    # "NR–NR" is what one or two patients give).
+    undefined = [g for g in reached if math.isnan(g.median_low)]
     reached = [g for g in reached if g not in undefined]
     unreached = [g.group for g in sizable if math.isnan(g.median)]
     parts = []

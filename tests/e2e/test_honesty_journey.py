@@ -61,7 +61,7 @@ def test_rules_not_applied_are_said_then_mapping_restores_612(browser, server_ur
         timeout=WAIT_MS)
     page.screenshot(path=ARTIFACTS / "41_survival_rules_not_applied.png", full_page=True)
 
-    page.locator('[data-testid="stSidebar"]').get_by_text("Data", exact=True).click()
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Data", exact=True).click()
     _choose(page, "Which column holds locoregional therapy given together with first line", "LRT (1L)")
     page.locator('[data-testid="stSelectbox"]').filter(
         has_text="Which column holds locoregional therapy between first and second line").first.wait_for()
