@@ -74,3 +74,31 @@ def test_mapping_the_columns_from_the_list_restores_612() -> None:
     counts = [int(part.split()[-1]) for part in caption.split(" — ")[0].split(" · ")[1:]]
     assert sum(counts) == 612
     assert "not applied" not in _warnings(at)
+
+
+def _tiny_registry():
+    """SOR: 12 patients who die month by month; LEN: 12 followed a year without a death; RAM: one
+    patient, dead at 2 months. No progression date anywhere."""
+    from tests.conftest import make_registry
+    rows = [{"regimen_1l": "SOR", "date_death": f"2020-{m + 1:02d}-15", "date_last_followup": f"2020-{m + 1:02d}-15"}
+            for m in range(1, 12)] + [{"regimen_1l": "SOR", "date_death": "2020-12-20",
+                                       "date_last_followup": "2020-12-20"}]
+    rows += [{"regimen_1l": "LEN"} for _ in range(12)]
+    rows += [{"regimen_1l": "RAM", "date_death": "2020-03-01", "date_last_followup": "2020-03-01"}]
+    return make_registry(rows, "tiny.csv")
+
+
+def test_survival_page_shows_reasons_not_numbers() -> None:
+    """What a clinician reads on the Survival page of a degenerate registry: the HR of a group without
+    deaths, the 1-patient group, and PFS without any progression date."""
+    at = open_page("pages/survival.py", registry=_tiny_registry())
+    text = shown(" ".join(m.value for m in at.markdown))
+    assert "too few to compare: RAM (n = 1)" in text and "longest with RAM" not in text
+    tables = " ".join(shown(str(t.value.to_dict())) for t in at.table)
+    assert "not estimable — no deaths in LEN" in tables
+    overview = at.dataframe[0].value.set_index("Endpoint")
+    assert overview.loc["PFS", "SOR"] == "not available"
+    at.radio(key=StateKeys.ENDPOINT).set_value(at.radio(key=StateKeys.ENDPOINT).options[1]).run()
+    assert not at.exception
+    assert ("PFS is not available in this registry: column date_progression_1l has no values (no first-line "
+            "progression recorded).") in _warnings(at)

@@ -344,7 +344,7 @@ def landmark_table(results) -> pd.DataFrame:
             rows.append({
                 "Landmark": f"{lm.landmark_months:g} months", "Group": g.group, "Patients": g.n, "Deaths": g.events,
                 "Median OS from landmark, months (95% CI)": format_median(g),
-                "HR (95% CI)": ("—" if cox is None else format_hr(cox.hr, cox.lower, cox.upper)
+                "HR (95% CI)": ((lm.cox_reason or "—") if cox is None else format_hr(cox.hr, cox.lower, cox.upper)
                                 + (f" ({cox.note})" if getattr(cox, "note", "") else "")) if i == 0 else "reference",
                 "Log-rank": (format_p(s.logrank.p) if s.logrank else "—") if i == 0 else "",
             })
