@@ -118,7 +118,7 @@ def test_rate_zero_and_not_estimable_as_the_user_sees_them() -> None:
     assert endpoint_table(zero)["10-month rate (95% CI)"].iloc[0] == "0% (NA–NA)"
     short = _summary("ends_censored", milestones_months=(10.0,))
     assert endpoint_table(short)["10-month rate (95% CI)"].iloc[0] == (
-        "not estimable — no patient in Z followed to 10 months (last follow-up 6.0 months)")
+        "not estimable — follow-up ends at 6.0 months")
     assert json_safe(endpoint_json(short))["groups"]["Z"]["rates"]["10"]["estimable"] is False
 
 

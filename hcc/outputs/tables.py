@@ -101,7 +101,8 @@ def table_notes(summary: EndpointSummary) -> tuple[str, ...]:
     notes += [f"Median of {g.group}: {g.median_note}." for g in shown if g.median_note]
     if any(g.rmst is not None and not g.rmst.estimable for g in shown):
         notes.append(f"RMST: τ may not pass any group's last follow-up (survRM2's rule); the largest τ all groups "
-                     f"allow here is {summary.tau_max_months:.1f} months.")
+                     f"allow here is {summary.tau_max_months:.1f} months (set it as the RMST horizon in the "
+                     f"statistical settings, or --tau on the command line).")
     return tuple(notes)
 
 

@@ -483,9 +483,9 @@ def cox_by_group(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups:
 
     As R's ``coxph(Surv(time, status) ~ relevel(group, ref), ties = "efron")`` with
     ``exp(confint(fit))``, fitted to full convergence on the risk sets
-    (:func:`hcc.stats.risksets.cox_categorical`). Groups without any event are left out (their HR is
-    not estimable); a fit that does not converge or runs off towards an infinite coefficient is
-    kept with a ``note``.
+    (:func:`hcc.stats.risksets.cox_categorical`). Groups without any event, and coefficients with a
+    monotone likelihood, get a row marked not estimable with the reason (:func:`cox_from_risk_sets`);
+    a fit that does not converge is kept with a ``note``.
     """
     present = tuple(g for g in groups if (group == g).any())
     return cox_from_risk_sets(risk_sets(time, event, group, present), reference)
@@ -666,8 +666,7 @@ def _group_summary(g: str, curve: KMCurve, spec: AnalysisSpec, tau_days: float) 
     med = survival_quantile(curve, 0.5)
     last = _months(curve.time[-1])
     rates = tuple(SurvivalAt(r.time / DAYS_PER_MONTH, r.surv, r.lower, r.upper, r.n_risk,
-                             f"no patient in {g} followed to {r.time / DAYS_PER_MONTH:g} months "
-                             f"(last follow-up {last:.1f} months)" if r.reason else "")
+                             f"follow-up ends at {last:.1f} months" if r.reason else "")
                   for r in survival_at(curve, np.array(spec.milestones_months) * DAYS_PER_MONTH))
     if curve.time[-1] < tau_days * (1 - 1e-12):  # survRM2: tau may not pass a group's last observed time
         summary_rmst = RMST(_months(tau_days), np.nan, np.nan, False,
