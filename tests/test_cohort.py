@@ -307,7 +307,7 @@ def test_one_missing_column_is_named() -> None:
     reg = load_bytes(registry_csv(ROWS, columns=_without((Col.TRIAL_AFTER_1L,))), "x.csv")
     name = apply_spec(reg.frame, PRESETS[MAIN]).name
     assert name.full == "Main cohort (study) — 1 of 3 rules not applied: no trial-after-first-line column"
-    assert "Map the column on the Data page to apply this rule." in name.warning
+    assert "Map the column on the Data page (or in the mapping file) to apply this rule." in name.warning
 
 
 def test_edited_cohort_is_described_by_its_rules() -> None:
@@ -337,3 +337,14 @@ def test_several_missing_columns_are_listed_in_one_phrase() -> None:
     spec = CohortSpec(ecog_ps=(0, 1), afp_below=400.0)
     name = apply_spec(make_registry(ROWS).frame, spec).name
     assert name.full == "Full cohort + ECOG 0, 1, AFP < 400 — 2 of 2 rules not applied: no ECOG or AFP columns"
+
+
+def test_regimen_choice_is_named_by_what_it_leaves_out() -> None:
+    from dataclasses import replace
+    from hcc.cohort.rules import cohort_name
+    frame = make_registry(ROWS).frame
+    named = {regs: apply_spec(frame, replace(PRESETS["full"], regimens=regs)).name.full
+             for regs in (("SOR", "LEN", "ATZ_BEV"), ("SOR",), ("SOR", "LEN"))}
+    assert named == {("SOR", "LEN", "ATZ_BEV"): "Full cohort", ("SOR",): "Full cohort + SOR only",
+                     ("SOR", "LEN"): "Full cohort, without ATZ_BEV"}
+    assert cohort_name(CohortSpec(regimens=("SOR", "LEN"))).full == "Full cohort + SOR, LEN only"  # before applying

@@ -32,7 +32,10 @@ def analysis_spec_form(regimens: tuple[str, ...]) -> AnalysisSpec:
         c2.multiselect("Milestone rates at (months)", _MILESTONE_CHOICES, key=StateKeys.MILESTONES,
                        default=[int(m) for m in _DEFAULT.milestones_months])
         c2.number_input("RMST horizon τ, months (0 = automatic)", min_value=0, max_value=240, step=3,
-                        key=StateKeys.TAU, help="Automatic: the shortest follow-up among the regimens.")
+                        key=StateKeys.TAU, help="Automatic: the shortest follow-up among the regimens of 10 or more "
+                                                "patients, in whole months. τ may not pass any regimen's last "
+                                                "follow-up (survRM2's rule): a regimen followed for less is shown "
+                                                "as not estimable, with the largest τ all regimens allow.")
         c3.selectbox("Reference regimen (hazard ratios, RMST differences)", regimens, key=StateKeys.REFERENCE)
         c3.selectbox("Pairwise p-value adjustment", ADJUSTMENTS, key=StateKeys.ADJUST)
         st.form_submit_button("Apply")

@@ -315,7 +315,7 @@ def _rule_words(spec: CohortSpec, base: CohortSpec, regimens_all: tuple[str, ...
         removed = [r for r in regimens_all if r not in spec.regimens]
         if removed and len(removed) <= len(spec.regimens):
             drop.append("without " + ", ".join(removed))
-        else:
+        elif removed or not regimens_all:  # every regimen chosen restricts nobody: nothing to say
             add.append(", ".join(spec.regimens) + " only")
     for flag, words in (("exclude_concomitant_lrt", "no concomitant LRT"), ("exclude_interline_lrt", "no inter-line LRT"),
                         ("exclude_trial_after_1l", "no trial after first line")):
@@ -431,7 +431,7 @@ def cohort_name(spec: CohortSpec, attrition: tuple["AttritionStep", ...] = ()) -
     for step in attrition:
         if step.rule == "Excluded: first-line regimen not selected":
             regimens_all = tuple(step.excluded_by_regimen)
-    additions, removals = _rule_words(spec, base, regimens_all or spec.regimens)
+    additions, removals = _rule_words(spec, base, regimens_all)
     skipped = {step.rule for step in attrition if step.rule.startswith("Not applied")}
     own = rules(spec)
     missed = [r for r in own if not_applied_label(r) in skipped]
