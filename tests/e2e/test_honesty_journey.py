@@ -32,9 +32,18 @@ def _choose(page, label: str, option: str, attempts: int = 4) -> None:
                 raise
 
 
-def _survival(page) -> None:
-    page.locator('[data-testid="stSidebar"]').get_by_text("Survival", exact=True).click()
-    page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
+def _survival(page, attempts: int = 3) -> None:
+    """Open the Survival page from the sidebar once the current page has finished running (a click
+    that lands while the Data page reloads the file can be lost: retried)."""
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT_MS)
+    for attempt in range(attempts):
+        page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Survival").click()
+        try:
+            page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
 
 
 def test_rules_not_applied_are_said_then_mapping_restores_612(browser, server_url, tmp_path) -> None:
