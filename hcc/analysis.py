@@ -148,6 +148,9 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
     for e in endpoints:
         s = analyze_endpoint(cohort, e, analysis, comparisons=False)
         test = s.logrank
+        if s.unavailable:  # its source column is empty: said, not computed as another endpoint
+            out[Endpoint(e).value] = {"unit": s.unit, "available": False, "reason": s.unavailable}
+            continue
         out[Endpoint(e).value] = {
             "unit": s.unit,
             "groups": {g.group: {"n": g.n, "events": g.events, "median": json_number(g.median),

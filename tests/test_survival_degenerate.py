@@ -164,6 +164,10 @@ def test_an_endpoint_with_an_empty_source_column_is_not_available() -> None:
     assert plain_summary(summary) == summary.unavailable
     assert json_safe(endpoint_json(summary))["available"] is False
     assert analyze_endpoint(cohort, Endpoint.OS).curves  # OS needs no progression date
+    from hcc.analysis import km_json
+    registry = make_registry(rows)
+    assert km_json(registry, CohortSpec(), (Endpoint.PFS,))["endpoints"]["PFS"] == {
+        "unit": "months", "available": False, "reason": summary.unavailable}  # --stats km says it too
 
 
 def test_median_at_exactly_half_says_it_uses_the_midpoint_rule() -> None:
