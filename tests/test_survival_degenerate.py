@@ -64,7 +64,7 @@ def test_group_without_events_is_listed_not_dropped_and_the_others_match_r() -> 
     time, event, group = _case("no_events")
     terms = {t.term: t for t in cox_by_group(time, event, group, ("A", "B", "C"), "A")}
     assert set(terms) == {"B", "C"}
-    assert np.log(terms["B"].hr) == pytest.approx(ref.loc["B", "coef"], rel=1e-6)
+    assert np.log(terms["B"].hr) == pytest.approx(ref.loc["B", "coef"], rel=1e-9)  # measured 1e-15
     assert not terms["C"].estimable and terms["C"].reason == "not estimable — no events in C"
     summary = _summary("no_events", tau_months=10)
     table = comparison_table(summary).set_index("Regimen")

@@ -518,7 +518,7 @@ def cox_from_risk_sets(rs: RiskSets, reference: str, noun: str = "event") -> tup
     monotone (:attr:`hcc.stats.risksets.CoxFit.runs_off`: R warns "coefficient may be infinite")
     give a not-estimable row with the reason (``noun``: what an event is, e.g. "death"). The
     other groups are fitted without the event-free ones (their limit as that group's HR -> 0,
-    which is what R's coxph converges to, tested to 1e-6).
+    which is what R's coxph converges to, tested to 1e-9).
     """
     with_events = tuple(g for j, g in enumerate(rs.groups) if rs.n_event[:, j].any())
     others = tuple(g for g in rs.groups if g != reference)
