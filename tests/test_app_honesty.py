@@ -102,3 +102,20 @@ def test_survival_page_shows_reasons_not_numbers() -> None:
     assert not at.exception
     assert ("PFS is not available in this registry: column date_progression_1l has no values (no first-line "
             "progression recorded).") in _warnings(at)
+
+
+def test_overview_and_cohort_pages_warn_and_name_scenarios_truthfully() -> None:
+    registry = load_bytes(demo_without_lrt_names(), "export.csv")
+    at = open_page("pages/overview.py", registry=registry)
+    assert "2 of 3 rules not applied" in _warnings(at)
+    assert any(NOT_APPLIED in shown(m.value) for m in at.markdown)
+    at.switch_page("pages/cohort.py")
+    at.run()
+    assert "2 of 3 rules not applied" in _warnings(at)
+    next(b for b in at.button if b.label.startswith("Save the current cohort")).click().run()
+    at.sidebar.multiselect(key=StateKeys.COHORT + "child_pugh").set_value(["A"]).run()
+    assert not at.exception, [e.message for e in at.exception]
+    columns = list(at.dataframe[-1].value.columns)
+    assert f"A: {NOT_APPLIED}" in columns
+    assert ("B (current): Main cohort (study) + Child-Pugh A — 2 of 4 rules not applied: no "
+            "locoregional-therapy columns") in columns
