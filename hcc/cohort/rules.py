@@ -286,6 +286,8 @@ def preset_of(spec: CohortSpec) -> str | None:
     return next((k for k, v in PRESETS.items() if v == spec), None)
 
 
+#: The attrition step of the regimen choice (its per-regimen counts list every regimen of the registry).
+REGIMEN_RULE = "Excluded: first-line regimen not selected"
 #: Short clinical words for a column whose absence stops a rule (the cohort name's "not applied" part).
 _MISSING_COLUMN_WORDS: dict[str, str] = {
     Col.CONCOMITANT_LRT: "concomitant locoregional-therapy",
@@ -429,7 +431,7 @@ def cohort_name(spec: CohortSpec, attrition: tuple["AttritionStep", ...] = ()) -
     base = PRESETS[key]
     regimens_all: tuple[str, ...] = ()
     for step in attrition:
-        if step.rule == "Excluded: first-line regimen not selected":
+        if step.rule == REGIMEN_RULE:
             regimens_all = tuple(step.excluded_by_regimen)
     additions, removals = _rule_words(spec, base, regimens_all)
     skipped = {step.rule for step in attrition if step.rule.startswith("Not applied")}
@@ -564,7 +566,7 @@ def rules(spec: CohortSpec) -> list[Rule]:
     """The spec's rules in the order they are applied (and listed in the attrition log)."""
     out: list[Rule] = []
     if spec.regimens:
-        out.append(Rule("Excluded: first-line regimen not selected", None,
+        out.append(Rule(REGIMEN_RULE, None,
                         Keep(Col.REGIMEN_1L, "in", tuple(spec.regimens))))
     if spec.start_from or spec.start_to:
         out.append(Rule(f"Excluded: first-line start outside {spec.start_from or '…'} to {spec.start_to or '…'}",
