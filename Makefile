@@ -57,6 +57,7 @@ reference:
 	Rscript tests/reference/response_reference.R
 	Rscript tests/reference/adjusted_reference.R  # also needs r-cran-nnet (a recommended package of r-base)
 	Rscript tests/reference/competing_reference.R  # also needs r-cran-cmprsk
+	Rscript tests/reference/degenerate_reference.R
 
 # Pipeline timings at n = 1e3..1e6, with R side by side if Rscript is installed
 # (apt-get install -y --no-install-recommends r-base-core r-cran-survival r-cran-data.table); docs/performance.md.

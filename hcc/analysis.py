@@ -13,7 +13,7 @@ import pandas as pd
 
 from hcc.stats.adjusted import CoxSpec, fit_multivariable, multivariable_json
 from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry
-from hcc.cohort.endpoints import derive
+from hcc.cohort.endpoints import derive, unavailable_reason
 from hcc.errors import SpecError
 from hcc.formatting import json_number
 from hcc.ingest.registry import Registry
@@ -44,7 +44,14 @@ class AnalysisResult:
 def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpec | None = None, *,
                      comparisons: bool = True) -> EndpointSummary:
     """Derive one endpoint on the cohort and summarize it by first-line regimen (without pairwise
-    tests and Cox model when ``comparisons`` is False, for overviews)."""
+    tests and Cox model when ``comparisons`` is False, for overviews).
+
+    An endpoint whose source column has no values in the cohort is not computed: the summary has
+    no curves and says why (``unavailable``), rather than silently becoming another endpoint."""
+    missing = unavailable_reason(cohort.frame, endpoint)
+    if missing:
+        empty = summarize(derive(cohort.frame.iloc[:0], endpoint), cohort.regimens, spec, comparisons=False)
+        return replace(empty, unavailable=missing)
     return summarize(derive(cohort.frame, endpoint), cohort.regimens, spec, comparisons=comparisons)
 
 
@@ -136,15 +143,26 @@ def _group_json(g) -> dict[str, Any]:
                            "median_ci": [json_number(g.median_low), json_number(g.median_high)]}
     if g.n:
         out["rates"] = {f"{r.time:g}": {"est": json_number(r.surv), "ci": [json_number(r.lower), json_number(r.upper)],
-                                        "n_risk": r.n_risk} for r in g.rates}
-        out["rmst"] = {"tau": g.rmst.tau, "est": g.rmst.estimate, "se": g.rmst.se}
+                                        "n_risk": r.n_risk, **_why(r.estimable, r.reason)} for r in g.rates}
+        out["rmst"] = {"tau": g.rmst.tau, "est": json_number(g.rmst.estimate), "se": json_number(g.rmst.se),
+                       **_why(g.rmst.estimable, g.rmst.reason)}
         out["followup_median"] = json_number(g.followup_median)
+        if g.median_note:
+            out["median_note"] = g.median_note
     return out
+
+
+def _why(estimable: bool, reason: str, word: str = "estimable") -> dict[str, Any]:
+    """``{"estimable": false, "reason": "..."}`` for a number that is not given; nothing otherwise."""
+    return {} if estimable else {word: False, "reason": reason}
 
 
 def endpoint_json(summary: EndpointSummary) -> dict[str, Any]:
     """The CLI's per-endpoint JSON (see README, 'Headless analysis'); times in months."""
     test = summary.logrank
+    if summary.unavailable:
+        return {"unit": summary.unit, "available": False, "reason": summary.unavailable,
+                "groups": {}, "logrank": None, "not_eligible": summary.not_eligible, "excluded": summary.excluded}
     return {
         "unit": summary.unit,
         "groups": {g.group: _group_json(g) for g in summary.groups},
@@ -152,11 +170,14 @@ def endpoint_json(summary: EndpointSummary) -> dict[str, Any]:
                                               "rho": test.rho},
         "ci_method": summary.conf_type,
         "pairwise": [{"a": t.a, "b": t.b, "statistic": t.statistic, "p": t.p, "p_adj": t.p_adj,
-                      "adjust": summary.spec.adjust} for t in summary.pairwise],
-        "cox": [{"term": c.term, "reference": c.reference, "hr": c.hr, "ci": [c.lower, c.upper], "p": c.p,
-                 **({"note": c.note} if c.note else {})} for c in summary.cox],
-        "rmst_difference": [{"a": d.a, "b": d.b, "tau": d.tau, "difference": d.difference,
-                             "ci": [d.lower, d.upper], "p": json_number(d.p)} for d in summary.rmst_differences],
+                      "adjust": summary.spec.adjust, **_why(t.testable, t.reason, "testable")} for t in summary.pairwise],
+        "cox": [{"term": c.term, "reference": c.reference, "hr": json_number(c.hr),
+                 "ci": [json_number(c.lower), json_number(c.upper)], "p": json_number(c.p),
+                 **({"note": c.note} if c.note else {}), **_why(c.estimable, c.reason)} for c in summary.cox],
+        "rmst_difference": [{"a": d.a, "b": d.b, "tau": d.tau, "difference": json_number(d.difference),
+                             "ci": [json_number(d.lower), json_number(d.upper)], "p": json_number(d.p),
+                             **_why(d.estimable, d.reason)} for d in summary.rmst_differences],
+        "rmst_tau_max": json_number(summary.tau_max_months),
         "not_eligible": summary.not_eligible,
         "excluded": summary.excluded,
         "methods": summary.methods,
@@ -189,6 +210,9 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
     for e in endpoints:
         s = analyze_endpoint(cohort, e, analysis, comparisons=False)
         test = s.logrank
+        if s.unavailable:  # its source column is empty: said, not computed as another endpoint
+            out[Endpoint(e).value] = {"unit": s.unit, "available": False, "reason": s.unavailable}
+            continue
         out[Endpoint(e).value] = {
             "unit": s.unit,
             "groups": {g.group: {"n": g.n, "events": g.events, "median": json_number(g.median),
@@ -199,7 +223,8 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
             "methods": {k: v for k, v in s.methods.items() if k in KM_METHODS},
         }
     return {"data": _data_json(registry), "stats": "km",
-            "cohort": {"n": cohort.n, "by_regimen": cohort.by_regimen(), **_pooled_json(cohort.pooling)},
+            "cohort": {"label": cohort.name.full, "n": cohort.n, "by_regimen": cohort.by_regimen(),
+                       **_pooled_json(cohort.pooling)},
             "endpoints": out, "days_per_month": DAYS_PER_MONTH}
 
 
@@ -208,7 +233,8 @@ def result_json(result: AnalysisResult) -> dict[str, Any]:
     reg, cohort = result.registry, result.cohort
     return {
         "data": _data_json(reg),
-        "cohort": {"n": cohort.n, "by_regimen": cohort.by_regimen(),
+        "cohort": {"label": cohort.name.full, "n": cohort.n, "by_regimen": cohort.by_regimen(),
+                   **({"rules_not_applied": cohort.name.warning} if cohort.name.not_applied else {}),
                    "attrition": [{"rule": s.rule, "excluded": s.excluded, "remaining": s.remaining}
                                  for s in cohort.attrition],
                    **_pooled_json(cohort.pooling)},

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from hcc.cohort.rules import AttritionStep, CohortSpec, Keep, Pooling, pooling_of, rules
+from hcc.cohort.rules import AttritionStep, CohortSpec, Keep, Pooling, not_applied_label, pooling_of, rules
 from hcc.cohort.endpoints import DEFINITIONS, EndpointDef
 from hcc.errors import EmptyCohortError, HCCError, SpecError
 from hcc.stats.risksets import RiskSets, from_long
@@ -358,7 +358,7 @@ def attrition(engine: Engine, cohort_: EngineCohort) -> tuple[AttritionStep, ...
 
     for i, (rule, _) in enumerate(applied):
         if rule.column in cohort_.empty_columns:
-            steps.append(AttritionStep(f"Not applied ({rule.column} has no values): {rule.label}", 0, remaining, {}))
+            steps.append(AttritionStep(not_applied_label(rule), 0, remaining, {}))
             continue
         step(rule.label, f"d{i}", always=True)
         if rule.column is not None:

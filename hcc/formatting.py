@@ -16,7 +16,8 @@ def format_p(p: float | None) -> str:
     ``p not computed`` for None or NaN."""
     if p is None or math.isnan(p):
         return "p not computed"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    # Non-breaking spaces: a narrow table cell must never wrap it as "p <" / "0.001".
+    return "p\u00a0<\u00a00.001" if p < 0.001 else f"p\u00a0=\u00a0{p:.3f}"
 
 
 def format_p_plain(p: float) -> str:
@@ -24,7 +25,7 @@ def format_p_plain(p: float) -> str:
     computed (NaN or infinite)."""
     if not math.isfinite(p):
         return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return "<\u00a00.001" if p < 0.001 else f"{p:.3f}"
 
 
 def format_hr(hr: float, lo: float, hi: float) -> str:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from hcc.analysis import analyze_endpoint
 from hcc.stats.baseline import baseline_table, to_xlsx
-from hcc.cohort.rules import apply_to_registry, spec_label
+from hcc.cohort.rules import apply_to_registry
 from hcc.outputs.figures import attrition_figure, regimen_colors
 from hcc.outputs.tables import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
@@ -60,6 +60,6 @@ else:
                                    lambda e=e: analyze_endpoint(c, e, comparisons=False)) for e in endpoints}
 
     cohort_a = session_memo(("cohort", registry.sha256, saved), lambda: apply_to_registry(registry, saved))
-    named = {f"A: {spec_label(saved)}": with_summaries(cohort_a), f"B (current): {spec_label(cohort.spec)}":
+    named = {f"A: {cohort_a.name.short}": with_summaries(cohort_a), f"B (current): {cohort.name.short}":
              with_summaries(cohort)}
     st.dataframe(scenario_table(named, endpoints), hide_index=True)

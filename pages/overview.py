@@ -3,7 +3,9 @@
 import streamlit as st
 
 from hcc.schema import REGIMEN_LABELS
-from ui.common import route_through_app, PAGES, cohort_caption, current_cohort, current_registry
+from ui.common import (
+    route_through_app, PAGES, cohort_caption, current_cohort, current_registry, rules_not_applied_warning,
+)
 from ui.text import md
 
 route_through_app()
@@ -34,6 +36,7 @@ cohort = current_cohort()
 if cohort is not None:
     st.subheader("Current cohort")
     st.write(md(cohort_caption(cohort)))
+    rules_not_applied_warning(cohort)
     st.dataframe([{"Step": s.rule, "Excluded": s.excluded, "Remaining": s.remaining} for s in cohort.attrition],
                  hide_index=True)
 

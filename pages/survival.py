@@ -11,6 +11,7 @@ from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads, reproduce_in_r
 from ui.present import on_screen
+from ui.text import md
 from ui.widgets import analysis_spec_form, km_figure_options, summary_tables
 
 cohort, registry, caption = cohort_page("Survival by first-line regimen")
@@ -41,6 +42,9 @@ endpoint = st.radio("Endpoint", ENDPOINTS, format_func=lambda e: e.value, horizo
 st.markdown(f"**{ENDPOINT_LABELS[endpoint]} ({endpoint.value}).** {DEFINITIONS[endpoint].describe()} "
             "Definitions: `docs/endpoints.md`.")
 summary = summary_for(endpoint)
+if summary.unavailable:  # its source column is empty: say so instead of showing another endpoint
+    st.warning(md(summary.unavailable), icon=":material/warning:")
+    st.stop()
 if not summary.curves:
     st.warning(f"No patient in this cohort is eligible for {endpoint.value}.")
     st.stop()

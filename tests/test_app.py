@@ -57,7 +57,7 @@ def test_survival_page_shows_curves_table_and_logrank() -> None:
     assert len(at.get("plotly_chart")) == 1
     table = shown_table(at.table[0].value)
     assert list(table.index) == ["SOR", "LEN", "ATZ_BEV"]
-    assert table["Log-rank"].iloc[0].startswith("p ")
+    assert table["Log-rank"].iloc[0].startswith("p\u00a0")  # non-breaking: never wraps (issue 15)
     at.radio(key=StateKeys.ENDPOINT).set_value(at.radio(key=StateKeys.ENDPOINT).options[1]).run()
     assert not at.exception
     assert "progression" in _text(at).lower()
@@ -136,7 +136,8 @@ def test_cohort_page_rule_change_updates_counts_diagram_and_url() -> None:
     assert at.query_params["exclude_concomitant_lrt"] in ("yes", ["yes"])
     at.sidebar.multiselect(key=StateKeys.COHORT + "child_pugh").set_value(["A"]).run()
     assert not at.exception
-    assert shown(at.caption[0].value).startswith("Custom cohort") and shown(at.caption[0].value) != before_caption
+    # The edited cohort is named by its rules (it was "Custom cohort", which said nothing of who is in).
+    assert shown(at.caption[0].value).startswith("Main cohort (study) + Child-Pugh A ·")
     assert "Child-Pugh class not A" in _attrition_rules(at) and _attrition_rules(at) != before_chart
     assert at.query_params["child_pugh"] in ("A", ["A"])
     assert "Characteristic" in at.dataframe[-1].value.columns  # Table 1 follows the cohort

@@ -296,3 +296,22 @@ def test_many_regimens_are_capped_fast_lean_and_warning_free(n_distinct, per, n_
     if "attrition" in cohort:
         assert cohort["attrition"][1]["rule"] == "Not excluded: " + cohort["pooled"]["note"]
         assert len(result["endpoints"]["OS"]["pairwise"]) == 6  # SOR, LEN, ATZ_BEV and Other
+
+
+def test_json_cohort_label_says_which_rules_were_not_applied(small_file: Path, tmp_path: Path, capsys) -> None:
+    """Issue 15: a file without the inter-line LRT and trial columns is not named plainly "Main cohort"."""
+    from hcc.schema import COLUMNS
+    keep = [c.name for c in COLUMNS if c.name not in (Col.INTERLINE_LRT, Col.TRIAL_AFTER_1L)]
+    text = small_file.read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    cols = [header.index(c) for c in keep if c in header]
+    path = tmp_path / "no_flags.csv"
+    path.write_text("\n".join(",".join(line.split(",")[i] for i in cols) for line in text) + "\n", encoding="utf-8")
+    assert main(["analyze", "--data", str(path), "--preset", "main"]) == 0
+    cohort = json.loads(capsys.readouterr().out)["cohort"]
+    assert cohort["label"] == ("Main cohort (study) — 2 of 3 rules not applied: no inter-line "
+                               "locoregional-therapy or trial-after-first-line columns")
+    assert "are therefore still in the cohort" in cohort["rules_not_applied"]
+    assert main(["analyze", "--data", str(small_file), "--preset", "full"]) == 0
+    full = json.loads(capsys.readouterr().out)["cohort"]
+    assert full["label"] == "Full cohort" and "rules_not_applied" not in full

@@ -275,3 +275,76 @@ def test_demo_main_cohort_has_the_documented_size() -> None:
     demo = load_demo()
     assert demo.n_patients == 1542
     assert apply_to_registry(demo, PRESETS[MAIN]).n == 612
+
+
+# -- the cohort's name (cohort_name): true on every screen, figure, report and JSON -------------------
+
+def _without(columns: tuple[str, ...]) -> list[str]:
+    from hcc.schema import COLUMNS
+    return [c.name for c in COLUMNS if c.name not in columns]
+
+
+def test_preset_is_named_only_when_every_rule_was_applied() -> None:
+    cohort = apply_spec(make_registry(ROWS).frame, PRESETS[MAIN])
+    assert cohort.name.preset_exactly and cohort.name.full == "Main cohort (study)"
+    assert cohort.name.warning == ""
+    assert cohort.summary_line() == "Main cohort (study) · SOR 1 · ATZ_BEV 1"
+
+
+def test_main_preset_without_the_lrt_columns_says_which_rules_were_not_applied() -> None:
+    reg = load_bytes(registry_csv(ROWS, columns=_without((Col.CONCOMITANT_LRT, Col.INTERLINE_LRT))), "x.csv")
+    cohort = apply_spec(reg.frame, PRESETS[MAIN])
+    name = cohort.name
+    assert cohort.n == 5  # only the trial rule ran
+    assert name.full == "Main cohort (study) — 2 of 3 rules not applied: no locoregional-therapy columns"
+    assert name.short == name.full  # the caveat is never shortened away
+    assert not name.preset_exactly
+    assert "concomitant locoregional therapy or inter-line locoregional therapy are therefore still in" in name.warning
+    assert cohort.summary_line().startswith("Main cohort (study) — 2 of 3 rules not applied")
+
+
+def test_one_missing_column_is_named() -> None:
+    reg = load_bytes(registry_csv(ROWS, columns=_without((Col.TRIAL_AFTER_1L,))), "x.csv")
+    name = apply_spec(reg.frame, PRESETS[MAIN]).name
+    assert name.full == "Main cohort (study) — 1 of 3 rules not applied: no trial-after-first-line column"
+    assert "Map the column on the Data page (or in the mapping file) to apply this rule." in name.warning
+
+
+def test_edited_cohort_is_described_by_its_rules() -> None:
+    from dataclasses import replace
+    from hcc.cohort.rules import cohort_name
+    frame = make_registry([{**row, Col.CHILD_PUGH_CLASS: "A"} for row in ROWS]).frame
+    spec = replace(PRESETS[MAIN], regimens=("SOR", "ATZ_BEV"), child_pugh=("A",))
+    assert apply_spec(frame, spec).name.full == "Main cohort (study) + Child-Pugh A, without LEN"
+    full = CohortSpec(exclude_concomitant_lrt=True, ecog_ps=(0, 1), with_mvi=False, afp_below=400.0, age_min=65.0)
+    assert cohort_name(full).full == ("Full cohort + no concomitant LRT, ECOG 0, 1, without MVI, "
+                                                 "AFP < 400, age ≥ 65")
+
+
+def test_long_description_is_shortened_in_subtitles_and_whole_in_the_report() -> None:
+    spec = CohortSpec(child_pugh=("A",), albi=("1", "2a"), bclc_stages=("B", "C"), ecog_ps=(0, 1),
+                      etiologies=("HBV", "HCV"), with_mvi=False, with_ehs=True, afp_below=400.0, age_min=65.0,
+                      age_max=80.0)
+    from hcc.cohort.rules import cohort_name
+    name = cohort_name(spec)
+    assert name.full.endswith("AFP < 400, age 65–80")
+    assert name.short.startswith("Full cohort + Child-Pugh A, ALBI 1, 2a")
+    assert name.short.endswith("more rules)") and len(name.short) < len(name.full)
+    assert name.short.count(",") < name.full.count(",")
+
+
+def test_several_missing_columns_are_listed_in_one_phrase() -> None:
+    spec = CohortSpec(ecog_ps=(0, 1), afp_below=400.0)
+    name = apply_spec(make_registry(ROWS).frame, spec).name
+    assert name.full == "Full cohort + ECOG 0, 1, AFP < 400 — 2 of 2 rules not applied: no ECOG or AFP columns"
+
+
+def test_regimen_choice_is_named_by_what_it_leaves_out() -> None:
+    from dataclasses import replace
+    from hcc.cohort.rules import cohort_name
+    frame = make_registry(ROWS).frame
+    named = {regs: apply_spec(frame, replace(PRESETS["full"], regimens=regs)).name.full
+             for regs in (("SOR", "LEN", "ATZ_BEV"), ("SOR",), ("SOR", "LEN"))}
+    assert named == {("SOR", "LEN", "ATZ_BEV"): "Full cohort", ("SOR",): "Full cohort + SOR only",
+                     ("SOR", "LEN"): "Full cohort, without ATZ_BEV"}
+    assert cohort_name(CohortSpec(regimens=("SOR", "LEN"))).full == "Full cohort + SOR, LEN only"  # before applying

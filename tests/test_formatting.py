@@ -11,12 +11,16 @@ import pytest
 from hcc.formatting import format_hr, format_months, format_p, format_p_plain, json_number, json_safe
 
 
+NB = "\u00a0"  # non-breaking space: "p < 0.001" never wraps in a narrow cell (issue 15)
+
+
 @pytest.mark.parametrize("p, sentence, cell", [
-    (0.0004, "p < 0.001", "< 0.001"), (0.001, "p = 0.001", "0.001"), (0.0123, "p = 0.012", "0.012"),
-    (1.0, "p = 1.000", "1.000"), (math.nan, "p not computed", ""),
+    (0.0004, f"p{NB}<{NB}0.001", f"<{NB}0.001"), (0.001, f"p{NB}={NB}0.001", "0.001"),
+    (0.0123, f"p{NB}={NB}0.012", "0.012"), (1.0, f"p{NB}={NB}1.000", "1.000"), (math.nan, "p not computed", ""),
 ])
 def test_p_values(p, sentence, cell) -> None:
     assert format_p(p) == sentence and format_p_plain(p) == cell
+    assert " " not in format_p(p) or math.isnan(p)  # no breakable space inside a p-value
 
 
 def test_p_none_and_infinite() -> None:

@@ -148,3 +148,31 @@ def test_editor_tables_round_trip() -> None:
     assert dict(zip(values[mp.VALUE], values[mp.MAPS_TO])) == {"Nexavar": SOR, "Mystery": ""}
     values.loc[values[mp.VALUE] == "Mystery", mp.MAPS_TO] = LEN
     assert mp.with_value_rows(m, values).value_map(Col.REGIMEN_1L) == {"nexavar": SOR, "mystery": LEN}
+
+
+def test_hospital_names_of_the_preset_columns_are_recognised() -> None:
+    """The names seen in a hospital export (issue 15) map to the columns the Main preset needs."""
+    from hcc.ingest.mapping import propose_columns
+    got = {m.source: m.canonical for m in propose_columns(
+        ["TACE/RFA during 1st line", "Locoregional therapy between lines", "Trial after 1st line"])}
+    assert got == {"TACE/RFA during 1st line": "concomitant_lrt",
+                   "Locoregional therapy between lines": "interline_lrt",
+                   "Trial after 1st line": "trial_after_1l"}
+
+
+def test_likely_sources_rank_unmapped_columns_and_skip_unrelated_ones() -> None:
+    from hcc.ingest.mapping import likely_sources, propose
+    from hcc.ingest.registry import read_sources
+    csv = b"patient_id,regimen_1l,start_1l,date_last_followup,LRT (1L),LRT (1L to 2L),Blood group\n1,SOR,2020-01-01,2020-06-01,no,no,A\n"
+    raw = read_sources([("x.csv", csv)]).raw
+    mapping = propose(raw)
+    assert likely_sources(raw, mapping, "concomitant_lrt")[0] == "LRT (1L)"
+    assert likely_sources(raw, mapping, "interline_lrt")[0] == "LRT (1L to 2L)"
+    assert "Blood group" not in likely_sources(raw, mapping, "interline_lrt")
+
+
+def test_column_editor_offers_clinical_descriptions() -> None:
+    from hcc.ingest.mapping import CHOICE_TO_COLUMN, column_choice
+    choice = column_choice("concomitant_lrt")
+    assert choice == "Locoregional therapy given together with first line (concomitant_lrt)"
+    assert CHOICE_TO_COLUMN[choice] == "concomitant_lrt" and len(CHOICE_TO_COLUMN) == len(set(CHOICE_TO_COLUMN.values()))

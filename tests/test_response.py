@@ -138,6 +138,7 @@ def test_landmark_without_deaths_in_a_group_has_no_hazard_ratio() -> None:
     """Fixture, OR at 3 months: both responders still at risk are alive (R: 'beta may be infinite')."""
     res = _landmark("fixture", 3.0, "OR", "all")
     assert res.cox is None and res.summary.logrank is not None
+    assert res.cox_reason == "not estimable — no deaths in OR by 3 months"  # said, not dropped (issue 15)
     assert res.not_at_risk == 4 and res.excluded == {"date_death before date_response_1l": 1,
                                                       "no follow-up time (death or last follow-up on the first-line start date)": 1}
 

@@ -79,8 +79,12 @@ def test_complete_separation_is_flagged_not_reported_as_converged() -> None:
     "Ran out of iterations and did not converge" (coef 21.7): the HR is infinite in truth."""
     time = np.array([5, 6, 7, 8.0])
     group = np.array(["REG", "REG", "RAM", "RAM"], object)
+    fit = cox_categorical(risk_sets(time, np.ones(4, bool), group, ("RAM", "REG")), "RAM")
+    assert fit.coef[0] > 8 and fit.runs_off == (True,)  # the fit runs off towards +infinity
+    # Issue 15: no number is reported for it, only the reason (it used to be HR > 1e5 with a note).
     (term,) = cox_by_group(time, np.ones(4, bool), group, ("RAM", "REG"), "RAM")
-    assert term.note and term.hr > 1e5
+    assert not term.estimable and np.isnan(term.hr) and np.isnan(term.p)
+    assert term.reason == "not estimable — every event in REG precedes the first in RAM (monotone likelihood)"
 
 
 def test_singular_variance_gives_zero_not_an_error() -> None:
@@ -111,13 +115,18 @@ def test_runaway_cox_fit_reports_not_estimable_without_warnings() -> None:
     """Many tiny groups (as 300 regimens of 3 patients): the HR whose variance is not positive is
     reported as not estimable (CI and p NaN, JSON null) with a note, and no RuntimeWarning is raised
     (warnings are errors here: before the fix this test failed on 'invalid value in sqrt')."""
-    from hcc.stats.survival import NOT_ESTIMABLE_HR, cox_by_group
+    from hcc.stats.survival import cox_by_group
     time = np.array(_RUNAWAY_T, dtype=float)
     event = np.array([c == "1" for c in _RUNAWAY_E])
     group = np.repeat(np.arange(28), 2).astype(str)
     terms = cox_by_group(time, event, group, tuple(np.unique(group)), reference="0")
-    bad = [t for t in terms if t.note == NOT_ESTIMABLE_HR]
-    assert bad and all(np.isnan(t.lower) and np.isnan(t.upper) and np.isnan(t.p) for t in bad)
+    # Issue 15: not estimable is a field with its reason (groups without deaths, a monotone likelihood),
+    # and no number is left in it; every group but the reference has a row (none is dropped).
+    bad = [t for t in terms if not t.estimable]
+    assert {t.term for t in terms} == set(np.unique(group)) - {"0"}
+    assert bad and all(np.isnan(t.hr) and np.isnan(t.lower) and np.isnan(t.upper) and np.isnan(t.p) for t in bad)
+    assert all(t.reason.startswith("not estimable — ") for t in bad)
+    assert any(t.reason == "not estimable — no events in 1" for t in bad)
     assert all(t.note for t in terms)  # the fit did not converge: every term says so
 
 
@@ -128,14 +137,15 @@ def test_not_estimable_hr_is_shown_as_such_in_the_comparison_table() -> None:
     from hcc.cohort.endpoints import EndpointData
     from hcc.outputs.tables import comparison_table
     from hcc.schema import Endpoint
-    from hcc.stats.survival import NOT_ESTIMABLE_HR, summarize
+    from hcc.stats.survival import summarize
     group = np.repeat(np.arange(28), 2).astype(str)
     data = EndpointData(Endpoint.OS, np.arange(len(group)).astype(str), group, np.array(_RUNAWAY_T, dtype=float),
                         np.array([c == "1" for c in _RUNAWAY_E]), {},
                         pd.DataFrame(columns=["row", "patient_id", "reason"]))
     summary = summarize(data, tuple(np.unique(group)))
     table = comparison_table(summary)
-    assert (table["Hazard ratio (95% CI)"] == NOT_ESTIMABLE_HR).any()
+    assert (table["Hazard ratio (95% CI)"] == "not estimable — no deaths in 1").any()
     assert not table["Hazard ratio (95% CI)"].str.contains("nan").any()
     cox = json_safe(endpoint_json(summary))["cox"]
-    assert any(c["ci"] == [None, None] and c["p"] is None and c["note"] == NOT_ESTIMABLE_HR for c in cox)
+    assert any(c["hr"] is None and c["ci"] == [None, None] and c["p"] is None and c["estimable"] is False
+               and c["reason"] == "not estimable — no deaths in 1" for c in cox)

@@ -94,6 +94,27 @@ def current_cohort() -> Cohort | None:
         return None
 
 
+def cohort_quietly() -> Cohort | None:
+    """:func:`current_cohort` without showing an error and without memoizing it (the sidebar names
+    the cohort; the page says why it is empty, and "Clear data" leaves no result behind)."""
+    registry = current_registry()
+    spec = current_spec()
+    memo = st.session_state.get(StateKeys.MEMO, {})
+    if ("cohort", registry.sha256, spec) in memo:
+        return memo[("cohort", registry.sha256, spec)]
+    try:
+        return apply_to_registry(registry, spec)
+    except HCCError:
+        return None
+
+
+def rules_not_applied_warning(cohort: Cohort) -> None:
+    """A warning (not a grey note) when a rule of the cohort could not be applied (its column has no
+    values): the patients it should have excluded are still in."""
+    if cohort.name.warning:
+        st.warning(md(cohort.name.warning), icon=":material/warning:")
+
+
 def current_spec() -> CohortSpec:
     """The cohort rules chosen in the sidebar (the study's main cohort until the sidebar has run)."""
     return st.session_state.get(StateKeys.SPEC, PRESETS[MAIN])
@@ -117,4 +138,5 @@ def cohort_page(title: str) -> tuple[Cohort, Registry, str]:
         st.stop()
     caption = cohort_caption(cohort)
     st.caption(md(caption))
+    rules_not_applied_warning(cohort)
     return cohort, current_registry(), caption

@@ -22,6 +22,7 @@ class StateKeys:
     MAP_COLUMNS = "map_columns"    # + generation and file: the column-mapping editor
     MAP_VALUES = "map_values"      # + generation and columns: the value-mapping editor
     REQUIRED_PICK = "map_required_"   # + column + generation: which file column holds a required column
+    PRESET_PICK = "map_preset_"       # + column + generation: which file column holds a preset rule's column
     DATE_FORMAT = "map_date_format_"  # + column: the answer to an ambiguous date column
     IDENTIFIER = "map_identifier_"    # + column: what to do with a possible identifier
     RELATIVE_DATES = "map_relative_dates"

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from hcc.cohort.rules import MAIN, PRESET_LABELS, preset_rules_blocked
 from hcc.ingest import deid
 
 from hcc.ingest import mapping as mp
@@ -16,7 +17,7 @@ from hcc.ingest.dates import FORMAT_LABELS
 from hcc.errors import HCCError
 from hcc.ingest.mapping import Mapping
 from hcc.ingest.registry import Source
-from hcc.schema import COLUMN_BY_NAME, COLUMNS
+from hcc.schema import COLUMN_BY_NAME
 from ui.keys import StateKeys
 from ui.text import md, mds
 
@@ -47,10 +48,14 @@ def mapping_widget(source: Source) -> Mapping | None:
             st.rerun()
     base = _base_mapping(source)
     st.markdown("**Columns.** Check what each column of your file holds; choose an empty cell to ignore a column.")
-    edited = st.data_editor(mp.column_rows(raw, base), hide_index=True, disabled=[mp.SOURCE, mp.EXAMPLES,
+    # The list offers each contract column by its clinical description, so nobody types an internal name.
+    rows = mp.column_rows(raw, base)
+    rows[mp.MAPS_TO] = rows[mp.MAPS_TO].map(lambda c: mp.column_choice(c) if c else "")
+    edited = st.data_editor(rows, hide_index=True, disabled=[mp.SOURCE, mp.EXAMPLES,
                             mp.MATCHED_BY], key=f"{StateKeys.MAP_COLUMNS}_{gen}_{raw.sha256[:8]}",
                             column_config={mp.MAPS_TO: st.column_config.SelectboxColumn(
-                                options=[c.name for c in COLUMNS], required=False)})
+                                options=list(mp.CHOICE_TO_COLUMN), required=False, width="large")})
+    edited[mp.MAPS_TO] = edited[mp.MAPS_TO].map(lambda c: mp.CHOICE_TO_COLUMN.get(c, c) if c else c)
     mapping = mp.with_column_rows(base, raw, edited)
     if mapping.dropped or mapping.not_identifiers:
         st.caption(f"Dropped as identifiers: {mds(mapping.dropped) or 'none'}. Confirmed not identifiers: "
@@ -62,6 +67,7 @@ def mapping_widget(source: Source) -> Mapping | None:
                             key=f"{StateKeys.REQUIRED_PICK}{canonical}_{gen}")
         if pick is not None:
             mapping = mp.with_columns(mapping, raw, {**mapping.column_map, pick: canonical})
+    mapping = _preset_columns(raw, mapping, gen)
     problems = [f"two columns map to {c}" for c in mp.duplicate_targets(mapping)]
     problems += [f"no column is mapped to the required {c}" for c in mp.missing_required(mapping)]
     if not problems:
@@ -83,6 +89,26 @@ def mapping_widget(source: Source) -> Mapping | None:
     for problem in problems:
         st.warning(md(problem[0].upper() + problem[1:] + "."), icon=":material/rule:")
     return None if problems else mapping
+
+
+def _preset_columns(raw, mapping: Mapping, gen: int) -> Mapping:
+    """For each rule of the Main cohort (study) whose column is not mapped: say which rule it blocks
+    and offer the file's columns, the likely ones first, to map to it."""
+    blocked = preset_rules_blocked(set(mapping.column_map.values()))
+    for canonical, what in blocked:
+        likely = mp.likely_sources(raw, mapping, canonical)
+        free = [c for c in raw.cells.columns if c not in mapping.column_map and c not in mapping.dropped]
+        hint = f" Likely: {mds(likely)}." if likely else ""
+        st.warning(f"No column is mapped to **{md(COLUMN_BY_NAME[canonical].meaning.lower())}**, so the "
+                   f"{PRESET_LABELS[MAIN]} rule excluding {md(what)} cannot be applied.{hint}",
+                   icon=":material/rule:")
+        pick = st.selectbox(f"Which column holds {md(COLUMN_BY_NAME[canonical].meaning.lower())}?",
+                            (None, *likely, *[c for c in free if c not in likely]),
+                            format_func=lambda c: "none in this file" if c is None else c,
+                            key=f"{StateKeys.PRESET_PICK}{canonical}_{gen}")
+        if pick is not None and pick not in mapping.column_map:
+            mapping = mp.with_columns(mapping, raw, {**mapping.column_map, pick: canonical})
+    return mapping
 
 
 def _dates(raw, mapping: Mapping, problems: list[str]) -> Mapping:

@@ -14,13 +14,13 @@ import streamlit as st
 
 from hcc.cohort.rules import (
     AGE_LIMITS_YEARS, EARLIEST_START, FULL, MAIN, PRESET_LABELS, PRESETS, TRISTATE, CohortSpec, dropped_note,
-    group_rare_regimens, spec_label,
+    cohort_name, group_rare_regimens,
 )
 from hcc.errors import SpecError
 from hcc.ingest.registry import order_regimens
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
 from ui.actions import guarded
-from ui.common import StateKeys, current_registry
+from ui.common import StateKeys, cohort_quietly, current_registry
 from ui.present import presentation_toggle
 from ui.text import md
 
@@ -155,7 +155,11 @@ def sidebar() -> None:
             st.error(f"Cohort rules: {md(exc)}. The previous cohort is kept.")
             spec = state.get(StateKeys.SPEC, PRESETS[MAIN])
         state[StateKeys.SPEC] = spec
-        st.caption(f"**{md(spec_label(spec))}** — the address bar holds these rules; copy it to share the cohort.")
+        cohort = cohort_quietly()
+        name = cohort.name if cohort is not None else cohort_name(spec)
+        st.caption(f"**{md(name.short)}** — the address bar holds these rules; copy it to share the cohort.")
+        if name.warning:
+            st.warning(md(name.warning), icon=":material/warning:")
         if pooling is not None and pooling.capped:
             st.warning(pooling.note)  # numbers and app words only
     _sync_url(spec)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from hcc.ingest.deid import SMALL_CELL, small_cells
 from hcc.outputs.figures import KMFigureOptions, default_break_months
-from hcc.outputs.tables import comparison_table, endpoint_table, pairwise_table, plain_summary
+from hcc.outputs.tables import comparison_table, endpoint_table, pairwise_table, plain_summary, table_notes
 from hcc.stats.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec, EndpointSummary
 from hcc.schema import Endpoint
 from hcc.reference.trials import registry_vs_trials
@@ -32,7 +32,10 @@ def analysis_spec_form(regimens: tuple[str, ...]) -> AnalysisSpec:
         c2.multiselect("Milestone rates at (months)", _MILESTONE_CHOICES, key=StateKeys.MILESTONES,
                        default=[int(m) for m in _DEFAULT.milestones_months])
         c2.number_input("RMST horizon τ, months (0 = automatic)", min_value=0, max_value=240, step=3,
-                        key=StateKeys.TAU, help="Automatic: the shortest follow-up among the regimens.")
+                        key=StateKeys.TAU, help="Automatic: the shortest follow-up among the regimens of 10 or more "
+                                                "patients, in whole months. τ may not pass any regimen's last "
+                                                "follow-up (survRM2's rule): a regimen followed for less is shown "
+                                                "as not estimable, with the largest τ all regimens allow.")
         c3.selectbox("Reference regimen (hazard ratios, RMST differences)", regimens, key=StateKeys.REFERENCE)
         c3.selectbox("Pairwise p-value adjustment", ADJUSTMENTS, key=StateKeys.ADJUST)
         st.form_submit_button("Apply")
@@ -62,7 +65,8 @@ def km_figure_options(endpoint: str, default_horizon: float, max_months: float) 
                        help="The landmark trials' medians of the same regimen, marked on each curve (OS, PFS).")
     top = max(3.0, float(max_months))
     horizon = c4.slider("Horizon, months", min_value=3.0, max_value=top, step=3.0,
-                        value=min(default_horizon, top), key=StateKeys.HORIZON + endpoint)
+                        value=min(default_horizon, top), key=StateKeys.HORIZON + endpoint,
+                        format="%g")  # "60", not "60.00"
     breaks = c4.segmented_control("Breaks every (months)", [3, 6, 12], key=StateKeys.BREAKS,
                                   default=default_break_months(horizon))
     return KMFigureOptions(show_ci=show_ci, horizon_months=horizon, break_months=breaks, percent=percent,
@@ -88,6 +92,8 @@ def summary_tables(summary: EndpointSummary, name: str | None = None) -> None:
         st.info(md(note), icon=":material/info:")
     table = endpoint_table(summary)
     st.table(md_table(table.set_index("Regimen")))
+    for note in table_notes(summary):  # NR explained once, midpoint-rule medians, the RMST horizon rule
+        st.caption(md(note))
     small_cell_note({g.group: g.n for g in summary.groups})
     table_downloads(table, f"{name}_by_group")
     if summary.pairwise:

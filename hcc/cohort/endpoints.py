@@ -127,6 +127,21 @@ DEFINITIONS: dict[Endpoint, EndpointDef] = {
     Endpoint.TTNT: EndpointDef(Endpoint.TTNT, Col.START_1L, (Col.START_2L, Col.DATE_DEATH), "all patients"),
 }
 
+def unavailable_reason(frame: pd.DataFrame, endpoint: Endpoint) -> str:
+    """Why ``endpoint`` cannot be computed on ``frame`` ("" when it can): a date column that defines
+    its origin or its event, other than first-line start and death, has no values at all (e.g. no
+    progression recorded: PFS would silently equal OS)."""
+    definition = DEFINITIONS[Endpoint(endpoint)]
+    for column in (definition.origin, *definition.events):
+        if column in (Col.START_1L, Col.DATE_DEATH):
+            continue
+        if column not in frame.columns or frame[column].isna().all():
+            words = EVENT_WORDS.get(column) or ORIGIN_WORDS.get(column, column)
+            return (f"{Endpoint(endpoint).value} is not available in this registry: column {column} has no values "
+                    f"(no {words} recorded).")
+    return ""
+
+
 @dataclass(frozen=True, eq=False)
 class EndpointData:
     """Durations and events of one endpoint for the eligible, usable patients.

@@ -286,10 +286,167 @@ def preset_of(spec: CohortSpec) -> str | None:
     return next((k for k, v in PRESETS.items() if v == spec), None)
 
 
-def spec_label(spec: CohortSpec) -> str:
-    """How a cohort is named on screen: the preset's name, else "Custom cohort"."""
+#: The attrition step of the regimen choice (its per-regimen counts list every regimen of the registry).
+REGIMEN_RULE = "Excluded: first-line regimen not selected"
+#: Short clinical words for a column whose absence stops a rule (the cohort name's "not applied" part).
+_MISSING_COLUMN_WORDS: dict[str, str] = {
+    Col.CONCOMITANT_LRT: "concomitant locoregional-therapy",
+    Col.INTERLINE_LRT: "inter-line locoregional-therapy",
+    Col.TRIAL_AFTER_1L: "trial-after-first-line",
+}
+#: Longest rule description kept in a figure subtitle before the rest is counted as "+ N more".
+SHORT_NAME_CHARS = 60
+
+
+def not_applied_label(rule: "Rule") -> str:
+    """The attrition step of a rule whose column has no values in the file (both engines write it)."""
+    return f"Not applied ({rule.column} has no values): {rule.label}"
+
+
+def _range(low: Any, high: Any, unit: str = "") -> str:
+    if low is not None and high is not None:
+        return f"{low:g}–{high:g}{unit}"
+    return f"≥ {low:g}{unit}" if low is not None else f"≤ {high:g}{unit}"
+
+
+def _rule_words(spec: CohortSpec, base: CohortSpec, regimens_all: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """What ``spec`` adds to its base preset, in short clinical words: (restrictions, removals)."""
+    add: list[str] = []
+    drop: list[str] = []
+    if spec.regimens:
+        removed = [r for r in regimens_all if r not in spec.regimens]
+        if removed and len(removed) <= len(spec.regimens):
+            drop.append("without " + ", ".join(removed))
+        elif removed or not regimens_all:  # every regimen chosen restricts nobody: nothing to say
+            add.append(", ".join(spec.regimens) + " only")
+    for flag, words in (("exclude_concomitant_lrt", "no concomitant LRT"), ("exclude_interline_lrt", "no inter-line LRT"),
+                        ("exclude_trial_after_1l", "no trial after first line")):
+        if getattr(spec, flag) and not getattr(base, flag):
+            add.append(words)
+    if spec.start_from or spec.start_to:
+        add.append(f"started {spec.start_from or '…'} to {spec.start_to or '…'}")
+    if spec.centers:
+        add.append(("center " if len(spec.centers) == 1 else "centers ") + ", ".join(spec.centers))
+    for values, words in ((spec.child_pugh, "Child-Pugh"), (spec.albi, "ALBI"), (spec.bclc_stages, "BCLC"),
+                          (tuple(str(e) for e in spec.ecog_ps), "ECOG")):
+        if values:
+            add.append(f"{words} {', '.join(values)}")
+    if spec.etiologies:
+        add.append(", ".join(spec.etiologies))
+    for value, words in ((spec.with_mvi, "MVI"), (spec.with_ehs, "extrahepatic spread")):
+        if value is not None:
+            add.append(("with " if value else "without ") + words)
+    if spec.afp_below is not None:
+        add.append(f"AFP < {spec.afp_below:g}")
+    if spec.afp_at_least is not None:
+        add.append(f"AFP ≥ {spec.afp_at_least:g}")
+    if spec.age_min is not None or spec.age_max is not None:
+        add.append("age " + _range(spec.age_min, spec.age_max))
+    if spec.other_below:
+        add.append(f"regimens < {spec.other_below} patients as {OTHER_REGIMEN}")
+    if spec.second_line_classes:
+        add.append("own second-line classes")
+    return add, drop
+
+
+@dataclass(frozen=True)
+class CohortName:
+    """What a cohort is called everywhere (sidebar, captions, figure subtitles, report, deck, methods
+    text, CLI ``cohort.label``), built by :func:`cohort_name` only.
+
+    ``base`` is the preset the rules start from; ``additions`` / ``removals`` what was changed, in short
+    clinical words; ``not_applied`` the rules that could not be applied because their column has no
+    values (``missing`` names those columns in words), out of ``rules_total`` rules.
+    """
+
+    base: str
+    additions: tuple[str, ...] = ()
+    removals: tuple[str, ...] = ()
+    not_applied: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    rules_total: int = 0
+
+    @property
+    def preset_exactly(self) -> bool:
+        """True when the cohort is a preset with every one of its rules applied."""
+        return not (self.additions or self.removals or self.not_applied)
+
+    def _changes(self, limit: int | None) -> str:
+        """" + a, b, without c": additions after " + ", removals after ", "; past ``limit`` characters
+        the rest is counted ("(+ 2 more rules)")."""
+        items = list(self.additions) + list(self.removals)
+        text = ""
+        for i, item in enumerate(items):
+            if limit is not None and i and len(text) + len(item) > limit:
+                rest = len(items) - i
+                return text + f" (+ {rest} more rule{'s' if rest > 1 else ''})"
+            text += (" + " if i == 0 and self.additions else ", ") + item
+        return text
+
+    @property
+    def caveat(self) -> str:
+        """E.g. "2 of 3 rules not applied: no locoregional-therapy columns" ("" when every rule applied)."""
+        if not self.not_applied:
+            return ""
+        k = len(self.not_applied)
+        missing = list(self.missing)
+        lrt = [_MISSING_COLUMN_WORDS[Col.CONCOMITANT_LRT], _MISSING_COLUMN_WORDS[Col.INTERLINE_LRT]]
+        if all(m in missing for m in lrt):
+            missing = ["locoregional-therapy"] + [m for m in missing if m not in lrt]
+        words = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " or " + missing[-1]
+        plural = len(self.missing) > 1
+        return (f"{k} of {self.rules_total} rule{'s' if self.rules_total > 1 else ''} not applied: "
+                f"no {words} column{'s' if plural else ''}")
+
+    @property
+    def full(self) -> str:
+        """The whole name, e.g. "Main cohort (study) + Child-Pugh A, without LEN" (report, methods, JSON)."""
+        return self.base + self._changes(None) + (f" — {self.caveat}" if self.caveat else "")
+
+    @property
+    def short(self) -> str:
+        """:attr:`full` with a long list of changes cut to "(+ N more rules)" (figure subtitles,
+        captions); the rules not applied are always kept."""
+        return self.base + self._changes(SHORT_NAME_CHARS) + (f" — {self.caveat}" if self.caveat else "")
+
+    @property
+    def warning(self) -> str:
+        """What pages show as a warning when a rule was not applied ("" otherwise)."""
+        if not self.not_applied:
+            return ""
+        many = len(self.not_applied) > 1
+        return (f"{self.base}: {self.caveat}. Patients with {' or '.join(self.not_applied)} are therefore still "
+                f"in the cohort. Map the column{'s' if many else ''} on the Data page (or in the mapping file) to apply "
+                f"{'these rules' if many else 'this rule'}.")
+
+
+def cohort_name(spec: CohortSpec, attrition: tuple["AttritionStep", ...] = ()) -> CohortName:
+    """The one truthful name of a cohort: the preset's name only when every one of its rules was
+    applied; otherwise the preset it starts from, what was changed (in short clinical words) and
+    which rules could not be applied (from the ``attrition`` log's "Not applied" steps)."""
     key = preset_of(spec)
-    return PRESET_LABELS[key] if key else "Custom cohort"
+    if key is None:
+        key = MAIN if all(getattr(spec, f) for f in ("exclude_concomitant_lrt", "exclude_interline_lrt",
+                                                      "exclude_trial_after_1l")) else FULL
+    base = PRESETS[key]
+    regimens_all: tuple[str, ...] = ()
+    for step in attrition:
+        if step.rule == REGIMEN_RULE:
+            regimens_all = tuple(step.excluded_by_regimen)
+    additions, removals = _rule_words(spec, base, regimens_all)
+    skipped = {step.rule for step in attrition if step.rule.startswith("Not applied")}
+    own = rules(spec)
+    missed = [r for r in own if not_applied_label(r) in skipped]
+    missing = tuple(dict.fromkeys(_MISSING_COLUMN_WORDS.get(r.column, r.what) for r in missed))
+    return CohortName(PRESET_LABELS[key], tuple(additions), tuple(removals),
+                      tuple(r.what for r in missed), missing, len(own))
+
+
+def preset_rules_blocked(mapped: set[str] | frozenset[str], preset: str = MAIN) -> tuple[tuple[str, str], ...]:
+    """The preset's rules that an upload cannot apply because no column is mapped to theirs:
+    (contract column, what the rule excludes), in the order the rules run (Data page)."""
+    return tuple((r.column, r.what) for r in rules(PRESETS[preset])
+                 if r.column is not None and r.column not in mapped)
 
 
 @dataclass(frozen=True)
@@ -321,9 +478,16 @@ class Cohort:
         counts = self.frame[Col.REGIMEN_1L].value_counts()
         return {r: int(counts.get(r, 0)) for r in self.regimens}
 
-    def summary_line(self, label: str | None = None) -> str:
-        """E.g. ``Main cohort (study) · SOR 210 · LEN 220 · ATZ_BEV 182`` for figure captions."""
-        return " · ".join([label or spec_label(self.spec)] + [f"{r} {k}" for r, k in self.by_regimen().items()])
+    @property
+    def name(self) -> CohortName:
+        """The cohort's truthful name (:func:`cohort_name`), "not applied" rules included."""
+        return cohort_name(self.spec, self.attrition)
+
+    def summary_line(self, label: str | None = None, *, full: bool = False) -> str:
+        """E.g. ``Main cohort (study) · SOR 210 · LEN 220 · ATZ_BEV 182`` for figure captions
+        (the short name; ``full=True``: the whole name, for the report)."""
+        name = label or (self.name.full if full else self.name.short)
+        return " · ".join([name] + [f"{r} {k}" for r, k in self.by_regimen().items()])
 
 
 @dataclass(frozen=True)
@@ -402,7 +566,7 @@ def rules(spec: CohortSpec) -> list[Rule]:
     """The spec's rules in the order they are applied (and listed in the attrition log)."""
     out: list[Rule] = []
     if spec.regimens:
-        out.append(Rule("Excluded: first-line regimen not selected", None,
+        out.append(Rule(REGIMEN_RULE, None,
                         Keep(Col.REGIMEN_1L, "in", tuple(spec.regimens))))
     if spec.start_from or spec.start_to:
         out.append(Rule(f"Excluded: first-line start outside {spec.start_from or '…'} to {spec.start_to or '…'}",
@@ -586,7 +750,7 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
     for rule in rules(spec):
         if rule.column is not None and frame[rule.column].isna().all():
             # A file without the column cannot be filtered on it; say so instead of excluding everyone.
-            steps.append(AttritionStep(f"Not applied ({rule.column} has no values): {rule.label}", 0, len(current), {}))
+            steps.append(AttritionStep(not_applied_label(rule), 0, len(current), {}))
             continue
         remove(rule.label, rule.drop(current).fillna(False))
         if rule.column is not None:

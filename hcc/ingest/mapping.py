@@ -59,10 +59,23 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     Col.DATE_END_1L: ("end date", "treatment end", "end of treatment", "stop date", "discontinuation date",
                       "治療終了日", "中止日"),
     Col.CONCOMITANT_LRT: ("concomitant locoregional therapy", "concomitant lrt", "lrt with 1l",
-                          "combined locoregional", "concomitant tace", "併用局所療法"),
-    Col.INTERLINE_LRT: ("interline locoregional therapy", "lrt between lines", "interline tace", "inter line lrt"),
+                          "combined locoregional", "concomitant tace", "併用局所療法",
+                          # hospital exports name the procedures given during first line
+                          "tace rfa during 1st line", "tace rfa during first line", "tace during 1st line",
+                          "tace during first line", "rfa during first line", "rt during first line",
+                          "haic during first line", "tace rfa rt haic during first line",
+                          "locoregional therapy during first line", "locoregional therapy during 1st line",
+                          "lrt during 1l", "lrt during first line", "concurrent lrt", "concurrent tace",
+                          "locoregional with first line", "concomitant locoregional", "1l lrt", "一次治療中の局所療法"),
+    Col.INTERLINE_LRT: ("interline locoregional therapy", "lrt between lines", "interline tace", "inter line lrt",
+                        "locoregional therapy between lines", "locoregional between lines",
+                        "tace rfa between lines", "tace between lines", "lrt between 1l and 2l",
+                        "locoregional therapy between first and second line", "interline lrt",
+                        "inter line locoregional therapy", "lrt after 1l before 2l", "治療間局所療法"),
     Col.TRIAL_AFTER_1L: ("clinical trial", "trial", "trial entry", "entered trial", "clinical trial after 1l",
-                         "治験"),
+                         "治験", "trial after first line", "trial after 1st line", "clinical trial after first line",
+                         "trial entry after 1l", "enrolled in trial after first line", "trial after 1l",
+                         "clinical trial entry after first line"),
     Col.REGIMEN_2L: ("2l regimen", "second line regimen", "second line", "second line tx",
                      "second line treatment", "2nd line", "2nd line regimen", "regimen line 2", "二次治療", "2次治療"),
     Col.START_2L: ("2l start", "second line start", "second line start date", "start 2l date",
@@ -524,6 +537,39 @@ def with_column_rows(mapping: Mapping, raw: RawTable, rows: pd.DataFrame) -> Map
     """``mapping`` with the column assignment of an edited :func:`column_rows` table."""
     edited = {str(s): str(t) for s, t in zip(rows[SOURCE], rows[MAPS_TO].fillna("")) if t}
     return with_columns(mapping, raw, edited)
+
+
+def column_choice(name: str) -> str:
+    """How the column editor offers a contract column: its plain clinical description first, the
+    internal name after it, e.g. "Locoregional therapy given together with first line (concomitant_lrt)";
+    the description is cut at its first ":" or "(" so the list stays readable."""
+    words = re.split(r":| \(", COLUMN_BY_NAME[name].meaning, maxsplit=1)[0].strip()
+    return f"{words} ({name})"
+
+
+#: :func:`column_choice` back to the contract column (the editor's list holds the descriptions).
+CHOICE_TO_COLUMN: dict[str, str] = {column_choice(c.name): c.name for c in COLUMNS}
+
+
+def likely_sources(raw: RawTable, mapping: Mapping, canonical: str, n: int = 3) -> tuple[str, ...]:
+    """Unmapped source columns that may hold ``canonical``, most likely first (at most ``n``).
+
+    Scored by the best ``difflib`` ratio of the column's name against the canonical name and its
+    :data:`COLUMN_SYNONYMS`, plus 0.2 per word they share; columns scoring under 0.5 are not offered.
+    """
+    forms = [normalize(canonical)] + [normalize(x) for x in COLUMN_SYNONYMS.get(canonical, ())]
+    words = {w for f in forms for w in f.split() if len(w) > 1}
+    mapped = set(mapping.column_map) | set(mapping.dropped)
+    scored = []
+    for source in raw.cells.columns:
+        if source in mapped:
+            continue
+        key = normalize(source)
+        ratio = max(difflib.SequenceMatcher(None, key, f).ratio() for f in forms)
+        score = ratio + 0.2 * len(words & set(key.split()))
+        if score >= 0.5:
+            scored.append((-score, source))
+    return tuple(source for _, source in sorted(scored)[:n])
 
 
 def value_rows(raw: RawTable, mapping: Mapping) -> pd.DataFrame:

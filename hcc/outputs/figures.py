@@ -115,7 +115,8 @@ def _annotation(summary: EndpointSummary) -> str:
     text = f"{'Log-rank' if test is None or test.rho == 0 else 'Peto–Peto'} {format_p(test.p if test else None)}"
     if len(summary.cox) == 1:
         c = summary.cox[0]
-        text += f"<br>HR {c.term} vs {c.reference} {c.hr:.2f} (95% CI {c.lower:.2f}–{c.upper:.2f})"
+        text += (f"<br>HR {c.term} vs {c.reference} {c.hr:.2f} (95% CI {c.lower:.2f}–{c.upper:.2f})" if c.estimable
+                 else f"<br>HR {c.term} vs {c.reference}: {html.escape(c.reason)}")
     return text
 
 

@@ -79,6 +79,12 @@ def _survival_sentences(summaries: Sequence) -> list[str]:
         out.append(f"Restricted mean survival time was computed to τ = {taus} "
                    f"({'chosen' if spec.tau_months else 'the shortest follow-up among the regimens'}), with "
                    "differences between regimens and normal-approximation confidence intervals.")
+        if any(g.rmst is not None and not g.rmst.estimable for s in rmst for g in s.groups):
+            out.append("τ may not exceed a regimen's last follow-up (the rule of R's survRM2); regimens followed "
+                       "for less are reported as not estimable rather than extrapolated.")
+    if any(not c.estimable for s in cox for c in s.cox):
+        out.append("Hazard ratios without a finite estimate (a regimen without events, or a monotone likelihood, "
+                   "for which R warns that the coefficient may be infinite) are reported as not estimable.")
     if any(s.groups and s.groups[0].rmst is not None for s in summaries):
         out.append("Median follow-up was estimated by the reverse Kaplan–Meier method.")
     return out
@@ -136,7 +142,7 @@ def competing_sentences(competing: Mapping | None, pathway=None) -> list[str]:
 
 
 def methods_paragraph(summaries: Sequence, response=None, versions: Mapping[str, str] | None = None, *,
-                      competing: Mapping | None = None, pathway=None) -> str:
+                      competing: Mapping | None = None, pathway=None, cohort: str = "") -> str:
     """A ready-to-paste "Statistical analysis" paragraph.
 
     Parameters
@@ -146,9 +152,11 @@ def methods_paragraph(summaries: Sequence, response=None, versions: Mapping[str,
     response : the :class:`hcc.stats.response.ResponseAnalysis` shown, or ``None``.
     competing, pathway : the competing-risks summaries and the pathway shown, or ``None``.
     versions : package versions (default :func:`software_versions`).
+    cohort : the cohort's full name (:attr:`hcc.cohort.rules.CohortName.full`), rules not applied included.
     """
     versions = dict(versions or software_versions())
-    sentences = _survival_sentences(summaries) + _response_sentences(response) + competing_sentences(competing, pathway)
+    sentences = [f"Cohort analysed: {cohort}."] if cohort else []
+    sentences += _survival_sentences(summaries) + _response_sentences(response) + competing_sentences(competing, pathway)
     sentences.append("All tests were two-sided.")
     sentences.append(f"Analyses were done with HCC Outcomes Explorer {versions.get('HCC Outcomes Explorer', __version__)} "
                      f"in Python {versions.get('Python', platform.python_version())} ("

@@ -32,7 +32,7 @@ from hcc.outputs.competing_figures import cif_figure, pathway_figure
 from hcc.outputs.competing_tables import cif_table, pathway_table, ratio_table
 from hcc.outputs.methods_text import methods_paragraph, software_versions
 from hcc.outputs.tables import (attrition_table, comparison_table, endpoint_table, pairwise_table, plain_summary,
-                        response_rates_table)
+                        response_rates_table, table_notes)
 from hcc.schema import ENDPOINT_LABELS, Endpoint
 from hcc.reference.trials import registry_vs_trials, trials_table
 
@@ -132,7 +132,8 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     """
     created = created or datetime.now(timezone.utc)
     cohort, reg = result.cohort, result.registry
-    caption = f"{cohort.summary_line()} — {reg.label}"
+    caption = f"{cohort.summary_line(full=True)} — {reg.label}"  # the cohort's whole name in the report
+    subtitle = f"{cohort.summary_line()} — {reg.label}"  # shortened for figures (cohort_name)
     colors = regimen_colors(cohort.regimens)
     missing = [e.value for e in figure_endpoints if e not in result.endpoints]
     if missing:
@@ -140,16 +141,19 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     figures = [ReportFigure("attrition", "Who is in, and why (attrition)",
                             attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors))]
     tables = [ReportTable("attrition", "Attrition", attrition_table(cohort.attrition, cohort.regimens))]
-    shown = []
+    shown, unavailable = [], []
     for e in figure_endpoints:
         s = result.endpoints[e]
+        if s.unavailable:  # said in the summary sentences, never silently left out
+            unavailable.append(s.unavailable)
         if not s.curves:
             continue
         shown.append(s)
         figures.append(ReportFigure(f"km_{e.value}", f"{ENDPOINT_LABELS[e]} ({e.value})",
-                                    km_figure(s, colors, subtitle=caption, options=options)))
+                                    km_figure(s, colors, subtitle=subtitle, options=options)))
         tables.append(ReportTable(f"{e.value}_groups", f"{e.value}: by regimen", endpoint_table(s), in_deck=True,
-                                  note="Times in months; median (95% CI); rates as % (95% CI)."))
+                                  note=" ".join(("Times in months; median (95% CI); rates as % (95% CI).",
+                                                 *table_notes(s)))))
         if s.pairwise:
             tables.append(ReportTable(f"{e.value}_pairwise", f"{e.value}: pairwise tests", pairwise_table(s)))
         if s.cox:
@@ -162,7 +166,7 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     if response is not None and response.rates:
         criterion, rates = next(iter(response.rates.items()))
         figures.append(ReportFigure("response", f"Best overall response ({criterion})",
-                                    response_bar_figure(rates, colors, subtitle=caption)))
+                                    response_bar_figure(rates, colors, subtitle=subtitle)))
         tables.append(ReportTable("response_rates", f"Response rates ({criterion})", response_rates_table(rates),
                                   in_deck=True))
     for key, s in result.competing.items():
@@ -184,8 +188,9 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     tables.append(ReportTable("trials", "Landmark first-line trials (published)", trials_table()))
     return Report(
         title=title, caption=caption, created=created, figures=tuple(figures), tables=tuple(tables),
-        summary_sentences=tuple(plain_summary(s) for s in shown),
-        methods=methods_paragraph(shown, response, competing=result.competing, pathway=result.pathway),
+        summary_sentences=tuple(plain_summary(s) for s in shown) + tuple(unavailable),
+        methods=methods_paragraph(shown, response, competing=result.competing, pathway=result.pathway,
+                                  cohort=cohort.name.full),
         versions=software_versions(),
         reproduce=reproduce_record(result, figure_endpoints, options, mapping, created),
         results=json_safe(result_json(result)), is_demo=reg.is_demo)

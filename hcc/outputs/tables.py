@@ -11,7 +11,7 @@ import pandas as pd
 from hcc.formatting import format_hr, format_months, format_p
 from hcc.stats.response import COVARIATE_LABELS, DENOMINATORS, POOLED, RATES, ResponseSummary
 from hcc.schema import COLUMNS, ENDPOINT_LABELS
-from hcc.stats.survival import NOT_ESTIMABLE_HR, EndpointSummary, GroupSummary
+from hcc.stats.survival import EndpointSummary, GroupSummary
 
 
 def format_median(g: GroupSummary) -> str:
@@ -22,9 +22,10 @@ def format_median(g: GroupSummary) -> str:
 
 
 def format_rate(r) -> str:
-    """A milestone rate as percent with CI, e.g. ``62% (55–68)``; '—' when not estimable."""
+    """A milestone rate as percent with CI, e.g. ``62% (55–68)``; ``0% (NA–NA)`` once the curve has
+    reached 0; "not estimable — <reason>" when nobody was followed that long."""
     if r.surv is None or math.isnan(r.surv):
-        return "—"
+        return f"not estimable — {getattr(r, 'reason', '') or 'no patient followed this long'}"
     lo = "NA" if math.isnan(r.lower) else f"{100 * r.lower:.0f}"
     hi = "NA" if math.isnan(r.upper) else f"{100 * r.upper:.0f}"
     return f"{100 * r.surv:.0f}% ({lo}–{hi})"
@@ -42,7 +43,8 @@ def endpoint_table(summary: EndpointSummary) -> pd.DataFrame:
         for r in g.rates:
             row[f"{r.time:g}-month rate (95% CI)"] = format_rate(r)
         if g.rmst is not None:
-            row[f"RMST to {g.rmst.tau:.0f} months (SE)"] = f"{g.rmst.estimate:.1f} ({g.rmst.se:.2f})"
+            row[f"RMST to {g.rmst.tau:g} months (SE)"] = (f"{g.rmst.estimate:.1f} ({g.rmst.se:.2f})" if g.rmst.estimable
+                                                          else g.rmst.reason)
             row["Median follow-up, months"] = format_months(g.followup_median)
         row["Log-rank" if test is None or test.rho == 0 else "Peto–Peto"] = p if i == 0 else ""
         rows.append(row)
@@ -52,7 +54,8 @@ def endpoint_table(summary: EndpointSummary) -> pd.DataFrame:
 def pairwise_table(summary: EndpointSummary) -> pd.DataFrame:
     """Pairwise tests: the two regimens, chi-square, p and the adjusted p."""
     adj = summary.spec.adjust
-    return pd.DataFrame([{"Comparison": f"{t.a} vs {t.b}", "Chi-square": f"{t.statistic:.2f}", "p": format_p(t.p),
+    return pd.DataFrame([{"Comparison": f"{t.a} vs {t.b}", "Chi-square": f"{t.statistic:.2f}",
+                          "p": format_p(t.p) + ("" if t.testable else f" ({t.reason})"),
                           f"p ({adj})" if adj != "none" else "p (unadjusted)": format_p(t.p_adj)}
                          for t in summary.pairwise])
 
@@ -65,13 +68,42 @@ def comparison_table(summary: EndpointSummary) -> pd.DataFrame:
         d = diffs.get(c.term)
         rows.append({
             "Regimen": f"{c.term} vs {c.reference}",
-            "Hazard ratio (95% CI)": c.note if c.note == NOT_ESTIMABLE_HR else
+            "Hazard ratio (95% CI)": c.reason if not c.estimable else
                 format_hr(c.hr, c.lower, c.upper) + (f" — {c.note}" if c.note else ""),
-            "p (Wald)": format_p(c.p),
-            f"RMST difference to {summary.tau_months:.0f} months (95% CI)":
-                "—" if d is None else f"{d.difference:+.1f} ({d.lower:+.1f} to {d.upper:+.1f})",
+            "p (Wald)": format_p(c.p) if c.estimable else "",
+            f"RMST difference to {summary.tau_months:g} months (95% CI)": _rmst_difference_cell(d),
         })
     return pd.DataFrame(rows)
+
+
+def _rmst_difference_cell(d) -> str:
+    if d is None:
+        return "—"
+    if not d.estimable:
+        return d.reason
+    return f"{d.difference:+.1f} ({d.lower:+.1f} to {d.upper:+.1f})"
+
+
+#: What NR means, said once under every table that shows it.
+NR_NOTE = "NR = not reached: the curve (or its confidence limit) did not fall to 50% during follow-up."
+
+
+def table_notes(summary: EndpointSummary) -> tuple[str, ...]:
+    """The notes under an endpoint's tables: NR explained (once, when NR appears), medians from the
+    midpoint rule, and the RMST horizon rule with the largest admissible τ when a group falls short."""
+    notes = []
+    shown = [g for g in summary.groups if g.n]
+    if any(math.isnan(x) for g in shown for x in (g.median, g.median_low, g.median_high)):
+        notes.append(NR_NOTE)
+    if any(math.isnan(g.followup_median) for g in shown):
+        notes.append("Median follow-up NR: fewer than half of the patients were censored (most had the event), so "
+                     "the reverse Kaplan–Meier curve did not reach 50%; the longest follow-up is in the figure.")
+    notes += [f"Median of {g.group}: {g.median_note}." for g in shown if g.median_note]
+    if any(g.rmst is not None and not g.rmst.estimable for g in shown):
+        notes.append(f"RMST: τ may not pass any group's last follow-up (survRM2's rule); the largest τ all groups "
+                     f"allow here is {summary.tau_max_months:.1f} months (set it as the RMST horizon in the "
+                     f"statistical settings, or --tau on the command line).")
+    return tuple(notes)
 
 
 def overview_table(summaries: list[EndpointSummary]) -> pd.DataFrame:
@@ -80,19 +112,35 @@ def overview_table(summaries: list[EndpointSummary]) -> pd.DataFrame:
     for s in summaries:
         row = {"Endpoint": s.endpoint.value}
         for g in s.groups:
-            row[g.group] = f"{format_months(g.median)} (n={g.n})" if g.n else "—"
+            row[g.group] = "not available" if s.unavailable else f"{format_months(g.median)} (n={g.n})" if g.n else "—"
         row["Log-rank"] = format_p(s.logrank.p) if s.logrank else "—"
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+#: Fewest patients a group needs to be ranked in a sentence ("longest with ...").
+MIN_TO_COMPARE = 10
+
+
 def plain_summary(summary: EndpointSummary) -> str:
     """A sentence a clinician can read aloud, e.g. 'Median OS was longest with ATZ_BEV: 20.6 months
-    (95% CI 17.1–24.0); log-rank p = 0.002 across 3 regimens.'"""
+    (95% CI 17.1–24.0); log-rank p = 0.002 across 3 regimens.'
+
+    Only groups of at least :data:`MIN_TO_COMPARE` patients whose median has a defined CI (its lower
+    limit reached) are ranked; the others are named as "too few to compare: RAM (n = 1)" or "not
+    ranked, median CI not defined"."""
+    if summary.unavailable:
+        return summary.unavailable
     groups = [g for g in summary.groups if g.n > 0]
     label = ENDPOINT_LABELS[summary.endpoint].lower()
-    reached = [g for g in groups if not math.isnan(g.median)]
-    unreached = [g.group for g in groups if math.isnan(g.median)]
+    small = [g for g in groups if g.n < MIN_TO_COMPARE]
+    sizable = [g for g in groups if g.n >= MIN_TO_COMPARE]
+    reached = [g for g in sizable if not math.isnan(g.median)]
+    # "Defined CI": a lower limit was reached (an open upper limit, "18.6–NR", is common and fine;
+    # "NR–NR" is what one or two patients give).
+    undefined = [g for g in reached if math.isnan(g.median_low)]
+    reached = [g for g in reached if g not in undefined]
+    unreached = [g.group for g in sizable if math.isnan(g.median)]
     parts = []
     if reached:
         best = max(reached, key=lambda g: g.median)
@@ -100,6 +148,11 @@ def plain_summary(summary: EndpointSummary) -> str:
                      f"(95% CI {format_months(best.median_low)}–{format_months(best.median_high)})")
     if unreached:
         parts.append(f"the median was not reached with {', '.join(unreached)}")
+    if undefined:
+        parts.append("not ranked, median CI not defined: " + ", ".join(
+            f"{g.group} ({format_months(g.median)} months)" for g in undefined))
+    if small:
+        parts.append("too few to compare: " + ", ".join(f"{g.group} (n = {g.n})" for g in small))
     text = "; ".join(parts) if parts else f"No {label} data"
     if summary.logrank is not None:
         text += f"; log-rank {format_p(summary.logrank.p)} across {len(groups)} regimens"
@@ -179,10 +232,11 @@ def template_csv() -> bytes:
 
 def attrition_table(attrition, regimens: tuple[str, ...]) -> pd.DataFrame:
     """The attrition log as a table: step, excluded (total and per regimen), remaining."""
-    return pd.DataFrame([{"Step": s.rule, "Excluded": s.excluded,
-                          **{f"Excluded {r}": s.excluded_by_regimen.get(r, 0) if s.excluded_by_regimen else None
+    # Counts as whole numbers ("1,542"), "—" where a step has no per-regimen breakdown (never None / 388.0).
+    return pd.DataFrame([{"Step": s.rule, "Excluded": f"{s.excluded:,}",
+                          **{f"Excluded {r}": f"{s.excluded_by_regimen.get(r, 0):,}" if s.excluded_by_regimen else "—"
                              for r in regimens},
-                          "Remaining": s.remaining} for s in attrition])
+                          "Remaining": f"{s.remaining:,}"} for s in attrition])
 
 
 def scenario_table(named: dict[str, tuple], endpoints: tuple) -> pd.DataFrame:
@@ -291,7 +345,7 @@ def landmark_table(results) -> pd.DataFrame:
             rows.append({
                 "Landmark": f"{lm.landmark_months:g} months", "Group": g.group, "Patients": g.n, "Deaths": g.events,
                 "Median OS from landmark, months (95% CI)": format_median(g),
-                "HR (95% CI)": ("—" if cox is None else format_hr(cox.hr, cox.lower, cox.upper)
+                "HR (95% CI)": ((lm.cox_reason or "—") if cox is None else format_hr(cox.hr, cox.lower, cox.upper)
                                 + (f" ({cox.note})" if getattr(cox, "note", "") else "")) if i == 0 else "reference",
                 "Log-rank": (format_p(s.logrank.p) if s.logrank else "—") if i == 0 else "",
             })

@@ -255,8 +255,15 @@ class LandmarkResult:
 
     @property
     def cox(self) -> CoxTerm | None:
-        """HR of reaching the covariate vs not, or ``None`` when not estimable."""
-        return self.summary.cox[0] if self.summary is not None and self.summary.cox else None
+        """HR of reaching the covariate vs not, or ``None`` when not estimable (:attr:`cox_reason`)."""
+        term = self.summary.cox[0] if self.summary is not None and self.summary.cox else None
+        return term if term is not None and term.estimable else None
+
+    @property
+    def cox_reason(self) -> str:
+        """Why the HR is not given ("not estimable — no deaths in …"), "" when it is or no model was fitted."""
+        term = self.summary.cox[0] if self.summary is not None and self.summary.cox else None
+        return term.reason if term is not None and not term.estimable else ""
 
 
 def landmark_data(data: SwitchData, months: float) -> tuple[EndpointData, tuple[str, str], int]:
@@ -434,5 +441,6 @@ def response_json(analysis: ResponseAnalysis) -> dict[str, Any]:
             "hr": None if cox is None else cox.hr, "ci": None if cox is None else [cox.lower, cox.upper],
             "p": None if cox is None else cox.p,
             "logrank_p": None if s is None or s.logrank is None else s.logrank.p,
+            **({"estimable": False, "reason": lm.cox_reason} if lm.cox_reason else {}),
         }
     return {"response": response, "tdcox": tdcox, "landmark": landmarks}

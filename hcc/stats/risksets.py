@@ -153,6 +153,9 @@ class CoxFit:
     loglik: float
     converged: bool
     iterations: int
+    #: Per term: True when the partial likelihood keeps rising as the coefficient moves further out
+    #: (monotone likelihood: no finite estimate; R warns "coefficient may be infinite").
+    runs_off: tuple[bool, ...] = ()
 
     def wald(self, conf_level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(HR, lower, upper, p): exp(coef), exp(coef ∓ z·se), two-sided Wald p (R summary.coxph)."""
@@ -241,7 +244,28 @@ def cox_categorical(rs: RiskSets, reference: str, max_iter: int = 50) -> CoxFit:
         if done:
             converged = True
             break
-    return CoxFit(others, beta, wald_se(info), loglik, converged, it)
+    return CoxFit(others, beta, wald_se(info), loglik, converged, it, _runs_off(beta, loglik, evaluate))
+
+
+#: |log HR| from which a coefficient is checked for running off (an HR beyond 1 : 3,000).
+RUN_OFF_COEF = 8.0
+
+
+def _runs_off(beta: np.ndarray, loglik: float, evaluate) -> tuple[bool, ...]:
+    """Monotone likelihood per coefficient: the profile is flat outward (moving a large coefficient
+    5 further from 0 lowers the log partial likelihood by less than 1e-6), or the fit stopped at
+    :data:`MAX_ABS_COEF`. Finite data never support an HR beyond 1 : 3,000 with a flat likelihood."""
+    out = []
+    for i, b in enumerate(beta):
+        if abs(b) < RUN_OFF_COEF:
+            out.append(False)
+            continue
+        further = beta.copy()
+        further[i] += np.sign(b) * 5.0
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            moved = evaluate(further)[0]
+        out.append(bool(abs(b) > MAX_ABS_COEF or not np.isfinite(moved) or moved >= loglik - 1e-6))
+    return tuple(out)
 
 
 def wald_se(info: np.ndarray) -> np.ndarray:

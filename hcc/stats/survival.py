@@ -221,6 +221,8 @@ MIN_GROUP_FOR_TAU = 10
 TESTS: dict[int, str] = {0: "log-rank", 1: "Peto–Peto (Fleming–Harrington rho = 1)"}
 #: How tied event times are handled in every Cox fit here (R coxph's default, ties = "efron").
 COX_TIES = "Efron"
+#: What one event of an endpoint is, in the words of a not-estimable reason ("no deaths in LEN").
+EVENT_NOUNS: dict[Endpoint, str] = {Endpoint.OS: "death", Endpoint.OS_2L: "death", Endpoint.PPS: "death"}
 
 
 @dataclass(frozen=True)
@@ -275,6 +277,10 @@ class PairwiseTest:
     statistic: float
     p: float
     p_adj: float
+    #: False when one group of the pair has no expected events (R survdiff: chi-square 0, df 0, p 1);
+    #: ``reason`` then says why, in plain words, and renderers show it beside R's p = 1.
+    testable: bool = True
+    reason: str = ""
 
 
 ADJUSTMENTS: tuple[str, ...] = ("holm", "bonferroni", "none")
@@ -305,18 +311,35 @@ def pairwise_logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray, gro
     return pairwise_from_risk_sets(risk_sets(time, event, group, present), adjust, rho)
 
 
-def pairwise_from_risk_sets(rs: RiskSets, adjust: str = "holm", rho: int = 0) -> tuple[PairwiseTest, ...]:
+def _not_testable_reason(pair: RiskSets, noun: str) -> str:
+    """Why a pair has no log-rank test: which group has no expected events, in plain words."""
+    at_event = pair.n_event.sum(axis=1) > 0
+    if not at_event.any():
+        return f"not testable — no {noun}s in {pair.groups[0]} or {pair.groups[1]}"
+    idle = [g for j, g in enumerate(pair.groups) if pair.n_risk[at_event, j].sum() == 0]
+    who = idle[0] if idle else pair.groups[0]
+    return (f"not testable — no {noun}s expected in {who}: all its patients were censored before the pair's "
+            f"first {noun} (R survdiff gives chi-square 0, p = 1)")
+
+
+def pairwise_from_risk_sets(rs: RiskSets, adjust: str = "holm", rho: int = 0,
+                            noun: str = "event") -> tuple[PairwiseTest, ...]:
     """:func:`pairwise_logrank` on risk-set counts (each pair's own risk sets: R ``survdiff`` on
-    the pair's subset)."""
-    pairs, stats, ps = [], [], []
+    the pair's subset). A pair in which a group has no expected events gets chi-square 0 and p = 1,
+    as R's ``survdiff`` (df 0), marked not testable with the reason (``noun``: what an event is)."""
+    pairs, stats, ps, reasons = [], [], [], []
     for i, a in enumerate(rs.groups):
         for b in rs.groups[i + 1:]:
-            res = logrank_test(rs.subset((a, b)), rho)
+            pair = rs.subset((a, b))
+            res = logrank_test(pair, rho)
             pairs.append((a, b))
-            stats.append(res.statistic)
-            ps.append(res.p)
+            untestable = res.df < 1
+            stats.append(0.0 if untestable else res.statistic)
+            ps.append(1.0 if untestable else res.p)
+            reasons.append(_not_testable_reason(pair, noun) if untestable else "")
     adjusted = adjust_p(np.array(ps), adjust)
-    return tuple(PairwiseTest(a, b, s, p, q) for (a, b), s, p, q in zip(pairs, stats, ps, adjusted))
+    return tuple(PairwiseTest(a, b, s, p, q, not why, why)
+                 for (a, b), s, p, q, why in zip(pairs, stats, ps, adjusted, reasons))
 
 
 @dataclass(frozen=True)
@@ -328,6 +351,12 @@ class SurvivalAt:
     lower: float
     upper: float
     n_risk: int
+    #: Why the estimate is not given (NaN), in plain words; "" when it is.
+    reason: str = ""
+
+    @property
+    def estimable(self) -> bool:
+        return not np.isnan(self.surv)
 
 
 def survival_at(curve: KMCurve, times: np.ndarray) -> tuple[SurvivalAt, ...]:
@@ -335,8 +364,10 @@ def survival_at(curve: KMCurve, times: np.ndarray) -> tuple[SurvivalAt, ...]:
 
     As R's ``summary(fit, times = times)``: the estimate is that of the last observed time <= t
     (1 with CI (1, 1) before the first observed time); the number at risk counts patients with
-    time >= t (so 0 past the last time). Past the last observed time the estimate is NaN (not
-    estimable; R carries the last value forward only with ``extend = TRUE``).
+    time >= t (so 0 past the last time). Past the last observed time the estimate is 0 when the
+    curve has reached 0 (as R ``summary(fit, times = t, extend = TRUE)``: 0 with CI NA), else NaN
+    (not estimable: nobody was followed that long; R carries the last value forward only with
+    ``extend = TRUE``, which would show a number nobody was observed to have).
     """
     out = []
     for t in np.atleast_1d(np.asarray(times, dtype=float)):
@@ -345,8 +376,10 @@ def survival_at(curve: KMCurve, times: np.ndarray) -> tuple[SurvivalAt, ...]:
         n_risk = int(curve.n_risk[first_at_or_after]) if first_at_or_after < len(curve.time) else 0
         if idx < 0:
             out.append(SurvivalAt(float(t), 1.0, 1.0, 1.0, n_risk))
+        elif t > curve.time[-1] and curve.surv[-1] == 0:
+            out.append(SurvivalAt(float(t), 0.0, np.nan, np.nan, 0))
         elif t > curve.time[-1]:
-            out.append(SurvivalAt(float(t), np.nan, np.nan, np.nan, 0))
+            out.append(SurvivalAt(float(t), np.nan, np.nan, np.nan, 0, "no patient followed this long"))
         else:
             out.append(SurvivalAt(float(t), float(curve.surv[idx]), float(curve.lower[idx]),
                                   float(curve.upper[idx]), n_risk))
@@ -360,6 +393,9 @@ class RMST:
     tau: float
     estimate: float
     se: float
+    #: False when ``tau`` is past the group's last observed time (survRM2's rule); ``reason`` says so.
+    estimable: bool = True
+    reason: str = ""
 
 
 def rmst(curve: KMCurve, tau: float) -> RMST:
@@ -394,10 +430,21 @@ class RMSTDifference:
     lower: float
     upper: float
     p: float
+    estimable: bool = True
+    reason: str = ""
 
 
 def rmst_difference(a: str, ra: RMST, b: str, rb: RMST, conf_level: float = 0.95) -> RMSTDifference:
-    """Difference of two RMSTs with SE sqrt(se_a^2 + se_b^2) (as R's ``survRM2::rmst2``)."""
+    """Difference of two RMSTs with SE sqrt(se_a^2 + se_b^2) (as R's ``survRM2::rmst2``).
+
+    Not estimable (NaN, with the reason) when either RMST is not (τ past its follow-up), or when
+    both standard errors are 0 (no events before τ in either group: no variance, no test)."""
+    for g, r in ((a, ra), (b, rb)):
+        if not r.estimable:
+            return RMSTDifference(a, b, ra.tau, np.nan, np.nan, np.nan, np.nan, False, r.reason)
+    if ra.se == 0 and rb.se == 0:
+        return RMSTDifference(a, b, ra.tau, np.nan, np.nan, np.nan, np.nan, False,
+                              f"not estimable — no events before τ in {a} or {b}, so no variance")
     diff = ra.estimate - rb.estimate
     se = float(np.hypot(ra.se, rb.se))
     z = norm.ppf(1 - (1 - conf_level) / 2)
@@ -424,6 +471,10 @@ class CoxTerm:
     upper: float
     p: float
     note: str = ""
+    #: False when the data give no finite hazard ratio (no events in a group, monotone likelihood):
+    #: ``hr``, CI and p are then NaN and ``reason`` says why in plain words.
+    estimable: bool = True
+    reason: str = ""
 
 
 def cox_by_group(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups: tuple[str, ...],
@@ -432,30 +483,63 @@ def cox_by_group(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups:
 
     As R's ``coxph(Surv(time, status) ~ relevel(group, ref), ties = "efron")`` with
     ``exp(confint(fit))``, fitted to full convergence on the risk sets
-    (:func:`hcc.stats.risksets.cox_categorical`). Groups without any event are left out (their HR is
-    not estimable); a fit that does not converge or runs off towards an infinite coefficient is
-    kept with a ``note``.
+    (:func:`hcc.stats.risksets.cox_categorical`). Groups without any event, and coefficients with a
+    monotone likelihood, get a row marked not estimable with the reason (:func:`cox_from_risk_sets`);
+    a fit that does not converge is kept with a ``note``.
     """
     present = tuple(g for g in groups if (group == g).any())
     return cox_from_risk_sets(risk_sets(time, event, group, present), reference)
 
 
 #: The note of a hazard ratio whose variance cannot be estimated (its CI and p are NaN, JSON null).
-NOT_ESTIMABLE_HR = "not estimable (too few events in a group for a variance)"
+NOT_ESTIMABLE_HR = "not estimable — too few events in a group for a variance"
 
 
-def cox_from_risk_sets(rs: RiskSets, reference: str) -> tuple[CoxTerm, ...]:
-    """:func:`cox_by_group` on risk-set counts."""
-    # A group without events has an HR of 0 (not estimable): leave it out rather than report nonsense.
+def _not_estimable(term: str, reference: str, reason: str) -> CoxTerm:
+    return CoxTerm(term, reference, np.nan, np.nan, np.nan, np.nan, reason, estimable=False, reason=reason)
+
+
+def _monotone_reason(rs: RiskSets, term: str, reference: str, coef: float, noun: str) -> str:
+    """In plain words why a coefficient runs off (monotone likelihood)."""
+    def event_times(g: str) -> np.ndarray:
+        return rs.time[rs.n_event[:, rs.groups.index(g)] > 0]
+
+    first, later = (term, reference) if coef > 0 else (reference, term)
+    if event_times(first).max() < event_times(later).min():
+        return f"not estimable — every {noun} in {first} precedes the first in {later} (monotone likelihood)"
+    return (f"not estimable — the hazard ratio of {term} runs off towards {'infinity' if coef > 0 else 'zero'}: "
+            "the data give no finite estimate (monotone likelihood)")
+
+
+def cox_from_risk_sets(rs: RiskSets, reference: str, noun: str = "event") -> tuple[CoxTerm, ...]:
+    """:func:`cox_by_group` on risk-set counts; every group but the reference gets a row.
+
+    A group without events, a reference without events, and a coefficient whose likelihood is
+    monotone (:attr:`hcc.stats.risksets.CoxFit.runs_off`: R warns "coefficient may be infinite")
+    give a not-estimable row with the reason (``noun``: what an event is, e.g. "death"). The
+    other groups are fitted without the event-free ones (their limit as that group's HR -> 0,
+    which is what R's coxph converges to, tested to 1e-9).
+    """
     with_events = tuple(g for j, g in enumerate(rs.groups) if rs.n_event[:, j].any())
-    if reference not in with_events or len(with_events) < 2:
-        return ()
-    fit = cox_categorical(rs.subset(with_events), reference)
-    hr, lower, upper, p = fit.wald()
-    unstable = "unstable fit (very few events in a group)" if not fit.converged else ""
-    return tuple(CoxTerm(g, reference, float(hr[i]), float(lower[i]), float(upper[i]), float(p[i]),
-                         unstable if np.isfinite(fit.se[i]) else NOT_ESTIMABLE_HR)
-                 for i, g in enumerate(fit.terms))
+    others = tuple(g for g in rs.groups if g != reference)
+    if reference not in with_events:
+        why = f"not estimable — no {noun}s in {reference}, the reference"
+        return tuple(_not_estimable(g, reference, why) for g in others)
+    rows = {g: _not_estimable(g, reference, f"not estimable — no {noun}s in {g}")
+            for g in others if g not in with_events}
+    if len(with_events) >= 2:
+        fit = cox_categorical(rs.subset(with_events), reference)
+        hr, lower, upper, p = fit.wald()
+        unstable = "unstable fit (very few events in a group)" if not fit.converged else ""
+        for i, g in enumerate(fit.terms):
+            if fit.runs_off and fit.runs_off[i]:
+                rows[g] = _not_estimable(g, reference, _monotone_reason(rs, g, reference, fit.coef[i], noun))
+            elif not np.isfinite(fit.se[i]):
+                rows[g] = _not_estimable(g, reference, NOT_ESTIMABLE_HR)
+            else:
+                rows[g] = CoxTerm(g, reference, float(hr[i]), float(lower[i]), float(upper[i]), float(p[i]),
+                                  unstable)
+    return tuple(rows[g] for g in others)
 
 
 @dataclass(frozen=True)
@@ -515,6 +599,11 @@ class GroupSummary:
     rates: tuple[SurvivalAt, ...] = ()
     rmst: RMST | None = None
     followup_median: float = np.nan
+    #: Said beside the median when it comes from quantile.survfit's midpoint rule on a curve that
+    #: ends exactly at S = 0.5 (R's print() then shows the time S reached 0.5).
+    median_note: str = ""
+    #: Last observed time (event or censoring), months: the longest τ this group allows.
+    last_months: float = np.nan
 
 
 @dataclass(frozen=True, eq=False)
@@ -541,6 +630,10 @@ class EndpointSummary:
     methods: dict[str, str] = field(default_factory=dict)
     #: What changed the groups compared, e.g. second-line regimens pooled as "Other" by the group cap.
     notes: tuple[str, ...] = ()
+    #: Largest admissible RMST horizon (survRM2's rule): the shortest last follow-up among the groups, months.
+    tau_max_months: float = np.nan
+    #: Why the endpoint is not computed at all (e.g. its source column has no values), "" when it is.
+    unavailable: str = ""
 
     @property
     def n(self) -> int:
@@ -559,16 +652,35 @@ def _months(x: float) -> float:
     return x / DAYS_PER_MONTH
 
 
+def _median_note(curve: KMCurve, median_days: float) -> str:
+    """The midpoint rule said in words when the curve ends exactly at S = 0.5 ("" otherwise)."""
+    if np.isnan(median_days) or abs(curve.surv[-1] - 0.5) >= QUANTILE_TOL:
+        return ""
+    reached = curve.time[np.argmax(np.abs(curve.surv - 0.5) < QUANTILE_TOL)]
+    return (f"the curve ends at exactly 50%, so the median is the midpoint between {_months(reached):.1f} months "
+            f"(when it reached 50%) and the last follow-up (R quantile.survfit; R's print() shows "
+            f"{_months(reached):.1f})")
+
+
 def _group_summary(g: str, curve: KMCurve, spec: AnalysisSpec, tau_days: float) -> GroupSummary:
     med = survival_quantile(curve, 0.5)
-    rates = tuple(SurvivalAt(r.time / DAYS_PER_MONTH, r.surv, r.lower, r.upper, r.n_risk)
+    last = _months(curve.time[-1])
+    rates = tuple(SurvivalAt(r.time / DAYS_PER_MONTH, r.surv, r.lower, r.upper, r.n_risk,
+                             f"follow-up ends at {last:.1f} months" if r.reason else "")
                   for r in survival_at(curve, np.array(spec.milestones_months) * DAYS_PER_MONTH))
-    r = rmst(curve, tau_days)
+    if curve.time[-1] < tau_days * (1 - 1e-12):  # survRM2: tau may not pass a group's last observed time
+        summary_rmst = RMST(_months(tau_days), np.nan, np.nan, False,
+                            f"not estimable — follow-up in {g} ends at {last:.1f} months, before τ = "
+                            f"{_months(tau_days):g} months")
+    else:
+        r = rmst(curve, tau_days)
+        summary_rmst = RMST(_months(r.tau), _months(r.estimate), _months(r.se))
     # Reverse Kaplan–Meier (censoring as the event) from the same counts: R quantile(survfit(Surv(time, 1 - status) ~ 1)).
     reverse = km_from_counts(curve.time, curve.n_risk, curve.n_censor, curve.n_event)
     return GroupSummary(g, curve.n, curve.events, _months(med.estimate), _months(med.lower), _months(med.upper),
-                        rates=rates, rmst=RMST(_months(r.tau), _months(r.estimate), _months(r.se)),
-                        followup_median=_months(survival_quantile(reverse).estimate))
+                        rates=rates, rmst=summary_rmst,
+                        followup_median=_months(survival_quantile(reverse).estimate),
+                        median_note=_median_note(curve, med.estimate), last_months=last)
 
 
 def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | None = None, *,
@@ -593,7 +705,12 @@ def summarize_risk_sets(rs: RiskSets, endpoint: Endpoint, spec: AnalysisSpec | N
                         not_eligible: dict[str, int] | None = None, excluded: dict[str, int] | None = None,
                         comparisons: bool = True) -> EndpointSummary:
     """:func:`summarize` from risk-set counts (per group and distinct time, in days), e.g. as
-    aggregated by a database (``hcc.engine``); the same counts give the same summary."""
+    aggregated by a database (``hcc.engine``); the same counts give the same summary.
+
+    RMST follows survRM2's rule: τ may not pass any compared group's last observed time; a group
+    followed for less is "not estimable" (with the largest admissible τ, ``tau_max_months``), and so
+    are its differences. Not-estimable hazard ratios, untestable pairs and rates past follow-up
+    carry their reason (see ``docs/methods.md``, "When a number is not given")."""
     spec = spec or AnalysisSpec()
     groups = rs.groups
     curves: dict[str, KMCurve] = {}
@@ -612,13 +729,14 @@ def summarize_risk_sets(rs: RiskSets, endpoint: Endpoint, spec: AnalysisSpec | N
         tau_days = 12 * DAYS_PER_MONTH
     rows = [_group_summary(g, curves[g], spec, tau_days) if g in curves else GroupSummary(g, 0, 0, np.nan, np.nan, np.nan)
             for g in groups]
+    noun = EVENT_NOUNS.get(endpoint, "event")
     present_groups = tuple(g for g in groups if g in curves)
     present = rs.subset(present_groups)
     test = logrank_from_risk_sets(present, spec.rho) if present_groups else None
     reference = spec.reference if spec.reference in present_groups else (present_groups[0] if present_groups else None)
     several = comparisons and len(present_groups) > 1
-    pairwise = pairwise_from_risk_sets(present, spec.adjust, spec.rho) if several else ()
-    cox = cox_from_risk_sets(present, reference) if several and reference is not None else ()
+    pairwise = pairwise_from_risk_sets(present, spec.adjust, spec.rho, noun) if several else ()
+    cox = cox_from_risk_sets(present, reference, noun) if several and reference is not None else ()
     by_group = {r.group: r for r in rows}
     diffs = tuple(rmst_difference(g, by_group[g].rmst, reference, by_group[reference].rmst, spec.conf_level)
                   for g in present_groups if g != reference)
@@ -637,4 +755,5 @@ def summarize_risk_sets(rs: RiskSets, endpoint: Endpoint, spec: AnalysisSpec | N
     return EndpointSummary(endpoint=endpoint, groups=tuple(rows), curves=curves, logrank=test, spec=spec,
                            not_eligible=dict(not_eligible or {}), excluded=dict(excluded or {}),
                            pairwise=pairwise, cox=cox, rmst_differences=diffs,
-                           tau_months=_months(tau_days), reference=reference, methods=methods)
+                           tau_months=_months(tau_days), reference=reference, methods=methods,
+                           tau_max_months=min((c.time[-1] for c in curves.values()), default=np.nan) / DAYS_PER_MONTH)

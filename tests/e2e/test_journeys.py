@@ -102,10 +102,10 @@ def test_cohort_presets_and_shared_link(browser, page, server_url) -> None:
 
     sidebar.get_by_text("Cohort rules").click()
     sidebar.get_by_text("Exclude clinical-trial entry after first line").click()
-    page.get_by_text("Custom cohort · SOR").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("Full cohort + no concomitant LRT, no inter-line LRT · SOR").first.wait_for(timeout=WAIT_MS)
     page.wait_for_function("() => window.location.search.includes('exclude_interline_lrt=yes') && "
                            "!window.location.search.includes('trial')", timeout=WAIT_MS)
-    shown = page.get_by_text("Custom cohort · SOR").first.inner_text()
+    shown = page.get_by_text("Full cohort + no concomitant LRT, no inter-line LRT · SOR").first.inner_text()
     url = page.url
     page.screenshot(path=ARTIFACTS / "05_cohort_custom.png", full_page=True)
 
