@@ -44,6 +44,9 @@ FIXTURE_MAPPING = ROOT / "tests" / "reference" / "response_fixture.mapping.json"
 #: not_eligible / excluded counts and methods text, which the data file already reflects).
 SHARED_KEYS = ("unit", "groups", "logrank", "ci_method", "pairwise", "cox", "rmst_difference")
 REL = 1e-6
+#: The keys of a competing-risks endpoint R recomputes (compared to REL; the ratios to REL_COX) and those of "states".
+COMPETING_KEYS = ("unit", "groups", "gray", "reference")
+COMPETING_STATES_KEYS = ("unit", "groups")
 REL_COX = 1e-5
 #: Below this, two numbers count as equal whatever their ratio (p-values of 1e-300 vs 0, CI limits of 0).
 ABS = 1e-12
@@ -153,6 +156,29 @@ class Comparison:
                 self.value(a, b, f"{path}.tests[{i}]", REL)
 
 
+    def competing(self, cli: dict | None, r) -> None:
+        """The ``competing_risks`` block: per endpoint the counts and cumulative incidences with CI and
+        n at risk, Gray's test, the reference (1e-6), Fine–Gray and cause-specific ratios (1e-5), every
+        not-estimable item null with the app's reason on both sides; the states' occupation
+        probabilities (1e-6). ``definition``, ``not_eligible``, ``excluded`` and ``methods`` are the
+        app's words and bookkeeping (the data file already reflects them), not numbers."""
+        if cli is None:
+            return
+        if not isinstance(r, dict) or set(r) != set(cli):
+            self.problems.append(f"competing_risks: {sorted(r) if isinstance(r, dict) else r} in R, {sorted(cli)}")
+            return
+        for key, block in cli.items():
+            path = f"competing_risks.{key}"
+            if key == "states":
+                self.value({k: block[k] for k in COMPETING_STATES_KEYS}, r[key], path, REL)
+                continue
+            self.value({k: block[k] for k in COMPETING_KEYS}, r[key], path, REL)
+            for ratio in ("fine_gray", "cause_specific"):
+                self.value(block[ratio], r[key].get(ratio), f"{path}.{ratio}", REL_COX)
+                if not isinstance(r[key].get(ratio), dict) or set(r[key][ratio]) != set(block[ratio]):
+                    self.problems.append(f"{path}.{ratio}: terms {r[key].get(ratio)} in R, {sorted(block[ratio])}")
+
+
 def compare(cli: dict, r: dict) -> Comparison:
     """Every shared quantity of the CLI JSON against results_r.json."""
     out = Comparison()
@@ -177,6 +203,7 @@ def compare(cli: dict, r: dict) -> Comparison:
         model = {k: v for k, v in cli["multivariable"].items() if k not in ("warnings", "methods")}
         model["terms"] = [{k: v for k, v in t.items() if k not in ("label", "flag")} for t in model["terms"]]
         out.value(model, r.get("multivariable"), "multivariable", REL_COX)
+    out.competing(cli.get("competing_risks"), r.get("competing_risks"))
     out.value(cli["days_per_month"], r["days_per_month"], "days_per_month", 0)
     return out
 
