@@ -1,7 +1,7 @@
 """"Reproduce in R": the analysis-ready data, an R script that recomputes the app's numbers with R's
-``survival`` package, and a README, for one registry, cohort spec and statistical settings.
+``survival`` (and ``cmprsk``) package, and a README, for one registry, cohort spec and statistical settings.
 
-:func:`export_r` returns three files (name -> bytes), the same whether written by
+:func:`export_r` returns four files (name -> bytes), the same whether written by
 ``python -m hcc export-r --out DIR`` or zipped in memory by the "Reproduce in R" button
 (:func:`zip_bytes`); nothing here writes to disk.
 
@@ -12,20 +12,25 @@
   its dates are unusable (the patients the app leaves out of that endpoint). No dates.
   Then, per switch of the time-dependent Cox models (DC, OR), the OS days, death and switch day the
   models use; the best overall response per criterion; with a multivariable model, its covariates as
-  coded for it (and ``center``).
+  coded for it (and ``center``); per competing-risks endpoint ``<K>_days`` and ``<K>_status``
+  (0 censored, 1 event, 2 competing event).
+- ``pathway_data.csv``: the patient pathway (multi-state) as counting-process rows
+  ``patient_id, regimen, tstart, tstop, state`` (:func:`pathway_data`).
 - ``analysis.R``: per endpoint, ``survfit`` (conf.type as the app), ``quantile`` (median and CI),
   ``summary(fit, times =)`` (milestone rates), ``summary(fit, rmean =)`` (RMST and its SE),
   reverse Kaplan–Meier (median follow-up), ``survdiff`` (global and pairwise, ``p.adjust``),
   ``coxph(ties = "efron")`` against the app's reference regimen, RMST differences; the time-dependent
   Cox models of OS on disease control and response (``tmerge`` + ``tdc``, per regimen and pooled) with
   their naive counterparts; the landmark analyses; ORR and DCR with exact CIs and their tests
-  (``binom.test``, ``chisq.test``, ``fisher.test``); the multivariable Cox model when asked (``cox.zph`` included); writes
+  (``binom.test``, ``chisq.test``, ``fisher.test``); the competing risks (Aalen–Johansen ``survfit`` with a
+  factor status, ``cmprsk::cuminc`` Gray's test, ``cmprsk::crr`` Fine–Gray, cause-specific ``coxph``) and
+  the pathway's state occupation (multi-state ``survfit`` with ``id``); the multivariable Cox model when asked (``cox.zph`` included); writes
   ``results_r.json`` in the shape of ``python -m hcc analyze`` JSON (those keys) and prints a table.
 - ``README.txt``: app version, data fingerprint, cohort spec, settings and how to run it.
 
 The R script reproduces the app's estimators as :mod:`hcc.stats.survival` documents them (and
 ``docs/methods.md``, "Reproduce in R"); ``tests/test_rscript.py`` runs it and compares every number
-with the CLI JSON (1e-6 relative, Cox 1e-5).
+with the CLI JSON (1e-6 relative, Cox and Fine–Gray 1e-5).
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ UNSTABLE_LOG_HR = 15
 
 @dataclass(frozen=True)
 class RExport:
-    """The three files of a "Reproduce in R" export (name -> bytes, in :data:`FILES` order)."""
+    """The four files of a "Reproduce in R" export (name -> bytes, in :data:`FILES` order)."""
 
     files: dict[str, bytes]
 
@@ -277,7 +282,8 @@ def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, co
         demo=" (the bundled synthetic demo registry)" if registry.is_demo else "",
         n=cohort.n, by_regimen=", ".join(f"{r} {k}" for r, k in cohort.by_regimen().items()),
         spec="\n".join("    " + line for line in spec.to_json().splitlines()),
-        settings=settings_text, packages=DEBIAN_PACKAGES, data=DATA_FILE, script=SCRIPT_FILE, results=RESULTS_FILE,
+        settings=settings_text, packages=DEBIAN_PACKAGES, data=DATA_FILE, pathway=PATHWAY_FILE, script=SCRIPT_FILE,
+        results=RESULTS_FILE,
         days_per_month=f"{DAYS_PER_MONTH:g}")
 
 
@@ -314,12 +320,13 @@ def zip_bytes(export: RExport, folder: str = "reproduce_in_r") -> bytes:
 
 _HEADER = r'''# analysis.R -- "Reproduce in R", written by HCC Outcomes Explorer {version}.
 #
-# Recomputes, from analysis_data.csv alone, the survival numbers the app shows for this cohort and
+# Recomputes, from analysis_data.csv and pathway_data.csv, the survival numbers the app shows for this cohort and
 # these settings, with R's survival package, prints a short table and writes results_r.json in the
 # shape of `python -m hcc analyze` JSON (for the quantities below).
 #
 # Run it in this folder:   Rscript analysis.R
-# Needs R with the packages survival and jsonlite (Debian: r-base-core r-cran-survival r-cran-jsonlite).
+# Needs R with the packages survival, cmprsk and jsonlite
+# (Debian: r-base-core r-cran-survival r-cran-cmprsk r-cran-jsonlite).
 #
 # Times in analysis_data.csv are whole days; every result is in months (days / days_per_month).
 # Methods (the app's docs/methods.md says the same):
@@ -754,17 +761,26 @@ and one set of statistical settings.
                       1 = event, 0 = censored), blank where the endpoint does not apply to the
                       patient; for the time-dependent Cox models, per switch (DC = disease control,
                       OR = objective response) the OS days, death and days to the switch; the best
-                      overall response (RECIST 1.1, and mRECIST when recorded); with a multivariable
-                      model, its covariates as the model codes them. No dates.
+                      overall response (RECIST 1.1, and mRECIST when recorded); per competing-risks
+                      endpoint (second_line: from first-line progression, 1 = second line started,
+                      2 = died without second line; first_line_failure: from first-line start,
+                      1 = progression, 2 = died without progression) <K>_days and <K>_status
+                      (0 = censored), blank where not eligible; with a multivariable model, its
+                      covariates as the model codes them. No dates.
+  {pathway}    the patient pathway: per patient one row per state visited, tstart and
+                      tstop in days from first-line start and the state entered at tstop
+                      (progressed, second_line, dead) or censor. No dates.
   {script}          the script: one block per endpoint (survfit, quantile, summary, survdiff,
                       coxph), then response rates (binom.test, chisq.test, fisher.test), the
-                      time-dependent Cox models (tmerge, coxph), the landmark analyses and, if asked,
-                      the multivariable model; edit the settings at its top to explore
+                      time-dependent Cox models (tmerge, coxph), the landmark analyses, the
+                      competing risks (survfit, cmprsk::cuminc, cmprsk::crr, coxph), the patient
+                      pathway (multi-state survfit) and, if asked, the multivariable model; edit the
+                      settings at its top to explore
   {results}      written by the script: the numbers, in the shape of `python -m hcc analyze`
 
 How to run
-  1. Install R with two packages. Debian/Ubuntu: apt-get install {packages}
-     Elsewhere: install R, then in R: install.packages(c("survival", "jsonlite"))
+  1. Install R with three packages. Debian/Ubuntu: apt-get install {packages}
+     Elsewhere: install R, then in R: install.packages(c("survival", "cmprsk", "jsonlite"))
   2. In this folder:  Rscript {script}
      It prints n, events and the median (95% CI) per regimen and endpoint, and writes {results}.
 All results are in months (days / {days_per_month}).
