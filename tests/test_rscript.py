@@ -228,6 +228,12 @@ def assert_parity(cli: dict, r: dict, min_numbers: int) -> Comparison:
     result = compare(cli, r)
     print(f"compared {result.numbers} numbers and {result.nulls} nulls; largest relative difference "
           f"{result.max_rel[False]:.2g} (Cox {result.max_rel[True]:.2g})")
+    if "competing_risks" in cli:
+        competing = Comparison()
+        competing.competing(cli["competing_risks"], r.get("competing_risks"))
+        print(f"  of which competing risks: {competing.numbers} numbers and {competing.nulls} nulls; largest "
+              f"relative difference {competing.max_rel[False]:.2g} (Fine–Gray and cause-specific "
+              f"{competing.max_rel[True]:.2g})")
     assert not result.problems, "\n".join(result.problems[:40])
     # A walk that compared nothing (an empty endpoint list, a renamed key) must not pass.
     assert result.numbers >= min_numbers

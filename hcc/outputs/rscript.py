@@ -239,7 +239,7 @@ def _competing_block() -> str:
                              no_events=_r_string(NO_EVENTS), no_patients=_r_string(NO_PATIENTS),
                              not_converged=_r_string(NOT_CONVERGED))
     blocks = "".join(_COMPETING_BLOCK.format(
-        key=d.key, title=d.title, origin=d.origin_words, event=d.event_words, competing=d.competing_words,
+        key=d.key, title=d.title, origin=d.origin_words, event=d.event_words.lower(), competing=d.competing_words.lower(),
         eligible=(f"Not eligible (blank): {d.not_eligible_reason}." if d.eligible_column else "Everyone is eligible."))
         for d in COMPETING)
     return head + blocks + _PATHWAY.format(states=" -> ".join(STATES), state_keys=_r_vector(_r_string(k) for k in STATE_KEYS),
@@ -782,7 +782,8 @@ How to run
   1. Install R with three packages. Debian/Ubuntu: apt-get install {packages}
      Elsewhere: install R, then in R: install.packages(c("survival", "cmprsk", "jsonlite"))
   2. In this folder:  Rscript {script}
-     It prints n, events and the median (95% CI) per regimen and endpoint, and writes {results}.
+     It prints n, events and the median (95% CI) per regimen and endpoint, the competing-risks
+     counts and Gray's test, and writes {results}.
 All results are in months (days / {days_per_month}).
 
 Produced from
@@ -937,16 +938,31 @@ cr_results <- function(d) {{
        fine_gray = cr_fine_gray(d, ref), cause_specific = cr_cause_specific(d, ref))
 }}
 
+# A short table: per regimen n, events, competing events, and Gray's p.
+print_competing <- function(key, res) {{
+  cat("\n", key, " (competing risks)\n", sep = "")
+  for (g in names(res$groups)) {{
+    r <- res$groups[[g]]
+    cat(sprintf("  %-10s n = %4d  events = %4d  competing = %4d\n", g, as.integer(r$n), as.integer(r$events),
+                as.integer(r$competing)))
+  }}
+  if (!is.null(res$gray) && !is.na(res$gray$p))
+    cat(sprintf("  Gray's test: chi-square %.3f, df %d, p = %.4g\n", res$gray$statistic, as.integer(res$gray$df),
+                res$gray$p))
+}}
+
 competing_risks <- list()
 '''
 
 _COMPETING_BLOCK = '''
 ## ---- Competing risks, {key}: {title} ----
-# origin: {origin}; event (status 1): {event}; competing (status 2): {competing}; censored at last
-# follow-up (status 0). {eligible}
+# origin: {origin}
+# event (status 1): {event}; competing event (status 2): {competing}
+# censored (status 0) at last follow-up. {eligible}
 {key} <- cr_data("{key}")
 # per regimen survfit(Surv(time, factor(status))); cuminc (Gray); crr (Fine-Gray); coxph (cause-specific)
 competing_risks${key} <- cr_results({key})
+print_competing("{key}", competing_risks${key})
 '''
 
 _PATHWAY = r'''
