@@ -1,12 +1,14 @@
 """``hcc.outputs.rscript`` and ``python -m hcc export-r``: the "Reproduce in R" files, and R parity.
 
 The parity tests export a cohort, run ``Rscript analysis.R`` in the folder (R 4.2.2, survival 3.5-3,
-jsonlite), and compare ``results_r.json`` with ``python -m hcc analyze`` JSON for the same options:
+cmprsk 2.2-11, jsonlite), and compare ``results_r.json`` with ``python -m hcc analyze`` JSON for the same options:
 every number the R script computes (n, events, median and CI, milestone rates with CI and n at risk,
 RMST and SE, median follow-up, global and pairwise tests with adjusted p, univariable Cox HR / CI / p,
 RMST differences; the time-dependent and naive Cox models of OS on disease control and response; the
-multivariable Cox model with concordance, likelihood-ratio test and cox.zph) within 1e-6 relative (Cox 1e-5), every null (not reached / not estimable) null on
-both sides, and no quantity of the CLI JSON's shared keys missing from R's.
+multivariable Cox model with concordance, likelihood-ratio test and cox.zph; the competing risks --
+cumulative incidences with CI and n at risk, Gray's test, Fine–Gray and cause-specific ratios -- and the
+pathway's state occupation) within 1e-6 relative (Cox, Fine–Gray 1e-5), every null (not reached / not
+estimable) null on both sides, and no quantity of the CLI JSON's shared keys missing from R's.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ ABS = 1e-12
 def _rscript() -> str:
     path = shutil.which("Rscript")
     assert path, ("Rscript is not installed: run `make system-deps` (Debian packages r-base-core "
-                  "r-cran-survival r-cran-jsonlite)")
+                  "r-cran-survival r-cran-cmprsk r-cran-jsonlite)")
     return path
 
 
