@@ -105,6 +105,10 @@ def _ratio_json(h, name: str) -> dict[str, Any]:
             **({"not_estimable": h.note} if h.note else {})}
 
 
+#: Why a state occupation at a milestone is null in the ``"states"`` block.
+STATES_PAST_FOLLOWUP = "past the last follow-up in this group"
+
+
 def competing_json(summaries: dict[str, CompetingSummary], path: PathwaySummary | None) -> dict[str, Any]:
     """The CLI's ``"competing_risks"`` block (README, 'Headless analysis'): per endpoint the regimens'
     counts and cumulative incidences at the milestones (months) with 95% CI, Gray's test, Fine–Gray
@@ -131,7 +135,7 @@ def competing_json(summaries: dict[str, CompetingSummary], path: PathwaySummary 
         out["states"] = {
             "states": dict(zip(STATE_KEYS, path.states)), "unit": "months",
             "groups": {g.group: {"n": g.n, "at": {f"{m:g}": (
-                {"not_estimable": "past the last follow-up in this group"} if p is None
+                {"not_estimable": STATES_PAST_FOLLOWUP} if p is None
                 else {state: float(v) for state, v in zip(STATE_KEYS, p)}) for m, p in g.at.items()}}
                        for g in path.groups},
             "excluded": path.excluded, "methods": dict(path.methods)}

@@ -58,6 +58,9 @@ def test_page_zip_equals_the_cli_export(page: str, key: str, made: dict, tmp_pat
     assert (file_name, mime) == ("reproduce_in_r.zip", "application/zip")
     page_files = _zip_files(ui.downloads.made_on_click(make, file_name)())
     assert page_files == _cli_files(tmp_path, ["--preset", "main", "--reference", "SOR"])
+    # the competing risks and the pathway are part of the zip, and the caption says so
+    assert "pathway_data.csv" in page_files and b"cmprsk::cuminc" in page_files["analysis.R"]
+    assert any("competing risks" in c.value and "cmprsk" in c.value for c in at.caption)
 
 
 def test_changed_settings_reach_the_zip(made: dict, tmp_path: Path) -> None:

@@ -1,12 +1,14 @@
 """``hcc.outputs.rscript`` and ``python -m hcc export-r``: the "Reproduce in R" files, and R parity.
 
 The parity tests export a cohort, run ``Rscript analysis.R`` in the folder (R 4.2.2, survival 3.5-3,
-jsonlite), and compare ``results_r.json`` with ``python -m hcc analyze`` JSON for the same options:
+cmprsk 2.2-11, jsonlite), and compare ``results_r.json`` with ``python -m hcc analyze`` JSON for the same options:
 every number the R script computes (n, events, median and CI, milestone rates with CI and n at risk,
 RMST and SE, median follow-up, global and pairwise tests with adjusted p, univariable Cox HR / CI / p,
 RMST differences; the time-dependent and naive Cox models of OS on disease control and response; the
-multivariable Cox model with concordance, likelihood-ratio test and cox.zph) within 1e-6 relative (Cox 1e-5), every null (not reached / not estimable) null on
-both sides, and no quantity of the CLI JSON's shared keys missing from R's.
+multivariable Cox model with concordance, likelihood-ratio test and cox.zph; the competing risks --
+cumulative incidences with CI and n at risk, Gray's test, Fine–Gray and cause-specific ratios -- and the
+pathway's state occupation) within 1e-6 relative (Cox, Fine–Gray 1e-5), every null (not reached / not
+estimable) null on both sides, and no quantity of the CLI JSON's shared keys missing from R's.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ import pytest
 from hcc.analysis import analyze, result_json
 from hcc.cli.main import main
 from hcc.formatting import json_safe
+from hcc.analysis import STATES_PAST_FOLLOWUP
+from hcc.stats.competing import NO_CI, NO_EVENTS, PAST_FOLLOWUP
 from hcc.cohort.rules import PRESETS, apply_to_registry
 from hcc.ingest.mapping import Mapping
 from hcc.ingest.registry import load_files
-from hcc.outputs.rscript import DATA_FILE, FILES, README_FILE, RESULTS_FILE, SCRIPT_FILE, analysis_data, export_r, \
-    zip_bytes
+from hcc.cohort.competing import COMPETING, STATE_KEYS, derive_competing, pathway
+from hcc.outputs.rscript import DATA_FILE, FILES, PATHWAY_FILE, README_FILE, RESULTS_FILE, SCRIPT_FILE, \
+    analysis_data, export_r, pathway_data, zip_bytes
 from hcc.schema import ENDPOINTS, Col
 from hcc.stats.baseline import FISHER_MC
 from hcc.stats.survival import AnalysisSpec
@@ -44,6 +49,9 @@ FIXTURE_MAPPING = ROOT / "tests" / "reference" / "response_fixture.mapping.json"
 #: not_eligible / excluded counts and methods text, which the data file already reflects).
 SHARED_KEYS = ("unit", "groups", "logrank", "ci_method", "pairwise", "cox", "rmst_difference")
 REL = 1e-6
+#: The keys of a competing-risks endpoint R recomputes (compared to REL; the ratios to REL_COX) and those of "states".
+COMPETING_KEYS = ("unit", "groups", "gray", "reference")
+COMPETING_STATES_KEYS = ("unit", "groups")
 REL_COX = 1e-5
 #: Below this, two numbers count as equal whatever their ratio (p-values of 1e-300 vs 0, CI limits of 0).
 ABS = 1e-12
@@ -52,7 +60,7 @@ ABS = 1e-12
 def _rscript() -> str:
     path = shutil.which("Rscript")
     assert path, ("Rscript is not installed: run `make system-deps` (Debian packages r-base-core "
-                  "r-cran-survival r-cran-jsonlite)")
+                  "r-cran-survival r-cran-cmprsk r-cran-jsonlite)")
     return path
 
 
@@ -153,6 +161,29 @@ class Comparison:
                 self.value(a, b, f"{path}.tests[{i}]", REL)
 
 
+    def competing(self, cli: dict | None, r) -> None:
+        """The ``competing_risks`` block: per endpoint the counts and cumulative incidences with CI and
+        n at risk, Gray's test, the reference (1e-6), Fine–Gray and cause-specific ratios (1e-5), every
+        not-estimable item null with the app's reason on both sides; the states' occupation
+        probabilities (1e-6). ``definition``, ``not_eligible``, ``excluded`` and ``methods`` are the
+        app's words and bookkeeping (the data file already reflects them), not numbers."""
+        if cli is None:
+            return
+        if not isinstance(r, dict) or set(r) != set(cli):
+            self.problems.append(f"competing_risks: {sorted(r) if isinstance(r, dict) else r} in R, {sorted(cli)}")
+            return
+        for key, block in cli.items():
+            path = f"competing_risks.{key}"
+            if key == "states":
+                self.value({k: block[k] for k in COMPETING_STATES_KEYS}, r[key], path, REL)
+                continue
+            self.value({k: block[k] for k in COMPETING_KEYS}, r[key], path, REL)
+            for ratio in ("fine_gray", "cause_specific"):
+                self.value(block[ratio], r[key].get(ratio), f"{path}.{ratio}", REL_COX)
+                if not isinstance(r[key].get(ratio), dict) or set(r[key][ratio]) != set(block[ratio]):
+                    self.problems.append(f"{path}.{ratio}: terms {r[key].get(ratio)} in R, {sorted(block[ratio])}")
+
+
 def compare(cli: dict, r: dict) -> Comparison:
     """Every shared quantity of the CLI JSON against results_r.json."""
     out = Comparison()
@@ -177,6 +208,7 @@ def compare(cli: dict, r: dict) -> Comparison:
         model = {k: v for k, v in cli["multivariable"].items() if k not in ("warnings", "methods")}
         model["terms"] = [{k: v for k, v in t.items() if k not in ("label", "flag")} for t in model["terms"]]
         out.value(model, r.get("multivariable"), "multivariable", REL_COX)
+    out.competing(cli.get("competing_risks"), r.get("competing_risks"))
     out.value(cli["days_per_month"], r["days_per_month"], "days_per_month", 0)
     return out
 
@@ -198,6 +230,12 @@ def assert_parity(cli: dict, r: dict, min_numbers: int) -> Comparison:
     result = compare(cli, r)
     print(f"compared {result.numbers} numbers and {result.nulls} nulls; largest relative difference "
           f"{result.max_rel[False]:.2g} (Cox {result.max_rel[True]:.2g})")
+    if "competing_risks" in cli:
+        competing = Comparison()
+        competing.competing(cli["competing_risks"], r.get("competing_risks"))
+        print(f"  of which competing risks: {competing.numbers} numbers and {competing.nulls} nulls; largest "
+              f"relative difference {competing.max_rel[False]:.2g} (Fine–Gray and cause-specific "
+              f"{competing.max_rel[True]:.2g})")
     assert not result.problems, "\n".join(result.problems[:40])
     # A walk that compared nothing (an empty endpoint list, a renamed key) must not pass.
     assert result.numbers >= min_numbers
@@ -222,6 +260,15 @@ def test_demo_main_cohort_matches_r(tmp_path: Path) -> None:
     assert cli["cohort"]["n"] == 612 and r["cohort"]["n"] == 612
     assert [t["term"] for t in r["multivariable"]["terms"]][-2:] == ["ecog=≥2", "afp_400=yes"]
     assert not result.skipped  # 612 patients: no unstable fit to excuse
+    # the competing-risks block on its own: every CIF, test and ratio of both endpoints and the states
+    competing = Comparison()
+    competing.competing(cli["competing_risks"], r["competing_risks"])
+    assert not competing.problems and competing.numbers >= 200
+    fine_gray = r["competing_risks"]["second_line"]["fine_gray"]
+    assert set(fine_gray) == {"LEN", "ATZ_BEV"} and fine_gray["LEN"]["shr"] == pytest.approx(
+        cli["competing_risks"]["second_line"]["fine_gray"]["LEN"]["shr"], rel=REL_COX)
+    assert r["competing_risks"]["states"]["groups"]["SOR"]["at"]["12"]["dead"] == pytest.approx(
+        cli["competing_risks"]["states"]["groups"]["SOR"]["at"]["12"]["dead"], rel=REL)
     # not reached medians / CI limits and rates past follow-up are compared as nulls on both sides
     assert result.nulls > 0
     assert "Wrote results_r.json" in subprocess.run([_rscript(), SCRIPT_FILE], cwd=folder, capture_output=True,
@@ -269,6 +316,16 @@ def test_small_edge_registry_matches_r(tmp_path: Path) -> None:
     assert result.nulls >= 20
     assert cli["endpoints"]["OS"]["groups"]["ATZ_BEV"]["median"] is None
     assert cli["tdcox"]["DC"]["ATZ_BEV"]["hr"] is None and r["tdcox"]["DC"]["ATZ_BEV"]["hr"] is None
+    # competing risks: ATZ_BEV reaches no second line, so its Fine-Gray and cause-specific ratios are not
+    # estimable; CIFs of 0 have no CI; milestone 24 is past everyone's follow-up -- with the app's reason in R
+    second = r["competing_risks"]["second_line"]
+    for ratio in ("fine_gray", "cause_specific"):
+        assert second[ratio]["ATZ_BEV"]["ci"] == [None, None]
+        assert second[ratio]["ATZ_BEV"]["not_estimable"] == cli["competing_risks"]["second_line"][ratio]["ATZ_BEV"][
+            "not_estimable"] == NO_EVENTS
+    assert second["groups"]["ATZ_BEV"]["cif"]["1"]["event"] == {"est": 0, "ci": [None, None], "not_estimable": NO_CI}
+    assert second["groups"]["SOR"]["cif"]["24"]["event"]["not_estimable"] == PAST_FOLLOWUP
+    assert r["competing_risks"]["states"]["groups"]["LEN"]["at"]["24"] == {"not_estimable": STATES_PAST_FOLLOWUP}
     # PFS_2L / OS_2L: LEN has 1 patient, SOR 2 (events at different times), so the HR runs off towards
     # infinity: the app stops and flags it; R must flag it too (checked in compare), and these two
     # HRs -- and only these -- are not compared as numbers.
@@ -299,6 +356,39 @@ def test_comparison_catches_a_changed_number_and_a_dropped_key() -> None:
     assert compare(cli, r).problems
 
 
+def test_comparison_catches_competing_risks_differences() -> None:
+    """The competing-risks walk is not vacuous: a Fine–Gray SHR 2e-5 off, a CIF 2e-6 off, a lost
+    not-estimable reason, a state probability R leaves out and a missing ratio term all fail."""
+    block = {"second_line": {"unit": "months", "reference": "A", "gray": {"statistic": 3.0, "df": 1, "p": 0.08},
+                             "groups": {"A": {"n": 5, "events": 2, "competing": 1, "cif": {"6": {
+                                 "event": {"est": 0.4, "ci": [0.1, 0.9]},
+                                 "competing": {"est": 0, "ci": [None, None], "not_estimable": NO_CI}, "n_risk": 2}}}},
+                             "fine_gray": {"B": {"shr": 2.0, "ci": [1.0, 4.0], "p": 0.05}},
+                             "cause_specific": {"B": {"hr": None, "ci": [None, None], "p": None,
+                                                      "not_estimable": NO_EVENTS}},
+                             "definition": {"origin": "x"}, "methods": {}, "not_eligible": {}, "excluded": {}},
+             "states": {"unit": "months", "groups": {"A": {"n": 5, "at": {"6": {"on_first_line": 0.5, "dead": 0.5}}}},
+                        "states": {}, "methods": {}, "excluded": {}}}
+
+    def problems(change) -> list[str]:
+        r = json.loads(json.dumps(block))
+        for key in ("definition", "methods", "not_eligible", "excluded"):  # R does not write the app's words
+            del r["second_line"][key]
+        change(r)
+        out = Comparison()
+        out.competing(block, r)
+        return out.problems
+
+    assert problems(lambda r: None) == []
+    assert problems(lambda r: r["second_line"]["fine_gray"]["B"].update(shr=2.0 * (1 + 2e-5)))
+    assert not problems(lambda r: r["second_line"]["fine_gray"]["B"].update(shr=2.0 * (1 + 2e-6)))
+    assert problems(lambda r: r["second_line"]["groups"]["A"]["cif"]["6"]["event"].update(est=0.4 * (1 + 2e-6)))
+    assert problems(lambda r: r["second_line"]["cause_specific"]["B"].pop("not_estimable"))
+    assert problems(lambda r: r["states"]["groups"]["A"]["at"]["6"].pop("dead"))
+    assert problems(lambda r: r["second_line"]["fine_gray"].update(C={"shr": 1.0, "ci": [1, 1], "p": 1}))
+    assert problems(lambda r: r.pop("states"))
+
+
 def test_analysis_data_has_no_dates_and_blank_where_not_analysed() -> None:
     registry = load_files([str(FIXTURE)], Mapping.from_json(FIXTURE_MAPPING.read_text(), FIXTURE_MAPPING.name))
     cohort = apply_to_registry(registry, PRESETS["full"])
@@ -307,7 +397,8 @@ def test_analysis_data_has_no_dates_and_blank_where_not_analysed() -> None:
     assert len(table) == cohort.n and table["patient_id"].is_unique
     assert set(table.columns[2:]) == ({f"{e.value}_{k}" for e in ENDPOINTS for k in ("days", "event")}
                                       | {f"{s}_{k}" for s in ("DC", "OR") for k in ("os_days", "death", "switch_days")}
-                                      | {Col.BEST_RESPONSE_1L, Col.BEST_RESPONSE_1L_MRECIST})
+                                      | {Col.BEST_RESPONSE_1L, Col.BEST_RESPONSE_1L_MRECIST}
+                                      | {f"{d.key}_{k}" for d in COMPETING for k in ("days", "status")})
     # F01: disease control documented on the start date (day 0); OS 200 days, died
     f01 = table.set_index("patient_id").loc["F01"]
     assert (f01["DC_switch_days"], f01["DC_os_days"], f01["DC_death"]) == (0, 200, 1)
@@ -316,6 +407,36 @@ def test_analysis_data_has_no_dates_and_blank_where_not_analysed() -> None:
     responders = table["DOR_days"].notna()
     assert 0 < responders.sum() < len(table) and table.loc[~responders, "DOR_event"].isna().all()
     assert set(table["OS_event"].dropna()) <= {0, 1}
+    # competing risks: status 0/1/2 as derive_competing; second_line blank without a first-line progression
+    for d in COMPETING:
+        data = derive_competing(cohort.frame, d)
+        rows = table.set_index("patient_id").loc[data.patient_id.astype(str)]
+        assert rows[f"{d.key}_days"].tolist() == data.days.tolist()
+        assert rows[f"{d.key}_status"].tolist() == data.status.tolist()
+        assert table[f"{d.key}_status"].notna().sum() == len(data.days)
+    assert set(table["second_line_status"].dropna()) == {0, 1, 2}
+    no_progression = cohort.frame[Col.DATE_PROGRESSION_1L].isna().to_numpy()
+    assert no_progression.any() and table.loc[no_progression, "second_line_days"].isna().all()
+
+
+def test_pathway_data_is_the_apps_counting_process_rows_without_dates() -> None:
+    """pathway_data.csv holds, per analysed patient, the pathway's (tstart, tstop] rows in days with the
+    state entered (or "censor"), contiguous from day 0, ending in death or a censoring."""
+    registry = load_files([str(DEMO)], None)
+    cohort = apply_to_registry(registry, PRESETS["main"])
+    table = pathway_data(cohort)
+    data = pathway(cohort.frame)
+    assert list(table.columns) == ["patient_id", "regimen", "tstart", "tstop", "state"]
+    assert table["patient_id"].nunique() == data.n_patients == cohort.n
+    assert set(table["state"]) == {"censor", *STATE_KEYS[1:]}
+    assert (table["tstop"] > table["tstart"]).all()
+    for _, rows in table.groupby("patient_id", sort=False):
+        assert rows["tstart"].iloc[0] == 0 and (rows["tstart"].to_numpy()[1:] == rows["tstop"].to_numpy()[:-1]).all()
+        assert rows["state"].iloc[-1] in ("dead", "censor") and "censor" not in rows["state"].iloc[:-1].tolist()
+    # one patient by hand: SYN0004 progressed on day 452 and died on day 502
+    syn = table[table["patient_id"] == "SYN0004"]
+    assert syn[["tstart", "tstop", "state"]].values.tolist() == [[0, 452, "progressed"], [452, 502, "dead"]]
+    assert table["regimen"].tolist() == list(data.group)
 
 
 def test_export_files_are_deterministic_and_readme_names_the_data() -> None:
@@ -326,10 +447,15 @@ def test_export_files_are_deterministic_and_readme_names_the_data() -> None:
     assert zip_bytes(first) == zip_bytes(export_r(registry, PRESETS["main"], settings))
     readme = first.files[README_FILE].decode()
     assert registry.sha256 in readme and "Rscript analysis.R" in readme and "r-cran-survival" in readme
+    assert "r-cran-cmprsk" in readme and PATHWAY_FILE in readme
     script = first.files[SCRIPT_FILE].decode()
     assert 'reference         <- "LEN"' in script and "tau_months        <- 12" in script
     assert "milestones_months <- c(6, 18)" in script
     assert script.count("<- endpoint_results(") == len(ENDPOINTS)  # one block per endpoint
+    assert script.count("<- cr_results(") == len(COMPETING)  # one block per competing-risks endpoint
+    for call in ("library(cmprsk)", "cuminc(", "crr(", "gtol = 1e-12", "coxph(Surv(time, status == 1)",
+                 "survfit(Surv(time, factor(status, levels = 0:2))", "survfit(Surv(tstart, tstop, state) ~ 1"):
+        assert call in script, call
     names = zipfile.ZipFile(io.BytesIO(zip_bytes(first))).namelist()
     assert names == [f"reproduce_in_r/{f}" for f in FILES]
     data = pd.read_csv(io.BytesIO(first.files[DATA_FILE]), dtype={"patient_id": str})

@@ -121,9 +121,10 @@ def short_lived_download(label: str, make: Callable[[], bytes], file_name: str, 
 
 #: What the "Reproduce in R" button says the zip holds (Survival page and Report & slides).
 REPRODUCE_IN_R_HELP = ("A zip with the analysis-ready data of this cohort (patient code, regimen, and per endpoint "
-                       "the time in days and the event; no dates), an R script that recomputes the numbers of "
-                       "every endpoint, the response rates, the time-dependent Cox models and the landmark "
-                       "analyses with R's survival package, and a README saying how to run it "
+                       "the time in days and the event; no dates), the patients' pathways between states, an R "
+                       "script that recomputes the numbers of every endpoint, the response rates, the "
+                       "time-dependent Cox models, the landmark analyses, the competing risks and the pathway "
+                       "with R's survival and cmprsk packages, and a README saying how to run it "
                        "(Rscript analysis.R).")
 
 

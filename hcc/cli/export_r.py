@@ -46,7 +46,7 @@ def check_folder(path: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Write the three files into ``--out`` (raises HCCError/ValueError on bad input)."""
+    """Write the export's files (hcc.outputs.rscript.FILES) into ``--out`` (raises HCCError/ValueError on bad input)."""
     out = check_folder(args.out)
     spec = cli_common.cohort_spec(args)
     analysis = cli_common.analysis_spec(args, milestones_months=tuple(args.milestones))

@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="with --iptw: truncate the weights at these percentiles, e.g. 1 99")
     run.add_argument("--out", help="write JSON here instead of standard output")
     cli_report.add_arguments(sub.add_parser("report", help="HTML report, its PDF, or a PowerPoint deck (by --out)"))
-    cli_export_r.add_arguments(sub.add_parser("export-r", help="\"Reproduce in R\": analysis_data.csv, analysis.R "
+    cli_export_r.add_arguments(sub.add_parser("export-r", help="\"Reproduce in R\": analysis_data.csv, pathway_data.csv, analysis.R "
                                               "and README.txt in the --out folder"))
     return parser
 

@@ -1,7 +1,7 @@
 """"Reproduce in R": the analysis-ready data, an R script that recomputes the app's numbers with R's
-``survival`` package, and a README, for one registry, cohort spec and statistical settings.
+``survival`` (and ``cmprsk``) package, and a README, for one registry, cohort spec and statistical settings.
 
-:func:`export_r` returns three files (name -> bytes), the same whether written by
+:func:`export_r` returns four files (name -> bytes), the same whether written by
 ``python -m hcc export-r --out DIR`` or zipped in memory by the "Reproduce in R" button
 (:func:`zip_bytes`); nothing here writes to disk.
 
@@ -12,20 +12,25 @@
   its dates are unusable (the patients the app leaves out of that endpoint). No dates.
   Then, per switch of the time-dependent Cox models (DC, OR), the OS days, death and switch day the
   models use; the best overall response per criterion; with a multivariable model, its covariates as
-  coded for it (and ``center``).
+  coded for it (and ``center``); per competing-risks endpoint ``<K>_days`` and ``<K>_status``
+  (0 censored, 1 event, 2 competing event).
+- ``pathway_data.csv``: the patient pathway (multi-state) as counting-process rows
+  ``patient_id, regimen, tstart, tstop, state`` (:func:`pathway_data`).
 - ``analysis.R``: per endpoint, ``survfit`` (conf.type as the app), ``quantile`` (median and CI),
   ``summary(fit, times =)`` (milestone rates), ``summary(fit, rmean =)`` (RMST and its SE),
   reverse Kaplan–Meier (median follow-up), ``survdiff`` (global and pairwise, ``p.adjust``),
   ``coxph(ties = "efron")`` against the app's reference regimen, RMST differences; the time-dependent
   Cox models of OS on disease control and response (``tmerge`` + ``tdc``, per regimen and pooled) with
   their naive counterparts; the landmark analyses; ORR and DCR with exact CIs and their tests
-  (``binom.test``, ``chisq.test``, ``fisher.test``); the multivariable Cox model when asked (``cox.zph`` included); writes
+  (``binom.test``, ``chisq.test``, ``fisher.test``); the competing risks (Aalen–Johansen ``survfit`` with a
+  factor status, ``cmprsk::cuminc`` Gray's test, ``cmprsk::crr`` Fine–Gray, cause-specific ``coxph``) and
+  the pathway's state occupation (multi-state ``survfit`` with ``id``); the multivariable Cox model when asked (``cox.zph`` included); writes
   ``results_r.json`` in the shape of ``python -m hcc analyze`` JSON (those keys) and prints a table.
 - ``README.txt``: app version, data fingerprint, cohort spec, settings and how to run it.
 
 The R script reproduces the app's estimators as :mod:`hcc.stats.survival` documents them (and
 ``docs/methods.md``, "Reproduce in R"); ``tests/test_rscript.py`` runs it and compares every number
-with the CLI JSON (1e-6 relative, Cox 1e-5).
+with the CLI JSON (1e-6 relative, Cox and Fine–Gray 1e-5).
 """
 
 from __future__ import annotations
@@ -40,11 +45,14 @@ import numpy as np
 import pandas as pd
 
 import hcc
+from hcc.analysis import STATES_PAST_FOLLOWUP
+from hcc.cohort.competing import COMPETING, STATE_KEYS, STATES, derive_competing, pathway
 from hcc.cohort.endpoints import DEFINITIONS, derive
 from hcc.cohort.rules import Cohort, CohortSpec, apply_to_registry
 from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
 from hcc.stats.adjusted import COVARIATES, CoxSpec, fit_multivariable
+from hcc.stats.competing import MAX_ABS_COEF, NO_CI, NO_EVENTS, NO_PATIENTS, NOT_CONVERGED, PAST_FOLLOWUP
 from hcc.stats.coxscore import GLOBAL
 from hcc.stats.response import COVARIATES as SWITCHES
 from hcc.stats.baseline import CHI_SQUARE, FISHER, FISHER_MC, MONTE_CARLO_TABLES
@@ -54,15 +62,20 @@ from hcc.stats.tdcox import switch_data
 from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, TESTS, AnalysisSpec
 
 DATA_FILE = "analysis_data.csv"
+#: Counting-process rows of the patient pathway (multi-state model): one row per patient and state visited.
+PATHWAY_FILE = "pathway_data.csv"
 SCRIPT_FILE = "analysis.R"
 README_FILE = "README.txt"
 RESULTS_FILE = "results_r.json"
 #: The column of analysis_data.csv holding the group compared (first-line regimen after pooling).
 REGIMEN = "regimen"
 #: The files of an export, in the order they are written and zipped.
-FILES: tuple[str, ...] = (DATA_FILE, SCRIPT_FILE, README_FILE)
-#: Debian packages that run the script (R, survival, jsonlite).
-DEBIAN_PACKAGES = "r-base-core r-cran-survival r-cran-jsonlite"
+FILES: tuple[str, ...] = (DATA_FILE, PATHWAY_FILE, SCRIPT_FILE, README_FILE)
+#: Debian packages that run the script (R, survival, cmprsk for the competing risks, jsonlite).
+DEBIAN_PACKAGES = "r-base-core r-cran-survival r-cran-cmprsk r-cran-jsonlite"
+#: The state written in pathway_data.csv for a row that ends without a move (censored at ``tstop``).
+CENSOR = "censor"
+
 #: A fixed time stamp for every zip entry, so that the same export gives the same zip bytes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 #: How the pooled time-dependent Cox models take the regimen (as ``python -m hcc analyze``).
@@ -74,7 +87,7 @@ UNSTABLE_LOG_HR = 15
 
 @dataclass(frozen=True)
 class RExport:
-    """The three files of a "Reproduce in R" export (name -> bytes, in :data:`FILES` order)."""
+    """The four files of a "Reproduce in R" export (name -> bytes, in :data:`FILES` order)."""
 
     files: dict[str, bytes]
 
@@ -89,6 +102,10 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
     """One row per cohort patient: ``patient_id``, ``regimen`` and, per endpoint, ``<E>_days`` (float,
     days from origin to event or censoring, as :func:`hcc.cohort.endpoints.derive`) and ``<E>_event``
     (1/0), missing (NA) for patients the endpoint does not analyse (not eligible, unusable dates); and,
+    per competing-risks endpoint (:data:`hcc.cohort.competing.COMPETING`: ``second_line``,
+    ``first_line_failure``) ``<K>_days`` (days from its origin) and ``<K>_status`` (0 censored, 1 the
+    event, 2 the competing event, as :func:`hcc.cohort.competing.derive_competing`), missing for patients
+    not eligible or with unusable dates;
     per switch of the time-dependent Cox models (DC, OR: :data:`SWITCHES`), ``<S>_os_days`` and
     ``<S>_death`` (overall survival as :func:`hcc.stats.tdcox.switch_data`) and ``<S>_switch_days``
     (days from first-line start to the switch date, NA if none), missing for patients whose dates those
@@ -109,6 +126,15 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
         event[rows] = np.asarray(data.event, dtype=int)
         out[f"{Endpoint(e).value}_days"] = days
         out[f"{Endpoint(e).value}_event"] = event
+    for d in COMPETING:
+        data = derive_competing(frame, d)
+        rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
+        days = np.full(len(out), np.nan)
+        status = pd.array([pd.NA] * len(out), dtype="Int64")
+        days[rows] = data.days
+        status[rows] = np.asarray(data.status, dtype=int)
+        out[f"{d.key}_days"] = days
+        out[f"{d.key}_status"] = status
     for covariate, column in SWITCHES.items():
         data = switch_data(frame, column)
         rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
@@ -127,6 +153,21 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
     if cox is not None and cox.center_stratum:
         out[Col.CENTER] = frame[Col.CENTER].astype(object).where(frame[Col.CENTER].notna(), None).to_numpy()
     return out
+
+
+def pathway_data(cohort: Cohort) -> pd.DataFrame:
+    """``pathway_data.csv``: the patient pathway's counting-process rows (:func:`hcc.cohort.competing.pathway`),
+    R's ``Surv(tstart, tstop, state)`` with ``id = patient_id``: ``tstart``, ``tstop`` in days from first-line
+    start (a move on day 0 is on day 0.5), ``state`` entered at ``tstop`` (:data:`hcc.cohort.competing.STATE_KEYS`
+    after the first) or ``censor``; patients whose dates the pathway cannot use are left out, as in the app."""
+    frame = cohort.frame
+    data = pathway(frame)
+    analysed = ~frame[Col.PATIENT_ID].isin(data.excluded[Col.PATIENT_ID]).to_numpy()
+    ids = patient_key(frame).to_numpy()[analysed]
+    keys = np.asarray(STATE_KEYS, dtype=object)
+    return pd.DataFrame({Col.PATIENT_ID: ids[data.id], REGIMEN: np.asarray(data.group).astype(str),
+                         "tstart": data.tstart, "tstop": data.tstop,
+                         "state": np.where(data.to_state == data.from_state, CENSOR, keys[data.to_state])})
 
 
 def data_csv(table: pd.DataFrame) -> bytes:
@@ -188,7 +229,21 @@ def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple
         evaluable=words(EVALUABLE), orr=words(OBJECTIVE_RESPONSE), dcr=words(DISEASE_CONTROL),
         chisq=_r_string(CHI_SQUARE), fisher=_r_string(FISHER), fisher_mc=_r_string(FISHER_MC), b=MONTE_CARLO_TABLES)
     return (head + "".join(blocks) + response + _SWITCH_HEADER.format(unstable=UNSTABLE_LOG_HR) + switches + landmarks
-            + ("" if cox is None else _multivariable_block(cox, regimens, settings)) + _FOOTER)
+            + _competing_block() + ("" if cox is None else _multivariable_block(cox, regimens, settings)) + _FOOTER)
+
+
+def _competing_block() -> str:
+    """The competing-risks and patient-pathway blocks of ``analysis.R`` (one block per endpoint of
+    :data:`hcc.cohort.competing.COMPETING`); the not-estimable reasons are the app's own words."""
+    head = _COMPETING.format(unstable=_r_number(MAX_ABS_COEF), past=_r_string(PAST_FOLLOWUP), no_ci=_r_string(NO_CI),
+                             no_events=_r_string(NO_EVENTS), no_patients=_r_string(NO_PATIENTS),
+                             not_converged=_r_string(NOT_CONVERGED))
+    blocks = "".join(_COMPETING_BLOCK.format(
+        key=d.key, title=d.title, origin=d.origin_words, event=d.event_words.lower(), competing=d.competing_words.lower(),
+        eligible=(f"Not eligible (blank): {d.not_eligible_reason}." if d.eligible_column else "Everyone is eligible."))
+        for d in COMPETING)
+    return head + blocks + _PATHWAY.format(states=" -> ".join(STATES), state_keys=_r_vector(_r_string(k) for k in STATE_KEYS),
+                                           past=_r_string(STATES_PAST_FOLLOWUP))
 
 
 def _multivariable_block(cox: CoxSpec, regimens: tuple[str, ...], settings: AnalysisSpec) -> str:
@@ -227,7 +282,8 @@ def readme_text(registry: Registry, spec: CohortSpec, settings: AnalysisSpec, co
         demo=" (the bundled synthetic demo registry)" if registry.is_demo else "",
         n=cohort.n, by_regimen=", ".join(f"{r} {k}" for r, k in cohort.by_regimen().items()),
         spec="\n".join("    " + line for line in spec.to_json().splitlines()),
-        settings=settings_text, packages=DEBIAN_PACKAGES, data=DATA_FILE, script=SCRIPT_FILE, results=RESULTS_FILE,
+        settings=settings_text, packages=DEBIAN_PACKAGES, data=DATA_FILE, pathway=PATHWAY_FILE, script=SCRIPT_FILE,
+        results=RESULTS_FILE,
         days_per_month=f"{DAYS_PER_MONTH:g}")
 
 
@@ -243,6 +299,7 @@ def export_r(registry: Registry, spec: CohortSpec, settings: AnalysisSpec | None
         fit_multivariable(cohort, cox)
     return RExport({
         DATA_FILE: data_csv(analysis_data(cohort, endpoints, cox)),
+        PATHWAY_FILE: data_csv(pathway_data(cohort)),
         SCRIPT_FILE: r_script(cohort.regimens, settings, endpoints, cox=cox,
                               criteria=available_criteria(cohort.frame)).encode("utf-8"),
         README_FILE: readme_text(registry, spec, settings, cohort, cox).encode("utf-8"),
@@ -263,12 +320,13 @@ def zip_bytes(export: RExport, folder: str = "reproduce_in_r") -> bytes:
 
 _HEADER = r'''# analysis.R -- "Reproduce in R", written by HCC Outcomes Explorer {version}.
 #
-# Recomputes, from analysis_data.csv alone, the survival numbers the app shows for this cohort and
+# Recomputes, from analysis_data.csv and pathway_data.csv, the survival numbers the app shows for this cohort and
 # these settings, with R's survival package, prints a short table and writes results_r.json in the
 # shape of `python -m hcc analyze` JSON (for the quantities below).
 #
 # Run it in this folder:   Rscript analysis.R
-# Needs R with the packages survival and jsonlite (Debian: r-base-core r-cran-survival r-cran-jsonlite).
+# Needs R with the packages survival, cmprsk and jsonlite
+# (Debian: r-base-core r-cran-survival r-cran-cmprsk r-cran-jsonlite).
 #
 # Times in analysis_data.csv are whole days; every result is in months (days / days_per_month).
 # Methods (the app's docs/methods.md says the same):
@@ -682,8 +740,10 @@ results <- list(cohort = list(n = nrow(analysis), by_regimen = by_regimen),
                 response = response,
                 tdcox = tdcox,
                 landmark = landmarks,
+                competing_risks = competing_risks,
                 days_per_month = days_per_month,
-                r = list(version = R.version.string, survival = as.character(packageVersion("survival"))))
+                r = list(version = R.version.string, survival = as.character(packageVersion("survival")),
+                         cmprsk = as.character(packageVersion("cmprsk"))))
 if (exists("multivariable")) results$multivariable <- multivariable
 # UTF-8 whatever the locale (a level such as ECOG ">=2" is written with the sign the app uses)
 writeLines(enc2utf8(toJSON(results, auto_unbox = TRUE, null = "null", na = "null", digits = NA, pretty = TRUE)),
@@ -701,19 +761,29 @@ and one set of statistical settings.
                       1 = event, 0 = censored), blank where the endpoint does not apply to the
                       patient; for the time-dependent Cox models, per switch (DC = disease control,
                       OR = objective response) the OS days, death and days to the switch; the best
-                      overall response (RECIST 1.1, and mRECIST when recorded); with a multivariable
-                      model, its covariates as the model codes them. No dates.
+                      overall response (RECIST 1.1, and mRECIST when recorded); per competing-risks
+                      endpoint (second_line: from first-line progression, 1 = second line started,
+                      2 = died without second line; first_line_failure: from first-line start,
+                      1 = progression, 2 = died without progression) <K>_days and <K>_status
+                      (0 = censored), blank where not eligible; with a multivariable model, its
+                      covariates as the model codes them. No dates.
+  {pathway}    the patient pathway: per patient one row per state visited, tstart and
+                      tstop in days from first-line start and the state entered at tstop
+                      (progressed, second_line, dead) or censor. No dates.
   {script}          the script: one block per endpoint (survfit, quantile, summary, survdiff,
                       coxph), then response rates (binom.test, chisq.test, fisher.test), the
-                      time-dependent Cox models (tmerge, coxph), the landmark analyses and, if asked,
-                      the multivariable model; edit the settings at its top to explore
+                      time-dependent Cox models (tmerge, coxph), the landmark analyses, the
+                      competing risks (survfit, cmprsk::cuminc, cmprsk::crr, coxph), the patient
+                      pathway (multi-state survfit) and, if asked, the multivariable model; edit the
+                      settings at its top to explore
   {results}      written by the script: the numbers, in the shape of `python -m hcc analyze`
 
 How to run
-  1. Install R with two packages. Debian/Ubuntu: apt-get install {packages}
-     Elsewhere: install R, then in R: install.packages(c("survival", "jsonlite"))
+  1. Install R with three packages. Debian/Ubuntu: apt-get install {packages}
+     Elsewhere: install R, then in R: install.packages(c("survival", "cmprsk", "jsonlite"))
   2. In this folder:  Rscript {script}
-     It prints n, events and the median (95% CI) per regimen and endpoint, and writes {results}.
+     It prints n, events and the median (95% CI) per regimen and endpoint, the competing-risks
+     counts and Gray's test, and writes {results}.
 All results are in months (days / {days_per_month}).
 
 Produced from
@@ -725,4 +795,206 @@ Produced from
 {spec}
   settings
 {settings}
+'''
+
+_COMPETING = r'''
+## ---- Competing risks: which of two events comes first ------------------------------------------------
+# Per endpoint, status in analysis_data.csv is 0 = censored at last follow-up, 1 = the event of interest,
+# 2 = the competing event (death first); blank = not eligible. Methods, as the app:
+#   CIF        Aalen-Johansen cumulative incidence of each event, infinitesimal-jackknife standard
+#              error, log CI (upper limit capped at 1; none at an estimate of 0), read at the last
+#              time <= each milestone; past the last observed time not estimable       survfit(Surv(time, factor(status)))
+#   Gray       Gray's test of the event's cumulative incidence across regimens, rho = 0 cmprsk::cuminc()$Tests
+#   Fine-Gray  subdistribution HR vs the reference, Breslow ties, sandwich variance,
+#              Wald CI and p; converged by crr's default test, then to gtol = 1e-12   cmprsk::crr()
+#   cause-sp.  Cox on the event with the competing event censored, Efron ties          coxph(Surv(time, status == 1))
+# A regimen without patients, or without an event of interest (a ratio then has no finite value), is
+# "not estimable" with the app's reason, as is a fit running off (|log HR| > {unstable}).
+suppressPackageStartupMessages(library(cmprsk))
+cr_past      <- {past}
+cr_no_ci     <- {no_ci}
+cr_no_events <- {no_events}
+cr_no_patients <- {no_patients}
+cr_not_converged <- {not_converged}
+
+# One competing-risks endpoint's analysed patients: time in days and status 0/1/2.
+cr_data <- function(key) {{
+  days <- analysis[[paste0(key, "_days")]]
+  keep <- !is.na(days)
+  data.frame(regimen = analysis$regimen[keep], time = days[keep],
+             status = analysis[[paste0(key, "_status")]][keep], stringsAsFactors = FALSE)
+}}
+
+not_estimable_point <- function(reason) list(est = NA, ci = c(NA, NA), not_estimable = reason)
+
+# n, events, competing events and, at each milestone, the cumulative incidence of the event (state "1")
+# and of the competing event ("2") with its CI, and the number at risk (time >= milestone).
+cr_group <- function(d) {{
+  out <- list(n = nrow(d), events = sum(d$status == 1), competing = sum(d$status == 2), cif = list())
+  if (nrow(d) > 0)
+    fit <- survfit(Surv(time, factor(status, levels = 0:2)) ~ 1, data = d, conf.type = "log")
+  for (m in milestones_months) {{
+    t <- m * days_per_month
+    if (nrow(d) == 0) {{
+      out$cif[[as.character(m)]] <- list(event = not_estimable_point(cr_no_patients),
+                                         competing = not_estimable_point(cr_no_patients), n_risk = 0L)
+      next
+    }}
+    i <- sum(fit$time <= t)          # the last time <= t (0: before the first time)
+    later <- which(fit$time >= t)
+    point <- function(state) {{
+      if (t > max(fit$time)) return(not_estimable_point(cr_past))
+      k <- match(state, fit$states)
+      est <- if (i == 0) 0 else fit$pstate[i, k]
+      if (est == 0) return(list(est = 0, ci = c(NA, NA), not_estimable = cr_no_ci))
+      list(est = est, ci = c(fit$lower[i, k], fit$upper[i, k]))
+    }}
+    out$cif[[as.character(m)]] <- list(event = point("1"), competing = point("2"),
+                                       n_risk = if (length(later)) fit$n.risk[later[1], 1] else 0L)
+  }}
+  out
+}}
+
+# Gray's test for the event of interest across the regimens with patients (NULL with fewer than two).
+cr_gray <- function(d) {{
+  groups <- present_groups(d)
+  if (length(groups) < 2) return(NULL)
+  tests <- tryCatch(cuminc(d$time, d$status, d$regimen, cencode = 0)$Tests, error = function(e) NULL)
+  if (is.null(tests) || !("1" %in% rownames(tests)))
+    return(list(statistic = NA, df = length(groups) - 1L, p = NA))
+  list(statistic = unname(tests["1", "stat"]), df = as.integer(tests["1", "df"]), p = unname(tests["1", "pv"]))
+}}
+
+# One ratio as JSON: estimate, Wald CI and p from a log-ratio and its SE; or not estimable with a reason.
+cr_ratio <- function(name, b = NA, se = NA, reason = NULL) {{
+  if (!is.null(reason)) return(setNames(list(NA, c(NA, NA), NA, reason), c(name, "ci", "p", "not_estimable")))
+  if (!is.finite(b) || !is.finite(se) || se <= 0 || abs(b) > {unstable})
+    return(cr_ratio(name, reason = cr_not_converged))
+  z <- qnorm(0.975)
+  setNames(list(exp(b), exp(b + c(-z, z) * se), 2 * pnorm(-abs(b / se))), c(name, "ci", "p"))
+}}
+
+# The regimens a ratio can be fitted for (patients and an event of interest); the others' reasons.
+cr_fittable <- function(d, ref) {{
+  has_event <- function(g) any(d$status[d$regimen == g] == 1)
+  others <- setdiff(regimens, ref)
+  reasons <- list()
+  for (g in others) {{
+    if (!(g %in% d$regimen)) reasons[[g]] <- cr_no_patients
+    else if (!has_event(g)) reasons[[g]] <- cr_no_events
+  }}
+  fitted <- setdiff(others, names(reasons))
+  if (!has_event(ref)) {{ for (g in fitted) reasons[[g]] <- cr_no_events; fitted <- character(0) }}
+  list(fitted = fitted, reasons = reasons, others = others)
+}}
+
+# Fine-Gray subdistribution HR of each regimen vs the reference (cmprsk::crr, as the app: regimens
+# without an event of interest are left out of the fit; their SHR is not estimable).
+cr_fine_gray <- function(d, ref) {{
+  if (length(present_groups(d)) < 2) return(setNames(list(), character(0)))
+  f <- cr_fittable(d, ref)
+  out <- lapply(f$reasons, function(r) cr_ratio("shr", reason = r))
+  if (length(f$fitted)) {{
+    x <- d[d$regimen %in% c(ref, f$fitted), ]
+    cov1 <- model.matrix(~ factor(regimen, levels = c(ref, f$fitted)), data = x)[, -1, drop = FALSE]
+    # crr's own convergence test (default gtol = 1e-6) says whether the model can be fitted; from there
+    # the estimate is polished to gtol = 1e-12 (which crr, at the limit of double precision, may not
+    # report as converged), as the app's Newton-Raphson stops at a score below 1e-9.
+    crr_fit <- function(...) tryCatch(crr(x$time, x$status, cov1 = cov1, failcode = 1, cencode = 0, ...),
+                                      error = function(e) NULL)
+    fit <- crr_fit()
+    if (!is.null(fit) && fit$converged) fit <- crr_fit(init = fit$coef, gtol = 1e-12, maxiter = 100)
+    else fit <- NULL
+    for (j in seq_along(f$fitted))
+      out[[f$fitted[j]]] <- if (is.null(fit)) cr_ratio("shr", reason = cr_not_converged)
+                            else cr_ratio("shr", fit$coef[j], sqrt(fit$var[j, j]))
+  }}
+  out[f$others]
+}}
+
+# Cause-specific HR of each regimen vs the reference: Cox on the event, the competing event censored.
+cr_cause_specific <- function(d, ref) {{
+  if (length(present_groups(d)) < 2) return(setNames(list(), character(0)))
+  f <- cr_fittable(d, ref)
+  out <- lapply(f$reasons, function(r) cr_ratio("hr", reason = r))
+  if (length(f$fitted)) {{
+    x <- d[d$regimen %in% c(ref, f$fitted), ]
+    x$regimen <- factor(x$regimen, levels = c(ref, f$fitted))
+    fit <- suppressWarnings(coxph(Surv(time, status == 1) ~ regimen, data = x, ties = "efron",
+                                  control = coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100)))
+    for (j in seq_along(f$fitted))
+      out[[f$fitted[j]]] <- cr_ratio("hr", coef(fit)[[j]], sqrt(vcov(fit)[j, j]))
+  }}
+  out[f$others]
+}}
+
+# The "competing_risks" entry of one endpoint, in the shape of `python -m hcc analyze` JSON.
+cr_results <- function(d) {{
+  ref <- reference_of(d)
+  if (is.na(ref)) ref <- regimens[1]
+  list(unit = "months",
+       groups = lapply(setNames(regimens, regimens), function(g) cr_group(d[d$regimen == g, ])),
+       gray = cr_gray(d), reference = ref,
+       fine_gray = cr_fine_gray(d, ref), cause_specific = cr_cause_specific(d, ref))
+}}
+
+# A short table: per regimen n, events, competing events, and Gray's p.
+print_competing <- function(key, res) {{
+  cat("\n", key, " (competing risks)\n", sep = "")
+  for (g in names(res$groups)) {{
+    r <- res$groups[[g]]
+    cat(sprintf("  %-10s n = %4d  events = %4d  competing = %4d\n", g, as.integer(r$n), as.integer(r$events),
+                as.integer(r$competing)))
+  }}
+  if (!is.null(res$gray) && !is.na(res$gray$p))
+    cat(sprintf("  Gray's test: chi-square %.3f, df %d, p = %.4g\n", res$gray$statistic, as.integer(res$gray$df),
+                res$gray$p))
+}}
+
+competing_risks <- list()
+'''
+
+_COMPETING_BLOCK = '''
+## ---- Competing risks, {key}: {title} ----
+# origin: {origin}
+# event (status 1): {event}; competing event (status 2): {competing}
+# censored (status 0) at last follow-up. {eligible}
+{key} <- cr_data("{key}")
+# per regimen survfit(Surv(time, factor(status))); cuminc (Gray); crr (Fine-Gray); coxph (cause-specific)
+competing_risks${key} <- cr_results({key})
+print_competing("{key}", competing_risks${key})
+'''
+
+_PATHWAY = r'''
+## ---- Patient pathway: where patients are at each milestone ------------------------------------------
+# pathway_data.csv: per patient, one row per state visited, (tstart, tstop] in days from first-line start
+# and the state entered at tstop (or "censor"). Everyone starts "on first line without progression" (R's
+# "(s0)"), then moves forward only: {states}.
+# Aalen-Johansen state occupation per regimen: survfit(Surv(tstart, tstop, state) ~ 1, id = patient_id),
+# pstate at the last time <= each milestone; past the last observed time not estimable.
+state_keys <- {state_keys}
+pathway <- read.csv("pathway_data.csv", na.strings = "", encoding = "UTF-8",
+                    colClasses = c(patient_id = "character", regimen = "character", state = "character"))
+pathway$state <- factor(pathway$state, levels = c("censor", state_keys[-1]))
+
+pathway_group <- function(p) {{
+  n <- length(unique(p$patient_id))
+  if (n > 0) fit <- survfit(Surv(tstart, tstop, state) ~ 1, data = p, id = patient_id)
+  at <- list()
+  for (m in milestones_months) {{
+    t <- m * days_per_month
+    if (n == 0 || t > max(fit$time)) {{
+      at[[as.character(m)]] <- list(not_estimable = {past})
+      next
+    }}
+    i <- sum(fit$time <= t)
+    probs <- if (i == 0) c(1, rep(0, length(state_keys) - 1)) else fit$pstate[i, ]
+    at[[as.character(m)]] <- as.list(setNames(probs, state_keys))
+  }}
+  list(n = n, at = at)
+}}
+
+competing_risks$states <- list(
+  unit = "months",
+  groups = lapply(setNames(regimens, regimens), function(g) pathway_group(pathway[pathway$regimen == g, ])))
 '''

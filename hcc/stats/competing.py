@@ -325,7 +325,7 @@ def fine_gray(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: t
     for g, b, s in zip(names, beta, se):
         if not converged or abs(b) > MAX_ABS_COEF or not np.isfinite(s) or s <= 0:
             out[g] = HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
-                                 "not estimable — the model did not converge (too few events in a group)")
+                                 NOT_CONVERGED)
             continue
         out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)), float(np.exp(b + Z95 * s)),
                              float(2 * norm.sf(abs(b / s))))
@@ -450,7 +450,7 @@ def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, 
     for g, b, s in zip(fit.terms, fit.coef, fit.se):
         if not fit.converged or not np.isfinite(s):
             out[g] = HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
-                                 "not estimable — the model did not converge (too few events in a group)")
+                                 NOT_CONVERGED)
         else:
             out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)),
                                  float(np.exp(b + Z95 * s)), float(2 * norm.sf(abs(b / s))))
@@ -519,6 +519,8 @@ def pathway_occupation(data: PathwayData, group: str, n_states: int) -> StateOcc
 
 # Summaries: what the page, the CLI, the report and the deck show ----------------------------------
 PAST_FOLLOWUP = "not estimable — past the last follow-up in this group"
+NO_CI = "no CI — no event by then (estimate 0)"
+NOT_CONVERGED = "not estimable — the model did not converge (too few events in a group)"
 NO_PATIENTS = "not estimable — no patients in this group"
 
 
@@ -578,11 +580,11 @@ def _point(curve: CIFCurve, t_days: float, cause: int) -> CIFPoint:
         return CIFPoint(np.nan, np.nan, np.nan, PAST_FOLLOWUP)
     i, _ = located
     if i < 0:
-        return CIFPoint(0.0, np.nan, np.nan, "no CI — no event by then (estimate 0)")
+        return CIFPoint(0.0, np.nan, np.nan, NO_CI)
     est = (curve.cif if cause == EVENT else curve.cif_competing)[i]
     lo = (curve.lower if cause == EVENT else curve.lower_competing)[i]
     hi = (curve.upper if cause == EVENT else curve.upper_competing)[i]
-    return CIFPoint(float(est), float(lo), float(hi), "" if est > 0 else "no CI — no event by then (estimate 0)")
+    return CIFPoint(float(est), float(lo), float(hi), "" if est > 0 else NO_CI)
 
 
 def summarize_competing(data: CompetingData, groups: tuple[str, ...], reference: str | None = None,

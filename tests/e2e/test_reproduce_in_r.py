@@ -1,6 +1,6 @@
 """The "Reproduce in R" journey in a real browser: on the Survival page a clinician clicks
 "Reproduce in R (zip)", gets the zip, and `Rscript analysis.R` in the unzipped folder writes
-results_r.json. The zip's files are the CLI's for the same cohort and settings. Screenshots (1440×1000):
+results_r.json, the competing risks and the pathway included. The zip's files are the CLI's for the same cohort and settings. Screenshots (1440×1000):
 artifacts/20_reproduce_in_r_survival.png, 21_reproduce_in_r_export.png."""
 
 from __future__ import annotations
@@ -58,3 +58,8 @@ def test_reproduce_in_r_zip_from_the_survival_page_runs_in_r(browser, server_url
     results = json.loads((unzipped / RESULTS_FILE).read_text(encoding="utf-8"))
     assert results["cohort"]["n"] == 612 and results["endpoints"]["OS"]["groups"]["SOR"]["n"] == 272
     assert "OS" in done.stdout and "median" in done.stdout
+    # the competing risks and the pathway are recomputed too (cmprsk), in the CLI JSON's shape
+    competing = results["competing_risks"]
+    assert set(competing) == {"second_line", "first_line_failure", "states"}
+    assert competing["second_line"]["fine_gray"]["LEN"]["shr"] > 0 and competing["second_line"]["gray"]["df"] == 2
+    assert "Gray's test" in done.stdout and "second_line (competing risks)" in done.stdout
