@@ -9,6 +9,7 @@ from hcc.analysis import analyze_competing, analyze_pathway
 from hcc.cohort.rules import PRESETS, apply_to_registry
 from hcc.ingest.registry import load_demo
 from hcc.schema import Col
+from hcc.formatting import format_p
 from tests.apptest import open_page, shown, shown_table
 
 
@@ -26,9 +27,9 @@ def test_sections_show_the_demo_numbers_of_the_analysis() -> None:
     numbers of hcc.analysis (the CLI's) for the demo's main cohort."""
     at = open_page("pages/secondline.py")
     titles = list(_charts(at))
-    assert any(t.startswith("Second line after progression (n = 441)<br><sup>Gray's test p = 0.015 · Main cohort")
+    assert any(t.startswith(f"Second line after progression (n = 441)<br><sup>Gray's test {format_p(0.015)} · Main cohort")
                for t in titles)
-    assert any(t.startswith("First-line failure (n = 612)<br><sup>Gray's test p < 0.001 · Main cohort") for t in titles)
+    assert any(t.startswith(f"First-line failure (n = 612)<br><sup>Gray's test {format_p(1e-4)} · Main cohort") for t in titles)
     assert any(t.startswith("Where patients are after first-line start (n = 612)") for t in titles)
     cohort = apply_to_registry(load_demo(), PRESETS["main"])
     second = analyze_competing(cohort)["second_line"]
