@@ -107,6 +107,13 @@ def _best(runs: list[tuple[float, float, str]]) -> dict:
     return {"s": best[0], "all_s": [r[0] for r in runs], "peak_mib": max(r[1] for r in runs), "stdout": best[2]}
 
 
+def registry_bytes(n: int, seed: int = 1) -> bytes:
+    """The raw registry CSV of ``n`` patients (:mod:`benchmarks.registry`) as bytes (tests build large
+    files from it)."""
+    with tempfile.TemporaryDirectory() as tmp:  # synthetic data only
+        return write_registry_csv(n, Path(tmp) / "registry.csv", seed).read_bytes()
+
+
 def ours_km(csv: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "hcc", "analyze", "--data", str(csv), "--preset", MAIN, "--stats", "km",
             "--out", str(out)]

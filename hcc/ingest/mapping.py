@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from hcc.ingest import dates
@@ -292,7 +293,8 @@ def propose_values(cells: pd.Series, canonical: str) -> tuple[ValueMatch, ...]:
     Values already in canonical form are included (proposal = themselves) so that the user sees the
     whole vocabulary; at most :data:`MAX_DISTINCT_VALUES` values, most frequent first.
     """
-    counts = cells[cells != ""].value_counts()
+    counts = cells.value_counts()  # then without the blank: no filtered copy of the column
+    counts = counts[np.asarray(counts.index, dtype=object) != ""]
     return tuple(ValueMatch(canonical, str(v), int(n), value_proposal(canonical, str(v)))
                  for v, n in counts.head(MAX_DISTINCT_VALUES).items())
 

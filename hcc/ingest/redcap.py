@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from hcc.errors import DataFileError
-from hcc.ingest.io import RawTable
+from hcc.ingest.io import RawTable, python_text
 from hcc.ingest.mapping import normalize
 from hcc.ingest.validate import FIRST_DATA_ROW, Issue, Rule, Severity
 
@@ -139,7 +139,7 @@ def _label_header_map(columns: list[str], dictionary: Dictionary) -> dict[str, s
 
 def flatten(records: RawTable, dictionary: Dictionary) -> Flattened:
     """One row per record from a REDCap record export and its data dictionary (see the module doc)."""
-    cells = records.cells.copy()
+    cells = python_text(records.cells)  # a copy, edited below
     first = dictionary.fields[0].name if dictionary.fields else ""
     if first not in cells.columns:
         cells = cells.rename(columns=_label_header_map(list(cells.columns), dictionary))
