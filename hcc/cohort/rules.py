@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hcc.cohort.choices import FULL, MAIN
 from hcc.errors import EmptyCohortError, SpecError
 from hcc.ingest.registry import Registry, order_regimens
 from hcc.schema import (
@@ -261,8 +262,6 @@ def _coerce(key: str, kind: str, value: Any) -> Any:
     return str(value)
 
 
-FULL = "full"
-MAIN = "main"
 PRESETS: dict[str, CohortSpec] = {
     FULL: CohortSpec(),
     MAIN: CohortSpec(exclude_concomitant_lrt=True, exclude_interline_lrt=True, exclude_trial_after_1l=True),
