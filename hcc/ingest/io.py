@@ -385,7 +385,8 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
     blank lines skipped, no NA strings: empty cells are ``""``) at several times its speed. It is
     stricter, and every case where the two could differ goes to pandas: a header with blank,
     duplicate or space-padded names (pandas renames those), a quote after a separator and spaces
-    (``skipinitialspace``), quoted line breaks and rows of another width (Arrow raises).
+    (``skipinitialspace``), a line break inside quotes (Arrow cuts its blocks at line ends), rows of
+    another width (Arrow raises; pandas then gives its message).
     """
     import pyarrow as pa  # noqa: PLC0415  (not needed for the other formats)
     import pyarrow.compute as pc  # noqa: PLC0415
@@ -408,6 +409,8 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
         return None
     if table.column_names != names or any(t != pa.string() for t in table.schema.types):
         return None
+    if b'"' in data and any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
+        return None  # a quoted line break: Arrow splits its blocks at line ends without looking at quotes
     columns = {}
     for n in names:  # one column at a time, each freed once trimmed: the peak holds one extra column
         columns[n] = pd.Series(pd.arrays.ArrowExtensionArray(pc.utf8_trim(table.column(0), characters=_WHITESPACE)),
