@@ -292,7 +292,6 @@ def stages(n: int, tmp: Path, repeats: int, r: bool, page: bool, td_cox_max: int
     raw = read_path(csv)
     row["read_s"] = _median_time(lambda: read_path(csv), repeats)
     row["validate_s"] = _median_time(lambda: from_raw(raw), repeats)
-    del raw
     row["cohort_s"] = _median_time(lambda: apply_to_registry(registry, PRESETS[MAIN]), repeats)
     row["derive_s"] = _median_time(lambda: [derive(cohort.frame, e) for e in SURVIVAL_ENDPOINTS], repeats)
     row["km_logrank_s"] = _median_time(lambda: _km_all(derived, cohort.regimens, False), repeats)
