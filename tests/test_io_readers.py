@@ -39,6 +39,7 @@ ARROW_CASES = {
     "byte-order mark and CRLF": b"\xef\xbb\xbfa,b\r\n1,2\r\n3,4\r\n",
     "blank lines": b"a,b\n1,2\n\n3,4\n\n",
     "padding, ideographic and control spaces": "a,b\n  x\u3000 ,\t y\x1f\n\u3000, \n".encode(),
+    "ASCII control spaces": b"a,b\n" + b"p,q\n" * 20 + b"\x0bx\x1c,\x1fy \x0c\n",  # rows: not 'binary'
     "semicolons and decimal commas": b"a;b\n1,5;2\n3;4,25\n",
     "tabs": b"a\tb\nx\ty\n",
     "japanese text": "施設,年齢\n千葉大学,61\n".encode(),

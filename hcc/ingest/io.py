@@ -370,6 +370,7 @@ def _read_delimited(data: bytes, name: str) -> tuple[pd.DataFrame, str, str, tup
 
 #: Python's whitespace (``str.isspace``): trimmed from cells in Arrow exactly as ``str.strip()`` would.
 _WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+_WHITESPACE_ASCII = "".join(c for c in _WHITESPACE if c.isascii())
 
 
 def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
@@ -413,7 +414,10 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
         return None  # a quoted line break: Arrow splits its blocks at line ends without looking at quotes
     columns = {}
     for n in names:  # one column at a time, each freed once trimmed: the peak holds one extra column
-        columns[n] = pd.Series(pd.arrays.ArrowExtensionArray(pc.utf8_trim(table.column(0), characters=_WHITESPACE)),
+        column = table.column(0)
+        trim = pc.ascii_trim if pc.all(pc.string_is_ascii(column)).as_py() else pc.utf8_trim  # ASCII: ~3x faster
+        columns[n] = pd.Series(pd.arrays.ArrowExtensionArray(trim(column, characters=_WHITESPACE_ASCII
+                                                                   if trim is pc.ascii_trim else _WHITESPACE)),
                                copy=False)
         table = table.remove_column(0)
     return pd.DataFrame(columns, copy=False)
