@@ -54,6 +54,7 @@ PANDAS_CASES = {
     "line break inside quotes": b'a,b\n1,"two\nlines"\n',
     "short row": b"a,b,c\n1,2\n3,4,5\n",
     "shift-jis": "施設,年齢\n千葉大学,61\n".encode("cp932"),
+    "carriage return inside the header": b"\r0\n0\n",  # found by tests/test_properties.py
 }
 
 

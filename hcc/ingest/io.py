@@ -393,7 +393,10 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
     import pyarrow.compute as pc  # noqa: PLC0415
     import pyarrow.csv as pa_csv  # noqa: PLC0415
 
-    names = next(csv.reader([header], delimiter=sep, skipinitialspace=True), [])
+    try:
+        names = next(csv.reader([header], delimiter=sep, skipinitialspace=True), [])
+    except csv.Error:  # e.g. a bare carriage return inside the header: pandas' reader decides
+        return None
     stripped = [n.strip() for n in names]
     if not names or any(not n for n in stripped) or len(set(stripped)) < len(names) or stripped != names:
         return None
