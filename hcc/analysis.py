@@ -7,23 +7,25 @@ so the screen and the CLI can never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hcc.stats.adjusted import CoxSpec, fit_multivariable, multivariable_json
 from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry
 from hcc.cohort.endpoints import derive, unavailable_reason
 from hcc.errors import SpecError
 from hcc.formatting import json_number
 from hcc.ingest.registry import Registry
-from hcc.stats.response import ResponseAnalysis, analyze_response, response_json
 from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
 from hcc.cohort.secondline import derive_by_second_line, treatment_paths
 from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize
-from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWSpec, iptw_analysis, iptw_json
 from hcc.cohort.competing import COMPETING, STATE_KEYS, STATES, derive_competing, pathway
 from hcc.stats.competing import CIFPoint, CompetingSummary, PathwaySummary, summarize_competing, summarize_pathway
+
+# Response (scipy.stats, lifelines), multivariable Cox and weighting (lifelines) are imported where
+# used: `analyze --stats km` and the Survival page never load them (a cold start of ~1 s less).
+if TYPE_CHECKING:
+    from hcc.stats.response import ResponseAnalysis
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +70,8 @@ def analyze(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
             analysis: AnalysisSpec | None = None, by_second_line_after: str | None = None) -> AnalysisResult:
     """Apply the cohort spec and summarize every requested endpoint, with the treatment sequences;
     with ``by_second_line_after``, also PFS_2L and OS_2L by second-line regimen after that regimen."""
+    from hcc.stats.response import analyze_response  # noqa: PLC0415  (lazy: see the imports)
+
     cohort = apply_to_registry(registry, spec)
     if by_second_line_after is not None and by_second_line_after not in cohort.regimens:
         raise SpecError(f"--by-2l {by_second_line_after}: not a first-line regimen of this cohort "
@@ -234,6 +238,8 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
 
 def result_json(result: AnalysisResult) -> dict[str, Any]:
     """The whole CLI output: data fingerprint, cohort and attrition, endpoints."""
+    from hcc.stats.response import response_json  # noqa: PLC0415  (lazy: see the imports)
+
     reg, cohort = result.registry, result.cohort
     return {
         "data": _data_json(reg),
@@ -259,6 +265,9 @@ def adjusted_json(registry: Registry, spec: CohortSpec, covariates: tuple[str, .
                   endpoint: Endpoint, reference: str | None, iptw: bool, multivariable: bool = True,
                   trim: tuple[float, float] | None = None) -> dict[str, Any]:
     """The CLI's ``"multivariable"`` (``--cox``) and ``"iptw"`` (``--iptw``) blocks (docs/adjusted.md)."""
+    from hcc.stats.adjusted import CoxSpec, fit_multivariable, multivariable_json  # noqa: PLC0415  (lazy)
+    from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWSpec, iptw_analysis, iptw_json  # noqa: PLC0415
+
     cohort = apply_to_registry(registry, spec)
     out: dict[str, Any] = {}
     if multivariable:

@@ -7,13 +7,18 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hcc.cohort.rules import PRESETS, CohortSpec
+from hcc.cohort.choices import PRESET_NAMES
 from hcc.errors import HCCError
-from hcc.ingest.mapping import Mapping
-from hcc.ingest.registry import Registry, load_files, mapping_notes
-from hcc.stats.survival import ADJUSTMENTS, CONF_TYPES, AnalysisSpec
-from hcc.ingest.validate import Rule
+from hcc.stats.choices import ADJUSTMENTS, CONF_TYPES
+
+# The parser needs only names (above); what reads data and computes (pandas, numpy, scipy) is imported
+# by the functions that use it, so that `--help` and a mistyped option answer at once.
+if TYPE_CHECKING:
+    from hcc.cohort.rules import CohortSpec
+    from hcc.ingest.registry import Registry
+    from hcc.stats.survival import AnalysisSpec
 
 
 def add_data_and_statistics(parser: argparse.ArgumentParser, default_preset: str) -> None:
@@ -23,7 +28,7 @@ def add_data_and_statistics(parser: argparse.ArgumentParser, default_preset: str
                              "by its data dictionary CSV")
     parser.add_argument("--mapping", help="mapping JSON saved on the Data page (column names, values, date "
                                           "formats); without it, the proposed mapping is used when unambiguous")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default=default_preset,
+    parser.add_argument("--preset", choices=sorted(PRESET_NAMES), default=default_preset,
                         help="cohort preset: full (no exclusions) or main (the study's three exclusions)")
     parser.add_argument("--spec", help="cohort spec JSON (overrides --preset); see docs/cohort-spec.md")
     parser.add_argument("--ci", choices=CONF_TYPES, default="log-log", help="CI transformation of the curve")
@@ -98,16 +103,24 @@ def write_out(path: str, data: bytes) -> None:
 
 def cohort_spec(args: argparse.Namespace) -> CohortSpec:
     """``--spec`` when given, else ``--preset``."""
+    from hcc.cohort.rules import PRESETS, CohortSpec  # noqa: PLC0415  (lazy: see the imports)
+
     return CohortSpec.from_json(read_text(args.spec, "spec")) if args.spec else PRESETS[args.preset]
 
 
 def analysis_spec(args: argparse.Namespace, **more) -> AnalysisSpec:
     """The statistics options as an :class:`AnalysisSpec` (``more``: further fields, e.g. milestones)."""
+    from hcc.stats.survival import AnalysisSpec  # noqa: PLC0415  (lazy: see the imports)
+
     return AnalysisSpec(conf_type=args.ci, tau_months=args.tau, reference=args.reference, adjust=args.adjust, **more)
 
 
 def registry(args: argparse.Namespace) -> Registry:
     """The registry of ``--data`` mapped with ``--mapping`` (else the unambiguous proposal, said on stderr)."""
+    from hcc.ingest.mapping import Mapping  # noqa: PLC0415  (lazy: see the imports)
+    from hcc.ingest.registry import load_files, mapping_notes  # noqa: PLC0415
+    from hcc.ingest.validate import Rule  # noqa: PLC0415
+
     mapping = Mapping.from_json(read_text(args.mapping, "mapping"), Path(args.mapping).name) if args.mapping else None
     loaded = load_files(args.data, mapping)
     for issue in loaded.issues:

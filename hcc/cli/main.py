@@ -16,8 +16,6 @@ from hcc.cli import common as cli_common
 
 from hcc.cli import export_r as cli_export_r
 from hcc.cli import report as cli_report
-from hcc.stats.adjusted import parse_formula
-from hcc.analysis import adjusted_json, analyze, km_json, result_json
 from hcc.formatting import json_safe
 from hcc.errors import HCCError
 from hcc.schema import Endpoint
@@ -51,9 +49,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def _analyze(args: argparse.Namespace) -> dict:
     """The ``analyze`` subcommand's JSON object."""
+    # imported here, not above: `--help` needs none of it, and `--stats km` none of the Cox models
+    from hcc.analysis import adjusted_json, analyze, km_json, result_json  # noqa: PLC0415
+
     spec = cli_common.cohort_spec(args)
     analysis = cli_common.analysis_spec(args, milestones_months=tuple(args.milestones))
-    covariates, center = parse_formula(args.cox) if args.cox else ((), False)
+    covariates, center = (), False
+    if args.cox:
+        from hcc.stats.adjusted import parse_formula  # noqa: PLC0415  (lifelines: only with --cox)
+
+        covariates, center = parse_formula(args.cox)
     registry = cli_common.registry(args)
     if args.stats == "km":
         output = km_json(registry, spec, analysis=analysis)

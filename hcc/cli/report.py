@@ -13,10 +13,7 @@ import argparse
 from pathlib import Path
 
 from hcc.cli import common as cli_common
-from hcc.analysis import analyze
-from hcc.outputs.reports import DEFAULT_FIGURE_ENDPOINTS, build_report, report_html, report_pdf, report_pptx
 from hcc.errors import HCCError
-from hcc.outputs.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
 
 SUFFIXES: tuple[str, ...] = (".html", ".pdf", ".pptx")
@@ -25,8 +22,8 @@ SUFFIXES: tuple[str, ...] = (".html", ".pdf", ".pptx")
 def add_arguments(run: argparse.ArgumentParser) -> None:
     """The ``report`` subcommand's options."""
     cli_common.add_data_and_statistics(run, default_preset="main")
-    run.add_argument("--figures", nargs="+", default=[e.value for e in DEFAULT_FIGURE_ENDPOINTS],
-                     choices=[e.value for e in SURVIVAL_ENDPOINTS], help="endpoints drawn as KM figures")
+    run.add_argument("--figures", nargs="+", choices=[e.value for e in SURVIVAL_ENDPOINTS],
+                     help="endpoints drawn as KM figures (default: the report's, OS and PFS)")
     run.add_argument("--no-trials", dest="trials", action="store_false",
                      help="do not mark the landmark trials' medians on the KM figures")
     run.add_argument("--out", required=True, help="report.html, report.pdf or deck.pptx")
@@ -34,6 +31,11 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> bytes:
     """Build the report the arguments ask for; returns the file's bytes (raises HCCError/ValueError)."""
+    # the analysis and the renderers (plotly, kaleido, python-pptx) only when a report is made
+    from hcc.analysis import analyze  # noqa: PLC0415
+    from hcc.outputs.figures import KMFigureOptions  # noqa: PLC0415
+    from hcc.outputs.reports import DEFAULT_FIGURE_ENDPOINTS, build_report, report_html, report_pdf, report_pptx  # noqa: PLC0415
+
     out = Path(args.out)
     if out.suffix.lower() not in SUFFIXES:
         raise HCCError(f"--out {args.out}: the file name must end in {', '.join(SUFFIXES)}")
@@ -41,7 +43,8 @@ def run(args: argparse.Namespace) -> bytes:
     registry = cli_common.registry(args)
     analysis = cli_common.analysis_spec(args)
     result = analyze(registry, spec, analysis=analysis)
-    report = build_report(result, tuple(Endpoint(e) for e in args.figures),
+    figures = tuple(Endpoint(e) for e in args.figures) if args.figures else DEFAULT_FIGURE_ENDPOINTS
+    report = build_report(result, figures,
                           KMFigureOptions(trial_medians=args.trials))
     suffix = out.suffix.lower()
     if suffix == ".html":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 YMD, DMY, MDY, SERIAL = "YMD", "DMY", "MDY", "SERIAL"
@@ -64,7 +65,8 @@ def detect(values: pd.Series, *, allow_serial: bool = False) -> DateDetection:
     number above 12 means day-first, a second number above 12 means month-first, neither means
     ambiguous (both returned as candidates).
     """
-    text = pd.Series(values[values != ""].unique()).astype(str)  # distinct dates suffice (cells are stripped)
+    distinct = np.asarray(values.unique(), dtype=object)  # distinct dates suffice (cells are stripped)
+    text = pd.Series(distinct[distinct != ""]).astype(str)
     n = len(text)
     if n == 0:
         return DateDetection(YMD, (YMD,), 0)

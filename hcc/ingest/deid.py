@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from hcc.ingest.dates import looks_like_date
-from hcc.ingest.io import RawTable
+from hcc.ingest.io import RawTable, nonblank
 from hcc.ingest.mapping import Mapping, normalize
 from hcc.schema import COLUMN_BY_NAME, DATE_COLUMNS, Col, Kind
 
@@ -79,7 +80,7 @@ CONTENT_SAMPLE = 2000
 
 def _content_category(text: pd.Series, patterns=_ALL_PATTERNS) -> tuple[str, str] | None:
     """The identifier category that most values of a text column match, with the evidence."""
-    text = text[text != ""].astype(str)
+    text = text[nonblank(text)].astype(object).astype(str)
     if len(text) < 3:
         return None
     if len(text) > CONTENT_SAMPLE:  # shares estimated on an even spread of rows (deterministic)
@@ -113,8 +114,10 @@ def scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...] = ()) -> tup
         canonical = column_map.get(source)
         text = raw.cells[source]
         if canonical == Col.AGE:
-            ages = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-            n_old = int((ages >= AGE_CAP).sum())  # 90 or older, in completed years
+            counts = text.value_counts()  # each distinct age read once
+            ages = pd.to_numeric(pd.Series(np.asarray(counts.index, dtype=object)).astype(str).str.replace(",", ".", regex=False),
+                                 errors="coerce")
+            n_old = int(counts.to_numpy()[(ages >= AGE_CAP).to_numpy()].sum())  # 90 or older, in completed years
             if n_old and not mapping.cap_age:
                 findings.append(Finding(source, AGE_OVER_89, f"contents: {n_old} patient(s) older than 89"))
             continue

@@ -114,47 +114,61 @@ def _fix_for(col: Column) -> str:
     return "fill in a value"
 
 
-def _by_distinct(text: pd.Series, parse) -> pd.Series:
-    """``parse`` applied to the distinct values only, then spread back (columns repeat values a lot)."""
-    codes, distinct = pd.factorize(text, use_na_sentinel=False)
-    parsed = parse(pd.Series(distinct, dtype=object))
-    return pd.Series(parsed.to_numpy()[codes], index=text.index, dtype=parsed.dtype)
+@dataclass(frozen=True, eq=False)
+class _Distinct:
+    """A text column as its distinct values and, per row, the index of its value (one hash pass,
+    :func:`pandas.factorize`): every parse and check below runs on the distinct values only (a
+    million-row column holds a few thousand distinct dates) and is spread back with ``codes``."""
+
+    codes: np.ndarray
+    values: pd.Series  # the distinct cells, as text
+
+    @classmethod
+    def of(cls, text: pd.Series) -> "_Distinct":
+        codes, distinct = pd.factorize(text, use_na_sentinel=False)  # Arrow's hash for Arrow strings
+        return cls(np.asarray(codes), pd.Series(np.asarray(distinct, dtype=object), dtype=object))
+
+    def spread(self, per_value: np.ndarray | pd.Series) -> np.ndarray:
+        """A per-distinct-value array as one value per row."""
+        return np.asarray(per_value)[self.codes]
+
+    @property
+    def filled(self) -> np.ndarray:
+        """Per distinct value: not blank."""
+        return (self.values != "").to_numpy()
 
 
-def _parse_dates(text: pd.Series, filled: pd.Series) -> pd.Series:
-    def parse(distinct: pd.Series) -> pd.Series:
-        out = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
-        for fmt in _DATE_FORMATS:
-            todo = out.isna() & (distinct != "")
-            if not todo.any():
-                break
-            out[todo] = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
-        return out
-
-    return _by_distinct(text, parse) if filled.any() else pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+def _parse_dates(distinct: pd.Series) -> pd.Series:
+    """Distinct cells as dates (``NaT`` when blank or unreadable), trying :data:`_DATE_FORMATS` in turn."""
+    out = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
+    for fmt in _DATE_FORMATS:
+        todo = out.isna() & (distinct != "")
+        if not todo.any():
+            break
+        out[todo] = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
+    return out
 
 
-def _parse_bools(text: pd.Series) -> pd.Series:
-    def parse(distinct: pd.Series) -> pd.Series:
-        low = distinct.str.lower()
-        out = pd.Series(pd.NA, index=distinct.index, dtype="boolean")
-        out[low.isin(_TRUE)] = True
-        out[low.isin(_FALSE)] = False
-        return out
-
-    return _by_distinct(text, parse)
+def _parse_bools(distinct: pd.Series) -> pd.Series:
+    low = distinct.str.lower()
+    out = pd.Series(pd.NA, index=distinct.index, dtype="boolean")
+    out[low.isin(_TRUE)] = True
+    out[low.isin(_FALSE)] = False
+    return out
 
 
-def _parse_numbers(text: pd.Series, filled: pd.Series, col: Column,
+def _parse_numbers(distinct: pd.Series, col: Column,
                    decimal: str = ".") -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Numbers, a mask of unreadable cells, and a mask of readable cells outside the column's range.
+    """Numbers, a mask of unreadable cells, and a mask of readable cells outside the column's range
+    (of the distinct cells; blanks are neither unreadable nor out of range).
 
     ``decimal=","`` reads ``1,5`` as 1.5 (semicolon-separated exports from European locales).
     """
+    text = distinct
     if decimal == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     num = pd.to_numeric(text, errors="coerce").astype(float)
-    unreadable = num.isna() & filled
+    unreadable = num.isna() & (distinct != "")
     out = pd.Series(False, index=text.index)
     if col.low is not None:
         out |= num < col.low
@@ -166,14 +180,43 @@ def _parse_numbers(text: pd.Series, filled: pd.Series, col: Column,
     return num, unreadable, out
 
 
-def _parse_categories(text: pd.Series, col: Column) -> pd.Series:
+def _parse_categories(distinct: pd.Series, col: Column) -> pd.Series:
     lookup = {a.lower(): a for a in col.allowed}
-    return _by_distinct(text, lambda distinct: distinct.str.lower().map(lookup).astype(object))
+    return distinct.str.lower().map(lookup).astype(object)
 
 
-def _canonical_regimen(text: pd.Series) -> pd.Series:
+def _canonical_regimen(distinct: pd.Series) -> pd.Series:
     lookup = {code.lower(): code for code in STUDY_REGIMENS}
-    return _by_distinct(text, lambda distinct: distinct.map(lambda v: lookup.get(v.lower(), v)).astype(object))
+    return distinct.map(lambda v: lookup.get(v.lower(), v)).astype(object)
+
+
+def _typed(text: pd.Series, col: Column, decimal: str) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """One contract column typed: (values, unreadable mask, out-of-range mask, filled mask), each
+    computed on the column's distinct cells and spread back to its rows."""
+    d = _Distinct.of(text)
+    filled_d = d.filled
+    out_d = np.zeros(len(d.values), dtype=bool)
+    if col.kind is Kind.DATE:
+        parsed = _parse_dates(d.values)
+        bad_d = parsed.isna().to_numpy() & filled_d
+    elif col.kind is Kind.BOOL:
+        parsed = _parse_bools(d.values)
+        bad_d = parsed.isna().to_numpy() & filled_d
+    elif col.kind in (Kind.INT, Kind.FLOAT):
+        parsed, bad, out = _parse_numbers(d.values, col, decimal)
+        bad_d, out_d = bad.to_numpy(), out.to_numpy()
+    elif col.kind is Kind.CATEGORY:
+        parsed = _parse_categories(d.values, col)
+        bad_d = parsed.isna().to_numpy() & filled_d
+    else:
+        parsed = _canonical_regimen(d.values) if col.name == Col.REGIMEN_1L else d.values
+        parsed = parsed.where(filled_d, None)
+        bad_d = np.zeros(len(d.values), dtype=bool)
+    if isinstance(parsed.dtype, pd.BooleanDtype):  # nullable booleans: spread the codes, keep pd.NA
+        values = pd.Series(parsed.array.take(d.codes), index=text.index)
+    else:
+        values = pd.Series(parsed.to_numpy()[d.codes], index=text.index, dtype=parsed.dtype)
+    return values, d.spread(bad_d), d.spread(out_d), d.spread(filled_d)
 
 
 def validate(raw: RawTable) -> Validated:
@@ -212,25 +255,12 @@ def validate(raw: RawTable) -> Validated:
     pids = cells[Col.PATIENT_ID]
     for col in COLUMNS:
         text = cells[col.name] if col.name in cells.columns else pd.Series("", index=cells.index)
-        out_of_range = pd.Series(False, index=cells.index)
-        filled = text != ""  # computed once: comparisons on text columns are a large share of the time
-        if col.kind is Kind.DATE:
-            values = _parse_dates(text, filled)
-            bad, rule = values.isna() & filled, Rule.BAD_DATE
-        elif col.kind is Kind.BOOL:
-            values = _parse_bools(text)
-            bad, rule = values.isna() & filled, Rule.BAD_BOOLEAN
-        elif col.kind in (Kind.INT, Kind.FLOAT):
-            values, bad, out_of_range = _parse_numbers(text, filled, col, raw.decimal)
-            rule = Rule.BAD_NUMBER
-        elif col.kind is Kind.CATEGORY:
-            values = _parse_categories(text, col)
-            bad, rule = values.isna() & filled, Rule.UNKNOWN_CATEGORY
-        else:
-            values = text.where(filled, None)
-            if col.name == Col.REGIMEN_1L:
-                values = _canonical_regimen(text).where(filled, None)
-            bad, rule = pd.Series(False, index=cells.index), Rule.MISSING_VALUE
+        values, bad_np, out_np, filled_np = _typed(text, col, raw.decimal)
+        bad = pd.Series(bad_np, index=cells.index)
+        out_of_range = pd.Series(out_np, index=cells.index)
+        filled = pd.Series(filled_np, index=cells.index)
+        rule = {Kind.DATE: Rule.BAD_DATE, Kind.BOOL: Rule.BAD_BOOLEAN, Kind.INT: Rule.BAD_NUMBER,
+                Kind.FLOAT: Rule.BAD_NUMBER, Kind.CATEGORY: Rule.UNKNOWN_CATEGORY}.get(col.kind, Rule.MISSING_VALUE)
         frame[col.name] = values
 
         consequence = "; row excluded" if col.required else "; value treated as missing"

@@ -25,13 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2, norm
+from scipy.special import chdtrc, ndtr, ndtri  # scipy.stats is not imported on the KM path (cold start)
 
 from hcc.cohort.competing import COMPETING_EVENT, EVENT, CompetingData, CompetingDef, PathwayData
 from hcc.schema import DAYS_PER_MONTH
 from hcc.stats.risksets import MAX_ABS_COEF, cox_categorical, risk_sets
 
-Z95 = float(norm.ppf(0.975))
+Z95 = float(ndtri(0.975))
 
 
 # Aalen–Johansen cumulative incidence ------------------------------------------------------------
@@ -229,7 +229,7 @@ def gray_test(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: t
         stat = float(score @ np.linalg.solve(v, score))
     except np.linalg.LinAlgError:
         return GrayTest(float("nan"), ng1, float("nan"))
-    return GrayTest(stat, ng1, float(chi2.sf(stat, ng1)))
+    return GrayTest(stat, ng1, float(chdtrc(ng1, stat)))
 
 
 # Fine–Gray and cause-specific hazard ratios ------------------------------------------------------
@@ -328,7 +328,7 @@ def fine_gray(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: t
                                  NOT_CONVERGED)
             continue
         out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)), float(np.exp(b + Z95 * s)),
-                             float(2 * norm.sf(abs(b / s))))
+                             float(2 * ndtr(-abs(b / s))))
     return tuple(out[g] for g in others)
 
 
@@ -453,7 +453,7 @@ def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, 
                                  NOT_CONVERGED)
         else:
             out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)),
-                                 float(np.exp(b + Z95 * s)), float(2 * norm.sf(abs(b / s))))
+                                 float(np.exp(b + Z95 * s)), float(2 * ndtr(-abs(b / s))))
     out.update(no_events)
     return tuple(out.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_PATIENTS))
                  for g in groups if g != reference)

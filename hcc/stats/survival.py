@@ -21,13 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri  # as in hcc.stats.risksets: scipy.stats is not imported
 
 from hcc.cohort.endpoints import EndpointData
 from hcc.stats.risksets import RiskSets, cox_categorical, logrank_test, risk_sets
 from hcc.schema import DAYS_PER_MONTH, Endpoint
+from hcc.stats.choices import ADJUSTMENTS, CONF_TYPES
 
-CONF_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
 #: R's quantile.survfit tolerance: sqrt(.Machine$double.eps).
 QUANTILE_TOL: float = float(np.sqrt(np.finfo(float).eps))
 
@@ -80,7 +80,7 @@ def confidence_limits(surv: np.ndarray, std_err: np.ndarray, conf_type: str = "l
     """
     if conf_type not in CONF_TYPES:
         raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
-    z = norm.ppf(1 - (1 - conf_level) / 2)
+    z = ndtri(1 - (1 - conf_level) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         if conf_type == "plain":
             half = std_err * surv * z
@@ -283,9 +283,6 @@ class PairwiseTest:
     reason: str = ""
 
 
-ADJUSTMENTS: tuple[str, ...] = ("holm", "bonferroni", "none")
-
-
 def adjust_p(p: np.ndarray, method: str = "holm") -> np.ndarray:
     """Multiplicity adjustment as R's ``p.adjust``: 'holm' (step-down), 'bonferroni' or 'none'."""
     p = np.asarray(p, dtype=float)
@@ -447,8 +444,8 @@ def rmst_difference(a: str, ra: RMST, b: str, rb: RMST, conf_level: float = 0.95
                               f"not estimable — no events before τ in {a} or {b}, so no variance")
     diff = ra.estimate - rb.estimate
     se = float(np.hypot(ra.se, rb.se))
-    z = norm.ppf(1 - (1 - conf_level) / 2)
-    p = float(2 * norm.sf(abs(diff) / se)) if se > 0 else np.nan
+    z = ndtri(1 - (1 - conf_level) / 2)
+    p = float(2 * ndtr(-abs(diff) / se)) if se > 0 else np.nan
     return RMSTDifference(a, b, ra.tau, diff, diff - z * se, diff + z * se, p)
 
 

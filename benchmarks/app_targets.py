@@ -1,0 +1,89 @@
+"""The app's targets at one size, server side, in AppTest: ``python -m benchmarks.app_targets --n 1000000``.
+
+One process (so that its peak memory is one session's):
+
+1. **upload to first KM**: the registry CSV (:mod:`benchmarks.registry`) given to the Data page's
+   uploader (read, map, identifier scan, validate), then the Survival page's first run (cohort,
+   seven endpoints, the KM figure of OS): seconds of server time, each part separately;
+2. **cohort-rule change**: the Survival page rerun after a new lower age limit, median of
+   ``--repeats`` (a new limit each time, so nothing comes from the session memo);
+3. **peak memory** of the process (``ru_maxrss``), and its resident memory after start-up and imports
+   (before the upload), so that what the session adds can be read off.
+
+AppTest runs the scripts as the server does, without a browser or websocket: the times are the
+server's share of what a user waits for. Synthetic data only; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from benchmarks.registry import write_registry_csv
+from ui.keys import StateKeys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _run(at: AppTest) -> float:
+    start = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - start
+    if at.exception:
+        raise RuntimeError(at.exception[0].message)
+    return seconds
+
+
+def measure(n: int, repeats: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:  # synthetic data only
+        data = write_registry_csv(n, Path(tmp) / "registry.csv").read_bytes()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
+    _run(at)
+    at.switch_page("pages/data.py")
+    _run(at)
+    row: dict = {"n": n, "csv_mib": len(data) / 2**20, "rss_before_upload_mib": _rss_mib()}
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("registry.csv", data, "text/csv"))
+    row["upload_s"] = _run(at)
+    registry = at.session_state[StateKeys.REGISTRY]
+    if registry.n_patients != n:
+        raise RuntimeError(f"{registry.n_patients} patients loaded, expected {n}")
+    at.switch_page("pages/survival.py")
+    row["first_km_s"] = _run(at)
+    if not at.get("plotly_chart"):
+        raise RuntimeError("the Survival page drew no figure")
+    row["upload_to_first_km_s"] = row["upload_s"] + row["first_km_s"]
+    changes = []
+    for i in range(repeats + 1):  # the first change also warms imports: not counted
+        at.number_input(key=StateKeys.COHORT + "age_min").set_value(20.0 + i)
+        changes.append(_run(at))
+    row["rule_change_s"] = statistics.median(changes[1:])
+    row["rule_change_all_s"] = changes[1:]
+    row["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row["rss_end_mib"] = _rss_mib()
+    return row
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.app_targets", description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.n, args.repeats), indent=2))
+
+
+if __name__ == "__main__":
+    main()
