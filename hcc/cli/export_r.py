@@ -16,9 +16,9 @@ from pathlib import Path
 
 from hcc.cli import common as cli_common
 from hcc.errors import HCCError
-from hcc.outputs.rscript import FILES, export_r
 from hcc.schema import Endpoint
-from hcc.stats.adjusted import CoxSpec, parse_formula
+
+# The R export (pandas, numpy, the Cox and response code) is imported in run(): `--help` stays light.
 
 
 def add_arguments(run: argparse.ArgumentParser) -> None:
@@ -31,7 +31,8 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--endpoint", choices=[e.value for e in Endpoint], default=Endpoint.OS.value,
                      help="endpoint of --cox (default OS)")
     run.add_argument("--out", required=True, metavar="DIR",
-                     help=f"folder to write {', '.join(FILES)} into (created if its parent exists)")
+                     help="folder to write the R files into (analysis_data.csv, analysis.R, README.txt, …; "
+                     "created if its parent exists)")
 
 
 def check_folder(path: str) -> Path:
@@ -47,6 +48,9 @@ def check_folder(path: str) -> Path:
 
 def run(args: argparse.Namespace) -> None:
     """Write the export's files (hcc.outputs.rscript.FILES) into ``--out`` (raises HCCError/ValueError on bad input)."""
+    from hcc.outputs.rscript import FILES, export_r  # noqa: PLC0415  (lazy: see the imports)
+    from hcc.stats.adjusted import CoxSpec, parse_formula  # noqa: PLC0415
+
     out = check_folder(args.out)
     spec = cli_common.cohort_spec(args)
     analysis = cli_common.analysis_spec(args, milestones_months=tuple(args.milestones))
