@@ -21,7 +21,7 @@ st.markdown("Change the rules in the sidebar (**Cohort rules**); every page foll
 colors = regimen_colors(cohort.regimens)
 
 st.subheader("Who is in, and why")
-flow = on_screen(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors), caption)
+flow = on_screen(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption), caption)
 st.plotly_chart(flow, key="attrition_chart", theme=None)
 figure_downloads(flow, "attrition")
 small_cell_note(cohort.by_regimen())

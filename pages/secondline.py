@@ -37,7 +37,7 @@ st.subheader("Treatment sequences")
 level = st.segmented_control("Show second and third line as", LEVELS, default=LEVELS[0], key=StateKeys.SL_LEVEL)
 paths = session_memo(("paths", registry.sha256, cohort.spec, level),
                      lambda: treatment_paths(cohort.frame, level or LEVELS[0], overrides))
-st.plotly_chart(sankey_figure(paths, colors), key="sankey", theme=None)
+st.plotly_chart(on_screen(sankey_figure(paths, colors, caption), caption), key="sankey", theme=None)
 st.table(md_table(uptake_table(uptake(cohort.frame, cohort.regimens)).set_index("First-line regimen")))
 
 

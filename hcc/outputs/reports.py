@@ -136,7 +136,8 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     if missing:
         raise ValueError(f"the result lacks endpoint(s) {', '.join(missing)}")
     figures = [ReportFigure("attrition", "Who is in, and why (attrition)",
-                            attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors))]
+                            attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors,
+                                                     caption))]
     tables = [ReportTable("attrition", "Attrition", attrition_table(cohort.attrition, cohort.regimens))]
     shown = []
     for e in figure_endpoints:
