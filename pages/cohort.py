@@ -11,14 +11,20 @@ from hcc.schema import Endpoint
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, current_spec, session_memo
 from ui.downloads import figure_downloads
-from ui.present import on_screen
+from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.sidebar import load_spec
 from ui.widgets import small_cell_note
 
 cohort, registry, caption = cohort_page("Cohort")
+colors = regimen_colors(cohort.regimens)
+if presenting():
+    present("pages/cohort.py", [Slide("Who is in, and why", figure=attrition_figure(
+        cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption))] + table_slides(
+        "Baseline characteristics (Table 1)", session_memo(("table1", registry.sha256, cohort.spec),
+                                                           lambda: baseline_table(cohort.frame, cohort.regimens))),
+            caption)
 st.markdown("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
             "The address bar holds the rules: copy it to reopen or share the same cohort on the same data.")
-colors = regimen_colors(cohort.regimens)
 
 st.subheader("Who is in, and why")
 flow = on_screen(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption), caption)

@@ -1,17 +1,25 @@
 """Data: upload a registry export (kept in this session only), map it to the data contract, read its report."""
 
+import pandas as pd
 import streamlit as st
 
 from hcc.outputs.tables import contract_table, template_csv
 from ui.actions import guarded
 from ui.common import StateKeys, current_registry, route_through_app
 from ui.mapping_ui import mapping_widget
+from ui.present import present, presenting, table_slides
 from ui.reopen import reopen_widget
 from ui.server_data import server_data_widget
 from ui.text import md, mds
 from ui.upload import clear_data, load_registry, upload_widget, validation_report
 
 route_through_app()
+if presenting():  # no result on this page: what data the results are from
+    registry = current_registry()
+    present("pages/data.py", table_slides("Data loaded", pd.DataFrame({
+        "": ["Source", "Rows in file", "Patients kept", "Rows excluded", "Warnings", "SHA-256 (first 12)"],
+        "Value": [registry.label, f"{registry.rows_read:,}", f"{registry.n_patients:,}", f"{len(registry.excluded):,}",
+                  f"{registry.n_warnings:,}", registry.sha256[:12]]})), registry.label)
 
 st.title("Data")
 st.markdown("Upload a de-identified registry export, one row per patient: CSV (any separator, UTF-8 or Shift-JIS), "

@@ -17,6 +17,7 @@ from hcc.stats.response import (
 from hcc.reference.study import INOUE_2026
 from ui.downloads import chart, table_downloads
 from ui.common import StateKeys, cohort_page, session_memo
+from ui.present import Slide, present, presenting, table_slides
 from ui.text import md_table
 
 cohort, registry, caption = cohort_page("Response and survival")
@@ -29,8 +30,15 @@ def memo(name: str, settings: tuple, compute):
     return session_memo((name, registry.sha256, cohort.spec, settings), compute)
 
 
-st.subheader("Best overall response to first line")
 criteria = available_criteria(cohort.frame)
+if presenting():
+    slides = []
+    for criterion in criteria:
+        rates = memo("response_rates", (criterion,), lambda c=criterion: response_rates(cohort.frame, cohort.regimens, c))
+        slides += [Slide(f"Best overall response ({criterion})", figure=response_bar_figure(rates, colors, caption)),
+                   *table_slides(f"Response rates ({criterion})", response_rates_table(rates))]
+    present("pages/response.py", slides, caption)
+st.subheader("Best overall response to first line")
 for tab, criterion in zip(st.tabs(list(criteria)), criteria):
     with tab:
         rates = memo("response_rates", (criterion,),

@@ -14,7 +14,7 @@ from hcc.stats.survival import summarize
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads
-from ui.present import on_screen
+from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.widgets import summary_tables
 from ui.sidebar import key as cohort_key
 from ui.text import md, md_table
@@ -33,6 +33,18 @@ def show(summary, title: str, chart_key: str) -> None:
     summary_tables(summary, chart_key)
 
 
+if presenting():
+    level = st.session_state.get(StateKeys.SL_LEVEL) or LEVELS[0]
+    paths = session_memo(("paths", registry.sha256, cohort.spec, level),
+                         lambda: treatment_paths(cohort.frame, level, overrides))
+    slides = [Slide("Treatment sequences", figure=sankey_figure(paths, colors, caption)),
+              *table_slides("Second-line uptake", uptake_table(uptake(cohort.frame, cohort.regimens)))]
+    for e in SECOND_LINE_ENDPOINTS:
+        s = session_memo(("km", registry.sha256, cohort.spec, e.value, None), lambda e=e: analyze_endpoint(cohort, e))
+        if s.curves:
+            slides.append(Slide(f"{ENDPOINT_LABELS[e]} ({e.value})", figure=km_figure(
+                s, colors, subtitle=caption, title=f"{ENDPOINT_LABELS[e]} by first-line regimen")))
+    present("pages/secondline.py", slides, caption)
 st.subheader("Treatment sequences")
 level = st.segmented_control("Show second and third line as", LEVELS, default=LEVELS[0], key=StateKeys.SL_LEVEL)
 paths = session_memo(("paths", registry.sha256, cohort.spec, level),

@@ -10,7 +10,7 @@ from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, Endpoint
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads
-from ui.present import on_screen
+from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.widgets import analysis_spec_form, km_figure_options, summary_tables
 
 cohort, registry, caption = cohort_page("Survival by first-line regimen")
@@ -23,6 +23,15 @@ def summary_for(endpoint: Endpoint, comparisons: bool = True):
             return analyze_endpoint(cohort, endpoint, spec, comparisons=comparisons)
 
     return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec, comparisons), compute)
+
+
+if presenting():  # every endpoint's curves, one a screen, then the all-endpoints table
+    colors = regimen_colors(cohort.regimens)
+    present("pages/survival.py", [Slide(f"{ENDPOINT_LABELS[e]} ({e.value})",
+                                        figure=km_figure(s, colors, subtitle=caption))
+                                  for e in ENDPOINTS if (s := summary_for(e)).curves]
+            + table_slides("All endpoints: median in months (n)",
+                           overview_table([summary_for(e, comparisons=False) for e in ENDPOINTS])), caption)
 
 
 def open_selected_endpoint() -> None:

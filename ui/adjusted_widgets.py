@@ -39,7 +39,8 @@ class AdjustedChoices:
 def settings_form(regimens: tuple[str, ...]) -> AdjustedChoices:
     """The page's settings in one form (one recomputation per Apply); returns the current choices."""
     state = st.session_state
-    with st.expander("Model settings", expanded=True), st.form("adjusted_settings", border=False):
+    with st.expander("Model settings (covariates, reference, subgroups, weighting)"), \
+            st.form("adjusted_settings", border=False):
         c1, c2, c3 = st.columns(3)
         c1.selectbox("Endpoint", FIRST_LINE_ENDPOINTS, format_func=lambda e: ENDPOINT_LABELS[e],
                      key=StateKeys.ADJ_ENDPOINT)

@@ -158,7 +158,7 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
     rows2 = legend_rows(names2, usable, legend_font - 1) if names2 else 0
     legend1_h = rows1 * (round(legend_font * 1.3) + 10) + (10 if rows1 else 0)
     legend2_h = (rows2 + 1) * (round((legend_font - 1) * 1.3) + 10) + 10 if rows2 else 0  # + its title line
-    bottom = bottom_px + legend1_h + legend2_h + 6
+    bottom = round(bottom_px * font / STYLE_FONT["screen"]) + legend1_h + legend2_h + 6  # axis text grows with font
     n_table = int(kept.get("table_rows", 0) if table_rows is None else table_rows)
     if n_table:  # a risk table under the curves: its rows and the x axis between get fixed pixels
         table_px = n_table * round((font - 1) * 1.25 + 4) + 8
@@ -170,6 +170,7 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
             if ann.text and ann.text.startswith("<b>Number") and ann.yref == "paper":
                 ann.y = split
     height = top + plot_height + bottom
+    _fit_y_title(fig, plot_height, font)
     fig.update_layout(
         title=dict(text=text, x=0.01, xanchor="left", y=1 - (10 + title_px) / height, yanchor="top", yref="container",
                    font=dict(size=title_px)),
@@ -191,6 +192,22 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
             yref="container", font=dict(size=legend_font - 1), title=dict(side="top",
                                                                          font=dict(size=legend_font - 1))))
     return fig
+
+
+def _fit_y_title(fig: go.Figure, plot_height: int, font: int) -> None:
+    """Break the y-axis title over two lines when it is longer than its axis (a long endpoint label
+    on a short presentation plot), and let the left margin grow to hold it."""
+    axis = fig.layout.yaxis
+    text = (axis.title.text or "").replace("<br>", " ")
+    if not text:
+        return
+    lo, hi = axis.domain or (0, 1)
+    size = axis.title.font.size or font
+    if _text_px(text, size) > (hi - lo) * plot_height * 0.95 and " " in text:
+        words = text.split(" ")
+        cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(text) / 2))
+        text = " ".join(words[:cut]) + "<br>" + " ".join(words[cut:])
+    fig.update_layout(yaxis=dict(title=dict(text=text), automargin=True))
 
 
 @dataclass(frozen=True)
@@ -450,6 +467,8 @@ def presentation_style(fig: go.Figure, caption: str, height_px: int = PRESENT_HE
     out.update_yaxes(linecolor="#000000", linewidth=2, tickfont=dict(size=PRESENT_FONT - 2), gridcolor="#D0D0D0",
                      title_font=dict(size=PRESENT_FONT))
     for ann in out.layout.annotations:
+        if ann.yshift:  # a note placed in pixels under the axis moves down as the axis text grows
+            ann.yshift = ann.yshift * PRESENT_FONT / STYLE_FONT["screen"]
         size = (ann.font.size or 12) * (1.15 if dense else 1.4)
         ann.font = dict(size=min(size, PRESENT_FONT - 2) if dense else max(PRESENT_FONT - 2, size),
                         color=ann.font.color or "#000000")
