@@ -4,7 +4,7 @@ the methods paragraph to paste into a manuscript, and (in presentation mode) one
 import streamlit as st
 
 from hcc.analysis import analyze
-from hcc.outputs.reports import build_report, report_html, report_pdf, report_pptx
+from hcc.outputs.reports import adjusted_parts, build_report, report_html, report_pdf, report_pptx
 from hcc.outputs.export import MIME, ExportError
 from hcc.outputs.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
@@ -29,7 +29,8 @@ options = KMFigureOptions(trial_medians=trials)
 result = session_memo(("analysis", registry.sha256, cohort.spec, analysis),
                       lambda: analyze(registry, cohort.spec, analysis=analysis))
 settings = (registry.sha256, cohort.spec, analysis, endpoints, options)
-report = session_memo(("report",) + settings, lambda: build_report(result, endpoints, options))
+report = session_memo(("report",) + settings, lambda: build_report(result, endpoints, options,
+                                                                  adjusted=adjusted_parts(cohort)))
 
 if presenting():
     present("pages/export.py", [Slide(f.title, figure=f.figure) for f in report.figures]

@@ -154,7 +154,7 @@ def present(page: str, slides: list[Slide], caption: str) -> None:
     def go_to(i: int) -> None:
         positions[page] = i
 
-    counter, prev_col, next_col, exit_col = st.columns([7, 1.3, 1.3, 1.6], vertical_alignment="center")
+    counter, prev_col, next_col, exit_col = st.columns([7, 1.3, 1.3, 1.6], vertical_alignment="bottom")
     title = html.escape(slides[index].title)
     counter.html(f"<p class='hcc-slide-counter' title='{title}'>{index + 1} / {len(slides)} · {title}</p>")
     # A step within the page and a step to another page are different buttons (keys): a click on the

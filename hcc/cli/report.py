@@ -14,7 +14,8 @@ from pathlib import Path
 
 from hcc.cli import common as cli_common
 from hcc.analysis import analyze
-from hcc.outputs.reports import DEFAULT_FIGURE_ENDPOINTS, build_report, report_html, report_pdf, report_pptx
+from hcc.outputs.reports import (DEFAULT_FIGURE_ENDPOINTS, adjusted_parts, build_report, report_html, report_pdf,
+                                 report_pptx)
 from hcc.errors import HCCError
 from hcc.outputs.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> bytes:
     analysis = cli_common.analysis_spec(args)
     result = analyze(registry, spec, analysis=analysis)
     report = build_report(result, tuple(Endpoint(e) for e in args.figures),
-                          KMFigureOptions(trial_medians=args.trials))
+                          KMFigureOptions(trial_medians=args.trials), adjusted=adjusted_parts(result.cohort))
     suffix = out.suffix.lower()
     if suffix == ".html":
         return report_html(report).encode("utf-8")
