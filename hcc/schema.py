@@ -14,6 +14,9 @@ from enum import Enum
 #: "AFP >= 400 ng/mL" used by Table 1, the multivariable Cox covariates and the subgroups.
 AFP_CUTOFF_NG_ML: float = 400.0
 AFP_400 = "afp_400"
+#: Treatment era: the derived column "year of first-line start" (calendar year of ``start_1l``), a Table 1
+#: row and a covariate of the adjusted models (practice and regimens changed over the years).
+ERA_YEAR = "year_1l"
 
 #: Days per month used everywhere a duration is shown in months
 #: (365.25 / 12, the convention of R's ``survival`` vignettes and most HCC trials).

@@ -6,7 +6,7 @@ import streamlit as st
 from hcc.outputs.figures import (
     km_figure, landmark_colors, regimen_colors, response_bar_figure, swimmer_figure,
 )
-from hcc.stats.tdcox import REGIMEN_AS
+from hcc.stats.tdcox import REGIMEN_AS, REGIMEN_AS_WORDS
 from hcc.outputs.tables import (
     landmark_table, response_counts_table, response_models_table, response_rates_table, response_tests_table,
 )
@@ -56,7 +56,9 @@ for tab, criterion in zip(st.tabs(list(criteria)), criteria):
 
 st.subheader("Survival after reaching disease control or response")
 regimen_as = st.radio("Pooled model: regimen as", [k for k in REGIMEN_AS if k], horizontal=True,
-                      format_func=lambda k: REGIMEN_AS[k], key=StateKeys.RESP_REGIMEN_AS)
+                      format_func=lambda k: REGIMEN_AS_WORDS[k], key=StateKeys.RESP_REGIMEN_AS,
+                      help="As a stratum: a baseline hazard per regimen (R: + strata(regimen)); as a covariate: "
+                           "a proportional effect per regimen (R: + regimen).")
 models = memo("response_models", (regimen_as,),
               lambda: response_models(cohort.frame, cohort.regimens, regimen_as))
 st.dataframe(model_table := response_models_table(models), hide_index=True)

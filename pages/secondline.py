@@ -8,7 +8,7 @@ from hcc.outputs.tables import (
     class_table, response_counts_table, response_rates_table, response_tests_table, uptake_table,
 )
 from hcc.stats.response import SECOND_LINE, response_rates
-from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint
+from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint, regimen_name
 from hcc.cohort.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
 from hcc.stats.survival import summarize
 from ui.actions import guarded
@@ -24,13 +24,13 @@ overrides = cohort.spec.second_line_classes
 colors = regimen_colors(cohort.regimens)
 
 
-def show(summary, title: str, chart_key: str) -> None:
+def show(summary, title: str, chart_key: str, group_label: str = "First-line regimen") -> None:
     """Figure, sentence and tables of one summary (the Survival page's look)."""
     group_colors = {**regimen_colors(tuple(g.group for g in summary.groups)), **colors}
     fig = on_screen(km_figure(summary, group_colors, subtitle=caption, title=title), caption)
     st.plotly_chart(fig, key=chart_key, theme=None)
     figure_downloads(fig, chart_key)
-    summary_tables(summary, chart_key)
+    summary_tables(summary, chart_key, group_label)
 
 
 if presenting():
@@ -84,7 +84,8 @@ endpoint2 = c2.radio("Endpoint", (Endpoint.PFS_2L, Endpoint.OS_2L), format_func=
 by_2l = session_memo(("by2l", registry.sha256, cohort.spec, first, endpoint2.value, level),
                      lambda: analyze_by_second_line(cohort, endpoint2, first, level or LEVELS[0]))
 if by_2l.curves:
-    show(by_2l, f"{ENDPOINT_LABELS[endpoint2]} after {first}, by second-line {level}", "sl_by_second")
+    show(by_2l, f"{ENDPOINT_LABELS[endpoint2]} after {regimen_name(first)}, by second-line {level}", "sl_by_second",
+         f"Second-line {level}")
 else:
     st.info(f"No patient in this cohort started second line after {md(first)}.")
 
@@ -107,4 +108,5 @@ pps = session_memo(("pps2l", registry.sha256, cohort.spec, scope),
                    lambda: summarize(*derive_by_second_line_given(cohort.frame, Endpoint.PPS,
                                                                   None if scope == "all" else scope)))
 if pps.curves:
-    show(pps, f"Post-progression survival ({scope} first line), by second line given", "sl_pps")
+    show(pps, f"Post-progression survival ({scope} first line), by whether second line was given", "sl_pps",
+         "Second line")

@@ -46,9 +46,12 @@ st.dataframe(overview_table([summary_for(e, comparisons=False) for e in ENDPOINT
              on_select=open_selected_endpoint,
              selection_mode="single-row", key=StateKeys.OVERVIEW)
 
-endpoint = st.radio("Endpoint", ENDPOINTS, format_func=lambda e: e.value, horizontal=True, key=StateKeys.ENDPOINT)
-st.markdown(f"**{ENDPOINT_LABELS[endpoint]} ({endpoint.value}).** {DEFINITIONS[endpoint].describe()} "
-            "Definitions: `docs/endpoints.md`.")
+endpoint = st.radio("Endpoint", ENDPOINTS, format_func=lambda e: e.value, horizontal=True, key=StateKeys.ENDPOINT,
+                    captions=[ENDPOINT_LABELS[e] for e in ENDPOINTS])
+left, right = st.columns([5, 1], vertical_alignment="bottom")
+left.markdown(f"**{ENDPOINT_LABELS[endpoint]} ({endpoint.value})**")
+with right.popover("Definitions", width="stretch"):
+    st.markdown("\n".join(f"- **{ENDPOINT_LABELS[e]} ({e.value})**: {DEFINITIONS[e].describe()}" for e in ENDPOINTS))
 summary = summary_for(endpoint)
 if not summary.curves:
     st.warning(f"No patient in this cohort is eligible for {endpoint.value}.")

@@ -105,7 +105,10 @@ def subgroup_forest_figure(result: SubgroupResult, subtitle: str = "") -> go.Fig
             if math.isfinite(result.interaction_p) else "Interaction not testable (fewer than two levels)")
     if result.missing:
         note += f" · {result.missing} patients without {result.label} recorded left out of the levels"
-    labels = [f"{r.level} (n = {r.n})" + (" ⚠" if r.flag else "") for r in rows]
+    # Each level says what it is a level of: "Child-Pugh A (n = 401)", "AFP ≥ 400 ng/mL (n = 180)".
+    factor = result.label.removesuffix(" class")
+    labels = [(f"{r.level} (n = {r.n})" if i == 0 else f"{factor} {r.level} (n = {r.n})") + (" ⚠" if r.flag else "")
+              for i, r in enumerate(rows)]
     return _forest(labels, [r.hr for r in rows], [r.lower for r in rows], [r.upper for r in rows],
                    [_hr_text(r.hr, r.lower, r.upper, r.p) for r in rows],
                    [_INK] + [_FLAG if r.flag else "#0072B2" for r in result.rows],

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 from tableone import TableOne
 
-from hcc.schema import AFP_400, AFP_CUTOFF_NG_ML, Col
+from hcc.schema import AFP_400, AFP_CUTOFF_NG_ML, ERA_YEAR, Col
 
 MONTE_CARLO_TABLES = 99_999
 MONTE_CARLO_SEED = 20260101
@@ -44,6 +44,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(Col.EHS, "Extrahepatic spread", True),
     Variable(Col.AFP, "AFP, ng/mL", False),
     Variable(AFP_400, "AFP ≥ 400 ng/mL", True),
+    Variable(ERA_YEAR, "Year of first-line start", False),
 )
 
 
@@ -82,7 +83,9 @@ def _tableone_test(column: str, names: dict[str, str]):
 
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    data = frame[[v.column for v in VARIABLES if v.column != AFP_400] + [Col.REGIMEN_1L]].copy()
+    derived = (AFP_400, ERA_YEAR)
+    data = frame[[v.column for v in VARIABLES if v.column not in derived] + [Col.REGIMEN_1L]].copy()
+    data[ERA_YEAR] = pd.to_datetime(frame[Col.START_1L], errors="coerce").dt.year.astype(float)
     for col in (Col.MVI, Col.EHS):
         data[col] = data[col].map({True: "yes", False: "no"})
     data[Col.ECOG] = data[Col.ECOG].map(lambda x: None if pd.isna(x) else str(int(x)))
