@@ -34,7 +34,8 @@ report = session_memo(("report",) + settings, lambda: build_report(result, endpo
 
 if presenting():
     present("pages/export.py", [Slide(f.title, figure=f.figure) for f in report.figures]
-            + [s for t in report.tables if t.in_deck for s in table_slides(t.title, t.table)], caption)
+            + [s for t in report.tables if t.in_deck
+               for s in table_slides(t.title, t.table[list(t.deck_columns)] if t.deck_columns else t.table)], caption)
 
 st.subheader("Statistical analysis (methods paragraph)")
 st.caption("Written from the estimators, CI methods, tests and package versions used for these results. "

@@ -70,8 +70,23 @@ def _settle(page) -> None:
     page.wait_for_function("""() => !document.querySelector('[data-stale="true"]')
         && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')""",
                            timeout=WAIT_MS)
-    page.wait_for_timeout(1200)
+    page.wait_for_timeout(700)
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=WAIT_MS)
+
+
+def _next_slide(page, text: str) -> None:
+    """Press → and wait for the counter to change; a press that lands while the page is rerunning
+    can be dropped with the button it clicked, so it is pressed again (at most three times)."""
+    changed = "(t) => { const c = document.querySelector('.hcc-slide-counter'); return c && c.innerText !== t; }"
+    for attempt in range(3):
+        page.keyboard.press("ArrowRight")
+        try:
+            page.wait_for_function(changed, arg=text, timeout=WAIT_MS // 3)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; retried, then re-raised
+            if attempt == 2:
+                raise
+            _settle(page)
 
 
 def _url(server_url: str, path: str, present: bool) -> str:
@@ -113,7 +128,8 @@ def test_every_figure_on_every_page_at_1440(recorded, server_url, path) -> None:
         context.close()
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
+@pytest.mark.parametrize("size", [(1280, 720), pytest.param((1920, 1080), marks=pytest.mark.slow)],
+                         ids=["1280x720", "1920x1080"])
 def test_every_presentation_screen_fits(recorded, server_url, size) -> None:
     """Every slide of every page: fits the screen (nothing to scroll), figures laid out without overlap,
     tables in >= 18-px text and no wider than the screen. Steps with the arrow key."""
@@ -149,10 +165,7 @@ def test_every_presentation_screen_fits(recorded, server_url, size) -> None:
                 seen += 1
                 if index == total:
                     break
-                page.keyboard.press("ArrowRight")
-                page.wait_for_function(
-                    "(t) => { const c = document.querySelector('.hcc-slide-counter'); return c && c.innerText !== t; }",
-                    arg=text, timeout=WAIT_MS)
+                _next_slide(page, text)
     finally:
         context.close()
     assert seen >= 2 * len(PAGES)
