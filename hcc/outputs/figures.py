@@ -203,10 +203,9 @@ def _fit_y_title(fig: go.Figure, plot_height: int, font: int) -> None:
         return
     lo, hi = axis.domain or (0, 1)
     size = axis.title.font.size or font
-    if _text_px(text, size) > (hi - lo) * plot_height * 0.95 and " " in text:
-        words = text.split(" ")
-        cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(text) / 2))
-        text = " ".join(words[:cut]) + "<br>" + " ".join(words[cut:])
+    room = (hi - lo) * plot_height * 0.95
+    if _text_px(text, size) > room and " " in text:
+        text = "<br>".join(wrap_text(text, max(room, _text_px(text, size) / 3), size))  # at most ~3 lines
     fig.update_layout(yaxis=dict(title=dict(text=text), automargin=True))
 
 

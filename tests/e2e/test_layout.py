@@ -77,13 +77,15 @@ def _settle(page) -> None:
 def _next_slide(page, text: str) -> None:
     """Press → and wait for the counter to change; a press that lands while the page is rerunning
     can be dropped with the button it clicked, so it is pressed again (at most three times)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     changed = "(t) => { const c = document.querySelector('.hcc-slide-counter'); return c && c.innerText !== t; }"
     for attempt in range(3):
         page.keyboard.press("ArrowRight")
         try:
             page.wait_for_function(changed, arg=text, timeout=WAIT_MS // 3)
             return
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError; retried, then re-raised
+        except PlaywrightTimeoutError:
             if attempt == 2:
                 raise
             _settle(page)
