@@ -9,7 +9,8 @@ title, Previous / Next and **Exit**. Keys: → / Page Down / Space next, ← / P
 the next page's slides, so the whole app runs as one deck.
 
 A slide fits 1280×720 without scrolling (figure height :data:`hcc.outputs.figures.PRESENT_HEIGHT`
-plus the header row); on taller screens (1920×1080) the slide is zoomed to fill them.
+plus the header row), and so fits any larger screen. (CSS zoom to fill a 1920×1080 screen was tried:
+plotly.js sizes a figure from its zoomed box and then draws it zoomed again, twice too large.)
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ _CSS = """<style>
 [data-testid="stMainBlockContainer"] table {width: 100%;}
 .hcc-slide-counter {font-size: 1.35rem; font-weight: 700; margin: 0.35rem 0 0 0; white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis;}
-@media (min-height: 1000px) and (min-width: 1700px) {[data-testid="stMainBlockContainer"] {zoom: 1.45;}}
 </style>"""
 
 # Keys step through the slides by clicking the header's buttons (so each step is an ordinary
@@ -163,12 +163,12 @@ def present(page: str, slides: list[Slide], caption: str) -> None:
         prev_col.button(PREVIOUS, width="stretch", on_click=go_to, args=(index - 1,), key="present_prev")
     elif prev_col.button(PREVIOUS, width="stretch", key="present_prev_page", disabled=before is None,
                          help=None if before is None else f"Back to {before.title}"):
-        st.switch_page(before.path)
+        st.switch_page(before.path, query_params={PARAM: "1"})  # the page switch forgets the toggle's state
     if index < len(slides) - 1:
         next_col.button(NEXT, width="stretch", on_click=go_to, args=(index + 1,), key="present_next", type="primary")
     elif next_col.button(NEXT, width="stretch", key="present_next_page", type="primary", disabled=after is None,
                          help=None if after is None else f"On to {after.title}"):
-        st.switch_page(after.path)
+        st.switch_page(after.path, query_params={PARAM: "1"})
     exit_col.button(EXIT, width="stretch", on_click=_exit, key="present_exit", help="Leave presentation mode (Esc)")
     st.html(_KEYS_JS % {"next": NEXT, "prev": PREVIOUS, "exit": EXIT}, unsafe_allow_javascript=True)
 
