@@ -195,8 +195,9 @@ def test_keys_step_across_pages_and_escape_leaves(recorded, server_url) -> None:
         _settle(page)
         page.keyboard.press("Escape")
         page.get_by_role("heading", name="Report & slides").wait_for(timeout=WAIT_MS)
+        page.locator('[data-testid="stSidebar"]').wait_for(state="visible", timeout=WAIT_MS)  # its CSS is gone
+        _settle(page)
         assert page.locator(".hcc-slide-counter").count() == 0
-        assert page.locator('[data-testid="stSidebar"]').is_visible()
         assert "present=1" not in page.url
         assert page.get_by_role("button", name=EXIT).count() == 0 and page.get_by_role("button", name=NEXT).count() == 0
     finally:
