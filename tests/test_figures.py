@@ -115,6 +115,14 @@ def test_wrap_text_breaks_at_spaces_within_the_width() -> None:
     assert " ".join(lines).split() == ("Overall survival by first-line regimen in a long title " * 3).split()
 
 
+def test_a_plain_figure_keeps_its_own_title_through_export_and_presentation() -> None:
+    """A figure not built here (no layout record) keeps its title markup when re-laid out."""
+    fig = go.Figure(go.Bar(x=["a"], y=[1]), layout={"title": {"text": "Mine <i>x</i>"}, "height": 300})
+    narrow = fit_width(fig, 560)
+    assert narrow.layout.title.text == "Mine <i>x</i>"
+    assert presentation_style(narrow, "cohort").layout.title.text.startswith("Mine <i>x</i><br>")
+
+
 def test_apply_layout_refuses_an_unknown_style() -> None:
     with pytest.raises(ValueError, match="style must be one of"):
         apply_layout(go.Figure(), "poster")

@@ -14,12 +14,12 @@ from ui.common import PAGES
 from ui.keys import StateKeys
 from ui.present import EXIT, NEXT, PREVIOUS, ROWS_PER_SLIDE, ROWS_PER_WIDE_SLIDE, table_slides
 
-_COUNTER = re.compile(r"<p class='hcc-slide-counter'[^>]*>(\d+) / (\d+) · ")
+_COUNTER = re.compile(r"\*\*(\d+) / (\d+) · ")
 
 
 def _counter(at) -> tuple[int, int]:
-    found = [m.groups() for h in at.get("html") if (m := _COUNTER.match(h.proto.body))]
-    assert len(found) == 1, [h.proto.body[:80] for h in at.get("html")]
+    found = [m.groups() for m in (_COUNTER.match(e.value) for e in at.markdown) if m]
+    assert len(found) == 1, [e.value[:80] for e in at.markdown]
     return int(found[0][0]), int(found[0][1])
 
 
@@ -64,7 +64,7 @@ def test_exit_leaves_presentation_mode() -> None:
     assert at.session_state[StateKeys.PRESENT] is False
     assert "present" not in at.query_params
     assert at.title and len(at.get("plotly_chart")) == 1  # the page as usual
-    assert not [h for h in at.get("html") if _COUNTER.match(h.proto.body)]
+    assert not [e for e in at.markdown if _COUNTER.match(e.value)]
 
 
 def test_the_cohort_page_presents_table_1_over_several_slides() -> None:
@@ -74,6 +74,16 @@ def test_the_cohort_page_presents_table_1_over_several_slides() -> None:
     next(b for b in at.button if b.label == NEXT).click()
     at.run()
     assert len(at.table) == 1 and len(at.table[0].value) <= ROWS_PER_SLIDE
+
+
+def test_the_key_script_clicks_the_buttons_by_their_labels() -> None:
+    """The page script is a constant (no data in st.html) that names the same buttons as the page."""
+    from ui.present import _KEYS_JS
+
+    for label in (NEXT, PREVIOUS, EXIT):
+        assert f"click('{label}')" in _KEYS_JS
+    assert "ArrowRight" in _KEYS_JS and "PageDown" in _KEYS_JS and "Escape" in _KEYS_JS and "PageUp" in _KEYS_JS
+    assert "http" not in _KEYS_JS and "src=" not in _KEYS_JS  # nothing fetched
 
 
 def test_long_tables_are_split_with_numbered_titles() -> None:

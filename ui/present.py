@@ -15,7 +15,6 @@ plotly.js sizes a figure from its zoomed box and then draws it zoomed again, twi
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,6 +22,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from hcc.outputs.figures import presentation_style
+from ui.actions import guarded
 from ui.common import PAGES, StateKeys
 from ui.text import md, md_table
 
@@ -33,6 +33,7 @@ ROWS_PER_SLIDE = 11
 ROWS_PER_WIDE_SLIDE = 7
 WIDE_COLUMNS = 7
 NEXT, PREVIOUS, EXIT = "Next ▶", "◀ Previous", "✕ Exit"
+COUNTER_KEY = "hcc_slide_counter"  # the counter's container: CSS class st-key-hcc_slide_counter
 
 _CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
@@ -46,12 +47,13 @@ _CSS = """<style>
 [data-testid="stMainBlockContainer"] td, [data-testid="stMainBlockContainer"] th {font-size: 18px !important;
   line-height: 1.3 !important; padding: 0.3rem 0.5rem !important;}
 [data-testid="stMainBlockContainer"] table {width: 100%;}
-.hcc-slide-counter {font-size: 1.35rem; font-weight: 700; margin: 0.35rem 0 0 0; white-space: nowrap;
+.st-key-hcc_slide_counter p {font-size: 1.35rem !important; margin: 0.35rem 0 0 0; white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis;}
 </style>"""
 
 # Keys step through the slides by clicking the header's buttons (so each step is an ordinary
-# Streamlit rerun). Registered once per browser tab; skipped while typing in a field.
+# Streamlit rerun). Registered once per browser tab; skipped while typing in a field. A constant (no
+# data in st.html); its button labels are NEXT, PREVIOUS and EXIT below (tests/test_present.py checks).
 _KEYS_JS = """<script>
 (() => {
   const w = window.parent && window.parent.document ? window.parent : window;
@@ -65,10 +67,10 @@ _KEYS_JS = """<script>
   w.document.addEventListener('keydown', (e) => {
     const t = e.target && e.target.tagName;
     if (t === 'INPUT' || t === 'TEXTAREA' || t === 'SELECT' || e.altKey || e.ctrlKey || e.metaKey) return;
-    if (!w.document.querySelector('.hcc-slide-counter')) return;
-    if (['ArrowRight', 'PageDown', ' '].includes(e.key)) { e.preventDefault(); click('%(next)s'); }
-    else if (['ArrowLeft', 'PageUp'].includes(e.key)) { e.preventDefault(); click('%(prev)s'); }
-    else if (e.key === 'Escape') { e.preventDefault(); click('%(exit)s'); }
+    if (!w.document.querySelector('.st-key-hcc_slide_counter')) return;
+    if (['ArrowRight', 'PageDown', ' '].includes(e.key)) { e.preventDefault(); click('Next ▶'); }
+    else if (['ArrowLeft', 'PageUp'].includes(e.key)) { e.preventDefault(); click('◀ Previous'); }
+    else if (e.key === 'Escape') { e.preventDefault(); click('✕ Exit'); }
   });
 })();
 </script>"""
@@ -155,22 +157,25 @@ def present(page: str, slides: list[Slide], caption: str) -> None:
         positions[page] = i
 
     counter, prev_col, next_col, exit_col = st.columns([7, 1.3, 1.3, 1.6], vertical_alignment="bottom")
-    title = html.escape(slides[index].title)
-    counter.html(f"<p class='hcc-slide-counter' title='{title}'>{index + 1} / {len(slides)} · {title}</p>")
+    with counter.container(key=COUNTER_KEY):
+        st.markdown(f"**{index + 1} / {len(slides)} · {md(slides[index].title)}**")
     # A step within the page and a step to another page are different buttons (keys): a click on the
     # one must not count as a click on the other when the slide it lands on is the last.
     if index > 0:
-        prev_col.button(PREVIOUS, width="stretch", on_click=go_to, args=(index - 1,), key="present_prev")
+        prev_col.button(PREVIOUS, width="stretch", on_click=guarded(go_to, "Going back a slide"), args=(index - 1,),
+                        key="present_prev")
     elif prev_col.button(PREVIOUS, width="stretch", key="present_prev_page", disabled=before is None,
                          help=None if before is None else f"Back to {before.title}"):
         st.switch_page(before.path, query_params={PARAM: "1"})  # the page switch forgets the toggle's state
     if index < len(slides) - 1:
-        next_col.button(NEXT, width="stretch", on_click=go_to, args=(index + 1,), key="present_next", type="primary")
+        next_col.button(NEXT, width="stretch", on_click=guarded(go_to, "Going to the next slide"), args=(index + 1,),
+                        key="present_next", type="primary")
     elif next_col.button(NEXT, width="stretch", key="present_next_page", type="primary", disabled=after is None,
                          help=None if after is None else f"On to {after.title}"):
         st.switch_page(after.path, query_params={PARAM: "1"})
-    exit_col.button(EXIT, width="stretch", on_click=_exit, key="present_exit", help="Leave presentation mode (Esc)")
-    st.html(_KEYS_JS % {"next": NEXT, "prev": PREVIOUS, "exit": EXIT}, unsafe_allow_javascript=True)
+    exit_col.button(EXIT, width="stretch", on_click=guarded(_exit, "Leaving presentation mode"), key="present_exit",
+                    help="Leave presentation mode (Esc)")
+    st.html(_KEYS_JS, unsafe_allow_javascript=True)
 
     slide = slides[index]
     if slide.figure is not None:

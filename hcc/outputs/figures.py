@@ -123,6 +123,10 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
         raise ValueError(f"style must be one of {STYLES}, not {style!r}")
     meta = dict(fig.layout.meta or {}) if isinstance(fig.layout.meta, dict) else {}
     kept = dict(meta.get(_LAYOUT_META, {}))
+    # A figure not laid out here before (any plotly figure) keeps its own title markup as it is.
+    raw = None
+    if title is None:
+        raw = kept.get("raw_title") if "title" in kept else (fig.layout.title.text or "")
     if title is None:
         title = kept.get("title", "")
     if subtitle is None:
@@ -140,7 +144,9 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
     sub_lines = wrap_text(subtitle, width - 30, sub_px) if subtitle else []
     if len(sub_lines) > 1 and " — " in subtitle:  # the cohort line and the data source, each whole
         sub_lines = [line for part in subtitle.split(" — ") if part for line in wrap_text(part, width - 30, sub_px)]
-    text = "<br>".join(f"<b>{html.escape(line)}</b>" for line in title_lines)
+    if raw:
+        title_lines = raw.split("<br>")
+    text = raw or "<br>".join(f"<b>{html.escape(line)}</b>" for line in title_lines)
     if sub_lines:
         text += ("<br>" if text else "") + "<br>".join(
             f"<span style='font-size:{sub_px}px'>{html.escape(line)}</span>" for line in sub_lines)
@@ -176,7 +182,8 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
                    font=dict(size=title_px)),
         showlegend=bool(n_legend_items) or bool(names2),
         margin=dict(t=top, b=bottom), height=height,
-        meta={**meta, _LAYOUT_META: {**kept, "title": title, "subtitle": subtitle, "plot_height": plot_height,
+        meta={**meta, _LAYOUT_META: {**kept, "title": title, "raw_title": raw, "subtitle": subtitle,
+                                     "plot_height": plot_height,
                                      "bottom_px": bottom_px, "style": style,
                                      "dense": kept.get("dense", False) if dense is None else dense,
                                      "table_rows": n_table}})
@@ -435,8 +442,10 @@ def _kept(fig: go.Figure) -> dict:
 def fit_width(fig: go.Figure, width_px: int) -> go.Figure:
     """A copy of ``fig`` laid out (:func:`apply_layout`, export style) for a canvas ``width_px`` wide
     (e.g. a journal column): title, subtitle and legends wrap to that width and the margins grow with
-    their lines."""
+    their lines. A figure not built by this module's builders is returned as it is."""
     out = go.Figure(fig)
+    if not _kept(out):  # a figure not built by this module: its own layout stands
+        return out
     return apply_layout(out, "export", width_px=width_px)
 
 

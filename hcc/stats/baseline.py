@@ -98,10 +98,13 @@ def baseline_table(frame: pd.DataFrame, regimens: tuple[str, ...]) -> pd.DataFra
 
     Returns a flat table: ``Characteristic``, ``Level``, ``Missing``, ``Overall``, one column per
     regimen (in ``regimens`` order), ``p``, ``Test`` and one ``SMD a vs b`` column per pair.
-    Variables with no recorded value in the cohort are left out.
+    Variables with no recorded value in the cohort are left out, and the treatment era (year of
+    first-line start) when every patient started in the same year.
     """
     data = _prepare(frame)
-    present = [v for v in VARIABLES if data[v.column].notna().any()]
+    # The era row needs two years at least (a single year says nothing, and its test is undefined).
+    present = [v for v in VARIABLES if data[v.column].notna().any()
+               and (v.column != ERA_YEAR or data[v.column].nunique() > 1)]
     if not present:  # tableone would take "no columns" to mean "every column"
         counts = frame[Col.REGIMEN_1L].value_counts()
         return pd.DataFrame([{"Characteristic": "n", "Level": "", "Missing": "", "Overall": str(len(frame)),

@@ -68,6 +68,7 @@ def _check_figures(figures: list[dict], where: str) -> None:
 def _settle(page) -> None:
     """Wait until Streamlit has finished the run: nothing stale, the figures drawn, for a moment."""
     page.wait_for_function("""() => !document.querySelector('[data-stale="true"]')
+        && !document.querySelector('[data-testid="stSkeleton"]')
         && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')""",
                            timeout=WAIT_MS)
     page.wait_for_timeout(700)
@@ -79,7 +80,7 @@ def _next_slide(page, text: str) -> None:
     can be dropped with the button it clicked, so it is pressed again (at most three times)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    changed = "(t) => { const c = document.querySelector('.hcc-slide-counter'); return c && c.innerText !== t; }"
+    changed = "(t) => { const c = document.querySelector('.st-key-hcc_slide_counter'); return c && c.innerText !== t; }"
     for attempt in range(3):
         page.keyboard.press("ArrowRight")
         try:
@@ -118,8 +119,12 @@ def test_every_figure_on_every_page_at_1440(recorded, server_url, path) -> None:
         page.goto(_url(server_url, path, present=False))
         page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=WAIT_MS)
         _settle(page)
+        if path not in ("pages/data.py", "pages/export.py"):  # the pages with figures: wait for the first drawn
+            page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=WAIT_MS)
+            _settle(page)
         figures = page.evaluate(_MEASURE)
         _check_figures(figures, path)
+        assert figures or path in ("pages/data.py", "pages/export.py"), f"{path}: no figure was measured"
         if figures:  # the first result can be seen whole: no taller than the screen
             top, bottom = figures[0]["box"][1], figures[0]["box"][3]
             assert bottom - top <= 1000, (path, bottom - top)
@@ -142,7 +147,7 @@ def test_every_presentation_screen_fits(recorded, server_url, size) -> None:
         page = context.new_page()
         for spec in PAGES:
             page.goto(_url(server_url, spec.path, present=True))
-            counter = page.locator(".hcc-slide-counter")
+            counter = page.locator(".st-key-hcc_slide_counter")
             counter.wait_for(timeout=WAIT_MS)
             while True:
                 _settle(page)
@@ -180,24 +185,24 @@ def test_keys_step_across_pages_and_escape_leaves(recorded, server_url) -> None:
     try:
         page = context.new_page()
         page.goto(_url(server_url, "pages/data.py", present=True))
-        counter = page.locator(".hcc-slide-counter")
+        counter = page.locator(".st-key-hcc_slide_counter")
         counter.wait_for(timeout=WAIT_MS)
         _settle(page)
         assert counter.inner_text().startswith("1 / 1 · Data loaded")
         page.keyboard.press("ArrowRight")
         page.wait_for_url(re.compile(r"/export"), timeout=WAIT_MS)
-        page.wait_for_function("() => (document.querySelector('.hcc-slide-counter') || {}).innerText?.startsWith('1 / ')",
+        page.wait_for_function("() => (document.querySelector('.st-key-hcc_slide_counter') || {}).innerText?.startsWith('1 / ')",
                                timeout=WAIT_MS)
         _settle(page)
         page.keyboard.press("ArrowRight")
-        page.wait_for_function("() => (document.querySelector('.hcc-slide-counter') || {}).innerText?.startsWith('2 / ')",
+        page.wait_for_function("() => (document.querySelector('.st-key-hcc_slide_counter') || {}).innerText?.startsWith('2 / ')",
                                timeout=WAIT_MS)
         _settle(page)
         page.keyboard.press("Escape")
         page.get_by_role("heading", name="Report & slides").wait_for(timeout=WAIT_MS)
         page.locator('[data-testid="stSidebar"]').wait_for(state="visible", timeout=WAIT_MS)  # its CSS is gone
         _settle(page)
-        assert page.locator(".hcc-slide-counter").count() == 0
+        assert page.locator(".st-key-hcc_slide_counter").count() == 0
         assert "present=1" not in page.url
         assert page.get_by_role("button", name=EXIT).count() == 0 and page.get_by_role("button", name=NEXT).count() == 0
     finally:
@@ -215,7 +220,7 @@ def test_no_request_left_the_apps_host(recorded, server_url) -> None:
             for spec in PAGES:
                 for present in (False, True):
                     page.goto(_url(server_url, spec.path, present))
-                    page.locator(".hcc-slide-counter" if present else '[data-testid="stMainBlockContainer"] h1'
+                    page.locator(".st-key-hcc_slide_counter" if present else '[data-testid="stMainBlockContainer"] h1'
                                  ).first.wait_for(timeout=WAIT_MS)
                     _settle(page)
         finally:
