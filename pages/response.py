@@ -4,7 +4,7 @@
 import streamlit as st
 
 from hcc.outputs.figures import (
-    km_figure, landmark_colors, regimen_colors, response_bar_figure, swimmer_figure,
+    apply_layout, km_figure, landmark_colors, regimen_colors, response_bar_figure, swimmer_figure,
 )
 from hcc.stats.tdcox import REGIMEN_AS, REGIMEN_AS_WORDS
 from hcc.outputs.tables import (
@@ -50,7 +50,9 @@ for tab, criterion in zip(st.tabs(list(criteria)), criteria):
                    "patients/denominator · % (exact Clopper–Pearson 95% CI), over the evaluable patients "
                    "(CR, PR, SD or PD) and over all patients, where NE and not recorded count as neither.")
         left, right = st.columns([3, 2])
-        chart(response_bar_figure(rates, colors, caption), f"response_{criterion}", caption, left)
+        # drawn in three fifths of the page: title and legend wrap to that width
+        chart(apply_layout(response_bar_figure(rates, colors, caption), "screen", width_px=560),
+              f"response_{criterion}", caption, left)
         right.markdown("**Rates compared across regimens**")
         right.table(md_table(response_tests_table(rates).set_index("Rate")))
 

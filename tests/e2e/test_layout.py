@@ -22,6 +22,7 @@ from ui.present import EXIT, NEXT
 pytestmark = pytest.mark.e2e
 WAIT_MS = 90_000
 SLACK_PX = 2  # sub-pixel rounding of text boxes
+NO_FIGURE_PAGES = ("pages/overview.py", "pages/data.py", "pages/export.py")  # outside presentation mode
 
 # Per visible plotly figure: its box, title, legends, plot areas, and the texts drawn outside the box.
 _MEASURE = """() => {
@@ -119,12 +120,12 @@ def test_every_figure_on_every_page_at_1440(recorded, server_url, path) -> None:
         page.goto(_url(server_url, path, present=False))
         page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=WAIT_MS)
         _settle(page)
-        if path not in ("pages/data.py", "pages/export.py"):  # the pages with figures: wait for the first drawn
+        if path not in NO_FIGURE_PAGES:  # the pages with figures: wait for the first drawn
             page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=WAIT_MS)
             _settle(page)
         figures = page.evaluate(_MEASURE)
         _check_figures(figures, path)
-        assert figures or path in ("pages/data.py", "pages/export.py"), f"{path}: no figure was measured"
+        assert figures or path in NO_FIGURE_PAGES, f"{path}: no figure was measured"
         if figures:  # the first result can be seen whole: no taller than the screen
             top, bottom = figures[0]["box"][1], figures[0]["box"][3]
             assert bottom - top <= 1000, (path, bottom - top)
