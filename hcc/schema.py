@@ -14,6 +14,9 @@ from enum import Enum
 #: "AFP >= 400 ng/mL" used by Table 1, the multivariable Cox covariates and the subgroups.
 AFP_CUTOFF_NG_ML: float = 400.0
 AFP_400 = "afp_400"
+#: Treatment era: the derived column "year of first-line start" (calendar year of ``start_1l``), a Table 1
+#: row and a covariate of the adjusted models (practice and regimens changed over the years).
+ERA_YEAR = "year_1l"
 
 #: Days per month used everywhere a duration is shown in months
 #: (365.25 / 12, the convention of R's ``survival`` vignettes and most HCC trials).
@@ -93,11 +96,31 @@ ALBI_GRADE_UPPER: tuple[float, ...] = (-2.60, -2.27, -1.39)
 
 #: Label of the group that rare regimens are pooled into (cohort option "group rare regimens").
 OTHER_REGIMEN = "Other"
+#: Drug names of the regimen codes, the one place a code is spelled out for a reader.
 REGIMEN_LABELS: dict[str, str] = {
     SOR: "Sorafenib",
     LEN: "Lenvatinib",
     ATZ_BEV: "Atezolizumab + bevacizumab",
+    REG: "Regorafenib",
+    RAM: "Ramucirumab",
+    CAB: "Cabozantinib",
+    DUR_TRE: "Durvalumab + tremelimumab",
+    DUR: "Durvalumab",
+    NIV: "Nivolumab",
+    NIV_IPI: "Nivolumab + ipilimumab",
+    PEM: "Pembrolizumab",
+    OTHER: "Other systemic therapy",
+    TRIAL: "Clinical trial drug",
 }
+
+
+def regimen_name(code: str, *, with_code: bool = True) -> str:
+    """What a clinician reads for a regimen code: ``"Sorafenib (SOR)"`` (or ``"Sorafenib"`` with
+    ``with_code=False``); a code without a known name is shown as recorded."""
+    name = REGIMEN_LABELS.get(code)
+    if name is None:
+        return code
+    return f"{name} ({code})" if with_code else name
 
 # Best overall response (RECIST 1.1 / mRECIST) ---------------------------------
 CR, PR, SD, PD, NE = "CR", "PR", "SD", "PD", "NE"
@@ -221,6 +244,19 @@ ENDPOINT_LABELS: dict[Endpoint, str] = {
     Endpoint.OS_2L: "Overall survival from second-line start",
     Endpoint.PFS2: "Progression-free survival 2 (to second progression)",
     Endpoint.TTNT: "Time to next treatment",
+}
+
+#: The y-axis of each endpoint's Kaplan–Meier figure: what the curve is the proportion of.
+ENDPOINT_Y_LABELS: dict[Endpoint, str] = {
+    Endpoint.OS: "Proportion alive",
+    Endpoint.PFS: "Proportion alive without progression",
+    Endpoint.PPS: "Proportion alive",
+    Endpoint.DDC: "Proportion still in disease control",
+    Endpoint.DOR: "Proportion still in response",
+    Endpoint.PFS_2L: "Proportion alive without progression",
+    Endpoint.OS_2L: "Proportion alive",
+    Endpoint.PFS2: "Proportion alive without second progression",
+    Endpoint.TTNT: "Proportion not yet on next treatment",
 }
 
 

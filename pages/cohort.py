@@ -11,17 +11,23 @@ from hcc.schema import Endpoint
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, current_spec, session_memo
 from ui.downloads import figure_downloads
-from ui.present import on_screen
+from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.sidebar import load_spec
 from ui.widgets import small_cell_note
 
 cohort, registry, caption = cohort_page("Cohort")
+colors = regimen_colors(cohort.regimens)
+if presenting():
+    table1 = session_memo(("table1", registry.sha256, cohort.spec), lambda: baseline_table(cohort.frame, cohort.regimens))
+    shown = [c for c in table1.columns if c not in ("Missing", "Test") and not str(c).startswith("SMD")]
+    present("pages/cohort.py", [Slide("Who is in, and why", figure=attrition_figure(
+        cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption))]
+            + table_slides("Baseline characteristics (Table 1; tests and SMDs on the page)", table1[shown]), caption)
 st.markdown("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
             "The address bar holds the rules: copy it to reopen or share the same cohort on the same data.")
-colors = regimen_colors(cohort.regimens)
 
 st.subheader("Who is in, and why")
-flow = on_screen(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors), caption)
+flow = on_screen(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption), caption)
 st.plotly_chart(flow, key="attrition_chart", theme=None)
 figure_downloads(flow, "attrition")
 small_cell_note(cohort.by_regimen())

@@ -1,17 +1,25 @@
 """Data: upload a registry export (kept in this session only), map it to the data contract, read its report."""
 
+import pandas as pd
 import streamlit as st
 
 from hcc.outputs.tables import contract_table, template_csv
 from ui.actions import guarded
 from ui.common import StateKeys, current_registry, route_through_app
 from ui.mapping_ui import mapping_widget
+from ui.present import present, presenting, table_slides
 from ui.reopen import reopen_widget
 from ui.server_data import server_data_widget
 from ui.text import md, mds
-from ui.upload import clear_data, load_registry, upload_widget, validation_report
+from ui.upload import clear_data, load_registry, ready_step, upload_widget, validation_report
 
 route_through_app()
+if presenting():  # no result on this page: what data the results are from
+    registry = current_registry()
+    present("pages/data.py", table_slides("Data loaded", pd.DataFrame({
+        "": ["Source", "Rows in file", "Patients kept", "Rows excluded", "Warnings", "SHA-256 (first 12)"],
+        "Value": [registry.label, f"{registry.rows_read:,}", f"{registry.n_patients:,}", f"{len(registry.excluded):,}",
+                  f"{registry.n_warnings:,}", registry.sha256[:12]]})), registry.label)
 
 st.title("Data")
 st.markdown("Upload a de-identified registry export, one row per patient: CSV (any separator, UTF-8 or Shift-JIS), "
@@ -26,6 +34,7 @@ with st.expander("Data format: the columns the app reads"):
 
 source = upload_widget()
 server_data_widget()  # only when the deployment allow-lists a server data directory (docs/deploy.md)
+pending = False  # an upload whose mapping is not complete (or that cannot be read yet)
 if source is not None:
     with st.expander("Map your file to the data format", expanded=True):
         mapping = mapping_widget(source)
@@ -38,12 +47,20 @@ if source is not None:
     if mapping is None:
         st.info("Until the mapping is complete, the other pages keep showing "
                 f"{md(current_registry().label.lower())}.", icon=":material/info:")
+    pending = registry is None
+    if registry is not None:
+        ready_step(registry)
 
 if StateKeys.REGISTRY in st.session_state:
     st.button("Clear data", icon=":material/delete:", on_click=guarded(clear_data, "Clearing the data"),
               help="Remove the uploaded file and everything computed from it from this session; the pages "
                    "return to the synthetic demo registry.")
 
+if pending:  # nothing of the data shown elsewhere (e.g. the demo's "No problems found") under this upload
+    st.caption("The summary and the validation report of this file appear here once the mapping is complete.")
+    st.subheader("Reopen a saved view")
+    reopen_widget()
+    st.stop()
 registry = current_registry()
 st.subheader(md(registry.label))
 cols = st.columns(4)

@@ -4,16 +4,15 @@ the methods paragraph to paste into a manuscript, and (in presentation mode) one
 import streamlit as st
 
 from hcc.analysis import analyze
-from hcc.outputs.reports import build_report, report_html, report_pdf, report_pptx
+from hcc.outputs.reports import adjusted_parts, build_report, report_html, report_pdf, report_pptx
 from hcc.outputs.export import MIME, ExportError
 from hcc.outputs.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import reproduce_in_r
-from ui.present import on_screen, presenting
+from ui.present import Slide, present, presenting, table_slides
 from ui.reopen import reopen_widget
-from ui.text import md, md_table
 from ui.widgets import analysis_spec_form
 
 cohort, registry, caption = cohort_page("Report & slides")
@@ -31,25 +30,13 @@ options = KMFigureOptions(trial_medians=trials)
 result = session_memo(("analysis", registry.sha256, cohort.spec, analysis),
                       lambda: analyze(registry, cohort.spec, analysis=analysis))
 settings = (registry.sha256, cohort.spec, analysis, endpoints, options)
-report = session_memo(("report",) + settings, lambda: build_report(result, endpoints, options))
+report = session_memo(("report",) + settings, lambda: build_report(result, endpoints, options,
+                                                                  adjusted=adjusted_parts(cohort)))
 
 if presenting():
-    slides = [(f.title, f.figure) for f in report.figures] + [(t.title, t.table) for t in report.tables if t.in_deck]
-    index = min(state.get(StateKeys.PRESENT_SLIDE, 0), len(slides) - 1)
-    left, middle, right = st.columns([1, 6, 1])
-    left.button("◀ Previous", disabled=index == 0, width="stretch",
-                on_click=guarded(lambda: state.update({StateKeys.PRESENT_SLIDE: index - 1}), "Going back a slide"))
-    right.button("Next ▶", disabled=index == len(slides) - 1, width="stretch",
-                 on_click=guarded(lambda: state.update({StateKeys.PRESENT_SLIDE: index + 1}),
-                                  "Going to the next slide"))
-    title, item = slides[index]
-    middle.markdown(f"**{index + 1} / {len(slides)} · {md(title)}**")
-    if hasattr(item, "to_plotly_json"):
-        st.plotly_chart(on_screen(item, caption), theme=None, key="present_chart")
-    else:
-        st.caption(md(caption))
-        st.table(md_table(item))
-    st.stop()
+    present("pages/export.py", [Slide(f.title, figure=f.figure) for f in report.figures]
+            + [s for t in report.tables if t.in_deck
+               for s in table_slides(t.title, t.table[list(t.deck_columns)] if t.deck_columns else t.table)], caption)
 
 st.subheader("Statistical analysis (methods paragraph)")
 st.caption("Written from the estimators, CI methods, tests and package versions used for these results. "

@@ -2,15 +2,32 @@
 
 import streamlit as st
 
-from hcc.schema import REGIMEN_LABELS
+from hcc.analysis import analyze_endpoint
+from hcc.formatting import format_months
+from hcc.outputs.figures import attrition_figure, km_figure, regimen_colors
+from hcc.schema import REGIMEN_LABELS, Endpoint, regimen_name
 from ui.common import (
     route_through_app, PAGES, cohort_caption, current_cohort, current_registry, rules_not_applied_warning,
+    session_memo,
 )
+from ui.present import Slide, present, presenting
 from ui.text import md
 
 route_through_app()
 
 registry = current_registry()
+cohort = current_cohort()
+if cohort is not None:
+    os_summary = session_memo(("km", registry.sha256, cohort.spec, Endpoint.OS.value, None, False),
+                              lambda: analyze_endpoint(cohort, Endpoint.OS, comparisons=False))
+    colors = regimen_colors(cohort.regimens)
+    if presenting():
+        present("pages/overview.py", [
+            Slide("Overall survival by first-line regimen", figure=km_figure(
+                os_summary, colors, subtitle=cohort_caption(cohort))),
+            Slide("Who is in, and why", figure=attrition_figure(cohort.attrition, cohort.regimens,
+                                                                 cohort.by_regimen(), colors, cohort_caption(cohort)))],
+            cohort_caption(cohort))
 st.title("HCC Outcomes Explorer")
 st.markdown(
     "Kaplan–Meier survival by first-line regimen for patients with advanced hepatocellular carcinoma, "
@@ -32,8 +49,15 @@ cols[3].metric("Rows excluded at validation", len(registry.excluded))
 st.caption(md(registry.label + " · " + " · ".join(
     f"{REGIMEN_LABELS.get(r, r)} ({r}) {k:,}" for r, k in registry.regimen_counts().items())))
 
-cohort = current_cohort()
 if cohort is not None:
+    st.subheader("Headline: overall survival")
+    groups = [g for g in os_summary.groups if g.n]
+    for column, g in zip(st.columns(max(len(groups), 1)), groups):
+        column.metric(md(f"Median OS, {regimen_name(g.group)}"), f"{format_months(g.median)} months",
+                      help=f"{g.n} patients, {g.events} deaths; 95% CI {format_months(g.median_low)}–"
+                           f"{format_months(g.median_high)} months (Kaplan–Meier, log-log CI). "
+                           "Details and tests: Survival page.")
+    st.caption(md(f"Kaplan–Meier median overall survival from first-line start, {cohort_caption(cohort)}."))
     st.subheader("Current cohort")
     st.write(md(cohort_caption(cohort)))
     rules_not_applied_warning(cohort)

@@ -4,9 +4,9 @@
 import streamlit as st
 
 from hcc.outputs.figures import (
-    km_figure, landmark_colors, regimen_colors, response_bar_figure, swimmer_figure,
+    apply_layout, km_figure, landmark_colors, regimen_colors, response_bar_figure, swimmer_figure,
 )
-from hcc.stats.tdcox import REGIMEN_AS
+from hcc.stats.tdcox import REGIMEN_AS, REGIMEN_AS_WORDS
 from hcc.outputs.tables import (
     landmark_table, response_counts_table, response_models_table, response_rates_table, response_tests_table,
 )
@@ -17,6 +17,7 @@ from hcc.stats.response import (
 from hcc.reference.study import INOUE_2026
 from ui.downloads import chart, table_downloads
 from ui.common import StateKeys, cohort_page, session_memo
+from ui.present import Slide, present, presenting, table_slides
 from ui.text import md_table
 
 cohort, registry, caption = cohort_page("Response and survival")
@@ -29,8 +30,15 @@ def memo(name: str, settings: tuple, compute):
     return session_memo((name, registry.sha256, cohort.spec, settings), compute)
 
 
-st.subheader("Best overall response to first line")
 criteria = available_criteria(cohort.frame)
+if presenting():
+    slides = []
+    for criterion in criteria:
+        rates = memo("response_rates", (criterion,), lambda c=criterion: response_rates(cohort.frame, cohort.regimens, c))
+        slides += [Slide(f"Best overall response ({criterion})", figure=response_bar_figure(rates, colors, caption)),
+                   *table_slides(f"Response rates ({criterion})", response_rates_table(rates))]
+    present("pages/response.py", slides, caption)
+st.subheader("Best overall response to first line")
 for tab, criterion in zip(st.tabs(list(criteria)), criteria):
     with tab:
         rates = memo("response_rates", (criterion,),
@@ -42,13 +50,17 @@ for tab, criterion in zip(st.tabs(list(criteria)), criteria):
                    "patients/denominator · % (exact Clopper–Pearson 95% CI), over the evaluable patients "
                    "(CR, PR, SD or PD) and over all patients, where NE and not recorded count as neither.")
         left, right = st.columns([3, 2])
-        chart(response_bar_figure(rates, colors, caption), f"response_{criterion}", caption, left)
+        # drawn in three fifths of the page: title and legend wrap to that width
+        chart(apply_layout(response_bar_figure(rates, colors, caption), "screen", width_px=560),
+              f"response_{criterion}", caption, left)
         right.markdown("**Rates compared across regimens**")
         right.table(md_table(response_tests_table(rates).set_index("Rate")))
 
 st.subheader("Survival after reaching disease control or response")
 regimen_as = st.radio("Pooled model: regimen as", [k for k in REGIMEN_AS if k], horizontal=True,
-                      format_func=lambda k: REGIMEN_AS[k], key=StateKeys.RESP_REGIMEN_AS)
+                      format_func=lambda k: REGIMEN_AS_WORDS[k], key=StateKeys.RESP_REGIMEN_AS,
+                      help="As a stratum: a baseline hazard per regimen (R: + strata(regimen)); as a covariate: "
+                           "a proportional effect per regimen (R: + regimen).")
 models = memo("response_models", (regimen_as,),
               lambda: response_models(cohort.frame, cohort.regimens, regimen_as))
 st.dataframe(model_table := response_models_table(models), hide_index=True)

@@ -13,13 +13,13 @@ from hcc.outputs.tables import (
     class_table, response_counts_table, response_rates_table, response_tests_table, uptake_table,
 )
 from hcc.stats.response import SECOND_LINE, response_rates
-from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint
+from hcc.schema import ENDPOINT_LABELS, SECOND_LINE_ENDPOINTS, Col, Endpoint, regimen_name
 from hcc.cohort.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
 from hcc.stats.survival import summarize
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads, table_downloads
-from ui.present import on_screen
+from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.widgets import summary_tables
 from ui.sidebar import key as cohort_key
 from ui.text import md, md_table
@@ -29,20 +29,36 @@ overrides = cohort.spec.second_line_classes
 colors = regimen_colors(cohort.regimens)
 
 
-def show(summary, title: str, chart_key: str) -> None:
+def show(summary, title: str, chart_key: str, group_label: str = "First-line regimen") -> None:
     """Figure, sentence and tables of one summary (the Survival page's look)."""
     group_colors = {**regimen_colors(tuple(g.group for g in summary.groups)), **colors}
     fig = on_screen(km_figure(summary, group_colors, subtitle=caption, title=title), caption)
     st.plotly_chart(fig, key=chart_key, theme=None)
     figure_downloads(fig, chart_key)
-    summary_tables(summary, chart_key)
+    summary_tables(summary, chart_key, group_label)
 
 
+if presenting():
+    level = st.session_state.get(StateKeys.SL_LEVEL) or LEVELS[0]
+    paths = session_memo(("paths", registry.sha256, cohort.spec, level),
+                         lambda: treatment_paths(cohort.frame, level, overrides))
+    slides = [Slide("Treatment sequences", figure=sankey_figure(paths, colors, caption)),
+              *table_slides("Second-line uptake", uptake_table(uptake(cohort.frame, cohort.regimens)))]
+    for e in SECOND_LINE_ENDPOINTS:
+        s = session_memo(("km", registry.sha256, cohort.spec, e.value, None), lambda e=e: analyze_endpoint(cohort, e))
+        if s.curves:
+            slides.append(Slide(f"{ENDPOINT_LABELS[e]} ({e.value})", figure=km_figure(
+                s, colors, subtitle=caption, title=f"{ENDPOINT_LABELS[e]} by first-line regimen")))
+    competing = session_memo(("competing", registry.sha256, cohort.spec), lambda: analyze_competing(cohort))
+    slides += [Slide(s.definition.title, figure=cif_figure(s, colors, subtitle=caption)) for s in competing.values()]
+    pathway_summary = session_memo(("pathway", registry.sha256, cohort.spec), lambda: analyze_pathway(cohort))
+    slides.append(Slide("Patient pathway", figure=pathway_figure(pathway_summary, colors, subtitle=caption)))
+    present("pages/secondline.py", slides, caption)
 st.subheader("Treatment sequences")
 level = st.segmented_control("Show second and third line as", LEVELS, default=LEVELS[0], key=StateKeys.SL_LEVEL)
 paths = session_memo(("paths", registry.sha256, cohort.spec, level),
                      lambda: treatment_paths(cohort.frame, level or LEVELS[0], overrides))
-st.plotly_chart(sankey_figure(paths, colors), key="sankey", theme=None)
+st.plotly_chart(on_screen(sankey_figure(paths, colors, caption), caption), key="sankey", theme=None)
 st.table(md_table(uptake_table(uptake(cohort.frame, cohort.regimens)).set_index("First-line regimen")))
 
 
@@ -117,7 +133,8 @@ endpoint2 = c2.radio("Endpoint", (Endpoint.PFS_2L, Endpoint.OS_2L), format_func=
 by_2l = session_memo(("by2l", registry.sha256, cohort.spec, first, endpoint2.value, level),
                      lambda: analyze_by_second_line(cohort, endpoint2, first, level or LEVELS[0]))
 if by_2l.curves:
-    show(by_2l, f"{ENDPOINT_LABELS[endpoint2]} after {first}, by second-line {level}", "sl_by_second")
+    show(by_2l, f"{ENDPOINT_LABELS[endpoint2]} after {regimen_name(first)}, by second-line {level}", "sl_by_second",
+         f"Second-line {level}")
 else:
     st.info(f"No patient in this cohort started second line after {md(first)}.")
 
@@ -140,4 +157,5 @@ pps = session_memo(("pps2l", registry.sha256, cohort.spec, scope),
                    lambda: summarize(*derive_by_second_line_given(cohort.frame, Endpoint.PPS,
                                                                   None if scope == "all" else scope)))
 if pps.curves:
-    show(pps, f"Post-progression survival ({scope} first line), by second line given", "sl_pps")
+    show(pps, f"Post-progression survival ({scope} first line), by whether second line was given", "sl_pps",
+         "Second line")

@@ -10,7 +10,7 @@ from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, Endpoint
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads, reproduce_in_r
-from ui.present import on_screen
+from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.text import md
 from ui.widgets import analysis_spec_form, km_figure_options, summary_tables
 
@@ -26,6 +26,15 @@ def summary_for(endpoint: Endpoint, comparisons: bool = True):
     return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec, comparisons), compute)
 
 
+if presenting():  # every endpoint's curves, one a screen, then the all-endpoints table
+    colors = regimen_colors(cohort.regimens)
+    present("pages/survival.py", [Slide(f"{ENDPOINT_LABELS[e]} ({e.value})",
+                                        figure=km_figure(s, colors, subtitle=caption))
+                                  for e in ENDPOINTS if (s := summary_for(e)).curves]
+            + table_slides("All endpoints: median in months (n)",
+                           overview_table([summary_for(e, comparisons=False) for e in ENDPOINTS])), caption)
+
+
 def open_selected_endpoint() -> None:
     rows = st.session_state[StateKeys.OVERVIEW].selection.rows
     if rows:
@@ -38,9 +47,12 @@ st.dataframe(overview_table([summary_for(e, comparisons=False) for e in ENDPOINT
              on_select=open_selected_endpoint,
              selection_mode="single-row", key=StateKeys.OVERVIEW)
 
-endpoint = st.radio("Endpoint", ENDPOINTS, format_func=lambda e: e.value, horizontal=True, key=StateKeys.ENDPOINT)
-st.markdown(f"**{ENDPOINT_LABELS[endpoint]} ({endpoint.value}).** {DEFINITIONS[endpoint].describe()} "
-            "Definitions: `docs/endpoints.md`.")
+endpoint = st.radio("Endpoint", ENDPOINTS, format_func=lambda e: e.value, horizontal=True, key=StateKeys.ENDPOINT,
+                    captions=[ENDPOINT_LABELS[e] for e in ENDPOINTS])
+left, right = st.columns([5, 1], vertical_alignment="bottom")
+left.markdown(f"**{ENDPOINT_LABELS[endpoint]} ({endpoint.value})**")
+with right.popover("Definitions", width="stretch"):
+    st.markdown("\n".join(f"- **{ENDPOINT_LABELS[e]} ({e.value})**: {DEFINITIONS[e].describe()}" for e in ENDPOINTS))
 summary = summary_for(endpoint)
 if summary.unavailable:  # its source column is empty: say so instead of showing another endpoint
     st.warning(md(summary.unavailable), icon=":material/warning:")

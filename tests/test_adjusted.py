@@ -190,3 +190,23 @@ def test_unrecorded_covariates_are_readable_errors(cohort) -> None:
     frame.loc[frame[Col.DATE_DEATH].notna(), Col.AGE] = np.nan  # only the censored have an age
     with pytest.raises(SpecError, match="no patient with an event has every chosen covariate"):
         fit_multivariable(dataclasses.replace(cohort, frame=frame), CoxSpec(covariates=(Col.AGE,)))
+
+
+def test_treatment_era_as_a_covariate_matches_r(cohort) -> None:
+    """Year of first-line start (``year_1l``, per year) in the multivariable Cox model. R
+    (tests/reference/era_reference.R): coxph(Surv(os_time, os_status) ~ regimen + age + year_1l, Efron),
+    summary()$coefficients and exp(confint()) (Wald 95%)."""
+    from hcc.schema import ERA_YEAR
+
+    expected = pd.read_csv(REF / "era_coef.csv").assign(term=lambda d: d["term"].map(
+        lambda t: ERA_YEAR if t == "year_1l" else _r_term(t))).set_index("term")
+    model = fit_multivariable(cohort, CoxSpec(Endpoint.OS, (Col.AGE, ERA_YEAR), "SOR"))
+    got = {t.term: t for t in model.terms}
+    assert set(got) == set(expected.index)
+    for name, row in expected.iterrows():
+        t = got[name]
+        assert t.coef == pytest.approx(row["coef"], rel=1e-7), name
+        for attr in ("hr", "lower", "upper"):
+            assert getattr(t, attr) == pytest.approx(row[attr], rel=1e-8), (name, attr)
+        assert t.p == pytest.approx(row["p"], rel=1e-6), name
+    assert parse_formula("age+year_1l") == ((Col.AGE, ERA_YEAR), False)

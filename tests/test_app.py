@@ -121,7 +121,7 @@ def test_figure_toggles_only_redraw() -> None:
     at.toggle(key=StateKeys.PERCENT).set_value(True).run()
     assert not at.exception
     fig = at.get("plotly_chart")[0].proto.spec
-    assert "Events" in fig and "Survival (%)" in fig
+    assert "Events" in fig and "Proportion alive (%)" in fig  # OS: the y axis names what it is the proportion of
 
 
 def _attrition_rules(at: AppTest) -> str:

@@ -110,3 +110,24 @@ def test_changing_the_mapping_recomputes_every_result() -> None:
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert list(shown_table(at.table[0].value).index) == ["SOR", "LEN"]
+
+
+def test_a_pending_upload_shows_nothing_of_the_demo_and_a_loaded_one_is_ready() -> None:
+    """While the upload's mapping is incomplete, the page shows none of the demo's summary or its "No
+    problems found"; once loaded, a "Ready" message names the file and offers the way to Survival."""
+    at = _data_page()
+    assert any("No problems found" in s.value for s in at.success)  # the demo, before any upload
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("export.csv", messy_export(), "text/csv")).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert StateKeys.REGISTRY not in at.session_state
+    assert not any("No problems found" in s.value for s in at.success)
+    assert not [m for m in at.metric if m.label == "Patients kept"]
+    assert not any(b.label == "Go to Survival ▶" for b in at.button)
+    _by_key_prefix(at.selectbox, f"{StateKeys.REQUIRED_PICK}start_1l").set_value("Tx begin").run()
+    at.radio(key=f"{StateKeys.DATE_FORMAT}start_1l").set_value("MDY").run()
+    at.radio(key=f"{StateKeys.IDENTIFIER}Patient name").set_value("drop").run()
+    registry = at.session_state[StateKeys.REGISTRY]
+    ready = [s.value for s in at.success if "Ready" in s.value]
+    assert len(ready) == 1 and "export" in shown(ready[0]) and f"{registry.n_patients:,} patients" in ready[0]
+    assert any(b.label == "Go to Survival ▶" for b in at.button)
+    assert [m.value for m in at.metric if m.label == "Patients kept"] == [f"{registry.n_patients:,}"]

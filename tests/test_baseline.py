@@ -82,3 +82,19 @@ def test_registry_without_baseline_columns_gives_counts_only() -> None:
     table = baseline_table(reg.frame, reg.regimens)
     assert table.to_dict("records") == [{"Characteristic": "n", "Level": "", "Missing": "", "Overall": "3",
                                          "SOR": "1", "LEN": "2"}]
+
+
+def test_table_one_has_the_treatment_era_row_as_r() -> None:
+    """Year of first-line start (hcc.schema.ERA_YEAR) as a Table 1 row: median [Q1, Q3] per regimen and
+    the Kruskal–Wallis p. R (tests/reference/era_reference.R): quantile(type = 7) of
+    as.numeric(format(start_1l, "%Y")) by regimen_1l; kruskal.test(year_1l ~ regimen_1l)$p.value."""
+    expected = pd.read_csv(Path(__file__).parent / "reference" / "era_table1.csv").set_index("group")
+    cohort = apply_to_registry(load_demo(), PRESETS[MAIN])
+    table = baseline_table(cohort.frame, cohort.regimens)
+    row = table[table["Characteristic"].str.startswith("Year of first-line start")].iloc[0]
+    for group, r in expected.iterrows():
+        med, q1, q3 = (float(x) for x in row[group].replace("[", " ").replace(",", " ").rstrip("]").split())
+        assert (q1, med, q3) == pytest.approx((r["q1"], r["median"], r["q3"]), abs=1e-9), group
+    assert expected["kruskal_p"].iloc[0] < 0.001 and row["p"] == "<0.001" and row["Test"] == "Kruskal-Wallis"
+    groups = [cohort.frame.loc[cohort.frame[Col.REGIMEN_1L] == g, Col.START_1L].dt.year for g in cohort.regimens]
+    assert stats.kruskal(*groups).pvalue == pytest.approx(expected["kruskal_p"].iloc[0], rel=1e-6)

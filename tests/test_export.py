@@ -18,8 +18,9 @@ from PIL import Image
 
 from hcc.analysis import AnalysisResult, analyze
 from hcc.cli.main import main
-from hcc.cohort.rules import MAIN, PRESETS, CohortSpec
-from hcc.outputs.reports import REPRODUCE_ID, RESULTS_ID, build_report, report_html, report_pdf, report_pptx
+from hcc.cohort.rules import FULL, MAIN, PRESETS, CohortSpec
+from hcc.outputs.reports import (DECK_TABLE_PT, REPRODUCE_ID, RESULTS_ID, adjusted_parts, build_report, deck_parts,
+                                 report_html, report_pdf, report_pptx)
 from hcc.errors import SpecError
 from hcc.outputs.export import SIZE_PRESETS, export_session, figure_bytes, table_csv, tables_xlsx
 from hcc.outputs.methods_text import methods_paragraph, software_versions
@@ -237,10 +238,10 @@ def test_static_exports_pdf_report_and_deck(result: AnalysisResult, tmp_path: Pa
     with Image.open(pages[0]) as first:  # A4 portrait at 40 dpi, not blank
         assert first.size == (331, 468) and first.convert("L").getextrema()[0] < 100
     prs = Presentation(io.BytesIO(deck))
-    deck_tables = [t for t in report.tables if t.in_deck]
-    assert len(prs.slides) == 1 + len(report.figures) + len(deck_tables)
+    deck_slides = sum(len(deck_parts(t)) for t in report.tables if t.in_deck and not t.table.empty)
+    assert len(prs.slides) == 1 + len(report.figures) + deck_slides + 1  # title, figures, tables, appendix
     texts = [shape.text_frame.text for shape in prs.slides[0].shapes if shape.has_text_frame]
-    assert any(report.fingerprint["sha256"] in t for t in texts)
+    assert any(report.fingerprint["sha256"][:12] + "…" in t for t in texts)  # the short form on the title slide
     assert [s.shape_type for s in prs.slides[1].shapes][0] == 13  # a picture (MSO_SHAPE_TYPE.PICTURE)
     assert read_record(deck, "deck.pptx").data["sha256"] == result.registry.sha256
 
@@ -313,3 +314,81 @@ def test_html_report_competing_risks_equal_the_cli_json(result: AnalysisResult) 
         if "dead" in at12:
             assert f"<td>{100 * at12['on_first_line']:.1f}</td>" in page
     assert "Aalen–Johansen" in report.methods and "Gray's test" in report.methods and "Fine–Gray" in report.methods
+
+
+DEMO_CSV = Path(__file__).resolve().parent.parent / "data" / "demo_registry.csv"
+
+
+@pytest.fixture(scope="module")
+def demo_report():
+    """The demo's report with its adjusted analyses (the Report & slides page's and ``hcc report``'s)."""
+    result = analyze(load_path(DEMO_CSV), PRESETS[MAIN])
+    return build_report(result, (Endpoint.OS, Endpoint.PFS), adjusted=adjusted_parts(result.cohort))
+
+
+def test_report_with_adjusted_analyses_equals_the_cli_json_with_cox_and_iptw(demo_report, capsys) -> None:
+    """Table 1, the adjusted analyses and second line are in the report, and the embedded results are
+    exactly what ``analyze --cox "age+child_pugh_class+bclc" --iptw`` prints for the same data."""
+    assert main(["analyze", "--data", str(DEMO_CSV), "--preset", "main", "--cox", "age+child_pugh_class+bclc",
+                 "--iptw"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    page = report_html(demo_report)
+    embedded = json.loads(re.search(f'id="{RESULTS_ID}">(.*?)</script>', page, re.S).group(1))
+    assert embedded == json.loads(json.dumps(cli))
+    assert {"multivariable", "iptw"} <= set(embedded)
+    keys = {f.key for f in demo_report.figures}
+    assert {"attrition", "km_OS", "km_PFS", "response", "sequences", "forest", "iptw_km", "love"} <= keys
+    tables = {t.key for t in demo_report.tables}
+    assert {"table1", "cox", "cox_ph", "iptw_hr", "balance", "uptake"} <= tables
+    assert 'id="table-table1"' in page and 'id="fig-forest"' in page and 'id="fig-iptw_km"' in page
+
+
+def test_deck_has_table1_and_adjusted_slides_with_table_text_of_18_pt(demo_report) -> None:
+    """Without figures (no browser needed): the deck's table slides hold Table 1 (over several slides,
+    every row somewhere) and the adjusted analyses, every cell in >= 18-pt text; the title slide shows
+    only the short fingerprint, the full SHA-256 is in its notes and on the appendix slide."""
+    from pptx import Presentation
+    from pptx.util import Pt
+
+    prs = Presentation(io.BytesIO(report_pptx(demo_report, figure_keys=())))
+    titles = [next((sh.text_frame.text for sh in slide.shapes if sh.has_text_frame), "") for slide in prs.slides]
+    table1 = [t for t in titles if t.startswith("Baseline characteristics (Table 1)")]
+    assert len(table1) >= 2
+    for name in ("Multivariable Cox model", "Proportional-hazards check", "Propensity-weighted hazard ratios",
+                 "Second-line uptake", "Response rates"):
+        assert any(t.startswith(name) for t in titles), (name, titles)
+    tables = [sh.table for slide in prs.slides for sh in slide.shapes if sh.has_table]
+    assert tables
+    sizes = {para.font.size for table in tables for row in table.rows for cell in row.cells
+             for para in cell.text_frame.paragraphs}
+    assert sizes == {Pt(DECK_TABLE_PT)} and DECK_TABLE_PT >= 18
+    t1 = next(t for t in demo_report.tables if t.key == "table1")
+    shown_rows = sum(len(table.rows) - 1 for slide, title in zip(prs.slides, titles)
+                     if title.startswith("Baseline characteristics") for table in
+                     [sh.table for sh in slide.shapes if sh.has_table])
+    assert shown_rows == len(t1.table)
+    sha = demo_report.fingerprint["sha256"]
+    title_text = " ".join(sh.text_frame.text for sh in prs.slides[0].shapes if sh.has_text_frame)
+    assert sha not in title_text and sha[:12] + "…" in title_text
+    assert sha in prs.slides[0].notes_slide.notes_text_frame.text
+    assert titles[-1] == "Appendix: data and settings"
+    assert any(sha in sh.text_frame.text for sh in prs.slides[-1].shapes if sh.has_text_frame)
+
+
+def test_adjusted_analyses_that_cannot_be_fitted_are_said_not_estimable() -> None:
+    """One regimen only: no regimen contrast to fit; the report says "not estimable — <reason>" in a
+    deck table instead of leaving the analyses out."""
+    from hcc.cohort.rules import apply_to_registry
+    from tests.conftest import make_registry
+
+    rows = [{Col.REGIMEN_1L: "SOR", Col.AGE: str(50 + i), Col.START_1L: "2020-01-01",
+             Col.DATE_DEATH: f"2020-{1 + i % 11:02d}-15", Col.DATE_LAST_FOLLOWUP: f"2020-{1 + i % 11:02d}-15"}
+            for i in range(12)]
+    registry = make_registry(rows)
+    parts = adjusted_parts(apply_to_registry(registry, PRESETS[FULL]))
+    assert parts.model is None and parts.iptw is None and len(parts.not_estimable) == 2
+    result = analyze(registry, PRESETS[FULL])
+    report = build_report(result, (), adjusted=parts)
+    table = next(t for t in report.tables if t.key == "adjusted_not_estimable")
+    assert table.in_deck and all(r.startswith("not estimable — ") for r in table.table["Result"])
+    assert "multivariable" not in report.results and "iptw" not in report.results

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from hcc.analysis import analyze_endpoint
 from hcc.cohort.rules import FULL, PRESETS, apply_to_registry
 from hcc.outputs.figures import KMFigureOptions, km_figure, regimen_colors
-from hcc.schema import ATZ_BEV, DAYS_PER_MONTH, LEN, SOR, Col, Endpoint
-from hcc.stats.survival import survival_at
+from hcc.schema import ATZ_BEV, LEN, SOR, Col, Endpoint
 from hcc.reference.trials import TRIALS, arms_for, registry_vs_trials, trials_table
 from tests.conftest import make_registry
 
@@ -78,18 +76,21 @@ def test_registry_vs_trials_puts_registry_medians_beside_trials(os_summary) -> N
     assert table.loc[table["Regimen"] == "XYZ", "Citation"].tolist() == ["no trial of this regimen"]
 
 
-def test_overlay_marks_trial_medians_on_the_registry_curve(os_summary) -> None:
+def test_overlay_marks_trial_medians_on_the_half_line(os_summary) -> None:
+    """Each trial arm's median is a marker at x = its median, y = 0.5 (where a median is read off a KM
+    plot, not at a survival rate of the registry's curve), in the registry regimen's colour, with one
+    legend entry per trial and arm ("REFLECT: Lenvatinib")."""
     cohort, summary = os_summary
     colors = regimen_colors(cohort.regimens)
     fig = km_figure(summary, colors, options=KMFigureOptions(trial_medians=True, horizon_months=30))
     marks = [t for t in fig.data if t.legend == "legend2"]
-    horizon_arms = [(t, m) for t, _, m in arms_for(SOR, Endpoint.OS) + arms_for(LEN, Endpoint.OS) if m.months <= 30]
+    horizon_arms = [(reg, t, a, m) for reg in (SOR, LEN) for t, a, m in arms_for(reg, Endpoint.OS) if m.months <= 30]
     assert len(marks) == len(horizon_arms)
-    curve = summary.curves[SOR]
-    for trace in marks:
-        if trace.marker.color == colors[SOR]:
-            expected = survival_at(curve, np.array([trace.x[0] * DAYS_PER_MONTH]))[0].surv
-            assert trace.y[0] == pytest.approx(expected, rel=1e-12)
-    assert sum(t.showlegend is not False for t in marks) == len({t.name for t, _ in horizon_arms})
+    for trace, (reg, trial, arm, m) in zip(marks, horizon_arms):
+        assert trace.y[0] == 0.5
+        assert trace.x[0] == m.months
+        assert trace.marker.color == colors[reg]
+        assert trace.name == f"{trial.name}: {arm.label}"
+        assert trace.showlegend is not False
     plain = km_figure(summary, colors, options=KMFigureOptions(trial_medians=False))
     assert not [t for t in plain.data if t.legend == "legend2"]

@@ -39,7 +39,8 @@ class AdjustedChoices:
 def settings_form(regimens: tuple[str, ...]) -> AdjustedChoices:
     """The page's settings in one form (one recomputation per Apply); returns the current choices."""
     state = st.session_state
-    with st.expander("Model settings", expanded=True), st.form("adjusted_settings", border=False):
+    with st.expander("Model settings (covariates, reference, subgroups, weighting)"), \
+            st.form("adjusted_settings", border=False):
         c1, c2, c3 = st.columns(3)
         c1.selectbox("Endpoint", FIRST_LINE_ENDPOINTS, format_func=lambda e: ENDPOINT_LABELS[e],
                      key=StateKeys.ADJ_ENDPOINT)
@@ -98,7 +99,8 @@ def cox_section(model: MultivariableCox, caption: str) -> None:
     table = cox_table(model)
     st.dataframe(table, hide_index=True, height=36 * (len(table) + 1) + 2)
     table_downloads(table, "multivariable_cox")
-    st.markdown("**Proportional-hazards check** (scaled Schoenfeld residuals, R `cox.zph`)")
+    st.markdown("**Proportional-hazards check** (scaled Schoenfeld residuals: does each hazard ratio stay the same "
+                "over follow-up?)")
     st.dataframe(ph_table(model), hide_index=True)
     bad = [t for t in model.ph_violations if t.term != GLOBAL]
     if bad:
@@ -111,7 +113,8 @@ def cox_section(model: MultivariableCox, caption: str) -> None:
     elif any(t.term == GLOBAL for t in model.ph_violations):
         st.warning("The global proportional-hazards test is significant although no single term is: read the "
                    "hazard ratios as averages over follow-up.", icon=":material/timeline:")
-    st.caption(md("; ".join(f"{k}: {v}" for k, v in model.methods.items())))
+    with st.expander("Methods (estimators and their R equivalents)"):
+        st.markdown("\n".join(f"- **{md(k)}**: {md(v)}" for k, v in model.methods.items()))
 
 
 def subgroup_section(result: SubgroupResult, caption: str) -> None:
@@ -140,4 +143,5 @@ def iptw_section(result: IPTWResult, colors: dict[str, str], caption: str) -> No
     chart(love_plot(result, caption), "love_plot", caption)
     st.dataframe(table := balance_table(result), hide_index=True)
     table_downloads(table, "balance")
-    st.caption(md("; ".join(f"{k}: {v}" for k, v in result.methods.items())))
+    with st.expander("Methods (estimators and their R equivalents)"):
+        st.markdown("\n".join(f"- **{md(k)}**: {md(v)}" for k, v in result.methods.items()))

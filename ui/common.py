@@ -132,11 +132,14 @@ def cohort_page(title: str) -> tuple[Cohort, Registry, str]:
     cohort is empty.
     """
     route_through_app()
-    st.title(title)
+    presenting = bool(st.session_state.get(StateKeys.PRESENT))  # the slides carry title and cohort line
+    if not presenting:
+        st.title(title)
     cohort = current_cohort()
     if cohort is None:
         st.stop()
     caption = cohort_caption(cohort)
-    st.caption(md(caption))
+    if not presenting:
+        st.caption(md(caption))
     rules_not_applied_warning(cohort)
     return cohort, current_registry(), caption

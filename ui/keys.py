@@ -28,7 +28,8 @@ class StateKeys:
     RELATIVE_DATES = "map_relative_dates"
     FAILED_ACTION = "failed_action"  # the message of a button/widget action that failed (shown once)
     PRESENT = "present_mode"         # presentation mode (also ?present=1 in the URL)
-    PRESENT_SLIDE = "present_slide"  # which result the presentation shows
+    PRESENT_SLIDE = "present_slide"  # {page path: which of its results the presentation shows}
+    PRESENT_PAGE = "present_page"    # the page presenting now (Next past its last slide opens the next page)
     TRIAL_MEDIANS = "fig_trial_medians"
     FIG_EXPORT = "fig_export_"       # + figure name: prepared PNG/SVG/PDF bytes and their size preset
     EXPORT_FIGURES = "export_figures"  # endpoints drawn in the report / deck

@@ -81,6 +81,17 @@ def load_registry(source: Source, mapping: Mapping) -> Registry | None:
         return None
 
 
+def ready_step(registry: Registry) -> None:
+    """The upload's end: it is loaded and analysed everywhere, with the way on to the results."""
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    regimens = ", ".join(registry.regimens)
+    left.success(f"**Ready.** {md(registry.name)}: {registry.n_patients:,} patients, first-line regimens "
+                 f"{md(regimens)}{f'; {len(registry.excluded):,} rows kept out (see below)' if len(registry.excluded) else ''}. "
+                 "Every page now analyses this file.", icon=":material/check_circle:")
+    if right.button("Go to Survival ▶", type="primary", width="stretch", key="upload_ready_survival"):
+        st.switch_page("pages/survival.py")
+
+
 def validation_report(registry: Registry) -> None:
     """Counts by rule, every problem as a row, excluded rows, and the report as CSV."""
     if not registry.issues:

@@ -82,16 +82,17 @@ def small_cell_note(counts: dict[str, int]) -> None:
                    "when showing or sharing this table outside the care team (small cells can identify patients).")
 
 
-def summary_tables(summary: EndpointSummary, name: str | None = None) -> None:
+def summary_tables(summary: EndpointSummary, name: str | None = None, group_label: str = "Regimen") -> None:
     """The sentence and tables under a KM figure: per-group statistics, pairwise tests, and each
     group against the reference (Survival and After-first-line pages), with CSV / Excel downloads
-    named after ``name`` (default: the endpoint; give one per figure when a page shows several)."""
+    named after ``name`` (default: the endpoint; give one per figure when a page shows several).
+    ``group_label`` heads the groups' column (e.g. "Second line" when the groups are not regimens)."""
     name = name or summary.endpoint.value
     st.markdown(md(plain_summary(summary)))
     for note in summary.notes:  # what changed the groups, e.g. second-line regimens pooled as Other
         st.info(md(note), icon=":material/info:")
-    table = endpoint_table(summary)
-    st.table(md_table(table.set_index("Regimen")))
+    table = endpoint_table(summary).rename(columns={"Regimen": group_label})
+    st.table(md_table(table.set_index(group_label)))
     for note in table_notes(summary):  # NR explained once, midpoint-rule medians, the RMST horizon rule
         st.caption(md(note))
     small_cell_note({g.group: g.n for g in summary.groups})
@@ -101,7 +102,7 @@ def summary_tables(summary: EndpointSummary, name: str | None = None) -> None:
         left.markdown("**Pairwise comparisons**")
         left.table(md_table(pairwise_table(summary).set_index("Comparison")))
         right.markdown(f"**Against {md(summary.reference)}**")
-        right.table(md_table(comparison_table(summary).set_index("Regimen")))
+        right.table(md_table(comparison_table(summary).rename(columns={"Regimen": group_label}).set_index(group_label)))
     if summary.endpoint.value in TRIAL_ENDPOINTS:
         st.markdown("**Registry against the landmark trials** (published medians; citations in the last column)")
         versus = registry_vs_trials(summary)

@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> bytes:
     # the analysis and the renderers (plotly, kaleido, python-pptx) only when a report is made
     from hcc.analysis import analyze  # noqa: PLC0415
     from hcc.outputs.figures import KMFigureOptions  # noqa: PLC0415
-    from hcc.outputs.reports import DEFAULT_FIGURE_ENDPOINTS, build_report, report_html, report_pdf, report_pptx  # noqa: PLC0415
+    from hcc.outputs.reports import (DEFAULT_FIGURE_ENDPOINTS, adjusted_parts, build_report, report_html,  # noqa: PLC0415
+                                     report_pdf, report_pptx)
 
     out = Path(args.out)
     if out.suffix.lower() not in SUFFIXES:
@@ -44,8 +45,8 @@ def run(args: argparse.Namespace) -> bytes:
     analysis = cli_common.analysis_spec(args)
     result = analyze(registry, spec, analysis=analysis)
     figures = tuple(Endpoint(e) for e in args.figures) if args.figures else DEFAULT_FIGURE_ENDPOINTS
-    report = build_report(result, figures,
-                          KMFigureOptions(trial_medians=args.trials))
+    report = build_report(result, figures, KMFigureOptions(trial_medians=args.trials),
+                          adjusted=adjusted_parts(result.cohort))
     suffix = out.suffix.lower()
     if suffix == ".html":
         return report_html(report).encode("utf-8")

@@ -17,10 +17,11 @@ from plotly.subplots import make_subplots
 from hcc.stats.adjusted import MultivariableCox
 from hcc.stats.subgroups import SubgroupResult
 from hcc.formatting import format_hr, format_p
-from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS
+from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINT_Y_LABELS, regimen_name
+from hcc.outputs.figures import apply_layout
 from hcc.stats.weighting import SMD_TARGET, IPTWResult, column_label
 
-__all__ = ["forest_figure", "subgroup_forest_figure", "love_plot", "weighted_km_figure"]
+__all__ = ["forest_figure", "subgroup_forest_figure", "love_plot", "weighted_km_figure", "weighted_at_risk"]
 
 _FONT = "Arial, Helvetica, sans-serif"
 _INK = "#222222"
@@ -74,11 +75,9 @@ def _forest(labels: list[str], hr: list[float], lo: list[float], hi: list[float]
     if note:
         fig.add_annotation(text=html.escape(note), xref="paper", yref="paper", x=0, y=0, yshift=-62,
                            showarrow=False, xanchor="left", yanchor="top", font=dict(size=12, color="#444444"))
-    fig.update_layout(
-        title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title, x=0.01),
-        template="plotly_white", font=dict(family=_FONT, size=14),
-        margin=dict(l=20, r=20, t=90, b=100), height=190 + _ROW_PX * (n + 1))
-    return fig
+    fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=14), margin=dict(l=20, r=20))
+    return apply_layout(fig, "screen", 0, title=title, subtitle=subtitle, plot_height=_ROW_PX * (n + 1) + 10,
+                        bottom_px=100)
 
 
 def forest_figure(model: MultivariableCox, subtitle: str = "") -> go.Figure:
@@ -106,7 +105,10 @@ def subgroup_forest_figure(result: SubgroupResult, subtitle: str = "") -> go.Fig
             if math.isfinite(result.interaction_p) else "Interaction not testable (fewer than two levels)")
     if result.missing:
         note += f" · {result.missing} patients without {result.label} recorded left out of the levels"
-    labels = [f"{r.level} (n = {r.n})" + (" ⚠" if r.flag else "") for r in rows]
+    # Each level says what it is a level of: "Child-Pugh A (n = 401)", "AFP ≥ 400 ng/mL (n = 180)".
+    factor = result.label.removesuffix(" class")
+    labels = [(f"{r.level} (n = {r.n})" if i == 0 else f"{factor} {r.level} (n = {r.n})") + (" ⚠" if r.flag else "")
+              for i, r in enumerate(rows)]
     return _forest(labels, [r.hr for r in rows], [r.lower for r in rows], [r.upper for r in rows],
                    [_hr_text(r.hr, r.lower, r.upper, r.p) for r in rows],
                    [_INK] + [_FLAG if r.flag else "#0072B2" for r in result.rows],
@@ -128,18 +130,23 @@ def love_plot(result: IPTWResult, subtitle: str = "") -> go.Figure:
     fig.update_xaxes(range=[-0.005, top], title_text="Absolute standardized mean difference "
                                                      "(largest over regimen pairs)")
     title = f"Covariate balance (n = {result.n}); target |SMD| < {SMD_TARGET:g}"
-    fig.update_layout(title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title,
-                                 x=0.01),
-                      template="plotly_white", font=dict(family=_FONT, size=14),
-                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
-                      margin=dict(l=20, r=20, t=100, b=60), height=180 + 26 * len(labels))
-    return fig
+    fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=14), margin=dict(l=20, r=20))
+    return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=40 + 26 * len(labels),
+                        bottom_px=64)
 
 
 def weighted_km_figure(result: IPTWResult, colors: dict[str, str], subtitle: str = "",
                        show_ci: bool = True) -> go.Figure:
-    """IPTW-weighted Kaplan–Meier curves by regimen (months on x), with pointwise 95% CI bands."""
-    fig = go.Figure()
+    """IPTW-weighted Kaplan–Meier curves by regimen (months on x), with pointwise 95% CI bands and,
+    under them on the same x axis, the weighted number at risk (sum of the stabilized weights of the
+    patients with time >= t, rounded; R ``summary(survfit(..., weights = w), times)$n.risk``)."""
+    horizon = float(np.percentile(np.concatenate([c.time for c in result.curves.values()]), 95)) / DAYS_PER_MONTH
+    step = 3 if horizon <= 24 else 6 if horizon <= 72 else 12
+    breaks = np.arange(0, horizon + 1e-9, step, dtype=float)
+    n_rows = len(result.regimens)
+    table_share = min(0.4, 0.06 + 0.045 * n_rows)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.16,
+                        row_heights=[1 - table_share, table_share])
     for r in result.regimens:
         curve = result.curves[r]
         color = colors.get(r, "#555555")
@@ -150,24 +157,42 @@ def weighted_km_figure(result: IPTWResult, colors: dict[str, str], subtitle: str
             hi = np.concatenate(([1.0], np.nan_to_num(curve.upper, nan=1.0)))
             fig.add_trace(go.Scatter(x=np.concatenate([t, t[::-1]]), y=np.concatenate([hi, lo[::-1]]),
                                      line_shape="hv", fill="toself", fillcolor=color, opacity=0.15,
-                                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=r))
+                                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=r),
+                          row=1, col=1)
         n = int((result.regimen == r).sum())
         fig.add_trace(go.Scatter(x=t, y=s, mode="lines", line_shape="hv", line=dict(color=color, width=2.5),
-                                 name=f"{html.escape(r)} (n={n})", legendgroup=r,
+                                 name=f"{html.escape(regimen_name(r))}: n = {n}", legendgroup=r,
                                  hovertemplate=f"<b>{html.escape(r)}</b><br>%{{x:.1f}} months<br>"
-                                               "weighted S = %{y:.3f}<extra></extra>"))
+                                               "weighted S = %{y:.3f}<extra></extra>"), row=1, col=1)
+    ys = list(range(n_rows, 0, -1))
+    for r, y in zip(result.regimens, ys):
+        fig.add_trace(go.Scatter(x=breaks, y=[y] * len(breaks), mode="text", showlegend=False, hoverinfo="skip",
+                                 text=[str(k) for k in weighted_at_risk(result.curves[r], breaks)],
+                                 textfont=dict(color=colors.get(r, "#333"), size=13)), row=2, col=1)
+    fig.update_yaxes(row=2, col=1, range=[0.4, n_rows + 0.6], tickvals=ys, showgrid=False, zeroline=False,
+                     ticktext=[f"<span style='color:{colors.get(r, '#333')}'>{html.escape(r)}</span>"
+                               for r in result.regimens], showline=False, ticks="", ticklabelstandoff=14)
+    fig.update_xaxes(row=2, col=1, showgrid=False, zeroline=False, showticklabels=False)
+    fig.add_annotation(text="<b>Number at risk (weighted)</b>", xref="paper", yref="paper", x=0, y=table_share,
+                       xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=13))
     hrs = "<br>".join(html.escape(f"{h.term} vs {h.reference}: HR {_hr_text(h.hr, h.lower, h.upper, h.p)}")
                       for h in result.cox)
-    fig.add_annotation(text=f"Weighted Cox (robust SE)<br>{hrs}", x=0.99, y=0.98, xref="paper", yref="paper",
+    fig.add_annotation(text=f"Weighted Cox (robust SE)<br>{hrs}", x=0.99, y=0.98, xref="x domain", yref="y domain",
                        showarrow=False, xanchor="right", yanchor="top", align="right", font=dict(size=13))
     # Far tails rest on a handful of (weighted) patients: show up to the 95th percentile of follow-up.
-    horizon = float(np.percentile(np.concatenate([c.time for c in result.curves.values()]), 95)) / DAYS_PER_MONTH
     title = f"{ENDPOINT_LABELS[result.spec.endpoint]}, weighted by inverse probability of treatment"
-    fig.update_xaxes(title_text="Months", range=[0, horizon * 1.02], zeroline=False)
-    fig.update_yaxes(title_text="Survival probability (weighted)", range=[0, 1.03], tickformat=".1f", zeroline=False)
-    fig.update_layout(title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title,
-                                 x=0.01),
-                      template="plotly_white", font=dict(family=_FONT, size=14),
-                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
-                      margin=dict(l=70, r=20, t=110, b=50), height=540)
-    return fig
+    fig.update_xaxes(range=[-0.02 * horizon, horizon * 1.02], tickvals=breaks, zeroline=False)
+    fig.update_xaxes(row=1, col=1, title_text="Months", showticklabels=True)
+    y_label = ENDPOINT_Y_LABELS.get(result.spec.endpoint, "Survival probability")
+    fig.update_yaxes(row=1, col=1, title_text=f"{y_label} (weighted)", range=[0, 1.03], tickformat=".1f",
+                     zeroline=False)
+    fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=14), margin=dict(l=70, r=20))
+    return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=420 + 28 * n_rows, bottom_px=24,
+                        table_rows=n_rows)
+
+
+def weighted_at_risk(curve, breaks_months: np.ndarray) -> list[int]:
+    """Weighted number at risk of ``curve`` at each break (months): the summed weights of the patients
+    with time >= t, rounded to a whole patient (0 past the last time)."""
+    idx = np.searchsorted(curve.time, breaks_months * DAYS_PER_MONTH, side="left")
+    return [int(round(float(curve.n_risk[i]))) if i < len(curve.time) else 0 for i in idx]

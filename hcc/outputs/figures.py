@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,8 @@ from plotly.subplots import make_subplots
 
 from hcc.cohort.endpoints import DEFINITIONS
 from hcc.formatting import format_p
-from hcc.schema import ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_LABELS, LEN, SOR, STUDY_REGIMENS
+from hcc.schema import (ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINT_Y_LABELS, LEN, SOR, STUDY_REGIMENS,
+                        regimen_name)
 from hcc.stats.survival import EndpointSummary, KMCurve, survival_at
 from hcc.stats.response import CATEGORIES, LANE_EVENTS, ResponseSummary
 from hcc.reference.trials import TRIALS, arms_for
@@ -27,6 +29,191 @@ def regimen_colors(regimens: tuple[str, ...]) -> dict[str, str]:
     """Colour per regimen: fixed for SOR / LEN / ATZ_BEV, the rest in order of ``regimens``."""
     others = iter(_OTHER_COLORS * (1 + len(regimens) // len(_OTHER_COLORS)))
     return {r: _STUDY_COLORS[r] if r in STUDY_REGIMENS else next(others) for r in regimens}
+
+
+#: The styles every figure is drawn in: on a page, on a tumor-board screen, in an exported file.
+STYLES: tuple[str, ...] = ("screen", "presentation", "export")
+#: Base font size (px) per style; presentation reads from the back of a room.
+STYLE_FONT: dict[str, int] = {"screen": 14, "presentation": 22, "export": 14}
+#: Width (CSS px) a figure is expected to be drawn at, per style, when the caller does not know it:
+#: the wide page's main column, a 1280-px projector, a 16:9 slide.
+STYLE_WIDTH: dict[str, int] = {"screen": 1000, "presentation": 1180, "export": 1280}
+_LAYOUT_META = "hcc_layout"  # key in fig.layout.meta: what apply_layout needs to lay the figure out again
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _text_px(text: str, font_px: float) -> float:
+    """Rough width of ``text`` (HTML tags ignored) in Arial at ``font_px``: 0.56 em a character."""
+    return 0.56 * font_px * len(html.unescape(_TAG.sub("", text)))
+
+
+def wrap_text(text: str, width_px: float, font_px: float) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width_px`` (Arial at ``font_px``)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and _text_px(lines[-1] + " " + word, font_px) <= width_px:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def legend_rows(names: list[str], width_px: float, font_px: float) -> int:
+    """Lines a horizontal legend of ``names`` takes at ``width_px`` (entries packed left to right,
+    each its text plus ~45 px of symbol and gap), as plotly.js wraps it."""
+    rows, used = (1 if names else 0), 0.0
+    for name in names:
+        w = _text_px(name, font_px) + 45
+        if used and used + w > width_px:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
+def _legend_names(fig: go.Figure, legend: str) -> list[str]:
+    names, seen = [], set()
+    for t in fig.data:
+        if t.type in ("sankey",):  # no legend entries
+            continue
+        if t.showlegend is False or not t.name or (t.legend or "legend") != legend:
+            continue
+        key = (t.legendgroup, t.name) if t.legendgroup else (id(t), t.name)
+        if key not in seen:
+            seen.add(key)
+            names.append(t.name)
+    return names
+
+
+def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | None = None, *,
+                 title: str | None = None, subtitle: str | None = None, plot_height: int | None = None,
+                 width_px: int | None = None, bottom_px: int | None = None, dense: bool | None = None,
+                 table_rows: int | None = None) -> go.Figure:
+    """The one layout rule of every figure (page, tumor-board screen and exported file), in place.
+
+    - **Title** (bold) and **subtitle** (the cohort line, smaller) left-aligned in the top margin, each
+      wrapped to the figure's width; the top margin is as tall as their lines, so nothing is drawn
+      over them.
+    - **Legend** horizontal *below* the plot (anchored to the bottom of the figure), wrapped over
+      as many lines as its entries need at ``width_px``; a second legend (``legend2``: the trials'
+      medians) sits under the first. The bottom margin grows by the legends' lines.
+    - **Height** = top margin + ``plot_height`` (the plot, its axes and any risk table) + bottom
+      margin, so more legend lines never squeeze the plot.
+
+    Parameters
+    ----------
+    fig : the figure, built by a figure builder of :mod:`hcc.outputs` (or any plotly figure).
+    style : ``"screen"``, ``"presentation"`` (22-px fonts, thick black axes) or ``"export"``.
+    n_legend_items : entries of the main legend; ``None`` counts them from the traces. With 0 the
+        legend is hidden.
+    title, subtitle : plain text (escaped here); ``None`` keeps the ones of an earlier call.
+    plot_height : px between the margins; ``None`` keeps the earlier one (or the figure's height
+        less its margins).
+    width_px : width the figure will be drawn at; ``None`` = :data:`STYLE_WIDTH` of the style.
+    bottom_px : room under the plot for the x-axis ticks and title, before any legend line.
+    dense : the figure's text sits in drawn boxes (a flow diagram): :func:`presentation_style` grows
+        it less.
+    table_rows : rows of a number-at-risk table drawn as a second subplot (``yaxis2``) under the
+        curves: its rows and the x-axis room above it get fixed pixels, whatever the plot's height.
+
+    Figure builders call it last; :func:`presentation_style` and :func:`fit_width` call it again
+    with another style or width (the arguments are kept in ``fig.layout.meta``). New figures (e.g.
+    competing-risk curves) should call it too rather than placing title or legend themselves.
+    """
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, not {style!r}")
+    meta = dict(fig.layout.meta or {}) if isinstance(fig.layout.meta, dict) else {}
+    kept = dict(meta.get(_LAYOUT_META, {}))
+    # A figure not laid out here before (any plotly figure) keeps its own title markup as it is.
+    raw = None
+    if title is None:
+        raw = kept.get("raw_title") if "title" in kept else (fig.layout.title.text or "")
+    if title is None:
+        title = kept.get("title", "")
+    if subtitle is None:
+        subtitle = kept.get("subtitle", "")
+    if plot_height is None:
+        m = fig.layout.margin
+        plot_height = kept.get("plot_height") or int((fig.layout.height or 560) - (m.t or 80) - (m.b or 60))
+    if bottom_px is None:
+        bottom_px = kept.get("bottom_px", 60)
+    font = STYLE_FONT[style]
+    width = width_px or STYLE_WIDTH[style]
+    usable = width - (fig.layout.margin.l or 60) - (fig.layout.margin.r or 20) + 40
+    title_px, sub_px = font + 4, max(12, round(font * 0.8))
+    title_lines = wrap_text(title, (width - 40) / 1.12, title_px) if title else []  # bold runs ~12% wider
+    sub_lines = wrap_text(subtitle, width - 30, sub_px) if subtitle else []
+    if len(sub_lines) > 1 and " — " in subtitle:  # the cohort line and the data source, each whole
+        sub_lines = [line for part in subtitle.split(" — ") if part for line in wrap_text(part, width - 30, sub_px)]
+    if raw:
+        title_lines = raw.split("<br>")
+    text = raw or "<br>".join(f"<b>{html.escape(line)}</b>" for line in title_lines)
+    if sub_lines:
+        text += ("<br>" if text else "") + "<br>".join(
+            f"<span style='font-size:{sub_px}px'>{html.escape(line)}</span>" for line in sub_lines)
+    # plotly.js anchors a title by its first line and spaces every further line by the title's font
+    # (1.3 em), small subtitle lines too (measured: the block spans 14 px + 1 em + 1.3 em per line).
+    lines = len(title_lines) + len(sub_lines)
+    top = 16 + round(title_px + 1.3 * title_px * max(lines - 1, 0)) + 14 if lines else 20
+    legend_font = font - 1 if style != "presentation" else font - 4  # 18 px on a tumor-board screen
+    names = _legend_names(fig, "legend")
+    if n_legend_items is None:
+        n_legend_items = len(names)
+    # A legend line is its text or its marker (up to ~16 px), whichever is taller, plus plotly's gaps.
+    rows1 = legend_rows(names, usable, legend_font) if n_legend_items else 0
+    names2 = _legend_names(fig, "legend2")
+    rows2 = legend_rows(names2, usable, legend_font - 1) if names2 else 0
+    legend1_h = rows1 * (round(legend_font * 1.3) + 10) + (10 if rows1 else 0)
+    legend2_h = (rows2 + 1) * (round((legend_font - 1) * 1.3) + 10) + 10 if rows2 else 0  # + its title line
+    bottom = round(bottom_px * font / STYLE_FONT["screen"]) + legend1_h + legend2_h + 6  # axis text grows with font
+    n_table = int(kept.get("table_rows", 0) if table_rows is None else table_rows)
+    if n_table:  # a risk table under the curves: its rows and the x axis between get fixed pixels
+        table_px = n_table * round((font - 1) * 1.25 + 4) + 8
+        gap_px = round(2.7 * font) + 34  # tick labels, axis title, the table's heading
+        plot_height = max(plot_height, table_px + gap_px + 170)
+        split = table_px / plot_height
+        fig.update_layout(yaxis=dict(domain=[(table_px + gap_px) / plot_height, 1]), yaxis2=dict(domain=[0, split]))
+        for ann in fig.layout.annotations:
+            if ann.text and ann.text.startswith("<b>Number") and ann.yref == "paper":
+                ann.y = split
+    height = top + plot_height + bottom
+    _fit_y_title(fig, plot_height, font)
+    fig.update_layout(
+        title=dict(text=text, x=0.01, xanchor="left", y=1 - (10 + title_px) / height, yanchor="top", yref="container",
+                   font=dict(size=title_px)),
+        showlegend=bool(n_legend_items) or bool(names2),
+        margin=dict(t=top, b=bottom), height=height,
+        meta={**meta, _LAYOUT_META: {**kept, "title": title, "raw_title": raw, "subtitle": subtitle,
+                                     "plot_height": plot_height,
+                                     "bottom_px": bottom_px, "style": style,
+                                     "dense": kept.get("dense", False) if dense is None else dense,
+                                     "table_rows": n_table}})
+    if n_legend_items:
+        fig.update_layout(legend=dict(
+            orientation="h", x=0, xanchor="left", xref="container", y=(legend2_h + 4) / height, yanchor="bottom",
+            yref="container", font=dict(size=legend_font)))
+    else:
+        fig.update_layout(legend=dict(visible=False) if not names2 else dict())
+    if names2:
+        fig.update_layout(legend2=dict(
+            orientation="h", x=0, xanchor="left", xref="container", y=4 / height, yanchor="bottom",
+            yref="container", font=dict(size=legend_font - 1), title=dict(side="top",
+                                                                         font=dict(size=legend_font - 1))))
+    return fig
+
+
+def _fit_y_title(fig: go.Figure, plot_height: int, font: int) -> None:
+    """Break the y-axis title over two lines when it is longer than its axis (a long endpoint label
+    on a short presentation plot), and let the left margin grow to hold it."""
+    axis = fig.layout.yaxis
+    text = (axis.title.text or "").replace("<br>", " ")
+    if not text:
+        return
+    lo, hi = axis.domain or (0, 1)
+    size = axis.title.font.size or font
+    room = (hi - lo) * plot_height * 0.95
+    if _text_px(text, size) > room and " " in text:
+        text = "<br>".join(wrap_text(text, max(room, _text_px(text, size) / 3), size))  # at most ~3 lines
+    fig.update_layout(yaxis=dict(title=dict(text=text), automargin=True))
 
 
 @dataclass(frozen=True)
@@ -122,10 +309,12 @@ def _annotation(summary: EndpointSummary) -> str:
 
 def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = "",
               options: KMFigureOptions = KMFigureOptions(), *, title: str | None = None,
-              x_title: str | None = None) -> go.Figure:
+              x_title: str | None = None, y_title: str | None = None) -> go.Figure:
     """Kaplan–Meier curves by group with a number-at-risk table on the same x axis.
 
-    Months on x (days / 30.4375), survival on y (probability or percent). Censored observations are
+    Months on x (days / 30.4375), survival on y (probability or percent), the y axis named for the
+    endpoint (:data:`hcc.schema.ENDPOINT_Y_LABELS`, e.g. "Proportion still in response") unless
+    ``y_title`` is given. Laid out by :func:`apply_layout`. Censored observations are
     ticks; dashed lines mark the medians; the legend gives n and median per group; the log-rank p
     (and, for two groups, the Cox HR with 95% CI) is annotated. Hover shows time, survival, its CI
     and the number at risk.
@@ -158,7 +347,7 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
                 hoverinfo="skip", showlegend=False, legendgroup=g.group), row=1, col=1)
         fig.add_trace(go.Scatter(
             x=t, y=scale * s, mode="lines", line_shape="hv", line=dict(color=color, width=2.5),
-            name=f"{html.escape(g.group)} (n={g.n}, median {med})", legendgroup=g.group,
+            name=f"{html.escape(regimen_name(g.group))}: n = {g.n}, median {med}", legendgroup=g.group,
             customdata=np.stack([np.concatenate(([curve.n], curve.n_risk)), scale * lo, scale * hi], axis=1),
             hovertemplate=(f"<b>{html.escape(g.group)}</b><br>%{{x:.1f}} months<br>"
                            f"S = %{{y:.{1 if options.percent else 3}f}} (95% CI %{{customdata[1]:.3f}}–"
@@ -192,23 +381,20 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
                      title_text=x_title or f"Months since {DEFINITIONS[summary.endpoint].origin_label}")
 
     fig.update_xaxes(range=[-0.02 * horizon, horizon * 1.02], tickvals=breaks, showgrid=True, zeroline=False)
-    fig.update_yaxes(row=1, col=1, title_text="Survival (%)" if options.percent else "Survival probability",
+    y_label = ENDPOINT_Y_LABELS.get(summary.endpoint, "Survival probability") if y_title is None else y_title
+    fig.update_yaxes(row=1, col=1, title_text=f"{y_label} (%)" if options.percent else y_label,
                      range=[0, 1.03 * scale], tickformat=".0f" if options.percent else ".1f", zeroline=False)
     title = f"{title or ENDPOINT_LABELS[summary.endpoint] + ' by first-line regimen'} (n = {summary.n})"
     if options.trial_medians:
         add_trial_medians(fig, summary, colors, horizon, scale)
-    legend_rows = math.ceil(len(summary.curves) / 3)  # three entries fit on a line
-    right = 200 if _has_trial_legend(fig) else 20  # room for the trial legend
     fig.update_layout(
-        title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title, x=0.01),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right", font=dict(size=13)),
-        template="plotly_white", font=dict(family=_FONT, size=14),
-        margin=dict(l=70, r=right, t=90 + 24 * legend_rows, b=30), height=560 + 28 * n_rows + 24 * legend_rows,
+        template="plotly_white", font=dict(family=_FONT, size=14), margin=dict(l=70, r=20),
         annotations=list(fig.layout.annotations) + [dict(
             text=_annotation(summary), x=0.99, y=0.97 if not rows else 1.0, xref="x domain", yref="y domain",
             showarrow=False, xanchor="right", yanchor="top", align="right", font=dict(size=14))],
     )
-    return fig
+    return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=440 + 28 * n_rows,
+                        bottom_px=24 if rows else 64, table_rows=n_rows)
 
 
 #: One marker symbol per trial, so that a trial reads the same on every curve.
@@ -217,11 +403,13 @@ _TRIAL_SYMBOLS = ("diamond", "square", "triangle-up", "star", "hexagon", "pentag
 
 def add_trial_medians(fig: go.Figure, summary: EndpointSummary, colors: dict[str, str], horizon: float,
                       scale: float = 1.0) -> None:
-    """Mark each landmark trial's median (:mod:`hcc.reference.trials`) on the registry's curve of the same
-    regimen: at x = the trial's median (months), y = the registry's S(x), with the trial's 95% CI as
-    a horizontal bar. One legend entry per trial; hover gives arm, n, median (CI) and citation."""
+    """Mark each landmark trial's median (:mod:`hcc.reference.trials`) on the S = 0.5 line, where a
+    median is read off a Kaplan–Meier plot: at x = the trial's median (months), y = 0.5, in the colour
+    of the registry's regimen, with the trial's 95% CI as a horizontal bar. One legend entry per trial
+    arm ("REFLECT: Lenvatinib"), in the second legend that :func:`apply_layout` puts under the plot;
+    hover gives arm, n, median (CI) and citation."""
     symbols = {t.name: _TRIAL_SYMBOLS[i % len(_TRIAL_SYMBOLS)] for i, t in enumerate(TRIALS)}
-    shown: set[str] = set()
+    shown = False
     for g in summary.groups:
         curve = summary.curves.get(g.group)
         if curve is None:
@@ -229,98 +417,93 @@ def add_trial_medians(fig: go.Figure, summary: EndpointSummary, colors: dict[str
         for trial, arm, m in arms_for(g.group, summary.endpoint):
             if m.months > horizon:
                 continue
-            y = survival_at(curve, np.array([m.months * DAYS_PER_MONTH]))[0].surv
-            if y is None or np.isnan(y):
-                continue
             lo = m.months - m.low if m.low is not None else 0.0
             hi = m.high - m.months if m.high is not None else 0.0
             fig.add_trace(go.Scatter(
-                x=[m.months], y=[scale * y], mode="markers", name=trial.name,
-                legendgroup="trial:" + trial.name, showlegend=trial.name not in shown, legend="legend2",
+                x=[m.months], y=[0.5 * scale], mode="markers", name=f"{trial.name}: {arm.label}",
+                legendgroup="trial:" + trial.name, legend="legend2",
                 marker=dict(symbol=symbols[trial.name], size=13, color=colors.get(g.group, "#555555"),
                             line=dict(color="#000000", width=1.5)),
                 error_x=dict(type="data", symmetric=False, array=[hi], arrayminus=[lo], color="#000000",
                              thickness=1.2, width=5, visible=m.low is not None or m.high is not None),
                 hovertemplate=(f"<b>{html.escape(trial.name)}</b>: {html.escape(arm.label)} (n={arm.n})<br>"
-                               f"median {html.escape(m.text())} months<br>registry {html.escape(g.group)} "
-                               f"S = %{{y:.2f}} at that time<br>{html.escape(trial.citation)} {trial.journal} "
+                               f"median {html.escape(m.text())} months<br>"
+                               f"{html.escape(trial.citation)} {trial.journal} "
                                f"{trial.year}, doi:{trial.doi}<extra></extra>")), row=1, col=1)
-            shown.add(trial.name)
+            shown = True
     if shown:
-        # Right of the plot, never over a curve; km_figure widens the right margin for it.
-        fig.update_layout(legend2=dict(
-            title=dict(text="Trial medians<br>(95% CI)"), x=1.01, xanchor="left", y=1.0, yanchor="top",
-            bordercolor="#BBBBBB", borderwidth=1, font=dict(size=12)))
+        fig.update_layout(legend2=dict(title=dict(text="Trial medians (95% CI), on the 50% line")))
 
 
-def _has_trial_legend(fig: go.Figure) -> bool:
-    return "legend2" in fig.layout.to_plotly_json()
+def _kept(fig: go.Figure) -> dict:
+    meta = fig.layout.meta
+    return dict(meta.get(_LAYOUT_META, {})) if isinstance(meta, dict) else {}
 
 
 def fit_width(fig: go.Figure, width_px: int) -> go.Figure:
-    """A copy of ``fig`` laid out for a narrow canvas (a journal column): the top legend gets as many
-    lines as its entries need at this width (about 300 px an entry), and the trial legend moves from
-    the right margin to below the figure."""
+    """A copy of ``fig`` laid out (:func:`apply_layout`, export style) for a canvas ``width_px`` wide
+    (e.g. a journal column): title, subtitle and legends wrap to that width and the margins grow with
+    their lines. A figure not built by this module's builders is returned as it is."""
     out = go.Figure(fig)
-    margin = out.layout.margin
-    height = int(out.layout.height or 560)
-    if _has_trial_legend(out):
-        n2 = sum(1 for t in out.data if t.legend == "legend2" and t.showlegend is not False)
-        out.update_layout(legend2=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="top",
-                                       yref="container", title=dict(side="top")))
-        extra = 30 + 24 * math.ceil(n2 / 2)
-        out.update_layout(legend2_y=extra / (height + extra), legend2_yanchor="top",
-                          margin=dict(r=20, b=(margin.b or 30) + extra))
-        height += extra
-    if out.layout.legend.orientation == "h":
-        entries = sum(1 for t in out.data if t.showlegend is not False and t.legend in (None, "legend")
-                      and t.name)
-        per_line = max(1, (width_px - 90) // 300)
-        wanted = math.ceil(entries / per_line)
-        have = math.ceil(entries / 3)
-        if wanted > have:
-            out.update_layout(margin=dict(t=(margin.t or 90) + 24 * (wanted - have)))
-            height += 24 * (wanted - have)
-    out.update_layout(height=height)
-    return out
+    if not _kept(out):  # a figure not built by this module: its own layout stands
+        return out
+    return apply_layout(out, "export", width_px=width_px)
 
 
 #: Presentation mode: sizes readable from the back of a room (a 1280-px-wide figure on a projector).
-PRESENT_FONT = 22
+PRESENT_FONT = STYLE_FONT["presentation"]
+#: Height of a figure in presentation mode (px): with the slide's header row it fits a 1280×720
+#: projector without scrolling; taller screens enlarge the whole slide (ui/present.py).
+PRESENT_HEIGHT = 610
 
 
-def presentation_style(fig: go.Figure, caption: str) -> go.Figure:
-    """A copy of ``fig`` for a tumor-board screen: large fonts, thick lines, black axes on white, and
-    the cohort summary line ``caption`` under the title (added if the title lacks it)."""
+def presentation_style(fig: go.Figure, caption: str, height_px: int = PRESENT_HEIGHT) -> go.Figure:
+    """A copy of ``fig`` for a tumor-board screen: large fonts, thick lines, black axes on white, the
+    cohort summary line ``caption`` as subtitle when the figure has none, laid out by
+    :func:`apply_layout` in presentation style and no taller than ``height_px`` (the plot gives way,
+    never the title, subtitle or legend)."""
     out = go.Figure(fig)
-    title = out.layout.title.text or ""
-    if caption and html.escape(caption) not in title and caption not in title:
-        title = f"{title}<br><sup>{html.escape(caption)}</sup>" if title else f"<sup>{html.escape(caption)}</sup>"
+    kept = _kept(out)
+    subtitle = kept.get("subtitle") or caption
+    dense = bool(kept.get("dense"))  # text inside drawn boxes (flow diagram): it may not grow past them
     out.update_layout(
         font=dict(family=_FONT, size=PRESENT_FONT, color="#000000"), paper_bgcolor="#FFFFFF",
-        plot_bgcolor="#FFFFFF", title=dict(text=title, font=dict(size=PRESENT_FONT + 6)),
-        legend=dict(font=dict(size=PRESENT_FONT - 2)),
-        margin=dict(t=int(1.5 * (out.layout.margin.t or 80)) + 30, l=(out.layout.margin.l or 70) + 30))
+        plot_bgcolor="#FFFFFF", margin=dict(l=(out.layout.margin.l or 70) + (0 if dense else 20)))
     if out.layout.to_plotly_json().get("yaxis2", {}).get("ticktext"):  # a risk table: its counts grow too
         out.update_layout(yaxis2=dict(ticklabelstandoff=30))
-    if _has_trial_legend(out):
-        out.update_layout(legend2=dict(font=dict(size=PRESENT_FONT - 4), title=dict(font=dict(size=PRESENT_FONT - 4))))
     out.update_xaxes(linecolor="#000000", linewidth=2, tickfont=dict(size=PRESENT_FONT - 2), gridcolor="#D0D0D0",
                      title_font=dict(size=PRESENT_FONT))
     out.update_yaxes(linecolor="#000000", linewidth=2, tickfont=dict(size=PRESENT_FONT - 2), gridcolor="#D0D0D0",
                      title_font=dict(size=PRESENT_FONT))
     for ann in out.layout.annotations:
-        ann.font = dict(size=max(PRESENT_FONT - 2, (ann.font.size or 12) * 1.4), color=ann.font.color or "#000000")
+        if ann.yshift:  # a note placed in pixels under the axis moves down as the axis text grows
+            ann.yshift = ann.yshift * PRESENT_FONT / STYLE_FONT["screen"]
+        size = (ann.font.size or 12) * (1.15 if dense else 1.4)
+        ann.font = dict(size=min(size, PRESENT_FONT - 2) if dense else max(PRESENT_FONT - 2, size),
+                        color=ann.font.color or "#000000")
     for trace in out.data:
         if trace.type == "scatter" and trace.mode == "lines" and trace.line.width:
             trace.line.width = trace.line.width * 1.8
         if trace.type == "scatter" and trace.mode == "text":
             trace.textfont.size = PRESENT_FONT - 2
+        if trace.type == "sankey":
+            trace.textfont = dict(size=PRESENT_FONT - 4)
+    seen: set[str] = set()
+    for trace in out.data:  # trial medians: one entry per trial (the marker's colour gives the arm)
+        if trace.type == "scatter" and trace.legend == "legend2" and trace.name:
+            trace.name = trace.name.split(": ")[0]
+            trace.showlegend = trace.name not in seen
+            seen.add(trace.name)
+    apply_layout(out, "presentation", subtitle=subtitle)
+    over = int(out.layout.height) - height_px
+    if over > 0:
+        plot = int(_kept(out)["plot_height"])
+        apply_layout(out, "presentation", plot_height=max(240, plot - over))
     return out
 
 
 def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[str, int],
-                     colors: dict[str, str]) -> go.Figure:
+                     colors: dict[str, str], subtitle: str = "") -> go.Figure:
     """CONSORT-style flow diagram of an attrition log: the remaining patients down the middle,
     each rule's exclusions (total and per regimen) in a box to the right, the analysed cohort at the
     bottom with its regimens. Rules that removed nobody are left out of the drawing (they are in the
@@ -353,7 +536,7 @@ def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[st
         grey = step.rule.startswith("Not applied")
         label = html.escape(step.rule.replace("Excluded: ", ""))
         detail = "" if grey else f"<br>n = {step.excluded:,}" + (
-            f"<br>{per_regimen(step.excluded_by_regimen)}" if step.excluded_by_regimen else "")
+            f" · {per_regimen(step.excluded_by_regimen)}" if step.excluded_by_regimen else "")
         box(x_side, y, w_side, f"{'' if grey else 'Excluded: '}{label}{detail}",
             "#FAFAFA" if grey else "#FFF4E5", "#AAA" if grey else "#D55E00")
         fig.add_annotation(x=x_side - w_side / 2, y=y, ax=x_main, ay=y, xref="x", yref="y", axref="x", ayref="y",
@@ -365,14 +548,15 @@ def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[st
         "#E8F4EA", "#009E73")
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[y - row_h * 0.6, n_rows * row_h + row_h * 0.6])
-    fig.update_layout(template="plotly_white", height=110 + 95 * n_rows, margin=dict(l=10, r=10, t=10, b=10),
-                      font=dict(family=_FONT, size=13), showlegend=False)
-    return fig
+    fig.update_layout(template="plotly_white", margin=dict(l=10, r=10), font=dict(family=_FONT, size=13))
+    return apply_layout(fig, "screen", 0, title="Who is in, and why", subtitle=subtitle,
+                        plot_height=90 + 80 * n_rows, bottom_px=10, dense=True)
 
 
-def sankey_figure(paths, regimen_colors_: dict[str, str]) -> go.Figure:
+def sankey_figure(paths, regimen_colors_: dict[str, str], subtitle: str = "") -> go.Figure:
     """Treatment sequences as a Sankey diagram: first line -> second line -> third line (or what
-    happened instead). ``paths`` has columns first, second, third (None = path ends), n; hover shows
+    happened instead). ``paths`` has columns first, second, third (None = path ends), n. Each node is
+    labelled with the drug name (code in parentheses) and its number of patients; hover shows
     counts and the share of the first-line regimen's patients."""
     stages = [("first", "1L"), ("second", "2L"), ("third", "3L")]
     labels: list[str] = []
@@ -407,7 +591,7 @@ def sankey_figure(paths, regimen_colors_: dict[str, str]) -> go.Figure:
     for i, v in zip(sources, values):
         size[i] = max(size[i], sum(val for src, val in zip(sources, values) if src == i))
     xs, ys = [0.0] * len(labels), [0.0] * len(labels)
-    for col, (stage, _) in zip((0.001, 0.5, 0.999), stages):
+    for col, (stage, _) in zip((0.001, 0.42, 0.999), stages):
         members = [i for (st, _), i in index.items() if st == stage]
         # Treatments first (largest on top), then the paths that end (no further line) at the bottom.
         members.sort(key=lambda i: (labels[i].startswith(("No ", "Died", "Alive")), -size[i]))
@@ -418,17 +602,35 @@ def sankey_figure(paths, regimen_colors_: dict[str, str]) -> go.Figure:
             h = size[i] / total * (1 - 0.04)
             xs[i], ys[i] = col, min(max(y + h / 2, 0.001), 0.999)
             y += h + gap
+    # Labels need a line of their own: small neighbouring nodes are pushed apart (then all rescaled).
+    for stage, _ in stages:
+        members = sorted((i for (st, _), i in index.items() if st == stage), key=lambda i: ys[i])
+        for a, b in zip(members, members[1:]):
+            ys[b] = max(ys[b], ys[a] + _SANKEY_MIN_GAP)
+        if members and ys[members[-1]] > 0.999:
+            lo, hi = ys[members[0]], ys[members[-1]]
+            for i in members:
+                ys[i] = 0.001 + (ys[i] - lo) / (hi - lo or 1) * (0.998 - _SANKEY_MIN_GAP / 2) if hi > lo else ys[i]
+    shown_labels = [f"{html.escape(_sankey_name(x))}: {int(size[i])}" for i, x in enumerate(labels)]
     fig = go.Figure(go.Sankey(
         arrangement="fixed",
-        node=dict(label=[html.escape(x) for x in labels], pad=14, thickness=16, color=node_colors, x=xs, y=ys,
-                  hovertemplate="%{label}: %{value} patients<extra></extra>"),
+        node=dict(label=shown_labels, pad=14, thickness=16, color=node_colors, x=xs, y=ys,
+                  hovertemplate="%{label} patients<extra></extra>"),
         link=dict(source=sources, target=targets, value=values, color=link_colors, customdata=custom,
                   hovertemplate="%{source.label} → %{target.label}<br>%{customdata}<extra></extra>"),
     ))
-    fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=13), height=560,
-                      margin=dict(l=10, r=10, t=40, b=10),
-                      title=dict(text="Treatment sequences: first line → second line → third line", x=0.01))
-    return fig
+    fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=13), margin=dict(l=10, r=10))
+    return apply_layout(fig, "screen", 0, title="Treatment sequences: first line → second line → third line",
+                        subtitle=subtitle, plot_height=max(480, 26 * len(labels)), bottom_px=10)
+
+
+#: Least vertical distance between Sankey node centres (fraction of the plot), so labels never overlap.
+_SANKEY_MIN_GAP = 0.055
+
+
+def _sankey_name(label: str) -> str:
+    """A Sankey node's name: the regimen's drug name with its code ("Regorafenib (REG)")."""
+    return regimen_name(label)
 
 
 #: Best-response categories: a colour-blind-safe diverging scale (ColorBrewer RdBu) from complete
@@ -442,12 +644,15 @@ def response_bar_figure(summary: ResponseSummary, colors: dict[str, str], subtit
     """Best overall response per regimen as stacked bars (percent of all patients).
 
     One bar per regimen (its name in the regimen's colour, with n), stacked CR, PR, SD, PD, NE and not
-    recorded in :data:`RESPONSE_COLORS`; ORR and DCR over the evaluable patients above each bar.
+    recorded in :data:`RESPONSE_COLORS`; ORR and DCR above each bar over all patients, the bars'
+    denominator (the rates over the evaluable patients are in the rates table).
     Hover gives the count and the denominator.
     """
     groups = [g for g in summary.groups if g.n]
-    x = [f"<span style='color:{colors.get(g.regimen, '#333')}'><b>{html.escape(g.regimen)}</b></span>"
-         f"<br>n = {g.n}" for g in groups]
+    x = [f"<span style='color:{colors.get(g.regimen, '#333')}'><b>{html.escape(regimen_name(g.regimen, with_code=False))}"
+         f"</b></span><br>({html.escape(g.regimen)}) n = {g.n}" if regimen_name(g.regimen) != g.regimen else
+         f"<span style='color:{colors.get(g.regimen, '#333')}'><b>{html.escape(g.regimen)}</b></span><br>n = {g.n}"
+         for g in groups]
     fig = go.Figure()
     for cat in CATEGORIES:
         counts = np.array([g.counts[cat] for g in groups])
@@ -462,20 +667,16 @@ def response_bar_figure(summary: ResponseSummary, colors: dict[str, str], subtit
             hovertemplate=f"<b>%{{customdata[2]}}</b> · {cat}<br>%{{customdata[0]}} of %{{customdata[1]}} patients "
                           "(%{y:.1f}%)<extra></extra>"))
     for xi, g in zip(x, groups):
-        orr, dcr = g.rates[("ORR", "evaluable")], g.rates[("DCR", "evaluable")]
-        text = ("evaluable: none" if orr.n == 0 else
-                f"ORR {100 * orr.estimate:.0f}% · DCR {100 * dcr.estimate:.0f}%<br><sup>of {orr.n} evaluable</sup>")
-        fig.add_annotation(x=xi, y=100, text=text, showarrow=False, yanchor="bottom", font=dict(size=13))
+        # Over all patients, as the bars: the header and the bar under it share one denominator.
+        orr, dcr = g.rates[("ORR", "all")], g.rates[("DCR", "all")]
+        fig.add_annotation(x=xi, y=100, text=f"ORR {100 * orr.estimate:.0f}%<br>DCR {100 * dcr.estimate:.0f}%",
+                           showarrow=False, yanchor="bottom", font=dict(size=13))
     title = f"Best overall response to first line ({html.escape(summary.criterion)})"
-    # The cohort line and the data source on separate lines: the figure is often half the page wide.
-    sub = "<br>".join(f"<sup>{html.escape(part)}</sup>" for part in subtitle.split(" — ") if part)
     fig.update_layout(
-        barmode="stack", template="plotly_white", font=dict(family=_FONT, size=14), height=560,
-        title=dict(text=f"{title}<br>{sub}" if sub else title, x=0.01),
-        yaxis=dict(title="Patients (%)", range=[0, 115], tickvals=[0, 20, 40, 60, 80, 100]),
-        legend=dict(title="Best response", traceorder="normal"), margin=dict(l=70, r=20, t=120, b=60),
-        bargap=0.35)
-    return fig
+        barmode="stack", template="plotly_white", font=dict(family=_FONT, size=14),
+        yaxis=dict(title="Patients (% of all)", range=[0, 122], tickvals=[0, 20, 40, 60, 80, 100]),
+        legend=dict(title="Best response", traceorder="normal"), margin=dict(l=70, r=20), bargap=0.35)
+    return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=400, bottom_px=70)
 
 
 #: Swimmer-plot markers: event -> (symbol, fill colour, size); black and white so that they read on
@@ -523,12 +724,11 @@ def swimmer_figure(lanes, colors: dict[str, str], subtitle: str = "") -> go.Figu
     title = f"Course of each patient from first-line start ({shown})"
     fig.update_layout(
         template="plotly_white", font=dict(family=_FONT, size=13), barmode="overlay", bargap=0.25,
-        height=max(420, 190 + 9 * n),
-        title=dict(text=f"{title}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else title, x=0.01),
         xaxis=dict(title="Months since first-line start", rangemode="tozero"),
         yaxis=dict(autorange="reversed", showticklabels=False, title="Patients", showgrid=False, zeroline=False),
-        legend=dict(groupclick="toggleitem"), margin=dict(l=60, r=20, t=80, b=60))
-    return fig
+        legend=dict(groupclick="toggleitem"), margin=dict(l=60, r=20))
+    return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=max(300, 50 + 9 * n),
+                        bottom_px=64)
 
 
 #: Landmark groups (reached by the landmark, not reached): Paul Tol's indigo and rose, colour-blind

@@ -24,15 +24,22 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from hcc.analysis import AnalysisResult, result_json
-from hcc.formatting import json_safe
+from hcc.formatting import format_hr, format_p, json_safe
 from hcc.outputs.export import (BROWSER_START_SECONDS, RENDER_TIMEOUT_SECONDS, ExportError, SizePreset, export_session,
                         export_slot, figure_bytes, run_async)
-from hcc.outputs.figures import KMFigureOptions, attrition_figure, km_figure, regimen_colors, response_bar_figure
+from hcc.cohort.secondline import uptake
+from hcc.errors import HCCError
+from hcc.outputs.adjusted_figures import forest_figure, love_plot, weighted_km_figure
 from hcc.outputs.competing_figures import cif_figure, pathway_figure
 from hcc.outputs.competing_tables import cif_table, pathway_table, ratio_table
+from hcc.outputs.figures import (KMFigureOptions, attrition_figure, km_figure, regimen_colors, response_bar_figure,
+                                 sankey_figure)
 from hcc.outputs.methods_text import methods_paragraph, software_versions
 from hcc.outputs.tables import (attrition_table, comparison_table, endpoint_table, pairwise_table, plain_summary,
-                        response_rates_table, table_notes)
+                        response_rates_table, table_notes, uptake_table)
+from hcc.stats.adjusted import CoxSpec, MultivariableCox, cox_table, fit_multivariable, multivariable_json, ph_table
+from hcc.stats.baseline import baseline_table
+from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, balance_table, iptw_analysis, iptw_json
 from hcc.schema import ENDPOINT_LABELS, Endpoint
 from hcc.reference.trials import registry_vs_trials, trials_table
 
@@ -45,7 +52,10 @@ RESULTS_ID = "hcc-results"
 DEFAULT_FIGURE_ENDPOINTS: tuple[Endpoint, ...] = (Endpoint.OS, Endpoint.PFS)
 #: Figures in the PDF: the printable width of A4 portrait with 15 mm margins.
 PDF_FIGURE = SizePreset("page", "A4 page width", 960, None, 7.1)
-_MAX_DECK_TABLE_ROWS = 14
+#: Deck tables: text size (pt) and rows per slide (fewer for wide tables, whose cells wrap); a longer
+#: table continues on further slides.
+DECK_TABLE_PT = 18
+_DECK_ROWS, _DECK_ROWS_WIDE, _DECK_WIDE_COLUMNS = 10, 7, 7
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +72,7 @@ class ReportTable:
     table: pd.DataFrame
     in_deck: bool = False
     note: str = ""
+    deck_columns: tuple[str, ...] | None = None  # the columns a slide shows (None = all); the report has all
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,13 +131,53 @@ def reproduce_record(result: AnalysisResult, figure_endpoints: tuple[Endpoint, .
     }
 
 
+@dataclass(frozen=True, eq=False)
+class AdjustedParts:
+    """The adjusted analyses of a report: the multivariable Cox model and the propensity-weighted
+    comparison, each ``None`` with its reason in ``not_estimable`` when it cannot be fitted."""
+
+    model: MultivariableCox | None
+    iptw: IPTWResult | None
+    not_estimable: tuple[tuple[str, str], ...] = ()
+
+
+def adjusted_parts(cohort, cox: CoxSpec = CoxSpec(), iptw: bool = True,
+                   trim: tuple[float, float] | None = None) -> AdjustedParts:
+    """Fit the report's adjusted analyses as ``python -m hcc analyze --cox FORMULA --iptw`` does: the
+    multivariable Cox model ``cox`` (default OS on age, Child-Pugh class and BCLC stage) and the
+    propensity weighting on the same endpoint, covariates and reference. A fit that fails is kept
+    as its reason in plain words."""
+    reasons = []
+    try:
+        model = fit_multivariable(cohort, cox)
+    except HCCError as exc:
+        model = None
+        reasons.append(("Multivariable Cox model", str(exc)))
+    weighted = None
+    if iptw:
+        try:
+            weighted = iptw_analysis(cohort, IPTWSpec(cox.endpoint, cox.covariates or DEFAULT_PS_COVARIATES,
+                                                      cox.reference, trim))
+        except HCCError as exc:
+            reasons.append(("Propensity weighting (IPTW)", str(exc)))
+    return AdjustedParts(model, weighted, tuple(reasons))
+
+
 def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] = DEFAULT_FIGURE_ENDPOINTS,
                  options: KMFigureOptions = KMFigureOptions(trial_medians=True), *, mapping: dict | None = None,
                  title: str = "HCC Outcomes Explorer — report", created: datetime | None = None,
-                 extra_tables: tuple[ReportTable, ...] = ()) -> Report:
-    """Figures (attrition, a KM figure per endpoint in ``figure_endpoints``, best response), tables
-    (attrition, per-endpoint statistics, pairwise tests, comparisons with the reference, registry vs
-    trials, response rates, the trial reference table), the methods paragraph and the provenance.
+                 extra_tables: tuple[ReportTable, ...] = (), adjusted: AdjustedParts | None = None,
+                 table1: bool = True) -> Report:
+    """Figures (attrition, a KM figure per endpoint in ``figure_endpoints``, best response, treatment
+    sequences, and with ``adjusted`` the forest plot, the weighted KM curves and the love plot), tables
+    (attrition, Table 1, per-endpoint statistics, pairwise tests, comparisons with the reference,
+    registry vs trials, response rates, second-line uptake, with ``adjusted`` the Cox coefficients,
+    its proportional-hazards check, the weighted hazard ratios and the balance table, the trial
+    reference table), the methods paragraph and the provenance.
+
+    The embedded results (``Report.results``) are the CLI's JSON: ``python -m hcc analyze`` of the
+    same data and settings, plus, with ``adjusted``, its ``"multivariable"`` and ``"iptw"`` blocks as
+    ``--cox``/``--iptw`` print them.
 
     ``result`` must hold every endpoint of ``figure_endpoints`` (``analyze`` computes all by default).
     """
@@ -139,8 +190,16 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     if missing:
         raise ValueError(f"the result lacks endpoint(s) {', '.join(missing)}")
     figures = [ReportFigure("attrition", "Who is in, and why (attrition)",
-                            attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors))]
+                            attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors,
+                                                     caption))]
     tables = [ReportTable("attrition", "Attrition", attrition_table(cohort.attrition, cohort.regimens))]
+    if table1:
+        t1 = baseline_table(cohort.frame, cohort.regimens)
+        tables.append(ReportTable(
+            "table1", "Baseline characteristics (Table 1)", t1, in_deck=True,
+            note="Median [Q1, Q3] with Kruskal–Wallis test; n (%) with chi-square or Fisher's exact test; "
+                 "SMD = standardized mean difference.",
+            deck_columns=tuple(c for c in t1.columns if c not in ("Missing", "Test") and not str(c).startswith("SMD"))))
     shown, unavailable = [], []
     for e in figure_endpoints:
         s = result.endpoints[e]
@@ -184,6 +243,14 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
                                     pathway_figure(result.pathway, colors, subtitle=caption)))
         tables.append(ReportTable("pathway", "Patient pathway: share in each state (%)", pathway_table(result.pathway),
                                   in_deck=True))
+    if result.sequences is not None and not result.sequences.empty:
+        figures.append(ReportFigure("sequences", "Treatment sequences (first → second → third line)",
+                                    sankey_figure(result.sequences, colors, caption)))
+        tables.append(ReportTable("uptake", "Second-line uptake by first-line regimen",
+                                  uptake_table(uptake(cohort.frame, cohort.regimens)), in_deck=True))
+    results = json_safe(result_json(result))
+    if adjusted is not None:
+        figures, tables, results = _add_adjusted(adjusted, figures, tables, results, colors, caption)
     tables += list(extra_tables)
     tables.append(ReportTable("trials", "Landmark first-line trials (published)", trials_table()))
     return Report(
@@ -193,7 +260,36 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
                                   cohort=cohort.name.full),
         versions=software_versions(),
         reproduce=reproduce_record(result, figure_endpoints, options, mapping, created),
-        results=json_safe(result_json(result)), is_demo=reg.is_demo)
+        results=results, is_demo=reg.is_demo)
+
+
+def _add_adjusted(adjusted: AdjustedParts, figures: list, tables: list, results: dict, colors: dict[str, str],
+                  caption: str) -> tuple[list, list, dict]:
+    """The adjusted analyses' figures, tables and CLI JSON blocks; a part not estimable as its reason."""
+    results = dict(results)
+    model, weighted = adjusted.model, adjusted.iptw
+    if model is not None:
+        figures.append(ReportFigure("forest", "Multivariable Cox model (forest plot)", forest_figure(model, caption)))
+        tables.append(ReportTable("cox", "Multivariable Cox model", cox_table(model), in_deck=True,
+                                  note="; ".join(f"{k}: {v}" for k, v in model.methods.items())))
+        tables.append(ReportTable("cox_ph", "Proportional-hazards check (scaled Schoenfeld residuals)",
+                                  ph_table(model), in_deck=True))
+        results["multivariable"] = json_safe(multivariable_json(model))
+    if weighted is not None:
+        figures.append(ReportFigure("iptw_km", "Weighted curves (IPTW)", weighted_km_figure(weighted, colors, caption)))
+        figures.append(ReportFigure("love", "Covariate balance after weighting", love_plot(weighted, caption)))
+        tables.append(ReportTable("iptw_hr", "Propensity-weighted hazard ratios", pd.DataFrame([
+            {"Regimen": f"{h.term} vs {h.reference}", "HR (95% CI)": format_hr(h.hr, h.lower, h.upper),
+             "p": format_p(h.p)} for h in weighted.cox]), in_deck=True,
+            note="; ".join(f"{k}: {v}" for k, v in weighted.methods.items())))
+        tables.append(ReportTable("balance", "Covariate balance (standardized mean differences)",
+                                  balance_table(weighted)))
+        results["iptw"] = json_safe(iptw_json(weighted))
+    if adjusted.not_estimable:
+        tables.append(ReportTable("adjusted_not_estimable", "Adjusted analyses not estimable", pd.DataFrame(
+            [{"Analysis": what, "Result": f"not estimable — {why}"} for what, why in adjusted.not_estimable]),
+            in_deck=True))
+    return figures, tables, results
 
 
 # -- HTML ------------------------------------------------------------------------------------------
@@ -357,26 +453,37 @@ def _textbox(slide, text: str, left: float, top: float, width: float, height: fl
         para.font.color.rgb = RGBColor(*color)
 
 
-def _table_slide(prs, t: ReportTable) -> None:
+def deck_parts(t: ReportTable) -> list[pd.DataFrame]:
+    """The slides of a deck table: its :attr:`ReportTable.deck_columns`, :data:`_DECK_ROWS` rows a
+    slide (:data:`_DECK_ROWS_WIDE` when it has many columns), every row on some slide."""
+    table = (t.table[list(t.deck_columns)] if t.deck_columns else t.table).fillna("—").astype(str)
+    rows = _DECK_ROWS_WIDE if len(table.columns) >= _DECK_WIDE_COLUMNS else _DECK_ROWS
+    return [table.iloc[i:i + rows] for i in range(0, max(len(table), 1), rows)]
+
+
+def _table_slides(prs, t: ReportTable, footer: str) -> None:
     from pptx.util import Inches, Pt
 
-    slide = prs.slides.add_slide(prs.slide_layouts[6])
-    _textbox(slide, t.title, 0.4, 0.25, 12.5, 0.7, 28, bold=True)
-    table = t.table.head(_MAX_DECK_TABLE_ROWS).fillna("—").astype(str)
-    rows, cols = len(table) + 1, len(table.columns)
-    size = 14 if cols <= 6 else 12 if cols <= 9 else 10
-    shape = slide.shapes.add_table(rows, cols, Inches(0.4), Inches(1.1), Inches(12.5), Inches(0.4 * rows))
-    for j, name in enumerate(table.columns):
-        shape.table.cell(0, j).text = str(name)
-    for i, row in enumerate(table.itertuples(index=False), start=1):
-        for j, value in enumerate(row):
-            shape.table.cell(i, j).text = value
-    for cell in (shape.table.cell(i, j) for i in range(rows) for j in range(cols)):
-        for para in cell.text_frame.paragraphs:
-            para.font.size = Pt(size)
-    if len(t.table) > _MAX_DECK_TABLE_ROWS:
-        _textbox(slide, f"First {_MAX_DECK_TABLE_ROWS} of {len(t.table)} rows; all in the report.",
-                 0.4, 7.0, 12.5, 0.4, 12, color=(85, 85, 85))
+    parts = deck_parts(t)
+    for k, table in enumerate(parts, start=1):
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        _textbox(slide, t.title + (f" ({k}/{len(parts)})" if len(parts) > 1 else ""), 0.4, 0.2, 12.5, 0.7, 28,
+                 bold=True)
+        rows, cols = len(table) + 1, len(table.columns)
+        shape = slide.shapes.add_table(rows, cols, Inches(0.4), Inches(1.0), Inches(12.5), Inches(0.45 * rows))
+        for j, name in enumerate(table.columns):
+            shape.table.cell(0, j).text = str(name)
+        for i, row in enumerate(table.itertuples(index=False), start=1):
+            for j, value in enumerate(row):
+                shape.table.cell(i, j).text = value
+        for cell in (shape.table.cell(i, j) for i in range(rows) for j in range(cols)):
+            for para in cell.text_frame.paragraphs:
+                para.font.size = Pt(DECK_TABLE_PT)
+        _textbox(slide, footer, 0.4, 7.05, 12.5, 0.35, 11, color=(85, 85, 85))
+        slide.notes_slide.notes_text_frame.text = (f"{t.title}. {t.note} " if t.note else f"{t.title}. ") + (
+            "Columns as in the report." if not t.deck_columns else
+            "The report's table also has the columns " + ", ".join(
+                str(c) for c in t.table.columns if c not in t.deck_columns) + ".")
 
 
 #: Relationship type and part name of the reproduction record inside a .pptx (an OPC part of its
@@ -405,9 +512,11 @@ def _attach_record(prs, record: str) -> None:
 
 
 def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> bytes:
-    """A 16:9 deck: a title slide (cohort summary, data fingerprint, date), one slide per figure
-    (``figure_keys``, default all; 300-dpi PNG filling the slide), and the key tables. The
-    reproduction record is in the deck's properties (comments) and the title slide's notes."""
+    """A 16:9 deck: a title slide (cohort summary, short data fingerprint, date), one slide per figure
+    (``figure_keys``, default all; 300-dpi PNG filling the slide), the key tables in
+    :data:`DECK_TABLE_PT`-pt text (over several slides when long, each with a footer holding the
+    cohort and the short fingerprint), and an appendix slide with the full SHA-256. The reproduction
+    record is in the deck's properties (comments), the title and appendix slides' notes."""
     from pptx import Presentation
     from pptx.util import Inches
 
@@ -415,16 +524,17 @@ def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> b
     prs.slide_width, prs.slide_height = Inches(40 / 3), Inches(7.5)
     fp, rep = report.fingerprint, report.reproduce
     record = json.dumps(rep, ensure_ascii=False)
+    footer = f"{report.caption} · data SHA-256 {fp['sha256'][:12]}… (full in the notes and the last slide)"
     title = prs.slides.add_slide(prs.slide_layouts[6])
     _textbox(title, report.title, 0.6, 1.2, 12.1, 1.2, 40, bold=True)
     _textbox(title, report.caption, 0.6, 2.6, 12.1, 1.0, 24)
-    _textbox(title, f"Data: {fp['name']} · {fp['rows']:,} rows\nSHA-256 {fp['sha256']}\n"
-                    f"Created {report.created.strftime('%Y-%m-%d %H:%M UTC')}", 0.6, 4.0, 12.1, 1.4, 16,
+    _textbox(title, f"Data: {fp['name']} · {fp['rows']:,} rows · SHA-256 {fp['sha256'][:12]}…\n"
+                    f"Created {report.created.strftime('%Y-%m-%d %H:%M UTC')}", 0.6, 4.0, 12.1, 1.0, 18,
              color=(60, 60, 60))
     if report.is_demo:
         _textbox(title, "Synthetic demo registry: simulated patients, not real people.", 0.6, 5.6, 12.1, 0.6, 18,
                  color=(213, 94, 0))
-    title.notes_slide.notes_text_frame.text = record
+    title.notes_slide.notes_text_frame.text = f"Data SHA-256 {fp['sha256']}\n\n{record}"
     chosen = [f for f in report.figures if figure_keys is None or f.key in figure_keys]
     images = []
     if chosen:  # no browser for a deck without figures
@@ -436,7 +546,15 @@ def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> b
         slide.notes_slide.notes_text_frame.text = f"{f.title}. {report.caption}"
     for t in report.tables:
         if t.in_deck and not t.table.empty:
-            _table_slide(prs, t)
+            _table_slides(prs, t, footer)
+    appendix = prs.slides.add_slide(prs.slide_layouts[6])
+    _textbox(appendix, "Appendix: data and settings", 0.4, 0.25, 12.5, 0.7, 28, bold=True)
+    _textbox(appendix, f"Data file: {fp['name']} · {fp['rows']:,} rows\nSHA-256 {fp['sha256']}\n"
+                       f"Cohort: {report.caption}\nCreated {report.created.strftime('%Y-%m-%d %H:%M UTC')}\n"
+                       "The cohort spec, statistical settings and mapping are embedded in this file: open it on "
+                       "the Data page (Reopen a saved view) with the same data file to recreate the view.",
+             0.4, 1.2, 12.5, 4.0, 18)
+    appendix.notes_slide.notes_text_frame.text = record
     prs.core_properties.title = _core_property(report.title)
     prs.core_properties.subject = _core_property(report.caption)
     prs.core_properties.comments = _core_property(

@@ -28,7 +28,8 @@ from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
 from hcc.formatting import format_hr, format_p_plain, json_number
 from hcc.schema import (
-    AFP_400, AFP_CUTOFF_NG_ML, ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint,
+    AFP_400, AFP_CUTOFF_NG_ML, ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ERA_YEAR, ETIOLOGIES, SEXES, Col,
+    Endpoint,
 )
 from hcc.stats.survival import COX_FIT_OPTIONS, COX_TIES
 from hcc.stats.threadsafe import thread_warnings
@@ -94,6 +95,11 @@ def _log10_afp(s: pd.Series) -> pd.Series:
     return np.log10(np.maximum(pd.to_numeric(s, errors="coerce").astype(float), AFP_FLOOR))
 
 
+def start_year(s: pd.Series) -> pd.Series:
+    """Calendar year of a date column (first-line start) as a number; missing as NaN."""
+    return pd.to_datetime(s, errors="coerce").dt.year.astype(float)
+
+
 def _afp_400(s: pd.Series) -> pd.Series:
     v = pd.to_numeric(s, errors="coerce").astype(float)
     return pd.Series(np.where(v.isna(), None, np.where(v >= AFP_CUTOFF_NG_ML, YES, NO)), index=s.index, dtype=object)
@@ -113,6 +119,7 @@ COVARIATES: dict[str, Covariate] = {c.key: c for c in (
     Covariate(Col.EHS, "Extrahepatic spread", Col.EHS, (NO, YES), yes_no),
     Covariate(Col.AFP, "log10 AFP", Col.AFP, code=_log10_afp, unit="per 10-fold"),
     Covariate(AFP_400, "AFP ≥ 400 ng/mL", Col.AFP, (NO, YES), _afp_400),
+    Covariate(ERA_YEAR, "Year of first-line start", Col.START_1L, code=start_year, unit="per year"),
 )}
 _NAMES_FOR_ERRORS = {Col.CENTER: "Center", **{k: c.label for k, c in COVARIATES.items()}}
 #: Formula words that stratify by center instead of adding a covariate.

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 from tableone import TableOne
 
-from hcc.schema import AFP_400, AFP_CUTOFF_NG_ML, Col
+from hcc.schema import AFP_400, AFP_CUTOFF_NG_ML, ERA_YEAR, Col
 
 MONTE_CARLO_TABLES = 99_999
 MONTE_CARLO_SEED = 20260101
@@ -44,6 +44,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(Col.EHS, "Extrahepatic spread", True),
     Variable(Col.AFP, "AFP, ng/mL", False),
     Variable(AFP_400, "AFP ≥ 400 ng/mL", True),
+    Variable(ERA_YEAR, "Year of first-line start", False),
 )
 
 
@@ -82,7 +83,9 @@ def _tableone_test(column: str, names: dict[str, str]):
 
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    data = frame[[v.column for v in VARIABLES if v.column != AFP_400] + [Col.REGIMEN_1L]].copy()
+    derived = (AFP_400, ERA_YEAR)
+    data = frame[[v.column for v in VARIABLES if v.column not in derived] + [Col.REGIMEN_1L]].copy()
+    data[ERA_YEAR] = pd.to_datetime(frame[Col.START_1L], errors="coerce").dt.year.astype(float)
     for col in (Col.MVI, Col.EHS):
         data[col] = data[col].map({True: "yes", False: "no"})
     data[Col.ECOG] = data[Col.ECOG].map(lambda x: None if pd.isna(x) else str(int(x)))
@@ -95,10 +98,13 @@ def baseline_table(frame: pd.DataFrame, regimens: tuple[str, ...]) -> pd.DataFra
 
     Returns a flat table: ``Characteristic``, ``Level``, ``Missing``, ``Overall``, one column per
     regimen (in ``regimens`` order), ``p``, ``Test`` and one ``SMD a vs b`` column per pair.
-    Variables with no recorded value in the cohort are left out.
+    Variables with no recorded value in the cohort are left out, and the treatment era (year of
+    first-line start) when every patient started in the same year.
     """
     data = _prepare(frame)
-    present = [v for v in VARIABLES if data[v.column].notna().any()]
+    # The era row needs two years at least (a single year says nothing, and its test is undefined).
+    present = [v for v in VARIABLES if data[v.column].notna().any()
+               and (v.column != ERA_YEAR or data[v.column].nunique() > 1)]
     if not present:  # tableone would take "no columns" to mean "every column"
         counts = frame[Col.REGIMEN_1L].value_counts()
         return pd.DataFrame([{"Characteristic": "n", "Level": "", "Missing": "", "Overall": str(len(frame)),

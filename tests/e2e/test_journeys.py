@@ -9,7 +9,7 @@ from hcc.analysis import analyze_endpoint
 from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
 from hcc.ingest.registry import load_demo
 from hcc.formatting import format_months
-from hcc.schema import Endpoint
+from hcc.schema import Endpoint, regimen_name
 from tests.e2e.conftest import ARTIFACTS, download, upload_on_data_page
 from ui.common import PAGES
 
@@ -21,7 +21,7 @@ def _expected_legend_medians() -> list[str]:
     """Legend text the Survival page must show for the demo's main cohort, computed by hcc itself."""
     cohort = apply_to_registry(load_demo(), PRESETS[MAIN])
     summary = analyze_endpoint(cohort, Endpoint.OS)
-    return [f"{g.group} (n={g.n}, median {format_months(g.median)} mo)" for g in summary.groups]
+    return [f"{regimen_name(g.group)}: n = {g.n}, median {format_months(g.median)} mo" for g in summary.groups]
 
 
 def test_deep_link_on_fresh_server_goes_through_the_router(page, fresh_server_url) -> None:
@@ -54,7 +54,7 @@ def test_open_app_then_survival_page_shows_demo_numbers(page, server_url) -> Non
     grid = page.locator('[data-testid="stDataFrame"]').first
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 12, box["y"] + 35 + 2 * 35 - 17)  # row 2 (PFS) selection checkbox
-    page.get_by_text("Progression-free survival (PFS).").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("Progression-free survival (PFS)", exact=True).first.wait_for(timeout=WAIT_MS)
     page.locator(".js-plotly-plot").get_by_text("Progression-free survival by first-line regimen").wait_for(
         timeout=WAIT_MS)
     page.locator(".js-plotly-plot").first.screenshot(path=ARTIFACTS / "02b_survival_pfs_figure.png")
@@ -81,8 +81,8 @@ def test_upload_messy_file_then_survival_uses_it(page, server_url, tmp_path) -> 
 
     page.locator('[data-testid="stSidebar"]').get_by_text("Survival").click()
     page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
-    page.get_by_text("SOR (n=5,").first.wait_for(timeout=WAIT_MS)
-    page.get_by_text("ATZ_BEV (n=5,").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("Sorafenib (SOR): n = 5,").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("Atezolizumab + bevacizumab (ATZ_BEV): n = 5,").first.wait_for(timeout=WAIT_MS)
     page.screenshot(path=ARTIFACTS / "04_survival_uploaded.png", full_page=True)
 
 

@@ -1,0 +1,234 @@
+"""Figures and slides as a browser draws them, measured from bounding boxes (one server, one browser).
+
+For every figure on every page at 1440×1000, and for every slide of every page in presentation mode
+at 1280×720 and 1920×1080: no legend overlaps the title/subtitle or the plot area, no text of a
+figure is drawn outside the figure's box, no table is wider than its screen, and the first result
+(presentation: every slide) fits the viewport without scrolling. Every request the browser makes
+on the way goes to the app's own host (offline use: no icon font, web font or script from a CDN).
+Screenshots of every presentation screen: tests/e2e/artifacts/present_*.png.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS
+from ui.common import PAGES
+from ui.present import EXIT, NEXT
+
+pytestmark = pytest.mark.e2e
+WAIT_MS = 90_000
+SLACK_PX = 2  # sub-pixel rounding of text boxes
+NO_FIGURE_PAGES = ("pages/overview.py", "pages/data.py", "pages/export.py")  # outside presentation mode
+
+# Per visible plotly figure: its box, title, legends, plot areas, and the texts drawn outside the box.
+_MEASURE = """() => {
+  const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const visible = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  return Array.from(document.querySelectorAll('.js-plotly-plot')).filter(visible).map((plot) => {
+    const outer = box(plot.querySelector('.svg-container') || plot);
+    const outside = Array.from(plot.querySelectorAll('svg text')).filter(visible).filter((t) => {
+      const [l, tp, r, b] = box(t);
+      return l < outer[0] - %(s)d || tp < outer[1] - %(s)d || r > outer[2] + %(s)d || b > outer[3] + %(s)d;
+    }).map((t) => t.textContent.slice(0, 60));
+    const title = plot.querySelector('.g-gtitle text');
+    return {
+      box: outer,
+      title: title && visible(title) ? box(title) : null,
+      titleText: title ? title.textContent.slice(0, 80) : '',
+      legends: Array.from(plot.querySelectorAll('g.legend')).filter(visible).map(box),
+      plots: Array.from(plot.querySelectorAll('.draglayer .nsewdrag')).filter(visible).map(box),
+      outside: outside,
+    };
+  });
+}""" % {"s": SLACK_PX}
+
+_TABLES = """() => Array.from(document.querySelectorAll('[data-testid="stTable"] table'))
+  .filter((t) => t.getBoundingClientRect().width > 0)
+  .map((t) => ({width: t.getBoundingClientRect().right, font: parseFloat(getComputedStyle(t.querySelector('td')).fontSize)}))"""
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] - SLACK_PX and b[0] < a[2] - SLACK_PX and a[1] < b[3] - SLACK_PX and b[1] < a[3] - SLACK_PX
+
+
+def _check_figures(figures: list[dict], where: str) -> None:
+    for fig in figures:
+        name = f"{where}: {fig['titleText']!r}"
+        assert not fig["outside"], f"{name}: text drawn outside the figure: {fig['outside']}"
+        for legend in fig["legends"]:
+            if fig["title"] is not None:
+                assert not _overlap(legend, fig["title"]), f"{name}: legend over the title"
+            for area in fig["plots"]:
+                assert not _overlap(legend, area), f"{name}: legend over the plot"
+
+
+def _settle(page) -> None:
+    """Wait until Streamlit has finished the run: nothing stale, the figures drawn, for a moment."""
+    page.wait_for_function("""() => !document.querySelector('[data-stale="true"]')
+        && !document.querySelector('[data-testid="stSkeleton"]')
+        && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')""",
+                           timeout=WAIT_MS)
+    page.wait_for_timeout(700)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=WAIT_MS)
+
+
+def _next_slide(page, text: str) -> None:
+    """Press → and wait for the counter to change; a press that lands while the page is rerunning
+    can be dropped with the button it clicked, so it is pressed again (at most three times)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    changed = "(t) => { const c = document.querySelector('.st-key-hcc_slide_counter'); return c && c.innerText !== t; }"
+    for attempt in range(3):
+        page.keyboard.press("ArrowRight")
+        try:
+            page.wait_for_function(changed, arg=text, timeout=WAIT_MS // 3)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            _settle(page)
+
+
+def _url(server_url: str, path: str, present: bool) -> str:
+    spec = next(p for p in PAGES if p.path == path)
+    return f"{server_url}/{'' if spec.default else spec.url_path}{'?present=1' if present else ''}"
+
+
+@pytest.fixture(scope="module")
+def recorded(browser, server_url):
+    """One context for the whole module; every request it makes is recorded."""
+    requests: list[str] = []
+    return browser, requests
+
+
+def _context(recorded, width: int, height: int):
+    browser, requests = recorded
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.on("request", lambda request: requests.append(request.url))
+    return context
+
+
+@pytest.mark.parametrize("path", [p.path for p in PAGES])
+def test_every_figure_on_every_page_at_1440(recorded, server_url, path) -> None:
+    context = _context(recorded, 1440, 1000)
+    try:
+        page = context.new_page()
+        page.goto(_url(server_url, path, present=False))
+        page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=WAIT_MS)
+        _settle(page)
+        if path not in NO_FIGURE_PAGES:  # the pages with figures: wait for the first drawn
+            page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=WAIT_MS)
+            _settle(page)
+        figures = page.evaluate(_MEASURE)
+        _check_figures(figures, path)
+        assert figures or path in NO_FIGURE_PAGES, f"{path}: no figure was measured"
+        if figures:  # the first result can be seen whole: no taller than the screen
+            top, bottom = figures[0]["box"][1], figures[0]["box"][3]
+            assert bottom - top <= 1000, (path, bottom - top)
+        for table in page.evaluate(_TABLES):
+            assert table["width"] <= 1440 + SLACK_PX, (path, table)
+        page.screenshot(path=ARTIFACTS / f"layout_1440_{path.split('/')[-1][:-3]}.png")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), pytest.param((1920, 1080), marks=pytest.mark.slow)],
+                         ids=["1280x720", "1920x1080"])
+def test_every_presentation_screen_fits(recorded, server_url, size) -> None:
+    """Every slide of every page: fits the screen (nothing to scroll), figures laid out without overlap,
+    tables in >= 18-px text and no wider than the screen. Steps with the arrow key."""
+    width, height = size
+    context = _context(recorded, width, height)
+    seen = 0
+    try:
+        page = context.new_page()
+        for spec in PAGES:
+            page.goto(_url(server_url, spec.path, present=True))
+            counter = page.locator(".st-key-hcc_slide_counter")
+            counter.wait_for(timeout=WAIT_MS)
+            while True:
+                _settle(page)
+                page.wait_for_function("""() => Array.from(document.querySelectorAll(
+                    '.js-plotly-plot .main-svg, [data-testid="stTable"] table')).some(
+                    (e) => e.getBoundingClientRect().height > 0)""", timeout=WAIT_MS)  # the slide's result drawn
+                page.wait_for_timeout(500)
+                text = counter.inner_text()
+                index, total = map(int, re.match(r"(\d+) / (\d+)", text).groups())
+                where = f"{spec.path} {width}x{height} slide {text}"
+                assert page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight") <= height, where
+                assert page.evaluate("document.scrollingElement.scrollHeight") <= height, where
+                figures = page.evaluate(_MEASURE)
+                tables = page.evaluate(_TABLES)
+                assert len(figures) + len(tables) == 1, where
+                _check_figures(figures, where)
+                for fig in figures:
+                    assert fig["box"][3] <= height and fig["box"][2] <= width + SLACK_PX, (where, fig["box"])
+                for table in tables:
+                    assert table["width"] <= width + SLACK_PX and table["font"] >= 18, (where, table)
+                page.screenshot(path=ARTIFACTS / f"present_{width}_{spec.url_path}_{index}.png")
+                seen += 1
+                if index == total:
+                    break
+                _next_slide(page, text)
+    finally:
+        context.close()
+    assert seen >= 2 * len(PAGES)
+
+
+def test_keys_step_across_pages_and_escape_leaves(recorded, server_url) -> None:
+    """Past the Data page's only slide, → opens the next page's first slide; ← goes back; Esc leaves
+    presentation mode (the sidebar and the page title return)."""
+    context = _context(recorded, 1280, 720)
+    try:
+        page = context.new_page()
+        page.goto(_url(server_url, "pages/data.py", present=True))
+        counter = page.locator(".st-key-hcc_slide_counter")
+        counter.wait_for(timeout=WAIT_MS)
+        _settle(page)
+        assert counter.inner_text().startswith("1 / 1 · Data loaded")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_url(re.compile(r"/export"), timeout=WAIT_MS)
+        page.wait_for_function("() => (document.querySelector('.st-key-hcc_slide_counter') || {}).innerText?.startsWith('1 / ')",
+                               timeout=WAIT_MS)
+        _settle(page)
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("() => (document.querySelector('.st-key-hcc_slide_counter') || {}).innerText?.startsWith('2 / ')",
+                               timeout=WAIT_MS)
+        _settle(page)
+        page.keyboard.press("Escape")
+        page.get_by_role("heading", name="Report & slides").wait_for(timeout=WAIT_MS)
+        page.locator('[data-testid="stSidebar"]').wait_for(state="visible", timeout=WAIT_MS)  # its CSS is gone
+        _settle(page)
+        assert page.locator(".st-key-hcc_slide_counter").count() == 0
+        assert "present=1" not in page.url
+        assert page.get_by_role("button", name=EXIT).count() == 0 and page.get_by_role("button", name=NEXT).count() == 0
+    finally:
+        context.close()
+
+
+def test_no_request_left_the_apps_host(recorded, server_url) -> None:
+    """Everything the browser fetched in this module (every page, normal and presenting; when run
+    alone, every page once each way) came from the app's own host."""
+    _, requests = recorded
+    if not any("?present=1" in u for u in requests):  # run on its own: visit every page both ways
+        context = _context(recorded, 1280, 720)
+        try:
+            page = context.new_page()
+            for spec in PAGES:
+                for present in (False, True):
+                    page.goto(_url(server_url, spec.path, present))
+                    page.locator(".st-key-hcc_slide_counter" if present else '[data-testid="stMainBlockContainer"] h1'
+                                 ).first.wait_for(timeout=WAIT_MS)
+                    _settle(page)
+        finally:
+            context.close()
+    host = urlparse(server_url).netloc
+    elsewhere = sorted({u for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")
+                        and urlparse(u).netloc != host})
+    assert len(requests) > 50, "the browser's requests were recorded"
+    assert any(u.endswith("/_stcore/stream") or "/_stcore/" in u for u in requests)
+    assert elsewhere == [], f"requests left the app's host: {elsewhere}"
