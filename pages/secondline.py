@@ -3,11 +3,8 @@
 import streamlit as st
 
 from hcc.analysis import analyze_by_second_line, analyze_competing, analyze_endpoint, analyze_pathway
-from hcc.formatting import format_p
 from hcc.outputs.competing_figures import cif_figure, pathway_figure
-from hcc.outputs.competing_tables import (
-    WHICH_RATIO, cif_table, competing_values_table, counts_table, pathway_table, pathway_values_table, ratio_table,
-)
+from hcc.outputs.competing_tables import WHICH_RATIO, pathway_table, pathway_values_table
 from hcc.outputs.figures import km_figure, regimen_colors, sankey_figure
 from hcc.outputs.tables import (
     class_table, response_counts_table, response_rates_table, response_tests_table, uptake_table,
@@ -20,7 +17,7 @@ from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads, table_downloads
 from ui.present import Slide, on_screen, present, presenting, table_slides
-from ui.widgets import summary_tables
+from ui.widgets import competing_section, summary_tables
 from ui.sidebar import key as cohort_key
 from ui.text import md, md_table
 
@@ -62,24 +59,6 @@ st.plotly_chart(on_screen(sankey_figure(paths, colors, caption), caption), key="
 st.table(md_table(uptake_table(uptake(cohort.frame, cohort.regimens)).set_index("First-line regimen")))
 
 
-def show_competing(s, name: str) -> None:
-    """Stacked cumulative incidence, counts, milestones, Gray's test and the two kinds of hazard ratio."""
-    fig = on_screen(cif_figure(s, colors, subtitle=caption), caption)
-    st.plotly_chart(fig, key=f"cif_{name}", theme=None)
-    figure_downloads(fig, f"cif_{name}")
-    st.table(md_table(counts_table(s).set_index("Regimen")))
-    st.table(md_table(cif_table(s).set_index(["Regimen", "Months"])))
-    if s.gray is not None:
-        st.markdown(md(f"Gray's test across regimens ({s.definition.event_words.lower()}): "
-                       f"χ² = {s.gray.statistic:.2f}, df = {s.gray.df}, {format_p(s.gray.p)}."))
-    if s.fine_gray:
-        st.table(md_table(ratio_table(s).set_index("Regimen")))
-    left = [f"{k}: {v}" for k, v in {**s.not_eligible, **s.excluded}.items()]
-    if left:
-        st.caption(md("Not in this analysis — " + "; ".join(left) + "."))
-    table_downloads(competing_values_table(s), f"competing_{name}")
-
-
 st.subheader("Who reaches second line, and who dies first (competing risks)")
 st.caption("Death is a competing event: a patient who dies cannot start second line, so 1 − Kaplan–Meier "
            "would overstate uptake. Aalen–Johansen cumulative incidence with 95% CI (as R's survfit); "
@@ -87,7 +66,7 @@ st.caption("Death is a competing event: a patient who dies cannot start second l
 competing = session_memo(("competing", registry.sha256, cohort.spec), lambda: analyze_competing(cohort))
 for key, s in competing.items():
     st.markdown(f"**{s.definition.title}**")
-    show_competing(s, key)
+    competing_section(s, key, colors, caption)
 st.markdown(WHICH_RATIO)
 
 st.subheader("Patient pathway: where patients are over time")

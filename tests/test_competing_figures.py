@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+
+from hcc.formatting import format_p
+
 import numpy as np
 import pytest
 
@@ -45,7 +49,7 @@ def test_cif_figure_stacks_event_competing_and_remainder(cohort) -> None:
     ev12 = sor.milestones[12.0][0]
     k = list(ci.x).index(12.0)
     assert ci.y[k] == ev12.est and ci.error_y.array[k] == pytest.approx(ev12.upper - ev12.est)
-    assert "Gray's test p = 0.015" in fig.layout.title.text
+    assert html.escape(f"Gray's test {format_p(0.015)}") in fig.layout.title.text
 
 
 def test_pathway_figure_writes_the_shares_at_6_12_24(cohort) -> None:

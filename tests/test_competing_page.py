@@ -27,10 +27,13 @@ def test_sections_show_the_demo_numbers_of_the_analysis() -> None:
     numbers of hcc.analysis (the CLI's) for the demo's main cohort."""
     at = open_page("pages/secondline.py")
     titles = list(_charts(at))
-    assert any(t.startswith(f"Second line after progression (n = 441)<br><sup>Gray's test {format_p(0.015)} · Main cohort")
-               for t in titles)
-    assert any(t.startswith(f"First-line failure (n = 612)<br><sup>Gray's test {format_p(1e-4)} · Main cohort") for t in titles)
-    assert any(t.startswith("Where patients are after first-line start (n = 612)") for t in titles)
+
+    def titled(title: str, subtitle: str) -> bool:  # apply_layout: bold title, then the subtitle line
+        return any(t.startswith(f"<b>{title}</b>") and subtitle in t for t in titles)
+
+    assert titled("Second line after progression (n = 441)", f"Gray's test {format_p(0.015)} · Main cohort")
+    assert titled("First-line failure (n = 612)", f"Gray's test {format_p(1e-4)} · Main cohort")
+    assert titled("Where patients are after first-line start (n = 612)", "Main cohort")
     cohort = apply_to_registry(load_demo(), PRESETS["main"])
     second = analyze_competing(cohort)["second_line"]
     sor = next(g for g in second.groups if g.group == "SOR")

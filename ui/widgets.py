@@ -5,13 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc.ingest.deid import SMALL_CELL, small_cells
+from hcc.formatting import format_p
+from hcc.outputs.competing_figures import cif_figure
+from hcc.outputs.competing_tables import cif_table, competing_values_table, counts_table, ratio_table
 from hcc.outputs.figures import KMFigureOptions, default_break_months
 from hcc.outputs.tables import comparison_table, endpoint_table, pairwise_table, plain_summary, table_notes
 from hcc.stats.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec, EndpointSummary
 from hcc.schema import Endpoint
 from hcc.reference.trials import registry_vs_trials
 from ui.common import StateKeys
-from ui.downloads import table_downloads
+from ui.downloads import figure_downloads, table_downloads
+from ui.present import on_screen
 from ui.text import md, md_table, mds
 
 TRIAL_ENDPOINTS = (Endpoint.OS.value, Endpoint.PFS.value)
@@ -108,3 +112,23 @@ def summary_tables(summary: EndpointSummary, name: str | None = None, group_labe
         versus = registry_vs_trials(summary)
         st.dataframe(versus, hide_index=True)
         table_downloads(versus, f"{name}_registry_vs_trials")
+
+
+def competing_section(s, name: str, colors: dict[str, str], caption: str) -> None:
+    """One competing-risks analysis (:class:`hcc.stats.competing.CompetingSummary`) on the page: stacked
+    cumulative incidence, counts, milestones, Gray's test, the two kinds of hazard ratio, who is not in it
+    and the CSV/Excel of every number."""
+    fig = on_screen(cif_figure(s, colors, subtitle=caption), caption)
+    st.plotly_chart(fig, key=f"cif_{name}", theme=None)
+    figure_downloads(fig, f"cif_{name}")
+    st.table(md_table(counts_table(s).set_index("Regimen")))
+    st.table(md_table(cif_table(s).set_index(["Regimen", "Months"])))
+    if s.gray is not None:
+        st.markdown(md(f"Gray's test across regimens ({s.definition.event_words.lower()}): "
+                       f"χ² = {s.gray.statistic:.2f}, df = {s.gray.df}, {format_p(s.gray.p)}."))
+    if s.fine_gray:
+        st.table(md_table(ratio_table(s).set_index("Regimen")))
+    left = [f"{k}: {v}" for k, v in {**s.not_eligible, **s.excluded}.items()]
+    if left:
+        st.caption(md("Not in this analysis — " + "; ".join(left) + "."))
+    table_downloads(competing_values_table(s), f"competing_{name}")

@@ -6,7 +6,8 @@
 * :func:`pathway_figure` — the patient pathway: state occupation probabilities stacked to 1, with
   the percentages in each state written at 6, 12 and 24 months.
 
-Self-contained; they reuse the font and export helpers of :mod:`hcc.outputs.figures`.
+Laid out by :func:`hcc.outputs.figures.apply_layout` (title, subtitle, legend below the plot) like
+every other figure, so presentation and export styles treat them the same way.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from hcc.formatting import format_p
-from hcc.outputs.figures import _FONT, default_break_months
-from hcc.schema import DAYS_PER_MONTH
+from hcc.outputs.figures import _FONT, apply_layout, default_break_months
+from hcc.schema import DAYS_PER_MONTH, regimen_name
 from hcc.stats.competing import CompetingSummary, PathwaySummary
 
 #: Event of interest, competing event, event-free remainder (Okabe–Ito, readable in grey print).
@@ -69,16 +70,32 @@ def _risk_at(n_risk: np.ndarray, time_days: np.ndarray, n: int, months: np.ndarr
     return out
 
 
-def _layout(fig: go.Figure, title: str, subtitle: str, height: int, legend_y: float, x_title: str) -> None:
-    """Title with the cohort line, one x-axis title for all panels and the legend under it."""
+#: Share of the figure's plot area kept free at its top for the panels' regimen names.
+PANEL_TITLE_ROOM = 0.08
+
+
+def _panel_title(group: str, color: str) -> str:
+    """A panel's heading: the regimen's name (not its code) in its colour. Its patients are the
+    number at risk at 0 (and the title's total): "(n = …)" here would not fit three panels on a
+    1280-px tumor-board screen beside "Atezolizumab + bevacizumab"."""
+    return f"<span style='color:{color}'><b>{html.escape(regimen_name(group, with_code=False))}</b></span>"
+
+
+def _layout(fig: go.Figure, title: str, subtitle: str, plot_height: int, x_title: str) -> None:
+    """One x-axis title for all panels, room above the panels for their names, then the app's one
+    layout rule (:func:`apply_layout`: title and subtitle in the top margin, legend under the plot)."""
+    shrink = 1 - PANEL_TITLE_ROOM  # the panel names sit at the top of the plot area, under the subtitle
+    for axis in fig.layout:
+        if axis.startswith("yaxis") and fig.layout[axis].domain:
+            lo, hi = fig.layout[axis].domain
+            fig.layout[axis].domain = [lo * shrink, hi * shrink]
+    for ann in fig.layout.annotations:
+        if ann.yref == "paper" and ann.y is not None:
+            ann.y = ann.y * shrink
     fig.add_annotation(text=html.escape(x_title, quote=False), xref="paper", yref="paper", x=0.5, y=0,
                        yshift=-34, xanchor="auto", yanchor="top", showarrow=False, font=dict(size=15))
-    fig.update_layout(
-        title=dict(text=f"{html.escape(title, quote=False)}<br><sup>{html.escape(subtitle, quote=False)}</sup>"
-                   if subtitle else html.escape(title, quote=False), x=0.01),
-        template="plotly_white", font=dict(family=_FONT, size=14), height=height,
-        legend=dict(orientation="h", yanchor="top", y=legend_y, x=0.5, xanchor="auto", font=dict(size=13)),
-        margin=dict(l=80, r=20, t=100, b=110))
+    fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=14), margin=dict(l=80, r=20))
+    apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=plot_height, bottom_px=70)
 
 
 def cif_figure(summary: CompetingSummary, colors: dict[str, str], subtitle: str = "",
@@ -97,8 +114,7 @@ def cif_figure(summary: CompetingSummary, colors: dict[str, str], subtitle: str 
     horizon = float(breaks[-1])  # curves run to the axis end, where the at-risk row ends too
     fig = make_subplots(rows=2, cols=k, shared_xaxes=True, row_heights=[0.86, 0.14], vertical_spacing=0.09,
                         horizontal_spacing=0.04, subplot_titles=[
-                            f"<span style='color:{colors.get(g.group, '#333')}'><b>{html.escape(g.group)}</b></span>"
-                            f" (n = {g.n})" for g in groups])
+                            _panel_title(g.group, colors.get(g.group, "#333")) for g in groups])
     d = summary.definition
     names = (d.event_words, d.competing_words, "Neither yet")
     for col, g in enumerate(groups, start=1):
@@ -141,7 +157,7 @@ def cif_figure(summary: CompetingSummary, colors: dict[str, str], subtitle: str 
     # Gray's p opens the second line: a presentation screen cuts long lines at the right
     gray = "" if test is None else f"Gray's test {format_p(test.p)}"
     _layout(fig, f"{d.short_title} (n = {sum(g.n for g in groups)})", " · ".join(x for x in (gray, subtitle) if x),
-            600, -0.2, f"Months since {d.origin_words}")
+            470, f"Months since {d.origin_words}")
     return fig
 
 
@@ -156,8 +172,7 @@ def pathway_figure(summary: PathwaySummary, colors: dict[str, str], subtitle: st
     breaks = _breaks(horizon, k)
     horizon = float(breaks[-1])  # curves run to the axis end, where the at-risk row ends too
     fig = make_subplots(rows=1, cols=k, horizontal_spacing=0.04, subplot_titles=[
-        f"<span style='color:{colors.get(g.group, '#333')}'><b>{html.escape(g.group)}</b></span> (n = {g.n})"
-        for g in groups])
+        _panel_title(g.group, colors.get(g.group, "#333")) for g in groups])
     for col, g in enumerate(groups, start=1):
         occ = g.occupation
         cum = np.cumsum(occ.pstate, axis=1) if len(occ.time) else np.zeros((0, len(summary.states)))
@@ -190,6 +205,6 @@ def pathway_figure(summary: PathwaySummary, colors: dict[str, str], subtitle: st
         fig.update_xaxes(row=1, col=col, range=[0, breaks[-1] * 1.02], tickvals=breaks)
         fig.update_yaxes(row=1, col=col, range=[0, 1.0], tickformat=".0%", showticklabels=col == 1)
     fig.update_yaxes(row=1, col=1, title_text="Share of patients")
-    _layout(fig, f"Where patients are after first-line start (n = {sum(g.n for g in groups)})", subtitle, 560, -0.2,
+    _layout(fig, f"Where patients are after first-line start (n = {sum(g.n for g in groups)})", subtitle, 440,
             "Months since first-line start")
     return fig

@@ -19,27 +19,57 @@ def _figure(page, title: str):
     return page.locator(".js-plotly-plot").filter(has=page.locator(".gtitle", has_text=title))
 
 
-@pytest.mark.parametrize("present, viewport", [(False, (1440, 1000)), (True, (1280, 720))])
-def test_competing_and_pathway_figures_render(browser, server_url, present, viewport) -> None:
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+def _check(page, title: str, shot: str) -> None:
+    """The figure titled ``title`` is drawn with its stacked areas (3 regimens x 3 bands or 4 states)."""
+    figure = _figure(page, title)
+    expect(figure).to_have_count(1, timeout=WAIT_MS)
+    figure.scroll_into_view_if_needed()
+    assert figure.locator("path.js-fill").count() >= 9
+    figure.screenshot(path=ARTIFACTS / shot)
+    if title == TITLES[0]:
+        expect(figure.locator(".legendtext", has_text="Second line started")).to_have_count(1)
+        expect(figure.locator("text", has_text="At risk")).to_have_count(1)
+    if title == TITLES[2]:
+        for state in STATES:
+            expect(figure.locator(".legendtext", has_text=state)).to_have_count(1)
+
+
+def test_competing_and_pathway_figures_render_on_the_page(browser, server_url) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     try:
-        page.goto(f"{server_url}/secondline" + ("?present=1" if present else ""))
+        page.goto(f"{server_url}/secondline")
         page.get_by_role("heading", name="After first line").wait_for(timeout=WAIT_MS)
-        for title in TITLES:
-            figure = _figure(page, title)
-            expect(figure).to_have_count(1, timeout=WAIT_MS)
-            figure.scroll_into_view_if_needed()
-            # stacked areas are filled paths; three regimens x (3 bands or 4 states)
-            assert figure.locator("path.js-fill").count() >= 9
-            mode = "present" if present else "normal"
-            figure.screenshot(path=ARTIFACTS / f"competing_{mode}_{TITLES.index(title)}.png")
-        cif = _figure(page, TITLES[0])
-        expect(cif.locator(".legendtext", has_text="Second line started")).to_have_count(1)
-        expect(cif.locator("text", has_text="At risk")).to_have_count(1)
-        pathway = _figure(page, TITLES[2])
-        for state in STATES:
-            expect(pathway.locator(".legendtext", has_text=state)).to_have_count(1)
+        for i, title in enumerate(TITLES):
+            _check(page, title, f"competing_normal_{i}.png")
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
+
+
+def test_competing_and_pathway_figures_are_slides_in_presentation_mode(browser, server_url) -> None:
+    """At 1280x720 the three figures are slides of the page (stepped with the arrow key), each fitting
+    the screen: the figure's bottom edge is inside the viewport."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{server_url}/secondline?present=1")
+        counter = page.locator(".st-key-hcc_slide_counter")
+        counter.wait_for(timeout=WAIT_MS)
+        seen = []
+        for _ in range(14):
+            text = counter.inner_text()
+            for i, title in enumerate(TITLES):
+                if i not in seen and _figure(page, title).count():
+                    _check(page, title, f"competing_present_{i}.png")
+                    box = _figure(page, title).bounding_box()
+                    assert box is not None and box["y"] + box["height"] <= 720 + 1, (title, box)
+                    seen.append(i)
+            if len(seen) == len(TITLES) or text.startswith(text.split("/")[1].split("·")[0].strip() + " /"):
+                break
+            page.keyboard.press("ArrowRight")
+            expect(counter).not_to_have_text(text, timeout=WAIT_MS)
+        assert sorted(seen) == [0, 1, 2]
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         context.close()
