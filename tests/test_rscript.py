@@ -6,7 +6,8 @@ every number the R script computes (n, events, median and CI, milestone rates wi
 RMST and SE, median follow-up, global and pairwise tests with adjusted p, univariable Cox HR / CI / p,
 RMST differences; the time-dependent and naive Cox models of OS on disease control and response; the
 multivariable Cox model with concordance, likelihood-ratio test and cox.zph) within 1e-6 relative (Cox 1e-5), every null (not reached / not estimable) null on
-both sides, and no quantity of the CLI JSON's shared keys missing from R's.
+both sides, ``estimable`` / ``testable`` flags equal, a ``reason`` present in R wherever the CLI gives
+one (its words are not compared), and no quantity of the CLI JSON's shared keys missing from R's.
 """
 
 from __future__ import annotations
@@ -321,6 +322,40 @@ def test_comparison_catches_a_changed_number_and_a_dropped_key() -> None:
     r = json.loads(json.dumps(cli))
     r["endpoints"]["OS"]["cox"][0]["hr"] = 2.0 * (1 + 2e-5)
     assert compare(cli, r).problems
+
+
+def test_comparison_checks_flags_and_reason_presence_not_reason_words() -> None:
+    """A not-estimable rate, an untestable pair and a not-estimable HR: the flags must be equal and the
+    numbers null on both sides, a reason present in R (any words); R may not flag a number the CLI gives."""
+    rate = {"est": None, "ci": [None, None], "n_risk": 0, "estimable": False, "reason": "follow-up ends at 6.0 months"}
+    cli = {"cohort": {"n": 3, "by_regimen": {"A": 3}}, "days_per_month": 30.4375, "tdcox": {"DC": {}},
+           "landmark": {}, "response": {},
+           "endpoints": {"OS": {"unit": "months", "ci_method": "log-log", "logrank": None, "rmst_difference": [],
+                                "rmst_tau_max": 6.0,
+                                "pairwise": [{"a": "A", "b": "B", "statistic": 0, "p": 1, "p_adj": 1,
+                                              "adjust": "holm", "testable": False, "reason": "not testable — …"}],
+                                "groups": {"A": {"n": 3, "rates": {"12": rate}}},
+                                "cox": [{"term": "B", "reference": "A", "hr": None, "ci": [None, None], "p": None,
+                                         "note": "not estimable — no deaths in B", "estimable": False,
+                                         "reason": "not estimable — no deaths in B"}]}}}
+    r = json.loads(json.dumps(cli))
+    r["endpoints"]["OS"]["groups"]["A"]["rates"]["12"]["reason"] = "other words, same fact"
+    r["endpoints"]["OS"]["cox"][0]["reason"] = "not estimable: no events in B"
+    assert not compare(cli, r).problems
+    for change in (lambda o: o["groups"]["A"]["rates"]["12"].pop("estimable"),
+                   lambda o: o["groups"]["A"]["rates"]["12"].__setitem__("reason", ""),
+                   lambda o: o["groups"]["A"]["rates"]["12"].__setitem__("est", 0.5),
+                   lambda o: o["pairwise"][0].__setitem__("testable", True),
+                   lambda o: o["cox"][0].__setitem__("estimable", True),
+                   lambda o: o["cox"][0].__setitem__("hr", 2.0),
+                   lambda o: o.__setitem__("rmst_tau_max", 6.1)):
+        bad = json.loads(json.dumps(r))
+        change(bad["endpoints"]["OS"])
+        assert compare(cli, bad).problems
+    # R saying "not estimable" where the CLI gives a number is a difference too
+    given = json.loads(json.dumps(cli))
+    given["endpoints"]["OS"]["groups"]["A"]["rates"]["12"] = {"est": 0.5, "ci": [0.2, 0.8], "n_risk": 1}
+    assert compare(given, r).problems
 
 
 def test_analysis_data_has_no_dates_and_blank_where_not_analysed() -> None:

@@ -284,19 +284,26 @@ _HEADER = r'''# analysis.R -- "Reproduce in R", written by HCC Outcomes Explorer
 # Run it in this folder:   Rscript analysis.R
 # Needs R with the packages survival and jsonlite (Debian: r-base-core r-cran-survival r-cran-jsonlite).
 #
+# A number the app does not give is written as null with "estimable": false (pairs: "testable": false)
+# and a "reason", as the app shows "not estimable -- <reason>"; the rules are written out below.
+#
 # Times in analysis_data.csv are whole days; every result is in months (days / days_per_month).
 # Methods (the app's docs/methods.md says the same):
 #   curve      Kaplan-Meier, Greenwood variance, pointwise CI with conf.type below   survfit()
 #   median     first time S(t) <= 0.5 (midpoint of a flat stretch at 0.5), CI from
 #              the CI curves                                                        quantile()
 #   rates      S(t) at each milestone, its CI and the number at risk (time >= t);
-#              not estimable (NA) past the last observed time                       summary(fit, times =)
-#   RMST       area under the curve to tau and its standard error                  summary(fit, rmean =)
+#              0 once the curve reached 0; not estimable (NA, with a reason) past
+#              the last follow-up while above 0                                      summary(fit, times =, extend = TRUE)
+#   RMST       area under the curve to tau and its standard error; not estimable
+#              when tau passes the group's last follow-up (survRM2's rule)         summary(fit, rmean =)
 #   follow-up  median by reverse Kaplan-Meier (censoring as the event)
 #   tests      log-rank (rho = 0) or Peto-Peto (rho = 1), k - 1 df; pairwise on each
-#              pair's patients, p adjusted across pairs                             survdiff(), p.adjust()
-#   HR         univariable Cox, Efron ties, Wald CI and p, regimen vs the reference
-#              (groups without an event are left out: their HR is not estimable)   coxph(ties = "efron")
+#              pair's patients, p adjusted across pairs (a pair with no expected
+#              events: chi-square 0, p 1, not testable)                              survdiff(), p.adjust()
+#   HR         univariable Cox, Efron ties, Wald CI and p, regimen vs the reference;
+#              not estimable (NA, with a reason): no events in a group or in the
+#              reference, or a monotone likelihood (HR running off to 0 or infinity) coxph(ties = "efron")
 #   RMST diff  RMST - RMST of the reference, SE sqrt(se1^2 + se2^2), normal CI and p
 
 suppressPackageStartupMessages({{
@@ -406,7 +413,8 @@ describe_group <- function(d, tau_days) {{
 # Chi-square, df and p of one survdiff (df: groups with expected events - 1, as print.survdiff).
 chisq_test <- function(test) {{
   df <- sum(test$exp > 0) - 1
-  list(statistic = test$chisq, df = df, p = pchisq(test$chisq, df, lower.tail = FALSE), rho = rho)
+  list(statistic = test$chisq, df = df, p = if (df >= 1) pchisq(test$chisq, df, lower.tail = FALSE) else NA,
+       rho = rho)
 }}
 
 # Global test across the groups with patients (NULL with fewer than two).
@@ -423,7 +431,9 @@ pairwise_tests <- function(d) {{
   if (length(groups) < 2) return(list())
   pairs <- combn(groups, 2, simplify = FALSE)
   tests <- lapply(pairs, function(ab) {{
-    test <- chisq_test(survdiff(Surv(time, status) ~ regimen, data = droplevels(d[d$regimen %in% ab, ]), rho = rho))
+    # (a pair without any event makes survdiff warn about its own p on -1 df: handled below)
+    test <- chisq_test(suppressWarnings(
+      survdiff(Surv(time, status) ~ regimen, data = droplevels(d[d$regimen %in% ab, ]), rho = rho)))
     if (test$df >= 1) return(test)
     # a group of the pair has no expected events (all censored before the pair's first event):
     # survdiff gives chi-square 0 on 0 df, p = 1; the pair is not testable
