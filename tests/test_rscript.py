@@ -503,3 +503,11 @@ def test_degenerate_registry_every_not_estimable_case_matches_r(tmp_path: Path) 
     # coefficient ran off (shown with the "unstable fit" note, flagged by R's script too)
     assert result.skipped and all(s.endswith("(unstable fit (very few events in a group))") for s in result.skipped)
     assert any(s.startswith("endpoints.OS.cox[") for s in result.skipped)
+    # the reference without deaths (LEN): every hazard ratio is not estimable, in R too
+    (tmp_path / "ref_len").mkdir()
+    cli, r, _ = run_both(tmp_path / "ref_len", ["--data", str(tmp_path / "degenerate.csv"), "--preset", "full",
+                                                "--reference", "LEN"])
+    assert_parity(cli, r, min_numbers=100)
+    r_cox = r["endpoints"]["OS"]["cox"]
+    assert [c["term"] for c in r_cox] == [c["term"] for c in cli["endpoints"]["OS"]["cox"]] and len(r_cox) == 4
+    assert all(c["estimable"] is False and c["hr"] is None and "LEN" in c["reason"] for c in r_cox)
