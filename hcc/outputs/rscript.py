@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 import hcc
-from hcc.cohort.endpoints import DEFINITIONS, derive, unavailable_reason
+from hcc.cohort.endpoints import DEFINITIONS, derive
 from hcc.cohort.rules import Cohort, CohortSpec, apply_to_registry
 from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
@@ -51,6 +51,7 @@ from hcc.stats.baseline import CHI_SQUARE, FISHER, FISHER_MC, MONTE_CARLO_TABLES
 from hcc.stats.response import (CATEGORIES, CRITERIA, DEFAULT_LANDMARKS_MONTHS, DISEASE_CONTROL, EVALUABLE,
                                 NOT_RECORDED, OBJECTIVE_RESPONSE, analyze_response, available_criteria)
 from hcc.stats.tdcox import switch_data
+from hcc.cohort.endpoints import unavailable_reason
 from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, TESTS, AnalysisSpec
 
 DATA_FILE = "analysis_data.csv"
@@ -133,12 +134,6 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
     return out
 
 
-def unavailable_endpoints(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> dict[Endpoint, str]:
-    """Endpoint -> why the registry cannot give it (a date column it needs has no values), as the app says."""
-    reasons = {Endpoint(e): unavailable_reason(cohort.frame, e) for e in endpoints}
-    return {e: why for e, why in reasons.items() if why}
-
-
 def data_csv(table: pd.DataFrame) -> bytes:
     """``analysis_data.csv``: UTF-8, ``\\n`` line ends, blank for missing, days written exactly."""
     return table.to_csv(index=False, na_rep="", float_format="%.17g", lineterminator="\n").encode("utf-8")
@@ -162,6 +157,12 @@ def _r_number(x: float | None) -> str:
 
 def _r_vector(values) -> str:
     return "c(" + ", ".join(values) + ")"
+
+
+def unavailable_endpoints(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> dict[Endpoint, str]:
+    """Endpoint -> why the registry cannot give it (a date column it needs has no values), as the app says."""
+    reasons = {Endpoint(e): unavailable_reason(cohort.frame, e) for e in endpoints}
+    return {e: why for e, why in reasons.items() if why}
 
 
 def _comment(text: str) -> str:
