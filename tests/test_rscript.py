@@ -290,13 +290,13 @@ def test_small_edge_registry_matches_r(tmp_path: Path) -> None:
     assert result.nulls >= 20
     assert cli["endpoints"]["OS"]["groups"]["ATZ_BEV"]["median"] is None
     assert cli["tdcox"]["DC"]["ATZ_BEV"]["hr"] is None and r["tdcox"]["DC"]["ATZ_BEV"]["hr"] is None
-    # OS_2L: LEN has 1 patient, SOR 2 (every death in SOR before LEN's), so the HR runs off towards
-    # infinity (monotone likelihood): not estimable in the app, and R's script finds the same by the
-    # same rule (compared in compare: flag, reason present, null HR, CI and p); no HR is skipped.
+    # PFS_2L / OS_2L: LEN has 1 patient, SOR 2 (events at different times), so the HR runs off towards
+    # infinity in OS_2L (every death in SOR before LEN's: monotone likelihood): not estimable in the app,
+    # and R's script finds the same by the same rule (compared in compare: flag, reason present, null HR,
+    # CI and p); no HR is skipped. PFS_2L has no second-line progression date here: not available.
     (app,), (r_term,) = cli["endpoints"]["OS_2L"]["cox"], r["endpoints"]["OS_2L"]["cox"]
     assert app["estimable"] is False and r_term["estimable"] is False and r_term["hr"] is None
     assert "monotone likelihood" in app["reason"] and "monotone likelihood" in r_term["reason"]
-    # no second-line progression date in the file: PFS_2L is "not available" on both sides
     assert cli["endpoints"]["PFS_2L"]["available"] is False and r["endpoints"]["PFS_2L"]["available"] is False
     cox_skipped = [s for s in result.skipped if "Monte Carlo" not in s]
     assert cox_skipped == []
