@@ -47,7 +47,11 @@ FIXTURE_MAPPING = ROOT / "tests" / "reference" / "response_fixture.mapping.json"
 
 #: Per-endpoint keys the R script reproduces (the rest of the endpoint JSON is the app's bookkeeping:
 #: not_eligible / excluded counts and methods text, which the data file already reflects).
-SHARED_KEYS = ("unit", "groups", "logrank", "ci_method", "pairwise", "cox", "rmst_difference")
+SHARED_KEYS = ("unit", "groups", "logrank", "ci_method", "pairwise", "cox", "rmst_difference", "rmst_tau_max",
+               "available", "reason")
+#: Keys whose text is the app's (or R's) own words about a number not given: only their presence is
+#: compared (the numbers beside them, null, and the estimable / testable flags are compared as usual).
+WORDS = ("reason", "median_note")
 REL = 1e-6
 #: The keys of a competing-risks endpoint R recomputes (compared to REL; the ratios to REL_COX) and those of "states".
 COMPETING_KEYS = ("unit", "groups", "gray", "reference")
@@ -82,8 +86,14 @@ class Comparison:
             for key, sub in cli.items():
                 if key not in r:
                     self.problems.append(f"{path}.{key}: missing from results_r.json")
+                elif key in WORDS:
+                    if not isinstance(r[key], str) or not r[key]:
+                        self.problems.append(f"{path}.{key}: the CLI says why ({sub!r}), R gives {r[key]!r}")
                 else:
                     self.value(sub, r[key], f"{path}.{key}", rel)
+            for key in set(r) & {"estimable", "testable", "reason"}:
+                if key not in cli:  # R says not estimable / not testable where the CLI gives the number
+                    self.problems.append(f"{path}.{key}: R gives {r[key]!r}, the CLI nothing (a number)")
         elif isinstance(cli, list):
             if not isinstance(r, list) or len(r) != len(cli):
                 self.problems.append(f"{path}: R gives {r!r}, the CLI {cli!r}")
@@ -115,6 +125,12 @@ class Comparison:
             self.problems.append(f"{path}: terms {[t['term'] for t in r]} in R, {[t['term'] for t in cli]} in the CLI")
             return
         for i, (a, b) in enumerate(zip(cli, r)):
+            if a.get("estimable") is False or b.get("estimable") is False:
+                # not estimable (no events in a group, monotone likelihood): null numbers, flag and reason
+                # on both sides; the note repeats the reason (its presence is compared)
+                self.value({k: a[k] for k in ("term", "reference", "hr", "ci", "p", "estimable", "reason")
+                            if k in a}, b, f"{path}[{i}]", REL_COX)
+                continue
             if a.get("note"):
                 if not b.get("note"):
                     self.problems.append(f"{path}[{i}]: the CLI says {a['note']!r}, R gives a plain HR {b['hr']}")
@@ -185,13 +201,18 @@ class Comparison:
 
 
 def compare(cli: dict, r: dict) -> Comparison:
-    """Every shared quantity of the CLI JSON against results_r.json."""
+    """Every shared quantity of the CLI JSON against results_r.json; a number the app does not give must
+    be null in R too, with ``estimable`` / ``testable`` flags equal and a ``reason`` present (any words)."""
     out = Comparison()
     out.value({"n": cli["cohort"]["n"], "by_regimen": cli["cohort"]["by_regimen"]}, r["cohort"], "cohort", REL)
     assert set(r["endpoints"]) == set(cli["endpoints"])
     for name, endpoint in cli["endpoints"].items():
         for key in SHARED_KEYS:
             path = f"endpoints.{name}.{key}"
+            if key not in endpoint:  # e.g. an endpoint not available has no tests, R none either
+                if key in r["endpoints"][name]:
+                    out.problems.append(f"{path}: R gives {r['endpoints'][name][key]!r}, the CLI has no such key")
+                continue
             if key not in r["endpoints"][name]:
                 out.problems.append(f"{path}: missing from results_r.json")
             elif key == "cox":
@@ -327,11 +348,15 @@ def test_small_edge_registry_matches_r(tmp_path: Path) -> None:
     assert second["groups"]["SOR"]["cif"]["24"]["event"]["not_estimable"] == PAST_FOLLOWUP
     assert r["competing_risks"]["states"]["groups"]["LEN"]["at"]["24"] == {"not_estimable": STATES_PAST_FOLLOWUP}
     # PFS_2L / OS_2L: LEN has 1 patient, SOR 2 (events at different times), so the HR runs off towards
-    # infinity: the app stops and flags it; R must flag it too (checked in compare), and these two
-    # HRs -- and only these -- are not compared as numbers.
+    # infinity in OS_2L (every death in SOR before LEN's: monotone likelihood): not estimable in the app,
+    # and R's script finds the same by the same rule (compared in compare: flag, reason present, null HR,
+    # CI and p); no HR is skipped. PFS_2L has no second-line progression date here: not available.
+    (app,), (r_term,) = cli["endpoints"]["OS_2L"]["cox"], r["endpoints"]["OS_2L"]["cox"]
+    assert app["estimable"] is False and r_term["estimable"] is False and r_term["hr"] is None
+    assert "monotone likelihood" in app["reason"] and "monotone likelihood" in r_term["reason"]
+    assert cli["endpoints"]["PFS_2L"]["available"] is False and r["endpoints"]["PFS_2L"]["available"] is False
     cox_skipped = [s for s in result.skipped if "Monte Carlo" not in s]
-    assert cox_skipped == ["endpoints.PFS_2L.cox[0] (unstable fit (very few events in a group))",
-                           "endpoints.OS_2L.cox[0] (unstable fit (very few events in a group))"]
+    assert cox_skipped == []
     # 3 regimens with small counts: every rate test is Fisher's by Monte Carlo, in R too (p within 0.01)
     assert len(result.skipped) - len(cox_skipped) == 8
 
@@ -439,6 +464,40 @@ def test_pathway_data_is_the_apps_counting_process_rows_without_dates() -> None:
     assert table["regimen"].tolist() == list(data.group)
 
 
+def test_comparison_checks_flags_and_reason_presence_not_reason_words() -> None:
+    """A not-estimable rate, an untestable pair and a not-estimable HR: the flags must be equal and the
+    numbers null on both sides, a reason present in R (any words); R may not flag a number the CLI gives."""
+    rate = {"est": None, "ci": [None, None], "n_risk": 0, "estimable": False, "reason": "follow-up ends at 6.0 months"}
+    cli = {"cohort": {"n": 3, "by_regimen": {"A": 3}}, "days_per_month": 30.4375, "tdcox": {"DC": {}},
+           "landmark": {}, "response": {},
+           "endpoints": {"OS": {"unit": "months", "ci_method": "log-log", "logrank": None, "rmst_difference": [],
+                                "rmst_tau_max": 6.0,
+                                "pairwise": [{"a": "A", "b": "B", "statistic": 0, "p": 1, "p_adj": 1,
+                                              "adjust": "holm", "testable": False, "reason": "not testable — …"}],
+                                "groups": {"A": {"n": 3, "rates": {"12": rate}}},
+                                "cox": [{"term": "B", "reference": "A", "hr": None, "ci": [None, None], "p": None,
+                                         "note": "not estimable — no deaths in B", "estimable": False,
+                                         "reason": "not estimable — no deaths in B"}]}}}
+    r = json.loads(json.dumps(cli))
+    r["endpoints"]["OS"]["groups"]["A"]["rates"]["12"]["reason"] = "other words, same fact"
+    r["endpoints"]["OS"]["cox"][0]["reason"] = "not estimable: no events in B"
+    assert not compare(cli, r).problems
+    for change in (lambda o: o["groups"]["A"]["rates"]["12"].pop("estimable"),
+                   lambda o: o["groups"]["A"]["rates"]["12"].__setitem__("reason", ""),
+                   lambda o: o["groups"]["A"]["rates"]["12"].__setitem__("est", 0.5),
+                   lambda o: o["pairwise"][0].__setitem__("testable", True),
+                   lambda o: o["cox"][0].__setitem__("estimable", True),
+                   lambda o: o["cox"][0].__setitem__("hr", 2.0),
+                   lambda o: o.__setitem__("rmst_tau_max", 6.1)):
+        bad = json.loads(json.dumps(r))
+        change(bad["endpoints"]["OS"])
+        assert compare(cli, bad).problems
+    # R saying "not estimable" where the CLI gives a number is a difference too
+    given = json.loads(json.dumps(cli))
+    given["endpoints"]["OS"]["groups"]["A"]["rates"]["12"] = {"est": 0.5, "ci": [0.2, 0.8], "n_risk": 1}
+    assert compare(given, r).problems
+
+
 def test_export_files_are_deterministic_and_readme_names_the_data() -> None:
     registry = load_files([str(DEMO)], None)
     settings = AnalysisSpec(tau_months=12, reference="LEN", milestones_months=(6, 18))
@@ -498,3 +557,83 @@ def test_peto_peto_from_the_page_settings_matches_r(tmp_path: Path) -> None:
     r = json.loads((folder / RESULTS_FILE).read_text(encoding="utf-8"))
     assert_parity(cli, r, min_numbers=600)
     assert r["endpoints"]["OS"]["logrank"]["rho"] == 1 and "rho = 1" in done.stdout
+
+
+#: The hand-made cases of tests/reference/degenerate_cases.csv (R's output in degenerate_*.csv), as one
+#: registry (case group -> regimen; times in months, as test_survival_degenerate.py reads them):
+#: SOR = "monotone" A; ATZ_BEV = "monotone" B (every death before SOR's first: monotone likelihood;
+#: its curve reaches 0 at 4 months, so later rates are 0); LEN = "no_events" C (no deaths: HR not
+#: estimable; follow-up ends at 13 months: the 18- and 24-month rates are not estimable); DUR_TRE =
+#: "no_expected" X, read as days 1-2 (everyone censored before any death: every pair with it has no
+#: expected deaths, not testable, and its follow-up ends before the 1-month floor of the default tau,
+#: so its RMST is not estimable); CAB: a curve ending at exactly 50% (the median's midpoint note). No
+#: progression or
+#: response date is recorded, so PFS and the endpoints that need them are not available.
+DEGENERATE_GROUPS = {("monotone", "A"): "SOR", ("monotone", "B"): "ATZ_BEV", ("no_events", "C"): "LEN",
+                     ("no_expected", "X"): "DUR_TRE"}
+CAB_AT_HALF = ((12.0, 1), (24.0, 1), (36.0, 0), (48.0, 0))
+
+
+def degenerate_registry(path: Path) -> Path:
+    """:data:`DEGENERATE_GROUPS` and :data:`CAB_AT_HALF` as a registry CSV (OS from 2020-01-01, whole days)."""
+    from hcc.schema import DAYS_PER_MONTH
+    from tests.conftest import registry_csv
+    cases = pd.read_csv(ROOT / "tests" / "reference" / "degenerate_cases.csv")
+    records = [(DEGENERATE_GROUPS[(c, g)], t, s) for c, g, t, s in cases[["case", "group", "time", "status"]].itertuples(
+        index=False) if (c, g) in DEGENERATE_GROUPS]
+    records += [("CAB", t, s) for t, s in CAB_AT_HALF]
+    start = pd.Timestamp("2020-01-01")
+    rows = []
+    for regimen, months, died in records:
+        # case "no_expected" is in days-scale units already small: 1-2 -> days 1-2, not months
+        days = int(months) if regimen == "DUR_TRE" else int(round(months * DAYS_PER_MONTH))
+        end = (start + pd.Timedelta(days=days)).strftime("%Y-%m-%d")
+        rows.append({Col.REGIMEN_1L: regimen, Col.START_1L: "2020-01-01", Col.DATE_LAST_FOLLOWUP: end,
+                     **({Col.DATE_DEATH: end} if died else {})})
+    path.write_bytes(registry_csv(rows))
+    return path
+
+
+def test_degenerate_registry_every_not_estimable_case_matches_r(tmp_path: Path) -> None:
+    """Every "not estimable" rule of the app (docs/methods.md, "When a number is not given") on the
+    hand-made degenerate cases, through export-r: R's script flags the same numbers (estimable /
+    testable false, a reason, null numbers) and reproduces the rest."""
+    cli, r, folder = run_both(tmp_path, ["--data", str(degenerate_registry(tmp_path / "degenerate.csv")),
+                                         "--preset", "full", "--reference", "SOR"])
+    result = assert_parity(cli, r, min_numbers=100)
+    os_ = cli["endpoints"]["OS"]
+    assert set(os_["groups"]) == {"SOR", "ATZ_BEV", "LEN", "DUR_TRE", "CAB"}
+    cox = {c["term"]: c for c in os_["cox"]}
+    # monotone likelihood, no events (LEN, DUR_TRE): kept with null numbers, flagged on both sides
+    assert cox["ATZ_BEV"]["estimable"] is False and "monotone" in cox["ATZ_BEV"]["reason"]
+    assert cox["LEN"]["estimable"] is False and cox["DUR_TRE"]["estimable"] is False
+    r_cox = {c["term"]: c for c in r["endpoints"]["OS"]["cox"]}
+    assert r_cox["ATZ_BEV"]["estimable"] is False and r_cox["ATZ_BEV"]["hr"] is None
+    assert "monotone" in r_cox["ATZ_BEV"]["reason"] and cox["CAB"].get("estimable", True) and cox["CAB"]["hr"] > 0
+    # pairs with DUR_TRE: no expected deaths, chi-square 0, p 1, not testable -- in R too
+    untestable = [(t["a"], t["b"]) for t in r["endpoints"]["OS"]["pairwise"] if t.get("testable") is False]
+    assert untestable == [(t["a"], t["b"]) for t in os_["pairwise"] if t.get("testable") is False]
+    assert ("SOR", "DUR_TRE") in untestable
+    # the curve reached 0: a rate of 0; past the last follow-up above 0: not estimable
+    assert r["endpoints"]["OS"]["groups"]["ATZ_BEV"]["rates"]["12"]["est"] == 0
+    assert r["endpoints"]["OS"]["groups"]["LEN"]["rates"]["18"]["estimable"] is False
+    # tau past DUR_TRE's follow-up (survRM2's rule): its RMST and difference are not estimable
+    assert r["endpoints"]["OS"]["groups"]["DUR_TRE"]["rmst"]["estimable"] is False
+    assert os_["rmst_tau_max"] == pytest.approx(r["endpoints"]["OS"]["rmst_tau_max"], rel=1e-12)
+    assert {d["a"] for d in os_["rmst_difference"] if d.get("estimable") is False} >= {"DUR_TRE", "LEN"}
+    assert "median_note" in r["endpoints"]["OS"]["groups"]["CAB"]
+    # an endpoint without its dates is "not available" in both
+    assert cli["endpoints"]["PFS"]["available"] is False and r["endpoints"]["PFS"]["available"] is False
+    assert "not available" in (folder / SCRIPT_FILE).read_text() and result.nulls >= 20
+    # the only HRs not compared as numbers: CAB's, from the app's fit stopped when ATZ_BEV's
+    # coefficient ran off (shown with the "unstable fit" note, flagged by R's script too)
+    assert result.skipped and all(s.endswith("(unstable fit (very few events in a group))") for s in result.skipped)
+    assert any(s.startswith("endpoints.OS.cox[") for s in result.skipped)
+    # the reference without deaths (LEN): every hazard ratio is not estimable, in R too
+    (tmp_path / "ref_len").mkdir()
+    cli, r, _ = run_both(tmp_path / "ref_len", ["--data", str(tmp_path / "degenerate.csv"), "--preset", "full",
+                                                "--reference", "LEN"])
+    assert_parity(cli, r, min_numbers=100)
+    r_cox = r["endpoints"]["OS"]["cox"]
+    assert [c["term"] for c in r_cox] == [c["term"] for c in cli["endpoints"]["OS"]["cox"]] and len(r_cox) == 4
+    assert all(c["estimable"] is False and c["hr"] is None and "LEN" in c["reason"] for c in r_cox)

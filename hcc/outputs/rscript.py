@@ -59,6 +59,7 @@ from hcc.stats.baseline import CHI_SQUARE, FISHER, FISHER_MC, MONTE_CARLO_TABLES
 from hcc.stats.response import (CATEGORIES, CRITERIA, DEFAULT_LANDMARKS_MONTHS, DISEASE_CONTROL, EVALUABLE,
                                 NOT_RECORDED, OBJECTIVE_RESPONSE, analyze_response, available_criteria)
 from hcc.stats.tdcox import switch_data
+from hcc.cohort.endpoints import unavailable_reason
 from hcc.stats.survival import MIN_GROUP_FOR_TAU, NOT_ESTIMABLE_HR, TESTS, AnalysisSpec
 
 DATA_FILE = "analysis_data.csv"
@@ -118,6 +119,10 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
                         REGIMEN: frame[Col.REGIMEN_1L].astype(str).to_numpy()})
     position = pd.Series(np.arange(len(out)), index=out[Col.PATIENT_ID])
     for e in endpoints:
+        if unavailable_reason(frame, e):  # not computed by the app: blank, not another endpoint's times
+            out[f"{Endpoint(e).value}_days"] = np.nan
+            out[f"{Endpoint(e).value}_event"] = pd.array([pd.NA] * len(out), dtype="Int64")
+            continue
         data = derive(frame, e)
         rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
         days = np.full(len(out), np.nan)
@@ -195,15 +200,23 @@ def _r_vector(values) -> str:
     return "c(" + ", ".join(values) + ")"
 
 
+def unavailable_endpoints(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> dict[Endpoint, str]:
+    """Endpoint -> why the registry cannot give it (a date column it needs has no values), as the app says."""
+    reasons = {Endpoint(e): unavailable_reason(cohort.frame, e) for e in endpoints}
+    return {e: why for e, why in reasons.items() if why}
+
+
 def _comment(text: str) -> str:
     return " ".join(text.split())
 
 
 def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
              regimen_as: str = TDCOX_REGIMEN_AS, cox: CoxSpec | None = None,
-             criteria: tuple[str, ...] = ("RECIST 1.1",)) -> str:
+             criteria: tuple[str, ...] = ("RECIST 1.1",), unavailable: dict[Endpoint, str] | None = None) -> str:
     """``analysis.R`` for these groups (in the app's order), settings and endpoints (see the module
-    docstring); ``regimen_as``: how the pooled time-dependent Cox models take the regimen."""
+    docstring); ``regimen_as``: how the pooled time-dependent Cox models take the regimen;
+    ``unavailable``: endpoint -> why the registry cannot give it (:func:`hcc.cohort.endpoints.unavailable_reason`),
+    written as a "not available" block instead of a computation."""
     head = _HEADER.format(
         version=hcc.__version__, days_per_month=_r_number(DAYS_PER_MONTH), conf_type=_r_string(settings.conf_type),
         conf_level=_r_number(settings.conf_level),
@@ -214,9 +227,10 @@ def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple
     blocks = []
     for e in endpoints:
         name = Endpoint(e).value
-        blocks.append(_ENDPOINT_BLOCK.format(
+        why = (unavailable or {}).get(Endpoint(e), "")
+        blocks.append((_UNAVAILABLE_BLOCK if why else _ENDPOINT_BLOCK).format(
             name=name, var=name.lower(), label=ENDPOINT_LABELS[Endpoint(e)],
-            definition=_comment(DEFINITIONS[Endpoint(e)].describe())))
+            definition=_comment(DEFINITIONS[Endpoint(e)].describe()), reason=_comment(why), reason_r=_r_string(why)))
     switches = "".join(_SWITCH_BLOCK.format(name=c, words=_SWITCH_WORDS[c], var=c.lower()) for c in SWITCHES)
     landmarks = _LANDMARKS.format(months=_r_vector(_r_number(m) for m in DEFAULT_LANDMARKS_MONTHS),
                                   switches=_r_vector(_r_string(c) for c in SWITCHES))
@@ -301,7 +315,8 @@ def export_r(registry: Registry, spec: CohortSpec, settings: AnalysisSpec | None
         DATA_FILE: data_csv(analysis_data(cohort, endpoints, cox)),
         PATHWAY_FILE: data_csv(pathway_data(cohort)),
         SCRIPT_FILE: r_script(cohort.regimens, settings, endpoints, cox=cox,
-                              criteria=available_criteria(cohort.frame)).encode("utf-8"),
+                              criteria=available_criteria(cohort.frame),
+                              unavailable=unavailable_endpoints(cohort, endpoints)).encode("utf-8"),
         README_FILE: readme_text(registry, spec, settings, cohort, cox).encode("utf-8"),
     })
 
@@ -328,19 +343,26 @@ _HEADER = r'''# analysis.R -- "Reproduce in R", written by HCC Outcomes Explorer
 # Needs R with the packages survival, cmprsk and jsonlite
 # (Debian: r-base-core r-cran-survival r-cran-cmprsk r-cran-jsonlite).
 #
+# A number the app does not give is written as null with "estimable": false (pairs: "testable": false)
+# and a "reason", as the app shows "not estimable -- <reason>"; the rules are written out below.
+#
 # Times in analysis_data.csv are whole days; every result is in months (days / days_per_month).
 # Methods (the app's docs/methods.md says the same):
 #   curve      Kaplan-Meier, Greenwood variance, pointwise CI with conf.type below   survfit()
 #   median     first time S(t) <= 0.5 (midpoint of a flat stretch at 0.5), CI from
 #              the CI curves                                                        quantile()
 #   rates      S(t) at each milestone, its CI and the number at risk (time >= t);
-#              not estimable (NA) past the last observed time                       summary(fit, times =)
-#   RMST       area under the curve to tau and its standard error                  summary(fit, rmean =)
+#              0 once the curve reached 0; not estimable (NA, with a reason) past
+#              the last follow-up while above 0                                      summary(fit, times =, extend = TRUE)
+#   RMST       area under the curve to tau and its standard error; not estimable
+#              when tau passes the group's last follow-up (survRM2's rule)         summary(fit, rmean =)
 #   follow-up  median by reverse Kaplan-Meier (censoring as the event)
 #   tests      log-rank (rho = 0) or Peto-Peto (rho = 1), k - 1 df; pairwise on each
-#              pair's patients, p adjusted across pairs                             survdiff(), p.adjust()
-#   HR         univariable Cox, Efron ties, Wald CI and p, regimen vs the reference
-#              (groups without an event are left out: their HR is not estimable)   coxph(ties = "efron")
+#              pair's patients, p adjusted across pairs (a pair with no expected
+#              events: chi-square 0, p 1, not testable)                              survdiff(), p.adjust()
+#   HR         univariable Cox, Efron ties, Wald CI and p, regimen vs the reference;
+#              not estimable (NA, with a reason): no events in a group or in the
+#              reference, or a monotone likelihood (HR running off to 0 or infinity) coxph(ties = "efron")
 #   RMST diff  RMST - RMST of the reference, SE sqrt(se1^2 + se2^2), normal CI and p
 
 suppressPackageStartupMessages({{
@@ -401,36 +423,57 @@ describe_group <- function(d, tau_days) {{
   if (nrow(d) == 0) return(list(n = 0L, events = 0L, median = NA, median_ci = c(NA, NA)))
   fit <- survfit(Surv(time, status) ~ 1, data = d, conf.type = conf_type, conf.int = conf_level)
   med <- quantile(fit, probs = 0.5)
+  last_days <- max(fit$time)  # the group's last follow-up (event or censoring)
   rates <- list()
   for (m in milestones_months) {{
     t <- m * days_per_month
-    if (t > max(fit$time)) {{  # past the last observed time: not estimable
-      rates[[as.character(m)]] <- list(est = NA, ci = c(NA, NA), n_risk = 0L)
+    s <- summary(fit, times = t, extend = TRUE)  # extend: a time past the last follow-up is allowed
+    if (t > last_days && s$surv > 0) {{
+      # past the last follow-up while the curve is above 0: nobody was followed that long, so
+      # S(t) is not estimable (extend = TRUE would carry the last value forward)
+      rates[[as.character(m)]] <- list(est = NA, ci = c(NA, NA), n_risk = 0L, estimable = FALSE,
+        reason = sprintf("follow-up ends at %.1f months", last_days / days_per_month))
+    }} else if (t > last_days) {{
+      # the curve reached 0 before t: it stays 0 (its CI is undefined at S = 0)
+      rates[[as.character(m)]] <- list(est = 0, ci = c(NA, NA), n_risk = 0L)
     }} else {{
-      s <- summary(fit, times = t)
       rates[[as.character(m)]] <- list(est = s$surv, ci = c(s$lower, s$upper), n_risk = s$n.risk)
     }}
   }}
-  if (tau_days < min(fit$time)) {{
+  if (tau_days > last_days * (1 + 1e-12)) {{
+    # survRM2's rule: tau may not pass the group's last follow-up (the area past it is unobserved)
+    rmean <- c(rmean = NA, "se(rmean)" = NA)
+    rmst_note <- sprintf("not estimable: follow-up ends at %.1f months, before tau = %g months",
+                         last_days / days_per_month, tau_days / days_per_month)
+  }} else if (tau_days < min(fit$time)) {{
     # S(t) = 1 up to tau: the area is tau with no variance (summary() refuses a tau this early)
     rmean <- c(rmean = tau_days, "se(rmean)" = 0)
   }} else {{
     rmean <- summary(fit, rmean = tau_days)$table
   }}
   reverse <- survfit(Surv(time, 1 - status) ~ 1, data = d)  # reverse Kaplan-Meier
-  list(n = nrow(d), events = sum(d$status),
+  tol <- sqrt(.Machine$double.eps)  # quantile.survfit's tolerance
+  median_note <- if (!is.na(med$quantile[1]) && abs(fit$surv[length(fit$surv)] - 0.5) < tol) {{
+    reached <- fit$time[which(abs(fit$surv - 0.5) < tol)[1]] / days_per_month
+    sprintf(paste("the curve ends at exactly 50%%, so the median is the midpoint between %.1f months",
+                  "and the last follow-up (quantile.survfit; print() shows %.1f)"), reached, reached)
+  }}
+  c(list(n = nrow(d), events = sum(d$status),
        median = unname(med$quantile[1]) / days_per_month,
        median_ci = c(unname(med$lower[1]), unname(med$upper[1])) / days_per_month,
        rates = rates,
-       rmst = list(tau = tau_days / days_per_month, est = unname(rmean["rmean"]) / days_per_month,
-                   se = unname(rmean["se(rmean)"]) / days_per_month),
-       followup_median = unname(quantile(reverse, probs = 0.5, conf.int = FALSE)[1]) / days_per_month)
+       rmst = c(list(tau = tau_days / days_per_month, est = unname(rmean["rmean"]) / days_per_month,
+                     se = unname(rmean["se(rmean)"]) / days_per_month),
+                if (exists("rmst_note", inherits = FALSE)) list(estimable = FALSE, reason = rmst_note)),
+       followup_median = unname(quantile(reverse, probs = 0.5, conf.int = FALSE)[1]) / days_per_month),
+    if (!is.null(median_note)) list(median_note = median_note))
 }}
 
 # Chi-square, df and p of one survdiff (df: groups with expected events - 1, as print.survdiff).
 chisq_test <- function(test) {{
   df <- sum(test$exp > 0) - 1
-  list(statistic = test$chisq, df = df, p = pchisq(test$chisq, df, lower.tail = FALSE), rho = rho)
+  list(statistic = test$chisq, df = df, p = if (df >= 1) pchisq(test$chisq, df, lower.tail = FALSE) else NA,
+       rho = rho)
 }}
 
 # Global test across the groups with patients (NULL with fewer than two).
@@ -446,36 +489,82 @@ pairwise_tests <- function(d) {{
   groups <- present_groups(d)
   if (length(groups) < 2) return(list())
   pairs <- combn(groups, 2, simplify = FALSE)
-  tests <- lapply(pairs, function(ab)
-    chisq_test(survdiff(Surv(time, status) ~ regimen, data = droplevels(d[d$regimen %in% ab, ]), rho = rho)))
+  tests <- lapply(pairs, function(ab) {{
+    # (a pair without any event makes survdiff warn about its own p on -1 df: handled below)
+    test <- chisq_test(suppressWarnings(
+      survdiff(Surv(time, status) ~ regimen, data = droplevels(d[d$regimen %in% ab, ]), rho = rho)))
+    if (test$df >= 1) return(test)
+    # a group of the pair has no expected events (all censored before the pair's first event):
+    # survdiff gives chi-square 0 on 0 df, p = 1; the pair is not testable
+    list(statistic = 0, p = 1, testable = FALSE,
+         reason = sprintf("not testable: no events expected in %s or %s", ab[1], ab[2]))
+  }})
   p_adj <- p.adjust(sapply(tests, function(t) t$p), method = adjust)
   lapply(seq_along(pairs), function(i)
-    list(a = pairs[[i]][1], b = pairs[[i]][2], statistic = tests[[i]]$statistic, p = tests[[i]]$p,
-         p_adj = p_adj[i], adjust = adjust))
+    c(list(a = pairs[[i]][1], b = pairs[[i]][2], statistic = tests[[i]]$statistic, p = tests[[i]]$p,
+           p_adj = p_adj[i], adjust = adjust), tests[[i]][c("testable", "reason")[!is.null(tests[[i]]$reason)]]))
 }}
 
-# Univariable Cox HR of each group vs the reference (groups with at least one event; Efron ties).
-cox_by_regimen <- function(d) {{
-  groups <- present_groups(d)
-  ref <- reference_of(d)
-  with_events <- groups[sapply(groups, function(g) sum(d$status[d$regimen == g]) > 0)]
-  if (length(groups) < 2 || !(ref %in% with_events) || length(with_events) < 2) return(list())
-  cd <- d[d$regimen %in% with_events, ]
-  cd$regimen <- relevel(factor(as.character(cd$regimen), levels = with_events), ref = ref)
-  fit <- suppressWarnings(coxph(Surv(time, status) ~ regimen, data = cd, ties = "efron",
-                                control = coxph.control(eps = 1e-12, iter.max = 100)))
-  ci <- exp(confint(fit))
-  p <- summary(fit)$coefficients[, "Pr(>|z|)"]
-  terms <- levels(cd$regimen)[-1]
-  lapply(seq_along(terms), function(i) {{
-    term <- list(term = terms[i], reference = ref, hr = unname(exp(coef(fit))[i]),
-                 ci = unname(ci[i, ]), p = unname(p[i]))
-    se <- sqrt(diag(vcov(fit)))[i]
-    # The app stops a fit running off towards an infinite HR; such an HR is not a number to compare.
-    if (!is.finite(se)) term$note <- {not_estimable}
-    else if (abs(coef(fit)[i]) > {unstable}) term$note <- "unstable fit (very few events in a group)"
-    term
-  }})
+# Univariable Cox HR of each group vs the reference (Efron ties, Wald CI and p); every group but the
+# reference gets a row. Not estimable (HR, CI, p null, with the reason): a group without events, every
+# group when the reference has none, and a coefficient whose likelihood is monotone (R warns
+# "coefficient may be infinite"). Groups with events are fitted without the event-free ones.
+cox_by_regimen <- function(d) cox_rows(d, present_groups(d), reference_of(d))
+
+# The rows of cox_by_regimen for the groups (levels of d$regimen with patients) against ref.
+cox_rows <- function(d, groups, ref) {{
+  if (length(groups) < 2) return(list())
+  others <- setdiff(groups, ref)
+  not_estimable <- function(g, why)
+    list(term = g, reference = ref, hr = NA, ci = c(NA, NA), p = NA, note = why, estimable = FALSE, reason = why)
+  n_events <- sapply(groups, function(g) sum(d$status[d$regimen == g]))
+  if (n_events[[ref]] == 0)
+    return(lapply(others, not_estimable, why = paste("not estimable: no events in", ref, "(the reference)")))
+  rows <- list()
+  for (g in others[n_events[others] == 0]) rows[[g]] <- not_estimable(g, paste("not estimable: no events in", g))
+  with_events <- groups[n_events > 0]
+  if (length(with_events) >= 2) {{
+    cd <- d[d$regimen %in% with_events, ]
+    cd$regimen <- relevel(factor(as.character(cd$regimen), levels = with_events), ref = ref)
+    formula <- Surv(time, status) ~ regimen
+    fit <- suppressWarnings(coxph(formula, data = cd, ties = "efron",
+                                  control = coxph.control(eps = 1e-12, iter.max = 100)))
+    b <- coef(fit)
+    ci <- exp(confint(fit))
+    p <- summary(fit)$coefficients[, "Pr(>|z|)"]
+    se <- sqrt(diag(vcov(fit)))
+    # log partial likelihood at other coefficients (iter.max = 0: evaluated at init, not fitted)
+    loglik_at <- function(beta) suppressWarnings(coxph(formula, data = cd, ties = "efron", init = beta,
+                                                      control = coxph.control(iter.max = 0)))$loglik[2]
+    for (i in seq_along(b)) {{
+      g <- levels(cd$regimen)[i + 1]
+      # Monotone likelihood, as the app decides it: |log HR| beyond {unstable}, or beyond 8 with a flat
+      # profile (moving it 5 further out lowers the log-likelihood by less than 1e-6)
+      runs_off <- abs(b[i]) > {unstable}
+      if (!runs_off && abs(b[i]) >= 8) {{
+        further <- b
+        further[i] <- b[i] + sign(b[i]) * 5
+        moved <- loglik_at(further)
+        runs_off <- !is.finite(moved) || moved >= fit$loglik[2] - 1e-6
+      }}
+      if (runs_off) {{
+        first <- if (b[i] > 0) g else ref
+        later <- if (b[i] > 0) ref else g
+        rows[[g]] <- not_estimable(g, if (max(cd$time[cd$status == 1 & cd$regimen == first]) <
+                                           min(cd$time[cd$status == 1 & cd$regimen == later]))
+          sprintf("not estimable: every event in %s precedes the first in %s (monotone likelihood)", first, later)
+          else "not estimable: the data give no finite hazard ratio (monotone likelihood)")
+      }} else if (!is.finite(se[i]) || se[i] <= 0) {{
+        rows[[g]] <- not_estimable(g, {not_estimable})
+      }} else {{
+        rows[[g]] <- list(term = g, reference = ref, hr = unname(exp(b[i])), ci = unname(ci[i, ]), p = unname(p[i]))
+        # the app stops the whole fit once a coefficient passes {unstable}: the other HRs of that fit are
+        # then shown with this note (and are not compared with R's converged ones)
+        if (fit$iter >= 100 || any(abs(b) > {unstable})) rows[[g]]$note <- "unstable fit (very few events in a group)"
+      }}
+    }}
+  }}
+  unname(rows[others])
 }}
 
 # RMST of each group minus that of the reference, SE sqrt(se1^2 + se2^2), normal CI and p.
@@ -485,6 +574,11 @@ rmst_differences <- function(groups_json, d) {{
   lapply(setdiff(present_groups(d), ref), function(g) {{
     a <- groups_json[[g]]$rmst
     b <- groups_json[[ref]]$rmst
+    missing <- c(a$reason, b$reason)  # tau past a group's follow-up: that RMST is not estimable
+    if (length(missing) > 0 || (a$se == 0 && b$se == 0))
+      return(list(a = g, b = ref, tau = a$tau, difference = NA, ci = c(NA, NA), p = NA, estimable = FALSE,
+                  reason = if (length(missing) > 0) missing[1] else
+                    sprintf("not estimable: no events before tau in %s or %s, so no variance", g, ref)))
     diff <- a$est - b$est
     se <- sqrt(a$se^2 + b$se^2)
     list(a = g, b = ref, tau = a$tau, difference = diff, ci = c(diff - z * se, diff + z * se),
@@ -496,13 +590,21 @@ rmst_differences <- function(groups_json, d) {{
 endpoint_results <- function(d) {{
   tau_days <- rmst_horizon_days(d)
   groups <- lapply(setNames(regimens, regimens), function(g) describe_group(d[d$regimen == g, ], tau_days))
+  # survRM2's largest admissible tau: the shortest last follow-up among the groups with patients
+  tau_max <- if (nrow(d) > 0) min(tapply(d$time, droplevels(d$regimen), max)) / days_per_month else NA
   list(unit = "months", groups = groups, logrank = global_test(d), ci_method = conf_type,
-       pairwise = pairwise_tests(d), cox = cox_by_regimen(d), rmst_difference = rmst_differences(groups, d))
+       pairwise = pairwise_tests(d), cox = cox_by_regimen(d), rmst_difference = rmst_differences(groups, d),
+       rmst_tau_max = tau_max)
 }}
+
+# An endpoint the registry cannot give (a date column it needs has no values): said, not computed.
+not_available <- function(reason) list(unit = "months", available = FALSE, reason = reason,
+                                       groups = setNames(list(), character(0)), logrank = NULL)
 
 # A short table: n, events, median (95% CI) in months per group, and the global test's p.
 print_endpoint <- function(endpoint, res) {{
   cat("\n", endpoint, "\n", sep = "")
+  if (isFALSE(res$available)) cat("  ", res$reason, "\n", sep = "")
   for (g in names(res$groups)) {{
     r <- res$groups[[g]]
     cat(sprintf("  %-10s n = %4d  events = %4d  median %6.2f (%6.2f to %6.2f) months\n",
@@ -640,6 +742,14 @@ endpoints${name} <- endpoint_results({var})
 print_endpoint("{name}", endpoints${name})
 '''
 
+_UNAVAILABLE_BLOCK = '''
+## ---- {name}: {label} ----
+# {definition}
+# {reason} (checked by the app on the registry's dates, which analysis_data.csv does not carry)
+endpoints${name} <- not_available({reason_r})
+print_endpoint("{name}", endpoints${name})
+'''
+
 _LANDMARKS = r'''
 ## ---- Landmark analyses: overall survival from L months by DC (or OR) reached by then --------------
 # Patients alive and followed beyond L (OS time > L days); group "<S> by L months" (switch on or before
@@ -662,12 +772,17 @@ landmark <- function(switch, months) {{
   if (all(table(x$group) > 0)) {{
     test <- survdiff(Surv(time, dead) ~ group, data = x)
     if (sum(test$exp > 0) > 1) out$logrank_p <- pchisq(test$chisq, sum(test$exp > 0) - 1, lower.tail = FALSE)
-    if (all(tapply(x$dead, x$group, sum) > 0)) {{  # the HR needs events in both groups
-      fit <- coxph(Surv(time, dead) ~ relevel(group, ref = not_reached), data = x, ties = "efron",
-                   control = cox_control)
-      out$hr <- unname(exp(coef(fit))[1])
-      out$ci <- unname(exp(confint(fit))[1, ])
-      out$p <- unname(summary(fit)$coefficients[1, "Pr(>|z|)"])
+    # the HR of reaching it vs not, as cox_by_regimen (not estimable without events in a group, or
+    # with a monotone likelihood)
+    row <- cox_rows(data.frame(time = x$time, status = x$dead, regimen = x$group), levels(x$group),
+                    not_reached)[[1]]
+    if (isFALSE(row$estimable)) {{
+      out$estimable <- FALSE
+      out$reason <- row$reason
+    }} else {{
+      out$hr <- row$hr
+      out$ci <- row$ci
+      out$p <- row$p
     }}
   }}
   out
