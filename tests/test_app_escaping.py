@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from hcc.ingest.registry import load_bytes
 from hcc.schema import COLUMNS, Col
 from ui.common import PAGES, StateKeys
-from ui.text import md
+from ui.text import md, md_table
 from tests.conftest import registry_csv
 
 TIMEOUT = 60
@@ -50,7 +52,8 @@ def markdown_texts(at: AppTest) -> list[str]:
         stack.extend(getattr(node, "children", {}).values())
         if type(node).__name__ == "Table":  # st.table renders cells, headers and index labels as markdown
             frame = node.value
-            out += [v for v in [*frame.to_numpy().ravel(), *frame.index, *frame.columns] if isinstance(v, str)]
+            labels = [part for v in [*frame.index, *frame.columns] for part in (v if isinstance(v, tuple) else (v,))]
+            out += [v for v in [*frame.to_numpy().ravel(), *labels] if isinstance(v, str)]  # tuples: a MultiIndex
         proto = getattr(node, "proto", None)
         if proto is None or type(proto).__name__ in PLAIN_ELEMENTS:
             continue
@@ -75,10 +78,17 @@ def test_md_escapes_links_images_html_and_math() -> None:
 
 def test_the_detector_sees_unescaped_markdown() -> None:
     """The check below must be able to fail: an unescaped name on a page is found."""
-    at = AppTest.from_string(f"import streamlit as st\nst.caption({EVIL[0]!r})\nst.radio('x', [{EVIL[2]!r}])\n"
-                             f"st.table({{'a': [{EVIL[3]!r}]}})")
+    at = AppTest.from_string(f"import streamlit as st\nimport pandas as pd\nst.caption({EVIL[0]!r})\n"
+                             f"st.radio('x', [{EVIL[2]!r}])\nst.table({{'a': [{EVIL[3]!r}]}})\n"
+                             f"st.table(pd.DataFrame({{'a': [1], 'b': [{EVIL[1]!r}], 'c': [2]}}).set_index(['b', 'c']))")
     at.run()
-    assert len(unsafe(at)) == 3
+    assert len(unsafe(at)) == 4
+
+
+def test_md_table_escapes_every_part_of_a_multiindex() -> None:
+    frame = pd.DataFrame({"Regimen": [EVIL[0]], "Months": ["12"], "x": [EVIL[2]]}).set_index(["Regimen", "Months"])
+    shown = md_table(frame)
+    assert shown.index[0] == (md(EVIL[0]), "12") and shown.iloc[0, 0] == md(EVIL[2])
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)

@@ -40,9 +40,12 @@ def map_text(frame: pd.DataFrame, convert: Callable[[str], str]) -> pd.DataFrame
     def cell(value):
         return convert(value) if isinstance(value, str) else value
 
+    def label(value):  # a MultiIndex label is a tuple: each of its parts is rendered as markdown too
+        return tuple(cell(v) for v in value) if isinstance(value, tuple) else cell(value)
+
     out = frame.map(cell)
-    out.index = out.index.map(cell)
-    out.columns = out.columns.map(cell)
+    out.index = out.index.map(label)
+    out.columns = out.columns.map(label)
     return out
 
 
