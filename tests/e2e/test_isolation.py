@@ -49,11 +49,11 @@ class User:
         if where == "Survival":
             page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
             for regimen, k in self.counts.items():
-                expect(page.get_by_text(f"{regimen} (n={k},").first).to_be_visible(timeout=WAIT_MS)
+                expect(page.get_by_text(f"({regimen}): n = {k},").first).to_be_visible(timeout=WAIT_MS)  # the legend
         caption = " · ".join(f"{r} {k}" for r, k in self.counts.items())
         expect(page.get_by_text(f"{caption} — Uploaded file: {self.name}").first).to_be_visible(timeout=WAIT_MS)
         for regimen in self.absent:
-            assert page.get_by_text(f"{regimen} (n=").count() == 0, (self.name, where, regimen)
+            assert page.get_by_text(f"({regimen}): n =").count() == 0, (self.name, where, regimen)
 
 
 def _files_containing(needles: list[bytes], roots: list[Path], since: float, skip: list[Path]) -> list[str]:

@@ -44,7 +44,7 @@ def test_upload_messy_export_fix_mapping_see_curves(page, server_url, tmp_path) 
     page.locator('[data-testid="stSidebar"]').get_by_text("Survival").click()
     page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
     page.get_by_text("registry_export.csv").first.wait_for(timeout=WAIT_MS)
-    page.get_by_text("ATZ_BEV (n=").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("(ATZ_BEV): n =").first.wait_for(timeout=WAIT_MS)  # the KM legend
     page.screenshot(path=ARTIFACTS / "15_survival_from_mapped_export.png", full_page=True)
 
 
