@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from hcc.ingest.deid import aged_90_or_older
 from hcc.outputs.tables import contract_table, template_csv
 from ui.actions import guarded
 from ui.common import StateKeys, current_registry, route_through_app
@@ -70,7 +71,8 @@ cols[2].metric("Rows excluded", f"{len(registry.excluded):,}")
 cols[3].metric("Warnings", f"{registry.n_warnings:,}")
 st.caption(f"SHA-256 {registry.sha256}")
 if registry.n_ages_capped:
-    st.info(f"{registry.n_ages_capped} age(s) above 90 recorded as 90 (HIPAA Safe Harbor).")
+    st.info(f"{aged_90_or_older(registry.n_ages_capped)} in the file: ages recorded as 90, meaning "
+            "“90 or older” (HIPAA Safe Harbor).")
 if registry.absent_columns:
     st.info("Optional columns not in the file (analyses that need them are unavailable): "
             + mds(registry.absent_columns))

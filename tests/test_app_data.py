@@ -131,3 +131,23 @@ def test_a_pending_upload_shows_nothing_of_the_demo_and_a_loaded_one_is_ready() 
     assert len(ready) == 1 and "export" in shown(ready[0]) and f"{registry.n_patients:,} patients" in ready[0]
     assert any(b.label == "Go to Survival ▶" for b in at.button)
     assert [m.value for m in at.metric if m.label == "Patients kept"] == [f"{registry.n_patients:,}"]
+
+
+def test_identifier_question_and_top_coding_note_state_the_same_count() -> None:
+    """The age question counts every row of the file with an age of 90 or older; after top-coding the
+    page states that same number (an age of exactly 90 and a row validation keeps out included)."""
+    frame = load_demo().frame.head(50).drop(columns="_source_row")
+    frame["age"] = frame["age"].clip(upper=89)
+    frame.loc[[0, 1, 2, 3], "age"] = [90, 95, 97.5, 99]
+    frame.loc[3, "start_1l"] = None  # this row is kept out of every analysis
+    data = frame.to_csv(index=False, date_format="%Y-%m-%d").replace("True", "yes").replace("False", "no").encode()
+    at = _data_page()
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("old.csv", data, "text/csv")).run()
+    question = at.radio(key=f"{StateKeys.IDENTIFIER}age")
+    assert "4 patient(s) aged 90 or older" in shown(question.label)
+    question.set_value(question.options[1]).run()  # top-code at 90
+    assert not at.exception, [e.message for e in at.exception]
+    registry = at.session_state[StateKeys.REGISTRY]
+    assert len(registry.excluded) == 1 and registry.n_ages_capped == 4
+    notes = [shown(i.value) for i in at.info if "90 or older" in i.value]
+    assert len(notes) == 1 and notes[0].startswith("4 patient(s) aged 90 or older in the file"), notes

@@ -69,9 +69,10 @@ def test_ages_over_89_block_until_top_coded() -> None:
     data = _csv({"Age": ["70", "89.9", "90", "97"]})
     raw = read_table(data, "f.csv")
     findings = deid.scan(raw, mp.propose(raw))
-    assert [(f.category, f.how) for f in findings] == [(deid.AGE_OVER_89, "contents: 2 patient(s) older than 89")]
+    assert [(f.category, f.how) for f in findings] == [(deid.AGE_OVER_89, "contents: 2 patient(s) aged 90 or older")]
     registry = load_bytes(data, "f.csv", replace(mp.propose(raw), cap_age=True))
-    assert list(registry.frame[Col.AGE]) == [70, 89.9, 90, 90] and registry.n_ages_capped == 1
+    # the note after top-coding states the question's count: 90 is already "90 or older", 97 becomes 90
+    assert list(registry.frame[Col.AGE]) == [70, 89.9, 90, 90] and registry.n_ages_capped == 2
 
 
 def test_relative_dates_keep_every_interval() -> None:

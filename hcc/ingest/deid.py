@@ -95,6 +95,23 @@ def _content_category(text: pd.Series, patterns=_ALL_PATTERNS) -> tuple[str, str
     return None
 
 
+def ages_90_or_older(text: pd.Series) -> int:
+    """How many cells of a raw age column read as 90 or older (completed years; "89,9" is 89.9 and not counted).
+
+    Counted on every row of the file, rows that validation later keeps out included: the identifier
+    question and the top-coding note (:attr:`hcc.ingest.registry.Registry.n_ages_capped`) both use it,
+    so they state the same number."""
+    counts = text.value_counts()  # each distinct age read once
+    ages = pd.to_numeric(pd.Series(np.asarray(counts.index, dtype=object)).astype(str).str.replace(",", ".", regex=False),
+                         errors="coerce")
+    return int(counts.to_numpy()[(ages >= AGE_CAP).to_numpy()].sum())
+
+
+def aged_90_or_older(n: int) -> str:
+    """The words for :func:`ages_90_or_older`'s count, the same in the identifier question and after top-coding."""
+    return f"{n:,} patient(s) aged 90 or older"
+
+
 def scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...] = ()) -> tuple[Finding, ...]:
     """Every source column of ``raw`` that looks like a direct identifier, not yet resolved in ``mapping``.
 
@@ -114,12 +131,9 @@ def scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...] = ()) -> tup
         canonical = column_map.get(source)
         text = raw.cells[source]
         if canonical == Col.AGE:
-            counts = text.value_counts()  # each distinct age read once
-            ages = pd.to_numeric(pd.Series(np.asarray(counts.index, dtype=object)).astype(str).str.replace(",", ".", regex=False),
-                                 errors="coerce")
-            n_old = int(counts.to_numpy()[(ages >= AGE_CAP).to_numpy()].sum())  # 90 or older, in completed years
+            n_old = ages_90_or_older(text)
             if n_old and not mapping.cap_age:
-                findings.append(Finding(source, AGE_OVER_89, f"contents: {n_old} patient(s) older than 89"))
+                findings.append(Finding(source, AGE_OVER_89, f"contents: {aged_90_or_older(n_old)}"))
             continue
         if canonical is not None and COLUMN_BY_NAME[canonical].kind is not Kind.TEXT:
             continue

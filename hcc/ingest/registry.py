@@ -39,7 +39,8 @@ class Registry:
     absent_columns : optional contract columns the file lacks (analyses needing them are unavailable).
     unknown_columns : file columns outside the contract (ignored).
     mapping : the column and value mapping applied (saved with reports, reusable next month).
-    n_ages_capped : ages above 89 top-coded at 90 (when the mapping asks for it).
+    n_ages_capped : rows of the file with an age of 90 or older, recorded as 90 ("90 or older") when the
+        mapping asks for it (:func:`hcc.ingest.deid.ages_90_or_older`, the identifier question's count).
     """
 
     name: str
@@ -189,7 +190,10 @@ def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = F
                         for w in raw.warnings)
     extra_issues = read_issues + extra_issues
     checked = validate(mapping_.apply(raw, mapping))
-    frame, n_capped = deid.cap_ages(checked.frame) if mapping.cap_age else (checked.frame, 0)
+    frame = deid.cap_ages(checked.frame)[0] if mapping.cap_age else checked.frame
+    age_source = next((s for s, c in mapping.column_map.items() if c == Col.AGE), None)
+    # counted in the file as the identifier question counts them (an age of 90 or a kept-out row included)
+    n_capped = deid.ages_90_or_older(raw.cells[age_source]) if mapping.cap_age and age_source in raw.cells else 0
     if mapping.relative_dates:
         frame = deid.relative_dates(frame)
     return Registry(name=raw.name, is_demo=is_demo, frame=frame, issues=extra_issues + checked.issues,

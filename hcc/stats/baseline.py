@@ -93,6 +93,11 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+#: Decimals per variable (tableone's default for the others is 1): calendar years are whole years, as
+#: "2019 [2015,2021]" rather than "2019.0 [2015.0,2021.0]"; a quartile between two years rounds half to even.
+_DECIMALS = {ERA_YEAR: 0}
+
+
 def baseline_table(frame: pd.DataFrame, regimens: tuple[str, ...]) -> pd.DataFrame:
     """Table 1 by first-line regimen for the cohort ``frame``.
 
@@ -118,7 +123,7 @@ def baseline_table(frame: pd.DataFrame, regimens: tuple[str, ...]) -> pd.DataFra
         nonnormal=[v.column for v in present if not v.categorical],
         groupby=Col.REGIMEN_1L if several else None, pval=several, smd=several, htest_name=several,
         htest=tests if several else None, missing=True, rename={v.column: v.label for v in present},
-        order={Col.REGIMEN_1L: list(regimens)} if several else None, decimals=1, label_suffix=True,
+        order={Col.REGIMEN_1L: list(regimens)} if several else None, decimals=_DECIMALS, label_suffix=True,
     ).tableone
     table.columns = [c[-1] if isinstance(c, tuple) else c for c in table.columns]
     table = table.reset_index()

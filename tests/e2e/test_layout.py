@@ -2,8 +2,9 @@
 
 For every figure on every page at 1440×1000, and for every slide of every page in presentation mode
 at 1280×720 and 1920×1080: no legend overlaps the title/subtitle or the plot area, no text of a
-figure is drawn outside the figure's box, no table is wider than its screen, and the first result
-(presentation: every slide) fits the viewport without scrolling. Every request the browser makes
+figure is drawn outside the figure's box nor outside the shape box it is centred in (the flow
+diagram's boxes), no table is wider than its screen, and the first result (a figure, table or key
+number, whichever comes first; presentation: every slide) lies within the first screen. Every request the browser makes
 on the way goes to the app's own host (offline use: no icon font, web font or script from a CDN).
 Screenshots of every presentation screen: tests/e2e/artifacts/present_*.png.
 """
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.e2e
 WAIT_MS = 90_000
 SLACK_PX = 2  # sub-pixel rounding of text boxes
 NO_FIGURE_PAGES = ("pages/overview.py", "pages/data.py", "pages/export.py")  # outside presentation mode
+NO_RESULT_PAGES = ("pages/data.py", "pages/export.py")  # an upload form; download buttons
 
 # Per visible plotly figure: its box, title, legends, plot areas, and the texts drawn outside the box.
 _MEASURE = """() => {
@@ -35,6 +37,19 @@ _MEASURE = """() => {
       return l < outer[0] - %(s)d || tp < outer[1] - %(s)d || r > outer[2] + %(s)d || b > outer[3] + %(s)d;
     }).map((t) => t.textContent.slice(0, 60));
     const title = plot.querySelector('.g-gtitle text');
+    // Boxes drawn as shapes (the flow diagram's): each annotation whose centre lies in one must fit in it.
+    const rects = Array.from(plot.querySelectorAll('.shapelayer path')).filter(visible).map(box)
+      .filter(([l, tp, r, b]) => r - l > 10 && b - tp > 10);
+    let homed = 0;
+    const spilling = Array.from(plot.querySelectorAll('g.annotation text')).filter(visible).flatMap((t) => {
+      const [l, tp, r, b] = box(t);
+      const [cx, cy] = [(l + r) / 2, (tp + b) / 2];
+      const home = rects.filter((q) => q[0] <= cx && cx <= q[2] && q[1] <= cy && cy <= q[3]);
+      if (!home.length) return [];
+      homed += 1;
+      const fits = home.some((q) => l >= q[0] - %(s)d && tp >= q[1] - %(s)d && r <= q[2] + %(s)d && b <= q[3] + %(s)d);
+      return fits ? [] : [t.textContent.slice(0, 60)];
+    });
     return {
       box: outer,
       title: title && visible(title) ? box(title) : null,
@@ -42,6 +57,8 @@ _MEASURE = """() => {
       legends: Array.from(plot.querySelectorAll('g.legend')).filter(visible).map(box),
       plots: Array.from(plot.querySelectorAll('.draglayer .nsewdrag')).filter(visible).map(box),
       outside: outside,
+      boxed: homed,
+      spilling: spilling,
     };
   });
 }""" % {"s": SLACK_PX}
@@ -49,6 +66,18 @@ _MEASURE = """() => {
 _TABLES = """() => Array.from(document.querySelectorAll('[data-testid="stTable"] table'))
   .filter((t) => t.getBoundingClientRect().width > 0)
   .map((t) => ({width: t.getBoundingClientRect().right, font: parseFloat(getComputedStyle(t.querySelector('td')).fontSize)}))"""
+
+
+# The page's first result in reading order: a figure, a table or a key number (st.metric), whichever comes first.
+_FIRST_RESULT = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const first = Array.from(main.querySelectorAll(
+      '.js-plotly-plot, [data-testid="stTable"], [data-testid="stDataFrame"], [data-testid="stMetric"]'))
+    .find((e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; });
+  if (!first) return null;
+  const r = first.getBoundingClientRect();
+  return {kind: first.dataset.testid || 'figure', box: [r.left, r.top, r.right, r.bottom]};
+}"""
 
 
 def _overlap(a, b) -> bool:
@@ -59,6 +88,7 @@ def _check_figures(figures: list[dict], where: str) -> None:
     for fig in figures:
         name = f"{where}: {fig['titleText']!r}"
         assert not fig["outside"], f"{name}: text drawn outside the figure: {fig['outside']}"
+        assert not fig["spilling"], f"{name}: text runs out of its box: {fig['spilling']}"
         for legend in fig["legends"]:
             if fig["title"] is not None:
                 assert not _overlap(legend, fig["title"]), f"{name}: legend over the title"
@@ -126,9 +156,16 @@ def test_every_figure_on_every_page_at_1440(recorded, server_url, path) -> None:
         figures = page.evaluate(_MEASURE)
         _check_figures(figures, path)
         assert figures or path in NO_FIGURE_PAGES, f"{path}: no figure was measured"
-        if figures:  # the first result can be seen whole: no taller than the screen
+        if path == "pages/cohort.py":  # the flow diagram's texts were found in their boxes, so checked against them
+            assert figures[0]["boxed"] >= 3, figures[0]
+        if figures:  # the first figure can be seen whole: no taller than the screen
             top, bottom = figures[0]["box"][1], figures[0]["box"][3]
             assert bottom - top <= 1000, (path, bottom - top)
+        first = page.evaluate(_FIRST_RESULT)  # and the first result is on the first screen, without scrolling
+        assert first is not None or path in NO_RESULT_PAGES, f"{path}: no result on the page"
+        if first is not None:
+            left, top, right, bottom = first["box"]
+            assert 0 <= top and bottom <= 1000 + SLACK_PX and right <= 1440 + SLACK_PX, (path, first)
         for table in page.evaluate(_TABLES):
             assert table["width"] <= 1440 + SLACK_PX, (path, table)
         page.screenshot(path=ARTIFACTS / f"layout_1440_{path.split('/')[-1][:-3]}.png")
