@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from hcc.cohort.rules import MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_spec
-from hcc.analysis import analyze_endpoint
+from hcc.analysis import analyze_endpoint, endpoint_json
 from hcc.cohort.endpoints import derive
 from hcc.engine import TABLE, DuckDBEngine, SparkEngine, attrition, cohort, summarize_endpoint, write_parquet
 from hcc.errors import EmptyCohortError, SpecError
@@ -153,6 +153,8 @@ def test_endpoint_whose_source_column_has_no_values_is_not_available(tmp_path, f
     pfs = summarize_endpoint(engine, cohort(engine, SPECS["main"]), "PFS")
     assert pfs.unavailable.startswith("PFS is not available in this registry: column date_progression_1l has no values")
     assert not pfs.curves and all(g.n == 0 for g in pfs.groups) and not pfs.cox
+    in_memory = analyze_endpoint(apply_spec(blank, SPECS["main"]), "PFS")
+    assert endpoint_json(pfs) == endpoint_json(in_memory) and endpoint_json(pfs)["available"] is False
     assert summarize_endpoint(engine, cohort(engine, SPECS["main"]), "OS").unavailable == ""
 
 
