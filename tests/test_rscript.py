@@ -190,6 +190,9 @@ def compare(cli: dict, r: dict) -> Comparison:
     out.value({"n": cli["cohort"]["n"], "by_regimen": cli["cohort"]["by_regimen"]}, r["cohort"], "cohort", REL)
     assert set(r["endpoints"]) == set(cli["endpoints"])
     for name, endpoint in cli["endpoints"].items():
+        if endpoint.get("available") is False:  # not computed (empty source column): the same reason in R
+            out.value(endpoint, r["endpoints"][name], f"endpoints.{name}", REL)
+            continue
         for key in SHARED_KEYS:
             path = f"endpoints.{name}.{key}"
             if key not in r["endpoints"][name]:

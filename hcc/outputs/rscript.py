@@ -47,7 +47,7 @@ import pandas as pd
 import hcc
 from hcc.analysis import STATES_PAST_FOLLOWUP
 from hcc.cohort.competing import COMPETING, STATE_KEYS, STATES, derive_competing, pathway
-from hcc.cohort.endpoints import DEFINITIONS, derive
+from hcc.cohort.endpoints import DEFINITIONS, derive, unavailable_reason
 from hcc.cohort.rules import Cohort, CohortSpec, apply_to_registry
 from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINTS, Col, Endpoint
@@ -201,7 +201,7 @@ def _comment(text: str) -> str:
 
 def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
              regimen_as: str = TDCOX_REGIMEN_AS, cox: CoxSpec | None = None,
-             criteria: tuple[str, ...] = ("RECIST 1.1",)) -> str:
+             criteria: tuple[str, ...] = ("RECIST 1.1",), unavailable: dict[Endpoint, str] | None = None) -> str:
     """``analysis.R`` for these groups (in the app's order), settings and endpoints (see the module
     docstring); ``regimen_as``: how the pooled time-dependent Cox models take the regimen."""
     head = _HEADER.format(
@@ -214,6 +214,12 @@ def r_script(regimens: tuple[str, ...], settings: AnalysisSpec, endpoints: tuple
     blocks = []
     for e in endpoints:
         name = Endpoint(e).value
+        reason = (unavailable or {}).get(Endpoint(e), "")
+        if reason:  # its source column is empty: not computed, as in the app (hcc.analysis.analyze_endpoint)
+            blocks.append(_UNAVAILABLE_BLOCK.format(name=name, label=ENDPOINT_LABELS[Endpoint(e)],
+                                                    definition=_comment(DEFINITIONS[Endpoint(e)].describe()),
+                                                    reason=_r_string(reason)))
+            continue
         blocks.append(_ENDPOINT_BLOCK.format(
             name=name, var=name.lower(), label=ENDPOINT_LABELS[Endpoint(e)],
             definition=_comment(DEFINITIONS[Endpoint(e)].describe())))
@@ -301,7 +307,9 @@ def export_r(registry: Registry, spec: CohortSpec, settings: AnalysisSpec | None
         DATA_FILE: data_csv(analysis_data(cohort, endpoints, cox)),
         PATHWAY_FILE: data_csv(pathway_data(cohort)),
         SCRIPT_FILE: r_script(cohort.regimens, settings, endpoints, cox=cox,
-                              criteria=available_criteria(cohort.frame)).encode("utf-8"),
+                              criteria=available_criteria(cohort.frame),
+                              unavailable={Endpoint(e): unavailable_reason(cohort.frame, e) for e in endpoints},
+                              ).encode("utf-8"),
         README_FILE: readme_text(registry, spec, settings, cohort, cox).encode("utf-8"),
     })
 
@@ -334,7 +342,8 @@ _HEADER = r'''# analysis.R -- "Reproduce in R", written by HCC Outcomes Explorer
 #   median     first time S(t) <= 0.5 (midpoint of a flat stretch at 0.5), CI from
 #              the CI curves                                                        quantile()
 #   rates      S(t) at each milestone, its CI and the number at risk (time >= t);
-#              not estimable (NA) past the last observed time                       summary(fit, times =)
+#              past the last observed time 0 if the curve reached 0 (extend = TRUE),
+#              else not estimable (NA, with the app's reason)                       summary(fit, times =)
 #   RMST       area under the curve to tau and its standard error                  summary(fit, rmean =)
 #   follow-up  median by reverse Kaplan-Meier (censoring as the event)
 #   tests      log-rank (rho = 0) or Peto-Peto (rho = 1), k - 1 df; pairwise on each
@@ -404,8 +413,11 @@ describe_group <- function(d, tau_days) {{
   rates <- list()
   for (m in milestones_months) {{
     t <- m * days_per_month
-    if (t > max(fit$time)) {{  # past the last observed time: not estimable
-      rates[[as.character(m)]] <- list(est = NA, ci = c(NA, NA), n_risk = 0L)
+    if (t > max(fit$time) && tail(fit$surv, 1) == 0) {{  # the curve reached 0: it stays 0 (extend = TRUE)
+      rates[[as.character(m)]] <- list(est = 0, ci = c(NA, NA), n_risk = 0L)
+    }} else if (t > max(fit$time)) {{  # past the last observed time: not estimable
+      rates[[as.character(m)]] <- list(est = NA, ci = c(NA, NA), n_risk = 0L, estimable = FALSE,
+        reason = sprintf("follow-up ends at %.1f months", max(fit$time) / days_per_month))
     }} else {{
       s <- summary(fit, times = t)
       rates[[as.character(m)]] <- list(est = s$surv, ci = c(s$lower, s$upper), n_risk = s$n.risk)
@@ -638,6 +650,14 @@ _ENDPOINT_BLOCK = '''
 # per regimen survfit, quantile, summary(times =, rmean =); survdiff overall and per pair; coxph
 endpoints${name} <- endpoint_results({var})
 print_endpoint("{name}", endpoints${name})
+'''
+
+_UNAVAILABLE_BLOCK = '''
+## ---- {name}: {label} ----
+# {definition}
+# Not computed: its source date column has no values in this cohort (the app says the same).
+endpoints${name} <- list(unit = "months", available = FALSE, reason = {reason})
+cat("{name}:", endpoints${name}$reason, "\\n")
 '''
 
 _LANDMARKS = r'''
