@@ -191,7 +191,8 @@ def compare(cli: dict, r: dict) -> Comparison:
     assert set(r["endpoints"]) == set(cli["endpoints"])
     for name, endpoint in cli["endpoints"].items():
         if endpoint.get("available") is False:  # not computed (empty source column): the same reason in R
-            out.value(endpoint, r["endpoints"][name], f"endpoints.{name}", REL)
+            out.value({k: endpoint[k] for k in ("unit", "available", "reason")}, r["endpoints"][name],
+                      f"endpoints.{name}", REL)
             continue
         for key in SHARED_KEYS:
             path = f"endpoints.{name}.{key}"
