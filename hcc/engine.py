@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hcc.cohort.rules import AttritionStep, CohortSpec, Keep, Pooling, not_applied_label, pooling_of, rules
-from hcc.cohort.endpoints import DEFINITIONS, EndpointDef
+from hcc.cohort.endpoints import DEFINITIONS, EndpointDef, source_columns, unavailable_message
 from hcc.errors import EmptyCohortError, HCCError, SpecError
 from hcc.stats.risksets import RiskSets, from_long
 from hcc.schema import (
@@ -314,10 +314,30 @@ def endpoint_risk_sets(engine: Engine, cohort_: EngineCohort,
     return rs, not_eligible, excluded
 
 
+def unavailable_reason(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint | str) -> str:
+    """:func:`hcc.cohort.endpoints.unavailable_reason` in the database: why ``endpoint`` cannot be
+    computed ("" when it can) -- a date column defining it has no values in the cohort. One query."""
+    columns = source_columns(Endpoint(endpoint))
+    if not columns:
+        return ""
+    counts = engine.query("SELECT " + ", ".join(f"COUNT({c}) AS {c}" for c in columns)
+                          + f" FROM ({cohort_sql(cohort_.spec, cohort_.empty_columns)}) c")
+    for column in columns:
+        if int(counts[column].iloc[0]) == 0:
+            return unavailable_message(Endpoint(endpoint), column)
+    return ""
+
+
 def summarize_endpoint(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint | str,
                        spec: AnalysisSpec | None = None, *, comparisons: bool = True) -> EndpointSummary:
     """:func:`hcc.analysis.analyze_endpoint` with the rows in the engine: the same summary, from
-    the engine's risk-set counts."""
+    the engine's risk-set counts. An endpoint whose source column has no values in the cohort is not
+    computed (:func:`unavailable_reason`): no curves, and ``unavailable`` says why, as in memory."""
+    missing = unavailable_reason(engine, cohort_, endpoint)
+    if missing:
+        empty = from_long(np.array([], object), np.array([]), np.array([], np.int64), np.array([], np.int64),
+                          cohort_.regimens)
+        return replace(summarize_risk_sets(empty, Endpoint(endpoint), spec, comparisons=False), unavailable=missing)
     rs, not_eligible, excluded = endpoint_risk_sets(engine, cohort_, endpoint)
     return summarize_risk_sets(rs, Endpoint(endpoint), spec, not_eligible=not_eligible, excluded=excluded,
                                comparisons=comparisons)

@@ -1,6 +1,6 @@
 """hcc.engine: cohort rules, endpoints and risk-set counts in SQL give exactly the in-memory results.
 
-The reference is the in-memory path itself (``apply_spec`` -> ``derive`` -> ``summarize``), whose
+The reference is the in-memory path itself (``apply_spec`` -> ``analyze_endpoint``), whose
 numbers are checked against R in tests/test_survival*.py and tests/test_demo_reference.py; here
 every number of every endpoint summary must be *equal* (same integer counts -> same floats), on a
 synthetic registry with dates out of order, missing values and a rare regimen, in embedded DuckDB
@@ -19,12 +19,13 @@ import pandas as pd
 import pytest
 
 from hcc.cohort.rules import MAIN, MAX_GROUPS, PRESETS, CohortSpec, apply_spec
+from hcc.analysis import analyze_endpoint, endpoint_json
 from hcc.cohort.endpoints import derive
 from hcc.engine import TABLE, DuckDBEngine, SparkEngine, attrition, cohort, summarize_endpoint, write_parquet
 from hcc.errors import EmptyCohortError, SpecError
 from hcc.ingest.registry import load_bytes
 from hcc.schema import ENDPOINTS, Col
-from hcc.stats.survival import AnalysisSpec, summarize
+from hcc.stats.survival import AnalysisSpec
 from hcc.reference.synth import generate, write_csv
 
 SPECS = {
@@ -81,6 +82,7 @@ def _assert_equal(a, b) -> None:
     assert repr(a.logrank) == repr(b.logrank) and repr(a.pairwise) == repr(b.pairwise) and repr(a.cox) == repr(b.cox)
     assert repr(a.rmst_differences) == repr(b.rmst_differences) and a.tau_months == b.tau_months
     assert a.not_eligible == b.not_eligible and a.excluded == b.excluded and a.reference == b.reference
+    assert a.unavailable == b.unavailable
     assert a.curves.keys() == b.curves.keys()
     for g in a.curves:
         for field in ("time", "n_risk", "n_event", "n_censor", "surv", "std_err", "lower", "upper"):
@@ -95,7 +97,7 @@ def _check_equal(engine, frame: pd.DataFrame, spec: CohortSpec, endpoints=ENDPOI
     assert got_cohort.by_regimen == expected_cohort.by_regimen()
     assert attrition(engine, got_cohort) == expected_cohort.attrition
     for endpoint in endpoints:
-        expected = summarize(derive(expected_cohort.frame, endpoint), expected_cohort.regimens, analysis)
+        expected = analyze_endpoint(expected_cohort, endpoint, analysis)
         _assert_equal(expected, summarize_endpoint(engine, got_cohort, endpoint, analysis))
 
 
@@ -139,6 +141,21 @@ def test_rule_on_a_column_without_values_is_not_applied(tmp_path, frame) -> None
     blank = frame.assign(**{Col.AFP: np.nan})
     write_parquet(blank, tmp_path / "r.parquet")
     _check_equal(DuckDBEngine(tmp_path / "r.parquet"), blank, replace(SPECS["main"], afp_below=400.0), ("OS",))
+
+
+def test_endpoint_whose_source_column_has_no_values_is_not_available(tmp_path, frame) -> None:
+    """No progression recorded at all: PFS (and every endpoint from first progression) is "not
+    available ... column date_progression_1l has no values" in SQL as in memory -- not OS again."""
+    blank = frame.assign(**{Col.DATE_PROGRESSION_1L: pd.NaT})
+    write_parquet(blank, tmp_path / "r.parquet")
+    engine = DuckDBEngine(tmp_path / "r.parquet")
+    _check_equal(engine, blank, SPECS["main"])
+    pfs = summarize_endpoint(engine, cohort(engine, SPECS["main"]), "PFS")
+    assert pfs.unavailable.startswith("PFS is not available in this registry: column date_progression_1l has no values")
+    assert not pfs.curves and all(g.n == 0 for g in pfs.groups) and not pfs.cox
+    in_memory = analyze_endpoint(apply_spec(blank, SPECS["main"]), "PFS")
+    assert endpoint_json(pfs) == endpoint_json(in_memory) and endpoint_json(pfs)["available"] is False
+    assert summarize_endpoint(engine, cohort(engine, SPECS["main"]), "OS").unavailable == ""
 
 
 def test_group_cap_pools_the_same_regimens_as_in_memory(tmp_path, frame) -> None:

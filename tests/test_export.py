@@ -392,3 +392,34 @@ def test_adjusted_analyses_that_cannot_be_fitted_are_said_not_estimable() -> Non
     table = next(t for t in report.tables if t.key == "adjusted_not_estimable")
     assert table.in_deck and all(r.startswith("not estimable — ") for r in table.table["Result"])
     assert "multivariable" not in report.results and "iptw" not in report.results
+
+
+def test_deck_compares_against_the_reference_with_reasons_in_place_of_numbers() -> None:
+    """A degenerate registry (LEN: 12 patients, no deaths): the deck's "OS: against SOR" slide gives
+    LEN's hazard ratio as "not estimable — no deaths in LEN" (not a number, not left out), its RMST
+    difference beside it, in the deck's table text size; RAM (n = 1) is listed too."""
+    from pptx import Presentation
+    from pptx.util import Pt
+
+    from tests.conftest import make_registry
+
+    rows = [{Col.REGIMEN_1L: "SOR", Col.DATE_DEATH: f"2020-{m + 1:02d}-15", Col.DATE_LAST_FOLLOWUP: f"2020-{m + 1:02d}-15"}
+            for m in range(1, 12)] + [{Col.REGIMEN_1L: "SOR", Col.DATE_DEATH: "2020-12-20",
+                                       Col.DATE_LAST_FOLLOWUP: "2020-12-20"}]
+    rows += [{Col.REGIMEN_1L: "LEN"} for _ in range(12)]
+    rows += [{Col.REGIMEN_1L: "RAM", Col.DATE_DEATH: "2020-03-01", Col.DATE_LAST_FOLLOWUP: "2020-03-01"}]
+    report = build_report(analyze(make_registry(rows, "tiny.csv"), PRESETS[FULL]), (Endpoint.OS,), table1=False)
+    prs = Presentation(io.BytesIO(report_pptx(report, figure_keys=())))
+    slides = [s for s in prs.slides
+              if any(sh.has_text_frame and sh.text_frame.text == "OS: against SOR" for sh in s.shapes)]
+    assert len(slides) == 1
+    (table,) = [sh.table for sh in slides[0].shapes if sh.has_table]
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    assert cells[0][:3] == ["Regimen", "Hazard ratio (95% CI)", "p (Wald)"]
+    assert cells[0][3].startswith("RMST difference to")
+    by_regimen = {row[0]: row for row in cells[1:]}
+    assert set(by_regimen) == {"LEN vs SOR", "RAM vs SOR"}
+    assert by_regimen["LEN vs SOR"][1] == "not estimable — no deaths in LEN"
+    assert by_regimen["LEN vs SOR"][2] == ""  # no p-value beside a hazard ratio that is not given
+    assert re.fullmatch(r"[+-]\d+\.\d \([+-]\d+\.\d to [+-]\d+\.\d\)", by_regimen["LEN vs SOR"][3])
+    assert {p.font.size for row in table.rows for c in row.cells for p in c.text_frame.paragraphs} == {Pt(DECK_TABLE_PT)}

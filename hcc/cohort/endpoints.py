@@ -127,18 +127,28 @@ DEFINITIONS: dict[Endpoint, EndpointDef] = {
     Endpoint.TTNT: EndpointDef(Endpoint.TTNT, Col.START_1L, (Col.START_2L, Col.DATE_DEATH), "all patients"),
 }
 
+def source_columns(endpoint: Endpoint) -> tuple[str, ...]:
+    """The date columns an endpoint needs values in, in the order they are checked: its origin and
+    event dates other than first-line start and death (which every registry has)."""
+    definition = DEFINITIONS[Endpoint(endpoint)]
+    return tuple(c for c in (definition.origin, *definition.events) if c not in (Col.START_1L, Col.DATE_DEATH))
+
+
+def unavailable_message(endpoint: Endpoint, column: str) -> str:
+    """The plain-words reason an endpoint is not computed because ``column`` has no values."""
+    words = EVENT_WORDS.get(column) or ORIGIN_WORDS.get(column, column)
+    return (f"{Endpoint(endpoint).value} is not available in this registry: column {column} has no values "
+            f"(no {words} recorded).")
+
+
 def unavailable_reason(frame: pd.DataFrame, endpoint: Endpoint) -> str:
     """Why ``endpoint`` cannot be computed on ``frame`` ("" when it can): a date column that defines
     its origin or its event, other than first-line start and death, has no values at all (e.g. no
-    progression recorded: PFS would silently equal OS)."""
-    definition = DEFINITIONS[Endpoint(endpoint)]
-    for column in (definition.origin, *definition.events):
-        if column in (Col.START_1L, Col.DATE_DEATH):
-            continue
+    progression recorded: PFS would silently equal OS). The SQL path (``hcc.engine``) asks the same
+    of the database."""
+    for column in source_columns(endpoint):
         if column not in frame.columns or frame[column].isna().all():
-            words = EVENT_WORDS.get(column) or ORIGIN_WORDS.get(column, column)
-            return (f"{Endpoint(endpoint).value} is not available in this registry: column {column} has no values "
-                    f"(no {words} recorded).")
+            return unavailable_message(endpoint, column)
     return ""
 
 

@@ -216,8 +216,9 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
         if s.pairwise:
             tables.append(ReportTable(f"{e.value}_pairwise", f"{e.value}: pairwise tests", pairwise_table(s)))
         if s.cox:
+            # in the deck too: a "not estimable — <reason>" HR must reach the slides, not only the page
             tables.append(ReportTable(f"{e.value}_reference", f"{e.value}: against {s.reference}",
-                                      comparison_table(s)))
+                                      comparison_table(s), in_deck=True))
         if e in (Endpoint.OS, Endpoint.PFS):
             tables.append(ReportTable(f"{e.value}_trials", f"{e.value}: registry vs landmark trials",
                                       registry_vs_trials(s), in_deck=True))

@@ -85,3 +85,57 @@ def test_rules_not_applied_are_said_then_mapping_restores_612(browser, server_ur
     assert main.locator('[data-testid="stAlert"]').filter(has_text="not applied").count() == 0
     page.screenshot(path=ARTIFACTS / "42_survival_after_mapping.png", full_page=True)
     context.close()
+
+
+def _subtitle_fits(page, where: str) -> list[str]:
+    """Measure the KM figure as drawn: the subtitle naming the rules not applied is there, on more
+    than one line, and no text of the figure (title and subtitle lines included) runs past its box.
+    Returns the title's text lines."""
+    from tests.e2e.test_layout import _MEASURE, _check_figures, _settle
+
+    _settle(page)
+    page.locator(".js-plotly-plot .gtitle").filter(has_text="2 of 3 rules not applied").first.wait_for(
+        timeout=WAIT_MS)
+    figures = page.evaluate(_MEASURE)
+    assert figures, where
+    _check_figures(figures, where)  # includes: no text drawn outside the figure's box
+    title = page.evaluate("""() => {
+      const plot = Array.from(document.querySelectorAll('.js-plotly-plot')).find(
+        (p) => (p.querySelector('.g-gtitle') || {}).textContent?.includes('not applied'));
+      const right = plot.querySelector('.svg-container').getBoundingClientRect().right;
+      const spans = Array.from(plot.querySelectorAll('.g-gtitle text tspan.line'));
+      const parts = spans.length ? spans : Array.from(plot.querySelectorAll('.g-gtitle text'));
+      return {right: right, lines: parts.map((t) => [t.textContent, t.getBoundingClientRect().right])};
+    }""")
+    for text, line_right in title["lines"]:
+        assert line_right <= title["right"] + 2, (where, text, line_right, title["right"])
+    lines = [text for text, _ in title["lines"]]
+    return lines
+
+
+def test_long_cohort_subtitle_is_wrapped_inside_the_km_figure(browser, server_url, tmp_path) -> None:
+    """The KM subtitle "Main cohort (study) — 2 of 3 rules not applied: …" is wrapped by apply_layout
+    within the figure at 1440×1000 and on the presentation slide at 1280×720: no line is cut at the
+    figure's right edge (bounding boxes of every title/subtitle line)."""
+    context = browser.new_context(viewport={"width": ONE_LINE, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    path = tmp_path / "hospital_export.csv"
+    path.write_bytes(demo_without_lrt_names())
+    upload_on_data_page(page, server_url, path)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Uploaded file: hospital_export.csv").wait_for(
+        timeout=WAIT_MS)
+    _survival(page)
+    lines = _subtitle_fits(page, "survival 1440x1000")
+    assert any("2 of 3 rules not applied" in line for line in lines), lines
+    km = page.locator(".js-plotly-plot").filter(has=page.locator(".g-gtitle", has_text="not applied")).first
+    km.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "43_survival_long_subtitle_1440.png")
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode").click()
+    page.locator(".st-key-hcc_slide_counter").wait_for(timeout=WAIT_MS)
+    lines = _subtitle_fits(page, "survival presentation 1280x720")
+    assert any("2 of 3 rules not applied" in line for line in lines), lines
+    page.screenshot(path=ARTIFACTS / "44_survival_long_subtitle_present_1280.png")
+    context.close()
