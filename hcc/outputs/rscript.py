@@ -118,36 +118,30 @@ def analysis_data(cohort: Cohort, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
     out = pd.DataFrame({Col.PATIENT_ID: patient_key(frame).to_numpy(),
                         REGIMEN: frame[Col.REGIMEN_1L].astype(str).to_numpy()})
     position = pd.Series(np.arange(len(out)), index=out[Col.PATIENT_ID])
+
+    def on_rows(patient_id, values, integer: bool = False):
+        """``values`` of the analysed patients placed on the cohort's rows; NA for the others."""
+        filled = np.full(len(out), np.nan)
+        filled[position.loc[pd.Index(np.asarray(patient_id).astype(str))].to_numpy()] = values
+        return pd.array(filled, dtype="Int64") if integer else filled
+
     for e in endpoints:
         if unavailable_reason(frame, e):  # not computed by the app: blank, not another endpoint's times
             out[f"{Endpoint(e).value}_days"] = np.nan
             out[f"{Endpoint(e).value}_event"] = pd.array([pd.NA] * len(out), dtype="Int64")
             continue
         data = derive(frame, e)
-        rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
-        days = np.full(len(out), np.nan)
-        event = pd.array([pd.NA] * len(out), dtype="Int64")
-        days[rows] = data.days
-        event[rows] = np.asarray(data.event, dtype=int)
-        out[f"{Endpoint(e).value}_days"] = days
-        out[f"{Endpoint(e).value}_event"] = event
+        out[f"{Endpoint(e).value}_days"] = on_rows(data.patient_id, data.days)
+        out[f"{Endpoint(e).value}_event"] = on_rows(data.patient_id, np.asarray(data.event, dtype=float), integer=True)
     for d in COMPETING:
         data = derive_competing(frame, d)
-        rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
-        days = np.full(len(out), np.nan)
-        status = pd.array([pd.NA] * len(out), dtype="Int64")
-        days[rows] = data.days
-        status[rows] = np.asarray(data.status, dtype=int)
-        out[f"{d.key}_days"] = days
-        out[f"{d.key}_status"] = status
+        out[f"{d.key}_days"] = on_rows(data.patient_id, data.days)
+        out[f"{d.key}_status"] = on_rows(data.patient_id, np.asarray(data.status, dtype=float), integer=True)
     for covariate, column in SWITCHES.items():
         data = switch_data(frame, column)
-        rows = position.loc[pd.Index(np.asarray(data.patient_id).astype(str))].to_numpy()
-        for suffix, values in (("os_days", data.days), ("death", np.asarray(data.event, dtype=float)),
-                               ("switch_days", data.switch_days)):
-            filled = np.full(len(out), np.nan)
-            filled[rows] = values
-            out[f"{covariate}_{suffix}"] = pd.array(filled, dtype="Int64") if suffix == "death" else filled
+        out[f"{covariate}_os_days"] = on_rows(data.patient_id, data.days)
+        out[f"{covariate}_death"] = on_rows(data.patient_id, np.asarray(data.event, dtype=float), integer=True)
+        out[f"{covariate}_switch_days"] = on_rows(data.patient_id, data.switch_days)
     for criterion in available_criteria(frame):
         column = CRITERIA[criterion]
         out[column] = frame[column].astype(object).where(frame[column].notna(), None).to_numpy()
