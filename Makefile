@@ -19,13 +19,15 @@ run: $(STAMP)
 test: $(STAMP) system-deps
 	$(PY) -m pytest
 
-# Debian packages the tests need: Chromium (browser tests, figure export), poppler (PDF checks), a JRE
+# Debian packages the tests need: Chromium (browser tests, figure export), a Japanese font (fonts-noto-cjk:
+# Japanese figures, PDF report and screenshots without tofu boxes), poppler (PDF checks), a JRE
 # (PySpark), R with survival, jsonlite and cmprsk (the "Reproduce in R" script is run by tests/test_rscript.py).
 # Installed with apt-get when missing and run as root; otherwise the exact command is printed.
 R_PACKAGES = r-base-core r-cran-survival r-cran-jsonlite r-cran-cmprsk
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-dejavu-core"; \
+	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	if ! command -v Rscript >/dev/null 2>&1; then missing="$$missing $(R_PACKAGES)"; \

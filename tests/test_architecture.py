@@ -74,10 +74,10 @@ def test_no_column_name_literals_outside_schema() -> None:
 
 
 #: The data flow of hcc/ (STYLE.md): a module may import from its own box and from boxes to its left,
-#: never from one to its right. ``schema`` and ``errors`` are the contract, ``formatting`` how numbers are written; ``reference`` holds
+#: never from one to its right. ``schema`` and ``errors`` are the contract, ``i18n`` the message catalog, ``formatting`` how numbers are written; ``reference`` holds
 #: published numbers and the demo generator; ``analysis`` and ``engine`` run the whole analysis.
-FLOW = ("schema", "errors", "formatting", "reference", "ingest", "cohort", "stats", "analysis", "engine", "outputs", "cli")
-_RANK = {"schema": 0, "errors": 0, "formatting": 0, "reference": 1, "ingest": 2, "cohort": 3, "stats": 4, "analysis": 5,
+FLOW = ("schema", "errors", "i18n", "formatting", "reference", "ingest", "cohort", "stats", "analysis", "engine", "outputs", "cli")
+_RANK = {"schema": 0, "errors": 0, "i18n": 0, "formatting": 0, "reference": 1, "ingest": 2, "cohort": 3, "stats": 4, "analysis": 5,
          "engine": 5, "outputs": 6, "cli": 7}
 
 

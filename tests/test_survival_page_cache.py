@@ -20,8 +20,8 @@ def _survival() -> AppTest:
 def test_cosmetic_changes_reuse_every_result_and_a_rule_change_adds_new_ones() -> None:
     at = _survival()
     memo = dict(at.session_state[StateKeys.MEMO])
-    keys = [k for k in memo if k[0] == "km"]
-    assert keys and all(len(k[1]) == 64 for k in keys)  # keyed by the data's SHA-256
+    keys = [k for k in memo if k[1] == "km"]
+    assert keys and all(k[0] == "en" and len(k[2]) == 64 for k in keys)  # keyed by language and the data's SHA-256
     at.toggle(key=StateKeys.SHOW_CI).set_value(True).run()
     at.toggle(key=StateKeys.MEDIAN_LINES).set_value(False).run()
     assert not at.exception
@@ -29,4 +29,4 @@ def test_cosmetic_changes_reuse_every_result_and_a_rule_change_adds_new_ones() -
     assert after.keys() == memo.keys() and all(after[k] is memo[k] for k in memo)  # nothing recomputed
     at.number_input(key=StateKeys.COHORT + "age_min").set_value(60.0).run()
     assert not at.exception
-    assert len([k for k in at.session_state[StateKeys.MEMO] if k[0] == "km"]) > len(keys)
+    assert len([k for k in at.session_state[StateKeys.MEMO] if k[1] == "km"]) > len(keys)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from hcc.cohort.rules import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
+from hcc.i18n import N_, current_language
 from hcc.ingest.registry import Registry, load_demo
 from ui.keys import StateKeys
 from ui.streamlit_internals import leave_legacy_pages_mode
@@ -38,14 +39,14 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/overview.py", "Overview", ":material/home:", "overview", "Explore", default=True),
-    PageSpec("pages/cohort.py", "Cohort", ":material/filter_alt:", "cohort", "Explore"),
-    PageSpec("pages/survival.py", "Survival", ":material/monitoring:", "survival", "Explore"),
-    PageSpec("pages/response.py", "Response", ":material/target:", "response", "Explore"),
-    PageSpec("pages/secondline.py", "After first line", ":material/alt_route:", "secondline", "Explore"),
-    PageSpec("pages/adjusted.py", "Adjusted comparisons", ":material/balance:", "adjusted", "Explore"),
-    PageSpec("pages/data.py", "Data", ":material/upload_file:", "data", "Data"),
-    PageSpec("pages/export.py", "Report & slides", ":material/slideshow:", "export", "Data"),
+    PageSpec("pages/overview.py", N_("Overview"), ":material/home:", "overview", N_("Explore"), default=True),
+    PageSpec("pages/cohort.py", N_("Cohort"), ":material/filter_alt:", "cohort", N_("Explore")),
+    PageSpec("pages/survival.py", N_("Survival"), ":material/monitoring:", "survival", N_("Explore")),
+    PageSpec("pages/response.py", N_("Response"), ":material/target:", "response", N_("Explore")),
+    PageSpec("pages/secondline.py", N_("After first line"), ":material/alt_route:", "secondline", N_("Explore")),
+    PageSpec("pages/adjusted.py", N_("Adjusted comparisons"), ":material/balance:", "adjusted", N_("Explore")),
+    PageSpec("pages/data.py", N_("Data"), ":material/upload_file:", "data", N_("Data")),
+    PageSpec("pages/export.py", N_("Report & slides"), ":material/slideshow:", "export", N_("Data")),
 )
 
 
@@ -75,6 +76,7 @@ def current_registry() -> Registry:
 def session_memo(key: tuple, compute: Callable[[], T]) -> T:
     """Memoize ``compute()`` in this session only, under ``key`` (which must include the data's sha256)."""
     memo = st.session_state.setdefault(StateKeys.MEMO, {})
+    key = (current_language(), *key)  # results carry words (methods, reasons, names): one set per language
     if key not in memo:
         if len(memo) > 64:  # bounded: a session exploring many settings does not grow without end
             memo.clear()
@@ -100,8 +102,9 @@ def cohort_quietly() -> Cohort | None:
     registry = current_registry()
     spec = current_spec()
     memo = st.session_state.get(StateKeys.MEMO, {})
-    if ("cohort", registry.sha256, spec) in memo:
-        return memo[("cohort", registry.sha256, spec)]
+    key = (current_language(), "cohort", registry.sha256, spec)  # as session_memo keys it
+    if key in memo:
+        return memo[key]
     try:
         return apply_to_registry(registry, spec)
     except HCCError:

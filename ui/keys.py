@@ -4,6 +4,8 @@
 class StateKeys:
     """Every session-state key of the app."""
 
+    LANG = "lang"                  # the session's language (hcc.i18n.LANGUAGES; ?lang= in the link)
+    LANG_WIDGET = "lang_switch"    # the sidebar's language switch
     REGISTRY = "registry"          # the uploaded Registry (absent = demo)
     COHORT = "cohort_"             # + CohortSpec field name: the sidebar's cohort widgets
     COHORT_READY = "cohort_ready"  # the widgets were initialised (from the URL or the main preset)
