@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from hcc.i18n import N_, tr
+
 #: AFP cut-off of the HCC literature and trials (ng/mL), and the name of the derived yes/no column
 #: "AFP >= 400 ng/mL" used by Table 1, the multivariable Cox covariates and the subgroups.
 AFP_CUTOFF_NG_ML: float = 400.0
@@ -98,29 +100,30 @@ ALBI_GRADE_UPPER: tuple[float, ...] = (-2.60, -2.27, -1.39)
 OTHER_REGIMEN = "Other"
 #: Drug names of the regimen codes, the one place a code is spelled out for a reader.
 REGIMEN_LABELS: dict[str, str] = {
-    SOR: "Sorafenib",
-    LEN: "Lenvatinib",
-    ATZ_BEV: "Atezolizumab + bevacizumab",
-    REG: "Regorafenib",
-    RAM: "Ramucirumab",
-    CAB: "Cabozantinib",
-    DUR_TRE: "Durvalumab + tremelimumab",
-    DUR: "Durvalumab",
-    NIV: "Nivolumab",
-    NIV_IPI: "Nivolumab + ipilimumab",
-    PEM: "Pembrolizumab",
-    OTHER: "Other systemic therapy",
-    TRIAL: "Clinical trial drug",
+    SOR: N_("Sorafenib"),
+    LEN: N_("Lenvatinib"),
+    ATZ_BEV: N_("Atezolizumab + bevacizumab"),
+    REG: N_("Regorafenib"),
+    RAM: N_("Ramucirumab"),
+    CAB: N_("Cabozantinib"),
+    DUR_TRE: N_("Durvalumab + tremelimumab"),
+    DUR: N_("Durvalumab"),
+    NIV: N_("Nivolumab"),
+    NIV_IPI: N_("Nivolumab + ipilimumab"),
+    PEM: N_("Pembrolizumab"),
+    OTHER: N_("Other systemic therapy"),
+    TRIAL: N_("Clinical trial drug"),
 }
 
 
 def regimen_name(code: str, *, with_code: bool = True) -> str:
-    """What a clinician reads for a regimen code: ``"Sorafenib (SOR)"`` (or ``"Sorafenib"`` with
-    ``with_code=False``); a code without a known name is shown as recorded."""
+    """What a clinician reads for a regimen code, in the current language: ``"Sorafenib (SOR)"``,
+    ``"ソラフェニブ (SOR)"`` (or the name alone with ``with_code=False``); a code without a known name
+    is shown as recorded (it is the registry's own word)."""
     name = REGIMEN_LABELS.get(code)
     if name is None:
         return code
-    return f"{name} ({code})" if with_code else name
+    return f"{tr(name)} ({code})" if with_code else tr(name)
 
 # Best overall response (RECIST 1.1 / mRECIST) ---------------------------------
 CR, PR, SD, PD, NE = "CR", "PR", "SD", "PD", "NE"
@@ -235,28 +238,38 @@ FIRST_LINE_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint.OS, Endpoint.PFS, Endpoint.PPS, Endpoint.DDC, Endpoint.DOR,
 )
 ENDPOINT_LABELS: dict[Endpoint, str] = {
-    Endpoint.OS: "Overall survival",
-    Endpoint.PFS: "Progression-free survival",
-    Endpoint.PPS: "Post-progression survival",
-    Endpoint.DDC: "Duration of disease control",
-    Endpoint.DOR: "Duration of response",
-    Endpoint.PFS_2L: "Second-line progression-free survival",
-    Endpoint.OS_2L: "Overall survival from second-line start",
-    Endpoint.PFS2: "Progression-free survival 2 (to second progression)",
-    Endpoint.TTNT: "Time to next treatment",
+    Endpoint.OS: N_("Overall survival"),
+    Endpoint.PFS: N_("Progression-free survival"),
+    Endpoint.PPS: N_("Post-progression survival"),
+    Endpoint.DDC: N_("Duration of disease control"),
+    Endpoint.DOR: N_("Duration of response"),
+    Endpoint.PFS_2L: N_("Second-line progression-free survival"),
+    Endpoint.OS_2L: N_("Overall survival from second-line start"),
+    Endpoint.PFS2: N_("Progression-free survival 2 (to second progression)"),
+    Endpoint.TTNT: N_("Time to next treatment"),
 }
+
+def endpoint_label(endpoint: Endpoint) -> str:
+    """The endpoint's name in the current language (``"Overall survival"``, ``"全生存期間"``)."""
+    return tr(ENDPOINT_LABELS[endpoint])
+
+
+def endpoint_y_label(endpoint: Endpoint) -> str:
+    """The y-axis title of the endpoint's Kaplan–Meier figure in the current language."""
+    return tr(ENDPOINT_Y_LABELS[endpoint])
+
 
 #: The y-axis of each endpoint's Kaplan–Meier figure: what the curve is the proportion of.
 ENDPOINT_Y_LABELS: dict[Endpoint, str] = {
-    Endpoint.OS: "Proportion alive",
-    Endpoint.PFS: "Proportion alive without progression",
-    Endpoint.PPS: "Proportion alive",
-    Endpoint.DDC: "Proportion still in disease control",
-    Endpoint.DOR: "Proportion still in response",
-    Endpoint.PFS_2L: "Proportion alive without progression",
-    Endpoint.OS_2L: "Proportion alive",
-    Endpoint.PFS2: "Proportion alive without second progression",
-    Endpoint.TTNT: "Proportion not yet on next treatment",
+    Endpoint.OS: N_("Proportion alive"),
+    Endpoint.PFS: N_("Proportion alive without progression"),
+    Endpoint.PPS: N_("Proportion alive"),
+    Endpoint.DDC: N_("Proportion still in disease control"),
+    Endpoint.DOR: N_("Proportion still in response"),
+    Endpoint.PFS_2L: N_("Proportion alive without progression"),
+    Endpoint.OS_2L: N_("Proportion alive"),
+    Endpoint.PFS2: N_("Proportion alive without second progression"),
+    Endpoint.TTNT: N_("Proportion not yet on next treatment"),
 }
 
 

@@ -13,45 +13,19 @@ import pytest
 
 from hcc import i18n
 from hcc.i18n import N_, current_language, glossary_terms, read_catalogs, tr, trn, use_language
+from hcc.i18n.extract import catalog_calls, marked_messages, source_files
 from hcc.schema import REGIMEN_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").rglob("*.py")),
-           *sorted((ROOT / "hcc").rglob("*.py"))]
-#: The catalog's functions and which arguments are messages (Babel's keyword spec: positions, "c" = context).
-KEYWORDS = {"tr": (1,), "N_": (1,), "trn": (1, 2), "trc": ((1, "c"), 2)}
+SOURCES = source_files()
 _PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
-
-
-def _calls(path: Path):
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in KEYWORDS:
-            yield node
-
-
-def marked_messages() -> dict[tuple[str | None, str], str]:
-    """Every literal message in the code: (context, msgid) → where it is (file:line)."""
-    found: dict[tuple[str | None, str], str] = {}
-    for path in SOURCES:
-        for call in _calls(path):
-            args = call.args
-            name = call.func.id
-            literal = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in args]
-            where = f"{path.relative_to(ROOT)}:{call.lineno}"
-            if name == "trc" and len(literal) >= 2 and literal[0] and literal[1]:
-                found[(literal[0], literal[1])] = where
-            elif name == "trn" and len(literal) >= 2 and literal[0]:
-                found[(None, literal[0])] = where
-            elif name in ("tr", "N_") and literal and literal[0]:
-                found[(None, literal[0])] = where
-    return found
 
 
 def test_no_sentence_is_built_around_the_catalog() -> None:
     """``tr(f"…")``, ``tr("a" + b)`` or ``tr("…".format())`` would look up a text no catalog has."""
     wrong = []
     for path in SOURCES:
-        for call in _calls(path):
+        for call in catalog_calls(path):
             n_messages = 2 if call.func.id in ("trn", "trc") else 1
             for arg in call.args[:n_messages]:
                 if isinstance(arg, (ast.JoinedStr, ast.BinOp)) or (
