@@ -37,10 +37,12 @@ Streamlit Excel PowerPoint Parquet DuckDB REDCap Stata Python pandas lifelines s
 jsonlite Rscript plotly kaleido Chromium Poedit
 ng mL dL mg kg cm mm px dpi pt
 HCC Outcomes Explorer
+IMbrave REFLECT SHARP HIMALAYA CheckMate KEYNOTE RESORCE REACH CELESTIAL
 """.split())
 
 _NOISE = [
     re.compile(r":material/[a-z_]+:"),                 # Material icon shortcodes
+    re.compile(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+)* [A-Z]{1,3}, et al\.[^;]*; doi:\S+"),  # a trial's citation (as in papers)
     re.compile(r"https?://\S+|\]\([^)]*\)"),          # links' targets
     re.compile(r"\b[0-9a-f]{12,}\b"),                 # digests
     re.compile(r"[\w.-]+\.(?:csv|xlsx|json|png|svg|pdf|pptx|html|zip|parquet|duckdb|R|txt|sav|dta|po)\b", re.I),

@@ -22,6 +22,7 @@ Mark a message defined before any language is known (a module constant, a schema
 from __future__ import annotations
 
 import contextlib
+import datetime
 import re
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -107,6 +108,17 @@ def trn(singular: str, plural: str, n: int, /, **kwargs: object) -> str:
         return _format(singular if n == 1 else plural, kwargs)
     text = catalog(lang).get(singular) or (singular if n == 1 else plural)
     return _format(text, kwargs)
+
+
+def date_text(d: datetime.date) -> str:
+    """A calendar date for a reader: ``2026-03-01`` in English (ISO, as the app always wrote it),
+    ``2026年3月1日`` in Japanese."""
+    return f"{d.year}年{d.month}月{d.day}日" if current_language() == "ja" else d.isoformat()
+
+
+def month_text(d: datetime.date) -> str:
+    """A calendar month for a reader: ``2026-03`` in English, ``2026年3月`` in Japanese."""
+    return f"{d.year}年{d.month}月" if current_language() == "ja" else f"{d.year:04d}-{d.month:02d}"
 
 
 def translated(msgid: str, lang: str) -> str | None:
