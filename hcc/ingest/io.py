@@ -186,7 +186,7 @@ def _what(what: str) -> str:
 
 
 def _more_than(limit: int) -> str:
-    return tr("more than {n}", n=f"{limit:,}")
+    return trc("file limit", "more than {n}", n=f"{limit:,}")
 
 
 def _too_many(name: str, what: str, n: int | str, limit: int, fix: str) -> str:
@@ -323,7 +323,7 @@ def _choose_encoding(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
         return (cp932 if _decodes(data, cp932) else latin1), ()
     shown = ", ".join(map(str, bad[:_ROWS_SHOWN]))
     if len(bad) > _ROWS_SHOWN:
-        shown = tr("{rows} and {n} more", rows=shown, n=f"{len(bad) - _ROWS_SHOWN:,}")
+        shown = trc("rows named", "{rows} and {n} more", rows=shown, n=f"{len(bad) - _ROWS_SHOWN:,}")
     return utf8, (
         tr("the file mixes text encodings: it is UTF-8, but row(s) {rows} contain characters in another "
            "encoding (for example Shift-JIS or Windows-1252), shown as \ufffd; values in those rows may not "
@@ -520,7 +520,7 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame,
                 if not width:
                     continue
                 if width > MAX_COLUMNS:
-                    raise DataFileError(_too_many(name, _COLUMNS, tr("at least {n}", n=f"{width:,}"), MAX_COLUMNS,
+                    raise DataFileError(_too_many(name, _COLUMNS, trc("file limit", "at least {n}", n=f"{width:,}"), MAX_COLUMNS,
                                                   tr(_COLUMNS_FIX)))
                 n_cells += width
                 if n_cells > MAX_XLSX_CELLS:  # sheets the XML count missed (prefixed tags); rows capped above

@@ -310,14 +310,14 @@ def validate(raw: RawTable) -> Validated:
             if not mask.any():
                 continue
             message = _bad_value_message(col, this_rule)
-            reason = tr("unreadable {column}", column=col.name)
+            reason = trc("exclusion reason", "unreadable {column}", column=col.name)
             for idx in mask[mask].index:
                 issues.append(Issue(severity, raw.name, int(rows[idx]), col.name, str(text[idx]),
                                     message, fix, this_rule, str(pids[idx])))
                 if col.required:
                     excluded.setdefault(idx, reason)
         if col.required and not filled_np.all():
-            message, reason = tr("required value is missing; row excluded"), tr("missing {column}", column=col.name)
+            message, reason = tr("required value is missing; row excluded"), trc("exclusion reason", "missing {column}", column=col.name)
             for idx in text[~filled].index:
                 issues.append(Issue(Severity.ERROR, raw.name, int(rows[idx]), col.name, "",
                                     message, fix, Rule.MISSING_VALUE, str(pids[idx])))
