@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hcc.errors import DataFileError, SchemaError
-from hcc.i18n import use_language
+from hcc.i18n import tr, use_language
 from hcc.ingest import validate
 from hcc.ingest.io import read_table
 from hcc.ingest.registry import load_bytes
@@ -30,7 +30,7 @@ def test_a_bad_date_names_file_row_column_and_value_in_japanese() -> None:
         registry = make_registry([{Col.START_1L: "2020-02-30"}])
         text = _japanese(registry.issues[0].text())
         assert registry.excluded["reason"].tolist() == ["start_1lが読み取り不能"]
-        assert registry.label == "アップロードしたファイル：test.csv"
+        assert registry.label == "アップロードしたファイル：test.csv" and registry.language == "ja"
     assert text.startswith("test.csv、2行目、列「start_1l」（値「2020-02-30」）：日付を読み取れない。この行を除外する。")
     assert "YYYY-MM-DD" in text
 
@@ -39,10 +39,9 @@ def test_an_unknown_category_and_a_duplicate_patient_code_in_japanese() -> None:
     rows = [{Col.PATIENT_ID: "P1", Col.BEST_RESPONSE_1L: "XX"}, {Col.PATIENT_ID: "P1"}]
     with use_language("ja"):
         issues = make_registry(rows).issues
-        labels = {i.rule: (i.rule.label, i.severity.label) for i in issues}
+        labels = {i.rule: tr(i.rule.value) for i in issues}
         texts = {i.rule: _japanese(i.text()) for i in issues}
-    assert labels[Rule.UNKNOWN_CATEGORY] == ("不明なカテゴリ値", "警告")
-    assert labels[Rule.DUPLICATE_ID] == ("patient_idの重複", "エラー")
+    assert labels == {Rule.UNKNOWN_CATEGORY: "不明なカテゴリ値", Rule.DUPLICATE_ID: "patient_idの重複"}
     assert "2行目、列「best_response_1l」" in texts[Rule.UNKNOWN_CATEGORY] and "CR, PR, SD, PD" in texts[Rule.UNKNOWN_CATEGORY]
     assert "列「patient_id」（値「P1」）" in texts[Rule.DUPLICATE_ID] and "2, 3行目" in texts[Rule.DUPLICATE_ID]
 

@@ -13,7 +13,7 @@ from hcc.ingest import mapping as mapping_
 
 from hcc.ingest import redcap
 from hcc.errors import DataFileError, IdentifierError, SchemaError
-from hcc.i18n import N_, tr, use_language
+from hcc.i18n import N_, current_language, tr, use_language
 from hcc.ingest.io import ENCODING_FIX, XLSX, RawTable, file_format, read_file, read_path, read_table, sheet_names
 from hcc.ingest.mapping import Mapping
 from hcc.schema import Col, STUDY_REGIMENS
@@ -42,6 +42,8 @@ class Registry:
     mapping : the column and value mapping applied (saved with reports, reusable next month).
     n_ages_capped : rows of the file with an age of 90 or older, recorded as 90 ("90 or older") when the
         mapping asks for it (:func:`hcc.ingest.deid.ages_90_or_older`, the identifier question's count).
+    language : the language its findings (``issues``, ``excluded`` reasons) are worded in: the caller's
+        when it was checked (a session that switches language checks the file again to reword them).
     """
 
     name: str
@@ -55,6 +57,7 @@ class Registry:
     unknown_columns: tuple[str, ...]
     mapping: Mapping = Mapping()
     n_ages_capped: int = 0
+    language: str = "en"
 
     @property
     def label(self) -> str:
@@ -118,13 +121,15 @@ def auto_mapping(raw: RawTable) -> Mapping:
 class Source:
     """What the user uploaded, read but not yet mapped: one table (REDCap: records flattened with
     their dictionary), the identifiers the dictionary declares, issues found while reading, and the
-    sheet names of an Excel workbook."""
+    sheet names of an Excel workbook; ``language`` is the one its findings (``issues``, ``raw.warnings``)
+    are worded in."""
 
     raw: RawTable
     declared_identifiers: tuple[str, ...] = ()
     issues: tuple[Issue, ...] = ()
     sheets: tuple[str, ...] = ()
     redcap: bool = False
+    language: str = "en"
 
 
 def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None) -> Source:
@@ -150,9 +155,9 @@ def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None) -> So
     name, data, raw = others[0]
     sheets = sheet_names(data, name) if file_format(data, name) == XLSX else ()
     if not dictionaries:
-        return Source(raw, sheets=sheets)
+        return Source(raw, sheets=sheets, language=current_language())
     flat = redcap.flatten(raw, redcap.read_dictionary(dictionaries[0][2]))
-    return Source(flat.raw, flat.identifiers, flat.issues, sheets, redcap=True)
+    return Source(flat.raw, flat.identifiers, flat.issues, sheets, redcap=True, language=current_language())
 
 
 def load_source(source: Source, mapping: Mapping | None = None) -> Registry:
@@ -202,7 +207,7 @@ def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = F
     return Registry(name=raw.name, is_demo=is_demo, frame=frame, issues=extra_issues + checked.issues,
                     excluded=checked.excluded, rows_read=len(raw.cells), sha256=raw.sha256,
                     absent_columns=checked.absent_columns, unknown_columns=checked.unknown_columns,
-                    mapping=mapping, n_ages_capped=n_capped)
+                    mapping=mapping, n_ages_capped=n_capped, language=current_language())
 
 
 def load_bytes(data: bytes, name: str, mapping: Mapping | None = None) -> Registry:

@@ -43,14 +43,10 @@ class Severity(str, Enum):
     ERROR = "error"      # the row is excluded
     WARNING = "warning"  # the value is blanked, or the row is left out of the analyses it cannot enter
 
-    @property
-    def label(self) -> str:
-        """The severity in the current language (the value stays the report's English key)."""
-        return trc("validation severity", "error") if self is Severity.ERROR else trc("validation severity", "warning")
-
 
 class Rule(str, Enum):
-    """The validation rules, as named in the report (``docs/data-format.md`` lists them)."""
+    """The validation rules, as named in the report (``docs/data-format.md`` lists them). The values are
+    English keys, marked for the catalog: the report shows ``tr(rule.value)``."""
 
     MISSING_COLUMN = N_("missing required column")
     MISSING_VALUE = N_("missing required value")
@@ -64,12 +60,6 @@ class Rule(str, Enum):
     INCOMPLETE_FORM = N_("incomplete form")
     EVENT_CONFLICT = N_("conflicting values across events")
     TEXT_ENCODING = N_("text in another encoding")
-
-    @property
-    def label(self) -> str:
-        """The rule's name in the current language (the value stays the English key)."""
-        return tr(self.value)
-
 
 @dataclass(frozen=True)
 class Issue:
