@@ -24,7 +24,7 @@ import pandas as pd
 
 from hcc.ingest import dates
 from hcc.errors import SpecError
-from hcc.i18n import N_, tr, trc
+from hcc.i18n import tr, trc
 from hcc.ingest.io import XLSX, RawTable
 from hcc.schema import (ATZ_BEV, CAB, COLUMN_BY_NAME, COLUMNS, CR, DUR, DUR_TRE, LEN, NE, NIV, NIV_IPI, PD, PEM,
                         PR, RAM, REG, REQUIRED, SD, SOR, Col, Kind)
@@ -519,11 +519,10 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
 
 # Tables for the mapping editor -------------------------------------------------------------------
 
-#: Column names of the editor tables: keys the Data page reads back, so they stay English; marked for
-#: the catalog and shown translated (``tr(SOURCE)`` as the column's label).
+#: Column names of the editor tables: keys the Data page reads back, so they stay English (the page
+#: labels each column in the session's language, ``ui/mapping_ui.py``).
 SOURCE, EXAMPLES, MAPS_TO, MATCHED_BY, VALUE_COLUMN, VALUE, COUNT = (
-    N_("Column in your file"), N_("Examples"), N_("Maps to"), N_("Matched by"), N_("Column"),
-    N_("Value in your file"), N_("Rows"))
+    "Column in your file", "Examples", "Maps to", "Matched by", "Column", "Value in your file", "Rows")
 
 
 def match_word(how: str) -> str:
@@ -623,8 +622,8 @@ def with_value_rows(mapping: Mapping, rows: pd.DataFrame) -> Mapping:
     return replace(mapping, values=values)
 
 
-#: The answers to an identifier question: English keys, marked for the catalog (show ``tr(action)``).
-DROP, NOT_IDENTIFIER, CAP_AGE = N_("drop"), N_("not an identifier"), N_("top-code at 90")
+#: The answers to an identifier question: English keys (the Data page words them in the session's language).
+DROP, NOT_IDENTIFIER, CAP_AGE = "drop", "not an identifier", "top-code at 90"
 
 
 def resolve_identifier(mapping: Mapping, column: str, action: str) -> Mapping:
