@@ -15,13 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hcc.i18n import N_
+
 YMD, DMY, MDY, SERIAL = "YMD", "DMY", "MDY", "SERIAL"
 DATE_FORMATS: tuple[str, ...] = (YMD, DMY, MDY, SERIAL)
+#: How each format is offered to the user (marked for the catalog: show ``tr(FORMAT_LABELS[f])``).
 FORMAT_LABELS: dict[str, str] = {
-    YMD: "year-month-day (2021-03-15)",
-    DMY: "day/month/year (15/03/2021)",
-    MDY: "month/day/year (03/15/2021)",
-    SERIAL: "Excel day numbers (44270)",
+    YMD: N_("year-month-day (2021-03-15)"),
+    DMY: N_("day/month/year (15/03/2021)"),
+    MDY: N_("month/day/year (03/15/2021)"),
+    SERIAL: N_("Excel day numbers (44270)"),
 }
 #: Excel's day zero (1899-12-30 makes serial 60 the phantom 1900-02-29 fall out correctly after March 1900).
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hcc.i18n import N_, tr
 from hcc.ingest.dates import looks_like_date
 from hcc.ingest.io import RawTable, nonblank
 from hcc.ingest.mapping import Mapping, normalize
@@ -27,9 +28,12 @@ AGE_CAP = 90
 #: Counts below this are "small cells": shown with a warning (re-identification risk in small groups).
 SMALL_CELL = 5
 
+#: The identifier categories: English keys (the Data page's choices depend on them), marked for the
+#: catalog and translated where shown (``tr(finding.category)``).
 NAME, RECORD_NUMBER, PHONE, EMAIL, ADDRESS, BIRTH_DATE, AGE_OVER_89, FREE_TEXT, DECLARED = (
-    "name", "record or account number", "telephone number", "e-mail address", "address or postcode",
-    "exact birth date", "age over 89", "free-text note", "marked as identifier in the REDCap dictionary")
+    N_("name"), N_("record or account number"), N_("telephone number"), N_("e-mail address"),
+    N_("address or postcode"), N_("exact birth date"), N_("age over 89"), N_("free-text note"),
+    N_("marked as identifier in the REDCap dictionary"))
 
 #: Column-name words that signal an identifier category (matched on :func:`hcc.ingest.mapping.normalize`d names).
 NAME_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -53,7 +57,8 @@ class Finding:
     """One column that looks like a direct identifier.
 
     ``how`` says why (``column name``, ``contents: 37 of 40 values look like e-mail addresses``,
-    ``REDCap dictionary``); the values themselves are never shown.
+    ``REDCap dictionary``), in the language of the call that scanned; the values themselves are never
+    shown. ``category`` is one of the English category keys above.
     """
 
     column: str
@@ -88,10 +93,11 @@ def _content_category(text: pd.Series, patterns=_ALL_PATTERNS) -> tuple[str, str
     for category, pattern in patterns:
         share = _share(text, pattern)
         if share >= 0.5:
-            return category, f"contents: {share:.0%} of the values look like {category}s"
+            return category, tr("contents: {share} of the values look like {category}s", share=f"{share:.0%}",
+                                category=tr(category))
     words = text.str.split().str.len()
     if words.mean() >= 4 and text.nunique() > 0.5 * len(text):
-        return FREE_TEXT, f"contents: free text (on average {words.mean():.0f} words per cell)"
+        return FREE_TEXT, tr("contents: free text (on average {n} words per cell)", n=f"{words.mean():.0f}")
     return None
 
 
@@ -109,7 +115,7 @@ def ages_90_or_older(text: pd.Series) -> int:
 
 def aged_90_or_older(n: int) -> str:
     """The words for :func:`ages_90_or_older`'s count, the same in the identifier question and after top-coding."""
-    return f"{n:,} patient(s) aged 90 or older"
+    return tr("{n} patient(s) aged 90 or older", n=f"{n:,}")
 
 
 def scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...] = ()) -> tuple[Finding, ...]:
@@ -126,21 +132,21 @@ def scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...] = ()) -> tup
         if source in resolved:
             continue
         if source in declared:
-            findings.append(Finding(source, DECLARED, "REDCap dictionary (Identifier? = y)"))
+            findings.append(Finding(source, DECLARED, tr("REDCap dictionary (Identifier? = y)")))
             continue
         canonical = column_map.get(source)
         text = raw.cells[source]
         if canonical == Col.AGE:
             n_old = ages_90_or_older(text)
             if n_old and not mapping.cap_age:
-                findings.append(Finding(source, AGE_OVER_89, f"contents: {aged_90_or_older(n_old)}"))
+                findings.append(Finding(source, AGE_OVER_89, tr("contents: {what}", what=aged_90_or_older(n_old))))
             continue
         if canonical is not None and COLUMN_BY_NAME[canonical].kind is not Kind.TEXT:
             continue
         key = normalize(source)  # NFKC, lower case, punctuation as spaces
         by_name = next((cat for cat, pattern in NAME_PATTERNS if pattern.search(key)), None)
         if by_name and canonical is None:
-            findings.append(Finding(source, by_name, "column name"))
+            findings.append(Finding(source, by_name, tr("column name")))
             continue
         by_content = _content_category(text, _ALL_PATTERNS if canonical is None else _MAPPED_PATTERNS)
         if by_content:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hcc.errors import DataFileError
+from hcc.i18n import N_, tr, trc
 
 #: Separators recognised in delimited text files, in order of preference.
 SEPARATORS: tuple[str, ...] = (",", ";", "\t")
@@ -110,9 +111,9 @@ def file_format(data: bytes, name: str) -> str:
     Raises :class:`DataFileError` for Office files that are encrypted or in the old ``.xls`` format.
     """
     if data.startswith(_OLE_MAGIC):
-        raise DataFileError(f"{name}: this is a password-protected Excel file or an old .xls workbook. "
-                            "Remove the password (File > Info > Protect Workbook) and save as .xlsx, "
-                            "or save as CSV, and upload again.")
+        raise DataFileError(tr("{name}: this is a password-protected Excel file or an old .xls workbook. "
+                               "Remove the password (File > Info > Protect Workbook) and save as .xlsx, "
+                               "or save as CSV, and upload again.", name=name))
     ending = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if data.startswith(b"PAR1"):
         return PARQUET
@@ -151,8 +152,8 @@ def read_table(data: bytes, name: str, *, sheet: str | None = None) -> RawTable:
     if len(data) > MAX_BYTES:
         raise DataFileError(_too_large(name, len(data)))
     if not data or data.isspace():  # isspace: no copy of a large file (strip() would make one)
-        raise DataFileError(f"{name}: the file is empty. Export the registry again with a header row "
-                            "and one row per patient.")
+        raise DataFileError(tr("{name}: the file is empty. Export the registry again with a header row "
+                               "and one row per patient.", name=name))
     fmt = file_format(data, name)
     if fmt == CSV:
         cells, encoding, sep, warnings, trimmed = _read_delimited(data, name)
@@ -170,29 +171,46 @@ def read_table(data: bytes, name: str, *, sheet: str | None = None) -> RawTable:
 def _too_large(name: str, n_bytes: int) -> str:
     # MB as the uploader counts them (MAX_UPLOAD_MB); rounded up so a refused file never reads "200 MB"
     size = math.ceil(n_bytes / 2**20 * 10) / 10
-    return (f"{name}: the file is {size:,.1f} MB; the limit is {MAX_UPLOAD_MB} MB. Export only the columns "
-            "of the data format, or split the registry by center.")
+    return tr("{name}: the file is {size} MB; the limit is {limit} MB. Export only the columns of the data "
+              "format, or split the registry by center.", name=name, size=f"{size:,.1f}", limit=MAX_UPLOAD_MB)
+
+
+#: What a size limit counts (:func:`_too_many`'s ``what``; translated where the message is made).
+_COLUMNS, _ROWS, _CELLS, _SHEET_CELLS = "columns", "rows", "cells (rows x columns)", "cells in the sheet"
+
+
+def _what(what: str) -> str:
+    return {_COLUMNS: trc("file limit", "columns"), _ROWS: trc("file limit", "rows"),
+            _CELLS: trc("file limit", "cells (rows x columns)"),
+            _SHEET_CELLS: trc("file limit", "cells in the sheet")}[what]
+
+
+def _more_than(limit: int) -> str:
+    return trc("file limit", "more than {n}", n=f"{limit:,}")
 
 
 def _too_many(name: str, what: str, n: int | str, limit: int, fix: str) -> str:
-    return f"{name}: the file has {n if isinstance(n, str) else f'{n:,}'} {what}; the limit is {limit:,}. {fix}"
+    """The message of a refused size: ``what`` is one of ``_COLUMNS``, ``_ROWS``, ``_CELLS``,
+    ``_SHEET_CELLS``; ``n`` a count or a translated "more than …"; ``fix`` translated."""
+    return tr("{name}: the file has {n} {what}; the limit is {limit}. {fix}", name=name,
+              n=n if isinstance(n, str) else f"{n:,}", what=_what(what), limit=f"{limit:,}", fix=fix)
 
 
-_COLUMNS_FIX = ("A registry export has one row per patient; export only the registry fields (not a "
-                "transposed or pivoted table).")
-_ROWS_FIX = "Split the registry (for example by center or by year of first-line start) and analyse each part."
+_COLUMNS_FIX = N_("A registry export has one row per patient; export only the registry fields (not a "
+                  "transposed or pivoted table).")
+_ROWS_FIX = N_("Split the registry (for example by center or by year of first-line start) and analyse each part.")
 
 
 def check_shape(name: str, n_rows: int | None, n_columns: int | None) -> None:
     """Refuse a table whose declared shape exceeds :data:`MAX_COLUMNS`, :data:`MAX_ROWS` or :data:`MAX_CELLS`
     (called on headers and metadata, before the cells are read)."""
     if n_columns is not None and n_columns > MAX_COLUMNS:
-        raise DataFileError(_too_many(name, "columns", n_columns, MAX_COLUMNS, _COLUMNS_FIX))
+        raise DataFileError(_too_many(name, _COLUMNS, n_columns, MAX_COLUMNS, tr(_COLUMNS_FIX)))
     if n_rows is not None and n_rows > MAX_ROWS:
-        raise DataFileError(_too_many(name, "rows", n_rows, MAX_ROWS, _ROWS_FIX))
+        raise DataFileError(_too_many(name, _ROWS, n_rows, MAX_ROWS, tr(_ROWS_FIX)))
     if n_rows is not None and n_columns and n_rows * n_columns > MAX_CELLS:
-        raise DataFileError(_too_many(name, "cells (rows x columns)", n_rows * n_columns, MAX_CELLS,
-                                      "Export only the columns of the data format. " + _ROWS_FIX))
+        raise DataFileError(_too_many(name, _CELLS, n_rows * n_columns, MAX_CELLS,
+                                      tr("Export only the columns of the data format. {fix}", fix=tr(_ROWS_FIX))))
 
 
 def _row_budget(n_columns: int) -> int:
@@ -212,17 +230,17 @@ def read_file(path: str | Path) -> bytes:
     try:
         info = p.stat()
     except OSError as exc:
-        raise DataFileError(f"{p.name}: cannot open the file ({exc.strerror}).") from None
+        raise DataFileError(tr("{name}: cannot open the file ({reason}).", name=p.name, reason=exc.strerror)) from None
     if not stat.S_ISREG(info.st_mode):
-        raise DataFileError(f"{p.name}: this is not a regular file (it is a folder, device or pipe). Give the "
-                            "path of the registry file itself.")
+        raise DataFileError(tr("{name}: this is not a regular file (it is a folder, device or pipe). Give the "
+                               "path of the registry file itself.", name=p.name))
     if info.st_size > MAX_BYTES:
         raise DataFileError(_too_large(p.name, info.st_size))
     try:
         with p.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise DataFileError(f"{p.name}: cannot open the file ({exc.strerror}).") from None
+        raise DataFileError(tr("{name}: cannot open the file ({reason}).", name=p.name, reason=exc.strerror)) from None
     if len(data) > MAX_BYTES:
         raise DataFileError(_too_large(p.name, len(data)))
     return data
@@ -241,8 +259,8 @@ def sheet_names(data: bytes, name: str) -> tuple[str, ...]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
-        raise DataFileError(f"{name}: the workbook cannot be opened ({type(exc).__name__}). "
-                            "Open it in Excel, save it again as .xlsx, and upload again.") from None
+        raise DataFileError(tr("{name}: the workbook cannot be opened ({error}). Open it in Excel, save it "
+                               "again as .xlsx, and upload again.", name=name, error=type(exc).__name__)) from None
     try:
         return tuple(book.sheetnames)
     finally:
@@ -252,8 +270,8 @@ def sheet_names(data: bytes, name: str) -> tuple[str, ...]:
 # Delimited text ------------------------------------------------------------------------------------
 
 #: What to do about a mixed-encoding file (the fix of every :attr:`RawTable.warnings` entry).
-ENCODING_FIX = ("open the file in Excel or a text editor, correct the characters in those rows, save it as "
-                "'CSV UTF-8' and upload it again")
+ENCODING_FIX = N_("open the file in Excel or a text editor, correct the characters in those rows, save it as "
+                  "'CSV UTF-8' and upload it again")
 #: Rows named in a mixed-encoding warning (the count of the others is given).
 _ROWS_SHOWN = 10
 _CHUNK = 4 * 2**20
@@ -303,12 +321,13 @@ def _choose_encoding(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
     bad, n_utf8 = _not_utf8_rows(data)
     if n_utf8 == 0:  # no UTF-8 text at all: a whole-file legacy encoding
         return (cp932 if _decodes(data, cp932) else latin1), ()
-    shown = ", ".join(map(str, bad[:_ROWS_SHOWN])) + (f" and {len(bad) - _ROWS_SHOWN:,} more"
-                                                      if len(bad) > _ROWS_SHOWN else "")
+    shown = ", ".join(map(str, bad[:_ROWS_SHOWN]))
+    if len(bad) > _ROWS_SHOWN:
+        shown = trc("rows named", "{rows} and {n} more", rows=shown, n=f"{len(bad) - _ROWS_SHOWN:,}")
     return utf8, (
-        f"the file mixes text encodings: it is UTF-8, but row(s) {shown} contain characters in another "
-        "encoding (for example Shift-JIS or Windows-1252), shown as \ufffd; values in those rows may not "
-        "match their codes",)
+        tr("the file mixes text encodings: it is UTF-8, but row(s) {rows} contain characters in another "
+           "encoding (for example Shift-JIS or Windows-1252), shown as \ufffd; values in those rows may not "
+           "match their codes", rows=shown),)
 
 
 def _sniff_separator(header: str) -> str:
@@ -341,8 +360,8 @@ def _read_delimited(data: bytes, name: str) -> tuple[pd.DataFrame, str, str, tup
     it. pandas decodes the bytes itself (no decoded copy of the whole file is made).
     """
     if _looks_binary(data):
-        raise DataFileError(f"{name}: this is not a text (CSV) file. Save the registry as CSV, Excel "
-                            "(.xlsx), Parquet, SPSS (.sav) or Stata (.dta) and upload again.")
+        raise DataFileError(tr("{name}: this is not a text (CSV) file. Save the registry as CSV, Excel "
+                               "(.xlsx), Parquet, SPSS (.sav) or Stata (.dta) and upload again.", name=name))
     encoding, warnings = _choose_encoding(data, name)
     header = _header(data, encoding)
     sep = _sniff_separator(header)
@@ -352,19 +371,19 @@ def _read_delimited(data: bytes, name: str) -> tuple[pd.DataFrame, str, str, tup
     cells = _read_arrow(data, sep, header) if encoding == ENCODINGS[0] and not warnings else None
     if cells is not None:
         if len(cells) > budget:
-            what, limit = ("rows", MAX_ROWS) if budget == MAX_ROWS else ("cells (rows x columns)", MAX_CELLS)
-            raise DataFileError(_too_many(name, what, f"more than {limit:,}", limit, _ROWS_FIX))
+            what, limit = (_ROWS, MAX_ROWS) if budget == MAX_ROWS else (_CELLS, MAX_CELLS)
+            raise DataFileError(_too_many(name, what, _more_than(limit), limit, tr(_ROWS_FIX)))
         return cells, encoding, sep, warnings, True
     try:
         cells = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False, encoding=encoding,
                             encoding_errors="replace" if warnings else "strict", nrows=budget + 1,
                             skipinitialspace=True, quoting=csv.QUOTE_MINIMAL)
     except (ValueError, csv.Error) as exc:  # ParserError and EmptyDataError are ValueErrors
-        raise DataFileError(f"{name}: the file could not be read as a table ({str(exc).strip()[:120]}). "
-                            "Check that every row has the same number of columns.") from None
+        raise DataFileError(tr("{name}: the file could not be read as a table ({error}). Check that every "
+                               "row has the same number of columns.", name=name, error=str(exc).strip()[:120])) from None
     if len(cells) > budget:
-        what, limit = ("rows", MAX_ROWS) if budget == MAX_ROWS else ("cells (rows x columns)", MAX_CELLS)
-        raise DataFileError(_too_many(name, what, f"more than {limit:,}", limit, _ROWS_FIX))
+        what, limit = (_ROWS, MAX_ROWS) if budget == MAX_ROWS else (_CELLS, MAX_CELLS)
+        raise DataFileError(_too_many(name, what, _more_than(limit), limit, tr(_ROWS_FIX)))
     return cells, encoding, sep, warnings, False
 
 
@@ -456,16 +475,17 @@ def _check_zip(data: bytes, name: str) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        raise DataFileError(f"{name}: the Excel file is damaged or incomplete (perhaps the download was cut "
-                            "short). Open it in Excel, save it again as .xlsx, and upload again.") from None
+        raise DataFileError(tr("{name}: the Excel file is damaged or incomplete (perhaps the download was cut "
+                               "short). Open it in Excel, save it again as .xlsx, and upload again.", name=name)) from None
     total = sum(info.file_size for info in infos)
     bomb = any(info.file_size > MAX_EXPANSION * max(info.compress_size, 1) + 2**20 for info in infos)
     if bomb or total > MAX_UNCOMPRESSED_BYTES or total > MAX_EXPANSION * max(len(data), 1) + 50 * 2**20:
-        raise DataFileError(f"{name}: the workbook unpacks to {total / 2**20:,.0f} MB, far more than a registry "
-                            "export holds; it is refused as unsafe. Save the registry sheet as CSV and upload that.")
+        raise DataFileError(tr("{name}: the workbook unpacks to {size} MB, far more than a registry export "
+                               "holds; it is refused as unsafe. Save the registry sheet as CSV and upload that.",
+                               name=name, size=f"{total / 2**20:,.0f}"))
     if "xl/workbook.xml" not in {info.filename for info in infos}:
-        raise DataFileError(f"{name}: this zip archive is not an Excel workbook. Upload the registry as .xlsx "
-                            "or CSV.")
+        raise DataFileError(tr("{name}: this zip archive is not an Excel workbook. Upload the registry as .xlsx "
+                               "or CSV.", name=name))
 
 
 def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame, str]:
@@ -475,10 +495,11 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame,
     first non-blank row is the header, as pandas' ``read_excel`` does."""
     sheets = sheet_names(data, name)
     if not sheets:
-        raise DataFileError(f"{name}: the workbook has no sheets.")
+        raise DataFileError(tr("{name}: the workbook has no sheets.", name=name))
     chosen = sheets[0] if sheet is None else sheet
     if chosen not in sheets:
-        raise DataFileError(f"{name}: there is no sheet '{chosen}'; the sheets are {', '.join(sheets)}.")
+        raise DataFileError(tr("{name}: there is no sheet '{sheet}'; the sheets are {sheets}.", name=name,
+                               sheet=chosen, sheets=", ".join(sheets)))
     from openpyxl import load_workbook  # noqa: PLC0415
 
     rows: list[tuple] = []
@@ -491,15 +512,16 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame,
             ws.reset_dimensions()  # a (possibly false) <dimension> would pad every row to its width
             for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
                 if number > EXCEL_MAX_ROWS:
-                    raise DataFileError(_too_many(name, "rows", f"more than {EXCEL_MAX_ROWS:,}", EXCEL_MAX_ROWS,
-                                                  "This is more than an Excel sheet holds; save the registry as CSV."))
+                    raise DataFileError(_too_many(name, _ROWS, _more_than(EXCEL_MAX_ROWS), EXCEL_MAX_ROWS,
+                                                  tr("This is more than an Excel sheet holds; save the registry as CSV.")))
                 width = len(row)
                 while width and (row[width - 1] is None or row[width - 1] == ""):
                     width -= 1
                 if not width:
                     continue
                 if width > MAX_COLUMNS:
-                    raise DataFileError(_too_many(name, "columns", f"at least {width:,}", MAX_COLUMNS, _COLUMNS_FIX))
+                    raise DataFileError(_too_many(name, _COLUMNS, trc("file limit", "at least {n}", n=f"{width:,}"), MAX_COLUMNS,
+                                                  tr(_COLUMNS_FIX)))
                 n_cells += width
                 if n_cells > MAX_XLSX_CELLS:  # sheets the XML count missed (prefixed tags); rows capped above
                     raise DataFileError(_too_many_sheet_cells(name))
@@ -509,8 +531,9 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame,
     except DataFileError:
         raise
     except Exception as exc:  # damaged sheet XML, unsupported features
-        raise DataFileError(f"{name}: sheet '{chosen}' cannot be read ({type(exc).__name__}). Save the "
-                            "workbook again in Excel, or save the sheet as CSV.") from None
+        raise DataFileError(tr("{name}: sheet '{sheet}' cannot be read ({error}). Save the workbook again in "
+                               "Excel, or save the sheet as CSV.", name=name, sheet=chosen,
+                               error=type(exc).__name__)) from None
     if not rows:
         return pd.DataFrame(), chosen
     width = max(len(r) for r in rows)
@@ -540,8 +563,8 @@ def _check_sheet_cells(data: bytes, member: str, name: str) -> None:
 
 
 def _too_many_sheet_cells(name: str) -> str:
-    return _too_many(name, "cells in the sheet", f"more than {MAX_XLSX_CELLS:,}", MAX_XLSX_CELLS,
-                     "Large registries read much faster as CSV: save the sheet as CSV UTF-8 and upload that.")
+    return _too_many(name, _SHEET_CELLS, _more_than(MAX_XLSX_CELLS), MAX_XLSX_CELLS,
+                     tr("Large registries read much faster as CSV: save the sheet as CSV UTF-8 and upload that."))
 
 
 def _excel_text(value: object) -> str:
@@ -574,15 +597,15 @@ def _read_parquet(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
         check_shape(name, meta.num_rows, meta.num_columns)
         unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
         if unpacked > MAX_UNCOMPRESSED_BYTES:
-            raise DataFileError(f"{name}: the Parquet file unpacks to {unpacked / 2**20:,.0f} MB, more than the "
-                                f"{MAX_UNCOMPRESSED_BYTES // 2**20:,} MB limit. Export only the registry's columns, "
-                                "or split the registry by center.")
+            raise DataFileError(tr("{name}: the Parquet file unpacks to {size} MB, more than the {limit} MB limit. "
+                                   "Export only the registry's columns, or split the registry by center.", name=name,
+                                   size=f"{unpacked / 2**20:,.0f}", limit=f"{MAX_UNCOMPRESSED_BYTES // 2**20:,}"))
         frame = pd.read_parquet(io.BytesIO(data))
     except DataFileError:
         raise
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
-        raise DataFileError(f"{name}: the Parquet file cannot be read ({type(exc).__name__}). Write it "
-                            "again, or export the registry as CSV.") from None
+        raise DataFileError(tr("{name}: the Parquet file cannot be read ({error}). Write it again, or export "
+                               "the registry as CSV.", name=name, error=type(exc).__name__)) from None
     check_shape(name, len(frame), frame.shape[1])  # metadata could understate
     return frame, ""
 
@@ -603,8 +626,8 @@ def _read_sav(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     except DataFileError:
         raise
     except Exception as exc:  # pyreadstat.ReadstatError and friends
-        raise DataFileError(f"{name}: the SPSS file cannot be read ({type(exc).__name__}). Save it again "
-                            "from SPSS, or export the registry as CSV.") from None
+        raise DataFileError(tr("{name}: the SPSS file cannot be read ({error}). Save it again from SPSS, or "
+                               "export the registry as CSV.", name=name, error=type(exc).__name__)) from None
     return frame, ""
 
 
@@ -618,8 +641,9 @@ def _read_dta(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     except DataFileError:
         raise
     except Exception as exc:  # damaged or unsupported Stata versions
-        raise DataFileError(f"{name}: the Stata file cannot be read ({type(exc).__name__}). Save it again "
-                            "from Stata (version 13 or later), or export the registry as CSV.") from None
+        raise DataFileError(tr("{name}: the Stata file cannot be read ({error}). Save it again from Stata "
+                               "(version 13 or later), or export the registry as CSV.", name=name,
+                               error=type(exc).__name__)) from None
 
 
 # Text cells ----------------------------------------------------------------------------------------
@@ -669,11 +693,11 @@ def _checked(raw: RawTable, trimmed: bool = False) -> RawTable:
     check_shape(raw.name, len(cells), cells.shape[1])  # the readers checked before parsing; this is the backstop
     cells.columns = [str(c).strip() for c in cells.columns]
     if cells.empty:
-        raise DataFileError(f"{raw.name}: the file has a header but no patient rows.")
+        raise DataFileError(tr("{name}: the file has a header but no patient rows.", name=raw.name))
     blank_names = [i + 1 for i, c in enumerate(cells.columns) if not c or c.startswith("Unnamed:")]
     if len(blank_names) == len(cells.columns):
-        raise DataFileError(f"{raw.name}: the first row has no column names. Put the column names in the "
-                            "first row and upload again.")
+        raise DataFileError(tr("{name}: the first row has no column names. Put the column names in the "
+                               "first row and upload again.", name=raw.name))
     for i in range(0 if trimmed else cells.shape[1]):  # by column, replacing only changed ones: no copy
         column = cells.iloc[:, i]
         stripped = _stripped(column)

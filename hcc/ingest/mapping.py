@@ -24,6 +24,7 @@ import pandas as pd
 
 from hcc.ingest import dates
 from hcc.errors import SpecError
+from hcc.i18n import tr, trc
 from hcc.ingest.io import XLSX, RawTable
 from hcc.schema import (ATZ_BEV, CAB, COLUMN_BY_NAME, COLUMNS, CR, DUR, DUR_TRE, LEN, NE, NIV, NIV_IPI, PD, PEM,
                         PR, RAM, REG, REQUIRED, SD, SOR, Col, Kind)
@@ -369,9 +370,11 @@ class Mapping:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SpecError(f"{name}: not a mapping file (JSON error at line {exc.lineno}).") from None
+            raise SpecError(tr("{name}: not a mapping file (JSON error at line {line}).", name=name,
+                               line=exc.lineno)) from None
         if not isinstance(data, dict) or data.get("version") != MAPPING_VERSION:
-            raise SpecError(f"{name}: not a mapping file of this app (expected \"version\": {MAPPING_VERSION}).")
+            raise SpecError(tr("{name}: not a mapping file of this app (expected \"version\": {version}).",
+                               name=name, version=MAPPING_VERSION))
         try:
             columns = tuple((str(s), str(c)) for s, c in data.get("columns", {}).items())
             values = tuple((str(c), str(s), str(v)) for c, m in data.get("values", {}).items() for s, v in m.items())
@@ -382,7 +385,7 @@ class Mapping:
                           cap_age=bool(data.get("cap_age", False)),
                           relative_dates=bool(data.get("relative_dates", False)), sheet=str(data.get("sheet", "")))
         except (AttributeError, TypeError):
-            raise SpecError(f"{name}: the mapping's sections must be objects (column → column).") from None
+            raise SpecError(tr("{name}: the mapping's sections must be objects (column → column).", name=name)) from None
         mapping.check(name)
         return mapping
 
@@ -392,14 +395,16 @@ class Mapping:
                          | {c for c, _, _ in self.values if c not in COLUMN_BY_NAME}
                          | {c for c, _ in self.date_formats if c not in COLUMN_BY_NAME})
         if unknown:
-            raise SpecError(f"{name}: unknown column(s) {', '.join(unknown)}; see docs/data-format.md.")
+            raise SpecError(tr("{name}: unknown column(s) {columns}; see docs/data-format.md.", name=name,
+                               columns=", ".join(unknown)))
         twice = duplicate_targets(self)
         if twice:
-            raise SpecError(f"{name}: more than one source column is mapped to {', '.join(twice)}; keep one.")
+            raise SpecError(tr("{name}: more than one source column is mapped to {columns}; keep one.", name=name,
+                               columns=", ".join(twice)))
         bad = sorted({f for _, f in self.date_formats if f not in dates.DATE_FORMATS})
         if bad:
-            raise SpecError(f"{name}: unknown date format(s) {', '.join(bad)}; use one of "
-                            f"{', '.join(dates.DATE_FORMATS)}.")
+            raise SpecError(tr("{name}: unknown date format(s) {formats}; use one of {allowed}.", name=name,
+                               formats=", ".join(bad), allowed=", ".join(dates.DATE_FORMATS)))
 
 
 def duplicate_targets(mapping: Mapping) -> tuple[str, ...]:
@@ -481,18 +486,20 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
     cells = raw.cells.drop(columns=dropped) if dropped else raw.cells.copy(deep=False)
     absent = [s for s, _ in mapping.columns if s not in cells.columns]
     if absent:
-        raise SpecError(f"{raw.name}: the mapping names column(s) {', '.join(absent)}, which the file does not "
-                        f"have. The file has: {', '.join(map(str, cells.columns[:30]))}.")
+        raise SpecError(tr("{name}: the mapping names column(s) {absent}, which the file does not have. The file "
+                           "has: {columns}.", name=raw.name, absent=", ".join(absent),
+                           columns=", ".join(map(str, cells.columns[:30]))))
     column_map = mapping.column_map
     # an unmapped column that already bears a mapped canonical name is kept, renamed, and reported
-    clashes = {c: f"{c} (not used)" for c in cells.columns if c not in column_map and c in column_map.values()}
+    clashes = {c: tr("{column} (not used)", column=c) for c in cells.columns
+               if c not in column_map and c in column_map.values()}
     renamed = [clashes.get(c, c) for c in cells.columns]
     cells.columns = [column_map.get(c, c) for c in renamed]  # as two rename() calls, without their copies
     detected = date_detections(raw, mapping)
     questions = date_questions(raw, mapping, detected)
     if questions:
-        raise SpecError(f"{raw.name}: choose the date format of {', '.join(questions)} — every day and month is "
-                        "12 or less, so 03/04/2021 could be 3 April or 4 March.")
+        raise SpecError(tr("{name}: choose the date format of {columns} — every day and month is 12 or less, so "
+                           "03/04/2021 could be 3 April or 4 March.", name=raw.name, columns=", ".join(questions)))
     formats = dict(mapping.date_formats)
     for canonical in cells.columns:
         col = COLUMN_BY_NAME.get(canonical)
@@ -512,8 +519,16 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
 
 # Tables for the mapping editor -------------------------------------------------------------------
 
+#: Column names of the editor tables: keys the Data page reads back, so they stay English (the page
+#: labels each column in the session's language, ``ui/mapping_ui.py``).
 SOURCE, EXAMPLES, MAPS_TO, MATCHED_BY, VALUE_COLUMN, VALUE, COUNT = (
     "Column in your file", "Examples", "Maps to", "Matched by", "Column", "Value in your file", "Rows")
+
+
+def match_word(how: str) -> str:
+    """How a column was matched (:attr:`ColumnMatch.how`), in the current language."""
+    return {"exact": trc("column match", "exact"), "synonym": trc("column match", "synonym"),
+            "fuzzy": trc("column match", "fuzzy"), "ambiguous": trc("column match", "ambiguous")}.get(how, how)
 
 
 def column_rows(raw: RawTable, mapping: Mapping, n_examples: int = 3) -> pd.DataFrame:
@@ -529,7 +544,8 @@ def column_rows(raw: RawTable, mapping: Mapping, n_examples: int = 3) -> pd.Data
             continue
         examples = ", ".join(_first_distinct(raw.cells[source], n_examples).str.slice(0, 24))
         target = current.get(source, "")
-        matched = ("proposed: " + how[source]) if how.get(source) and target else (how.get(source) or "")
+        word = match_word(how[source]) if how.get(source) else ""
+        matched = tr("proposed: {how}", how=word) if word and target else word
         rows.append({SOURCE: source, EXAMPLES: examples, MAPS_TO: target, MATCHED_BY: matched})
     return pd.DataFrame(rows, columns=[SOURCE, EXAMPLES, MAPS_TO, MATCHED_BY])
 
@@ -606,6 +622,7 @@ def with_value_rows(mapping: Mapping, rows: pd.DataFrame) -> Mapping:
     return replace(mapping, values=values)
 
 
+#: The answers to an identifier question: English keys (the Data page words them in the session's language).
 DROP, NOT_IDENTIFIER, CAP_AGE = "drop", "not an identifier", "top-code at 90"
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from hcc.errors import DataFileError
+from hcc.i18n import tr
 from hcc.ingest.io import RawTable, python_text
 from hcc.ingest.mapping import normalize
 from hcc.ingest.validate import FIRST_DATA_ROW, Issue, Rule, Severity
@@ -98,7 +99,8 @@ def read_dictionary(raw: RawTable) -> Dictionary:
     cols = {normalize(c): c for c in raw.cells.columns}
     missing = [h for h in (_NAME, _FORM, _TYPE, _LABEL) if h not in cols]
     if missing:
-        raise DataFileError(f"{raw.name}: not a REDCap data dictionary (no column like {missing[0]!r}).")
+        raise DataFileError(tr("{name}: not a REDCap data dictionary (no column like {column}).", name=raw.name,
+                               column=repr(missing[0])))
     get = raw.cells
     fields = []
     for _, row in get.iterrows():
@@ -145,8 +147,9 @@ def flatten(records: RawTable, dictionary: Dictionary) -> Flattened:
     if first not in cells.columns:
         cells = cells.rename(columns=_label_header_map(list(cells.columns), dictionary))
     if first not in cells.columns:
-        raise DataFileError(f"{records.name}: the record export does not have the dictionary's first field "
-                            f"'{first}'. Export the records and the data dictionary of the same project.")
+        raise DataFileError(tr("{name}: the record export does not have the dictionary's first field '{field}'. "
+                               "Export the records and the data dictionary of the same project.",
+                               name=records.name, field=first))
     fields = dictionary.by_name()
     issues: list[Issue] = []
     cells = _decode(cells, fields)
@@ -205,11 +208,14 @@ def _incomplete_forms(cells: pd.DataFrame, dictionary: Dictionary, file: str, id
         if status not in cells:
             continue
         bad = (cells[status] != "") & ~cells[status].str.lower().isin(_COMPLETE)
+        if not bad.any():
+            continue
+        # translated once per form, not per record
+        message = tr("form '{form}' is not marked Complete in REDCap; its values are used as entered", form=form)
+        fix = tr("finish and verify the form in REDCap, then export again")
         for idx in bad[bad].index:
             issues.append(Issue(Severity.WARNING, file, int(idx) + FIRST_DATA_ROW, status, cells.at[idx, status],
-                                f"form '{form}' is not marked Complete in REDCap; its values are used as entered",
-                                "finish and verify the form in REDCap, then export again", Rule.INCOMPLETE_FORM,
-                                cells.at[idx, id_col]))
+                                message, fix, Rule.INCOMPLETE_FORM, cells.at[idx, id_col]))
     return issues
 
 
@@ -226,10 +232,13 @@ def _one_row_per_record(cells: pd.DataFrame, id_col: str, file: str) -> tuple[pd
         filled = base_rows[base_rows[column] != ""]
         firsts = filled.groupby(id_col, sort=False)[column].first()
         conflicts = filled.groupby(id_col, sort=False)[column].nunique()
-        for record in conflicts[conflicts > 1].index:
+        conflicting = conflicts[conflicts > 1].index
+        if len(conflicting):  # translated once per column, not per record
+            message = tr("different values in different events; the first event's value is used")
+            fix = tr("make the events agree in REDCap")
+        for record in conflicting:
             issues.append(Issue(Severity.WARNING, file, None, column, firsts[record],
-                                "different values in different events; the first event's value is used",
-                                "make the events agree in REDCap", Rule.EVENT_CONFLICT, record))
+                                message, fix, Rule.EVENT_CONFLICT, record))
         merged[column] = merged[id_col].map(firsts).fillna("")
     for instrument in (r for r in dict.fromkeys(repeat) if r):
         rows = cells[repeat == instrument]

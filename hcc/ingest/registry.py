@@ -13,6 +13,7 @@ from hcc.ingest import mapping as mapping_
 
 from hcc.ingest import redcap
 from hcc.errors import DataFileError, IdentifierError, SchemaError
+from hcc.i18n import N_, current_language, tr, use_language
 from hcc.ingest.io import ENCODING_FIX, XLSX, RawTable, file_format, read_file, read_path, read_table, sheet_names
 from hcc.ingest.mapping import Mapping
 from hcc.schema import Col, STUDY_REGIMENS
@@ -20,7 +21,7 @@ from hcc.ingest.validate import Issue, Rule, Severity, validate
 
 #: The bundled synthetic demo registry (made by ``python -m hcc.reference.synth``).
 DEMO_PATH: Path = Path(__file__).resolve().parents[2] / "data" / "demo_registry.csv"
-DEMO_LABEL = "Synthetic demo registry (not real patients)"
+DEMO_LABEL = N_("Synthetic demo registry (not real patients)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,6 +42,8 @@ class Registry:
     mapping : the column and value mapping applied (saved with reports, reusable next month).
     n_ages_capped : rows of the file with an age of 90 or older, recorded as 90 ("90 or older") when the
         mapping asks for it (:func:`hcc.ingest.deid.ages_90_or_older`, the identifier question's count).
+    language : the language its findings (``issues``, ``excluded`` reasons) are worded in: the caller's
+        when it was checked (a session that switches language checks the file again to reword them).
     """
 
     name: str
@@ -54,11 +57,12 @@ class Registry:
     unknown_columns: tuple[str, ...]
     mapping: Mapping = Mapping()
     n_ages_capped: int = 0
+    language: str = "en"
 
     @property
     def label(self) -> str:
-        """How the data source is named on every screen."""
-        return DEMO_LABEL if self.is_demo else f"Uploaded file: {self.name}"
+        """How the data source is named on every screen (in the current language)."""
+        return tr(DEMO_LABEL) if self.is_demo else tr("Uploaded file: {name}", name=self.name)
 
     @property
     def n_patients(self) -> int:
@@ -100,16 +104,16 @@ def auto_mapping(raw: RawTable) -> Mapping:
     missing = mapping_.missing_required(proposed)
     if missing:
         ambiguous = [m.source for m in mapping_.propose_columns(raw.cells.columns) if m.how == "ambiguous"]
-        hint = f" Columns that fit more than one way: {', '.join(ambiguous)}." if ambiguous else ""
-        raise SchemaError(
-            f"{raw.name}: required column(s) {', '.join(missing)} not found.{hint} "
-            f"The file has: {', '.join(map(str, raw.cells.columns[:30]))}. Map the columns on the Data page "
-            "(or pass --mapping) or rename them as in the data format (docs/data-format.md).")
+        hint = tr(" Columns that fit more than one way: {columns}.", columns=", ".join(ambiguous)) if ambiguous else ""
+        raise SchemaError(tr(
+            "{file}: required column(s) {missing} not found.{hint} The file has: {columns}. Map the columns on "
+            "the Data page (or pass --mapping) or rename them as in the data format (docs/data-format.md).",
+            file=raw.name, missing=", ".join(missing), hint=hint, columns=", ".join(map(str, raw.cells.columns[:30]))))
     questions = mapping_.date_questions(raw, proposed)
     if questions:
-        raise SchemaError(f"{raw.name}: the date format of {', '.join(questions)} is ambiguous (day and month "
-                          "are both 12 or less everywhere). Choose it on the Data page, or in a mapping file's "
-                          "\"date_formats\" (DMY or MDY).")
+        raise SchemaError(tr("{file}: the date format of {columns} is ambiguous (day and month are both 12 or less "
+                             "everywhere). Choose it on the Data page, or in a mapping file's \"date_formats\" "
+                             "(DMY or MDY).", file=raw.name, columns=", ".join(questions)))
     return proposed
 
 
@@ -117,13 +121,15 @@ def auto_mapping(raw: RawTable) -> Mapping:
 class Source:
     """What the user uploaded, read but not yet mapped: one table (REDCap: records flattened with
     their dictionary), the identifiers the dictionary declares, issues found while reading, and the
-    sheet names of an Excel workbook."""
+    sheet names of an Excel workbook; ``language`` is the one its findings (``issues``, ``raw.warnings``)
+    are worded in."""
 
     raw: RawTable
     declared_identifiers: tuple[str, ...] = ()
     issues: tuple[Issue, ...] = ()
     sheets: tuple[str, ...] = ()
     redcap: bool = False
+    language: str = "en"
 
 
 def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None) -> Source:
@@ -132,25 +138,26 @@ def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None) -> So
     Raises :class:`DataFileError` naming the files when the combination makes no sense.
     """
     if not files:
-        raise DataFileError("No file was uploaded.")
+        raise DataFileError(tr("No file was uploaded."))
     if len(files) > 2:
-        raise DataFileError(f"{len(files)} files were uploaded: upload one registry file, or a REDCap record "
-                            "export together with its data dictionary.")
+        raise DataFileError(tr("{n} files were uploaded: upload one registry file, or a REDCap record export "
+                               "together with its data dictionary.", n=len(files)))
     tables = [(name, data, read_table(data, name, sheet=sheet)) for name, data in files]
     dictionaries = [t for t in tables if redcap.is_dictionary(t[2])]
     others = [t for t in tables if not redcap.is_dictionary(t[2])]
     if len(tables) == 2 and (len(dictionaries) != 1 or len(others) != 1):
-        raise DataFileError(f"{files[0][0]} and {files[1][0]}: two files are read only as a REDCap record export "
-                            "and its data dictionary; upload one registry file otherwise.")
+        raise DataFileError(tr("{first} and {second}: two files are read only as a REDCap record export and its "
+                               "data dictionary; upload one registry file otherwise.",
+                               first=files[0][0], second=files[1][0]))
     if not others:
-        raise DataFileError(f"{files[0][0]}: this is a REDCap data dictionary. Upload the record export "
-                            "(Data Exports > CSV, raw or labels) together with it.")
+        raise DataFileError(tr("{name}: this is a REDCap data dictionary. Upload the record export "
+                               "(Data Exports > CSV, raw or labels) together with it.", name=files[0][0]))
     name, data, raw = others[0]
     sheets = sheet_names(data, name) if file_format(data, name) == XLSX else ()
     if not dictionaries:
-        return Source(raw, sheets=sheets)
+        return Source(raw, sheets=sheets, language=current_language())
     flat = redcap.flatten(raw, redcap.read_dictionary(dictionaries[0][2]))
-    return Source(flat.raw, flat.identifiers, flat.issues, sheets, redcap=True)
+    return Source(flat.raw, flat.identifiers, flat.issues, sheets, redcap=True, language=current_language())
 
 
 def load_source(source: Source, mapping: Mapping | None = None) -> Registry:
@@ -182,11 +189,12 @@ def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = F
     # the bundled demo is synthetic: nobody to identify (its ages run past 89 like a real registry's)
     findings = () if is_demo else deid.scan(raw, mapping, declared_identifiers)
     if findings:
-        listed = "; ".join(f"'{f.column}' ({f.category}; {f.how})" for f in findings)
-        raise IdentifierError(f"{raw.name}: column(s) that look like patient identifiers: {listed}. Drop them "
-                              "(or confirm they are not identifiers) on the Data page or in the mapping file, "
-                              "then load again.")
-    read_issues = tuple(Issue(Severity.WARNING, raw.name, None, None, "", w, ENCODING_FIX, Rule.TEXT_ENCODING)
+        listed = "; ".join(tr("'{column}' ({category}; {how})", column=f.column, category=tr(f.category), how=f.how)
+                           for f in findings)
+        raise IdentifierError(tr("{file}: column(s) that look like patient identifiers: {listed}. Drop them "
+                                 "(or confirm they are not identifiers) on the Data page or in the mapping file, "
+                                 "then load again.", file=raw.name, listed=listed))
+    read_issues = tuple(Issue(Severity.WARNING, raw.name, None, None, "", w, tr(ENCODING_FIX), Rule.TEXT_ENCODING)
                         for w in raw.warnings)
     extra_issues = read_issues + extra_issues
     checked = validate(mapping_.apply(raw, mapping))
@@ -199,7 +207,7 @@ def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = F
     return Registry(name=raw.name, is_demo=is_demo, frame=frame, issues=extra_issues + checked.issues,
                     excluded=checked.excluded, rows_read=len(raw.cells), sha256=raw.sha256,
                     absent_columns=checked.absent_columns, unknown_columns=checked.unknown_columns,
-                    mapping=mapping, n_ages_capped=n_capped)
+                    mapping=mapping, n_ages_capped=n_capped, language=current_language())
 
 
 def load_bytes(data: bytes, name: str, mapping: Mapping | None = None) -> Registry:
@@ -227,12 +235,17 @@ def load_files(paths: list[str | Path], mapping: Mapping | None = None) -> Regis
 
 def mapping_notes(registry: Registry) -> list[str]:
     """What a mapping changed, in words (the CLI prints these on stderr when it mapped on its own)."""
-    notes = [f"column '{s}' -> {c}" for s, c in registry.mapping.columns if s != c]
+    notes = [tr("column '{source}' -> {column}", source=s, column=c) for s, c in registry.mapping.columns if s != c]
     notes += [f"{c}: '{s}' -> {v}" for c, s, v in registry.mapping.values]
-    notes += [f"date format of {c}: {f}" for c, f in registry.mapping.date_formats]
+    notes += [tr("date format of {column}: {format}", column=c, format=f) for c, f in registry.mapping.date_formats]
     return notes
 
 
 def load_demo() -> Registry:
-    """The bundled synthetic demo registry."""
-    return from_raw(read_path(DEMO_PATH), is_demo=True)
+    """The bundled synthetic demo registry.
+
+    Built in English whatever the caller's language: the app keeps one demo registry for every session
+    (a process-wide cache), so it must hold no translated text (it has no validation issue; its label
+    is translated where shown, :attr:`Registry.label`)."""
+    with use_language("en"):
+        return from_raw(read_path(DEMO_PATH), is_demo=True)

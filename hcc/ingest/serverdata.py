@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from hcc.errors import HCCError
+from hcc.i18n import tr
 from hcc.ingest.io import check_shape, read_file
 from hcc.ingest.registry import Registry, load_bytes
 
@@ -55,9 +56,10 @@ def resolve(root: Path, relative: str) -> Path:
     root = root.resolve()
     path = (root / relative).resolve()
     if not path.is_relative_to(root):
-        raise ServerDataError(f"{relative}: only files inside the configured data directory can be opened.")
+        raise ServerDataError(tr("{name}: only files inside the configured data directory can be opened.",
+                                 name=relative))
     if path.suffix.lower() not in SUFFIXES or not path.is_file():
-        raise ServerDataError(f"{relative}: not a Parquet or DuckDB file in the data directory.")
+        raise ServerDataError(tr("{name}: not a Parquet or DuckDB file in the data directory.", name=relative))
     return path
 
 
@@ -73,7 +75,8 @@ def _connect(path: Path):
     try:
         return duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
     except duckdb.Error as exc:
-        raise ServerDataError(f"{path.name}: the DuckDB file cannot be opened ({type(exc).__name__}).") from None
+        raise ServerDataError(tr("{name}: the DuckDB file cannot be opened ({error}).", name=path.name,
+                                 error=type(exc).__name__)) from None
 
 
 def duckdb_tables(path: Path) -> tuple[str, ...]:
@@ -93,7 +96,8 @@ def read_bytes(path: Path, table: str | None = None) -> tuple[bytes, str]:
     if path.suffix.lower() == ".parquet":
         return read_file(path), path.name
     if table is None or table not in duckdb_tables(path):
-        raise ServerDataError(f"{path.name}: choose one of its tables ({', '.join(duckdb_tables(path))}).")
+        raise ServerDataError(tr("{name}: choose one of its tables ({tables}).", name=path.name,
+                                 tables=", ".join(duckdb_tables(path))))
     import duckdb  # noqa: PLC0415
 
     quoted = '"' + table.replace('"', "") + '"'
@@ -105,11 +109,12 @@ def read_bytes(path: Path, table: str | None = None) -> tuple[bytes, str]:
             check_shape(shown, n_rows, n_columns)
             arrow = con.sql(f"SELECT * FROM {quoted}").to_arrow_table()
         except duckdb.PermissionException:
-            raise ServerDataError(f"{shown}: this table is a view that reads files outside the data directory; "
-                                  "only tables stored inside the DuckDB file can be opened. Ask the data manager "
-                                  "to store it as a table (CREATE TABLE … AS SELECT …).") from None
+            raise ServerDataError(tr("{name}: this table is a view that reads files outside the data directory; "
+                                     "only tables stored inside the DuckDB file can be opened. Ask the data manager "
+                                     "to store it as a table (CREATE TABLE … AS SELECT …).", name=shown)) from None
         except duckdb.Error as exc:
-            raise ServerDataError(f"{shown}: the table cannot be read ({type(exc).__name__}).") from None
+            raise ServerDataError(tr("{name}: the table cannot be read ({error}).", name=shown,
+                                     error=type(exc).__name__)) from None
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     buffer = io.BytesIO()

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hcc.errors import SchemaError
+from hcc.i18n import N_, tr, trc
 from hcc.ingest.io import RawTable
 from hcc.schema import (
     COLUMNS, DATE_ORDER, REQUIRED, SOURCE_ROW, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Column, Kind,
@@ -44,21 +45,21 @@ class Severity(str, Enum):
 
 
 class Rule(str, Enum):
-    """The validation rules, as named in the report (``docs/data-format.md`` lists them)."""
+    """The validation rules, as named in the report (``docs/data-format.md`` lists them). The values are
+    English keys, marked for the catalog: the report shows ``tr(rule.value)``."""
 
-    MISSING_COLUMN = "missing required column"
-    MISSING_VALUE = "missing required value"
-    DUPLICATE_ID = "duplicate patient_id"
-    BAD_DATE = "unreadable date"
-    BAD_NUMBER = "unreadable number"
-    OUT_OF_RANGE = "value out of range"
-    UNKNOWN_CATEGORY = "unknown category"
-    BAD_BOOLEAN = "unreadable yes/no"
-    DATE_ORDER = "dates out of order"
-    INCOMPLETE_FORM = "incomplete form"
-    EVENT_CONFLICT = "conflicting values across events"
-    TEXT_ENCODING = "text in another encoding"
-
+    MISSING_COLUMN = N_("missing required column")
+    MISSING_VALUE = N_("missing required value")
+    DUPLICATE_ID = N_("duplicate patient_id")
+    BAD_DATE = N_("unreadable date")
+    BAD_NUMBER = N_("unreadable number")
+    OUT_OF_RANGE = N_("value out of range")
+    UNKNOWN_CATEGORY = N_("unknown category")
+    BAD_BOOLEAN = N_("unreadable yes/no")
+    DATE_ORDER = N_("dates out of order")
+    INCOMPLETE_FORM = N_("incomplete form")
+    EVENT_CONFLICT = N_("conflicting values across events")
+    TEXT_ENCODING = N_("text in another encoding")
 
 @dataclass(frozen=True)
 class Issue:
@@ -80,10 +81,13 @@ class Issue:
 
     def text(self) -> str:
         """One line for a user: where, what, how to fix."""
-        where = self.file + (f", row {self.row}" if self.row is not None else "")
-        where += f", column '{self.column}'" if self.column else ""
-        shown = f" (value '{self.value}')" if self.value else ""
-        return f"{where}: {self.message}{shown}. Fix: {self.fix}"
+        where = self.file
+        if self.row is not None:
+            where = tr("{where}, row {row}", where=where, row=self.row)
+        if self.column:
+            where = tr("{where}, column '{column}'", where=where, column=self.column)
+        shown = tr(" (value '{value}')", value=self.value) if self.value else ""
+        return tr("{where}: {message}{shown}. Fix: {fix}", where=where, message=self.message, shown=shown, fix=self.fix)
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,16 +106,43 @@ class Validated:
 
 
 def _fix_for(col: Column) -> str:
+    """How to fix a bad value of ``col``, in the current language (built once per column, not per row)."""
     if col.kind is Kind.DATE:
-        return "write dates as YYYY-MM-DD (e.g. 2021-03-15)"
+        return tr("write dates as YYYY-MM-DD (e.g. 2021-03-15)")
     if col.kind is Kind.BOOL:
-        return "write yes or no (or 1 / 0), or leave blank if unknown"
+        return tr("write yes or no (or 1 / 0), or leave blank if unknown")
     if col.kind is Kind.CATEGORY:
-        return "use one of " + ", ".join(col.allowed) + ", or leave blank if unknown"
+        return tr("use one of {values}, or leave blank if unknown", values=", ".join(col.allowed))
     if col.kind in (Kind.INT, Kind.FLOAT):
-        rng = f" between {col.low:g} and {col.high:g}" if col.low is not None and col.high is not None else ""
-        return f"write a {'whole ' if col.kind is Kind.INT else ''}number{rng}, or leave blank if unknown"
-    return "fill in a value"
+        whole = col.kind is Kind.INT
+        if col.low is not None and col.high is not None:
+            low, high = f"{col.low:g}", f"{col.high:g}"
+            if whole:
+                return tr("write a whole number between {low} and {high}, or leave blank if unknown", low=low, high=high)
+            return tr("write a number between {low} and {high}, or leave blank if unknown", low=low, high=high)
+        return tr("write a whole number, or leave blank if unknown") if whole else \
+            tr("write a number, or leave blank if unknown")
+    return tr("fill in a value")
+
+
+def _kind_word(kind: Kind) -> str:
+    """The kind of value a column holds, as a message names it ("date cannot be read")."""
+    return {Kind.DATE: trc("value kind", "date"), Kind.BOOL: trc("value kind", "boolean"),
+            Kind.INT: trc("value kind", "integer"), Kind.FLOAT: trc("value kind", "number"),
+            Kind.CATEGORY: trc("value kind", "category"), Kind.TEXT: trc("value kind", "text")}[kind]
+
+
+def _bad_value_message(col: Column, rule: Rule) -> str:
+    """What is wrong with a bad value of ``col`` and what happens to it (once per column and rule)."""
+    kind = _kind_word(col.kind)
+    if rule is Rule.UNKNOWN_CATEGORY:
+        return tr("{kind} is not an allowed value; row excluded", kind=kind) if col.required else \
+            tr("{kind} is not an allowed value; value treated as missing", kind=kind)
+    if rule is Rule.OUT_OF_RANGE:
+        return tr("{kind} is outside the plausible range; row excluded", kind=kind) if col.required else \
+            tr("{kind} is outside the plausible range; value treated as missing", kind=kind)
+    return tr("{kind} cannot be read; row excluded", kind=kind) if col.required else \
+        tr("{kind} cannot be read; value treated as missing", kind=kind)
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,11 +269,10 @@ def validate(raw: RawTable) -> Validated:
     cells = raw.cells
     missing = [name for name in REQUIRED if name not in cells.columns]
     if missing:
-        raise SchemaError(
-            f"{raw.name}: required column(s) {', '.join(missing)} not found. "
-            f"The file has: {', '.join(cells.columns[:30])}. Rename the columns as in the data format "
-            "(docs/data-format.md) and upload again."
-        )
+        raise SchemaError(tr(
+            "{file}: required column(s) {missing} not found. The file has: {columns}. Rename the columns as "
+            "in the data format (docs/data-format.md) and upload again.",
+            file=raw.name, missing=", ".join(missing), columns=", ".join(cells.columns[:30])))
     known = {c.name for c in COLUMNS}
     unknown = tuple(c for c in cells.columns if c not in known)
     absent = tuple(c.name for c in COLUMNS if c.name not in cells.columns)
@@ -263,33 +293,38 @@ def validate(raw: RawTable) -> Validated:
                 Kind.FLOAT: Rule.BAD_NUMBER, Kind.CATEGORY: Rule.UNKNOWN_CATEGORY}.get(col.kind, Rule.MISSING_VALUE)
         frame[col.name] = values
 
-        consequence = "; row excluded" if col.required else "; value treated as missing"
+        # every text is translated once per column, never per row (a million-row file, issue 17)
+        fix = _fix_for(col) if (bad_np.any() or out_np.any() or (col.required and not filled_np.all())) else ""
+        severity = Severity.ERROR if col.required else Severity.WARNING
         for mask, this_rule in ((bad, rule), (out_of_range, Rule.OUT_OF_RANGE)):
+            if not mask.any():
+                continue
+            message = _bad_value_message(col, this_rule)
+            reason = trc("exclusion reason", "unreadable {column}", column=col.name)
             for idx in mask[mask].index:
-                severity = Severity.ERROR if col.required else Severity.WARNING
-                what = {Rule.UNKNOWN_CATEGORY: "is not an allowed value",
-                        Rule.OUT_OF_RANGE: "is outside the plausible range"}.get(this_rule, "cannot be read")
                 issues.append(Issue(severity, raw.name, int(rows[idx]), col.name, str(text[idx]),
-                                    f"{col.kind.value} {what}{consequence}", _fix_for(col), this_rule,
-                                    str(pids[idx])))
+                                    message, fix, this_rule, str(pids[idx])))
                 if col.required:
-                    excluded.setdefault(idx, f"unreadable {col.name}")
-        if col.required:
+                    excluded.setdefault(idx, reason)
+        if col.required and not filled_np.all():
+            message, reason = tr("required value is missing; row excluded"), trc("exclusion reason", "missing {column}", column=col.name)
             for idx in text[~filled].index:
                 issues.append(Issue(Severity.ERROR, raw.name, int(rows[idx]), col.name, "",
-                                    "required value is missing; row excluded", _fix_for(col), Rule.MISSING_VALUE,
-                                    str(pids[idx])))
-                excluded.setdefault(idx, f"missing {col.name}")
+                                    message, fix, Rule.MISSING_VALUE, str(pids[idx])))
+                excluded.setdefault(idx, reason)
 
     ids = frame[Col.PATIENT_ID]
     dup = ids.notna() & ids.duplicated(keep=False)
+    if dup.any():  # the templates once, filled in per patient
+        dup_message, dup_fix = tr("patient_id appears on rows {rows}; all copies excluded"), tr("keep one row per patient")
+        dup_reason = tr("duplicate patient_id")
     for pid, group in ids[dup].groupby(ids[dup]):
         where = ", ".join(str(int(rows[i])) for i in group.index)
+        message = dup_message.format(rows=where)
         for idx in group.index:
             issues.append(Issue(Severity.ERROR, raw.name, int(rows[idx]), Col.PATIENT_ID, str(pid),
-                                f"patient_id appears on rows {where}; all copies excluded",
-                                "keep one row per patient", Rule.DUPLICATE_ID, str(pid)))
-            excluded.setdefault(idx, "duplicate patient_id")
+                                message, dup_fix, Rule.DUPLICATE_ID, str(pid)))
+            excluded.setdefault(idx, dup_reason)
 
     frame[SOURCE_ROW] = rows
     issues += _date_order_issues(frame, raw.name, excluded)
@@ -328,11 +363,13 @@ def _date_order_issues(frame: pd.DataFrame, file: str, excluded: dict[int, str])
     for rule in DATE_ORDER:
         earlier, later = rule.earlier, rule.later
         add(frame[later] < frame[earlier] - pd.Timedelta(days=rule.slack_days), later, later,
-            f"{later} is before {earlier}; analyses that use both dates leave this patient out",
-            f"check {later} and {earlier} against the chart")
+            tr("{later} is before {earlier}; analyses that use both dates leave this patient out",
+               later=later, earlier=earlier),
+            tr("check {later} and {earlier} against the chart", later=later, earlier=earlier))
     end = follow_up_end(frame)
     for col in WITHIN_FOLLOWUP:
-        add(frame[col] > end, col, col, f"{col} is after the end of follow-up (death, else last follow-up); "
-            "analyses that use it leave this patient out", f"check {col}, {Col.DATE_DEATH} and "
-            f"{Col.DATE_LAST_FOLLOWUP}")
+        add(frame[col] > end, col, col,
+            tr("{column} is after the end of follow-up (death, else last follow-up); analyses that use it "
+               "leave this patient out", column=col),
+            tr("check {column}, {death} and {last}", column=col, death=Col.DATE_DEATH, last=Col.DATE_LAST_FOLLOWUP))
     return issues
