@@ -760,7 +760,7 @@ def response_bar_figure(summary: ResponseSummary, colors: dict[str, str], subtit
 
 def _category(cat: str) -> str:
     """A best-response category for a reader: RECIST codes as they are (CR, PR …), words translated."""
-    return cat if cat.isupper() else trc("best response", cat)
+    return trc("best response", "not recorded") if cat == "not recorded" else cat
 
 
 #: Swimmer-plot markers: event -> (symbol, fill colour, size); black and white so that they read on
