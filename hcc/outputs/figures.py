@@ -807,7 +807,7 @@ def swimmer_figure(lanes, colors: dict[str, str], subtitle: str = "") -> go.Figu
             hovertemplate="%{customdata}: " + tr("alive at last follow-up, {months} months", months="%{x:.1f}")
                           + "<extra></extra>"))
     total = lanes.attrs.get("n_total", n)
-    shown = tr("{n} patients", n=n) if n == total else tr("a random sample of {n} of {total} patients", n=n, total=total)
+    shown = trc("swimmer title", "{n} patients", n=n) if n == total else tr("a random sample of {n} of {total} patients", n=n, total=total)
     title = tr("Course of each patient from first-line start ({shown})", shown=shown)
     fig.update_layout(
         template="plotly_white", font=dict(family=_FONT, size=13), barmode="overlay", bargap=0.25,

@@ -68,7 +68,7 @@ def _test_header(test) -> str:
 
 
 def _versus(a: str, b: str) -> str:
-    return tr("{a} vs {b}", a=a, b=b)
+    return trc("comparison", "{a} vs {b}", a=a, b=b)
 
 
 def pairwise_table(summary: EndpointSummary) -> pd.DataFrame:
@@ -135,7 +135,7 @@ def overview_table(summaries: list[EndpointSummary]) -> pd.DataFrame:
     for s in summaries:
         row = {trc("table header", "Endpoint"): s.endpoint.value}
         for g in s.groups:
-            row[g.group] = tr("not available") if s.unavailable else f"{format_months(g.median)} (n={g.n})" if g.n else "—"
+            row[g.group] = trc("table cell", "not available") if s.unavailable else f"{format_months(g.median)} (n={g.n})" if g.n else "—"
         row[trc("table header", "Log-rank")] = format_p(s.logrank.p) if s.logrank else "—"
         rows.append(row)
     return pd.DataFrame(rows)
