@@ -19,7 +19,7 @@ from hcc.stats.subgroups import SubgroupResult
 from hcc.formatting import format_hr, format_p
 from hcc.i18n import tr
 from hcc.schema import DAYS_PER_MONTH, ENDPOINT_Y_LABELS, endpoint_label, endpoint_y_label, regimen_name
-from hcc.outputs.figures import _RISK_TITLE, apply_layout
+from hcc.outputs.figures import apply_layout
 from hcc.stats.weighting import SMD_TARGET, IPTWResult, column_label
 
 __all__ = ["forest_figure", "subgroup_forest_figure", "love_plot", "weighted_km_figure", "weighted_at_risk"]
@@ -184,7 +184,7 @@ def weighted_km_figure(result: IPTWResult, colors: dict[str, str], subtitle: str
                      ticktext=[f"<span style='color:{colors.get(r, '#333')}'>{html.escape(r)}</span>"
                                for r in result.regimens], showline=False, ticks="", ticklabelstandoff=14)
     fig.update_xaxes(row=2, col=1, showgrid=False, zeroline=False, showticklabels=False)
-    fig.add_annotation(text=f"<b>{tr('Number at risk (weighted)')}</b>", name=_RISK_TITLE, xref="paper", yref="paper", x=0, y=table_share,
+    fig.add_annotation(text=f"<b>{tr('Number at risk (weighted)')}</b>", xref="paper", yref="paper", x=0, y=table_share,
                        xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=13))
     hrs = "<br>".join(html.escape(tr("{term} vs {reference}: HR {hr}", term=h.term, reference=h.reference,
                                      hr=_hr_text(h.hr, h.lower, h.upper, h.p))) for h in result.cox)

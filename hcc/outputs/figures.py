@@ -29,8 +29,6 @@ _FONT = "Arial, Helvetica, sans-serif"
 #: on Linux and in the static export's Chromium, Hiragino on a Mac, Yu Gothic / Meiryo on Windows);
 #: nothing is fetched from the web. Their Latin letters are close to Arial's.
 CJK_FONT = '"Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", Meiryo, sans-serif'
-#: The risk table's heading annotation (found again by name when the layout is redone).
-_RISK_TITLE = "hcc_risk_table_title"
 
 
 def regimen_colors(regimens: tuple[str, ...]) -> dict[str, str]:
@@ -222,8 +220,9 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
         plot_height = max(plot_height, table_px + gap_px + 170)
         split = table_px / plot_height
         fig.update_layout(yaxis=dict(domain=[(table_px + gap_px) / plot_height, 1]), yaxis2=dict(domain=[0, split]))
+        headings = _risk_table_headings()
         for ann in fig.layout.annotations:
-            if ann.name == _RISK_TITLE and ann.yref == "paper":
+            if ann.text in headings and ann.yref == "paper":
                 ann.y = split
     height = top + plot_height + bottom
     _fit_y_title(fig, plot_height, font)
@@ -251,6 +250,14 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
             yref="container", font=dict(size=legend_font - 1), title=dict(side="top",
                                                                          font=dict(size=legend_font - 1))))
     return fig
+
+
+def _risk_table_headings() -> set[str]:
+    """The headings a risk table under the curves may have (KM, KMunicate, weighted), in English and in
+    the current language."""
+    english = ("Number at risk", "Numbers at each time", "Number at risk (weighted)")
+    shown = (tr("Number at risk"), tr("Numbers at each time"), tr("Number at risk (weighted)"))
+    return {f"<b>{text}</b>" for text in (*english, *shown)}
 
 
 def _fit_y_title(fig: go.Figure, plot_height: int, font: int) -> None:
@@ -432,7 +439,7 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
                          showgrid=False, zeroline=False, showline=False, ticks="", ticklabelstandoff=14)
         fig.update_xaxes(row=2, col=1, showgrid=False, zeroline=False, showticklabels=False)
         heading = tr("Number at risk") if not options.kmunicate else tr("Numbers at each time")
-        fig.add_annotation(text=f"<b>{heading}</b>", name=_RISK_TITLE,
+        fig.add_annotation(text=f"<b>{heading}</b>",
                            xref="paper", yref="paper", x=0, y=table_share, xanchor="left",
                            yanchor="bottom", showarrow=False, font=dict(size=13))
     # Tick labels and title under the curves; the risk table below reuses the same x axis.
