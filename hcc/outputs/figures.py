@@ -270,7 +270,7 @@ def _fit_y_title(fig: go.Figure, plot_height: int, font: int) -> None:
     lo, hi = axis.domain or (0, 1)
     size = axis.title.font.size or font
     room = (hi - lo) * plot_height * 0.95
-    if _text_px(text, size) > room and " " in text:
+    if _text_px(text, size) > room and (" " in text or any(map(_wide, text))):
         text = "<br>".join(wrap_text(text, max(room, _text_px(text, size) / 3), size))  # at most ~3 lines
     fig.update_layout(yaxis=dict(title=dict(text=text), automargin=True))
 
