@@ -423,3 +423,25 @@ def test_deck_compares_against_the_reference_with_reasons_in_place_of_numbers() 
     assert by_regimen["LEN vs SOR"][2] == ""  # no p-value beside a hazard ratio that is not given
     assert re.fullmatch(r"[+-]\d+\.\d \([+-]\d+\.\d to [+-]\d+\.\d\)", by_regimen["LEN vs SOR"][3])
     assert {p.font.size for row in table.rows for c in row.cells for p in c.text_frame.paragraphs} == {Pt(DECK_TABLE_PT)}
+
+
+def test_a_japanese_figure_pdf_embeds_its_cjk_glyphs(result: AnalysisResult, tmp_path: Path) -> None:
+    """A KM figure built in Japanese asks for Noto Sans CJK JP (fonts-noto-cjk, in set-up and CI) and its
+    PDF carries the glyphs: every font embedded (Chromium writes them as unnamed Type 3 fonts, so pdffonts
+    cannot name Noto; the text layer proves the glyphs are the CJK ones) and the Japanese readable back."""
+    import unicodedata
+
+    from hcc.i18n import use_language
+    from hcc.outputs.figures import CJK_FONT, km_figure, regimen_colors
+
+    with use_language("ja"):
+        fig = km_figure(result.endpoints[Endpoint.OS], regimen_colors(result.cohort.regimens), "主解析コホート")
+    assert fig.layout.font.family == CJK_FONT
+    path = tmp_path / "km_ja.pdf"
+    path.write_bytes(figure_bytes(fig, "pdf", "column"))
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True, timeout=60).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows)  # the "emb" column
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
+    text = unicodedata.normalize("NFKC", text)  # Noto CJK maps some kanji to their Kangxi radical code points
+    assert "全生存期間" in text and "at-risk数" in text and "主解析コホート" in text

@@ -17,7 +17,8 @@ from plotly.subplots import make_subplots
 from hcc.stats.adjusted import MultivariableCox
 from hcc.stats.subgroups import SubgroupResult
 from hcc.formatting import format_hr, format_p
-from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINT_Y_LABELS, regimen_name
+from hcc.i18n import tr
+from hcc.schema import DAYS_PER_MONTH, ENDPOINT_Y_LABELS, endpoint_label, endpoint_y_label, regimen_name
 from hcc.outputs.figures import apply_layout
 from hcc.stats.weighting import SMD_TARGET, IPTWResult, column_label
 
@@ -30,8 +31,9 @@ _ROW_PX = 38
 
 
 def _hr_text(hr: float, lo: float, hi: float, p: float) -> str:
-    text = format_hr(hr, lo, hi)
-    return text if text == "not estimable" else f"{text} · {format_p(p)}"
+    if not all(map(math.isfinite, (hr, lo, hi))):
+        return format_hr(hr, lo, hi)  # "not estimable"
+    return f"{format_hr(hr, lo, hi)} · {format_p(p)}"
 
 
 _TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0, 5.0, 10.0, 20.0, 50.0, 100.0)
@@ -60,17 +62,18 @@ def _forest(labels: list[str], hr: list[float], lo: list[float], hi: list[float]
                      array=[(b - h) if k else None for h, b, k in zip(hr, hi, ok)],
                      arrayminus=[(h - a) if k else None for h, a, k in zip(hr, lo, ok)]),
         customdata=np.array(texts, dtype=object), text=labels,
-        hovertemplate="<b>%{text}</b><br>HR %{customdata}<extra></extra>", showlegend=False), row=1, col=1)
+        hovertemplate="<b>%{text}</b><br>" + tr("HR {hr}", hr="%{customdata}") + "<extra></extra>", showlegend=False),
+        row=1, col=1)
     fig.add_vline(x=1, line=dict(color="#555555", width=1.2), row=1, col=1)
     fig.add_trace(go.Scatter(x=[0] * n, y=y, mode="text", text=[html.escape(t) for t in texts],
                              textposition="middle right", textfont=dict(size=13, color=_INK),
                              hoverinfo="skip", showlegend=False), row=1, col=2)
-    fig.update_xaxes(type="log", row=1, col=1, **_log_axis(lo, hi), title_text="Hazard ratio (log scale; below 1 = lower hazard)",
+    fig.update_xaxes(type="log", row=1, col=1, **_log_axis(lo, hi), title_text=tr("Hazard ratio (log scale; below 1 = lower hazard)"),
                      showgrid=True, gridcolor="#E5E5E5", zeroline=False)
     fig.update_xaxes(row=1, col=2, range=[0, 1], visible=False)
     fig.update_yaxes(tickvals=y, ticktext=[html.escape(t) for t in labels], range=[0.4, n + 1.2], showgrid=False,
                      zeroline=False, automargin=True, row=1, col=1)
-    fig.add_annotation(text="<b>HR (95% CI) · p</b>", xref="x2", yref="y", x=0, y=n + 0.55, showarrow=False,
+    fig.add_annotation(text=f"<b>{tr('HR (95% CI) · p')}</b>", xref="x2", yref="y", x=0, y=n + 0.55, showarrow=False,
                        xanchor="left", yanchor="bottom", font=dict(size=13))
     if note:
         fig.add_annotation(text=html.escape(note), xref="paper", yref="paper", x=0, y=0, yshift=-62,
@@ -83,14 +86,17 @@ def _forest(labels: list[str], hr: list[float], lo: list[float], hi: list[float]
 def forest_figure(model: MultivariableCox, subtitle: str = "") -> go.Figure:
     """Forest plot of every coefficient of a multivariable Cox model (flagged rows in orange)."""
     terms = model.terms
-    title = (f"{ENDPOINT_LABELS[model.spec.endpoint]}: multivariable Cox model "
-             f"(n = {model.n}, events = {model.events})")
+    title = tr("{endpoint}: multivariable Cox model (n = {n}, events = {events})",
+               endpoint=endpoint_label(model.spec.endpoint), n=model.n, events=model.events)
     ph = next(t for t in model.ph_tests if t.term == "GLOBAL")
-    note = (f"Concordance {model.concordance:.3f} · likelihood-ratio test {format_p(model.lr_p)} · "
-            f"proportional hazards (global) {format_p(ph.p)}"
-            + (" · stratified by center" if model.spec.center_stratum else "")
-            + (f" · {model.dropped} patients left out for missing covariates" if model.dropped else ""))
-    return _forest([t.label + (" ⚠" if t.flag else "") for t in terms], [t.hr for t in terms],
+    parts = [tr("Concordance {c}", c=f"{model.concordance:.3f}"), tr("likelihood-ratio test {p}", p=format_p(model.lr_p)),
+             tr("proportional hazards (global) {p}", p=format_p(ph.p))]
+    if model.spec.center_stratum:
+        parts.append(tr("stratified by center"))
+    if model.dropped:
+        parts.append(tr("{n} patients left out for missing covariates", n=model.dropped))
+    note = " · ".join(parts)
+    return _forest([tr(t.label) + (" ⚠" if t.flag else "") for t in terms], [t.hr for t in terms],
                    [t.lower for t in terms], [t.upper for t in terms],
                    [_hr_text(t.hr, t.lower, t.upper, t.p) for t in terms],
                    [_FLAG if t.flag else _INK for t in terms], [11] * len(terms), title, subtitle, note)
@@ -100,15 +106,18 @@ def subgroup_forest_figure(result: SubgroupResult, subtitle: str = "") -> go.Fig
     """Subgroup forest plot: overall and per level, marker area growing with the patients in the row."""
     rows = (result.overall, *result.rows)
     biggest = max(r.n for r in rows) or 1
-    title = f"{ENDPOINT_LABELS[result.endpoint]}: {result.a} vs {result.b} by {result.label}"
-    note = (f"Interaction (likelihood ratio): {format_p(result.interaction_p)}"
-            if math.isfinite(result.interaction_p) else "Interaction not testable (fewer than two levels)")
+    label = tr(result.label)
+    title = tr("{endpoint}: {a} vs {b} by {factor}", endpoint=endpoint_label(result.endpoint), a=result.a, b=result.b,
+               factor=label)
+    note = (tr("Interaction (likelihood ratio): {p}", p=format_p(result.interaction_p))
+            if math.isfinite(result.interaction_p) else tr("Interaction not testable (fewer than two levels)"))
     if result.missing:
-        note += f" · {result.missing} patients without {result.label} recorded left out of the levels"
+        note += " · " + tr("{n} patients without {factor} recorded left out of the levels", n=result.missing,
+                           factor=label)
     # Each level says what it is a level of: "Child-Pugh A (n = 401)", "AFP ≥ 400 ng/mL (n = 180)".
-    factor = result.label.removesuffix(" class")
-    labels = [(f"{r.level} (n = {r.n})" if i == 0 else f"{factor} {r.level} (n = {r.n})") + (" ⚠" if r.flag else "")
-              for i, r in enumerate(rows)]
+    factor = tr(result.label.removesuffix(" class"))
+    labels = [(f"{tr(r.level)} (n = {r.n})" if i == 0 else f"{factor} {tr(r.level)} (n = {r.n})")
+              + (" ⚠" if r.flag else "") for i, r in enumerate(rows)]
     return _forest(labels, [r.hr for r in rows], [r.lower for r in rows], [r.upper for r in rows],
                    [_hr_text(r.hr, r.lower, r.upper, r.p) for r in rows],
                    [_INK] + [_FLAG if r.flag else "#0072B2" for r in result.rows],
@@ -118,18 +127,18 @@ def subgroup_forest_figure(result: SubgroupResult, subtitle: str = "") -> go.Fig
 def love_plot(result: IPTWResult, subtitle: str = "") -> go.Figure:
     """Largest |SMD| over the regimen pairs per covariate, before (open) and after (filled) weighting."""
     worst = result.max_abs_smd().iloc[::-1]
-    labels = [column_label(c) for c in worst["column"]]
+    labels = [tr(column_label(c)) for c in worst["column"]]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=worst["before"], y=labels, mode="markers", name="Before weighting",
+    fig.add_trace(go.Scatter(x=worst["before"], y=labels, mode="markers", name=tr("Before weighting"),
                              marker=dict(symbol="circle-open", size=11, color="#555555", line=dict(width=2))))
-    fig.add_trace(go.Scatter(x=worst["after"], y=labels, mode="markers", name="After weighting",
+    fig.add_trace(go.Scatter(x=worst["after"], y=labels, mode="markers", name=tr("After weighting"),
                              marker=dict(symbol="circle", size=10, color="#0072B2")))
     fig.add_vline(x=SMD_TARGET, line=dict(color=_FLAG, dash="dash", width=1.5))
     fig.add_vline(x=0, line=dict(color="#999999", width=1))
     top = max(0.25, float(np.nanmax(worst[["before", "after"]].to_numpy())) * 1.1)
-    fig.update_xaxes(range=[-0.005, top], title_text="Absolute standardized mean difference "
-                                                     "(largest over regimen pairs)")
-    title = f"Covariate balance (n = {result.n}); target |SMD| < {SMD_TARGET:g}"
+    fig.update_xaxes(range=[-0.005, top], title_text=tr("Absolute standardized mean difference "
+                                                        "(largest over regimen pairs)"))
+    title = tr("Covariate balance (n = {n}); target |SMD| < {target}", n=result.n, target=f"{SMD_TARGET:g}")
     fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=14), margin=dict(l=20, r=20))
     return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=40 + 26 * len(labels),
                         bottom_px=64)
@@ -162,8 +171,10 @@ def weighted_km_figure(result: IPTWResult, colors: dict[str, str], subtitle: str
         n = int((result.regimen == r).sum())
         fig.add_trace(go.Scatter(x=t, y=s, mode="lines", line_shape="hv", line=dict(color=color, width=2.5),
                                  name=f"{html.escape(regimen_name(r))}: n = {n}", legendgroup=r,
-                                 hovertemplate=f"<b>{html.escape(r)}</b><br>%{{x:.1f}} months<br>"
-                                               "weighted S = %{y:.3f}<extra></extra>"), row=1, col=1)
+                                 hovertemplate=f"<b>{html.escape(r)}</b><br>"
+                                               + tr("{months} months", months="%{x:.1f}") + "<br>"
+                                               + tr("weighted S = {s}", s="%{y:.3f}") + "<extra></extra>"),
+                      row=1, col=1)
     ys = list(range(n_rows, 0, -1))
     for r, y in zip(result.regimens, ys):
         fig.add_trace(go.Scatter(x=breaks, y=[y] * len(breaks), mode="text", showlegend=False, hoverinfo="skip",
@@ -173,18 +184,19 @@ def weighted_km_figure(result: IPTWResult, colors: dict[str, str], subtitle: str
                      ticktext=[f"<span style='color:{colors.get(r, '#333')}'>{html.escape(r)}</span>"
                                for r in result.regimens], showline=False, ticks="", ticklabelstandoff=14)
     fig.update_xaxes(row=2, col=1, showgrid=False, zeroline=False, showticklabels=False)
-    fig.add_annotation(text="<b>Number at risk (weighted)</b>", xref="paper", yref="paper", x=0, y=table_share,
+    fig.add_annotation(text=f"<b>{tr('Number at risk (weighted)')}</b>", xref="paper", yref="paper", x=0, y=table_share,
                        xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=13))
-    hrs = "<br>".join(html.escape(f"{h.term} vs {h.reference}: HR {_hr_text(h.hr, h.lower, h.upper, h.p)}")
-                      for h in result.cox)
-    fig.add_annotation(text=f"Weighted Cox (robust SE)<br>{hrs}", x=0.99, y=0.98, xref="x domain", yref="y domain",
+    hrs = "<br>".join(html.escape(tr("{term} vs {reference}: HR {hr}", term=h.term, reference=h.reference,
+                                     hr=_hr_text(h.hr, h.lower, h.upper, h.p))) for h in result.cox)
+    fig.add_annotation(text=f"{tr('Weighted Cox (robust SE)')}<br>{hrs}", x=0.99, y=0.98, xref="x domain", yref="y domain",
                        showarrow=False, xanchor="right", yanchor="top", align="right", font=dict(size=13))
     # Far tails rest on a handful of (weighted) patients: show up to the 95th percentile of follow-up.
-    title = f"{ENDPOINT_LABELS[result.spec.endpoint]}, weighted by inverse probability of treatment"
+    title = tr("{endpoint}, weighted by inverse probability of treatment", endpoint=endpoint_label(result.spec.endpoint))
     fig.update_xaxes(range=[-0.02 * horizon, horizon * 1.02], tickvals=breaks, zeroline=False)
-    fig.update_xaxes(row=1, col=1, title_text="Months", showticklabels=True)
-    y_label = ENDPOINT_Y_LABELS.get(result.spec.endpoint, "Survival probability")
-    fig.update_yaxes(row=1, col=1, title_text=f"{y_label} (weighted)", range=[0, 1.03], tickformat=".1f",
+    fig.update_xaxes(row=1, col=1, title_text=tr("Months"), showticklabels=True)
+    y_label = (endpoint_y_label(result.spec.endpoint) if result.spec.endpoint in ENDPOINT_Y_LABELS
+               else tr("Survival probability"))
+    fig.update_yaxes(row=1, col=1, title_text=tr("{label} (weighted)", label=y_label), range=[0, 1.03], tickformat=".1f",
                      zeroline=False)
     fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=14), margin=dict(l=70, r=20))
     return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=420 + 28 * n_rows, bottom_px=24,

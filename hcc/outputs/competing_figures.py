@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from hcc.formatting import format_p
+from hcc.i18n import tr, trc
 from hcc.outputs.figures import _FONT, apply_layout, default_break_months
 from hcc.schema import DAYS_PER_MONTH, regimen_name
 from hcc.stats.competing import CompetingSummary, PathwaySummary
@@ -116,7 +117,7 @@ def cif_figure(summary: CompetingSummary, colors: dict[str, str], subtitle: str 
                         horizontal_spacing=0.04, subplot_titles=[
                             _panel_title(g.group, colors.get(g.group, "#333")) for g in groups])
     d = summary.definition
-    names = (d.event_words, d.competing_words, "Neither yet")
+    names = (tr(d.event_words), tr(d.competing_words), tr("Neither yet"))
     for col, g in enumerate(groups, start=1):
         c = g.curve
         x, y1 = _step_xy(c.time, c.cif, 0.0, horizon)
@@ -129,35 +130,37 @@ def cif_figure(summary: CompetingSummary, colors: dict[str, str], subtitle: str 
                 fill=fill, fillcolor=CIF_COLORS[i], name=names[i], legendgroup=names[i], showlegend=col == 1,
                 customdata=bands[i],
                 hovertemplate=f"<b>{html.escape(g.group)}</b> · {html.escape(names[i])}<br>"
-                              "%{x:.1f} months: %{customdata:.1%}<extra></extra>"), row=1, col=col)
+                              + tr("{months} months: {share}", months="%{x:.1f}", share="%{customdata:.1%}")
+                              + "<extra></extra>"), row=1, col=col)
         shown = [(m, p) for m, (p, _) in g.milestones.items() if m <= horizon and not math.isnan(p.lower)]
         if shown:  # the event's 95% CI at the milestones (the table has both causes)
             fig.add_trace(go.Scatter(
                 x=[m for m, _ in shown], y=[p.est for _, p in shown], mode="markers",
-                marker=dict(color="#000000", size=6), name="95% CI at milestones", legendgroup="ci",
+                marker=dict(color="#000000", size=6), name=tr("95% CI at milestones"), legendgroup="ci",
                 showlegend=col == 1, error_y=dict(type="data", symmetric=False, color="#000000", thickness=1.5,
                                                   array=[p.upper - p.est for _, p in shown],
                                                   arrayminus=[p.est - p.lower for _, p in shown]),
                 customdata=[[100 * p.lower, 100 * p.upper] for _, p in shown],
-                hovertemplate=f"<b>{html.escape(g.group)}</b> · {html.escape(names[0])}<br>%{{x:g}} months: "
-                              "%{y:.1%} (95% CI %{customdata[0]:.0f}–%{customdata[1]:.0f}%)<extra></extra>"),
+                hovertemplate=f"<b>{html.escape(g.group)}</b> · {html.escape(names[0])}<br>"
+                              + tr("{months} months: {share} (95% CI {low}–{high}%)", months="%{x:g}", share="%{y:.1%}",
+                                   low="%{customdata[0]:.0f}", high="%{customdata[1]:.0f}") + "<extra></extra>"),
                 row=1, col=col)
         fig.add_trace(go.Scatter(x=breaks, y=[1] * len(breaks), text=_risk_at(c.n_risk, c.time, g.n, breaks),
                                  mode="text", textfont=dict(size=12, color=colors.get(g.group, "#333")),
                                  cliponaxis=False,  # the count at 0 months is centred on the panel's edge
                                  showlegend=False, hoverinfo="skip"), row=2, col=col)
-        fig.update_yaxes(row=2, col=col, range=[0.5, 1.5], tickvals=[1], ticktext=["At risk"] if col == 1 else [""],
+        fig.update_yaxes(row=2, col=col, range=[0.5, 1.5], tickvals=[1], ticktext=[trc("risk table", "At risk")] if col == 1 else [""],
                          showgrid=False, zeroline=False, showline=False, ticks="", ticklabelstandoff=26)
         fig.update_xaxes(row=2, col=col, showticklabels=False, showgrid=False, zeroline=False)
         fig.update_xaxes(row=1, col=col, range=[-0.02 * breaks[-1], breaks[-1] * 1.02], tickvals=breaks,
                          showticklabels=True)
         fig.update_yaxes(row=1, col=col, range=[0, 1.0], tickformat=".0%", showticklabels=col == 1)
-    fig.update_yaxes(row=1, col=1, title_text="Cumulative probability")
+    fig.update_yaxes(row=1, col=1, title_text=tr("Cumulative probability"))
     test = summary.gray
     # Gray's p opens the second line: a presentation screen cuts long lines at the right
-    gray = "" if test is None else f"Gray's test {format_p(test.p)}"
-    _layout(fig, f"{d.short_title} (n = {sum(g.n for g in groups)})", " · ".join(x for x in (gray, subtitle) if x),
-            470, f"Months since {d.origin_words}")
+    gray = "" if test is None else tr("Gray's test {p}", p=format_p(test.p))
+    _layout(fig, tr("{title} (n = {n})", title=tr(d.short_title), n=sum(g.n for g in groups)),
+            " · ".join(x for x in (gray, subtitle) if x), 470, tr("Months since {origin}", origin=tr(d.origin_words)))
     return fig
 
 
@@ -182,17 +185,18 @@ def pathway_figure(summary: PathwaySummary, colors: dict[str, str], subtitle: st
             share = np.concatenate(([1.0 if i == 0 else 0.0], occ.pstate[:, i]))[:len(x)]
             fig.add_trace(go.Scatter(
                 x=x, y=y, mode="lines", line_shape="hv", line=dict(color=STATE_COLORS[i], width=0.5),
-                fill="tozeroy" if i == 0 else "tonexty", fillcolor=STATE_COLORS[i], name=state, legendgroup=state,
+                fill="tozeroy" if i == 0 else "tonexty", fillcolor=STATE_COLORS[i], name=tr(state), legendgroup=state,
                 showlegend=col == 1, customdata=share,
-                hovertemplate=f"<b>{html.escape(g.group)}</b> · {html.escape(state)}<br>"
-                              "%{x:.1f} months: %{customdata:.1%}<extra></extra>"), row=1, col=col)
+                hovertemplate=f"<b>{html.escape(g.group)}</b> · {html.escape(tr(state))}<br>"
+                              + tr("{months} months: {share}", months="%{x:.1f}", share="%{customdata:.1%}")
+                              + "<extra></extra>"), row=1, col=col)
         for m in PATHWAY_MONTHS:
             if m > horizon:
                 continue
             fig.add_vline(x=m, line=dict(color="#222", width=1, dash="dot"), row=1, col=col)
             p = g.occupation.at(m * DAYS_PER_MONTH)
             if p is None:
-                fig.add_annotation(x=m, y=0.5, text="not<br>estimable", showarrow=False, font=dict(size=11),
+                fig.add_annotation(x=m, y=0.5, text=tr("not<br>estimable"), showarrow=False, font=dict(size=11),
                                    bgcolor="rgba(255,255,255,0.8)", row=1, col=col)
                 continue
             base = 0.0
@@ -204,7 +208,7 @@ def pathway_figure(summary: PathwaySummary, colors: dict[str, str], subtitle: st
                 base += v
         fig.update_xaxes(row=1, col=col, range=[0, breaks[-1] * 1.02], tickvals=breaks)
         fig.update_yaxes(row=1, col=col, range=[0, 1.0], tickformat=".0%", showticklabels=col == 1)
-    fig.update_yaxes(row=1, col=1, title_text="Share of patients")
-    _layout(fig, f"Where patients are after first-line start (n = {sum(g.n for g in groups)})", subtitle, 440,
-            "Months since first-line start")
+    fig.update_yaxes(row=1, col=1, title_text=tr("Share of patients"))
+    _layout(fig, tr("Where patients are after first-line start (n = {n})", n=sum(g.n for g in groups)), subtitle, 440,
+            tr("Months since first-line start"))
     return fig

@@ -1,5 +1,8 @@
 """Tables of competing risks and of the patient pathway, as the page, the report, the deck and the
 CSV / Excel downloads show them (percentages with 95% CI; "not estimable — reason" in place of a number).
+
+Headers and words are in the current language (:mod:`hcc.i18n`); the unformatted ``*_values_table``
+downloads are data for scripts and keep English keys, as the JSON does.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ import math
 import pandas as pd
 
 from hcc.formatting import format_hr, format_p_plain
+from hcc.i18n import N_, tr, trc
 from hcc.stats.competing import CIFPoint, CompetingSummary, PathwaySummary
 
 #: Which question each ratio answers, in plain words (page, report).
-WHICH_RATIO = (
+WHICH_RATIO = N_(
     "**Subdistribution hazard ratio (Fine–Gray)** answers *how many* patients reach the event: it compares "
     "the cumulative incidence curves, so a regimen whose patients die sooner shows fewer events even if "
     "the event is not less likely among those still alive. **Cause-specific hazard ratio** answers *how "
@@ -24,17 +28,18 @@ def format_cif(p: CIFPoint) -> str:
     """A cumulative incidence as percent with its CI, e.g. ``39% (33–46)``; the reason when not
     estimable; ``0%`` (no CI) before the first event."""
     if math.isnan(p.est):
-        return p.reason or "not estimable"
+        return p.reason or tr("not estimable")
     if math.isnan(p.lower) or math.isnan(p.upper):
-        return f"{100 * p.est:.0f}% (no CI: estimate 0)" if p.est == 0 else f"{100 * p.est:.0f}%"
+        return tr("{percent}% (no CI: estimate 0)", percent=f"{100 * p.est:.0f}") if p.est == 0 else f"{100 * p.est:.0f}%"
     return f"{100 * p.est:.0f}% ({100 * p.lower:.0f}–{100 * p.upper:.0f})"
 
 
 def counts_table(summary: CompetingSummary) -> pd.DataFrame:
     """Per regimen: patients, events of interest, competing events, censored."""
     d = summary.definition
-    return pd.DataFrame([{"Regimen": g.group, "Patients": g.n, d.event_words: g.events,
-                          d.competing_words: g.competing, "Censored (alive, neither)": g.n - g.events - g.competing}
+    return pd.DataFrame([{trc("table header", "Regimen"): g.group, trc("table header", "Patients"): g.n, tr(d.event_words): g.events,
+                          tr(d.competing_words): g.competing,
+                          trc("table header", "Censored (alive, neither)"): g.n - g.events - g.competing}
                          for g in summary.groups])
 
 
@@ -45,9 +50,9 @@ def cif_table(summary: CompetingSummary) -> pd.DataFrame:
     rows = []
     for g in summary.groups:
         for m, (ev, co) in g.milestones.items():
-            rows.append({"Regimen": g.group, "Months": f"{m:g}", "At risk": g.n_risk[m],
-                         f"{d.event_words}, % (95% CI)": format_cif(ev),
-                         f"{d.competing_words}, % (95% CI)": format_cif(co)})
+            rows.append({trc("table header", "Regimen"): g.group, trc("table header", "Months"): f"{m:g}", trc("table header", "At risk"): g.n_risk[m],
+                         tr("{event}, % (95% CI)", event=tr(d.event_words)): format_cif(ev),
+                         tr("{event}, % (95% CI)", event=tr(d.competing_words)): format_cif(co)})
     return pd.DataFrame(rows)
 
 
@@ -89,11 +94,11 @@ def ratio_table(summary: CompetingSummary) -> pd.DataFrame:
     rows = []
     for h in summary.fine_gray:
         c = cs.get(h.term)
-        rows.append({"Regimen": h.term, "Against": h.reference,
-                     "Subdistribution HR, Fine–Gray (95% CI)": h.note or format_hr(h.hr, h.lower, h.upper),
+        rows.append({trc("table header", "Regimen"): h.term, trc("table header", "Against"): h.reference,
+                     trc("table header", "Subdistribution HR, Fine–Gray (95% CI)"): h.note or format_hr(h.hr, h.lower, h.upper),
                      "p (Fine–Gray)": format_p_plain(h.p),
-                     "Cause-specific HR (95% CI)": "—" if c is None else c.note or format_hr(c.hr, c.lower, c.upper),
-                     "p (cause-specific)": "" if c is None else format_p_plain(c.p)})
+                     trc("table header", "Cause-specific HR (95% CI)"): "—" if c is None else c.note or format_hr(c.hr, c.lower, c.upper),
+                     trc("table header", "p (cause-specific)"): "" if c is None else format_p_plain(c.p)})
     return pd.DataFrame(rows)
 
 
@@ -102,10 +107,10 @@ def pathway_table(summary: PathwaySummary) -> pd.DataFrame:
     rows = []
     for g in summary.groups:
         for m, p in g.at.items():
-            row = {"Regimen": g.group, "Months": f"{m:g}"}
+            row = {trc("table header", "Regimen"): g.group, trc("table header", "Months"): f"{m:g}"}
             for state, v in zip(summary.states, p if p is not None else [None] * len(summary.states)):
-                row[f"{state} (%)"] = ("not estimable — past the last follow-up in this group" if v is None
-                                       else f"{100 * v:.1f}")
+                row[tr("{state} (%)", state=tr(state))] = (
+                    tr("not estimable — past the last follow-up in this group") if v is None else f"{100 * v:.1f}")
             rows.append(row)
     return pd.DataFrame(rows)
 

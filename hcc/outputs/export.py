@@ -32,6 +32,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from hcc.errors import HCCError
+from hcc.i18n import N_, tr
 from hcc.outputs.figures import fit_width
 from hcc.outputs.tables import spreadsheet_safe
 
@@ -74,7 +75,8 @@ class SizePreset:
     ``width_px`` × ``height_px`` is the layout size in CSS pixels (what fonts and margins are drawn
     against); ``width_inches`` is the printed width, so a PNG is ``width_inches × 300`` pixels wide.
     ``height_px = None`` keeps the figure's own height (tall figures such as a KM plot with its
-    risk table stay readable in a narrow column).
+    risk table stay readable in a narrow column). ``label`` is English, marked for the catalog: show
+    it as ``tr(preset.label)``.
     """
 
     key: str
@@ -95,8 +97,8 @@ class SizePreset:
 #: A full 16:9 slide (13.333 × 7.5 in, PowerPoint's default) and one journal column (89 mm, the
 #: single-column width of Nature, Lancet and NEJM-style layouts).
 SIZE_PRESETS: dict[str, SizePreset] = {
-    "slide": SizePreset("slide", "Slide 16:9 (13.3 × 7.5 in)", 1280, 720, 40 / 3),
-    "column": SizePreset("column", "Journal column (89 mm)", 560, None, 89 / 25.4),
+    "slide": SizePreset("slide", N_("Slide 16:9 (13.3 × 7.5 in)"), 1280, 720, 40 / 3),
+    "column": SizePreset("column", N_("Journal column (89 mm)"), 560, None, 89 / 25.4),
 }
 
 
@@ -126,7 +128,7 @@ def export_slot() -> Iterator[None]:
     """
     depth = getattr(_local, "slot_depth", 0)
     if depth == 0 and not _slots.acquire(timeout=EXPORT_WAIT_SECONDS):
-        raise ExportBusyError("Another export is running on this server; try again in a minute.")
+        raise ExportBusyError(tr("Another export is running on this server; try again in a minute."))
     _local.slot_depth = depth + 1
     try:
         yield
@@ -215,10 +217,10 @@ def _render(spec: dict, opts: dict) -> bytes:
     except ExportError:
         raise
     except (concurrent.futures.TimeoutError, TimeoutError):
-        raise ExportError("Drawing the figure as a file took too long; try again, or choose fewer figures.") from None
+        raise ExportError(tr("Drawing the figure as a file took too long; try again, or choose fewer figures.")) from None
     except Exception as exc:  # noqa: BLE001 kaleido/choreographer raise many types; the name is enough
-        raise ExportError(f"The figure could not be drawn as a file ({type(exc).__name__}); "
-                          "is Chromium installed on the server?") from exc
+        raise ExportError(tr("The figure could not be drawn as a file ({error}); is Chromium installed on the server?",
+                             error=type(exc).__name__)) from exc
 
 
 def figure_bytes(fig: go.Figure, fmt: str, preset: SizePreset | str = "slide") -> bytes:
@@ -258,8 +260,8 @@ def export_session() -> Iterator[None]:
         try:
             renderer = _Renderer()
         except Exception as exc:  # noqa: BLE001 see _render
-            raise ExportError(f"The export browser could not start ({type(exc).__name__}); "
-                              "is Chromium installed on the server?") from exc
+            raise ExportError(tr("The export browser could not start ({error}); is Chromium installed on the server?",
+                                 error=type(exc).__name__)) from exc
         _local.renderer = renderer
         try:
             yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,8 +14,9 @@ from plotly.subplots import make_subplots
 
 from hcc.cohort.endpoints import DEFINITIONS
 from hcc.formatting import format_p
-from hcc.schema import (ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_LABELS, ENDPOINT_Y_LABELS, LEN, SOR, STUDY_REGIMENS,
-                        regimen_name)
+from hcc.i18n import current_language, tr, trc
+from hcc.schema import (ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_Y_LABELS, LEN, SOR, STUDY_REGIMENS, endpoint_label,
+                        endpoint_y_label, regimen_name)
 from hcc.stats.survival import EndpointSummary, KMCurve, survival_at
 from hcc.stats.response import CATEGORIES, LANE_EVENTS, ResponseSummary
 from hcc.reference.trials import TRIALS, arms_for
@@ -23,6 +25,10 @@ from hcc.reference.trials import TRIALS, arms_for
 _STUDY_COLORS = {SOR: "#0072B2", LEN: "#E69F00", ATZ_BEV: "#009E73"}
 _OTHER_COLORS = ("#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
 _FONT = "Arial, Helvetica, sans-serif"
+#: The font of a figure in Japanese: fonts every viewer has that carry the CJK glyphs (Noto Sans CJK JP
+#: on Linux and in the static export's Chromium, Hiragino on a Mac, Yu Gothic / Meiryo on Windows);
+#: nothing is fetched from the web. Their Latin letters are close to Arial's.
+CJK_FONT = '"Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", Meiryo, sans-serif'
 
 
 def regimen_colors(regimens: tuple[str, ...]) -> dict[str, str]:
@@ -42,14 +48,56 @@ _LAYOUT_META = "hcc_layout"  # key in fig.layout.meta: what apply_layout needs t
 _TAG = re.compile(r"<[^>]+>")
 
 
+def _wide(char: str) -> bool:
+    """A full-width character (kanji, kana, full-width punctuation): about one em, twice a Latin letter."""
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
 def _text_px(text: str, font_px: float) -> float:
-    """Rough width of ``text`` (HTML tags ignored) in Arial at ``font_px``: 0.56 em a character."""
-    return 0.56 * font_px * len(html.unescape(_TAG.sub("", text)))
+    """Rough width of ``text`` (HTML tags ignored) at ``font_px``: 0.56 em a Latin character (Arial),
+    1 em a full-width one (kanji, kana, （）、。)."""
+    plain = html.unescape(_TAG.sub("", text))
+    wide = sum(map(_wide, plain))
+    return font_px * (0.56 * (len(plain) - wide) + 1.0 * wide)
+
+
+#: Japanese text may break between any two full-width characters, but never before closing
+#: punctuation nor after an opening bracket (禁則処理, the line-breaking rule of Japanese typesetting).
+_NO_LINE_START = set("、。，．）」』】〕〉》ー・：；？！ぁぃぅぇぉっゃゅょァィゥェォッャュョ)]}:;,.?!%")
+_NO_LINE_END = set("（「『【〔〈《([{")
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """``text`` as (separator before, unbreakable piece): a Latin word, or one full-width character
+    with the punctuation that must stay with it."""
+    out: list[tuple[str, str]] = []
+    sep = ""
+    for char in text:
+        if char == " ":
+            sep += " "
+            continue
+        prev = out[-1][1] if out else ""
+        glue = out and not sep and (
+            char in _NO_LINE_START or prev[-1] in _NO_LINE_END or not (_wide(char) or _wide(prev[-1])))
+        if glue:
+            out[-1] = (out[-1][0], prev + char)
+        else:
+            out.append((sep, char))
+        sep = ""
+    return out
 
 
 def wrap_text(text: str, width_px: float, font_px: float) -> list[str]:
-    """``text`` broken at spaces into lines no wider than ``width_px`` (Arial at ``font_px``)."""
+    """``text`` broken into lines no wider than ``width_px`` (Arial at ``font_px``): at spaces, and in
+    Japanese also between full-width characters (never before 、。） nor after （)."""
     lines: list[str] = []
+    if any(map(_wide, text)):
+        for sep, piece in _tokens(text):
+            if lines and _text_px(lines[-1] + sep + piece, font_px) <= width_px:
+                lines[-1] += sep + piece
+            else:
+                lines.append(piece)
+        return lines or [""]
     for word in text.split(" "):
         if lines and _text_px(lines[-1] + " " + word, font_px) <= width_px:
             lines[-1] += " " + word
@@ -172,8 +220,9 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
         plot_height = max(plot_height, table_px + gap_px + 170)
         split = table_px / plot_height
         fig.update_layout(yaxis=dict(domain=[(table_px + gap_px) / plot_height, 1]), yaxis2=dict(domain=[0, split]))
+        headings = _risk_table_headings()
         for ann in fig.layout.annotations:
-            if ann.text and ann.text.startswith("<b>Number") and ann.yref == "paper":
+            if ann.text in headings and ann.yref == "paper":
                 ann.y = split
     height = top + plot_height + bottom
     _fit_y_title(fig, plot_height, font)
@@ -193,12 +242,22 @@ def apply_layout(fig: go.Figure, style: str = "screen", n_legend_items: int | No
             yref="container", font=dict(size=legend_font)))
     else:
         fig.update_layout(legend=dict(visible=False) if not names2 else dict())
+    if current_language() == "ja":  # English keeps the figure's own font
+        fig.update_layout(font=dict(family=CJK_FONT))
     if names2:
         fig.update_layout(legend2=dict(
             orientation="h", x=0, xanchor="left", xref="container", y=4 / height, yanchor="bottom",
             yref="container", font=dict(size=legend_font - 1), title=dict(side="top",
                                                                          font=dict(size=legend_font - 1))))
     return fig
+
+
+def _risk_table_headings() -> set[str]:
+    """The headings a risk table under the curves may have (KM, KMunicate, weighted), in English and in
+    the current language."""
+    english = ("Number at risk", "Numbers at each time", "Number at risk (weighted)")
+    shown = (tr("Number at risk"), tr("Numbers at each time"), tr("Number at risk (weighted)"))
+    return {f"<b>{text}</b>" for text in (*english, *shown)}
 
 
 def _fit_y_title(fig: go.Figure, plot_height: int, font: int) -> None:
@@ -211,7 +270,7 @@ def _fit_y_title(fig: go.Figure, plot_height: int, font: int) -> None:
     lo, hi = axis.domain or (0, 1)
     size = axis.title.font.size or font
     room = (hi - lo) * plot_height * 0.95
-    if _text_px(text, size) > room and " " in text:
+    if _text_px(text, size) > room and (" " in text or any(map(_wide, text))):
         text = "<br>".join(wrap_text(text, max(room, _text_px(text, size) / 3), size))  # at most ~3 lines
     fig.update_layout(yaxis=dict(title=dict(text=text), automargin=True))
 
@@ -288,22 +347,26 @@ def risk_table(summary: EndpointSummary, breaks_months: np.ndarray, kmunicate: b
             continue
         days = breaks_months * DAYS_PER_MONTH
         at_risk = tuple(r.n_risk for r in survival_at(curve, days))
-        rows.append(RiskRow(g.group, "At risk" if kmunicate else g.group, at_risk))
+        rows.append(RiskRow(g.group, trc("risk table", "At risk") if kmunicate else g.group, at_risk))
         if kmunicate:
             upto = np.searchsorted(curve.time, days, side="right")
             cum_e, cum_c = np.cumsum(curve.n_event), np.cumsum(curve.n_censor)
-            rows.append(RiskRow(g.group, "Events", tuple(int(cum_e[i - 1]) if i else 0 for i in upto)))
-            rows.append(RiskRow(g.group, "Censored", tuple(int(cum_c[i - 1]) if i else 0 for i in upto)))
+            rows.append(RiskRow(g.group, trc("risk table", "Events"), tuple(int(cum_e[i - 1]) if i else 0 for i in upto)))
+            rows.append(RiskRow(g.group, trc("risk table", "Censored"),
+                                tuple(int(cum_c[i - 1]) if i else 0 for i in upto)))
     return rows
 
 
 def _annotation(summary: EndpointSummary) -> str:
     test = summary.logrank
-    text = f"{'Log-rank' if test is None or test.rho == 0 else 'Peto–Peto'} {format_p(test.p if test else None)}"
+    p = format_p(test.p if test else None)
+    text = tr("Log-rank {p}", p=p) if test is None or test.rho == 0 else tr("Peto–Peto {p}", p=p)
     if len(summary.cox) == 1:
         c = summary.cox[0]
-        text += (f"<br>HR {c.term} vs {c.reference} {c.hr:.2f} (95% CI {c.lower:.2f}–{c.upper:.2f})" if c.estimable
-                 else f"<br>HR {c.term} vs {c.reference}: {html.escape(c.reason)}")
+        text += "<br>" + (tr("HR {term} vs {reference} {hr} (95% CI {low}–{high})", term=c.term, reference=c.reference,
+                             hr=f"{c.hr:.2f}", low=f"{c.lower:.2f}", high=f"{c.upper:.2f}") if c.estimable
+                          else tr("HR {term} vs {reference}: {reason}", term=c.term, reference=c.reference,
+                                  reason=html.escape(c.reason)))
     return text
 
 
@@ -338,7 +401,7 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
             continue
         color = colors.get(g.group, "#555555")
         t, s, lo, hi = _step(curve)
-        med = "NR" if np.isnan(g.median) else f"{g.median:.1f} mo"
+        med = trc("median", "NR") if np.isnan(g.median) else tr("{months} mo", months=f"{g.median:.1f}")
         if options.show_ci:
             fig.add_trace(go.Scatter(
                 x=np.concatenate([t, t[::-1]]),
@@ -347,11 +410,13 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
                 hoverinfo="skip", showlegend=False, legendgroup=g.group), row=1, col=1)
         fig.add_trace(go.Scatter(
             x=t, y=scale * s, mode="lines", line_shape="hv", line=dict(color=color, width=2.5),
-            name=f"{html.escape(regimen_name(g.group))}: n = {g.n}, median {med}", legendgroup=g.group,
+            name=tr("{regimen}: n = {n}, median {median}", regimen=html.escape(regimen_name(g.group)), n=g.n,
+                    median=med), legendgroup=g.group,
             customdata=np.stack([np.concatenate(([curve.n], curve.n_risk)), scale * lo, scale * hi], axis=1),
-            hovertemplate=(f"<b>{html.escape(g.group)}</b><br>%{{x:.1f}} months<br>"
-                           f"S = %{{y:.{1 if options.percent else 3}f}} (95% CI %{{customdata[1]:.3f}}–"
-                           "%{customdata[2]:.3f})<br>at risk %{customdata[0]}<extra></extra>")), row=1, col=1)
+            hovertemplate=(f"<b>{html.escape(g.group)}</b><br>{_months_hover('%{x:.1f}')}<br>"
+                           + tr("S = {s} (95% CI {low}–{high})", s=f"%{{y:.{1 if options.percent else 3}f}}",
+                                low="%{customdata[1]:.3f}", high="%{customdata[2]:.3f}")
+                           + "<br>" + tr("at risk {n}", n="%{customdata[0]}") + "<extra></extra>")), row=1, col=1)
         cens = curve.n_censor > 0
         fig.add_trace(go.Scatter(x=curve.time[cens] / DAYS_PER_MONTH, y=scale * curve.surv[cens], mode="markers",
                                  marker=dict(symbol="line-ns-open", size=9, color=color, line=dict(width=1.5)),
@@ -373,18 +438,23 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
         fig.update_yaxes(row=2, col=1, range=[0.4, n_rows + 0.6], tickvals=ys, ticktext=labels,
                          showgrid=False, zeroline=False, showline=False, ticks="", ticklabelstandoff=14)
         fig.update_xaxes(row=2, col=1, showgrid=False, zeroline=False, showticklabels=False)
-        fig.add_annotation(text="<b>Number at risk</b>" if not options.kmunicate else "<b>Numbers at each time</b>",
+        heading = tr("Number at risk") if not options.kmunicate else tr("Numbers at each time")
+        fig.add_annotation(text=f"<b>{heading}</b>",
                            xref="paper", yref="paper", x=0, y=table_share, xanchor="left",
                            yanchor="bottom", showarrow=False, font=dict(size=13))
     # Tick labels and title under the curves; the risk table below reuses the same x axis.
     fig.update_xaxes(row=1, col=1, showticklabels=True,
-                     title_text=x_title or f"Months since {DEFINITIONS[summary.endpoint].origin_label}")
+                     title_text=x_title or tr("Months since {origin}",
+                                              origin=tr(DEFINITIONS[summary.endpoint].origin_label)))
 
     fig.update_xaxes(range=[-0.02 * horizon, horizon * 1.02], tickvals=breaks, showgrid=True, zeroline=False)
-    y_label = ENDPOINT_Y_LABELS.get(summary.endpoint, "Survival probability") if y_title is None else y_title
-    fig.update_yaxes(row=1, col=1, title_text=f"{y_label} (%)" if options.percent else y_label,
+    if y_title is None:
+        y_title = (endpoint_y_label(summary.endpoint) if summary.endpoint in ENDPOINT_Y_LABELS
+                   else tr("Survival probability"))
+    fig.update_yaxes(row=1, col=1, title_text=tr("{label} (%)", label=y_title) if options.percent else y_title,
                      range=[0, 1.03 * scale], tickformat=".0f" if options.percent else ".1f", zeroline=False)
-    title = f"{title or ENDPOINT_LABELS[summary.endpoint] + ' by first-line regimen'} (n = {summary.n})"
+    title = tr("{title} (n = {n})", title=title or tr("{endpoint} by first-line regimen",
+                                                        endpoint=endpoint_label(summary.endpoint)), n=summary.n)
     if options.trial_medians:
         add_trial_medians(fig, summary, colors, horizon, scale)
     fig.update_layout(
@@ -395,6 +465,11 @@ def km_figure(summary: EndpointSummary, colors: dict[str, str], subtitle: str = 
     )
     return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=440 + 28 * n_rows,
                         bottom_px=24 if rows else 64, table_rows=n_rows)
+
+
+def _months_hover(value: str) -> str:
+    """A hover line "12.3 months" (``value`` a plotly field such as ``%{x:.1f}``)."""
+    return tr("{months} months", months=value)
 
 
 #: One marker symbol per trial, so that a trial reads the same on every curve.
@@ -420,19 +495,19 @@ def add_trial_medians(fig: go.Figure, summary: EndpointSummary, colors: dict[str
             lo = m.months - m.low if m.low is not None else 0.0
             hi = m.high - m.months if m.high is not None else 0.0
             fig.add_trace(go.Scatter(
-                x=[m.months], y=[0.5 * scale], mode="markers", name=f"{trial.name}: {arm.label}",
+                x=[m.months], y=[0.5 * scale], mode="markers", name=f"{tr(trial.name)}: {tr(arm.label)}",
                 legendgroup="trial:" + trial.name, legend="legend2",
                 marker=dict(symbol=symbols[trial.name], size=13, color=colors.get(g.group, "#555555"),
                             line=dict(color="#000000", width=1.5)),
                 error_x=dict(type="data", symmetric=False, array=[hi], arrayminus=[lo], color="#000000",
                              thickness=1.2, width=5, visible=m.low is not None or m.high is not None),
-                hovertemplate=(f"<b>{html.escape(trial.name)}</b>: {html.escape(arm.label)} (n={arm.n})<br>"
-                               f"median {html.escape(m.text())} months<br>"
+                hovertemplate=(f"<b>{html.escape(tr(trial.name))}</b>: {html.escape(tr(arm.label))} (n={arm.n})<br>"
+                               + tr("median {median} months", median=html.escape(m.text())) + "<br>"
                                f"{html.escape(trial.citation)} {trial.journal} "
                                f"{trial.year}, doi:{trial.doi}<extra></extra>")), row=1, col=1)
             shown = True
     if shown:
-        fig.update_layout(legend2=dict(title=dict(text="Trial medians (95% CI), on the 50% line")))
+        fig.update_layout(legend2=dict(title=dict(text=tr("Trial medians (95% CI), on the 50% line"))))
 
 
 def _kept(fig: go.Figure) -> dict:
@@ -526,7 +601,7 @@ def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[st
 
     first = attrition[0]
     y_top = n_rows * row_h
-    box(x_main, y_top, w_main, f"<b>{html.escape(first.rule)}</b><br>n = {first.remaining:,}", "#F2F2F2", "#555")
+    box(x_main, y_top, w_main, f"<b>{html.escape(tr(first.rule))}</b><br>n = {first.remaining:,}", "#F2F2F2", "#555")
     y_end = y_top - (len(shown) + 1) * row_h
     # One continuous arrow down the middle; each rule branches off it to the right.
     fig.add_annotation(x=x_main, y=y_end + h / 2, ax=x_main, ay=y_top - h / 2, xref="x", yref="y", axref="x",
@@ -534,22 +609,27 @@ def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[st
     for i, step in enumerate(shown, start=1):
         y = y_top - i * row_h
         grey = step.rule.startswith("Not applied")
-        label = html.escape(step.rule.replace("Excluded: ", ""))
+        reason = step.rule.replace("Excluded: ", "")
+        # The rule's own words; "Excluded: " is said here, unless the rule already says it in Japanese.
+        said = reason == step.rule and any(map(_wide, reason))
+        label = html.escape(tr(reason) if grey or said else tr("Excluded: {reason}", reason=tr(reason)))
         detail = "" if grey else f"<br>n = {step.excluded:,}" + (
             f" · {per_regimen(step.excluded_by_regimen)}" if step.excluded_by_regimen else "")
-        box(x_side, y, w_side, f"{'' if grey else 'Excluded: '}{label}{detail}",
+        box(x_side, y, w_side, f"{label}{detail}",
             "#FAFAFA" if grey else "#FFF4E5", "#AAA" if grey else "#D55E00")
         fig.add_annotation(x=x_side - w_side / 2, y=y, ax=x_main, ay=y, xref="x", yref="y", axref="x", ayref="y",
                            showarrow=True, arrowhead=2, arrowwidth=1.2, arrowcolor="#555", text="")
-        fig.add_annotation(x=x_main - 0.01, y=y - row_h / 2, text=f"{step.remaining:,} remain", showarrow=False,
+        fig.add_annotation(x=x_main - 0.01, y=y - row_h / 2, text=tr("{n} remain", n=f"{step.remaining:,}"),
+                           showarrow=False,
                            xanchor="right", font=dict(size=12, color="#555"))
     y = y_end
-    box(x_main, y, w_main, f"<b>Analysed</b>: n = {sum(final_counts.values()):,}<br>{per_regimen(final_counts)}",
+    box(x_main, y, w_main, tr("<b>Analysed</b>: n = {n}", n=f"{sum(final_counts.values()):,}")
+        + f"<br>{per_regimen(final_counts)}",
         "#E8F4EA", "#009E73")
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[y - row_h * 0.6, n_rows * row_h + row_h * 0.6])
     fig.update_layout(template="plotly_white", margin=dict(l=10, r=10), font=dict(family=_FONT, size=13))
-    return apply_layout(fig, "screen", 0, title="Who is in, and why", subtitle=subtitle,
+    return apply_layout(fig, "screen", 0, title=tr("Who is in, and why"), subtitle=subtitle,
                         plot_height=90 + 80 * n_rows, bottom_px=10, dense=True)
 
 
@@ -578,7 +658,8 @@ def sankey_figure(paths, regimen_colors_: dict[str, str], subtitle: str = "") ->
             sources.append(node(a, str(src)))
             targets.append(node(b, str(dst)))
             values.append(int(n))
-            custom.append(f"{n} of {totals[first]} {first} patients ({100 * n / totals[first]:.0f}%)")
+            custom.append(tr("{n} of {total} {regimen} patients ({percent}%)", n=n, total=totals[first],
+                             regimen=first, percent=f"{100 * n / totals[first]:.0f}"))
             colors.append(regimen_colors_.get(first, "#999999"))
     link_colors = [f"rgba({int(c[1:3], 16)},{int(c[3:5], 16)},{int(c[5:7], 16)},0.35)" for c in colors]
     node_colors = [regimen_colors_.get(lbl, "#B0B0B0") if stage == "first" else "#B0B0B0"
@@ -594,7 +675,7 @@ def sankey_figure(paths, regimen_colors_: dict[str, str], subtitle: str = "") ->
     for col, (stage, _) in zip((0.001, 0.42, 0.999), stages):
         members = [i for (st, _), i in index.items() if st == stage]
         # Treatments first (largest on top), then the paths that end (no further line) at the bottom.
-        members.sort(key=lambda i: (labels[i].startswith(("No ", "Died", "Alive")), -size[i]))
+        members.sort(key=lambda i: (labels[i].startswith(_SANKEY_ENDS), -size[i]))
         total = sum(size[i] for i in members) or 1.0
         gap = 0.04 / max(len(members), 1)
         y = 0.0
@@ -615,22 +696,26 @@ def sankey_figure(paths, regimen_colors_: dict[str, str], subtitle: str = "") ->
     fig = go.Figure(go.Sankey(
         arrangement="fixed",
         node=dict(label=shown_labels, pad=14, thickness=16, color=node_colors, x=xs, y=ys,
-                  hovertemplate="%{label} patients<extra></extra>"),
+                  hovertemplate=tr("{label} patients", label="%{label}") + "<extra></extra>"),
         link=dict(source=sources, target=targets, value=values, color=link_colors, customdata=custom,
                   hovertemplate="%{source.label} → %{target.label}<br>%{customdata}<extra></extra>"),
     ))
     fig.update_layout(template="plotly_white", font=dict(family=_FONT, size=13), margin=dict(l=10, r=10))
-    return apply_layout(fig, "screen", 0, title="Treatment sequences: first line → second line → third line",
+    return apply_layout(fig, "screen", 0, title=tr("Treatment sequences: first line → second line → third line"),
                         subtitle=subtitle, plot_height=max(480, 26 * len(labels)), bottom_px=10)
 
 
+#: How the labels of the paths that end (no further line) begin: they go to the bottom of their column.
+_SANKEY_ENDS = ("No ", "Died", "Alive")
 #: Least vertical distance between Sankey node centres (fraction of the plot), so labels never overlap.
 _SANKEY_MIN_GAP = 0.055
 
 
 def _sankey_name(label: str) -> str:
-    """A Sankey node's name: the regimen's drug name with its code ("Regorafenib (REG)")."""
-    return regimen_name(label)
+    """A Sankey node's name: the regimen's drug name with its code ("Regorafenib (REG)"), or what
+    happened instead ("No second line — died") in the current language."""
+    name = regimen_name(label)
+    return tr(label) if name == label else name
 
 
 #: Best-response categories: a colour-blind-safe diverging scale (ColorBrewer RdBu) from complete
@@ -660,23 +745,29 @@ def response_bar_figure(summary: ResponseSummary, colors: dict[str, str], subtit
             continue
         pct = np.array([100 * g.counts[cat] / g.n for g in groups])
         fig.add_trace(go.Bar(
-            x=x, y=pct, name=cat, marker=dict(color=RESPONSE_COLORS[cat], line=dict(color="#FFFFFF", width=1)),
+            x=x, y=pct, name=_category(cat), marker=dict(color=RESPONSE_COLORS[cat], line=dict(color="#FFFFFF", width=1)),
             text=[f"{p:.0f}%" if p >= 4 else "" for p in pct], textposition="inside", insidetextanchor="middle",
             textfont=dict(color="#FFFFFF" if RESPONSE_COLORS[cat] in _DARK_FILLS else "#222222", size=13),
             customdata=np.stack([counts, [g.n for g in groups], [g.regimen for g in groups]], axis=1),
-            hovertemplate=f"<b>%{{customdata[2]}}</b> · {cat}<br>%{{customdata[0]}} of %{{customdata[1]}} patients "
-                          "(%{y:.1f}%)<extra></extra>"))
+            hovertemplate=f"<b>%{{customdata[2]}}</b> · {_category(cat)}<br>"
+                          + tr("{k} of {n} patients ({percent}%)", k="%{customdata[0]}", n="%{customdata[1]}",
+                               percent="%{y:.1f}") + "<extra></extra>"))
     for xi, g in zip(x, groups):
         # Over all patients, as the bars: the header and the bar under it share one denominator.
         orr, dcr = g.rates[("ORR", "all")], g.rates[("DCR", "all")]
         fig.add_annotation(x=xi, y=100, text=f"ORR {100 * orr.estimate:.0f}%<br>DCR {100 * dcr.estimate:.0f}%",
                            showarrow=False, yanchor="bottom", font=dict(size=13))
-    title = f"Best overall response to first line ({html.escape(summary.criterion)})"
+    title = tr("Best overall response to first line ({criterion})", criterion=html.escape(summary.criterion))
     fig.update_layout(
         barmode="stack", template="plotly_white", font=dict(family=_FONT, size=14),
-        yaxis=dict(title="Patients (% of all)", range=[0, 122], tickvals=[0, 20, 40, 60, 80, 100]),
-        legend=dict(title="Best response", traceorder="normal"), margin=dict(l=70, r=20), bargap=0.35)
+        yaxis=dict(title=tr("Patients (% of all)"), range=[0, 122], tickvals=[0, 20, 40, 60, 80, 100]),
+        legend=dict(title=tr("Best response"), traceorder="normal"), margin=dict(l=70, r=20), bargap=0.35)
     return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=400, bottom_px=70)
+
+
+def _category(cat: str) -> str:
+    """A best-response category for a reader: RECIST codes as they are (CR, PR …), words translated."""
+    return trc("best response", "not recorded") if cat == "not recorded" else cat
 
 
 #: Swimmer-plot markers: event -> (symbol, fill colour, size); black and white so that they read on
@@ -699,33 +790,37 @@ def swimmer_figure(lanes, colors: dict[str, str], subtitle: str = "") -> go.Figu
             x=sub["end"], y=sub["lane"], base=0, orientation="h", name=html.escape(str(regimen)),
             marker=dict(color=colors.get(regimen, "#777777"), line=dict(width=0)), opacity=0.85,
             customdata=np.stack([sub["patient"], sub["regimen"]], axis=1), legendgroup="regimen",
-            legendgrouptitle_text="First line",
-            hovertemplate="%{customdata[0]} (%{customdata[1]})<br>followed %{x:.1f} months<extra></extra>"))
+            legendgrouptitle_text=tr("First line"),
+            hovertemplate="%{customdata[0]} (%{customdata[1]})<br>"
+                          + tr("followed {months} months", months="%{x:.1f}") + "<extra></extra>"))
     for event, label in LANE_EVENTS.items():
         sub = lanes[lanes[event].notna()]
         if sub.empty:
             continue
         symbol, fill, size = _SWIMMER_MARKERS[event]
         fig.add_trace(go.Scatter(
-            x=sub[event], y=sub["lane"], mode="markers", name=label, legendgroup="events",
-            legendgrouptitle_text="Events",
+            x=sub[event], y=sub["lane"], mode="markers", name=tr(label), legendgroup="events",
+            legendgrouptitle_text=trc("swimmer legend", "Events"),
             marker=dict(symbol=symbol, color=fill, size=size, line=dict(color="#000000", width=1.2)),
             customdata=sub["patient"],
-            hovertemplate=f"%{{customdata}}: {label} at %{{x:.1f}} months<extra></extra>"))
+            hovertemplate="%{customdata}: " + tr("{event} at {months} months", event=tr(label), months="%{x:.1f}")
+                          + "<extra></extra>"))
     alive = lanes[lanes["alive"]]
     if not alive.empty:
         fig.add_trace(go.Scatter(
-            x=alive["end"], y=alive["lane"], mode="markers", name="alive at last follow-up", legendgroup="events",
+            x=alive["end"], y=alive["lane"], mode="markers", name=tr("alive at last follow-up"), legendgroup="events",
             marker=dict(symbol="arrow-right", color="#444444", size=9, line=dict(color="#444444", width=1)),
             customdata=alive["patient"],
-            hovertemplate="%{customdata}: alive at last follow-up, %{x:.1f} months<extra></extra>"))
+            hovertemplate="%{customdata}: " + tr("alive at last follow-up, {months} months", months="%{x:.1f}")
+                          + "<extra></extra>"))
     total = lanes.attrs.get("n_total", n)
-    shown = f"{n} patients" if n == total else f"a random sample of {n} of {total} patients"
-    title = f"Course of each patient from first-line start ({shown})"
+    shown = trc("swimmer title", "{n} patients", n=n) if n == total else tr("a random sample of {n} of {total} patients", n=n, total=total)
+    title = tr("Course of each patient from first-line start ({shown})", shown=shown)
     fig.update_layout(
         template="plotly_white", font=dict(family=_FONT, size=13), barmode="overlay", bargap=0.25,
-        xaxis=dict(title="Months since first-line start", rangemode="tozero"),
-        yaxis=dict(autorange="reversed", showticklabels=False, title="Patients", showgrid=False, zeroline=False),
+        xaxis=dict(title=tr("Months since first-line start"), rangemode="tozero"),
+        yaxis=dict(autorange="reversed", showticklabels=False, title=trc("swimmer axis", "Patients"), showgrid=False,
+                   zeroline=False),
         legend=dict(groupclick="toggleitem"), margin=dict(l=60, r=20))
     return apply_layout(fig, "screen", title=title, subtitle=subtitle, plot_height=max(300, 50 + 9 * n),
                         bottom_px=64)

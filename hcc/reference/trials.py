@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from hcc.i18n import N_, tr, trc
 from hcc.schema import ATZ_BEV, DUR_TRE, LEN, NIV_IPI, SOR, Endpoint
 
 __all__ = ["Median", "TrialArm", "Trial", "TRIALS", "arms_for", "trials_table", "registry_vs_trials"]
@@ -57,7 +58,7 @@ class Median:
         core = "NR" if self.months is None else f"{self.months:.1f}"
         if self.low is not None or self.high is not None:
             core += f" ({f(self.low)}–{f(self.high)})"
-        return core + (f" [{self.kind}]" if self.kind else "")
+        return core + (f" [{tr(self.kind)}]" if self.kind else "")
 
 
 @dataclass(frozen=True)
@@ -101,32 +102,32 @@ class Trial:
 
 
 TRIALS: tuple[Trial, ...] = (
-    Trial("IMbrave150 (updated OS)", (
-        TrialArm("Atezolizumab + bevacizumab", ATZ_BEV, 336, Median(19.2, 17.0, 23.7), Median(6.9, 5.7, 8.6), 30.0),
-        TrialArm("Sorafenib", SOR, 165, Median(13.4, 11.4, 16.9), Median(4.3, 4.0, 5.6), 11.0)),
+    Trial(N_("IMbrave150 (updated OS)"), (
+        TrialArm(N_("Atezolizumab + bevacizumab"), ATZ_BEV, 336, Median(19.2, 17.0, 23.7), Median(6.9, 5.7, 8.6), 30.0),
+        TrialArm(N_("Sorafenib"), SOR, 165, Median(13.4, 11.4, 16.9), Median(4.3, 4.0, 5.6), 11.0)),
         0.66, 0.52, 0.85, "Cheng AL, et al.", "J Hepatol", 2022, "10.1016/j.jhep.2021.11.030",
         secondary_source=True),
-    Trial("IMbrave150 (primary)", (
-        TrialArm("Atezolizumab + bevacizumab", ATZ_BEV, 336, Median(None), Median(6.8, 5.7, 8.3), 27.3),
-        TrialArm("Sorafenib", SOR, 165, Median(13.2, 10.4, None), Median(4.3, 4.0, 5.6), 11.9)),
+    Trial(N_("IMbrave150 (primary)"), (
+        TrialArm(N_("Atezolizumab + bevacizumab"), ATZ_BEV, 336, Median(None), Median(6.8, 5.7, 8.3), 27.3),
+        TrialArm(N_("Sorafenib"), SOR, 165, Median(13.2, 10.4, None), Median(4.3, 4.0, 5.6), 11.9)),
         0.58, 0.42, 0.79, "Finn RS, et al.", "N Engl J Med", 2020, "10.1056/NEJMoa1915745"),
     Trial("REFLECT", (
-        TrialArm("Lenvatinib", LEN, 478, Median(13.6, 12.1, 14.9), Median(7.4, kind="PFS, mRECIST, investigator")),
-        TrialArm("Sorafenib", SOR, 476, Median(12.3, 10.4, 13.9), Median(3.7, kind="PFS, mRECIST, investigator"))),
+        TrialArm(N_("Lenvatinib"), LEN, 478, Median(13.6, 12.1, 14.9), Median(7.4, kind=N_("PFS, mRECIST, investigator"))),
+        TrialArm(N_("Sorafenib"), SOR, 476, Median(12.3, 10.4, 13.9), Median(3.7, kind=N_("PFS, mRECIST, investigator")))),
         0.92, 0.79, 1.06, "Kudo M, et al.", "Lancet", 2018, "10.1016/S0140-6736(18)30207-1",
-        note="non-inferiority trial"),
+        note=N_("non-inferiority trial")),
     Trial("SHARP", (
-        TrialArm("Sorafenib", SOR, 299, Median(10.7), Median(5.5, kind="TTP"), 2.0, "partial responses"),
-        TrialArm("Placebo", None, 303, Median(7.9), Median(2.8, kind="TTP"), 1.0, "partial responses")),
+        TrialArm(N_("Sorafenib"), SOR, 299, Median(10.7), Median(5.5, kind="TTP"), 2.0, N_("partial responses")),
+        TrialArm(N_("Placebo"), None, 303, Median(7.9), Median(2.8, kind="TTP"), 1.0, N_("partial responses"))),
         0.69, 0.55, 0.87, "Llovet JM, et al.", "N Engl J Med", 2008, "10.1056/NEJMoa0708857"),
     Trial("HIMALAYA", (
-        TrialArm("Durvalumab + tremelimumab (STRIDE)", DUR_TRE, 393, Median(16.4, 14.2, 19.6), Median(3.8), 20.1),
-        TrialArm("Sorafenib", SOR, 389, Median(13.8, 12.3, 16.1), Median(4.1), 5.1)),
+        TrialArm(N_("Durvalumab + tremelimumab (STRIDE)"), DUR_TRE, 393, Median(16.4, 14.2, 19.6), Median(3.8), 20.1),
+        TrialArm(N_("Sorafenib"), SOR, 389, Median(13.8, 12.3, 16.1), Median(4.1), 5.1)),
         0.78, 0.65, 0.93, "Abou-Alfa GK, et al.", "NEJM Evid", 2022, "10.1056/EVIDoa2100070",
-        note="OS HR with a 96.02% CI", secondary_source=True),
+        note=N_("OS HR with a 96.02% CI"), secondary_source=True),
     Trial("CheckMate 9DW", (
-        TrialArm("Nivolumab + ipilimumab", NIV_IPI, 335, Median(23.7, 18.8, 29.4), None, 36.0),
-        TrialArm("Lenvatinib or sorafenib", None, 333, Median(20.6, 17.5, 22.5), None, 13.0)),
+        TrialArm(N_("Nivolumab + ipilimumab"), NIV_IPI, 335, Median(23.7, 18.8, 29.4), None, 36.0),
+        TrialArm(N_("Lenvatinib or sorafenib"), None, 333, Median(20.6, 17.5, 22.5), None, 13.0)),
         0.79, 0.65, 0.96, "Yau T, et al.", "Lancet", 2025, "10.1016/S0140-6736(25)00403-9"),
 )
 
@@ -159,14 +160,15 @@ def trials_table() -> pd.DataFrame:
     for t in TRIALS:
         for i, arm in enumerate(t.arms):
             rows.append({
-                "Trial": t.name, "Arm": arm.label, "Regimen code": arm.regimen or "—", "n": arm.n,
-                "Median OS, months (95% CI)": "—" if arm.os is None else arm.os.text(),
-                "Median PFS, months (95% CI)": "—" if arm.pfs is None else arm.pfs.text(),
-                "OS HR (95% CI)": f"{t.os_hr:.2f} ({t.os_hr_low:.2f}–{t.os_hr_high:.2f})" if i == 0 else "reference",
-                "ORR, %": "—" if arm.orr_percent is None else f"{arm.orr_percent:g}"
-                          + (f" ({arm.orr_note})" if arm.orr_note else ""),
-                "Citation": _citation(t) + (f" — {t.note}" if t.note else "")
-                            + (" — secondary source, check the paper" if t.secondary_source else ""),
+                trc("table header", "Trial"): tr(t.name), trc("table header", "Arm"): tr(arm.label), trc("table header", "Regimen code"): arm.regimen or "—", "n": arm.n,
+                trc("table header", "Median OS, months (95% CI)"): "—" if arm.os is None else arm.os.text(),
+                trc("table header", "Median PFS, months (95% CI)"): "—" if arm.pfs is None else arm.pfs.text(),
+                trc("table header", "OS HR (95% CI)"): f"{t.os_hr:.2f} ({t.os_hr_low:.2f}–{t.os_hr_high:.2f})" if i == 0
+                else trc("hazard ratio", "reference"),
+                trc("table header", "ORR, %"): "—" if arm.orr_percent is None else f"{arm.orr_percent:g}"
+                              + (f" ({tr(arm.orr_note)})" if arm.orr_note else ""),
+                trc("table header", "Citation"): _citation(t) + (f" — {tr(t.note)}" if t.note else "")
+                                + (" — " + tr("secondary source, check the paper") if t.secondary_source else ""),
             })
     return pd.DataFrame(rows)
 
@@ -187,12 +189,12 @@ def registry_vs_trials(summary) -> pd.DataFrame:
         arms = arms_for(g.group, summary.endpoint)
         registry = _median_text(g.median, g.median_low, g.median_high)
         if not arms:
-            rows.append({"Regimen": g.group, "Registry n": g.n, "Registry median, months (95% CI)": registry,
-                         "Trial": "—", "Trial n": "—", "Trial median, months (95% CI)": "—",
-                         "Registry minus trial, months": "—", "Citation": "no trial of this regimen"})
+            rows.append({trc("table header", "Regimen"): g.group, trc("table header", "Registry n"): g.n, trc("table header", "Registry median, months (95% CI)"): registry,
+                         trc("table header", "Trial"): "—", trc("table header", "Trial n"): "—", trc("table header", "Trial median, months (95% CI)"): "—",
+                         trc("table header", "Registry minus trial, months"): "—", trc("table header", "Citation"): tr("no trial of this regimen")})
         for t, arm, m in arms:
             diff = "—" if math.isnan(g.median) else f"{g.median - m.months:+.1f}"
-            rows.append({"Regimen": g.group, "Registry n": g.n, "Registry median, months (95% CI)": registry,
-                         "Trial": t.name, "Trial n": str(arm.n), "Trial median, months (95% CI)": m.text(),
-                         "Registry minus trial, months": diff, "Citation": _citation(t)})
+            rows.append({trc("table header", "Regimen"): g.group, trc("table header", "Registry n"): g.n, trc("table header", "Registry median, months (95% CI)"): registry,
+                         trc("table header", "Trial"): tr(t.name), trc("table header", "Trial n"): str(arm.n), trc("table header", "Trial median, months (95% CI)"): m.text(),
+                         trc("table header", "Registry minus trial, months"): diff, trc("table header", "Citation"): _citation(t)})
     return pd.DataFrame(rows)
