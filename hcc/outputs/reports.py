@@ -176,14 +176,13 @@ def _against(what: str, reference: str | None) -> str:
     return tr("{what}: against {reference}", what=what, reference=reference)
 
 
-def _table1_deck_columns(t1: pd.DataFrame, regimens: tuple[str, ...]) -> tuple[str, ...]:
-    """Table 1's columns on a slide: characteristic, level, overall, the regimens and p (not the
-    missing counts, the test names or the SMDs). Chosen by position (the order
-    :func:`hcc.stats.baseline.baseline_table` documents), so the headers may be in any language."""
+def _table1_deck_columns(t1: pd.DataFrame) -> tuple[str, ...]:
+    """Table 1's columns on a slide: characteristic, level, overall, the regimens and p — not the
+    missing counts (the third column), the SMDs or the test names (after p). Found by position and
+    by the codes ``SMD`` and ``p``, which every language writes so, not by the translated headers."""
     columns = list(t1.columns)
-    groups = sum(1 for c in columns if c in regimens)
-    shown = 4 + groups + (1 if len(columns) > 4 + groups else 0)  # … Missing, Overall, regimens, p
-    return tuple(c for i, c in enumerate(columns[:shown]) if i != 2)
+    after_p = columns.index("p") + 1 if "p" in columns else len(columns)
+    return tuple(c for i, c in enumerate(columns[:after_p]) if i != 2 and not str(c).startswith("SMD"))
 
 
 def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] = DEFAULT_FIGURE_ENDPOINTS,
@@ -223,7 +222,7 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
             "table1", tr("Baseline characteristics (Table 1)"), t1, in_deck=True,
             note=tr("Median [Q1, Q3] with Kruskal–Wallis test; n (%) with chi-square or Fisher's exact test; "
                     "SMD = standardized mean difference."),
-            deck_columns=_table1_deck_columns(t1, cohort.regimens)))
+            deck_columns=_table1_deck_columns(t1)))
     shown, unavailable = [], []
     for e in figure_endpoints:
         s = result.endpoints[e]
@@ -540,8 +539,8 @@ def _table_slides(prs, t: ReportTable, footer: str) -> None:
     parts = deck_parts(t)
     for k, table in enumerate(parts, start=1):
         slide = prs.slides.add_slide(prs.slide_layouts[6])
-        _textbox(slide, t.title + (f" ({k}/{len(parts)})" if len(parts) > 1 else ""), 0.4, 0.2, 12.5, 0.7, 28,
-                 bold=True)
+        _textbox(slide, trc("deck", "{title} ({part}/{parts})", title=t.title, part=k, parts=len(parts))
+                 if len(parts) > 1 else t.title, 0.4, 0.2, 12.5, 0.7, 28, bold=True)
         rows, cols = len(table) + 1, len(table.columns)
         shape = slide.shapes.add_table(rows, cols, Inches(0.4), Inches(1.0), Inches(12.5), Inches(0.45 * rows))
         for j, name in enumerate(table.columns):
