@@ -291,10 +291,25 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
         results=results, is_demo=reg.is_demo, language=current_language())
 
 
+def _method_key(key: str) -> str:
+    """A key of a model's ``methods`` record (:class:`hcc.stats.adjusted.MultivariableCox`,
+    :class:`hcc.stats.weighting.IPTWResult`) as a table note names it; the record's keys stay English
+    in the JSON."""
+    words = {"model": trc("methods record", "model"), "ties": trc("methods record", "ties"),
+             "ci": trc("methods record", "ci"), "variance": trc("methods record", "variance"),
+             "missing": trc("methods record", "missing"), "concordance": trc("methods record", "concordance"),
+             "lr test": trc("methods record", "lr test"), "ph test": trc("methods record", "ph test"),
+             "propensity": trc("methods record", "propensity"), "weights": trc("methods record", "weights"),
+             "balance": trc("methods record", "balance"), "km": trc("methods record", "km"),
+             "hazard ratio": trc("methods record", "hazard ratio")}
+    return words.get(key, key)
+
+
 def _methods_note(methods: dict[str, str]) -> str:
-    """A model's ``methods`` record as a table note (``ties: Efron; …``), each key and value in the
-    current language where the catalog has it (the record itself, as JSON, stays in English)."""
-    return trc("report", "; ").join(trc("report", "{key}: {value}", key=tr(k), value=tr(v))
+    """A model's ``methods`` record as a table note (``ties: Efron; …``) in the current language: the
+    keys from :func:`_method_key`, the values as the model wrote them (in the language it was fitted
+    in, where its module translates them)."""
+    return trc("report", "; ").join(trc("report", "{key}: {value}", key=_method_key(k), value=tr(v))
                                     for k, v in methods.items())
 
 
