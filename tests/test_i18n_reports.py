@@ -23,6 +23,7 @@ from hcc.errors import SpecError
 from hcc.i18n import use_language
 from hcc.ingest.registry import load_path
 from hcc.outputs.reports import DECK_EA_TYPEFACE, adjusted_parts, build_report, report_html, report_pptx
+from hcc.outputs.methods_text import methods_paragraph
 from hcc.outputs.reproduce import check_data, read_record
 from hcc.schema import Col, Endpoint
 from tests.conftest import registry_csv
@@ -38,12 +39,17 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def demo_ja():
+def demo_result():
+    with use_language("ja"):
+        return analyze(load_path(DEMO_CSV), PRESETS[MAIN])
+
+
+@pytest.fixture(scope="module")
+def demo_ja(demo_result):
     """The demo's report with its adjusted analyses, built in Japanese (the Report page's and
     ``hcc report --lang ja``'s)."""
     with use_language("ja"):
-        result = analyze(load_path(DEMO_CSV), PRESETS[MAIN])
-        return build_report(result, (Endpoint.OS, Endpoint.PFS), adjusted=adjusted_parts(result.cohort))
+        return build_report(demo_result, (Endpoint.OS, Endpoint.PFS), adjusted=adjusted_parts(demo_result.cohort))
 
 
 def _html_texts(page: str) -> list[str]:
@@ -84,12 +90,13 @@ def test_the_deck_in_japanese_has_no_english_word_and_a_japanese_typeface_on_eve
     assert english_words(texts, allowed=CODE_NAMES) == []
 
 
-def test_the_methods_paragraph_in_japanese_keeps_every_number_and_method(demo_ja) -> None:
+def test_the_methods_paragraph_in_japanese_keeps_every_number_and_method(demo_result, demo_ja) -> None:
     """である調, as a Japanese journal's statistical-analysis section, with every number of the
-    English paragraph (confidence level, milestones, τ, versions, days per month)."""
+    English paragraph of the same results (confidence level, milestones, τ, versions, days per month)."""
+    r = demo_result
     with use_language("en"):
-        result = analyze(load_path(DEMO_CSV), PRESETS[MAIN])
-        english = build_report(result, (Endpoint.OS, Endpoint.PFS), table1=False).methods
+        english = methods_paragraph([r.endpoints[Endpoint.OS], r.endpoints[Endpoint.PFS]], r.response,
+                                    competing=r.competing, pathway=r.pathway, cohort=r.cohort.name.full)
     japanese = demo_ja.methods
     assert "ハザード比とWald法による95%信頼区間は、SORを対照とした単変量Cox比例ハザードモデル（同順位はEfron法）で算出した。" \
         in japanese
@@ -135,3 +142,19 @@ def test_cli_report_and_analyze_in_japanese(tmp_path: Path, capsys) -> None:
     assert main(["report", "--help"]) == 0
     help_text = capsys.readouterr().out
     assert "--lang {en,ja}" in help_text and _JAPANESE.search(help_text) is None
+
+
+def test_an_english_report_names_no_japanese_font() -> None:
+    """The Japanese CSS and typefaces are added in Japanese only: the English HTML is as it was."""
+    from tests.conftest import make_registry
+
+    rows = [{Col.REGIMEN_1L: r, Col.DATE_DEATH: f"2020-{1 + i % 11:02d}-15", Col.DATE_LAST_FOLLOWUP: "2020-12-31"}
+            for i, r in enumerate(["SOR", "LEN"] * 5)]
+    report = build_report(analyze(make_registry(rows), PRESETS[FULL]), (), table1=False)
+    page = report_html(report, static_svgs={})
+    assert report.language == "en" and page.startswith("<!DOCTYPE html><html lang='en'>")
+    assert "Noto Sans CJK" not in page and _JAPANESE.search(page) is None
+    deck = report_pptx(report, figure_keys=())
+    with zipfile.ZipFile(io.BytesIO(deck)) as z:
+        assert not any(b"<a:ea typeface=\"Yu Gothic\"" in z.read(n) or b'lang="ja-JP"' in z.read(n)
+                       for n in z.namelist())
