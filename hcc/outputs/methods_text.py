@@ -106,7 +106,8 @@ def _survival_sentences(summaries: Sequence) -> list[str]:
                       for s in rmst])
         out.append(tr("Restricted mean survival time was computed to τ = {taus} ({chosen}), with differences between "
                       "regimens and normal-approximation confidence intervals.", taus=taus,
-                      chosen=trc("methods", "chosen") if spec.tau_months else tr("the shortest follow-up among the regimens")))
+                      chosen=trc("methods", "chosen") if spec.tau_months
+                      else tr("the shortest follow-up among the regimens")))
         if any(g.rmst is not None and not g.rmst.estimable for s in rmst for g in s.groups):
             out.append(tr("τ may not exceed a regimen's last follow-up (the rule of R's survRM2); regimens followed "
                           "for less are reported as not estimable rather than extrapolated."))

@@ -215,7 +215,8 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     figures = [ReportFigure("attrition", tr("Who is in, and why (attrition)"),
                             attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors,
                                                      caption))]
-    tables = [ReportTable("attrition", trc("report table", "Attrition"), attrition_table(cohort.attrition, cohort.regimens))]
+    tables = [ReportTable("attrition", trc("report table", "Attrition"),
+                          attrition_table(cohort.attrition, cohort.regimens))]
     if table1:
         t1 = baseline_table(cohort.frame, cohort.regimens)
         tables.append(ReportTable(
@@ -234,8 +235,8 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
         figures.append(ReportFigure(f"km_{e.value}", trc("report", "{label} ({code})", label=endpoint_label(e),
                                                          code=e.value),
                                     km_figure(s, colors, subtitle=subtitle, options=options)))
-        tables.append(ReportTable(f"{e.value}_groups", tr("{endpoint}: by regimen", endpoint=e.value), endpoint_table(s),
-                                  in_deck=True, note=sentences(
+        tables.append(ReportTable(f"{e.value}_groups", tr("{endpoint}: by regimen", endpoint=e.value),
+                                  endpoint_table(s), in_deck=True, note=sentences(
                                       tr("Times in months; median (95% CI); rates as % (95% CI)."), *table_notes(s))))
         if s.pairwise:
             tables.append(ReportTable(f"{e.value}_pairwise", tr("{endpoint}: pairwise tests", endpoint=e.value),
@@ -258,12 +259,13 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     for key, s in result.competing.items():
         if not any(g.n for g in s.groups):
             continue
-        figures.append(ReportFigure(f"cif_{key}", s.definition.title, cif_figure(s, colors, subtitle=caption)))
-        tables.append(ReportTable(f"cif_{key}", tr("{analysis}: cumulative incidence", analysis=s.definition.title),
+        analysis = tr(s.definition.title)  # a constant of hcc.cohort.competing, translated where shown
+        figures.append(ReportFigure(f"cif_{key}", analysis, cif_figure(s, colors, subtitle=caption)))
+        tables.append(ReportTable(f"cif_{key}", tr("{analysis}: cumulative incidence", analysis=analysis),
                                   cif_table(s),
                                   note=tr("Aalen–Johansen, % (95% CI, log scale); death is the competing event.")))
         if s.fine_gray:
-            tables.append(ReportTable(f"ratios_{key}", _against(s.definition.title, s.reference), ratio_table(s),
+            tables.append(ReportTable(f"ratios_{key}", _against(analysis, s.reference), ratio_table(s),
                                       note=tr("Fine–Gray: how many reach the event; cause-specific: how fast among "
                                               "those still alive without it.")))
     if result.pathway is not None and any(g.n for g in result.pathway.groups):
