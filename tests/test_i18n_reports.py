@@ -158,3 +158,24 @@ def test_an_english_report_names_no_japanese_font() -> None:
     with zipfile.ZipFile(io.BytesIO(deck)) as z:
         assert not any(b"<a:ea typeface=\"Yu Gothic\"" in z.read(n) or b'lang="ja-JP"' in z.read(n)
                        for n in z.namelist())
+
+
+@pytest.mark.slow
+def test_the_japanese_pdf_embeds_noto_sans_cjk_and_its_text_reads_back(demo_ja, tmp_path: Path) -> None:
+    """Chromium prints the Japanese page with Noto Sans CJK JP (OpenType/CFF, so embedded as Type 3
+    glyphs whose descriptors name the font; `pdffonts` lists them as ``[none] Type 3``) and
+    poppler's ``pdftotext`` reads the Japanese back. Figures left out (the printable page without
+    SVGs): they are kaleido's, tested in test_export."""
+    import shutil
+    import subprocess
+
+    from hcc.outputs.reports import html_to_pdf
+
+    assert shutil.which("pdftotext"), "poppler-utils (pdftotext) is needed"
+    pdf = html_to_pdf(report_html(demo_ja, static_svgs={}))
+    assert re.search(rb"/FontName\s*/[A-Z]{6}\+NotoSansCJKjp-Regular", pdf)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, timeout=60).stdout
+    text = text.decode("utf-8")
+    assert "統計解析" in text and "ログランク検定" in text
