@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from hcc.cohort.choices import PRESET_NAMES
 from hcc.errors import HCCError
+from hcc.i18n import DEFAULT, LANGUAGES, tr, trc
 from hcc.stats.choices import ADJUSTMENTS, CONF_TYPES
 
 # The parser needs only names (above); what reads data and computes (pandas, numpy, scipy) is imported
@@ -36,6 +37,12 @@ def add_data_and_statistics(parser: argparse.ArgumentParser, default_preset: str
                         help="RMST horizon in months (default: shortest follow-up among regimens)")
     parser.add_argument("--reference", help="regimen the hazard ratios and RMST differences are against")
     parser.add_argument("--adjust", choices=ADJUSTMENTS, default="holm", help="pairwise p-value adjustment")
+
+
+def add_language(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--lang {en,ja}``: the language of ``what`` (the command's output; its help stays English)."""
+    parser.add_argument("--lang", choices=tuple(LANGUAGES), default=DEFAULT,
+                        help=f"language of {what}: en (English, default) or ja (Japanese)")
 
 
 class Parser(argparse.ArgumentParser):
@@ -68,13 +75,16 @@ def json_depth(text: str) -> int:
 def read_text(path: str, what: str) -> str:
     """A spec or mapping file's JSON text, or an HCCError naming it (unreadable, or nested deeper than
     :data:`MAX_JSON_DEPTH`)."""
+    kind = {"spec": trc("input file", "spec"), "mapping": trc("input file", "mapping")}.get(what, what)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise HCCError(f"{path}: cannot open the {what} file ({getattr(exc, 'strerror', None) or exc})") from None
+        raise HCCError(tr("{path}: cannot open the {what} file ({error})", path=path, what=kind,
+                          error=getattr(exc, "strerror", None) or exc)) from None
     if json_depth(text) > MAX_JSON_DEPTH:
-        raise HCCError(f"{path}: the {what} file is nested more than {MAX_JSON_DEPTH} levels deep, which no "
-                       f"{what} file is; save it again from the app or write it as {_FORMAT_DOCS[what]} shows")
+        raise HCCError(tr("{path}: the {what} file is nested more than {depth} levels deep, which no {what} file is; "
+                          "save it again from the app or write it as {doc} shows", path=path,
+                          what=kind, depth=MAX_JSON_DEPTH, doc=_FORMAT_DOCS[what]))
     return text
 
 
@@ -84,11 +94,12 @@ def check_out(path: str, example: str) -> Path:
     (``example``: a file name to suggest, e.g. results.json)."""
     out = Path(path)
     if out.is_dir():
-        raise HCCError(f"--out {path}: this is a folder; give a file name inside it, e.g. {out / example}")
+        raise HCCError(tr("--out {path}: this is a folder; give a file name inside it, e.g. {example}", path=path,
+                          example=out / example))
     folder = out.parent
     if not folder.is_dir():
-        raise HCCError(f"--out {path}: the folder {folder} does not exist; create it first "
-                       f"(mkdir -p {folder}) or write to an existing folder")
+        raise HCCError(tr("--out {path}: the folder {folder} does not exist; create it first (mkdir -p {folder}) or "
+                          "write to an existing folder", path=path, folder=folder))
     return out
 
 
@@ -97,8 +108,8 @@ def write_out(path: str, data: bytes) -> None:
     try:
         Path(path).write_bytes(data)
     except OSError as exc:
-        raise HCCError(f"--out {path}: cannot write the file ({exc.strerror or type(exc).__name__}); "
-                       "choose a folder you can write to") from None
+        raise HCCError(tr("--out {path}: cannot write the file ({error}); choose a folder you can write to", path=path,
+                          error=exc.strerror or type(exc).__name__)) from None
 
 
 def cohort_spec(args: argparse.Namespace) -> CohortSpec:
@@ -130,5 +141,6 @@ def registry(args: argparse.Namespace) -> Registry:
         for note in mapping_notes(loaded):
             print(f"mapped: {note}", file=sys.stderr)
     if args.reference and args.reference not in loaded.regimens:
-        raise HCCError(f"--reference {args.reference}: no such regimen (the file has {', '.join(loaded.regimens)})")
+        raise HCCError(tr("--reference {regimen}: no such regimen (the file has {regimens})", regimen=args.reference,
+                          regimens=", ".join(loaded.regimens)))
     return loaded

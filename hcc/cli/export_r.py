@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hcc.cli import common as cli_common
 from hcc.errors import HCCError
+from hcc.i18n import tr
 from hcc.schema import Endpoint
 
 # The R export (pandas, numpy, the Cox and response code) is imported in run(): `--help` stays light.
@@ -39,10 +40,11 @@ def check_folder(path: str) -> Path:
     """``--out DIR``, checked before the analysis runs: a folder, or a new one whose parent exists."""
     out = Path(path)
     if out.exists() and not out.is_dir():
-        raise HCCError(f"--out {path}: this is a file; give a folder for the R files, e.g. {out.parent / 'reproduce_in_r'}")
+        raise HCCError(tr("--out {path}: this is a file; give a folder for the R files, e.g. {example}", path=path,
+                          example=out.parent / "reproduce_in_r"))
     if not out.exists() and not out.parent.is_dir():
-        raise HCCError(f"--out {path}: the folder {out.parent} does not exist; create it first "
-                       f"(mkdir -p {out.parent}) or write to an existing folder")
+        raise HCCError(tr("--out {path}: the folder {folder} does not exist; create it first (mkdir -p {folder}) or "
+                          "write to an existing folder", path=path, folder=out.parent))
     return out
 
 
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> None:
     try:
         out.mkdir(exist_ok=True)
     except OSError as exc:
-        raise HCCError(f"--out {args.out}: cannot create the folder ({exc.strerror or type(exc).__name__}); "
-                       "choose a folder you can write to") from None
+        raise HCCError(tr("--out {path}: cannot create the folder ({error}); choose a folder you can write to",
+                          path=args.out, error=exc.strerror or type(exc).__name__)) from None
     for name in FILES:
         cli_common.write_out(str(out / name), export.files[name])

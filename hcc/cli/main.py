@@ -3,7 +3,8 @@
 and ``python -m hcc report --data FILE [--spec S.json] --out report.html|report.pdf|deck.pptx``.
 
 Prints the analysis as JSON (or writes it to ``--out``); on bad input prints one line to stderr and
-exits with status 2. Uses the same :mod:`hcc.analysis` functions as the app.
+exits with status 2. Uses the same :mod:`hcc.analysis` functions as the app. ``--lang ja`` (analyze,
+report) writes the report, or the JSON's human-readable texts, in Japanese; the help stays English.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hcc.cli import export_r as cli_export_r
 from hcc.cli import report as cli_report
 from hcc.formatting import json_safe
 from hcc.errors import HCCError
+from hcc.i18n import tr, use_language
 from hcc.schema import Endpoint
 
 
@@ -41,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--trim", type=float, nargs=2, metavar=("LOW", "HIGH"),
                      help="with --iptw: truncate the weights at these percentiles, e.g. 1 99")
     run.add_argument("--out", help="write JSON here instead of standard output")
+    cli_common.add_language(run, "the JSON's human-readable labels, reasons and notes (its keys stay English)")
     cli_report.add_arguments(sub.add_parser("report", help="HTML report, its PDF, or a PowerPoint deck (by --out)"))
     cli_export_r.add_arguments(sub.add_parser("export-r", help="\"Reproduce in R\": analysis_data.csv, pathway_data.csv, analysis.R "
                                               "and README.txt in the --out folder"))
@@ -82,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help (0), or a bad option already reported in one line (2)
         return int(exc.code or 0)
+    with use_language(getattr(args, "lang", "en")):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The chosen subcommand, in the language of ``--lang`` (main's)."""
     try:
         if args.command == "export-r":
             cli_export_r.run(args)
@@ -99,5 +108,5 @@ def main(argv: list[str] | None = None) -> int:
     except (HCCError, ValueError) as exc:
         return _error(str(exc))
     except RecursionError:  # a JSON input nested too deeply for Python's parser
-        return _error("an input file is nested too deeply to read; check the --spec and --mapping files")
+        return _error(tr("an input file is nested too deeply to read; check the --spec and --mapping files"))
     return 0

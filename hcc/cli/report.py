@@ -1,7 +1,8 @@
 """``python -m hcc report``: the app's report from the command line, for batch use and archiving.
 
     python -m hcc report --data FILE [--mapping M.json] [--spec S.json | --preset main]
-                         [--figures OS PFS ...] [--no-trials] --out report.html|report.pdf|deck.pptx
+                         [--figures OS PFS ...] [--no-trials] [--lang en|ja]
+                         --out report.html|report.pdf|deck.pptx
 
 The output's suffix chooses the rendering (:mod:`hcc.outputs.reports`). The numbers are those of
 ``python -m hcc analyze`` with the same data, spec and settings (the HTML embeds that JSON).
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from hcc.cli import common as cli_common
 from hcc.errors import HCCError
+from hcc.i18n import tr
 from hcc.schema import SURVIVAL_ENDPOINTS, Endpoint
 
 SUFFIXES: tuple[str, ...] = (".html", ".pdf", ".pptx")
@@ -27,6 +29,7 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--no-trials", dest="trials", action="store_false",
                      help="do not mark the landmark trials' medians on the KM figures")
     run.add_argument("--out", required=True, help="report.html, report.pdf or deck.pptx")
+    cli_common.add_language(run, "the whole report: headings, tables, figures, methods paragraph, notes")
 
 
 def run(args: argparse.Namespace) -> bytes:
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace) -> bytes:
 
     out = Path(args.out)
     if out.suffix.lower() not in SUFFIXES:
-        raise HCCError(f"--out {args.out}: the file name must end in {', '.join(SUFFIXES)}")
+        raise HCCError(tr("--out {path}: the file name must end in {suffixes}", path=args.out,
+                          suffixes=", ".join(SUFFIXES)))
     spec = cli_common.cohort_spec(args)
     registry = cli_common.registry(args)
     analysis = cli_common.analysis_spec(args)

@@ -12,16 +12,24 @@ import platform
 from collections.abc import Mapping, Sequence
 
 from hcc import __version__
+from hcc.i18n import N_, current_language, tr, trc
+from hcc.schema import DAYS_PER_MONTH, endpoint_label
+from hcc.stats.baseline import CHI_SQUARE, FISHER, FISHER_MC
 from hcc.stats.survival import COX_TIES, TESTS
 from hcc.stats.tdcox import REGIMEN_AS_WORDS
-from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS
 
 #: Packages whose versions a report lists (those that compute or draw something in it).
 PACKAGES: tuple[str, ...] = ("numpy", "scipy", "pandas", "lifelines", "statsmodels", "tableone", "plotly",
                              "kaleido", "python-pptx", "openpyxl", "streamlit")
-_CI_WORDS = {"log-log": "the log-log (complementary log-log) transformation",
-             "log": "the log transformation", "plain": "no transformation (plain, linear scale)"}
-_ADJUST_WORDS = {"holm": "Holm's method", "bonferroni": "the Bonferroni method", "none": "no adjustment"}
+_CI_WORDS = {"log-log": N_("the log-log (complementary log-log) transformation"),
+             "log": N_("the log transformation"), "plain": N_("no transformation (plain, linear scale)")}
+_ADJUST_WORDS = {"holm": N_("Holm's method"), "bonferroni": N_("the Bonferroni method"), "none": N_("no adjustment")}
+#: The survival test of each ``rho`` (:data:`hcc.stats.survival.TESTS`) as the methods name it.
+_SURVIVAL_TEST_WORDS = {TESTS[0]: N_("the log-rank test"),
+                        TESTS[1]: N_("the Peto–Peto (Fleming–Harrington rho = 1) test")}
+#: The rate comparisons' tests (:func:`hcc.stats.baseline.categorical_test`) as the methods name them.
+_RATE_TEST_WORDS = {CHI_SQUARE: N_("the chi-square test"), FISHER: N_("the Fisher's exact test"),
+                    FISHER_MC: N_("the Fisher's exact (Monte Carlo) test")}
 
 
 def software_versions() -> dict[str, str]:
@@ -36,16 +44,29 @@ def software_versions() -> dict[str, str]:
 
 
 def _join(items: Sequence[str]) -> str:
+    """``a, b and c`` in the current language (duplicates dropped)."""
     items = list(dict.fromkeys(items))
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return tr("{items} and {last}", items=trc("list", ", ").join(items[:-1]), last=items[-1])
 
 
 def _test_name(test: str) -> str:
     """'Chi-square' -> 'the chi-square test'; "Fisher's exact test" stays as it is, with 'the'."""
+    if test in _RATE_TEST_WORDS:
+        return tr(_RATE_TEST_WORDS[test])
     name = test[0].lower() + test[1:] if test.startswith("Chi") else test
     return f"the {name}" + ("" if "test" in name.lower() else " test")
+
+
+def _survival_test(rho: int) -> str:
+    """'the log-rank test' (rho = 0), in the current language."""
+    words = _SURVIVAL_TEST_WORDS.get(TESTS[rho])
+    return tr(words) if words else f"the {TESTS[rho]} test"
+
+
+def _months(values: Sequence[float]) -> str:
+    return _join([f"{m:g}" for m in values])
 
 
 def _survival_sentences(summaries: Sequence) -> list[str]:
@@ -53,40 +74,48 @@ def _survival_sentences(summaries: Sequence) -> list[str]:
         return []
     first = summaries[0]
     spec, methods = first.spec, first.methods
-    labels = _join([f"{ENDPOINT_LABELS[s.endpoint].lower()} ({s.endpoint.value})" for s in summaries])
-    out = [f"Time-to-event endpoints — {labels} — were estimated with the Kaplan–Meier method by first-line "
-           "regimen, with time in months (days / " f"{DAYS_PER_MONTH:g})."]
-    out.append(f"Pointwise {spec.conf_level:.0%} confidence intervals used the {methods.get('variance', 'Greenwood')} "
-               f"variance with {_CI_WORDS[spec.conf_type]}; confidence intervals for medians were obtained by "
-               f"inverting the pointwise intervals with the same transformation (as R quantile.survfit).")
+    labels = _join([trc("methods", "{endpoint} ({code})", endpoint=endpoint_label(s.endpoint).lower(),
+                        code=s.endpoint.value) for s in summaries])
+    out = [tr("Time-to-event endpoints — {endpoints} — were estimated with the Kaplan–Meier method by first-line "
+              "regimen, with time in months (days / {days}).", endpoints=labels, days=f"{DAYS_PER_MONTH:g}")]
+    out.append(tr("Pointwise {level} confidence intervals used the {variance} variance with {transform}; confidence "
+                  "intervals for medians were obtained by inverting the pointwise intervals with the same "
+                  "transformation (as R quantile.survfit).", level=f"{spec.conf_level:.0%}",
+                  variance=tr(methods.get("variance", "Greenwood")), transform=tr(_CI_WORDS[spec.conf_type])))
     if any(g.rates for s in summaries for g in s.groups):
-        out.append(f"Survival rates are reported at {_join([f'{m:g}' for m in spec.milestones_months])} months.")
+        out.append(tr("Survival rates are reported at {months} months.", months=_months(spec.milestones_months)))
     if any(s.logrank is not None for s in summaries):
-        out.append(f"Distributions were compared across regimens with the {TESTS[spec.rho]} test "
-                   "(k − 1 degrees of freedom).")
+        out.append(tr("Distributions were compared across regimens with {test} (k − 1 degrees of freedom).",
+                      test=_survival_test(spec.rho)))
     if any(s.pairwise for s in summaries):
-        out.append(f"Pairwise comparisons used the same test, with p-values adjusted by {_ADJUST_WORDS[spec.adjust]}.")
+        out.append(tr("Pairwise comparisons used the same test, with p-values adjusted by {adjustment}.",
+                      adjustment=tr(_ADJUST_WORDS[spec.adjust])))
     cox = [s for s in summaries if s.cox]
     if cox:
-        ties = COX_TIES
         refs = _join([s.reference for s in cox if s.reference])
-        out.append("Hazard ratios with Wald 95% confidence intervals were estimated with univariable Cox "
-                   f"proportional-hazards models{f' ({ties} method for ties)' if ties else ''}, "
-                   f"with {refs} as the reference.")
+        if COX_TIES:
+            out.append(tr("Hazard ratios with Wald 95% confidence intervals were estimated with univariable Cox "
+                          "proportional-hazards models ({ties} method for ties), with {reference} as the reference.",
+                          ties=COX_TIES, reference=refs))
+        else:
+            out.append(tr("Hazard ratios with Wald 95% confidence intervals were estimated with univariable Cox "
+                          "proportional-hazards models, with {reference} as the reference.", reference=refs))
     rmst = [s for s in summaries if s.rmst_differences]
     if rmst:
-        taus = _join([f"{s.tau_months:g} months ({s.endpoint.value})" for s in rmst])
-        out.append(f"Restricted mean survival time was computed to τ = {taus} "
-                   f"({'chosen' if spec.tau_months else 'the shortest follow-up among the regimens'}), with "
-                   "differences between regimens and normal-approximation confidence intervals.")
+        taus = _join([tr("{months} months ({endpoint})", months=f"{s.tau_months:g}", endpoint=s.endpoint.value)
+                      for s in rmst])
+        out.append(tr("Restricted mean survival time was computed to τ = {taus} ({chosen}), with differences between "
+                      "regimens and normal-approximation confidence intervals.", taus=taus,
+                      chosen=trc("methods", "chosen") if spec.tau_months
+                      else tr("the shortest follow-up among the regimens")))
         if any(g.rmst is not None and not g.rmst.estimable for s in rmst for g in s.groups):
-            out.append("τ may not exceed a regimen's last follow-up (the rule of R's survRM2); regimens followed "
-                       "for less are reported as not estimable rather than extrapolated.")
+            out.append(tr("τ may not exceed a regimen's last follow-up (the rule of R's survRM2); regimens followed "
+                          "for less are reported as not estimable rather than extrapolated."))
     if any(not c.estimable for s in cox for c in s.cox):
-        out.append("Hazard ratios without a finite estimate (a regimen without events, or a monotone likelihood, "
-                   "for which R warns that the coefficient may be infinite) are reported as not estimable.")
+        out.append(tr("Hazard ratios without a finite estimate (a regimen without events, or a monotone likelihood, "
+                      "for which R warns that the coefficient may be infinite) are reported as not estimable."))
     if any(s.groups and s.groups[0].rmst is not None for s in summaries):
-        out.append("Median follow-up was estimated by the reverse Kaplan–Meier method.")
+        out.append(tr("Median follow-up was estimated by the reverse Kaplan–Meier method."))
     return out
 
 
@@ -95,27 +124,34 @@ def _response_sentences(response) -> list[str]:
         return []
     first = next(iter(response.rates.values()))
     criteria = _join(list(response.rates))
-    out = [f"Best overall response was assessed by {criteria}; objective response rate (ORR, complete or partial "
-           "response) and disease control rate (DCR, complete or partial response or stable disease) were "
-           f"computed over evaluable patients and over all patients, with {first.methods.get('confidence interval', '')} "
-           "confidence intervals."]
+    out = [tr("Best overall response was assessed by {criteria}; objective response rate (ORR, complete or partial "
+              "response) and disease control rate (DCR, complete or partial response or stable disease) were "
+              "computed over evaluable patients and over all patients, with {interval} confidence intervals.",
+              criteria=criteria, interval=tr(first.methods.get("confidence interval", "")))]
     tests = sorted({c.test for s in response.rates.values() for c in s.comparisons if c.test})
     if tests:
-        out.append(f"Rates were compared across regimens with {_join([_test_name(t) for t in tests])}.")
+        out.append(tr("Rates were compared across regimens with {tests}.", tests=_join([_test_name(t) for t in tests])))
     fitted = [m.td for m in response.models if m.td is not None]
     if fitted:
         ties = _join(sorted({m.ties.capitalize() for m in fitted}))
         pooled = [m for m in fitted if m.regimen_as]
-        out.append("The association of disease control and of objective response with overall survival was "
-                   "estimated with Cox models in which the response covariate is time-dependent (switching from 0 "
-                   f"to 1 on the date it was first documented; {ties} ties, Wald confidence intervals)"
-                   + (f", per regimen and pooled over regimens ({REGIMEN_AS_WORDS[pooled[0].regimen_as]})"
-                      if pooled else "") + "; naive models with response as a baseline covariate are shown only "
-                   "to illustrate immortal-time bias.")
+        if pooled:
+            out.append(tr("The association of disease control and of objective response with overall survival was "
+                          "estimated with Cox models in which the response covariate is time-dependent (switching "
+                          "from 0 to 1 on the date it was first documented; {ties} ties, Wald confidence intervals), "
+                          "per regimen and pooled over regimens ({pooled}); naive models with response as a baseline "
+                          "covariate are shown only to illustrate immortal-time bias.", ties=ties,
+                          pooled=tr(REGIMEN_AS_WORDS[pooled[0].regimen_as])))
+        else:
+            out.append(tr("The association of disease control and of objective response with overall survival was "
+                          "estimated with Cox models in which the response covariate is time-dependent (switching "
+                          "from 0 to 1 on the date it was first documented; {ties} ties, Wald confidence intervals); "
+                          "naive models with response as a baseline covariate are shown only to illustrate "
+                          "immortal-time bias.", ties=ties))
     if response.landmarks:
-        marks = _join([f"{m:g}" for m in sorted({lm.landmark_months for lm in response.landmarks})])
-        out.append(f"Landmark analyses at {marks} months compared overall survival from the landmark by response "
-                   "status reached by then.")
+        marks = _months(sorted({lm.landmark_months for lm in response.landmarks}))
+        out.append(tr("Landmark analyses at {months} months compared overall survival from the landmark by response "
+                      "status reached by then.", months=marks))
     return out
 
 
@@ -126,18 +162,20 @@ def competing_sentences(competing: Mapping | None, pathway=None) -> list[str]:
     if not competing:
         return []
     first = next(iter(competing.values()))
-    defs = _join([f"{s.definition.event_words.lower()} (competing event: {s.definition.competing_words.lower()}; "
-                  f"from {s.definition.origin_words})" for s in competing.values()])
-    out = [f"Cumulative incidence of {defs} was estimated with the Aalen–Johansen estimator by first-line regimen, "
-           "with infinitesimal-jackknife standard errors and log-transformed 95% confidence intervals (as R "
-           f"survfit), reported at {_join([f'{m:g}' for m in first.milestones_months])} months, and compared across "
-           "regimens with Gray's test.",
-           f"Subdistribution hazard ratios (Fine–Gray; Breslow ties, robust sandwich variance, as R cmprsk::crr) and "
-           f"cause-specific hazard ratios (Cox, Efron ties) were estimated against {first.reference}."]
+    defs = _join([tr("{event} (competing event: {competing}; from {origin})",
+                     event=tr(s.definition.event_words).lower(), competing=tr(s.definition.competing_words).lower(),
+                     origin=tr(s.definition.origin_words)) for s in competing.values()])
+    out = [tr("Cumulative incidence of {definitions} was estimated with the Aalen–Johansen estimator by first-line "
+              "regimen, with infinitesimal-jackknife standard errors and log-transformed 95% confidence intervals (as "
+              "R survfit), reported at {months} months, and compared across regimens with Gray's test.",
+              definitions=defs, months=_months(first.milestones_months)),
+           tr("Subdistribution hazard ratios (Fine–Gray; Breslow ties, robust sandwich variance, as R cmprsk::crr) and "
+              "cause-specific hazard ratios (Cox, Efron ties) were estimated against {reference}.",
+              reference=first.reference)]
     if pathway is not None:
-        out.append("The probabilities of being on first line without progression, progressed without second line, "
-                   "on second line or later, or dead were estimated over time from first-line start with the "
-                   "Aalen–Johansen estimator of a multi-state model.")
+        out.append(tr("The probabilities of being on first line without progression, progressed without second line, "
+                      "on second line or later, or dead were estimated over time from first-line start with the "
+                      "Aalen–Johansen estimator of a multi-state model."))
     return out
 
 
@@ -155,13 +193,13 @@ def methods_paragraph(summaries: Sequence, response=None, versions: Mapping[str,
     cohort : the cohort's full name (:attr:`hcc.cohort.rules.CohortName.full`), rules not applied included.
     """
     versions = dict(versions or software_versions())
-    sentences = [f"Cohort analysed: {cohort}."] if cohort else []
+    sentences = [tr("Cohort analysed: {cohort}.", cohort=cohort)] if cohort else []
     sentences += _survival_sentences(summaries) + _response_sentences(response) + competing_sentences(competing, pathway)
-    sentences.append("All tests were two-sided.")
-    sentences.append(f"Analyses were done with HCC Outcomes Explorer {versions.get('HCC Outcomes Explorer', __version__)} "
-                     f"in Python {versions.get('Python', platform.python_version())} ("
-                     + _join([f"{k} {v}" for k, v in versions.items() if k in ("numpy", "scipy", "lifelines",
-                                                                             "statsmodels", "pandas")])
-                     + "); Kaplan–Meier estimates, log-rank tests and Cox models were checked against R's "
-                       "survival package.")
-    return " ".join(sentences)
+    sentences.append(tr("All tests were two-sided."))
+    sentences.append(tr("Analyses were done with HCC Outcomes Explorer {version} in Python {python} ({packages}); "
+                        "Kaplan–Meier estimates, log-rank tests and Cox models were checked against R's survival "
+                        "package.", version=versions.get("HCC Outcomes Explorer", __version__),
+                        python=versions.get("Python", platform.python_version()),
+                        packages=_join([f"{k} {v}" for k, v in versions.items()
+                                        if k in ("numpy", "scipy", "lifelines", "statsmodels", "pandas")])))
+    return ("" if current_language() == "ja" else " ").join(sentences)

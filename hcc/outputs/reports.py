@@ -40,7 +40,8 @@ from hcc.outputs.tables import (attrition_table, comparison_table, endpoint_tabl
 from hcc.stats.adjusted import CoxSpec, MultivariableCox, cox_table, fit_multivariable, multivariable_json, ph_table
 from hcc.stats.baseline import baseline_table
 from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, balance_table, iptw_analysis, iptw_json
-from hcc.schema import ENDPOINT_LABELS, Endpoint
+from hcc.i18n import N_, current_language, date_text, tr, trc, use_language
+from hcc.schema import Endpoint, endpoint_label
 from hcc.reference.trials import registry_vs_trials, trials_table
 
 #: Format tag of the embedded reproduction record (bump when its keys change).
@@ -95,6 +96,7 @@ class Report:
     results: dict[str, Any]
     is_demo: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    language: str = "en"  # the language it was built in; every rendering is in it too
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -152,20 +154,40 @@ def adjusted_parts(cohort, cox: CoxSpec = CoxSpec(), iptw: bool = True,
         model = fit_multivariable(cohort, cox)
     except HCCError as exc:
         model = None
-        reasons.append(("Multivariable Cox model", str(exc)))
+        reasons.append((tr("Multivariable Cox model"), str(exc)))
     weighted = None
     if iptw:
         try:
             weighted = iptw_analysis(cohort, IPTWSpec(cox.endpoint, cox.covariates or DEFAULT_PS_COVARIATES,
                                                       cox.reference, trim))
         except HCCError as exc:
-            reasons.append(("Propensity weighting (IPTW)", str(exc)))
+            reasons.append((tr("Propensity weighting (IPTW)"), str(exc)))
     return AdjustedParts(model, weighted, tuple(reasons))
+
+
+def sentences(*parts: str) -> str:
+    """Sentences as one text in the current language: a space between them in English, none in
+    Japanese (a Japanese sentence ends in 。)."""
+    return ("" if current_language() == "ja" else " ").join(p for p in parts if p)
+
+
+def _against(what: str, reference: str | None) -> str:
+    """The title of a comparison with the reference regimen (``OS: against SOR``)."""
+    return tr("{what}: against {reference}", what=what, reference=reference)
+
+
+def _table1_deck_columns(t1: pd.DataFrame) -> tuple[str, ...]:
+    """Table 1's columns on a slide: characteristic, level, overall, the regimens and p — not the
+    missing counts (the third column), the SMDs or the test names (after p). Found by position and
+    by the codes ``SMD`` and ``p``, which every language writes so, not by the translated headers."""
+    columns = list(t1.columns)
+    after_p = columns.index("p") + 1 if "p" in columns else len(columns)
+    return tuple(c for i, c in enumerate(columns[:after_p]) if i != 2 and not str(c).startswith("SMD"))
 
 
 def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] = DEFAULT_FIGURE_ENDPOINTS,
                  options: KMFigureOptions = KMFigureOptions(trial_medians=True), *, mapping: dict | None = None,
-                 title: str = "HCC Outcomes Explorer — report", created: datetime | None = None,
+                 title: str | None = None, created: datetime | None = None,
                  extra_tables: tuple[ReportTable, ...] = (), adjusted: AdjustedParts | None = None,
                  table1: bool = True) -> Report:
     """Figures (attrition, a KM figure per endpoint in ``figure_endpoints``, best response, treatment
@@ -182,6 +204,7 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     ``result`` must hold every endpoint of ``figure_endpoints`` (``analyze`` computes all by default).
     """
     created = created or datetime.now(timezone.utc)
+    title = title or tr("HCC Outcomes Explorer — report")
     cohort, reg = result.cohort, result.registry
     caption = f"{cohort.summary_line(full=True)} — {reg.label}"  # the cohort's whole name in the report
     subtitle = f"{cohort.summary_line()} — {reg.label}"  # shortened for figures (cohort_name)
@@ -189,17 +212,18 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     missing = [e.value for e in figure_endpoints if e not in result.endpoints]
     if missing:
         raise ValueError(f"the result lacks endpoint(s) {', '.join(missing)}")
-    figures = [ReportFigure("attrition", "Who is in, and why (attrition)",
+    figures = [ReportFigure("attrition", tr("Who is in, and why (attrition)"),
                             attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors,
                                                      caption))]
-    tables = [ReportTable("attrition", "Attrition", attrition_table(cohort.attrition, cohort.regimens))]
+    tables = [ReportTable("attrition", trc("report table", "Attrition"),
+                          attrition_table(cohort.attrition, cohort.regimens))]
     if table1:
         t1 = baseline_table(cohort.frame, cohort.regimens)
         tables.append(ReportTable(
-            "table1", "Baseline characteristics (Table 1)", t1, in_deck=True,
-            note="Median [Q1, Q3] with Kruskal–Wallis test; n (%) with chi-square or Fisher's exact test; "
-                 "SMD = standardized mean difference.",
-            deck_columns=tuple(c for c in t1.columns if c not in ("Missing", "Test") and not str(c).startswith("SMD"))))
+            "table1", tr("Baseline characteristics (Table 1)"), t1, in_deck=True,
+            note=tr("Median [Q1, Q3] with Kruskal–Wallis test; n (%) with chi-square or Fisher's exact test; "
+                    "SMD = standardized mean difference."),
+            deck_columns=_table1_deck_columns(t1)))
     shown, unavailable = [], []
     for e in figure_endpoints:
         s = result.endpoints[e]
@@ -208,52 +232,57 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
         if not s.curves:
             continue
         shown.append(s)
-        figures.append(ReportFigure(f"km_{e.value}", f"{ENDPOINT_LABELS[e]} ({e.value})",
+        figures.append(ReportFigure(f"km_{e.value}", trc("report", "{label} ({code})", label=endpoint_label(e),
+                                                         code=e.value),
                                     km_figure(s, colors, subtitle=subtitle, options=options)))
-        tables.append(ReportTable(f"{e.value}_groups", f"{e.value}: by regimen", endpoint_table(s), in_deck=True,
-                                  note=" ".join(("Times in months; median (95% CI); rates as % (95% CI).",
-                                                 *table_notes(s)))))
+        tables.append(ReportTable(f"{e.value}_groups", tr("{endpoint}: by regimen", endpoint=e.value),
+                                  endpoint_table(s), in_deck=True, note=sentences(
+                                      tr("Times in months; median (95% CI); rates as % (95% CI)."), *table_notes(s))))
         if s.pairwise:
-            tables.append(ReportTable(f"{e.value}_pairwise", f"{e.value}: pairwise tests", pairwise_table(s)))
+            tables.append(ReportTable(f"{e.value}_pairwise", tr("{endpoint}: pairwise tests", endpoint=e.value),
+                                      pairwise_table(s)))
         if s.cox:
             # in the deck too: a "not estimable — <reason>" HR must reach the slides, not only the page
-            tables.append(ReportTable(f"{e.value}_reference", f"{e.value}: against {s.reference}",
+            tables.append(ReportTable(f"{e.value}_reference", _against(e.value, s.reference),
                                       comparison_table(s), in_deck=True))
         if e in (Endpoint.OS, Endpoint.PFS):
-            tables.append(ReportTable(f"{e.value}_trials", f"{e.value}: registry vs landmark trials",
+            tables.append(ReportTable(f"{e.value}_trials", tr("{endpoint}: registry vs landmark trials",
+                                                              endpoint=e.value),
                                       registry_vs_trials(s), in_deck=True))
     response = result.response
     if response is not None and response.rates:
         criterion, rates = next(iter(response.rates.items()))
-        figures.append(ReportFigure("response", f"Best overall response ({criterion})",
+        figures.append(ReportFigure("response", tr("Best overall response ({criterion})", criterion=criterion),
                                     response_bar_figure(rates, colors, subtitle=subtitle)))
-        tables.append(ReportTable("response_rates", f"Response rates ({criterion})", response_rates_table(rates),
-                                  in_deck=True))
+        tables.append(ReportTable("response_rates", tr("Response rates ({criterion})", criterion=criterion),
+                                  response_rates_table(rates), in_deck=True))
     for key, s in result.competing.items():
         if not any(g.n for g in s.groups):
             continue
-        figures.append(ReportFigure(f"cif_{key}", s.definition.title, cif_figure(s, colors, subtitle=caption)))
-        tables.append(ReportTable(f"cif_{key}", f"{s.definition.title}: cumulative incidence", cif_table(s),
-                                  note="Aalen–Johansen, % (95% CI, log scale); death is the competing event."))
+        analysis = tr(s.definition.title)  # a constant of hcc.cohort.competing, translated where shown
+        figures.append(ReportFigure(f"cif_{key}", analysis, cif_figure(s, colors, subtitle=caption)))
+        tables.append(ReportTable(f"cif_{key}", tr("{analysis}: cumulative incidence", analysis=analysis),
+                                  cif_table(s),
+                                  note=tr("Aalen–Johansen, % (95% CI, log scale); death is the competing event.")))
         if s.fine_gray:
-            tables.append(ReportTable(f"ratios_{key}", f"{s.definition.title}: against {s.reference}", ratio_table(s),
-                                      note="Fine–Gray: how many reach the event; cause-specific: how fast among "
-                                           "those still alive without it."))
+            tables.append(ReportTable(f"ratios_{key}", _against(analysis, s.reference), ratio_table(s),
+                                      note=tr("Fine–Gray: how many reach the event; cause-specific: how fast among "
+                                              "those still alive without it.")))
     if result.pathway is not None and any(g.n for g in result.pathway.groups):
-        figures.append(ReportFigure("pathway", "Patient pathway: where patients are over time",
+        figures.append(ReportFigure("pathway", tr("Patient pathway: where patients are over time"),
                                     pathway_figure(result.pathway, colors, subtitle=caption)))
-        tables.append(ReportTable("pathway", "Patient pathway: share in each state (%)", pathway_table(result.pathway),
-                                  in_deck=True))
+        tables.append(ReportTable("pathway", tr("Patient pathway: share in each state (%)"),
+                                  pathway_table(result.pathway), in_deck=True))
     if result.sequences is not None and not result.sequences.empty:
-        figures.append(ReportFigure("sequences", "Treatment sequences (first → second → third line)",
+        figures.append(ReportFigure("sequences", tr("Treatment sequences (first → second → third line)"),
                                     sankey_figure(result.sequences, colors, caption)))
-        tables.append(ReportTable("uptake", "Second-line uptake by first-line regimen",
+        tables.append(ReportTable("uptake", tr("Second-line uptake by first-line regimen"),
                                   uptake_table(uptake(cohort.frame, cohort.regimens)), in_deck=True))
     results = json_safe(result_json(result))
     if adjusted is not None:
         figures, tables, results = _add_adjusted(adjusted, figures, tables, results, colors, caption)
     tables += list(extra_tables)
-    tables.append(ReportTable("trials", "Landmark first-line trials (published)", trials_table()))
+    tables.append(ReportTable("trials", tr("Landmark first-line trials (published)"), trials_table()))
     return Report(
         title=title, caption=caption, created=created, figures=tuple(figures), tables=tuple(tables),
         summary_sentences=tuple(plain_summary(s) for s in shown) + tuple(unavailable),
@@ -261,7 +290,29 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
                                   cohort=cohort.name.full),
         versions=software_versions(),
         reproduce=reproduce_record(result, figure_endpoints, options, mapping, created),
-        results=results, is_demo=reg.is_demo)
+        results=results, is_demo=reg.is_demo, language=current_language())
+
+
+def _method_key(key: str) -> str:
+    """A key of a model's ``methods`` record (:class:`hcc.stats.adjusted.MultivariableCox`,
+    :class:`hcc.stats.weighting.IPTWResult`) as a table note names it; the record's keys stay English
+    in the JSON."""
+    words = {"model": trc("methods record", "model"), "ties": trc("methods record", "ties"),
+             "ci": trc("methods record", "ci"), "variance": trc("methods record", "variance"),
+             "missing": trc("methods record", "missing"), "concordance": trc("methods record", "concordance"),
+             "lr test": trc("methods record", "lr test"), "ph test": trc("methods record", "ph test"),
+             "propensity": trc("methods record", "propensity"), "weights": trc("methods record", "weights"),
+             "balance": trc("methods record", "balance"), "km": trc("methods record", "km"),
+             "hazard ratio": trc("methods record", "hazard ratio")}
+    return words.get(key, key)
+
+
+def _methods_note(methods: dict[str, str]) -> str:
+    """A model's ``methods`` record as a table note (``ties: Efron; …``) in the current language: the
+    keys from :func:`_method_key`, the values as the model wrote them (in the language it was fitted
+    in, where its module translates them)."""
+    return trc("report", "; ").join(trc("report", "{key}: {value}", key=_method_key(k), value=tr(v))
+                                    for k, v in methods.items())
 
 
 def _add_adjusted(adjusted: AdjustedParts, figures: list, tables: list, results: dict, colors: dict[str, str],
@@ -270,26 +321,31 @@ def _add_adjusted(adjusted: AdjustedParts, figures: list, tables: list, results:
     results = dict(results)
     model, weighted = adjusted.model, adjusted.iptw
     if model is not None:
-        figures.append(ReportFigure("forest", "Multivariable Cox model (forest plot)", forest_figure(model, caption)))
-        tables.append(ReportTable("cox", "Multivariable Cox model", cox_table(model), in_deck=True,
-                                  note="; ".join(f"{k}: {v}" for k, v in model.methods.items())))
-        tables.append(ReportTable("cox_ph", "Proportional-hazards check (scaled Schoenfeld residuals)",
+        figures.append(ReportFigure("forest", tr("Multivariable Cox model (forest plot)"),
+                                    forest_figure(model, caption)))
+        tables.append(ReportTable("cox", tr("Multivariable Cox model"), cox_table(model), in_deck=True,
+                                  note=_methods_note(model.methods)))
+        tables.append(ReportTable("cox_ph", tr("Proportional-hazards check (scaled Schoenfeld residuals)"),
                                   ph_table(model), in_deck=True))
         results["multivariable"] = json_safe(multivariable_json(model))
     if weighted is not None:
-        figures.append(ReportFigure("iptw_km", "Weighted curves (IPTW)", weighted_km_figure(weighted, colors, caption)))
-        figures.append(ReportFigure("love", "Covariate balance after weighting", love_plot(weighted, caption)))
-        tables.append(ReportTable("iptw_hr", "Propensity-weighted hazard ratios", pd.DataFrame([
-            {"Regimen": f"{h.term} vs {h.reference}", "HR (95% CI)": format_hr(h.hr, h.lower, h.upper),
-             "p": format_p(h.p)} for h in weighted.cox]), in_deck=True,
-            note="; ".join(f"{k}: {v}" for k, v in weighted.methods.items())))
-        tables.append(ReportTable("balance", "Covariate balance (standardized mean differences)",
+        figures.append(ReportFigure("iptw_km", tr("Weighted curves (IPTW)"),
+                                    weighted_km_figure(weighted, colors, caption)))
+        figures.append(ReportFigure("love", tr("Covariate balance after weighting"), love_plot(weighted, caption)))
+        tables.append(ReportTable("iptw_hr", tr("Propensity-weighted hazard ratios"), pd.DataFrame([
+            {trc("report table", "Regimen"): trc("report table", "{regimen} vs {reference}", regimen=h.term,
+                                                 reference=h.reference),
+             trc("report table", "HR (95% CI)"): format_hr(h.hr, h.lower, h.upper), "p": format_p(h.p)}
+            for h in weighted.cox]),
+            in_deck=True, note=_methods_note(weighted.methods)))
+        tables.append(ReportTable("balance", tr("Covariate balance (standardized mean differences)"),
                                   balance_table(weighted)))
         results["iptw"] = json_safe(iptw_json(weighted))
     if adjusted.not_estimable:
-        tables.append(ReportTable("adjusted_not_estimable", "Adjusted analyses not estimable", pd.DataFrame(
-            [{"Analysis": what, "Result": f"not estimable — {why}"} for what, why in adjusted.not_estimable]),
-            in_deck=True))
+        tables.append(ReportTable("adjusted_not_estimable", tr("Adjusted analyses not estimable"), pd.DataFrame(
+            [{trc("report table", "Analysis"): what, trc("report table", "Result"): trc(
+                "report table", "not estimable — {reason}", reason=why)}
+             for what, why in adjusted.not_estimable]), in_deck=True))
     return figures, tables, results
 
 
@@ -309,6 +365,16 @@ pre{background:#f6f6f6;padding:8px;font-size:12px;overflow-x:auto;white-space:pr
 @page{size:A4;margin:15mm} @media print{body{max-width:none;margin:0;padding:0} h2{break-after:avoid}
 table{font-size:10px} .methods{font-size:12px}}
 """
+
+
+#: The Japanese report's type: Noto Sans CJK JP (installed with the app, and what Chromium embeds in
+#: the PDF), else the Japanese fonts of macOS and Windows; Latin letters and digits from the same font.
+_CSS_JA = """
+body{font-family:"Noto Sans CJK JP","Noto Sans JP","Hiragino Sans","Hiragino Kaku Gothic ProN","Yu Gothic",
+Meiryo,sans-serif}
+"""
+#: The banner of a report of the synthetic demo registry.
+DEMO_NOTE = N_("Synthetic demo registry: simulated patients, not real people.")
 
 
 #: Characters written as JSON ``\\uXXXX`` escapes inside a ``<script>`` block: with no literal ``<`` no
@@ -346,42 +412,64 @@ def _figure_html(f: ReportFigure, static_svg: bytes | None) -> str:
 
 
 def report_html(report: Report, static_svgs: dict[str, bytes] | None = None) -> str:
-    """The report as one self-contained HTML page (plotly.js inlined: it opens offline).
+    """The report as one self-contained HTML page (plotly.js inlined: it opens offline), in the
+    language the report was built in.
 
     With ``static_svgs`` (figure key -> SVG bytes) figures are images instead of interactive
     plots (the printable variant used for the PDF).
     """
+    with use_language(report.language) as lang:
+        return _report_html(report, static_svgs, lang)
+
+
+def _created(report: Report, english: str) -> str:
+    """When the report was made: ``english`` (the English report's own form), or the date in the
+    reader's form and the time (``2026年3月1日 14:05 UTC``)."""
+    if current_language() == "en":
+        return english
+    return f"{date_text(report.created)} {report.created:%H:%M} UTC"
+
+
+def _report_html(report: Report, static_svgs: dict[str, bytes] | None, lang: str) -> str:
     static = static_svgs is not None
     rep = report.reproduce
     fp = rep["data"]
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(report.title)}</title>",
-             f"<style>{_CSS}</style>"]
+    parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{html.escape(report.title)}"
+             "</title>", f"<style>{_CSS}</style>"]
+    if lang == "ja":
+        parts.append(f"<style>{_CSS_JA}</style>")
     if not static:
         parts.append(f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>')
     parts.append("</head><body>")
     parts.append(f"<h1>{html.escape(report.title)}</h1><p class='caption'>{html.escape(report.caption)}</p>")
     if report.is_demo:
-        parts.append("<p class='demo'>Synthetic demo registry: simulated patients, not real people.</p>")
-    parts.append(f"<p class='note'>Created {html.escape(rep['created'])} · data {html.escape(fp['name'])}, "
-                 f"{fp['rows']:,} rows, SHA-256 <code id='sha256'>{html.escape(fp['sha256'])}</code></p>")
+        parts.append(f"<p class='demo'>{html.escape(tr(DEMO_NOTE))}</p>")
+    parts.append("<p class='note'>" + tr(
+        "Created {created} · data {name}, {rows} rows, SHA-256 {sha256}",
+        created=html.escape(_created(report, rep["created"])), name=html.escape(fp["name"]), rows=f"{fp['rows']:,}",
+        sha256=f"<code id='sha256'>{html.escape(fp['sha256'])}</code>") + "</p>")
     if report.summary_sentences:
-        parts.append("<h2>Summary</h2>" + "".join(f"<p>{html.escape(s)}</p>" for s in report.summary_sentences))
-    parts.append(f"<h2>Statistical analysis</h2><p class='methods' id='methods'>{html.escape(report.methods)}</p>")
-    parts.append("<h2>Figures</h2>")
+        parts.append(f"<h2>{trc('report heading', 'Summary')}</h2>"
+                     + "".join(f"<p>{html.escape(s)}</p>" for s in report.summary_sentences))
+    parts.append(f"<h2>{trc('report heading', 'Statistical analysis')}</h2><p class='methods' id='methods'>"
+                 f"{html.escape(report.methods)}</p>")
+    parts.append(f"<h2>{trc('report heading', 'Figures')}</h2>")
     for f in report.figures:
         parts.append(_figure_html(f, (static_svgs or {}).get(f.key) if static else None))
-    parts.append("<h2>Tables</h2>" + "".join(_table_html(t) for t in report.tables))
-    parts.append("<h2>Reproducibility</h2><p>Load this file on the Data page (<i>Reopen a report</i>) with the "
-                 "same data file to recreate the view; the SHA-256 above identifies the file.</p>")
-    parts.append("<h3>Cohort spec</h3><pre id='cohort-spec'>"
+    parts.append(f"<h2>{trc('report heading', 'Tables')}</h2>" + "".join(_table_html(t) for t in report.tables))
+    parts.append(f"<h2>{trc('report heading', 'Reproducibility')}</h2><p>"
+                 + tr("Load this file on the Data page (<i>Reopen a report</i>) with the same data file to recreate "
+                      "the view; the SHA-256 above identifies the file.") + "</p>")
+    parts.append(f"<h3>{trc('report heading', 'Cohort spec')}</h3><pre id='cohort-spec'>"
                  + html.escape(json.dumps(rep["cohort_spec"], indent=2)) + "</pre>")
-    parts.append("<h3>Statistical settings</h3><pre id='analysis-spec'>"
+    parts.append(f"<h3>{trc('report heading', 'Statistical settings')}</h3><pre id='analysis-spec'>"
                  + html.escape(json.dumps(rep["analysis_spec"], indent=2)) + "</pre>")
-    parts.append("<h3>Column mapping</h3><pre id='mapping'>" + html.escape(
-        "none (the file used the canonical columns)" if rep["mapping"] is None
+    parts.append(f"<h3>{trc('report heading', 'Column mapping')}</h3><pre id='mapping'>" + html.escape(
+        tr("none (the file used the canonical columns)") if rep["mapping"] is None
         else json.dumps(rep["mapping"], indent=2)) + "</pre>")
-    parts.append("<h3>Software</h3>" + pd.DataFrame(
-        {"Software": list(report.versions), "Version": list(report.versions.values())}).to_html(index=False, border=0))
+    parts.append(f"<h3>{trc('report heading', 'Software')}</h3>" + pd.DataFrame(
+        {trc("report table", "Software"): list(report.versions),
+         trc("report table", "Version"): list(report.versions.values())}).to_html(index=False, border=0))
     parts.append(_json_script(REPRODUCE_ID, rep))
     if not static:
         parts.append(_json_script(RESULTS_ID, report.results))
@@ -404,7 +492,7 @@ async def _print_to_pdf(page: str) -> bytes:
             "footerTemplate": "<div style='font-size:8px;width:100%;text-align:center;color:#555'>"
                               "<span class='pageNumber'></span> / <span class='totalPages'></span></div>"})
     if "error" in out:
-        raise ExportError("Chromium could not print the report as PDF.")
+        raise ExportError(tr("Chromium could not print the report as PDF."))
     return base64.b64decode(out["result"]["data"])
 
 
@@ -421,10 +509,10 @@ def html_to_pdf(page: str) -> bytes:
         except ExportError:
             raise
         except (concurrent.futures.TimeoutError, TimeoutError):
-            raise ExportError("Printing the report as PDF took too long; try again.") from None
+            raise ExportError(tr("Printing the report as PDF took too long; try again.")) from None
         except Exception as exc:  # noqa: BLE001 choreographer raises many types; the name is enough
-            raise ExportError(f"The report could not be printed as PDF ({type(exc).__name__}); "
-                              "is Chromium installed on the server?") from exc
+            raise ExportError(tr("The report could not be printed as PDF ({error}); is Chromium installed on the "
+                                 "server?", error=type(exc).__name__)) from exc
 
 
 def report_pdf(report: Report) -> bytes:
@@ -433,7 +521,7 @@ def report_pdf(report: Report) -> bytes:
     One export slot is held throughout, so a busy server refuses the whole report up front
     instead of after the figures.
     """
-    with export_slot():
+    with export_slot(), use_language(report.language):
         with export_session():
             svgs = {f.key: figure_bytes(f.figure, "svg", PDF_FIGURE) for f in report.figures}
         return html_to_pdf(report_html(report, static_svgs=svgs))
@@ -468,8 +556,8 @@ def _table_slides(prs, t: ReportTable, footer: str) -> None:
     parts = deck_parts(t)
     for k, table in enumerate(parts, start=1):
         slide = prs.slides.add_slide(prs.slide_layouts[6])
-        _textbox(slide, t.title + (f" ({k}/{len(parts)})" if len(parts) > 1 else ""), 0.4, 0.2, 12.5, 0.7, 28,
-                 bold=True)
+        _textbox(slide, trc("deck", "{title} ({part}/{parts})", title=t.title, part=k, parts=len(parts))
+                 if len(parts) > 1 else t.title, 0.4, 0.2, 12.5, 0.7, 28, bold=True)
         rows, cols = len(table) + 1, len(table.columns)
         shape = slide.shapes.add_table(rows, cols, Inches(0.4), Inches(1.0), Inches(12.5), Inches(0.45 * rows))
         for j, name in enumerate(table.columns):
@@ -481,10 +569,11 @@ def _table_slides(prs, t: ReportTable, footer: str) -> None:
             for para in cell.text_frame.paragraphs:
                 para.font.size = Pt(DECK_TABLE_PT)
         _textbox(slide, footer, 0.4, 7.05, 12.5, 0.35, 11, color=(85, 85, 85))
-        slide.notes_slide.notes_text_frame.text = (f"{t.title}. {t.note} " if t.note else f"{t.title}. ") + (
-            "Columns as in the report." if not t.deck_columns else
-            "The report's table also has the columns " + ", ".join(
-                str(c) for c in t.table.columns if c not in t.deck_columns) + ".")
+        slide.notes_slide.notes_text_frame.text = sentences(
+            trc("speaker notes", "{title}.", title=t.title), t.note,
+            tr("Columns as in the report.") if not t.deck_columns else
+            tr("The report's table also has the columns {columns}.", columns=trc("list", ", ").join(
+                str(c) for c in t.table.columns if c not in t.deck_columns)))
 
 
 #: Relationship type and part name of the reproduction record inside a .pptx (an OPC part of its
@@ -512,12 +601,46 @@ def _attach_record(prs, record: str) -> None:
     prs.part.relate_to(part, PPTX_RECORD_RELTYPE)
 
 
+#: A Japanese deck's typeface for East Asian text: Yu Gothic (every Windows since 8.1 and Office for
+#: Mac have it; elsewhere the viewer substitutes its own Japanese font). Latin text keeps the theme's.
+DECK_EA_TYPEFACE = "Yu Gothic"
+
+
+def _east_asian_runs(prs) -> None:
+    """Every run of text in the deck (slides, tables, notes) marked Japanese (``lang="ja-JP"``, English
+    as its alternative) with :data:`DECK_EA_TYPEFACE` as its East Asian typeface: PowerPoint then
+    draws the Japanese in that font whatever the theme says."""
+    from pptx.oxml.ns import qn
+    from pptx.oxml.xmlchemy import OxmlElement
+
+    parts = [slide for slide in prs.slides] + [slide.notes_slide for slide in prs.slides if slide.has_notes_slide]
+    for part in parts:
+        for run in part.shapes._spTree.iter(qn("a:r")):
+            rpr = run.get_or_add_rPr()
+            rpr.set("lang", "ja-JP")
+            rpr.set("altLang", "en-US")
+            ea = rpr.find(qn("a:ea"))
+            if ea is None:
+                ea = OxmlElement("a:ea")
+                rpr.insert_element_before(ea, "a:cs", "a:sym", "a:hlinkClick", "a:hlinkMouseOver", "a:rtl",
+                                          "a:extLst")
+            ea.set("typeface", DECK_EA_TYPEFACE)
+
+
 def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> bytes:
     """A 16:9 deck: a title slide (cohort summary, short data fingerprint, date), one slide per figure
     (``figure_keys``, default all; 300-dpi PNG filling the slide), the key tables in
     :data:`DECK_TABLE_PT`-pt text (over several slides when long, each with a footer holding the
     cohort and the short fingerprint), and an appendix slide with the full SHA-256. The reproduction
-    record is in the deck's properties (comments), the title and appendix slides' notes."""
+    record is in the deck's properties (comments), the title and appendix slides' notes.
+
+    In the language the report was built in; a Japanese deck names a Japanese typeface for every run
+    of text (:func:`_east_asian_runs`)."""
+    with use_language(report.language) as lang:
+        return _report_pptx(report, figure_keys, lang)
+
+
+def _report_pptx(report: Report, figure_keys: tuple[str, ...] | None, lang: str) -> bytes:
     from pptx import Presentation
     from pptx.util import Inches
 
@@ -525,17 +648,18 @@ def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> b
     prs.slide_width, prs.slide_height = Inches(40 / 3), Inches(7.5)
     fp, rep = report.fingerprint, report.reproduce
     record = json.dumps(rep, ensure_ascii=False)
-    footer = f"{report.caption} · data SHA-256 {fp['sha256'][:12]}… (full in the notes and the last slide)"
+    footer = tr("{caption} · data SHA-256 {sha256}… (full in the notes and the last slide)", caption=report.caption,
+                sha256=fp["sha256"][:12])
+    created = _created(report, report.created.strftime("%Y-%m-%d %H:%M UTC"))
     title = prs.slides.add_slide(prs.slide_layouts[6])
     _textbox(title, report.title, 0.6, 1.2, 12.1, 1.2, 40, bold=True)
     _textbox(title, report.caption, 0.6, 2.6, 12.1, 1.0, 24)
-    _textbox(title, f"Data: {fp['name']} · {fp['rows']:,} rows · SHA-256 {fp['sha256'][:12]}…\n"
-                    f"Created {report.created.strftime('%Y-%m-%d %H:%M UTC')}", 0.6, 4.0, 12.1, 1.0, 18,
-             color=(60, 60, 60))
+    _textbox(title, tr("Data: {name} · {rows} rows · SHA-256 {sha256}…", name=fp["name"], rows=f"{fp['rows']:,}",
+                       sha256=fp["sha256"][:12]) + "\n" + tr("Created {created}", created=created),
+             0.6, 4.0, 12.1, 1.0, 18, color=(60, 60, 60))
     if report.is_demo:
-        _textbox(title, "Synthetic demo registry: simulated patients, not real people.", 0.6, 5.6, 12.1, 0.6, 18,
-                 color=(213, 94, 0))
-    title.notes_slide.notes_text_frame.text = f"Data SHA-256 {fp['sha256']}\n\n{record}"
+        _textbox(title, tr(DEMO_NOTE), 0.6, 5.6, 12.1, 0.6, 18, color=(213, 94, 0))
+    title.notes_slide.notes_text_frame.text = tr("Data SHA-256 {sha256}", sha256=fp["sha256"]) + f"\n\n{record}"
     chosen = [f for f in report.figures if figure_keys is None or f.key in figure_keys]
     images = []
     if chosen:  # no browser for a deck without figures
@@ -544,22 +668,29 @@ def report_pptx(report: Report, figure_keys: tuple[str, ...] | None = None) -> b
     for f, png in images:
         slide = prs.slides.add_slide(prs.slide_layouts[6])
         slide.shapes.add_picture(io.BytesIO(png), 0, 0, width=prs.slide_width, height=prs.slide_height)
-        slide.notes_slide.notes_text_frame.text = f"{f.title}. {report.caption}"
+        slide.notes_slide.notes_text_frame.text = sentences(trc("speaker notes", "{title}.", title=f.title),
+                                                            report.caption)
     for t in report.tables:
         if t.in_deck and not t.table.empty:
             _table_slides(prs, t, footer)
     appendix = prs.slides.add_slide(prs.slide_layouts[6])
-    _textbox(appendix, "Appendix: data and settings", 0.4, 0.25, 12.5, 0.7, 28, bold=True)
-    _textbox(appendix, f"Data file: {fp['name']} · {fp['rows']:,} rows\nSHA-256 {fp['sha256']}\n"
-                       f"Cohort: {report.caption}\nCreated {report.created.strftime('%Y-%m-%d %H:%M UTC')}\n"
-                       "The cohort spec, statistical settings and mapping are embedded in this file: open it on "
-                       "the Data page (Reopen a saved view) with the same data file to recreate the view.",
+    _textbox(appendix, tr("Appendix: data and settings"), 0.4, 0.25, 12.5, 0.7, 28, bold=True)
+    _textbox(appendix, "\n".join((
+        tr("Data file: {name} · {rows} rows", name=fp["name"], rows=f"{fp['rows']:,}"),
+        f"SHA-256 {fp['sha256']}",
+        tr("Cohort: {cohort}", cohort=report.caption),
+        tr("Created {created}", created=created),
+        tr("The cohort spec, statistical settings and mapping are embedded in this file: open it on the Data page "
+           "(Reopen a saved view) with the same data file to recreate the view."))),
              0.4, 1.2, 12.5, 4.0, 18)
     appendix.notes_slide.notes_text_frame.text = record
     prs.core_properties.title = _core_property(report.title)
     prs.core_properties.subject = _core_property(report.caption)
     prs.core_properties.comments = _core_property(
-        f"{REPRODUCE_FORMAT}: data SHA-256 {fp['sha256'][:16]}…; full record in the deck")
+        tr("{format}: data SHA-256 {sha256}…; full record in the deck", format=REPRODUCE_FORMAT,
+           sha256=fp["sha256"][:16]))
+    if lang == "ja":
+        _east_asian_runs(prs)
     _attach_record(prs, record)
     out = io.BytesIO()
     prs.save(out)

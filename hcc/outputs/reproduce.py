@@ -18,6 +18,7 @@ from typing import Any
 from hcc.cohort.rules import CohortSpec
 from hcc.outputs.reports import PPTX_RECORD_PART, REPRODUCE_FORMAT, REPRODUCE_ID
 from hcc.errors import SpecError
+from hcc.i18n import tr, trc
 from hcc.outputs.figures import KMFigureOptions
 from hcc.schema import SURVIVAL_ENDPOINTS
 from hcc.stats.survival import AnalysisSpec
@@ -71,19 +72,19 @@ def _parse_json(raw: bytes, what: str) -> Any:
     """Parse ``raw`` (UTF-8 JSON of at most :data:`MAX_RECORD_BYTES`) or raise :class:`SpecError`
     with a reason a user can act on."""
     if len(raw) > MAX_RECORD_BYTES:
-        raise SpecError(f"{what} is larger than {MAX_RECORD_BYTES // 1_000_000} MB, far more than a record of "
-                        "this app holds; it was not read")
+        raise SpecError(tr("{what} is larger than {mb} MB, far more than a record of this app holds; it was not read",
+                           what=what, mb=MAX_RECORD_BYTES // 1_000_000))
     try:
         parsed = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise SpecError(f"{what} is not UTF-8 text") from None
+        raise SpecError(tr("{what} is not UTF-8 text", what=what)) from None
     except json.JSONDecodeError as exc:
-        raise SpecError(f"{what} is not valid JSON ({exc.msg}, line {exc.lineno}): "
-                        "the file is damaged or was edited") from None
+        raise SpecError(tr("{what} is not valid JSON ({error}, line {line}): the file is damaged or was edited",
+                           what=what, error=exc.msg, line=exc.lineno)) from None
     except RecursionError:
-        raise SpecError(f"{what} is nested too deeply to be a record of this app") from None
+        raise SpecError(tr("{what} is nested too deeply to be a record of this app", what=what)) from None
     if not _depth_ok(parsed):
-        raise SpecError(f"{what} is nested too deeply to be a record of this app")
+        raise SpecError(tr("{what} is nested too deeply to be a record of this app", what=what))
     return parsed
 
 
@@ -91,15 +92,16 @@ def _record_from_html(data: bytes) -> Any:
     """The report's embedded record, found in the bytes (the page is never decoded as a whole)."""
     start = _SCRIPT_START.search(data)
     if start is None:
-        raise SpecError("this HTML file is not a report of this app (no embedded record); "
-                        "choose the .html file the Report page made")
+        raise SpecError(tr("this HTML file is not a report of this app (no embedded record); "
+                           "choose the .html file the Report page made"))
     end = data.find(_SCRIPT_END, start.end(), start.end() + MAX_RECORD_BYTES + 1)
     if end < 0:
         if len(data) - start.end() > MAX_RECORD_BYTES:
-            raise SpecError(f"the report's embedded record is larger than {MAX_RECORD_BYTES // 1_000_000} MB, "
-                            "far more than a record of this app holds; it was not read")
-        raise SpecError("this report is incomplete (it ends inside its embedded record); download or copy it again")
-    return _parse_json(data[start.end():end], "the report's embedded record")
+            raise SpecError(tr("{what} is larger than {mb} MB, far more than a record of this app holds; it was not "
+                               "read", what=tr("the report's embedded record"), mb=MAX_RECORD_BYTES // 1_000_000))
+        raise SpecError(tr("this report is incomplete (it ends inside its embedded record); download or copy it "
+                           "again"))
+    return _parse_json(data[start.end():end], tr("the report's embedded record"))
 
 
 def _record_from_pptx(data: bytes) -> Any:
@@ -110,22 +112,23 @@ def _record_from_pptx(data: bytes) -> Any:
             try:
                 member = z.open(PPTX_RECORD_PART.lstrip("/"))
             except KeyError:
-                raise SpecError("this deck was not made by this app (no embedded record)") from None
+                raise SpecError(tr("this deck was not made by this app (no embedded record)")) from None
             with member:
                 raw = member.read(MAX_RECORD_BYTES + 1)
     except SpecError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError):
         # not a zip, truncated, corrupt (bad CRC), encrypted, or an unsupported compression
-        raise SpecError("this .pptx file is damaged or not a PowerPoint file; save the deck again and retry") from None
-    return _parse_json(raw, "the deck's embedded record")
+        raise SpecError(tr("this .pptx file is damaged or not a PowerPoint file; save the deck again and "
+                           "retry")) from None
+    return _parse_json(raw, tr("the deck's embedded record"))
 
 
 def _options(data: Any) -> KMFigureOptions | None:
     if not data:
         return None
     if not isinstance(data, dict):
-        raise SpecError("the record's figure options are not a JSON object")
+        raise SpecError(tr("the record's figure options are not a JSON object"))
     known = {f.name: f for f in fields(KMFigureOptions)}
     values = {k: v for k, v in data.items() if k in known}
     for key, value in values.items():
@@ -134,7 +137,7 @@ def _options(data: Any) -> KMFigureOptions | None:
         else:
             ok = isinstance(value, bool)
         if not ok:
-            raise SpecError(f"the record's figure option {key} has an unusable value")
+            raise SpecError(tr("the record's figure option {key} has an unusable value", key=key))
     return KMFigureOptions(**values)
 
 
@@ -142,18 +145,18 @@ def _analysis(data: Any) -> AnalysisSpec | None:
     if not data:
         return None
     if not isinstance(data, dict):
-        raise SpecError("the record's statistical settings are not a JSON object")
+        raise SpecError(tr("the record's statistical settings are not a JSON object"))
     known = {f.name for f in fields(AnalysisSpec)}
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
     numbers = list(values.get("milestones_months", ())) + [values.get("conf_level", 0.95),
                                                            values.get("tau_months") or 1]
     if (not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers)
             or not isinstance(values.get("reference"), (str, type(None)))):
-        raise SpecError("the record's statistical settings cannot be used (a value has the wrong type)")
+        raise SpecError(tr("the record's statistical settings cannot be used (a value has the wrong type)"))
     try:
         return AnalysisSpec(**values)
     except (TypeError, ValueError) as exc:
-        raise SpecError(f"the record's statistical settings cannot be used ({exc})") from None
+        raise SpecError(tr("the record's statistical settings cannot be used ({error})", error=exc)) from None
 
 
 def _endpoints(data: Any) -> tuple[str, ...]:
@@ -161,7 +164,8 @@ def _endpoints(data: Any) -> tuple[str, ...]:
     if data is None:
         return ()
     if not isinstance(data, list) or not all(isinstance(e, str) and e in known for e in data):
-        raise SpecError(f"the record's figure endpoints must be a list of {', '.join(sorted(known))}")
+        raise SpecError(tr("the record's figure endpoints must be a list of {endpoints}",
+                           endpoints=", ".join(sorted(known))))
     return tuple(data)
 
 
@@ -171,22 +175,24 @@ def _fingerprint(data: Any) -> dict[str, Any] | None:
     if (not isinstance(data, dict) or not isinstance(data.get("sha256"), str)
             or not isinstance(data.get("rows"), int) or isinstance(data.get("rows"), bool)
             or not isinstance(data.get("name"), str)):
-        raise SpecError("the record's data fingerprint (file name, rows, SHA-256) is damaged")
+        raise SpecError(tr("the record's data fingerprint (file name, rows, SHA-256) is damaged"))
     return data
 
 
 def _reopened(record: Any, name: str, source: str) -> Reopened:
     """Check every part of a parsed record and build the :class:`Reopened` (SpecError if unusable)."""
     if not isinstance(record, dict):
-        raise SpecError(f"{name}: the embedded record is not a JSON object; the file was not made by this app")
+        raise SpecError(tr("{name}: the embedded record is not a JSON object; the file was not made by this app",
+                           name=name))
     if record.get("format") != REPRODUCE_FORMAT:
-        raise SpecError(f"{name}: record format {str(record.get('format'))[:40]!r} is not {REPRODUCE_FORMAT!r}")
+        raise SpecError(tr("{name}: record format {found} is not {expected}", name=name,
+                           found=repr(str(record.get("format"))[:40]), expected=repr(REPRODUCE_FORMAT)))
     spec = record.get("cohort_spec")
     if not isinstance(spec, dict):
-        raise SpecError(f"{name}: the record has no cohort spec")
+        raise SpecError(tr("{name}: the record has no cohort spec", name=name))
     mapping, created = record.get("mapping"), record.get("created", "")
     if not isinstance(mapping, (dict, type(None))) or not isinstance(created, str):
-        raise SpecError(f"{name}: the record's mapping or date is damaged")
+        raise SpecError(tr("{name}: the record's mapping or date is damaged", name=name))
     try:
         return Reopened(
             cohort_spec=CohortSpec.from_dict(spec), analysis_spec=_analysis(record.get("analysis_spec")),
@@ -196,7 +202,7 @@ def _reopened(record: Any, name: str, source: str) -> Reopened:
     except SpecError as exc:
         raise SpecError(f"{name}: {exc}") from None
     except (TypeError, ValueError, AttributeError):  # a value of the wrong kind deep in the cohort spec
-        raise SpecError(f"{name}: the record's cohort spec has a value of the wrong kind") from None
+        raise SpecError(tr("{name}: the record's cohort spec has a value of the wrong kind", name=name)) from None
 
 
 def read_record(data: bytes, name: str) -> Reopened:
@@ -212,29 +218,40 @@ def read_record(data: bytes, name: str) -> Reopened:
     if lower.endswith(".pptx"):
         return _reopened(_record_from_pptx(data), name, "deck")
     if not lower.endswith(".json"):
-        raise SpecError(f"{name}: choose a report (.html), a deck (.pptx) or a cohort spec (.json)")
+        raise SpecError(tr("{name}: choose a report (.html), a deck (.pptx) or a cohort spec (.json)", name=name))
     parsed = _parse_json(data, name)
     if isinstance(parsed, dict) and parsed.get("format") == REPRODUCE_FORMAT:
         return _reopened(parsed, name, "record")
     if not isinstance(parsed, dict):
-        raise SpecError(f"{name}: a cohort spec must be a JSON object (settings in curly braces)")
+        raise SpecError(tr("{name}: a cohort spec must be a JSON object (settings in curly braces)", name=name))
     try:
         return Reopened(CohortSpec.from_dict(parsed))
     except SpecError as exc:
         raise SpecError(f"{name}: {exc}") from None
     except (TypeError, ValueError, AttributeError):
-        raise SpecError(f"{name}: the cohort spec has a value of the wrong kind") from None
+        raise SpecError(tr("{name}: the cohort spec has a value of the wrong kind", name=name)) from None
+
+
+def _source_words(source: str) -> str:
+    """'the report', 'the deck', … in the current language."""
+    words = {"report": trc("reopened file", "the report"), "deck": trc("reopened file", "the deck"),
+             "record": trc("reopened file", "the record"), "spec": trc("reopened file", "the spec")}
+    return words.get(source, f"the {source}")
 
 
 def check_data(reopened: Reopened, registry) -> DataCheck:
     """Compare the record's data fingerprint with the loaded registry (``sha256``, ``rows_read``)."""
     data = reopened.data
     if not data:
-        return DataCheck(True, "A bare cohort spec carries no data fingerprint; it is applied to the loaded data.")
+        return DataCheck(True, tr("A bare cohort spec carries no data fingerprint; it is applied to the loaded data."))
     if data.get("sha256") == registry.sha256:
-        return DataCheck(True, f"Same data as the {reopened.source}: {data.get('name')} "
-                               f"({data.get('rows'):,} rows, SHA-256 {registry.sha256[:12]}…).")
-    return DataCheck(False, f"Different data: the {reopened.source} was made from {data.get('name')} "
-                            f"({data.get('rows'):,} rows, SHA-256 {str(data.get('sha256'))[:12]}…), but the loaded file "
-                            f"is {registry.name} ({registry.rows_read:,} rows, SHA-256 {registry.sha256[:12]}…). "
-                            "The view is recreated on the loaded data; its numbers will differ.")
+        return DataCheck(True, tr("Same data as {source}: {name} ({rows} rows, SHA-256 {sha256}…).",
+                                  source=_source_words(reopened.source), name=data.get("name"),
+                                  rows=f"{data.get('rows'):,}", sha256=registry.sha256[:12]))
+    return DataCheck(False, tr("Different data: {source} was made from {name} ({rows} rows, SHA-256 {sha256}…), but "
+                               "the loaded file is {loaded} ({loaded_rows} rows, SHA-256 {loaded_sha256}…). The view "
+                               "is recreated on the loaded data; its numbers will differ.",
+                               source=_source_words(reopened.source), name=data.get("name"),
+                               rows=f"{data.get('rows'):,}", sha256=str(data.get("sha256"))[:12],
+                               loaded=registry.name, loaded_rows=f"{registry.rows_read:,}",
+                               loaded_sha256=registry.sha256[:12]))
