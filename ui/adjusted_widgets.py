@@ -163,5 +163,5 @@ def iptw_section(result: IPTWResult, colors: dict[str, str], caption: str) -> No
     chart(love_plot(result, caption), "love_plot", caption)
     st.dataframe(table := balance_table(result), hide_index=True)
     table_downloads(table, "balance")
-    with st.expander("Methods (estimators and their R equivalents)"):
+    with st.expander(tr("Methods (estimators and their R equivalents)")):
         st.markdown("\n".join(f"- **{md(k)}**: {md(v)}" for k, v in result.methods.items()))
