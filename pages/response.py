@@ -19,6 +19,7 @@ from hcc.reference.study import INOUE_2026
 from ui.downloads import chart, table_downloads
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.present import Slide, present, presenting, table_slides
+from ui.widgets import indexed
 from ui.text import md_table
 
 cohort, registry, caption = cohort_page(tr("Response and survival"))
@@ -30,11 +31,6 @@ LANDMARK_CHOICES = (1, 2, 3, 4, 6, 9, 12, 18, 24)
 def option_name(regimen: str) -> str:
     """A regimen option as shown: its code, or "All regimens" in the session's language."""
     return tr(ALL) if regimen == ALL else regimen
-
-
-def by_first_column(table):
-    """``table`` indexed by its first column (its name is in the reader's language)."""
-    return table.set_index(table.columns[0])
 
 
 def memo(name: str, settings: tuple, compute):
@@ -57,7 +53,7 @@ for tab, criterion in zip(st.tabs(list(criteria)), criteria):
                      lambda c=criterion: response_rates(cohort.frame, cohort.regimens, c))
         st.dataframe(counts := response_counts_table(rates), hide_index=True)
         table_downloads(counts, f"response_counts_{criterion}")
-        st.table(md_table(by_first_column(response_rates_table(rates))))
+        st.table(md_table(indexed(response_rates_table(rates))))
         st.caption(tr("ORR (objective response) = CR + PR; DCR (disease control) = CR + PR + SD. Each as "
                       "patients/denominator · % (exact Clopper–Pearson 95% CI), over the evaluable patients "
                       "(CR, PR, SD or PD) and over all patients, where NE and not recorded count as neither."))
@@ -66,7 +62,7 @@ for tab, criterion in zip(st.tabs(list(criteria)), criteria):
         chart(apply_layout(response_bar_figure(rates, colors, caption), "screen", width_px=560),
               f"response_{criterion}", caption, left)
         right.markdown(tr("**Rates compared across regimens**"))
-        right.table(md_table(by_first_column(response_tests_table(rates))))
+        right.table(md_table(indexed(response_tests_table(rates))))
 
 st.subheader(tr("Survival after reaching disease control or response"))
 regimen_as = st.radio(tr("Pooled model: regimen as"), [k for k in REGIMEN_AS if k], horizontal=True,

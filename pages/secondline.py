@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from hcc.i18n import N_, tr, trc
+from hcc.i18n import tr, trc
 from hcc.analysis import analyze_by_second_line, analyze_competing, analyze_endpoint, analyze_pathway
 from hcc.outputs.competing_figures import cif_figure, pathway_figure
 from hcc.outputs.competing_tables import WHICH_RATIO, pathway_table, pathway_values_table
@@ -18,46 +18,22 @@ from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads, table_downloads
 from ui.present import Slide, on_screen, present, presenting, table_slides
-from ui.widgets import competing_section, summary_tables
+from ui.widgets import competing_section, indexed, km_section, second_line_level_name
 from ui.sidebar import key as cohort_key
 from ui.text import md, md_table
 
 cohort, registry, caption = cohort_page(tr("After first line"))
 overrides = cohort.spec.second_line_classes
 colors = regimen_colors(cohort.regimens)
-
-
-FIRST_LINE_REGIMEN = N_("First-line regimen")
 ALL = "all"  # the post-progression scope over every first-line regimen
 
 
-def show(summary, title: str, chart_key: str, group_label: str = FIRST_LINE_REGIMEN) -> None:
-    """Figure, sentence and tables of one summary (the Survival page's look)."""
-    group_colors = {**regimen_colors(tuple(g.group for g in summary.groups)), **colors}
-    fig = on_screen(km_figure(summary, group_colors, subtitle=caption, title=title), caption)
-    st.plotly_chart(fig, key=chart_key, theme=None)
-    figure_downloads(fig, chart_key)
-    summary_tables(summary, chart_key, tr(group_label))
-
-
-def by_first_line(e: Endpoint) -> str:
-    return tr("{endpoint} by first-line regimen", endpoint=endpoint_label(e))
-
-
-def level_name(level: str) -> str:
-    """How second and third lines are grouped, in words ("regimen", "class")."""
-    names = {"regimen": trc("second-line level", "regimen"), "class": trc("second-line level", "class")}
-    return names.get(level, level)
+def show(summary, title: str, chart_key: str, group_label: str | None = None) -> None:
+    km_section(summary, title, chart_key, colors, caption, group_label or tr("First-line regimen"))
 
 
 def all_or(scope: str) -> str:
-    """The post-progression scope as shown: a regimen code, or "all"."""
     return trc("first-line scope", "all") if scope == ALL else scope
-
-
-def by_first_columns(table, n: int = 1):
-    """``table`` indexed by its first ``n`` columns (their names are in the reader's language)."""
-    return table.set_index(list(table.columns[:n]) if n > 1 else table.columns[0])
 
 
 if presenting():
@@ -70,7 +46,7 @@ if presenting():
         s = session_memo(("km", registry.sha256, cohort.spec, e.value, None), lambda e=e: analyze_endpoint(cohort, e))
         if s.curves:
             slides.append(Slide(f"{endpoint_label(e)} ({e.value})", figure=km_figure(
-                s, colors, subtitle=caption, title=by_first_line(e))))
+                s, colors, subtitle=caption, title=tr("{endpoint} by first-line regimen", endpoint=endpoint_label(e)))))
     competing = session_memo(("competing", registry.sha256, cohort.spec), lambda: analyze_competing(cohort))
     slides += [Slide(tr(s.definition.title), figure=cif_figure(s, colors, subtitle=caption))
                for s in competing.values()]
@@ -78,12 +54,12 @@ if presenting():
     slides.append(Slide(tr("Patient pathway"), figure=pathway_figure(pathway_summary, colors, subtitle=caption)))
     present("pages/secondline.py", slides, caption)
 st.subheader(tr("Treatment sequences"))
-level = st.segmented_control(tr("Show second and third line as"), LEVELS, default=LEVELS[0], format_func=level_name,
-                             key=StateKeys.SL_LEVEL)
+level = st.segmented_control(tr("Show second and third line as"), LEVELS, default=LEVELS[0],
+                             format_func=second_line_level_name, key=StateKeys.SL_LEVEL)
 paths = session_memo(("paths", registry.sha256, cohort.spec, level),
                      lambda: treatment_paths(cohort.frame, level or LEVELS[0], overrides))
 st.plotly_chart(on_screen(sankey_figure(paths, colors, caption), caption), key="sankey", theme=None)
-st.table(md_table(by_first_columns(uptake_table(uptake(cohort.frame, cohort.regimens)))))
+st.table(md_table(indexed(uptake_table(uptake(cohort.frame, cohort.regimens)))))
 
 
 st.subheader(tr("Who reaches second line, and who dies first (competing risks)"))
@@ -104,7 +80,7 @@ pathway_summary = session_memo(("pathway", registry.sha256, cohort.spec), lambda
 fig = on_screen(pathway_figure(pathway_summary, colors, subtitle=caption), caption)
 st.plotly_chart(fig, key="pathway", theme=None)
 figure_downloads(fig, "pathway")
-st.table(md_table(by_first_columns(pathway_table(pathway_summary), 2)))
+st.table(md_table(indexed(pathway_table(pathway_summary), 2)))
 table_downloads(pathway_values_table(pathway_summary), "pathway")
 
 
@@ -121,8 +97,8 @@ def save_classes() -> None:
 
 codes = sorted(str(c) for c in cohort.frame[Col.REGIMEN_2L].dropna().unique())
 with st.expander(tr("Second-line classes (editable; part of the cohort rules and the link)")):
-    classes = class_table(codes, class_map(overrides))
-    st.data_editor(classes, hide_index=True, disabled=[classes.columns[0]], key=StateKeys.SL_CLASSES_EDITOR,
+    st.data_editor(classes := class_table(codes, class_map(overrides)), hide_index=True,
+                   disabled=[classes.columns[0]], key=StateKeys.SL_CLASSES_EDITOR,
                    on_change=guarded(save_classes, tr("Saving the second-line classes")))
 
 st.subheader(tr("Second-line outcomes by first-line regimen"))
@@ -131,18 +107,17 @@ endpoint = st.radio(trc("after first line page", "Endpoint"), SECOND_LINE_ENDPOI
 summary = session_memo(("km", registry.sha256, cohort.spec, endpoint.value, None),
                        lambda: analyze_endpoint(cohort, endpoint))
 if summary.curves:
-    show(summary, by_first_line(endpoint), "sl_by_first")
+    show(summary, tr("{endpoint} by first-line regimen", endpoint=endpoint_label(endpoint)), "sl_by_first")
 
 st.subheader(tr("Within one first-line regimen, by second-line treatment"))
 c1, c2 = st.columns(2)
-first = c1.selectbox(tr("After first-line"), cohort.regimens, index=len(cohort.regimens) - 1,
-                     key=StateKeys.SL_FIRST)
+first = c1.selectbox(tr("After first-line"), cohort.regimens, index=len(cohort.regimens) - 1, key=StateKeys.SL_FIRST)
 endpoint2 = c2.radio(trc("after first line page", "Endpoint"), (Endpoint.PFS_2L, Endpoint.OS_2L),
                      format_func=lambda e: e.value, horizontal=True, key=StateKeys.SL_ENDPOINT_2)
 by_2l = session_memo(("by2l", registry.sha256, cohort.spec, first, endpoint2.value, level),
                      lambda: analyze_by_second_line(cohort, endpoint2, first, level or LEVELS[0]))
 if by_2l.curves:
-    shown_level = level_name(level or LEVELS[0])
+    shown_level = second_line_level_name(level or LEVELS[0])
     show(by_2l, tr("{endpoint} after {regimen}, by second-line {level}", endpoint=endpoint_label(endpoint2),
                    regimen=regimen_name(first), level=shown_level), "sl_by_second",
          tr("Second-line {level}", level=shown_level))
@@ -156,18 +131,18 @@ if cohort.frame[Col.BEST_RESPONSE_2L].notna().any():
                          lambda: response_rates(treated, cohort.regimens, SECOND_LINE))
     st.caption(tr("Best response to second line (RECIST 1.1) among patients who started second line; "
                   "exact Clopper–Pearson 95% CI; denominators as stated."))
-    st.table(md_table(by_first_columns(response_counts_table(rates))))
-    st.table(md_table(by_first_columns(response_rates_table(rates))))
+    st.table(md_table(indexed(response_counts_table(rates))))
+    st.table(md_table(indexed(response_rates_table(rates))))
     st.table(md_table(response_tests_table(rates)))
 
 st.subheader(tr("Post-progression survival by whether second line was given"))
 st.caption(tr("Descriptive only: patients must live long enough to receive second line, so this comparison "
               "favours the treated group by design (it is not an estimate of the effect of second line)."))
-scope = st.selectbox(tr(FIRST_LINE_REGIMEN), (ALL, *cohort.regimens), key=StateKeys.SL_PPS_SCOPE,
+scope = st.selectbox(tr("First-line regimen"), (ALL, *cohort.regimens), key=StateKeys.SL_PPS_SCOPE,
                      format_func=all_or)
 pps = session_memo(("pps2l", registry.sha256, cohort.spec, scope),
                    lambda: summarize(*derive_by_second_line_given(cohort.frame, Endpoint.PPS,
                                                                   None if scope == ALL else scope)))
 if pps.curves:
     show(pps, tr("Post-progression survival ({scope} first line), by whether second line was given",
-                 scope=all_or(scope)), "sl_pps", N_("Second line"))
+                 scope=all_or(scope)), "sl_pps", tr("Second line"))

@@ -9,7 +9,7 @@ from hcc.ingest.deid import SMALL_CELL, small_cells
 from hcc.formatting import format_p
 from hcc.outputs.competing_figures import cif_figure
 from hcc.outputs.competing_tables import cif_table, competing_values_table, counts_table, ratio_table
-from hcc.outputs.figures import KMFigureOptions, default_break_months
+from hcc.outputs.figures import KMFigureOptions, default_break_months, km_figure, regimen_colors
 from hcc.outputs.tables import comparison_table, endpoint_table, pairwise_table, plain_summary, table_notes
 from hcc.stats.survival import ADJUSTMENTS, CONF_TYPES, TESTS, AnalysisSpec, EndpointSummary
 from hcc.schema import Endpoint
@@ -61,6 +61,19 @@ def analysis_spec_form(regimens: tuple[str, ...]) -> AnalysisSpec:
 def adjustment_name(method: str) -> str:
     """A p-value adjustment as shown: the method's name (Holm, Bonferroni) or "none"."""
     return trc("p-value adjustment", "none") if method == "none" else method
+
+
+def indexed(table, n: int = 1):
+    """``table`` indexed by its first ``n`` columns (for ``st.table``): by position, as their names are
+    in the reader's language."""
+    return table.set_index(list(table.columns[:n]) if n > 1 else table.columns[0])
+
+
+def second_line_level_name(level: str) -> str:
+    """How the After-first-line page groups second and third lines (a value of
+    :data:`hcc.cohort.secondline.LEVELS`), in words."""
+    names = {"regimen": trc("second-line level", "regimen"), "class": trc("second-line level", "class")}
+    return names.get(level, level)
 
 
 def first_column_as(table, label: str):
@@ -120,8 +133,7 @@ def summary_tables(summary: EndpointSummary, name: str | None = None, group_labe
     if summary.pairwise:
         left, right = st.columns(2)
         left.markdown(tr("**Pairwise comparisons**"))
-        pairwise = pairwise_table(summary)
-        left.table(md_table(pairwise.set_index(pairwise.columns[0])))
+        left.table(md_table(indexed(pairwise_table(summary))))
         right.markdown(tr("**Against {reference}**", reference=md(summary.reference)))
         right.table(md_table(first_column_as(comparison_table(summary), group_label).set_index(group_label)))
     if summary.endpoint.value in TRIAL_ENDPOINTS:
@@ -131,6 +143,17 @@ def summary_tables(summary: EndpointSummary, name: str | None = None, group_labe
         table_downloads(versus, f"{name}_registry_vs_trials")
 
 
+def km_section(summary: EndpointSummary, title: str, name: str, colors: dict[str, str], caption: str,
+               group_label: str | None = None) -> None:
+    """One summary's figure (titled ``title``; keyed and downloaded as ``name``), sentence and tables, as
+    the Survival page shows them: for a page that shows several (After first line)."""
+    group_colors = {**regimen_colors(tuple(g.group for g in summary.groups)), **colors}
+    fig = on_screen(km_figure(summary, group_colors, subtitle=caption, title=title), caption)
+    st.plotly_chart(fig, key=name, theme=None)
+    figure_downloads(fig, name)
+    summary_tables(summary, name, group_label)
+
+
 def competing_section(s, name: str, colors: dict[str, str], caption: str) -> None:
     """One competing-risks analysis (:class:`hcc.stats.competing.CompetingSummary`) on the page: stacked
     cumulative incidence, counts, milestones, Gray's test, the two kinds of hazard ratio, who is not in it
@@ -138,16 +161,14 @@ def competing_section(s, name: str, colors: dict[str, str], caption: str) -> Non
     fig = on_screen(cif_figure(s, colors, subtitle=caption), caption)
     st.plotly_chart(fig, key=f"cif_{name}", theme=None)
     figure_downloads(fig, f"cif_{name}")
-    counts, cif = counts_table(s), cif_table(s)
-    st.table(md_table(counts.set_index(counts.columns[0])))
-    st.table(md_table(cif.set_index(list(cif.columns[:2]))))
+    st.table(md_table(indexed(counts_table(s))))
+    st.table(md_table(indexed(cif_table(s), 2)))
     if s.gray is not None:
         event_words = tr(s.definition.event_words)
         st.markdown(md(tr("Gray's test across regimens ({events}): χ² = {chi2:.2f}, df = {df}, {p}.",
                           events=event_words.lower(), chi2=s.gray.statistic, df=s.gray.df, p=format_p(s.gray.p))))
     if s.fine_gray:
-        ratios = ratio_table(s)
-        st.table(md_table(ratios.set_index(ratios.columns[0])))
+        st.table(md_table(indexed(ratio_table(s))))
     left = [f"{k}: {v}" for k, v in {**s.not_eligible, **s.excluded}.items()]
     if left:
         st.caption(md(tr("Not in this analysis — {reasons}.", reasons="; ".join(left))))
