@@ -59,8 +59,10 @@ def analysis_spec_form(regimens: tuple[str, ...]) -> AnalysisSpec:
 
 
 def adjustment_name(method: str) -> str:
-    """A p-value adjustment as shown: the method's name (Holm, Bonferroni) or "none"."""
-    return trc("p-value adjustment", "none") if method == "none" else method
+    """A p-value adjustment (a value of ``ADJUSTMENTS``, as R's ``p.adjust`` names it) as shown."""
+    names = {"holm": trc("p-value adjustment", "holm"), "bonferroni": trc("p-value adjustment", "bonferroni"),
+             "none": trc("p-value adjustment", "none")}
+    return names.get(method, method)
 
 
 def indexed(table, n: int = 1):
