@@ -12,6 +12,7 @@ from tests.apptest import open_page
 from tests.i18n_check import english_words, visible_texts
 from ui.keys import StateKeys
 from ui.present import EXIT, NEXT, PREVIOUS, _KEYS_JS, table_slides
+from ui.widgets import adjustment_name, shown
 
 
 def _header(at) -> list[str]:
@@ -41,6 +42,23 @@ def test_a_km_option_redraws_in_japanese() -> None:
     assert at.toggle(key=StateKeys.RISK_TABLE).label == "at-risk数"
     assert at.radio(key=StateKeys.ENDPOINT).label == "評価項目"
     assert any("一次治療レジメン別の生存解析" in t for t in visible_texts(at))
+
+
+def test_options_keep_their_language_when_the_page_runs_again() -> None:
+    """A widget's options are labelled in the language of the run that drew them, also when AppTest (or
+    Streamlit) formats them again outside the run: the second run of a Japanese page does not fail."""
+    at = open_page("pages/response.py", query={"lang": "ja"})
+    assert at.selectbox(key=StateKeys.RESP_LM_REGIMEN).options[0] == "全レジメン"
+    at.selectbox(key=StateKeys.SWIM_SORT).set_value("regimen").run()
+    assert not at.exception
+    assert "3 か月" in [t.label for t in at.tabs]
+
+
+def test_an_option_label_is_in_the_language_of_its_run() -> None:
+    with use_language("ja"):
+        label = shown(adjustment_name)
+    assert label("holm") == "Holm法"  # called later, where no language is set
+    assert adjustment_name("holm") == "holm"  # English: R's own name, as before
 
 
 def test_slide_titles_of_a_long_table_are_numbered_in_the_language() -> None:
