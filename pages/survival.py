@@ -54,7 +54,8 @@ endpoint = st.radio(trc("survival page", "Endpoint"), ENDPOINTS, format_func=lam
 left, right = st.columns([5, 1], vertical_alignment="bottom")
 left.markdown(f"**{endpoint_label(endpoint)} ({endpoint.value})**")
 with right.popover(trc("survival page", "Definitions"), width="stretch"):
-    st.markdown("\n".join(f"- **{endpoint_label(e)} ({e.value})**: {DEFINITIONS[e].describe()}" for e in ENDPOINTS))
+    st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=f"{endpoint_label(e)} ({e.value})",
+                               text=DEFINITIONS[e].describe()) for e in ENDPOINTS))
 summary = summary_for(endpoint)
 if summary.unavailable:  # its source column is empty: say so instead of showing another endpoint
     st.warning(md(summary.unavailable), icon=":material/warning:")
@@ -78,7 +79,7 @@ figure_block()
 summary_tables(summary)
 with st.expander(tr("Methods and patients not analysed")):
     for name, text in summary.methods.items():
-        st.markdown(f"- **{name}**: {text}")
+        st.markdown(trc("definition list", "- **{term}**: {text}", term=name, text=text))
     for reason, count in {**summary.not_eligible, **summary.excluded}.items():
         st.markdown(tr("- not analysed — {reason}: {count}", reason=reason, count=count))
 reproduce_in_r(registry, cohort, spec, key="reproduce_in_r_survival")

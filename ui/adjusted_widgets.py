@@ -133,7 +133,8 @@ def cox_section(model: MultivariableCox, caption: str) -> None:
         st.warning(tr("The global proportional-hazards test is significant although no single term is: read the "
                       "hazard ratios as averages over follow-up."), icon=":material/timeline:")
     with st.expander(tr("Methods (estimators and their R equivalents)")):
-        st.markdown("\n".join(f"- **{md(k)}**: {md(v)}" for k, v in model.methods.items()))
+        st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=md(k), text=md(v))
+                               for k, v in model.methods.items()))
 
 
 def subgroup_section(result: SubgroupResult, caption: str) -> None:
@@ -165,4 +166,5 @@ def iptw_section(result: IPTWResult, colors: dict[str, str], caption: str) -> No
     st.dataframe(table := balance_table(result), hide_index=True)
     table_downloads(table, "balance")
     with st.expander(tr("Methods (estimators and their R equivalents)")):
-        st.markdown("\n".join(f"- **{md(k)}**: {md(v)}" for k, v in result.methods.items()))
+        st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=md(k), text=md(v))
+                               for k, v in result.methods.items()))
