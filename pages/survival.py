@@ -4,9 +4,10 @@ import streamlit as st
 
 from hcc.analysis import analyze_endpoint
 from hcc.cohort.endpoints import DEFINITIONS
+from hcc.i18n import tr, trc
 from hcc.outputs.figures import default_horizon_months, km_figure, regimen_colors
 from hcc.outputs.tables import overview_table
-from hcc.schema import DAYS_PER_MONTH, ENDPOINT_LABELS, Endpoint
+from hcc.schema import DAYS_PER_MONTH, Endpoint, endpoint_label
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads, reproduce_in_r
@@ -14,13 +15,14 @@ from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.text import md
 from ui.widgets import analysis_spec_form, km_figure_options, summary_tables
 
-cohort, registry, caption = cohort_page("Survival by first-line regimen")
+cohort, registry, caption = cohort_page(tr("Survival by first-line regimen"))
 spec = analysis_spec_form(cohort.regimens)
 
 
 def summary_for(endpoint: Endpoint, comparisons: bool = True):
     def compute():
-        with st.spinner(f"Computing {endpoint.value}…"):  # shown only if it takes a while (large registries)
+        # shown only if it takes a while (large registries)
+        with st.spinner(tr("Computing {endpoint}…", endpoint=endpoint.value)):
             return analyze_endpoint(cohort, endpoint, spec, comparisons=comparisons)
 
     return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec, comparisons), compute)
@@ -28,10 +30,10 @@ def summary_for(endpoint: Endpoint, comparisons: bool = True):
 
 if presenting():  # every endpoint's curves, one a screen, then the all-endpoints table
     colors = regimen_colors(cohort.regimens)
-    present("pages/survival.py", [Slide(f"{ENDPOINT_LABELS[e]} ({e.value})",
+    present("pages/survival.py", [Slide(f"{endpoint_label(e)} ({e.value})",
                                         figure=km_figure(s, colors, subtitle=caption))
                                   for e in ENDPOINTS if (s := summary_for(e)).curves]
-            + table_slides("All endpoints: median in months (n)",
+            + table_slides(tr("All endpoints: median in months (n)"),
                            overview_table([summary_for(e, comparisons=False) for e in ENDPOINTS])), caption)
 
 
@@ -41,24 +43,25 @@ def open_selected_endpoint() -> None:
         st.session_state[StateKeys.ENDPOINT] = ENDPOINTS[rows[0]]
 
 
-st.subheader("All endpoints")
-st.caption("Median in months (n) per regimen. Select a row to open that endpoint.")
+st.subheader(tr("All endpoints"))
+st.caption(tr("Median in months (n) per regimen. Select a row to open that endpoint."))
 st.dataframe(overview_table([summary_for(e, comparisons=False) for e in ENDPOINTS]), hide_index=True,
              on_select=open_selected_endpoint,
              selection_mode="single-row", key=StateKeys.OVERVIEW)
 
-endpoint = st.radio("Endpoint", ENDPOINTS, format_func=lambda e: e.value, horizontal=True, key=StateKeys.ENDPOINT,
-                    captions=[ENDPOINT_LABELS[e] for e in ENDPOINTS])
+endpoint = st.radio(trc("survival page", "Endpoint"), ENDPOINTS, format_func=lambda e: e.value, horizontal=True,
+                    key=StateKeys.ENDPOINT, captions=[endpoint_label(e) for e in ENDPOINTS])
 left, right = st.columns([5, 1], vertical_alignment="bottom")
-left.markdown(f"**{ENDPOINT_LABELS[endpoint]} ({endpoint.value})**")
-with right.popover("Definitions", width="stretch"):
-    st.markdown("\n".join(f"- **{ENDPOINT_LABELS[e]} ({e.value})**: {DEFINITIONS[e].describe()}" for e in ENDPOINTS))
+left.markdown(f"**{endpoint_label(endpoint)} ({endpoint.value})**")
+with right.popover(trc("survival page", "Definitions"), width="stretch"):
+    st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=f"{endpoint_label(e)} ({e.value})",
+                               text=DEFINITIONS[e].describe()) for e in ENDPOINTS))
 summary = summary_for(endpoint)
 if summary.unavailable:  # its source column is empty: say so instead of showing another endpoint
     st.warning(md(summary.unavailable), icon=":material/warning:")
     st.stop()
 if not summary.curves:
-    st.warning(f"No patient in this cohort is eligible for {endpoint.value}.")
+    st.warning(tr("No patient in this cohort is eligible for {endpoint}.", endpoint=endpoint.value))
     st.stop()
 colors = regimen_colors(cohort.regimens)
 
@@ -74,9 +77,9 @@ def figure_block() -> None:
 
 figure_block()
 summary_tables(summary)
-with st.expander("Methods and patients not analysed"):
+with st.expander(tr("Methods and patients not analysed")):
     for name, text in summary.methods.items():
-        st.markdown(f"- **{name}**: {text}")
+        st.markdown(trc("definition list", "- **{term}**: {text}", term=name, text=text))
     for reason, count in {**summary.not_eligible, **summary.excluded}.items():
-        st.markdown(f"- not analysed — {reason}: {count}")
+        st.markdown(tr("- not analysed — {reason}: {count}", reason=reason, count=count))
 reproduce_in_r(registry, cohort, spec, key="reproduce_in_r_survival")

@@ -21,7 +21,7 @@ _SKIP_FIELDS = {"id", "form_id", "key", "type", "data", "spec", "css", "icon", "
                 "element_type", "allow_html", "arrow_data", "styler", "column_order", "columns", "page_script_hash",
                 "url_path", "page_name", "widths", "vertical_alignment", "gap", "selection_mode", "width",
                 "height", "language", "src", "mime", "file_id", "width_config", "height_config", "value",
-                "default", "deprecated", "is_set_value", "set_value"}
+                "default", "deprecated", "is_set_value", "set_value", "config"}
 #: Figure keys whose string values are shown to the reader.
 _FIGURE_TEXT_KEYS = {"text", "name", "hovertemplate", "texttemplate", "ticktext", "label", "labels", "values",
                      "title"}
@@ -42,7 +42,7 @@ IMbrave REFLECT SHARP HIMALAYA CheckMate KEYNOTE RESORCE REACH CELESTIAL
 
 _NOISE = [
     re.compile(r":material/[a-z_]+:"),                 # Material icon shortcodes
-    re.compile(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+)* [A-Z]{1,3}, et al\.[^;]*; doi:\S+"),  # a trial's citation (as in papers)
+    re.compile(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+)* [A-Z]{1,3},(?: [A-Z][\w'-]+ [A-Z]{1,3},)* et al\.[^;]*?[;.] doi:\s?\S+"),  # a citation, as published
     re.compile(r"https?://\S+|\]\([^)]*\)"),          # links' targets
     re.compile(r"\b[0-9a-f]{12,}\b"),                 # digests
     re.compile(r"[\w.-]+\.(?:csv|xlsx|json|png|svg|pdf|pptx|html|zip|parquet|duckdb|R|txt|sav|dta|po)\b", re.I),

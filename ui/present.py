@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from hcc.i18n import N_, tr
 from hcc.outputs.figures import presentation_style
 from ui.actions import guarded
 from ui.common import PAGES, StateKeys
@@ -32,7 +33,7 @@ PARAM = "present"
 ROWS_PER_SLIDE = 11
 ROWS_PER_WIDE_SLIDE = 7
 WIDE_COLUMNS = 7
-NEXT, PREVIOUS, EXIT = "Next ▶", "◀ Previous", "✕ Exit"
+NEXT, PREVIOUS, EXIT = N_("Next ▶"), N_("◀ Previous"), N_("✕ Exit")  # shown as tr(NEXT) …
 COUNTER_KEY = "hcc_slide_counter"  # the counter's container: CSS class st-key-hcc_slide_counter
 
 _CSS = """<style>
@@ -54,14 +55,19 @@ _CSS = """<style>
 # Keys step through the slides by clicking the header's buttons (so each step is an ordinary
 # Streamlit rerun). Registered once per browser tab; skipped while typing in a field. A constant (no
 # data in st.html); its button labels are NEXT, PREVIOUS and EXIT below (tests/test_present.py checks).
+# A button is found by its key (the class st-key-<key> of its container), so the keys work whatever
+# the language of the labels; the English label is the fallback.
 _KEYS_JS = """<script>
 (() => {
   const w = window.parent && window.parent.document ? window.parent : window;
   if (w.__hccSlideKeys) return;
   w.__hccSlideKeys = true;
+  const KEYED = {'Next ▶': 'present_next', '◀ Previous': 'present_prev', '✕ Exit': 'present_exit'};
   const click = (label) => {
-    const b = Array.from(w.document.querySelectorAll('button')).find(
-      (x) => x.innerText.trim().startsWith(label) && !x.disabled);
+    const usable = (x) => !x.disabled;
+    const b = Array.from(w.document.querySelectorAll(`[class*="st-key-${KEYED[label]}"] button`)).find(usable)
+      || Array.from(w.document.querySelectorAll('button')).find(
+        (x) => x.innerText.trim().startsWith(label) && usable(x));
     if (b) b.click();
   };
   w.document.addEventListener('keydown', (e) => {
@@ -94,10 +100,10 @@ def presentation_toggle() -> None:
     """The sidebar toggle, started from the URL's ``?present=1`` and written back to it."""
     if StateKeys.PRESENT not in st.session_state:
         st.session_state[StateKeys.PRESENT] = st.query_params.get(PARAM) == "1"
-    st.sidebar.toggle("Presentation mode", key=StateKeys.PRESENT,
-                      help="For a tumor-board screen: one result per screen in large type, settings and sidebar "
-                           "hidden; arrow keys, Page Up/Down or Space step through the results, Esc leaves. "
-                           "The link keeps it (?present=1).")
+    st.sidebar.toggle(tr("Presentation mode"), key=StateKeys.PRESENT,
+                      help=tr("For a tumor-board screen: one result per screen in large type, settings and sidebar "
+                              "hidden; arrow keys, Page Up/Down or Space step through the results, Esc leaves. "
+                              "The link keeps it (?present=1)."))
     if presenting():
         if st.query_params.get(PARAM) != "1":
             st.query_params[PARAM] = "1"
@@ -118,7 +124,8 @@ def table_slides(title: str, table: pd.DataFrame, rows: int | None = None) -> li
     if len(table) <= rows:
         return [Slide(title, table=table)]
     parts = [table.iloc[i:i + rows] for i in range(0, len(table), rows)]
-    return [Slide(f"{title} ({i}/{len(parts)})", table=part) for i, part in enumerate(parts, start=1)]
+    return [Slide(tr("{title} ({i}/{n})", title=title, i=i, n=len(parts)), table=part)
+            for i, part in enumerate(parts, start=1)]
 
 
 def _exit() -> None:
@@ -149,7 +156,8 @@ def present(page: str, slides: list[Slide], caption: str) -> None:
     if not isinstance(positions, dict):
         positions = state[StateKeys.PRESENT_SLIDE] = {}
     if not slides:
-        slides = [Slide("Nothing to present on this page", table=pd.DataFrame({"": ["No result for this cohort."]}))]
+        slides = [Slide(tr("Nothing to present on this page"),
+                        table=pd.DataFrame({"": [tr("No result for this cohort.")]}))]
     index = min(max(int(positions.get(page, 0)), 0), len(slides) - 1)
     before, after = _neighbour(-1), _neighbour(1)
 
@@ -158,23 +166,23 @@ def present(page: str, slides: list[Slide], caption: str) -> None:
 
     counter, prev_col, next_col, exit_col = st.columns([7, 1.3, 1.3, 1.6], vertical_alignment="bottom")
     with counter.container(key=COUNTER_KEY):
-        st.markdown(f"**{index + 1} / {len(slides)} · {md(slides[index].title)}**")
+        st.markdown(tr("**{i} / {n} · {title}**", i=index + 1, n=len(slides), title=md(slides[index].title)))
     # A step within the page and a step to another page are different buttons (keys): a click on the
     # one must not count as a click on the other when the slide it lands on is the last.
     if index > 0:
-        prev_col.button(PREVIOUS, width="stretch", on_click=guarded(go_to, "Going back a slide"), args=(index - 1,),
+        prev_col.button(tr(PREVIOUS), width="stretch", on_click=guarded(go_to, tr("Going back a slide")), args=(index - 1,),
                         key="present_prev")
-    elif prev_col.button(PREVIOUS, width="stretch", key="present_prev_page", disabled=before is None,
-                         help=None if before is None else f"Back to {before.title}"):
+    elif prev_col.button(tr(PREVIOUS), width="stretch", key="present_prev_page", disabled=before is None,
+                         help=None if before is None else tr("Back to {page}", page=tr(before.title))):
         st.switch_page(before.path, query_params={PARAM: "1"})  # the page switch forgets the toggle's state
     if index < len(slides) - 1:
-        next_col.button(NEXT, width="stretch", on_click=guarded(go_to, "Going to the next slide"), args=(index + 1,),
+        next_col.button(tr(NEXT), width="stretch", on_click=guarded(go_to, tr("Going to the next slide")), args=(index + 1,),
                         key="present_next", type="primary")
-    elif next_col.button(NEXT, width="stretch", key="present_next_page", type="primary", disabled=after is None,
-                         help=None if after is None else f"On to {after.title}"):
+    elif next_col.button(tr(NEXT), width="stretch", key="present_next_page", type="primary", disabled=after is None,
+                         help=None if after is None else tr("On to {page}", page=tr(after.title))):
         st.switch_page(after.path, query_params={PARAM: "1"})
-    exit_col.button(EXIT, width="stretch", on_click=guarded(_exit, "Leaving presentation mode"), key="present_exit",
-                    help="Leave presentation mode (Esc)")
+    exit_col.button(tr(EXIT), width="stretch", on_click=guarded(_exit, tr("Leaving presentation mode")), key="present_exit",
+                    help=tr("Leave presentation mode (Esc)"))
     st.html(_KEYS_JS, unsafe_allow_javascript=True)
 
     slide = slides[index]
