@@ -23,7 +23,8 @@ if presenting():
     shown = [c for c in table1.columns if c not in ("Missing", "Test") and not str(c).startswith("SMD")]
     present("pages/cohort.py", [Slide(tr("Who is in, and why"), figure=attrition_figure(
         cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption))]
-            + table_slides(tr("Baseline characteristics (Table 1; tests and SMDs on the page)"), table1[shown]), caption)
+            + table_slides(tr("Baseline characteristics (Table 1; tests and SMDs on the page)"), table1[shown]),
+            caption)
 st.markdown(tr("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
                "The address bar holds the rules: copy it to reopen or share the same cohort on the same data."))
 

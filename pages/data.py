@@ -19,10 +19,11 @@ route_through_app()
 if presenting():  # no result on this page: what data the results are from
     registry = current_registry()
     present("pages/data.py", table_slides(tr("Data loaded"), pd.DataFrame({
-        "": [trc("data summary", "Source"), tr("Rows in file"), tr("Patients kept"), tr("Rows excluded"), trc("data summary", "Warnings"),
-             tr("SHA-256 (first 12)")],
-        trc("data summary", "Value"): [registry.label, f"{registry.rows_read:,}", f"{registry.n_patients:,}", f"{len(registry.excluded):,}",
-                  f"{registry.n_warnings:,}", registry.sha256[:12]]})), registry.label)
+        "": [trc("data summary", "Source"), tr("Rows in file"), tr("Patients kept"), tr("Rows excluded"),
+             trc("data summary", "Warnings"), tr("SHA-256 (first 12)")],
+        trc("data summary", "Value"): [registry.label, f"{registry.rows_read:,}", f"{registry.n_patients:,}",
+                                       f"{len(registry.excluded):,}", f"{registry.n_warnings:,}", registry.sha256[:12]],
+    })), registry.label)
 
 st.title(tr("Data"))
 st.markdown(tr("Upload a de-identified registry export, one row per patient: CSV (any separator, UTF-8 or "

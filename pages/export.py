@@ -24,7 +24,8 @@ if presenting():  # no settings on screen: the last choices (or the defaults)
     trials = state.get(StateKeys.TRIAL_MEDIANS, True)
 else:
     chosen = st.multiselect(tr("Kaplan–Meier figures of"), [e.value for e in SURVIVAL_ENDPOINTS],
-                            default=[Endpoint.OS.value, Endpoint.PFS.value], key=StateKeys.EXPORT_FIGURES)
+                            default=[Endpoint.OS.value, Endpoint.PFS.value], key=StateKeys.EXPORT_FIGURES,
+                            placeholder=trc("multiselect placeholder", "Choose options"))
     trials = st.toggle(tr("Mark the landmark trials' medians on OS and PFS"), value=True, key=StateKeys.TRIAL_MEDIANS)
 endpoints = tuple(Endpoint(e) for e in chosen)
 options = KMFigureOptions(trial_medians=trials)
@@ -47,7 +48,8 @@ st.code(report.methods, language=None, wrap_lines=True)
 st.subheader(trc("report page", "Files"))
 st.markdown(tr("{n_figures} figures ({figures}) and {n_tables} tables; every file embeds the cohort spec, the "
                "statistical settings and the data fingerprint (SHA-256 `{sha}…`, {rows} rows).",
-               n_figures=len(report.figures), figures=trc("list of figures", ", ").join(f.title for f in report.figures),
+               n_figures=len(report.figures),
+               figures=trc("list of figures", ", ").join(f.title for f in report.figures),
                n_tables=len(report.tables), sha=registry.sha256[:12], rows=f"{registry.rows_read:,}"))
 built = state.get(StateKeys.EXPORT_BUILT)
 files = built[1] if built is not None and built[0] == settings else {}
@@ -75,7 +77,8 @@ for column, (fmt, (label, action, _make)) in zip(st.columns(3), makers.items()):
         column.button(tr("Build {file}", file=label), key=f"build_{fmt}", width="stretch",
                       on_click=guarded(build, action), args=(fmt,))
     else:
-        column.download_button(tr("Download {file}", file=label), files[fmt], file_name=f"hcc_report.{fmt}", mime=MIME[fmt],
+        column.download_button(tr("Download {file}", file=label), files[fmt], file_name=f"hcc_report.{fmt}",
+                               mime=MIME[fmt],
                                key=f"download_{fmt}", icon=":material/download:", type="primary", width="stretch",
                                on_click="ignore")
 

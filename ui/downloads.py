@@ -44,7 +44,8 @@ def figure_downloads(fig: go.Figure, name: str) -> None:
     """A popover with a size choice, a "Prepare files" button and, once made, PNG / SVG / PDF downloads."""
     state_key = StateKeys.FIG_EXPORT + name
     with st.popover(tr("Download figure"), icon=":material/download:"):
-        preset = st.radio(trc("figure export", "Size"), list(SIZE_PRESETS), format_func=lambda k: tr(SIZE_PRESETS[k].label),
+        preset = st.radio(trc("figure export", "Size"), list(SIZE_PRESETS),
+                          format_func=lambda k: tr(SIZE_PRESETS[k].label),
                           key=state_key + "_size", horizontal=True)
         stamp = _fingerprint(fig, preset)
         ready = st.session_state.get(state_key)

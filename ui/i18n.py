@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hcc.i18n import DEFAULT, LANGUAGES, normalize, set_provider, tr
+from hcc.i18n import DEFAULT, LANGUAGES, N_, normalize, set_provider, tr
+from ui.actions import guarded
 from ui.keys import StateKeys
 
 
@@ -67,4 +68,5 @@ def language_switch() -> None:
     """English / 日本語 in the sidebar (each choice written in its own language)."""
     st.session_state[StateKeys.LANG_WIDGET] = st.session_state.get(StateKeys.LANG, DEFAULT)
     st.sidebar.radio(tr("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True,
-                     key=StateKeys.LANG_WIDGET, on_change=_switched, label_visibility="collapsed")
+                     key=StateKeys.LANG_WIDGET, on_change=guarded(_switched, N_("Switching the language")),
+                     label_visibility="collapsed")

@@ -144,7 +144,8 @@ def _dates(raw, mapping: Mapping, problems: list[str]) -> Mapping:
     for column, candidates in mp.date_questions(raw, mapping).items():
         answer = st.radio(tr("Dates in **{column}**: every day and month is 12 or less. How are they written?",
                              column=md(column)),
-                          (None, *candidates), format_func=lambda f: tr("choose…") if f is None else tr(FORMAT_LABELS[f]),
+                          (None, *candidates),
+                          format_func=lambda f: tr("choose…") if f is None else tr(FORMAT_LABELS[f]),
                           horizontal=True, key=f"{StateKeys.DATE_FORMAT}{column}")
         if answer is None:
             problems.append(tr("Choose the date format of {column}.", column=md(column)))

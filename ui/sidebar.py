@@ -100,7 +100,8 @@ def _ensure_widget_state() -> None:
         try:
             spec = CohortSpec.from_query(st.query_params.to_dict())
         except SpecError as exc:
-            st.sidebar.error(tr("The link's cohort could not be read ({reason}); showing the main cohort.", reason=md(exc)))
+            st.sidebar.error(tr("The link's cohort could not be read ({reason}); showing the main cohort.",
+                                reason=md(exc)))
     load_spec(spec)
     state[StateKeys.COHORT_READY] = True
 
@@ -124,14 +125,18 @@ def sidebar() -> None:
         st.caption(tr("Data source"))
         (st.info if registry.is_demo else st.success)(md(registry.label), icon=":material/database:")
         st.caption(tr("Cohort"))
-        st.button(tr(PRESET_LABELS[MAIN]), on_click=guarded(load_spec, N_("Choosing the main cohort")), args=(PRESETS[MAIN],),
+        st.button(tr(PRESET_LABELS[MAIN]), on_click=guarded(load_spec, N_("Choosing the main cohort")),
+                  args=(PRESETS[MAIN],),
                   key="preset_main",
                   help=tr("Excludes concomitant and inter-line locoregional therapy and clinical-trial entry "
                           "after first line, as the study did."), width="stretch", icon=":material/filter_alt:")
-        st.button(tr(PRESET_LABELS[FULL]), on_click=guarded(load_spec, N_("Choosing the full cohort")), args=(PRESETS[FULL],),
+        st.button(tr(PRESET_LABELS[FULL]), on_click=guarded(load_spec, N_("Choosing the full cohort")),
+                  args=(PRESETS[FULL],),
                   key="preset_full", width="stretch", icon=":material/groups:")
         with st.expander(tr("Cohort rules")):
-            st.multiselect(tr("First-line regimens (none = all)"), regimen_options, key=key("regimens"))
+            pick = trc("multiselect placeholder", "Choose options")  # Streamlit's default, in the session's language
+            st.multiselect(tr("First-line regimens (none = all)"), regimen_options, key=key("regimens"),
+                           placeholder=pick)
             st.number_input(tr("Pool regimens with fewer patients than (0 = off) as Other"), min_value=0, step=5,
                             key=key("other_below"))
             st.checkbox(tr("Exclude concomitant locoregional therapy"), key=key("exclude_concomitant_lrt"))
@@ -142,17 +147,20 @@ def sidebar() -> None:
                               key=key("start_from"))
             right.date_input(tr("First line to"), value=None, min_value=date.fromisoformat(EARLIEST_START),
                                key=key("start_to"))
-            st.multiselect(tr("Centers (none = all)"), center_options, key=key("centers"))
-            st.multiselect(tr("Child-Pugh class"), CHILD_PUGH_CLASSES, key=key("child_pugh"))
-            st.multiselect(tr("ALBI grade"), ALBI_GRADES, key=key("albi"))
-            st.multiselect(tr("BCLC stage"), BCLC_STAGES, key=key("bclc_stages"))
-            st.multiselect(tr("ECOG performance status"), list(range(5)), key=key("ecog_ps"))
-            st.multiselect(tr("Etiology"), ETIOLOGIES, format_func=tr, key=key("etiologies"))
+            st.multiselect(tr("Centers (none = all)"), center_options, key=key("centers"), placeholder=pick)
+            st.multiselect(tr("Child-Pugh class"), CHILD_PUGH_CLASSES, key=key("child_pugh"), placeholder=pick)
+            st.multiselect(tr("ALBI grade"), ALBI_GRADES, key=key("albi"), placeholder=pick)
+            st.multiselect(tr("BCLC stage"), BCLC_STAGES, key=key("bclc_stages"), placeholder=pick)
+            st.multiselect(tr("ECOG performance status"), list(range(5)), key=key("ecog_ps"), placeholder=pick)
+            st.multiselect(tr("Etiology"), ETIOLOGIES, format_func=tr, key=key("etiologies"), placeholder=pick)
             left, right = st.columns(2)
-            left.selectbox(tr("Macrovascular invasion"), list(_TRI_BACK), format_func=_tristate_shown, key=key("with_mvi"))
-            right.selectbox(tr("Extrahepatic spread"), list(_TRI_BACK), format_func=_tristate_shown, key=key("with_ehs"))
+            left.selectbox(tr("Macrovascular invasion"), list(_TRI_BACK), format_func=_tristate_shown,
+                           key=key("with_mvi"))
+            right.selectbox(tr("Extrahepatic spread"), list(_TRI_BACK), format_func=_tristate_shown,
+                            key=key("with_ehs"))
             left.number_input(tr("AFP below, ng/mL"), min_value=0.0, step=100.0, value=None, key=key("afp_below"))
-            right.number_input(tr("AFP at least, ng/mL"), min_value=0.0, step=100.0, value=None, key=key("afp_at_least"))
+            right.number_input(tr("AFP at least, ng/mL"), min_value=0.0, step=100.0, value=None,
+                               key=key("afp_at_least"))
             left.number_input(tr("Age from"), min_value=AGE_LIMITS_YEARS[0], max_value=AGE_LIMITS_YEARS[1], step=5.0,
                               value=None, key=key("age_min"))
             right.number_input(tr("Age to"), min_value=AGE_LIMITS_YEARS[0], max_value=AGE_LIMITS_YEARS[1], step=5.0,
@@ -165,7 +173,8 @@ def sidebar() -> None:
         state[StateKeys.SPEC] = spec
         cohort = cohort_quietly()
         name = cohort.name if cohort is not None else cohort_name(spec)
-        st.caption(tr("**{cohort}** — the address bar holds these rules; copy it to share the cohort.", cohort=md(name.short)))
+        st.caption(tr("**{cohort}** — the address bar holds these rules; copy it to share the cohort.",
+                      cohort=md(name.short)))
         if name.warning:
             st.warning(md(name.warning), icon=":material/warning:")
         if pooling is not None and pooling.capped:
