@@ -102,6 +102,24 @@ def test_switching_language_keeps_the_rules_the_upload_and_presentation_mode() -
     assert any("コホート条件" in t for t in visible_texts(at))
 
 
+def test_switching_language_halfway_through_a_mapping_keeps_every_answer() -> None:
+    """The upload's questions answered in English, the rest in Japanese: nothing is asked twice, and the
+    file loads as it does in English (test_app_data.py)."""
+    at = open_page("pages/data.py")
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("export.csv", messy_export(60), "text/csv")).run()
+    next(s for s in at.selectbox if str(s.key).startswith(f"{StateKeys.REQUIRED_PICK}start_1l")).set_value("Tx begin").run()
+    at.radio(key=f"{StateKeys.DATE_FORMAT}start_1l").set_value("MDY").run()
+    at.radio(key=StateKeys.LANG_WIDGET).set_value("ja").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.radio(key=f"{StateKeys.DATE_FORMAT}start_1l").value == "MDY"
+    assert any("識別子の可能性" in r.label for r in at.radio)  # the one question left, in Japanese
+    at.radio(key=f"{StateKeys.IDENTIFIER}Patient name").set_value("drop").run()  # ui.i18n.shown_in_this_language
+    assert not at.exception, [e.message for e in at.exception]
+    registry = at.session_state[StateKeys.REGISTRY]
+    assert registry.name == "export.csv" and registry.n_errors == 0 and registry.mapping.dropped == ("Patient name",)
+    assert any("準備完了" in s.value for s in at.success)
+
+
 def test_two_sessions_in_two_languages_on_the_same_page_at_the_same_moment(monkeypatch) -> None:
     """One session opened with ``?lang=ja``, one without (English), their pages run together (both
     start the page, and neither ends its run, until the other is there): each page is in its own

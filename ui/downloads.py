@@ -24,6 +24,7 @@ from hcc.outputs.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export
 from ui.actions import guarded
 from ui.common import StateKeys
 from ui.guard import log_failure
+from ui.i18n import shown_in_this_language
 from ui.present import on_screen
 from ui.streamlit_internals import sweep_media_soon
 
@@ -45,7 +46,7 @@ def figure_downloads(fig: go.Figure, name: str) -> None:
     state_key = StateKeys.FIG_EXPORT + name
     with st.popover(tr("Download figure"), icon=":material/download:"):
         preset = st.radio(trc("figure export", "Size"), list(SIZE_PRESETS),
-                          format_func=lambda k: tr(SIZE_PRESETS[k].label),
+                          format_func=shown_in_this_language(lambda k: tr(SIZE_PRESETS[k].label)),
                           key=state_key + "_size", horizontal=True)
         stamp = _fingerprint(fig, preset)
         ready = st.session_state.get(state_key)

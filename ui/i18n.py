@@ -9,9 +9,11 @@ and two sessions in two languages never share one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from hcc.i18n import DEFAULT, LANGUAGES, N_, normalize, set_provider, tr
+from hcc.i18n import DEFAULT, LANGUAGES, N_, current_language, normalize, set_provider, tr, use_language
 from ui.actions import guarded
 from ui.keys import StateKeys
 
@@ -70,3 +72,18 @@ def language_switch() -> None:
     st.sidebar.radio(tr("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True,
                      key=StateKeys.LANG_WIDGET, on_change=guarded(_switched, N_("Switching the language")),
                      label_visibility="collapsed")
+
+
+def shown_in_this_language(format_func: Callable[[object], str]) -> Callable[[object], str]:
+    """``format_func`` for a widget's options, bound to the language of the run that draws the widget.
+
+    Streamlit formats the options while the script runs (in the session's language); its test harness
+    (AppTest) formats the current value again outside any session, where :func:`hcc.i18n.tr` would
+    answer in English and the value would match none of the (translated) options."""
+    lang = current_language()
+
+    def formatted(value: object) -> str:
+        with use_language(lang):
+            return format_func(value)
+
+    return formatted

@@ -19,6 +19,7 @@ from hcc.i18n import N_, tr, trc
 from hcc.ingest.mapping import Mapping
 from hcc.ingest.registry import Source
 from hcc.schema import COLUMN_BY_NAME
+from ui.i18n import shown_in_this_language
 from ui.keys import StateKeys
 from ui.text import md, mds
 
@@ -85,7 +86,8 @@ def mapping_widget(source: Source) -> Mapping | None:
         free = [c for c in raw.cells.columns if c not in mapping.column_map and c not in mapping.dropped]
         pick = st.selectbox(tr("Which column holds **{column}** ({meaning})?", column=canonical,
                                meaning=_meaning(canonical)),
-                            (None, *free), format_func=lambda c: tr("choose…") if c is None else c,
+                            (None, *free),
+                            format_func=shown_in_this_language(lambda c: tr("choose…") if c is None else c),
                             key=f"{StateKeys.REQUIRED_PICK}{canonical}_{gen}")
         if pick is not None:
             mapping = mp.with_columns(mapping, raw, {**mapping.column_map, pick: canonical})
@@ -132,7 +134,7 @@ def _preset_columns(raw, mapping: Mapping, gen: int) -> Mapping:
         st.warning(text, icon=":material/rule:")
         pick = st.selectbox(tr("Which column holds {meaning}?", meaning=md(_meaning(canonical))),
                             (None, *likely, *[c for c in free if c not in likely]),
-                            format_func=lambda c: tr("none in this file") if c is None else c,
+                            format_func=shown_in_this_language(lambda c: tr("none in this file") if c is None else c),
                             key=f"{StateKeys.PRESET_PICK}{canonical}_{gen}")
         if pick is not None and pick not in mapping.column_map:
             mapping = mp.with_columns(mapping, raw, {**mapping.column_map, pick: canonical})
@@ -145,7 +147,8 @@ def _dates(raw, mapping: Mapping, problems: list[str]) -> Mapping:
         answer = st.radio(tr("Dates in **{column}**: every day and month is 12 or less. How are they written?",
                              column=md(column)),
                           (None, *candidates),
-                          format_func=lambda f: tr("choose…") if f is None else tr(FORMAT_LABELS[f]),
+                          format_func=shown_in_this_language(
+                              lambda f: tr("choose…") if f is None else tr(FORMAT_LABELS[f])),
                           horizontal=True, key=f"{StateKeys.DATE_FORMAT}{column}")
         if answer is None:
             problems.append(tr("Choose the date format of {column}.", column=md(column)))
@@ -164,7 +167,8 @@ def _identifiers(source: Source, mapping: Mapping, problems: list[str]) -> Mappi
                              category=md(tr(f.category)), how=md(tr(f.how))),
                           (None, *actions),
                           horizontal=True,
-                          format_func=lambda a: tr("choose…") if a is None else tr(_ACTION_LABELS[a]),
+                          format_func=shown_in_this_language(
+                              lambda a: tr("choose…") if a is None else tr(_ACTION_LABELS[a])),
                           key=f"{StateKeys.IDENTIFIER}{f.column}")
         if action is None:
             problems.append(tr("Resolve the possible identifier '{column}'.", column=md(f.column)))

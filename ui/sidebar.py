@@ -22,6 +22,7 @@ from hcc.ingest.registry import order_regimens
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_quietly, current_registry
+from ui.i18n import shown_in_this_language
 from ui.present import presentation_toggle
 from ui.text import md
 
@@ -135,6 +136,7 @@ def sidebar() -> None:
                   key="preset_full", width="stretch", icon=":material/groups:")
         with st.expander(tr("Cohort rules")):
             pick = trc("multiselect placeholder", "Choose options")  # Streamlit's default, in the session's language
+            tristate, etiology = shown_in_this_language(_tristate_shown), shown_in_this_language(tr)
             st.multiselect(tr("First-line regimens (none = all)"), regimen_options, key=key("regimens"),
                            placeholder=pick)
             st.number_input(tr("Pool regimens with fewer patients than (0 = off) as Other"), min_value=0, step=5,
@@ -152,11 +154,11 @@ def sidebar() -> None:
             st.multiselect(tr("ALBI grade"), ALBI_GRADES, key=key("albi"), placeholder=pick)
             st.multiselect(tr("BCLC stage"), BCLC_STAGES, key=key("bclc_stages"), placeholder=pick)
             st.multiselect(tr("ECOG performance status"), list(range(5)), key=key("ecog_ps"), placeholder=pick)
-            st.multiselect(tr("Etiology"), ETIOLOGIES, format_func=tr, key=key("etiologies"), placeholder=pick)
+            st.multiselect(tr("Etiology"), ETIOLOGIES, format_func=etiology, key=key("etiologies"), placeholder=pick)
             left, right = st.columns(2)
-            left.selectbox(tr("Macrovascular invasion"), list(_TRI_BACK), format_func=_tristate_shown,
+            left.selectbox(tr("Macrovascular invasion"), list(_TRI_BACK), format_func=tristate,
                            key=key("with_mvi"))
-            right.selectbox(tr("Extrahepatic spread"), list(_TRI_BACK), format_func=_tristate_shown,
+            right.selectbox(tr("Extrahepatic spread"), list(_TRI_BACK), format_func=tristate,
                             key=key("with_ehs"))
             left.number_input(tr("AFP below, ng/mL"), min_value=0.0, step=100.0, value=None, key=key("afp_below"))
             right.number_input(tr("AFP at least, ng/mL"), min_value=0.0, step=100.0, value=None,
