@@ -92,8 +92,9 @@ def mapping_widget(source: Source) -> Mapping | None:
         if pick is not None:
             mapping = mp.with_columns(mapping, raw, {**mapping.column_map, pick: canonical})
     mapping = _preset_columns(raw, mapping, gen)
-    problems = [tr("Two columns map to {column}.", column=c) for c in mp.duplicate_targets(mapping)]
-    problems += [tr("No column is mapped to the required {column}.", column=c) for c in mp.missing_required(mapping)]
+    problems = [tr("Two columns map to {column}.", column=md(c)) for c in mp.duplicate_targets(mapping)]
+    problems += [tr("No column is mapped to the required {column}.", column=md(c))
+                 for c in mp.missing_required(mapping)]
     if not problems:
         mapping = _dates(raw, mapping, problems)
         values = mp.value_rows(raw, mapping)
