@@ -21,9 +21,9 @@ for spec in PAGES:
         st.Page(spec.path, title=tr(spec.title), icon=spec.icon, url_path=spec.url_path, default=spec.default))
 locked = needs_login()  # only when secrets.toml configures [auth] (docs/deploy.md)
 page = st.navigation(sections, position="hidden" if locked else "sidebar")
+language_switch()  # first in the sidebar, also above the sign-in screen
 if locked:
     login_screen()
-language_switch()
 run_sidebar(sidebar)  # a failure in the sidebar cannot break every page
 show_failed_action()  # a button or widget action of the previous interaction that failed (ui/guard.py)
 run_page(page)  # a crash in a page is reported in plain words; the session goes on

@@ -5,6 +5,7 @@ import streamlit as st
 from hcc.analysis import analyze_endpoint
 from hcc.stats.baseline import baseline_table, to_xlsx
 from hcc.cohort.rules import apply_to_registry
+from hcc.i18n import N_, tr
 from hcc.outputs.figures import attrition_figure, regimen_colors
 from hcc.outputs.tables import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
@@ -15,49 +16,51 @@ from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.sidebar import load_spec
 from ui.widgets import small_cell_note
 
-cohort, registry, caption = cohort_page("Cohort")
+cohort, registry, caption = cohort_page(tr("Cohort"))
 colors = regimen_colors(cohort.regimens)
 if presenting():
     table1 = session_memo(("table1", registry.sha256, cohort.spec), lambda: baseline_table(cohort.frame, cohort.regimens))
     shown = [c for c in table1.columns if c not in ("Missing", "Test") and not str(c).startswith("SMD")]
-    present("pages/cohort.py", [Slide("Who is in, and why", figure=attrition_figure(
+    present("pages/cohort.py", [Slide(tr("Who is in, and why"), figure=attrition_figure(
         cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption))]
-            + table_slides("Baseline characteristics (Table 1; tests and SMDs on the page)", table1[shown]), caption)
-st.markdown("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
-            "The address bar holds the rules: copy it to reopen or share the same cohort on the same data.")
+            + table_slides(tr("Baseline characteristics (Table 1; tests and SMDs on the page)"), table1[shown]),
+            caption)
+st.markdown(tr("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
+               "The address bar holds the rules: copy it to reopen or share the same cohort on the same data."))
 
-st.subheader("Who is in, and why")
+st.subheader(tr("Who is in, and why"))
 flow = on_screen(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption), caption)
 st.plotly_chart(flow, key="attrition_chart", theme=None)
 figure_downloads(flow, "attrition")
 small_cell_note(cohort.by_regimen())
-with st.expander("Attrition table (every rule, including those that excluded nobody)"):
+with st.expander(tr("Attrition table (every rule, including those that excluded nobody)")):
     st.dataframe(attrition_table(cohort.attrition, cohort.regimens), hide_index=True)
-st.download_button("Download the cohort rules (JSON)", cohort.spec.to_json().encode("utf-8"),
+st.download_button(tr("Download the cohort rules (JSON)"), cohort.spec.to_json().encode("utf-8"),
                    file_name="cohort_spec.json", mime="application/json")
 
-st.subheader("Baseline characteristics")
+st.subheader(tr("Baseline characteristics"))
 table = session_memo(("table1", registry.sha256, cohort.spec),
                      lambda: baseline_table(cohort.frame, cohort.regimens))
 st.dataframe(table, hide_index=True)
-st.caption("Median [Q1, Q3] with Kruskal–Wallis test; n (%) with chi-square, or Fisher's exact test when an "
-           "expected count is below 5; SMD = standardized mean difference.")
+st.caption(tr("Median [Q1, Q3] with Kruskal–Wallis test; n (%) with chi-square, or Fisher's exact test when an "
+              "expected count is below 5; SMD = standardized mean difference."))
 left, right = st.columns(2)
-left.download_button("Table 1 (CSV)", spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
+left.download_button(tr("Table 1 (CSV)"), spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
                      file_name="table1.csv", mime="text/csv")
-right.download_button("Table 1 (Excel)", to_xlsx(spreadsheet_safe(table)), file_name="table1.xlsx",
+right.download_button(tr("Table 1 (Excel)"), to_xlsx(spreadsheet_safe(table)), file_name="table1.xlsx",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-st.subheader("What-if: compare two cohorts")
+st.subheader(tr("What-if: compare two cohorts"))
 c1, c2 = st.columns(2)
-c1.button("Save the current cohort as scenario A",
+c1.button(tr("Save the current cohort as scenario A"), key="scenario_a_save",
           on_click=guarded(lambda: st.session_state.update({StateKeys.SCENARIO_A: current_spec()}),
-                           "Saving scenario A"))
+                           N_("Saving scenario A")))
 saved = st.session_state.get(StateKeys.SCENARIO_A)
 if saved is not None:
-    c2.button("Restore scenario A in the sidebar", on_click=guarded(load_spec, "Restoring scenario A"), args=(saved,))
+    c2.button(tr("Restore scenario A in the sidebar"), key="scenario_a_restore",
+              on_click=guarded(load_spec, N_("Restoring scenario A")), args=(saved,))
 if saved is None:
-    st.info("Save the current cohort as scenario A, change the rules in the sidebar, and compare here.")
+    st.info(tr("Save the current cohort as scenario A, change the rules in the sidebar, and compare here."))
 else:
     endpoints = (Endpoint.OS, Endpoint.PFS)
 
@@ -66,6 +69,6 @@ else:
                                    lambda e=e: analyze_endpoint(c, e, comparisons=False)) for e in endpoints}
 
     cohort_a = session_memo(("cohort", registry.sha256, saved), lambda: apply_to_registry(registry, saved))
-    named = {f"A: {cohort_a.name.short}": with_summaries(cohort_a), f"B (current): {cohort.name.short}":
-             with_summaries(cohort)}
+    named = {tr("A: {cohort}", cohort=cohort_a.name.short): with_summaries(cohort_a),
+             tr("B (current): {cohort}", cohort=cohort.name.short): with_summaries(cohort)}
     st.dataframe(scenario_table(named, endpoints), hide_index=True)

@@ -4,8 +4,9 @@ import streamlit as st
 
 from hcc.analysis import analyze_endpoint
 from hcc.formatting import format_months
+from hcc.i18n import tr, trc
 from hcc.outputs.figures import attrition_figure, km_figure, regimen_colors
-from hcc.schema import REGIMEN_LABELS, Endpoint, regimen_name
+from hcc.schema import Endpoint, regimen_name
 from ui.common import (
     route_through_app, PAGES, cohort_caption, current_cohort, current_registry, rules_not_applied_warning,
     session_memo,
@@ -23,48 +24,51 @@ if cohort is not None:
     colors = regimen_colors(cohort.regimens)
     if presenting():
         present("pages/overview.py", [
-            Slide("Overall survival by first-line regimen", figure=km_figure(
+            Slide(tr("Overall survival by first-line regimen"), figure=km_figure(
                 os_summary, colors, subtitle=cohort_caption(cohort))),
-            Slide("Who is in, and why", figure=attrition_figure(cohort.attrition, cohort.regimens,
+            Slide(tr("Who is in, and why"), figure=attrition_figure(cohort.attrition, cohort.regimens,
                                                                  cohort.by_regimen(), colors, cohort_caption(cohort)))],
             cohort_caption(cohort))
 st.title("HCC Outcomes Explorer")
-st.markdown(
+st.markdown(tr(
     "Kaplan–Meier survival by first-line regimen for patients with advanced hepatocellular carcinoma, "
     "from a de-identified registry export: overall survival, progression-free survival, post-progression "
     "survival, durations of disease control and response, and second-line outcomes — with log-rank tests, "
-    "computed as R's `survival` package computes them.")
+    "computed as R's `survival` package computes them."))
 
 if registry.is_demo:
-    st.info("You are looking at the **synthetic demo registry**: simulated patients, not real ones, "
-            "calibrated to resemble a published multicenter study (Cancer Medicine 2026). "
-            "Upload your own registry on the Data page.", icon=":material/science:")
+    st.info(tr("You are looking at the **synthetic demo registry**: simulated patients, not real ones, "
+               "calibrated to resemble a published multicenter study (Cancer Medicine 2026). "
+               "Upload your own registry on the Data page."), icon=":material/science:")
 
-st.subheader("Data loaded")
+st.subheader(tr("Data loaded"))
 cols = st.columns(4)
-cols[0].metric("Source", "Demo" if registry.is_demo else "Upload", help=md(registry.label))
-cols[1].metric("Patients", f"{registry.n_patients:,}")
-cols[2].metric("First-line regimens", len(registry.regimens))
-cols[3].metric("Rows excluded at validation", len(registry.excluded))
+cols[0].metric(trc("data summary", "Source"), tr("Demo") if registry.is_demo else tr("Upload"), help=md(registry.label))
+cols[1].metric(tr("Patients"), f"{registry.n_patients:,}")
+cols[2].metric(tr("First-line regimens"), len(registry.regimens))
+cols[3].metric(tr("Rows excluded at validation"), len(registry.excluded))
 st.caption(md(registry.label + " · " + " · ".join(
-    f"{REGIMEN_LABELS.get(r, r)} ({r}) {k:,}" for r, k in registry.regimen_counts().items())))
+    f"{regimen_name(r, with_code=False)} ({r}) {k:,}" for r, k in registry.regimen_counts().items())))
 
 if cohort is not None:
-    st.subheader("Headline: overall survival")
+    st.subheader(tr("Headline: overall survival"))
     groups = [g for g in os_summary.groups if g.n]
     for column, g in zip(st.columns(max(len(groups), 1)), groups):
-        column.metric(md(f"Median OS, {regimen_name(g.group)}"), f"{format_months(g.median)} months",
-                      help=f"{g.n} patients, {g.events} deaths; 95% CI {format_months(g.median_low)}–"
-                           f"{format_months(g.median_high)} months (Kaplan–Meier, log-log CI). "
-                           "Details and tests: Survival page.")
-    st.caption(md(f"Kaplan–Meier median overall survival from first-line start, {cohort_caption(cohort)}."))
-    st.subheader("Current cohort")
+        column.metric(md(tr("Median OS, {regimen}", regimen=regimen_name(g.group))),
+                      tr("{months} months", months=format_months(g.median)),
+                      help=tr("{n} patients, {events} deaths; 95% CI {low}–{high} months (Kaplan–Meier, log-log "
+                              "CI). Details and tests: Survival page.", n=g.n, events=g.events,
+                              low=format_months(g.median_low), high=format_months(g.median_high)))
+    st.caption(md(tr("Kaplan–Meier median overall survival from first-line start, {cohort}.",
+                     cohort=cohort_caption(cohort))))
+    st.subheader(tr("Current cohort"))
     st.write(md(cohort_caption(cohort)))
     rules_not_applied_warning(cohort)
-    st.dataframe([{"Step": s.rule, "Excluded": s.excluded, "Remaining": s.remaining} for s in cohort.attrition],
+    st.dataframe([{trc("attrition table", "Step"): tr(s.rule), trc("attrition table", "Excluded"): s.excluded,
+                   trc("attrition table", "Remaining"): s.remaining} for s in cohort.attrition],
                  hide_index=True)
 
-st.subheader("Pages")
+st.subheader(trc("overview", "Pages"))
 for spec in PAGES:
     if spec.path != "pages/overview.py":
-        st.page_link(spec.path, label=spec.title, icon=spec.icon)
+        st.page_link(spec.path, label=tr(spec.title), icon=spec.icon)

@@ -21,7 +21,7 @@ _SKIP_FIELDS = {"id", "form_id", "key", "type", "data", "spec", "css", "icon", "
                 "element_type", "allow_html", "arrow_data", "styler", "column_order", "columns", "page_script_hash",
                 "url_path", "page_name", "widths", "vertical_alignment", "gap", "selection_mode", "width",
                 "height", "language", "src", "mime", "file_id", "width_config", "height_config", "value",
-                "default", "deprecated", "is_set_value", "set_value", "config"}
+                "default", "deprecated", "is_set_value", "set_value", "config", "page"}
 #: Figure keys whose string values are shown to the reader.
 _FIGURE_TEXT_KEYS = {"text", "name", "hovertemplate", "texttemplate", "ticktext", "label", "labels", "values",
                      "title"}

@@ -15,13 +15,14 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from hcc.errors import HCCError
+from hcc.i18n import N_, tr
 from ui.guard import log_failure
 from ui.keys import StateKeys
 from ui.streamlit_internals import ScriptControlException
 from ui.text import md
 
-ACTION_FAILED = "{action} failed: {reason}. Your data and cohort are kept."
-UNEXPECTED = "an unexpected problem (its type and place are in the server log for the app's maintainer)"
+ACTION_FAILED = N_("{action} failed: {reason}. Your data and cohort are kept.")
+UNEXPECTED = N_("an unexpected problem (its type and place are in the server log for the app's maintainer)")
 
 
 def _restore(before: dict[str, object]) -> None:
@@ -49,7 +50,8 @@ def guarded(callback: Callable[..., None], action: str) -> Callable[..., None]:
     run did not draw (the sidebar's cohort). Here, a failed ``callback`` puts session state back as it
     was (a half-done action leaves nothing behind), is logged as type and place only, and the run goes
     on; :func:`show_failed_action` then says ``"<action> failed: …"``. ``action`` is app text, e.g.
-    ``"Building the slide deck"``; a domain error's message (the user's own file) is shown, escaped.
+    ``"Building the slide deck"``, marked with ``N_`` (translated when shown); a domain error's message
+    (the user's own file) is shown, escaped.
     Streamlit's control flow (``st.rerun``, ``st.switch_page``: a ``BaseException`` here) passes through.
     """
     @functools.wraps(callback)
@@ -62,8 +64,8 @@ def guarded(callback: Callable[..., None], action: str) -> Callable[..., None]:
         except Exception as exc:  # noqa: BLE001 - any failure of an action is reported, not fatal
             _restore(before)
             log_failure(action, exc)
-            reason = md(exc) if isinstance(exc, HCCError) else UNEXPECTED
-            st.session_state[StateKeys.FAILED_ACTION] = ACTION_FAILED.format(action=action, reason=reason)
+            reason = md(exc) if isinstance(exc, HCCError) else tr(UNEXPECTED)
+            st.session_state[StateKeys.FAILED_ACTION] = tr(ACTION_FAILED, action=tr(action), reason=reason)
     return run
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from hcc.cohort.rules import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
-from hcc.i18n import N_, current_language
+from hcc.i18n import N_, current_language, tr
 from hcc.ingest.registry import Registry, load_demo
 from ui.keys import StateKeys
 from ui.streamlit_internals import leave_legacy_pages_mode
@@ -80,7 +80,7 @@ def session_memo(key: tuple, compute: Callable[[], T]) -> T:
     if key not in memo:
         if len(memo) > 64:  # bounded: a session exploring many settings does not grow without end
             memo.clear()
-        with st.spinner("Computing…"):  # Streamlit shows it only when the work takes over half a second
+        with st.spinner(tr("Computing…")):  # Streamlit shows it only when the work takes over half a second
             memo[key] = compute()
     return memo[key]
 

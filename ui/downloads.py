@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from hcc.cohort.rules import Cohort
+from hcc.i18n import N_, tr, trc
 from hcc.ingest.registry import Registry
 from hcc.outputs.rscript import export_r, zip_bytes
 from hcc.stats.survival import AnalysisSpec
@@ -23,6 +24,7 @@ from hcc.outputs.export import (FORMATS, MIME, SIZE_PRESETS, ExportError, export
 from ui.actions import guarded
 from ui.common import StateKeys
 from ui.guard import log_failure
+from ui.i18n import shown_in_this_language
 from ui.present import on_screen
 from ui.streamlit_internals import sweep_media_soon
 
@@ -36,22 +38,23 @@ def _prepare(fig: go.Figure, preset: str, state_key: str, stamp: str) -> None:
         with export_session():
             st.session_state[state_key] = (stamp, {f: figure_bytes(fig, f, preset) for f in FORMATS})
     except ExportError as exc:  # e.g. every export browser busy: say so in the popover, keep the page
-        st.session_state[state_key + StateKeys.EXPORT_ERROR] = str(exc)
+        st.session_state[state_key + StateKeys.EXPORT_ERROR] = str(exc)  # hcc.outputs.export words
 
 
 def figure_downloads(fig: go.Figure, name: str) -> None:
     """A popover with a size choice, a "Prepare files" button and, once made, PNG / SVG / PDF downloads."""
     state_key = StateKeys.FIG_EXPORT + name
-    with st.popover("Download figure", icon=":material/download:"):
-        preset = st.radio("Size", list(SIZE_PRESETS), format_func=lambda k: SIZE_PRESETS[k].label,
+    with st.popover(tr("Download figure"), icon=":material/download:"):
+        preset = st.radio(trc("figure export", "Size"), list(SIZE_PRESETS),
+                          format_func=shown_in_this_language(lambda k: tr(SIZE_PRESETS[k].label)),
                           key=state_key + "_size", horizontal=True)
         stamp = _fingerprint(fig, preset)
         ready = st.session_state.get(state_key)
         if error := st.session_state.pop(state_key + StateKeys.EXPORT_ERROR, None):
             st.error(error, icon=":material/error:")
         if ready is None or ready[0] != stamp:
-            st.button("Prepare files (PNG 300 dpi, SVG, PDF)", key=state_key + "_make",
-                      on_click=guarded(_prepare, "Preparing the figure files"),
+            st.button(tr("Prepare files (PNG 300 dpi, SVG, PDF)"), key=state_key + "_make",
+                      on_click=guarded(_prepare, N_("Preparing the figure files")),
                       args=(fig, preset, state_key, stamp))
         if ready is not None and ready[0] == stamp:
             cols = st.columns(len(FORMATS))
@@ -120,7 +123,7 @@ def short_lived_download(label: str, make: Callable[[], bytes], file_name: str, 
 
 
 #: What the "Reproduce in R" button says the zip holds (Survival page and Report & slides).
-REPRODUCE_IN_R_HELP = ("A zip with the analysis-ready data of this cohort (patient code, regimen, and per endpoint "
+REPRODUCE_IN_R_HELP = N_("A zip with the analysis-ready data of this cohort (patient code, regimen, and per endpoint "
                        "the time in days and the event; no dates), the patients' pathways between states, an R "
                        "script that recomputes the numbers of every endpoint, the response rates, the "
                        "time-dependent Cox models, the landmark analyses, the competing risks and the pathway "
@@ -132,7 +135,7 @@ def reproduce_in_r(registry: Registry, cohort: Cohort, settings: AnalysisSpec, k
     """The "Reproduce in R" zip of this cohort and these settings: the same files as
     ``python -m hcc export-r`` (:func:`hcc.outputs.rscript.export_r`), zipped in memory when clicked,
     and, as patient-level content, made only on click and swept seconds later (:func:`short_lived_download`)."""
-    short_lived_download("Reproduce in R (zip)",
+    short_lived_download(tr("Reproduce in R (zip)"),
                          lambda: zip_bytes(export_r(registry, cohort.spec, settings, cohort=cohort)),
                          "reproduce_in_r.zip", "application/zip", key)
-    st.caption(REPRODUCE_IN_R_HELP)
+    st.caption(tr(REPRODUCE_IN_R_HELP))

@@ -17,13 +17,14 @@ from typing import Callable
 
 import streamlit as st
 
+from hcc.i18n import N_, tr
 from ui.streamlit_internals import STREAMLIT_EXCEPTION_LOGGERS, ScriptControlException
 
 LOG = logging.getLogger("hcc.app")
-CRASH_MESSAGE = ("Something went wrong on this page, so its results are not shown. Your data and cohort are "
+CRASH_MESSAGE = N_("Something went wrong on this page, so its results are not shown. Your data and cohort are "
                  "kept: try another page or other settings, or reload. If it happens again, tell the app's "
                  "maintainer which page and settings you used.")
-SIDEBAR_CRASH_MESSAGE = ("The cohort rules could not be shown, so the last cohort is kept. Your data are kept: "
+SIDEBAR_CRASH_MESSAGE = N_("The cohort rules could not be shown, so the last cohort is kept. Your data are kept: "
                          "try again, or press a cohort preset.")
 STREAMLIT_ERROR_LOGGER = STREAMLIT_EXCEPTION_LOGGERS[0]  # logs "Uncaught app execution" with the exception
 
@@ -55,8 +56,8 @@ def needs_login() -> bool:
 def login_screen() -> None:
     """The only thing a signed-out user sees: a sign-in button. Stops the run."""
     st.title("HCC Outcomes Explorer")
-    st.info("Please sign in to use the app.", icon=":material/lock:")
-    st.button("Sign in", on_click=st.login, icon=":material/login:")
+    st.info(tr("Please sign in to use the app."), icon=":material/lock:")
+    st.button(tr("Sign in"), on_click=st.login, icon=":material/login:")
     st.stop()
 
 
@@ -73,7 +74,7 @@ def run_page(page) -> None:
         raise
     except Exception as exc:  # noqa: BLE001 - the point is to catch anything a page raises
         log_failure(f"Page {getattr(page, 'title', '?')!r}", exc)
-        st.error(CRASH_MESSAGE, icon=":material/error:")
+        st.error(tr(CRASH_MESSAGE), icon=":material/error:")
 
 
 def run_sidebar(sidebar: Callable[[], None]) -> None:
@@ -87,7 +88,7 @@ def run_sidebar(sidebar: Callable[[], None]) -> None:
         raise
     except Exception as exc:  # noqa: BLE001 - as run_page
         log_failure("The sidebar", exc)
-        st.sidebar.error(SIDEBAR_CRASH_MESSAGE, icon=":material/error:")
+        st.sidebar.error(tr(SIDEBAR_CRASH_MESSAGE), icon=":material/error:")
 
 
 class _TypeAndPlaceOnly(logging.Filter):

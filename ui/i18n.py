@@ -9,9 +9,12 @@ and two sessions in two languages never share one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from hcc.i18n import DEFAULT, LANGUAGES, normalize, set_provider, tr
+from hcc.i18n import DEFAULT, LANGUAGES, N_, current_language, normalize, set_provider, tr, use_language
+from ui.actions import guarded
 from ui.keys import StateKeys
 
 
@@ -67,4 +70,20 @@ def language_switch() -> None:
     """English / 日本語 in the sidebar (each choice written in its own language)."""
     st.session_state[StateKeys.LANG_WIDGET] = st.session_state.get(StateKeys.LANG, DEFAULT)
     st.sidebar.radio(tr("Language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True,
-                     key=StateKeys.LANG_WIDGET, on_change=_switched, label_visibility="collapsed")
+                     key=StateKeys.LANG_WIDGET, on_change=guarded(_switched, N_("Switching the language")),
+                     label_visibility="collapsed")
+
+
+def shown_in_this_language(format_func: Callable[[object], str]) -> Callable[[object], str]:
+    """``format_func`` for a widget's options, bound to the language of the run that draws the widget.
+
+    Streamlit formats the options while the script runs (in the session's language); its test harness
+    (AppTest) formats the current value again outside any session, where :func:`hcc.i18n.tr` would
+    answer in English and the value would match none of the (translated) options."""
+    lang = current_language()
+
+    def formatted(value: object) -> str:
+        with use_language(lang):
+            return format_func(value)
+
+    return formatted

@@ -14,8 +14,10 @@ class StateKeys:
     MEMO = "memo"                  # per-session results keyed by (data sha256, settings)
     UPLOAD = "upload_widget"       # the file uploader's widget key (+ generation, so "Clear data" empties it)
     UPLOAD_GEN = "upload_generation"
+    CLEAR_DATA = "clear_data"      # the Data page's Clear data button
     SERVER_FILE = "server_data_file"    # a Parquet/DuckDB file in the allow-listed server directory
     SERVER_TABLE = "server_data_table"  # the DuckDB table to open
+    SERVER_OPEN = "server_data_open"    # its Open button (keyed: a translated label would be another button)
     SHEET = "upload_sheet"         # the Excel sheet read
     SOURCE = "upload_source"       # ((file digest, sheet), Source): the upload, read, kept until replaced or cleared
     MAPPING = "mapping_current"    # (file sha256, Mapping): the last mapping loaded from a file or applied

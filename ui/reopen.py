@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc.errors import HCCError
+from hcc.i18n import N_, tr
 from hcc.outputs.reproduce import Reopened, check_data, read_record
 from ui.actions import guarded
 from ui.common import StateKeys, current_registry
@@ -36,10 +37,10 @@ def _apply(reopened: Reopened) -> None:
 def reopen_widget() -> None:
     """Upload a report (.html), deck (.pptx) or cohort spec (.json); check the data fingerprint
     against the loaded data (warning when they differ) and recreate the view with one click."""
-    file = st.file_uploader("Reopen a report, deck or cohort spec", type=["html", "pptx", "json"],
+    file = st.file_uploader(tr("Reopen a report, deck or cohort spec"), type=["html", "pptx", "json"],
                             key=StateKeys.REOPEN_FILE,
-                            help="Recreates the cohort, the statistical settings and the figure options it was "
-                                 "made with. Load the same data file first: its SHA-256 is checked.")
+                            help=tr("Recreates the cohort, the statistical settings and the figure options it was "
+                                    "made with. Load the same data file first: its SHA-256 is checked."))
     if file is None:
         return
     try:
@@ -51,6 +52,9 @@ def reopen_widget() -> None:
     (st.success if check.same else st.warning)(md(check.message),
                                                 icon=":material/verified:" if check.same else ":material/warning:")
     if reopened.created:
-        st.caption(f"Made {md(reopened.created)}; mapping: {'embedded' if reopened.mapping else 'none'}.")
-    st.button("Recreate this view", on_click=guarded(_apply, "Recreating the view"), args=(reopened,),
+        if reopened.mapping:
+            st.caption(tr("Made {created}; mapping: embedded.", created=md(reopened.created)))
+        else:
+            st.caption(tr("Made {created}; mapping: none.", created=md(reopened.created)))
+    st.button(tr("Recreate this view"), on_click=guarded(_apply, N_("Recreating the view")), args=(reopened,),
               icon=":material/history:", type="primary")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc.errors import HCCError
+from hcc.i18n import tr, trc
 from hcc.ingest.serverdata import configured_dir, duckdb_tables, list_files, load_server_file, resolve
 from ui.common import StateKeys
 from ui.text import md
@@ -29,11 +30,11 @@ def server_data_widget() -> None:
     if root is None:
         return
     files = list_files(root)
-    with st.expander("Open a registry kept on the server", expanded=False):
+    with st.expander(tr("Open a registry kept on the server"), expanded=False):
         if not files:
-            st.info("The server's data directory holds no Parquet or DuckDB file.")
+            st.info(tr("The server's data directory holds no Parquet or DuckDB file."))
             return
-        relative = st.selectbox("File in the server's data directory", files, key=StateKeys.SERVER_FILE)
+        relative = st.selectbox(tr("File in the server's data directory"), files, key=StateKeys.SERVER_FILE)
         table = None
         if relative.lower().endswith(".duckdb"):
             try:
@@ -41,17 +42,17 @@ def server_data_widget() -> None:
             except HCCError as exc:  # a damaged or foreign file: say so instead of the crash message
                 st.error(md(exc), icon=":material/error:")
                 return
-            table = st.selectbox("Table", tables, key=StateKeys.SERVER_TABLE)
-        if not st.button("Open", icon=":material/folder_open:"):
+            table = st.selectbox(trc("server data", "Table"), tables, key=StateKeys.SERVER_TABLE)
+        if not st.button(trc("server data", "Open"), key=StateKeys.SERVER_OPEN, icon=":material/folder_open:"):
             return
-        with st.status(f"Reading and checking {md(relative)}…", expanded=False) as status:
+        with st.status(tr("Reading and checking {file}…", file=md(relative)), expanded=False) as status:
             try:
                 registry = load_server_file(root, relative, table)
             except HCCError as exc:
-                status.update(label="Could not open it", state="error")
+                status.update(label=tr("Could not open it"), state="error")
                 st.error(md(exc), icon=":material/error:")
                 return
-            status.update(label=f"{registry.n_patients:,} patients loaded", state="complete")
+            status.update(label=tr("{n} patients loaded", n=f"{registry.n_patients:,}"), state="complete")
     st.session_state.pop(StateKeys.MEMO, None)
     st.session_state.pop(StateKeys.SOURCE, None)  # the server file replaces any upload held in the session
     st.session_state[StateKeys.REGISTRY] = registry

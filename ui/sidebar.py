@@ -17,15 +17,24 @@ from hcc.cohort.rules import (
     cohort_name, group_rare_regimens,
 )
 from hcc.errors import SpecError
+from hcc.i18n import N_, tr, trc
 from hcc.ingest.registry import order_regimens
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_quietly, current_registry
+from ui.i18n import shown_in_this_language
 from ui.present import presentation_toggle
 from ui.text import md
 
 FIELDS = tuple(f.name for f in fields(CohortSpec))
 _TRI_BACK = {label: value for value, label in TRISTATE.items()}
+#: What the tri-state selectboxes show (their values stay TRISTATE's English labels, so a switch of
+#: language keeps the choice).
+_TRI_SHOWN = {None: N_("any"), True: N_("present only"), False: N_("absent only")}
+
+
+def _tristate_shown(label: str) -> str:
+    return trc("rule: present or absent", _TRI_SHOWN[_TRI_BACK[label]])
 
 
 def key(name: str) -> str:
@@ -92,7 +101,8 @@ def _ensure_widget_state() -> None:
         try:
             spec = CohortSpec.from_query(st.query_params.to_dict())
         except SpecError as exc:
-            st.sidebar.error(f"The link's cohort could not be read ({md(exc)}); showing the main cohort.")
+            st.sidebar.error(tr("The link's cohort could not be read ({reason}); showing the main cohort.",
+                                reason=md(exc)))
     load_spec(spec)
     state[StateKeys.COHORT_READY] = True
 
@@ -113,51 +123,60 @@ def sidebar() -> None:
             state[key(name)] = [v for v in state[key(name)] if v in options]
             st.sidebar.warning(md(dropped_note(what, dropped, other_below if name == "regimens" else 0)))  # link text
     with st.sidebar:
-        st.caption("Data source")
+        st.caption(tr("Data source"))
         (st.info if registry.is_demo else st.success)(md(registry.label), icon=":material/database:")
-        st.caption("Cohort")
-        st.button(PRESET_LABELS[MAIN], on_click=guarded(load_spec, "Choosing the main cohort"), args=(PRESETS[MAIN],),
+        st.caption(tr("Cohort"))
+        st.button(tr(PRESET_LABELS[MAIN]), on_click=guarded(load_spec, N_("Choosing the main cohort")),
+                  args=(PRESETS[MAIN],),
                   key="preset_main",
-                  help="Excludes concomitant and inter-line locoregional therapy and clinical-trial entry "
-                       "after first line, as the study did.", width="stretch", icon=":material/filter_alt:")
-        st.button(PRESET_LABELS[FULL], on_click=guarded(load_spec, "Choosing the full cohort"), args=(PRESETS[FULL],),
+                  help=tr("Excludes concomitant and inter-line locoregional therapy and clinical-trial entry "
+                          "after first line, as the study did."), width="stretch", icon=":material/filter_alt:")
+        st.button(tr(PRESET_LABELS[FULL]), on_click=guarded(load_spec, N_("Choosing the full cohort")),
+                  args=(PRESETS[FULL],),
                   key="preset_full", width="stretch", icon=":material/groups:")
-        with st.expander("Cohort rules"):
-            st.multiselect("First-line regimens (none = all)", regimen_options, key=key("regimens"))
-            st.number_input("Pool regimens with fewer patients than (0 = off) as Other", min_value=0, step=5,
+        with st.expander(tr("Cohort rules")):
+            pick = trc("multiselect placeholder", "Choose options")  # Streamlit's default, in the session's language
+            tristate, etiology = shown_in_this_language(_tristate_shown), shown_in_this_language(tr)
+            st.multiselect(tr("First-line regimens (none = all)"), regimen_options, key=key("regimens"),
+                           placeholder=pick)
+            st.number_input(tr("Pool regimens with fewer patients than (0 = off) as Other"), min_value=0, step=5,
                             key=key("other_below"))
-            st.checkbox("Exclude concomitant locoregional therapy", key=key("exclude_concomitant_lrt"))
-            st.checkbox("Exclude inter-line locoregional therapy", key=key("exclude_interline_lrt"))
-            st.checkbox("Exclude clinical-trial entry after first line", key=key("exclude_trial_after_1l"))
+            st.checkbox(tr("Exclude concomitant locoregional therapy"), key=key("exclude_concomitant_lrt"))
+            st.checkbox(tr("Exclude inter-line locoregional therapy"), key=key("exclude_interline_lrt"))
+            st.checkbox(tr("Exclude clinical-trial entry after first line"), key=key("exclude_trial_after_1l"))
             left, right = st.columns(2)
-            left.date_input("First line from", value=None, min_value=date.fromisoformat(EARLIEST_START),
+            left.date_input(tr("First line from"), value=None, min_value=date.fromisoformat(EARLIEST_START),
                               key=key("start_from"))
-            right.date_input("First line to", value=None, min_value=date.fromisoformat(EARLIEST_START),
+            right.date_input(tr("First line to"), value=None, min_value=date.fromisoformat(EARLIEST_START),
                                key=key("start_to"))
-            st.multiselect("Centers (none = all)", center_options, key=key("centers"))
-            st.multiselect("Child-Pugh class", CHILD_PUGH_CLASSES, key=key("child_pugh"))
-            st.multiselect("ALBI grade", ALBI_GRADES, key=key("albi"))
-            st.multiselect("BCLC stage", BCLC_STAGES, key=key("bclc_stages"))
-            st.multiselect("ECOG performance status", list(range(5)), key=key("ecog_ps"))
-            st.multiselect("Etiology", ETIOLOGIES, key=key("etiologies"))
+            st.multiselect(tr("Centers (none = all)"), center_options, key=key("centers"), placeholder=pick)
+            st.multiselect(tr("Child-Pugh class"), CHILD_PUGH_CLASSES, key=key("child_pugh"), placeholder=pick)
+            st.multiselect(tr("ALBI grade"), ALBI_GRADES, key=key("albi"), placeholder=pick)
+            st.multiselect(tr("BCLC stage"), BCLC_STAGES, key=key("bclc_stages"), placeholder=pick)
+            st.multiselect(tr("ECOG performance status"), list(range(5)), key=key("ecog_ps"), placeholder=pick)
+            st.multiselect(tr("Etiology"), ETIOLOGIES, format_func=etiology, key=key("etiologies"), placeholder=pick)
             left, right = st.columns(2)
-            left.selectbox("Macrovascular invasion", list(_TRI_BACK), key=key("with_mvi"))
-            right.selectbox("Extrahepatic spread", list(_TRI_BACK), key=key("with_ehs"))
-            left.number_input("AFP below, ng/mL", min_value=0.0, step=100.0, value=None, key=key("afp_below"))
-            right.number_input("AFP at least, ng/mL", min_value=0.0, step=100.0, value=None, key=key("afp_at_least"))
-            left.number_input("Age from", min_value=AGE_LIMITS_YEARS[0], max_value=AGE_LIMITS_YEARS[1], step=5.0,
+            left.selectbox(tr("Macrovascular invasion"), list(_TRI_BACK), format_func=tristate,
+                           key=key("with_mvi"))
+            right.selectbox(tr("Extrahepatic spread"), list(_TRI_BACK), format_func=tristate,
+                            key=key("with_ehs"))
+            left.number_input(tr("AFP below, ng/mL"), min_value=0.0, step=100.0, value=None, key=key("afp_below"))
+            right.number_input(tr("AFP at least, ng/mL"), min_value=0.0, step=100.0, value=None,
+                               key=key("afp_at_least"))
+            left.number_input(tr("Age from"), min_value=AGE_LIMITS_YEARS[0], max_value=AGE_LIMITS_YEARS[1], step=5.0,
                               value=None, key=key("age_min"))
-            right.number_input("Age to", min_value=AGE_LIMITS_YEARS[0], max_value=AGE_LIMITS_YEARS[1], step=5.0,
+            right.number_input(tr("Age to"), min_value=AGE_LIMITS_YEARS[0], max_value=AGE_LIMITS_YEARS[1], step=5.0,
                                value=None, key=key("age_max"))
         try:
             spec = spec_from_widgets()
         except SpecError as exc:
-            st.error(f"Cohort rules: {md(exc)}. The previous cohort is kept.")
+            st.error(tr("Cohort rules: {reason}. The previous cohort is kept.", reason=md(exc)))
             spec = state.get(StateKeys.SPEC, PRESETS[MAIN])
         state[StateKeys.SPEC] = spec
         cohort = cohort_quietly()
         name = cohort.name if cohort is not None else cohort_name(spec)
-        st.caption(f"**{md(name.short)}** — the address bar holds these rules; copy it to share the cohort.")
+        st.caption(tr("**{cohort}** — the address bar holds these rules; copy it to share the cohort.",
+                      cohort=md(name.short)))
         if name.warning:
             st.warning(md(name.warning), icon=":material/warning:")
         if pooling is not None and pooling.capped:

@@ -11,6 +11,7 @@ import hashlib
 import streamlit as st
 
 from hcc.errors import HCCError
+from hcc.i18n import tr, trc
 from hcc.ingest.io import EXTENSIONS
 from hcc.ingest.mapping import Mapping
 from hcc.ingest.registry import Registry, Source, load_source, read_sources
@@ -34,15 +35,15 @@ def clear_data() -> None:
 
 def upload_widget() -> Source | None:
     """The file uploader (one file, or REDCap records + dictionary) and the Excel sheet chooser."""
-    files = st.file_uploader("Registry file", type=sorted(EXTENSIONS), accept_multiple_files=True,
+    files = st.file_uploader(tr("Registry file"), type=sorted(EXTENSIONS), accept_multiple_files=True,
                              key=_uploader_key(),
-                             help="CSV/TSV, Excel, Parquet, SPSS or Stata; for REDCap, the record export "
-                                  "together with the project's data dictionary.")
+                             help=tr("CSV/TSV, Excel, Parquet, SPSS or Stata; for REDCap, the record export "
+                                     "together with the project's data dictionary."))
     held = st.session_state.get(StateKeys.SOURCE)
     if not files:  # the uploader forgets its file when the user visits another page; the session does not
         if held is not None:
-            st.caption(f"Working with **{md(held[1].raw.name)}**, uploaded earlier in this session. Upload another "
-                       "file to replace it, or press Clear data.")
+            st.caption(tr("Working with **{name}**, uploaded earlier in this session. Upload another file to "
+                          "replace it, or press Clear data.", name=md(held[1].raw.name)))
         return None if held is None else held[1]
     named = [(f.name, f.getvalue()) for f in files]
     digest = hashlib.sha256(b"".join(hashlib.sha256(data).digest() for _, data in named)).hexdigest()
@@ -51,16 +52,17 @@ def upload_widget() -> Source | None:
         source = held[1]
     else:
         try:
-            with st.spinner("Reading the file…"):
+            with st.spinner(tr("Reading the file…")):
                 source = read_sources(named, sheet)
         except HCCError as exc:
             st.error(md(exc), icon=":material/error:")
             return None
         st.session_state[StateKeys.SOURCE] = ((digest, sheet), source)
     if len(source.sheets) > 1:
-        st.selectbox("Sheet", source.sheets, key=StateKeys.SHEET)
+        st.selectbox(trc("excel", "Sheet"), source.sheets, key=StateKeys.SHEET)
     if source.redcap:
-        st.success(f"REDCap export read with its data dictionary: {len(source.raw.cells):,} records.",
+        st.success(tr("REDCap export read with its data dictionary: {count} records.",
+                      count=f"{len(source.raw.cells):,}"),
                    icon=":material/check_circle:")
     return source
 
@@ -74,7 +76,7 @@ def load_registry(source: Source, mapping: Mapping) -> Registry | None:
     if current is not None and (current.sha256, current.mapping) == (source.raw.sha256, mapping):
         return current
     try:
-        with st.spinner("Mapping and checking the file…"):
+        with st.spinner(tr("Mapping and checking the file…")):
             return load_source(source, mapping)
     except HCCError as exc:
         st.error(md(exc), icon=":material/error:")
@@ -84,26 +86,33 @@ def load_registry(source: Source, mapping: Mapping) -> Registry | None:
 def ready_step(registry: Registry) -> None:
     """The upload's end: it is loaded and analysed everywhere, with the way on to the results."""
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    regimens = ", ".join(registry.regimens)
-    left.success(f"**Ready.** {md(registry.name)}: {registry.n_patients:,} patients, first-line regimens "
-                 f"{md(regimens)}{f'; {len(registry.excluded):,} rows kept out (see below)' if len(registry.excluded) else ''}. "
-                 "Every page now analyses this file.", icon=":material/check_circle:")
-    if right.button("Go to Survival ▶", type="primary", width="stretch", key="upload_ready_survival"):
+    regimens, kept_out = md(", ".join(registry.regimens)), len(registry.excluded)
+    values = {"name": md(registry.name), "patients": f"{registry.n_patients:,}", "regimens": regimens,
+              "kept_out": f"{kept_out:,}"}
+    if kept_out:
+        text = tr("**Ready.** {name}: {patients} patients, first-line regimens {regimens}; {kept_out} rows kept out "
+                  "(see below). Every page now analyses this file.", **values)
+    else:
+        text = tr("**Ready.** {name}: {patients} patients, first-line regimens {regimens}. Every page now analyses "
+                  "this file.", **values)
+    left.success(text, icon=":material/check_circle:")
+    if right.button(tr("Go to Survival ▶"), type="primary", width="stretch", key="upload_ready_survival"):
         st.switch_page("pages/survival.py")
 
 
 def validation_report(registry: Registry) -> None:
     """Counts by rule, every problem as a row, excluded rows, and the report as CSV."""
     if not registry.issues:
-        st.success("No problems found.", icon=":material/check_circle:")
+        st.success(tr("No problems found."), icon=":material/check_circle:")
         return
-    st.warning(f"{registry.n_errors} row-excluding problem(s) and {registry.n_warnings} warning(s).")
+    st.warning(tr("{errors} row-excluding problem(s) and {warnings} warning(s).", errors=registry.n_errors,
+                  warnings=registry.n_warnings))
     st.dataframe(rule_counts_table(registry.issues), hide_index=True)
     table = issues_table(registry.issues)
     st.dataframe(table, hide_index=True)
-    short_lived_download("Download the validation report (CSV)",  # patient codes and raw values
+    short_lived_download(tr("Download the validation report (CSV)"),  # patient codes and raw values
                          lambda: spreadsheet_safe(table).to_csv(index=False).encode("utf-8"),
                          file_name="validation_report.csv", mime="text/csv", key="validation_report_csv")
     if len(registry.excluded):
-        st.markdown(f"**Rows kept out of every analysis ({len(registry.excluded)})**")
+        st.markdown(tr("**Rows kept out of every analysis ({n})**", n=len(registry.excluded)))
         st.dataframe(registry.excluded, hide_index=True)
