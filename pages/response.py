@@ -19,8 +19,9 @@ from hcc.reference.study import INOUE_2026
 from ui.downloads import chart, table_downloads
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.present import Slide, present, presenting, table_slides
-from ui.widgets import indexed, shown
+from ui.widgets import indexed
 from ui.text import md_table
+from ui.i18n import shown_in_this_language
 
 cohort, registry, caption = cohort_page(tr("Response and survival"))
 colors = regimen_colors(cohort.regimens)
@@ -66,7 +67,7 @@ for tab, criterion in zip(st.tabs(list(criteria)), criteria):
 
 st.subheader(tr("Survival after reaching disease control or response"))
 regimen_as = st.radio(tr("Pooled model: regimen as"), [k for k in REGIMEN_AS if k], horizontal=True,
-                      format_func=shown(lambda k: tr(REGIMEN_AS_WORDS[k])), key=StateKeys.RESP_REGIMEN_AS,
+                      format_func=shown_in_this_language(lambda k: tr(REGIMEN_AS_WORDS[k])), key=StateKeys.RESP_REGIMEN_AS,
                       help=tr("As a stratum: a baseline hazard per regimen (R: + strata(regimen)); as a covariate: "
                               "a proportional effect per regimen (R: + regimen)."))
 models = memo("response_models", (regimen_as,),
@@ -92,10 +93,10 @@ c1, c2, c3 = st.columns(3)
 months = c1.multiselect(tr("Landmarks, months after first-line start"), LANDMARK_CHOICES,
                         default=[int(m) for m in DEFAULT_LANDMARKS_MONTHS], key=StateKeys.RESP_LANDMARKS)
 covariate = c2.radio(tr("Grouped by"), list(COVARIATES),
-                     format_func=shown(lambda c: tr("{reached} ({code}) by then", reached=tr(COVARIATE_LABELS[c]),
+                     format_func=shown_in_this_language(lambda c: tr("{reached} ({code}) by then", reached=tr(COVARIATE_LABELS[c]),
                                                     code=c)),
                      key=StateKeys.RESP_LM_COVARIATE)
-regimen = c3.selectbox(trc("response page", "Patients"), [ALL, *cohort.regimens], format_func=shown(option_name),
+regimen = c3.selectbox(trc("response page", "Patients"), [ALL, *cohort.regimens], format_func=shown_in_this_language(option_name),
                        key=StateKeys.RESP_LM_REGIMEN)
 st.caption(tr("Patients alive and still followed at the landmark, grouped by whether {reached} was documented "
               "by then; overall survival counted from the landmark. Patients who died or were censored before "
@@ -122,10 +123,10 @@ if landmarks:
 def swimmer_block() -> None:
     st.subheader(tr("Swimmer plot"))
     c1, c2, c3 = st.columns(3)
-    which = c1.selectbox(trc("response page", "Regimen"), [ALL, *cohort.regimens], format_func=shown(option_name),
+    which = c1.selectbox(trc("response page", "Regimen"), [ALL, *cohort.regimens], format_func=shown_in_this_language(option_name),
                          key=StateKeys.SWIM_REGIMEN)
     sort = c2.selectbox(trc("response page", "Order"), list(SWIMMER_SORTS),
-                        format_func=shown(lambda k: tr(SWIMMER_SORTS[k])), key=StateKeys.SWIM_SORT)
+                        format_func=shown_in_this_language(lambda k: tr(SWIMMER_SORTS[k])), key=StateKeys.SWIM_SORT)
     n = c3.slider(tr("Patients shown (at most; a fixed random sample)"), 20, 200, 100, step=10, key=StateKeys.SWIM_N)
     regimens = cohort.regimens if which == ALL else (which,)
     lanes = memo("swimmer", (regimens, sort, n),

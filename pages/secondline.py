@@ -18,9 +18,10 @@ from ui.actions import guarded
 from ui.common import StateKeys, cohort_page, session_memo
 from ui.downloads import figure_downloads, table_downloads
 from ui.present import Slide, on_screen, present, presenting, table_slides
-from ui.widgets import competing_section, indexed, km_section, second_line_level_name, shown
+from ui.widgets import competing_section, indexed, km_section, second_line_level_name
 from ui.sidebar import key as cohort_key
 from ui.text import md, md_table
+from ui.i18n import shown_in_this_language
 
 cohort, registry, caption = cohort_page(tr("After first line"))
 overrides = cohort.spec.second_line_classes
@@ -55,7 +56,7 @@ if presenting():
     present("pages/secondline.py", slides, caption)
 st.subheader(tr("Treatment sequences"))
 level = st.segmented_control(tr("Show second and third line as"), LEVELS, default=LEVELS[0],
-                             format_func=shown(second_line_level_name), key=StateKeys.SL_LEVEL)
+                             format_func=shown_in_this_language(second_line_level_name), key=StateKeys.SL_LEVEL)
 paths = session_memo(("paths", registry.sha256, cohort.spec, level),
                      lambda: treatment_paths(cohort.frame, level or LEVELS[0], overrides))
 st.plotly_chart(on_screen(sankey_figure(paths, colors, caption), caption), key="sankey", theme=None)
@@ -139,7 +140,7 @@ st.subheader(tr("Post-progression survival by whether second line was given"))
 st.caption(tr("Descriptive only: patients must live long enough to receive second line, so this comparison "
               "favours the treated group by design (it is not an estimate of the effect of second line)."))
 scope = st.selectbox(tr("First-line regimen"), (ALL, *cohort.regimens), key=StateKeys.SL_PPS_SCOPE,
-                     format_func=shown(all_or))
+                     format_func=shown_in_this_language(all_or))
 pps = session_memo(("pps2l", registry.sha256, cohort.spec, scope),
                    lambda: summarize(*derive_by_second_line_given(cohort.frame, Endpoint.PPS,
                                                                   None if scope == ALL else scope)))

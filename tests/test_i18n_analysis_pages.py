@@ -12,7 +12,8 @@ from tests.apptest import open_page
 from tests.i18n_check import english_words, visible_texts
 from ui.keys import StateKeys
 from ui.present import EXIT, NEXT, PREVIOUS, _KEYS_JS, table_slides
-from ui.widgets import adjustment_name, shown
+from ui.i18n import shown_in_this_language
+from ui.widgets import adjustment_name
 
 
 def _header(at) -> list[str]:
@@ -56,7 +57,7 @@ def test_options_keep_their_language_when_the_page_runs_again() -> None:
 
 def test_an_option_label_is_in_the_language_of_its_run() -> None:
     with use_language("ja"):
-        label = shown(adjustment_name)
+        label = shown_in_this_language(adjustment_name)
     assert label("holm") == "Holm法"  # called later, where no language is set
     assert adjustment_name("holm") == "holm"  # English: R's own name, as before
 

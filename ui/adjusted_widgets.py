@@ -18,7 +18,7 @@ from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, bal
 from ui.downloads import chart, table_downloads
 from ui.common import StateKeys
 from ui.text import md
-from ui.widgets import shown
+from ui.i18n import shown_in_this_language
 
 AFP_FORMS = {Col.AFP: N_("log10 AFP (continuous)"), AFP_400: N_("AFP ≥ 400 ng/mL (yes / no)")}
 #: Weight truncation: its name (an option value, kept in the session; shown as tr(name)) → percentiles.
@@ -50,23 +50,23 @@ def settings_form(regimens: tuple[str, ...]) -> AdjustedChoices:
     with st.expander(tr("Model settings (covariates, reference, subgroups, weighting)")), \
             st.form("adjusted_settings", border=False):
         c1, c2, c3 = st.columns(3)
-        c1.selectbox(trc("model settings", "Endpoint"), FIRST_LINE_ENDPOINTS, format_func=shown(endpoint_label),
+        c1.selectbox(trc("model settings", "Endpoint"), FIRST_LINE_ENDPOINTS, format_func=shown_in_this_language(endpoint_label),
                      key=StateKeys.ADJ_ENDPOINT)
         c1.selectbox(tr("Reference regimen (hazard ratios against it)"), regimens, key=StateKeys.ADJ_REFERENCE)
         c1.toggle(tr("Center as stratum (a baseline hazard per center)"), key=StateKeys.ADJ_CENTER)
         c2.multiselect(tr("Adjust for"), CHOICES, default=list(DEFAULT_COVARIATES), key=StateKeys.ADJ_COVARIATES,
-                       format_func=shown(lambda k: tr(COVARIATES[k].label).replace("log10 AFP", "AFP")),
+                       format_func=shown_in_this_language(lambda k: tr(COVARIATES[k].label).replace("log10 AFP", "AFP")),
                        help=tr("Also the covariates of the propensity model. The regimen is always in the model."))
-        c2.radio(tr("AFP enters as"), list(AFP_FORMS), format_func=shown(lambda k: tr(AFP_FORMS[k])),
+        c2.radio(tr("AFP enters as"), list(AFP_FORMS), format_func=shown_in_this_language(lambda k: tr(AFP_FORMS[k])),
                  key=StateKeys.ADJ_AFP_FORM)
-        c3.selectbox(tr("Subgroups by"), list(SUBGROUPS), format_func=shown(lambda k: tr(SUBGROUPS[k].label)),
+        c3.selectbox(tr("Subgroups by"), list(SUBGROUPS), format_func=shown_in_this_language(lambda k: tr(SUBGROUPS[k].label)),
                      key=StateKeys.ADJ_SUBGROUP)
         a_default = regimens.index(ATZ_BEV) if ATZ_BEV in regimens else len(regimens) - 1
         left, right = c3.columns(2)
         left.selectbox(tr("Subgroups: regimen"), regimens, index=a_default, key=StateKeys.ADJ_SUB_A)
         right.selectbox(trc("subgroup comparison", "against"), regimens, key=StateKeys.ADJ_SUB_B)
         c3.toggle(tr("Propensity weighting (IPTW)"), value=True, key=StateKeys.ADJ_IPTW)
-        c3.selectbox(tr("Truncate weights at the percentiles"), list(TRIMS), format_func=shown(trim_name),
+        c3.selectbox(tr("Truncate weights at the percentiles"), list(TRIMS), format_func=shown_in_this_language(trim_name),
                      key=StateKeys.ADJ_TRIM)
         st.form_submit_button(trc("model settings", "Apply"), type="primary")
     endpoint = Endpoint(state.get(StateKeys.ADJ_ENDPOINT, Endpoint.OS))

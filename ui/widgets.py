@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
 
 import streamlit as st
 
-from hcc.i18n import current_language, tr, trc, use_language
+from hcc.i18n import tr, trc
 from hcc.ingest.deid import SMALL_CELL, small_cells
 from hcc.formatting import format_p
 from hcc.outputs.competing_figures import cif_figure
@@ -21,12 +19,12 @@ from ui.common import StateKeys
 from ui.downloads import figure_downloads, table_downloads
 from ui.present import on_screen
 from ui.text import md, md_table, mds
+from ui.i18n import shown_in_this_language
 
 TRIAL_ENDPOINTS = (Endpoint.OS.value, Endpoint.PFS.value)
 
 _MILESTONE_CHOICES = (3, 6, 9, 12, 18, 24, 36, 48, 60)
 _DEFAULT = AnalysisSpec()
-T = TypeVar("T")
 
 
 def analysis_spec_form(regimens: tuple[str, ...]) -> AnalysisSpec:
@@ -36,7 +34,7 @@ def analysis_spec_form(regimens: tuple[str, ...]) -> AnalysisSpec:
         c1.selectbox(tr("Confidence interval of the curve"), CONF_TYPES, key=StateKeys.CONF_TYPE,
                      help=tr("log-log is the default of SAS and lifelines (R: conf.type = \"log-log\"); "
                              "the median's CI follows the same choice."))
-        c1.selectbox(trc("statistical settings", "Test"), list(TESTS), format_func=shown(lambda k: tr(TESTS[k])),
+        c1.selectbox(trc("statistical settings", "Test"), list(TESTS), format_func=shown_in_this_language(lambda k: tr(TESTS[k])),
                      key=StateKeys.RHO, help=tr("Peto–Peto weights early differences more (R survdiff rho = 1)."))
         c2.multiselect(tr("Milestone rates at (months)"), _MILESTONE_CHOICES, key=StateKeys.MILESTONES,
                        default=[int(m) for m in _DEFAULT.milestones_months])
@@ -46,7 +44,7 @@ def analysis_spec_form(regimens: tuple[str, ...]) -> AnalysisSpec:
                                                    "last follow-up (survRM2's rule): a regimen followed for less is "
                                                    "shown as not estimable, with the largest τ all regimens allow."))
         c3.selectbox(tr("Reference regimen (hazard ratios, RMST differences)"), regimens, key=StateKeys.REFERENCE)
-        c3.selectbox(tr("Pairwise p-value adjustment"), ADJUSTMENTS, format_func=shown(adjustment_name),
+        c3.selectbox(tr("Pairwise p-value adjustment"), ADJUSTMENTS, format_func=shown_in_this_language(adjustment_name),
                      key=StateKeys.ADJUST)
         st.form_submit_button(trc("statistical settings", "Apply"))
     state = st.session_state
@@ -60,19 +58,6 @@ def analysis_spec_form(regimens: tuple[str, ...]) -> AnalysisSpec:
         adjust=state.get(StateKeys.ADJUST, _DEFAULT.adjust),
         rho=state.get(StateKeys.RHO, _DEFAULT.rho),
     )
-
-
-def shown(format_func: Callable[[T], str]) -> Callable[[T], str]:
-    """``format_func`` for a widget's options, in the language of the run that draws the widget.
-
-    Streamlit's AppTest calls a widget's ``format_func`` again outside the script run, where no session
-    says the language: the options would come back in English and no longer match their labels."""
-    lang = current_language()
-
-    def in_language(value: T) -> str:
-        with use_language(lang):
-            return format_func(value)
-    return in_language
 
 
 def adjustment_name(method: str) -> str:
