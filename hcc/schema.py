@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from hcc.i18n import N_, tr
+from hcc.i18n import N_, tr, trc
 
 #: AFP cut-off of the HCC literature and trials (ng/mL), and the name of the derived yes/no column
 #: "AFP >= 400 ng/mL" used by Table 1, the multivariable Cox covariates and the subgroups.
@@ -290,7 +290,7 @@ class DateRule:
     @property
     def reason(self) -> str:
         """The exclusion reason shown in counts, e.g. ``"date_progression_1l before start_1l"``."""
-        return f"{self.later} before {self.earlier}"
+        return tr("{later} before {earlier}", later=self.later, earlier=self.earlier)
 
 
 #: A death recorded up to this many days before the last follow-up is not a contradiction
@@ -326,4 +326,25 @@ WITHIN_FOLLOWUP: tuple[str, ...] = (
 
 def after_followup_reason(column: str) -> str:
     """The exclusion reason for a date after the end of follow-up (a :data:`WITHIN_FOLLOWUP` column)."""
-    return f"{column} after the end of follow-up (death or last follow-up)"
+    return tr("{column} after the end of follow-up (death or last follow-up)", column=column)
+
+
+def value_label(column: str, value: object) -> str:
+    """A recorded value of a contract column as a reader sees it, in the current language.
+
+    The contract's own vocabulary is translated (``value_label("sex", "M")`` is ``"M"`` in English,
+    ``"男性"`` in Japanese; etiology ``"alcohol"`` / ``"other"``; the pooled regimen group
+    :data:`OTHER_REGIMEN`); codes that papers keep in Latin letters (HBV, CR, PD,
+    Child-Pugh A, regimen codes) and every registry-own value are returned as recorded. English
+    output is the value itself, unchanged. For a regimen's drug name use :func:`regimen_name`.
+    """
+    text = str(value)
+    if column == Col.SEX:
+        words = {"M": trc("sex", "M"), "F": trc("sex", "F")}
+    elif column == Col.ETIOLOGY:
+        words = {"alcohol": trc("etiology", "alcohol"), "other": trc("etiology", "other")}
+    elif column in (Col.REGIMEN_1L, Col.REGIMEN_2L, Col.REGIMEN_3L, "regimen"):
+        words = {OTHER_REGIMEN: trc("regimen group", "Other")}
+    else:
+        return text
+    return words.get(text, text)
