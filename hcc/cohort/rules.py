@@ -408,7 +408,7 @@ class CohortName:
             if limit is not None and i and len(text) + len(item) > limit:
                 rest = len(items) - i
                 return text + trn(" (+ {n} more rule)", " (+ {n} more rules)", rest)
-            text += (" + " if i == 0 and self.additions else ", ") + item
+            text += (" + " if i == 0 and self.additions else trc("list separator", ", ")) + item
         return text
 
     @property
