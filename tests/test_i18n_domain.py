@@ -70,3 +70,44 @@ def test_endpoint_definitions_and_reasons_in_japanese() -> None:
     _no_english(texts)
     assert DEFINITIONS[Endpoint.OS].describe() == ("From first-line start to death from any cause, in all patients; "
                                                    "patients without the event are censored at last follow-up.")
+
+
+def _os_data():
+    import numpy as np
+    import pandas as pd
+    from hcc.cohort.endpoints import EndpointData
+    return EndpointData(Endpoint.OS, np.arange(6), np.array(["A"] * 3 + ["B"] * 3, dtype=object),
+                        np.array([100.0, 200, 300, 150, 250, 350]), np.array([True, True, False, False, False, False]),
+                        {}, pd.DataFrame({"row": [], Col.PATIENT_ID: [], "reason": []}))
+
+
+def test_not_estimable_reasons_and_methods_in_japanese() -> None:
+    from hcc.stats.survival import AnalysisSpec, summarize
+    data = _os_data()
+    english = summarize(data, ("A", "B"), AnalysisSpec(reference="A"))
+    assert english.cox[0].reason == "not estimable — no deaths in B"
+    with use_language("ja"):
+        summary = summarize(data, ("A", "B"), AnalysisSpec(reference="A", milestones_months=(6.0, 60.0)))
+        texts = [summary.cox[0].reason, *summary.methods.values(), *(r.reason for g in summary.groups for r in g.rates),
+                 *(g.rmst.reason for g in summary.groups)]
+    assert summary.cox[0].reason == "推定不能 — Bに死亡なし"
+    _no_english([t for t in texts if t])
+    assert set(summary.methods) == set(english.methods)  # the JSON keys stay English
+
+
+def test_other_methods_and_labels_in_japanese() -> None:
+    from hcc.analysis import analyze_competing, analyze_pathway
+    from hcc.ingest.registry import load_demo
+    from hcc.stats.baseline import baseline_table
+    from hcc.stats.response import response_rates
+    cohort = apply_spec(load_demo().frame, PRESETS["main"])
+    with use_language("ja"):
+        competing = analyze_competing(cohort)
+        pathway = analyze_pathway(cohort)
+        texts = [v for s in competing.values() for v in (*s.methods.values(), s.definition.title,
+                                                         s.definition.event_words, *s.not_eligible)]
+        texts += [*pathway.methods.values(), *pathway.states, *response_rates(cohort.frame, cohort.regimens).methods.values()]
+        table = baseline_table(cohort.frame, cohort.regimens)
+        texts += [*table["Characteristic"], *table["Level"], *table["Test"]]
+    assert "累積発生率" in " ".join(texts)
+    _no_english(texts)

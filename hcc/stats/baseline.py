@@ -147,6 +147,8 @@ def baseline_table(frame: pd.DataFrame, regimens: tuple[str, ...]) -> pd.DataFra
         for label, name in labels.items():
             table.loc[table["Characteristic"].str.startswith(label) & (table["Test"] != ""), "Test"] = name
     table["Characteristic"] = table["Characteristic"].map(_suffix_in_language)
+    if "Test" in table.columns:
+        table["Test"] = table["Test"].map(lambda t: tr("Kruskal-Wallis") if t == "Kruskal-Wallis" else t)
     return table.fillna("").astype(str)
 
 
