@@ -58,3 +58,23 @@ def json_safe(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+def method_label(key: str) -> str:
+    """A key of a result's ``methods`` dict (``"hazard ratio"``, ``"ph test"`` …) as a label in the
+    current language; the key itself in English (the JSON keeps the English keys)."""
+    labels = {
+        "estimator": trc("methods", "estimator"), "variance": trc("methods", "variance"),
+        "ci": trc("methods", "ci"), "median": trc("methods", "median"), "test": trc("methods", "test"),
+        "pairwise": trc("methods", "pairwise"), "hazard ratio": trc("methods", "hazard ratio"),
+        "RMST": trc("methods", "RMST"), "follow-up": trc("methods", "follow-up"), "rates": trc("methods", "rates"),
+        "confidence interval": trc("methods", "confidence interval"), "comparison": trc("methods", "comparison"),
+        "fine_gray": trc("methods", "fine_gray"), "cause_specific": trc("methods", "cause_specific"),
+        "ties": trc("methods", "ties"), "states": trc("methods", "states"), "model": trc("methods", "model"),
+        "missing": trc("methods", "missing"), "concordance": trc("methods", "concordance"),
+        "lr test": trc("methods", "lr test"), "ph test": trc("methods", "ph test"), "AFP": trc("methods", "AFP"),
+        "ECOG PS": trc("methods", "ECOG PS"), "propensity": trc("methods", "propensity"),
+        "weights": trc("methods", "weights"), "balance": trc("methods", "balance"), "km": trc("methods", "km"),
+        "within a level": trc("methods", "within a level"), "interaction": trc("methods", "interaction"),
+    }
+    return labels.get(key, key)

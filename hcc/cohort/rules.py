@@ -85,40 +85,45 @@ class CohortSpec:
     def __post_init__(self) -> None:
         for code, klass in self.second_line_classes:
             if not code or not klass or any(ch in code + klass for ch in ",:"):
-                raise SpecError(f"second-line class '{code}: {klass}': code and class must be non-empty "
-                                "and contain no ',' or ':'")
-        for label, values, allowed in (("Child-Pugh class", self.child_pugh, CHILD_PUGH_CLASSES),
-                                       ("ALBI grade", self.albi, ALBI_GRADES), ("BCLC stage", self.bclc_stages, BCLC_STAGES),
-                                       ("Etiology", self.etiologies, ETIOLOGIES)):
+                raise SpecError(tr("second-line class '{code}: {klass}': code and class must be non-empty and "
+                                   "contain no ',' or ':'", code=code, klass=klass))
+        for label, values, allowed in ((N_("Child-Pugh class"), self.child_pugh, CHILD_PUGH_CLASSES),
+                                       (N_("ALBI grade"), self.albi, ALBI_GRADES),
+                                       (N_("BCLC stage"), self.bclc_stages, BCLC_STAGES),
+                                       (N_("Etiology"), self.etiologies, ETIOLOGIES)):
             bad = [v for v in values if v not in allowed]
             if bad:
-                raise SpecError(f"{label} {', '.join(map(str, bad))} not allowed; use {', '.join(allowed)}")
+                raise SpecError(tr("{what} {values} not allowed; use {allowed}", what=tr(label),
+                                   values=", ".join(map(str, bad)), allowed=", ".join(allowed)))
         if any(e not in range(5) for e in self.ecog_ps):
-            raise SpecError("ECOG performance status (ecog_ps) must be 0 to 4")
+            raise SpecError(tr("ECOG performance status (ecog_ps) must be 0 to 4"))
         for name in ("start_from", "start_to"):
             value = getattr(self, name)
             if value is not None:
                 try:
                     date.fromisoformat(value)
                 except ValueError:
-                    raise SpecError(f"'{name}' must be a date YYYY-MM-DD, not {value!r}") from None
+                    raise SpecError(tr("'{name}' must be a date YYYY-MM-DD, not {value}", name=name,
+                                       value=repr(value))) from None
                 if value < EARLIEST_START:
-                    raise SpecError(f"'{name}' {value} is before {EARLIEST_START}, the earliest date allowed")
+                    raise SpecError(tr("'{name}' {value} is before {earliest}, the earliest date allowed", name=name,
+                                       value=value, earliest=EARLIEST_START))
         if self.start_from and self.start_to and self.start_from > self.start_to:
-            raise SpecError("'start_from' is after 'start_to'")
+            raise SpecError(tr("'start_from' is after 'start_to'"))
         low, high = AGE_LIMITS_YEARS
         for name in ("age_min", "age_max"):
             value = getattr(self, name)
             if value is not None and not low <= value <= high:
-                raise SpecError(f"'{name}' {value:g} is outside {low:g} to {high:g} years")
+                raise SpecError(tr("'{name}' {value} is outside {low} to {high} years", name=name, value=f"{value:g}",
+                                   low=f"{low:g}", high=f"{high:g}"))
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
-            raise SpecError("'age_min' is above 'age_max'")
+            raise SpecError(tr("'age_min' is above 'age_max'"))
         for name in ("afp_below", "afp_at_least"):
             value = getattr(self, name)
             if value is not None and not 0 <= value < math.inf:
-                raise SpecError(f"'{name}' must be 0 ng/mL or more, not {value:g}")
+                raise SpecError(tr("'{name}' must be 0 ng/mL or more, not {value}", name=name, value=f"{value:g}"))
         if self.other_below < 0:
-            raise SpecError("'other_below' must be 0 or more")
+            raise SpecError(tr("'other_below' must be 0 or more"))
 
     # -- serialisation --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -136,13 +141,15 @@ class CohortSpec:
         kinds = {f.name: f.type for f in fields(cls)}
         unknown = sorted(set(data) - set(kinds))
         if unknown:
-            raise SpecError(f"unknown cohort setting(s): {', '.join(unknown)}; allowed: {', '.join(kinds)}")
+            raise SpecError(tr("unknown cohort setting(s): {unknown}; allowed: {allowed}", unknown=", ".join(unknown),
+                               allowed=", ".join(kinds)))
         values: dict[str, Any] = {}
         for key, value in data.items():
             try:
                 values[key] = _coerce(key, kinds[key], value)
             except (ValueError, TypeError, OverflowError):  # whatever slips past _coerce's checks
-                raise SpecError(f"'{key}' has a value that cannot be read: {str(value)[:40]!r}") from None
+                raise SpecError(tr("'{key}' has a value that cannot be read: {value}", key=key,
+                                   value=repr(str(value)[:40]))) from None
         return cls(**values)
 
     @classmethod
@@ -150,13 +157,14 @@ class CohortSpec:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SpecError(f"the cohort spec is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+            raise SpecError(tr("the cohort spec is not valid JSON ({error}, line {line})", error=exc.msg,
+                               line=exc.lineno)) from None
         except RecursionError:  # ~1,000 nested brackets overflow Python's parser
-            raise SpecError("the cohort spec is nested far too deeply to be a cohort spec") from None
+            raise SpecError(tr("the cohort spec is nested far too deeply to be a cohort spec")) from None
         except ValueError:  # an integer of more than 4,300 digits (Python's limit on int from text)
-            raise SpecError("the cohort spec has a number too long to be read") from None
+            raise SpecError(tr("the cohort spec has a number too long to be read")) from None
         if not isinstance(data, dict):
-            raise SpecError("the cohort spec must be a JSON object")
+            raise SpecError(tr("the cohort spec must be a JSON object"))
         return cls.from_dict(data)
 
     def to_query(self) -> dict[str, str]:
@@ -206,14 +214,14 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)
 def _whole_number(key: str, value: Any) -> int:
     """A whole number from JSON (an int, or a float with no fraction) or a link (ASCII digits only)."""
     if isinstance(value, bool):
-        raise SpecError(f"'{key}' must be a whole number, not {value}")
+        raise SpecError(tr("'{key}' must be a whole number, not {value}", key=key, value=value))
     if isinstance(value, int):
         return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
         return int(value.strip())
-    raise SpecError(f"'{key}' must be a whole number, not {str(value)[:40]!r}")
+    raise SpecError(tr("'{key}' must be a whole number, not {value}", key=key, value=repr(str(value)[:40])))
 
 
 def _number(key: str, value: Any) -> float:
@@ -223,9 +231,9 @@ def _number(key: str, value: Any) -> float:
     elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
         number = float(value)
     else:
-        raise SpecError(f"'{key}' must be a number, not {str(value)[:40]!r}")
+        raise SpecError(tr("'{key}' must be a number, not {value}", key=key, value=repr(str(value)[:40])))
     if not math.isfinite(number):
-        raise SpecError(f"'{key}' must be a finite number")
+        raise SpecError(tr("'{key}' must be a finite number", key=key))
     return number
 
 
@@ -235,27 +243,27 @@ def _coerce(key: str, kind: str, value: Any) -> Any:
     if value is None:
         if "None" in kind:
             return None
-        raise SpecError(f"'{key}' cannot be empty")
+        raise SpecError(tr("'{key}' cannot be empty", key=key))
     if kind.startswith("tuple[tuple"):
         pairs = value.items() if isinstance(value, dict) else value
         try:
             out = tuple((code, klass) for code, klass in pairs)
         except (TypeError, ValueError):
-            raise SpecError(f"'{key}' must map codes to classes, e.g. {{\"REG\": \"TKI\"}}") from None
+            raise SpecError(tr("'{key}' must map codes to classes, e.g. {{\"REG\": \"TKI\"}}", key=key)) from None
         if not all(isinstance(x, str) for pair in out for x in pair):
-            raise SpecError(f"'{key}' must map codes to classes as text, e.g. {{\"REG\": \"TKI\"}}")
+            raise SpecError(tr("'{key}' must map codes to classes as text, e.g. {{\"REG\": \"TKI\"}}", key=key))
         return out
     if kind.startswith("tuple"):
         if not isinstance(value, (list, tuple)):
-            raise SpecError(f"'{key}' must be a list, e.g. [\"A\", \"B\"]")
+            raise SpecError(tr("'{key}' must be a list, e.g. [\"A\", \"B\"]", key=key))
         if "int" in kind:
             return tuple(_whole_number(key, v) for v in value)
         if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
-            raise SpecError(f"'{key}' must be a list of names or codes, e.g. [\"A\", \"B\"]")
+            raise SpecError(tr("'{key}' must be a list of names or codes, e.g. [\"A\", \"B\"]", key=key))
         return tuple(str(v) for v in value)
     if "bool" in kind:
         if not isinstance(value, bool):
-            raise SpecError(f"'{key}' must be true or false")
+            raise SpecError(tr("'{key}' must be true or false", key=key))
         return value
     if kind == "int":
         return _whole_number(key, value)
