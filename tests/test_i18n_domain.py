@@ -56,8 +56,25 @@ def test_cohort_name_and_attrition_in_japanese() -> None:
         texts += [edited.name.full] + [s.rule for s in edited.attrition]
     assert any("Child-Pugh分類" in t for t in texts)
     _no_english(texts)
-    # the step kinds, not their words, make the name: English computed, named in Japanese and back
+    # the step kinds, not their words, make the name: a cohort computed in English is named in Japanese
     assert [s.not_applied for s in cohort.attrition].count(True) == 2
+    english = apply_spec(reg.frame, PRESETS["main"])
+    with use_language("ja"):
+        assert english.name.full == name.full
+    assert english.name.full == "Main cohort (study) — 2 of 3 rules not applied: no locoregional-therapy columns"
+
+
+def test_spec_errors_and_method_labels_in_japanese() -> None:
+    import pytest
+    from hcc.errors import SpecError
+    from hcc.formatting import method_label
+    assert method_label("ph test") == "ph test"
+    with use_language("ja"):
+        with pytest.raises(SpecError) as bad:
+            CohortSpec.from_dict({"child_pugh": ["Z"], "regimens": ["SOR"]})
+        texts = [str(bad.value), method_label("ph test"), method_label("hazard ratio")]
+    assert texts[0] == "Child-Pugh分類 Z は指定できない。A, B, C のいずれかを用いること"
+    _no_english(texts)
 
 
 def test_endpoint_definitions_and_reasons_in_japanese() -> None:
