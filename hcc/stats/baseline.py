@@ -165,6 +165,18 @@ def _suffix_text(suffix: str) -> str:
             ", mean (SD)": tr(", mean (SD)")}[suffix]
 
 
+def table1_header(column: str) -> str:
+    """A column name of :func:`baseline_table` (kept in English, as code reads it) as a reader sees it:
+    display sites rename with it, e.g. ``table.rename(columns=table1_header)``. Regimen columns stay."""
+    if str(column).startswith("SMD ") and " vs " in str(column):
+        a, b = str(column)[4:].split(" vs ", 1)
+        return tr("SMD {a} vs {b}", a=a, b=b)
+    words = {"Characteristic": trc("table 1", "Characteristic"), "Level": trc("table 1", "Level"),
+             "Missing": trc("table 1", "Missing"), "Overall": trc("table 1", "Overall"),
+             "Test": trc("table 1", "Test")}
+    return words.get(column, column)
+
+
 def to_xlsx(table: pd.DataFrame, sheet: str = "Table 1") -> bytes:
     """The table as an Excel workbook (bytes; nothing is written to disk)."""
     buf = io.BytesIO()
