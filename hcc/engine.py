@@ -113,7 +113,7 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
 
 def _identifier(name: str) -> str:
     if not name.replace("_", "").isalnum():
-        raise SpecError(f"{name!r}: a table name may hold only letters, digits and underscores")
+        raise SpecError(tr("{name}: a table name may hold only letters, digits and underscores", name=repr(name)))
     return name
 
 
