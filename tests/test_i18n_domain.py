@@ -54,6 +54,7 @@ def test_cohort_name_and_attrition_in_japanese() -> None:
         edited = apply_spec(make_registry([{**r, Col.CHILD_PUGH_CLASS: "A"} for r in ROWS]).frame,
                             replace(PRESETS["main"], child_pugh=("A",), other_below=2))
         texts += [edited.name.full] + [s.rule for s in edited.attrition]
+        assert [s.detail for s in edited.attrition][-1] == "Child-Pugh分類がA以外"  # flow diagram's box text
     assert any("Child-Pugh分類" in t for t in texts)
     _no_english(texts)
     # the step kinds, not their words, make the name: a cohort computed in English is named in Japanese

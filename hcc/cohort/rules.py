@@ -510,6 +510,13 @@ class AttritionStep:
         """True for a rule listed as not applied (its column has no values)."""
         return self.kind == NOT_APPLIED_STEP
 
+    @property
+    def detail(self) -> str:
+        """The step's text without its "Excluded: " prefix (in the current language), for a flow
+        diagram that writes the prefix itself."""
+        prefix = tr("Excluded: {what}", what="")
+        return self.rule[len(prefix):] if self.rule.startswith(prefix) else self.rule
+
 
 @dataclass(frozen=True, eq=False)
 class Cohort:
