@@ -38,14 +38,14 @@ class CompetingDef:
     Attributes
     ----------
     key : name in the CLI JSON (``second_line``, ``first_line_failure``).
-    title : for headings.
-    short_title : for figure titles (room for n and Gray's p on a presentation screen).
+    title_msg : for headings (read :attr:`title`, in the current language; so for every ``*_msg``).
+    short_title_msg : for figure titles (room for n and Gray's p on a presentation screen).
     origin : date where the clock starts.
     event : date of the event of interest.
     competing : date of the competing event (death) — counted only without the event before it.
-    event_words, competing_words : the two outcomes in plain words (legends, tables).
+    event_words_msg, competing_words_msg : the two outcomes in plain words (legends, tables).
     eligible_column : a patient needs this date to be eligible (None: everyone).
-    not_eligible_reason : how ineligible patients are counted.
+    not_eligible_msg : how ineligible patients are counted (:attr:`not_eligible_reason`).
     """
 
     key: str
