@@ -423,7 +423,7 @@ def response_json(analysis: ResponseAnalysis) -> dict[str, Any]:
                                      **{rate.lower(): {den: _proportion_json(g.rates[(rate, den)])
                                                        for den in DENOMINATORS} for rate in RATES}}
                          for g in s.groups},
-            "tests": [{"rate": c.rate, "denominator": c.denominator, "p": json_number(c.p), "test": c.test or None}
+            "tests": [{"rate": c.rate, "denominator": c.denominator, "p": json_number(c.p), "test": tr(c.test) if c.test else None}
                       for c in s.comparisons],
         }
     tdcox: dict[str, dict[str, Any]] = {cov: {} for cov in COVARIATES}
