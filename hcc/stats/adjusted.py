@@ -457,7 +457,7 @@ def ph_table(model: MultivariableCox) -> pd.DataFrame:
     names = {Col.REGIMEN_1L: tr("Regimen"), **{k: tr(c.label) for k, c in COVARIATES.items()}, GLOBAL: tr("Global test")}
     return pd.DataFrame([{
         trc("result table", "Term"): names.get(t.term, t.term), trc("result table", "Chi-square"): f"{t.chisq:.2f}",
-        "df": t.df, "p": format_p_plain(t.p),
+        trc("result table", "df"): t.df, "p": format_p_plain(t.p),
         trc("result table", "Proportional hazards"): (tr("violated (p < 0.05)") if t.p < PH_ALPHA
                                                       else tr("no evidence against")),
     } for t in model.ph_tests])
