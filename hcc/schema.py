@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from hcc.i18n import N_, tr, trc
+from hcc.i18n import N_, current_language, tr, trc
 
 #: AFP cut-off of the HCC literature and trials (ng/mL), and the name of the derived yes/no column
 #: "AFP >= 400 ng/mL" used by Table 1, the multivariable Cox covariates and the subgroups.
@@ -337,7 +337,7 @@ def value_label(column: str, value: object) -> str:
 
     The contract's own vocabulary is translated (``value_label("sex", "M")`` is ``"M"`` in English,
     ``"男性"`` in Japanese; etiology ``"alcohol"`` / ``"other"``; the pooled regimen group
-    :data:`OTHER_REGIMEN`); codes that papers keep in Latin letters (HBV, CR, PD,
+    :data:`OTHER_REGIMEN`; yes/no columns' ``True`` / ``"yes"`` …); codes that papers keep in Latin letters (HBV, CR, PD,
     Child-Pugh A, regimen codes) and every registry-own value are returned as recorded. English
     output is the value itself, unchanged. For a regimen's drug name use :func:`regimen_name`.
     """
@@ -348,6 +348,10 @@ def value_label(column: str, value: object) -> str:
         words = {"alcohol": trc("etiology", "alcohol"), "other": trc("etiology", "other")}
     elif column in (Col.REGIMEN_1L, Col.REGIMEN_2L, Col.REGIMEN_3L, "regimen"):
         words = {OTHER_REGIMEN: trc("regimen group", "Other")}
+    elif column in BOOL_COLUMNS and text in ("True", "False", "yes", "no"):
+        yes = text in ("True", "yes")
+        translated = trc("yes/no value", "yes") if yes else trc("yes/no value", "no")
+        return text if current_language() == "en" else translated
     else:
         return text
     return words.get(text, text)

@@ -28,6 +28,8 @@ def test_contract_values_are_shown_in_the_readers_language() -> None:
         assert [value_label(Col.SEX, v) for v in ("M", "F", "X")] == ["男性", "女性", "X"]  # registry-own value kept
         assert value_label(Col.ETIOLOGY, "alcohol") == "アルコール" and value_label(Col.ETIOLOGY, "HBV") == "HBV"
         assert value_label(Col.REGIMEN_1L, "Other") == "その他" and value_label(Col.REGIMEN_1L, "SOR") == "SOR"
+        assert (value_label(Col.MVI, True), value_label(Col.MVI, "no")) == ("あり", "なし")
+    assert (value_label(Col.MVI, True), value_label(Col.MVI, "no")) == ("True", "no")
 
 
 def test_number_formats_speak_japanese() -> None:
