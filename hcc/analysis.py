@@ -15,6 +15,7 @@ from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry
 from hcc.cohort.endpoints import derive, unavailable_reason
 from hcc.errors import SpecError
 from hcc.formatting import json_number
+from hcc.i18n import N_, tr
 from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
 from hcc.cohort.secondline import derive_by_second_line, treatment_paths
@@ -74,8 +75,8 @@ def analyze(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
 
     cohort = apply_to_registry(registry, spec)
     if by_second_line_after is not None and by_second_line_after not in cohort.regimens:
-        raise SpecError(f"--by-2l {by_second_line_after}: not a first-line regimen of this cohort "
-                        f"({', '.join(cohort.regimens)})")
+        raise SpecError(tr("--by-2l {regimen}: not a first-line regimen of this cohort ({regimens})",
+                           regimen=by_second_line_after, regimens=", ".join(cohort.regimens)))
     by_2l = {} if by_second_line_after is None else {
         e: analyze_by_second_line(cohort, e, by_second_line_after, spec=analysis) for e in (Endpoint.PFS_2L, Endpoint.OS_2L)}
     return AnalysisResult(registry, cohort, {Endpoint(e): analyze_endpoint(cohort, e, analysis) for e in endpoints},
@@ -96,7 +97,7 @@ def analyze_competing(cohort: Cohort, spec: AnalysisSpec | None = None) -> dict[
 def analyze_pathway(cohort: Cohort, spec: AnalysisSpec | None = None) -> PathwaySummary:
     """State occupation of the patient pathway by first-line regimen, at the spec's milestones."""
     spec = spec or AnalysisSpec()
-    return summarize_pathway(pathway(cohort.frame), cohort.regimens, STATES, spec.milestones_months)
+    return summarize_pathway(pathway(cohort.frame), cohort.regimens, tuple(tr(s) for s in STATES), spec.milestones_months)
 
 
 def _cif_point_json(p: CIFPoint) -> dict[str, Any]:
@@ -110,7 +111,7 @@ def _ratio_json(h, name: str) -> dict[str, Any]:
 
 
 #: Why a state occupation at a milestone is null in the ``"states"`` block.
-STATES_PAST_FOLLOWUP = "past the last follow-up in this group"
+STATES_PAST_FOLLOWUP = N_("past the last follow-up in this group")
 
 
 def competing_json(summaries: dict[str, CompetingSummary], path: PathwaySummary | None) -> dict[str, Any]:
@@ -122,7 +123,7 @@ def competing_json(summaries: dict[str, CompetingSummary], path: PathwaySummary 
     for key, s in summaries.items():
         out[key] = {
             "definition": {"origin": s.definition.origin, "event": s.definition.event_words,
-                           "competing": s.definition.competing_words, "censored": "at last follow-up"},
+                           "competing": s.definition.competing_words, "censored": tr("at last follow-up")},
             "unit": "months",
             "groups": {g.group: {"n": g.n, "events": g.events, "competing": g.competing,
                                  "cif": {f"{m:g}": {"event": _cif_point_json(ev), "competing": _cif_point_json(co),
@@ -139,7 +140,7 @@ def competing_json(summaries: dict[str, CompetingSummary], path: PathwaySummary 
         out["states"] = {
             "states": dict(zip(STATE_KEYS, path.states)), "unit": "months",
             "groups": {g.group: {"n": g.n, "at": {f"{m:g}": (
-                {"not_estimable": STATES_PAST_FOLLOWUP} if p is None
+                {"not_estimable": tr(STATES_PAST_FOLLOWUP)} if p is None
                 else {state: float(v) for state, v in zip(STATE_KEYS, p)}) for m, p in g.at.items()}}
                        for g in path.groups},
             "excluded": path.excluded, "methods": dict(path.methods)}

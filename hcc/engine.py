@@ -24,9 +24,15 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from hcc.cohort.rules import AttritionStep, CohortSpec, Keep, Pooling, not_applied_label, pooling_of, rules
-from hcc.cohort.endpoints import DEFINITIONS, EndpointDef, source_columns, unavailable_message
+from hcc.cohort.rules import (
+    EMPTY_COHORT, AttritionStep, CohortSpec, Keep, Pooling, not_applied_step, pooled_step, pooling_of, regimens_unknown,
+    registry_step, rule_step_kind, rules,
+)
+from hcc.cohort.endpoints import (
+    DEFINITIONS, NO_END_REASON, EndpointDef, missing_reason, source_columns, unavailable_message,
+)
 from hcc.errors import EmptyCohortError, HCCError, SpecError
+from hcc.i18n import tr
 from hcc.stats.risksets import RiskSets, from_long
 from hcc.schema import (
     DATE_COLUMNS, DATE_ORDER, OTHER_REGIMEN, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Endpoint, after_followup_reason,
@@ -107,7 +113,7 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
 
 def _identifier(name: str) -> str:
     if not name.replace("_", "").isalnum():
-        raise SpecError(f"{name!r}: a table name may hold only letters, digits and underscores")
+        raise SpecError(tr("{name}: a table name may hold only letters, digits and underscores", name=repr(name)))
     return name
 
 
@@ -189,8 +195,8 @@ def _reason_sql(spec: EndpointDef) -> str:
     for col in WITHIN_FOLLOWUP:
         if col in used:
             whens.append((f"{col} > {end}", after_followup_reason(col)))
-    whens.append((f"{spec.origin} IS NULL", f"missing {spec.origin}"))
-    whens.append(("end_date IS NULL", "no event date and no last follow-up"))
+    whens.append((f"{spec.origin} IS NULL", missing_reason(spec.origin)))
+    whens.append(("end_date IS NULL", tr(NO_END_REASON)))
     return "CASE " + " ".join(f"WHEN {c} THEN {_literal(r)}" for c, r in whens) + " END"
 
 
@@ -276,10 +282,10 @@ def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
     regimens_all = _ordered({str(g): int(n) for g, n in zip(every["grp"], every["n"])})
     unknown = [r for r in spec.regimens if r not in regimens_all]
     if unknown:
-        raise SpecError(f"regimen(s) {', '.join(unknown)} not in this registry (it has {', '.join(regimens_all)})")
+        raise SpecError(regimens_unknown(unknown, regimens_all))
     counts = engine.query(f"SELECT grp, COUNT(*) AS n FROM ({cohort_sql(spec, empty)}) c GROUP BY grp")
     if counts.empty:
-        raise EmptyCohortError("No patient meets these cohort rules. Relax a rule or choose more regimens.")
+        raise EmptyCohortError(tr(EMPTY_COHORT))
     by = {str(g): int(n) for g, n in zip(counts["grp"], counts["n"])}
     regimens = tuple(r for r in regimens_all if r in by)
     return EngineCohort(spec, regimens, {r: by[r] for r in regimens}, empty, pooling)
@@ -307,7 +313,7 @@ def endpoint_risk_sets(engine: Engine, cohort_: EngineCohort,
                    counts["n_event"].to_numpy(np.int64), counts["n_censor"].to_numpy(np.int64), cohort_.regimens)
     others = rows[~usable]
     not_eligible_n = int(others.loc[others["reason"].isna(), "n_censor"].sum())
-    not_eligible = {definition.not_eligible_reason: not_eligible_n} if not_eligible_n else {}
+    not_eligible = {tr(definition.not_eligible_reason): not_eligible_n} if not_eligible_n else {}
     excluded_rows = others[others["reason"].notna()]
     by_reason = excluded_rows.groupby("reason")["n_censor"].sum()
     excluded = {str(k): int(v) for k, v in by_reason.sort_values(ascending=False, kind="stable").items()}
@@ -364,23 +370,24 @@ def attrition(engine: Engine, cohort_: EngineCohort) -> tuple[AttritionStep, ...
     groups = [str(g) for g in rows["grp"]]
     regimens_all = _ordered({g: int(n) for g, n in zip(groups, rows["n"]) if g != "None"})
     remaining = int(rows["n"].sum())
-    steps = [AttritionStep("Patients in the registry", 0, remaining, {})]
+    steps = [registry_step(remaining)]
     if cohort_.pooling is not None:
-        steps.append(AttritionStep(f"Not excluded: {cohort_.pooling.note}", 0, remaining, {}))
+        steps.append(pooled_step(cohort_.pooling, remaining))
 
-    def step(label: str, column: str, always: bool) -> None:
+    def step(label: str, column: str, always: bool, index: int, kind: str = "") -> None:
         nonlocal remaining
         counts = dict(zip(groups, rows[column].astype(int)))
         removed = sum(counts.values())
         if removed or always:
             remaining -= removed
-            steps.append(AttritionStep(label, removed, remaining, {r: counts.get(r, 0) for r in regimens_all}))
+            steps.append(AttritionStep(label, removed, remaining, {r: counts.get(r, 0) for r in regimens_all},
+                                       kind, index))
 
     for i, (rule, _) in enumerate(applied):
         if rule.column in cohort_.empty_columns:
-            steps.append(AttritionStep(not_applied_label(rule), 0, remaining, {}))
+            steps.append(not_applied_step(rule, i, remaining))
             continue
-        step(rule.label, f"d{i}", always=True)
+        step(rule.label, f"d{i}", True, i, rule_step_kind(rule))
         if rule.column is not None:
-            step(rule.missing_label, f"m{i}", always=False)
+            step(rule.missing_label, f"m{i}", False, i)
     return tuple(steps)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from hcc.i18n import N_, tr
+from hcc.i18n import N_, current_language, tr, trc
 
 #: AFP cut-off of the HCC literature and trials (ng/mL), and the name of the derived yes/no column
 #: "AFP >= 400 ng/mL" used by Table 1, the multivariable Cox covariates and the subgroups.
@@ -149,7 +149,8 @@ class Column:
     name : canonical column name.
     kind : value type (see :class:`Kind`).
     required : a row without a value is excluded, with its reason.
-    meaning : one line for users (shown in ``docs/data-format.md`` and the app).
+    meaning : one line for users (shown in ``docs/data-format.md`` and the app), in English: show it with
+        ``tr(column.meaning)``.
     allowed : permitted values for categories, else empty.
     low, high : inclusive numeric range for numbers, else ``None``.
     """
@@ -164,44 +165,46 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column(Col.PATIENT_ID, Kind.TEXT, True, "De-identified patient code, unique per row"),
-    Column(Col.CENTER, Kind.TEXT, False, "Treating center (code)"),
+    Column(Col.PATIENT_ID, Kind.TEXT, True, N_("De-identified patient code, unique per row")),
+    Column(Col.CENTER, Kind.TEXT, False, N_("Treating center (code)")),
     Column(Col.REGIMEN_1L, Kind.TEXT, True,
-           "First-line systemic regimen: SOR, LEN, ATZ_BEV, or any other code (kept as its own regimen)"),
-    Column(Col.START_1L, Kind.DATE, True, "Start of first-line therapy: the index date of every first-line endpoint"),
-    Column(Col.BEST_RESPONSE_1L, Kind.CATEGORY, False, "Best overall response to first line, RECIST 1.1",
+           N_("First-line systemic regimen: SOR, LEN, ATZ_BEV, or any other code (kept as its own regimen)")),
+    Column(Col.START_1L, Kind.DATE, True,
+           N_("Start of first-line therapy: the index date of every first-line endpoint")),
+    Column(Col.BEST_RESPONSE_1L, Kind.CATEGORY, False, N_("Best overall response to first line, RECIST 1.1"),
            allowed=RESPONSES),
-    Column(Col.BEST_RESPONSE_1L_MRECIST, Kind.CATEGORY, False, "Best overall response to first line, mRECIST",
+    Column(Col.BEST_RESPONSE_1L_MRECIST, Kind.CATEGORY, False, N_("Best overall response to first line, mRECIST"),
            allowed=RESPONSES),
-    Column(Col.DATE_DC_1L, Kind.DATE, False, "First assessment documenting disease control (CR, PR or SD)"),
-    Column(Col.DATE_RESPONSE_1L, Kind.DATE, False, "First assessment documenting objective response (CR or PR)"),
-    Column(Col.DATE_PROGRESSION_1L, Kind.DATE, False, "First-line progression (blank = no progression on first line)"),
-    Column(Col.DATE_END_1L, Kind.DATE, False, "End of first-line therapy (blank = ongoing)"),
-    Column(Col.CONCOMITANT_LRT, Kind.BOOL, False, "Locoregional therapy given together with first line"),
-    Column(Col.INTERLINE_LRT, Kind.BOOL, False, "Locoregional therapy between first and second line"),
-    Column(Col.TRIAL_AFTER_1L, Kind.BOOL, False, "Entered a clinical trial after first line"),
-    Column(Col.REGIMEN_2L, Kind.TEXT, False, "Second-line regimen (blank = none)"),
-    Column(Col.START_2L, Kind.DATE, False, "Start of second-line therapy (blank = none)"),
-    Column(Col.DATE_PROGRESSION_2L, Kind.DATE, False, "Second-line progression (blank = none)"),
-    Column(Col.BEST_RESPONSE_2L, Kind.CATEGORY, False, "Best overall response to second line, RECIST 1.1",
+    Column(Col.DATE_DC_1L, Kind.DATE, False, N_("First assessment documenting disease control (CR, PR or SD)")),
+    Column(Col.DATE_RESPONSE_1L, Kind.DATE, False, N_("First assessment documenting objective response (CR or PR)")),
+    Column(Col.DATE_PROGRESSION_1L, Kind.DATE, False,
+           N_("First-line progression (blank = no progression on first line)")),
+    Column(Col.DATE_END_1L, Kind.DATE, False, N_("End of first-line therapy (blank = ongoing)")),
+    Column(Col.CONCOMITANT_LRT, Kind.BOOL, False, N_("Locoregional therapy given together with first line")),
+    Column(Col.INTERLINE_LRT, Kind.BOOL, False, N_("Locoregional therapy between first and second line")),
+    Column(Col.TRIAL_AFTER_1L, Kind.BOOL, False, N_("Entered a clinical trial after first line")),
+    Column(Col.REGIMEN_2L, Kind.TEXT, False, N_("Second-line regimen (blank = none)")),
+    Column(Col.START_2L, Kind.DATE, False, N_("Start of second-line therapy (blank = none)")),
+    Column(Col.DATE_PROGRESSION_2L, Kind.DATE, False, N_("Second-line progression (blank = none)")),
+    Column(Col.BEST_RESPONSE_2L, Kind.CATEGORY, False, N_("Best overall response to second line, RECIST 1.1"),
            allowed=RESPONSES),
-    Column(Col.DATE_RESPONSE_2L, Kind.DATE, False, "First assessment documenting objective response to second line"),
-    Column(Col.REGIMEN_3L, Kind.TEXT, False, "Third-line regimen (blank = none)"),
-    Column(Col.START_3L, Kind.DATE, False, "Start of third-line therapy (blank = none)"),
-    Column(Col.DATE_DEATH, Kind.DATE, False, "Date of death (blank = alive at last follow-up)"),
-    Column(Col.DATE_LAST_FOLLOWUP, Kind.DATE, True, "Last date the patient was known alive, or the date of death"),
-    Column(Col.AGE, Kind.FLOAT, False, "Age at first-line start, years", low=18, high=110),
-    Column(Col.SEX, Kind.CATEGORY, False, "Sex (M or F)", allowed=SEXES),
-    Column(Col.ETIOLOGY, Kind.CATEGORY, False, "Main etiology of liver disease", allowed=ETIOLOGIES),
-    Column(Col.CHILD_PUGH_SCORE, Kind.INT, False, "Child-Pugh score at baseline", low=5, high=15),
-    Column(Col.CHILD_PUGH_CLASS, Kind.CATEGORY, False, "Child-Pugh class at baseline", allowed=CHILD_PUGH_CLASSES),
-    Column(Col.ALBI_SCORE, Kind.FLOAT, False, "ALBI score at baseline", low=-5, high=1),
-    Column(Col.ALBI_GRADE, Kind.CATEGORY, False, "ALBI grade at baseline (1, 2a, 2b, 3)", allowed=ALBI_GRADES),
-    Column(Col.BCLC, Kind.CATEGORY, False, "BCLC stage at baseline", allowed=BCLC_STAGES),
-    Column(Col.ECOG, Kind.INT, False, "ECOG performance status at baseline", low=0, high=4),
-    Column(Col.MVI, Kind.BOOL, False, "Macrovascular invasion at baseline"),
-    Column(Col.EHS, Kind.BOOL, False, "Extrahepatic spread at baseline"),
-    Column(Col.AFP, Kind.FLOAT, False, "Alpha-fetoprotein at baseline, ng/mL", low=0, high=None),
+    Column(Col.DATE_RESPONSE_2L, Kind.DATE, False, N_("First assessment documenting objective response to second line")),
+    Column(Col.REGIMEN_3L, Kind.TEXT, False, N_("Third-line regimen (blank = none)")),
+    Column(Col.START_3L, Kind.DATE, False, N_("Start of third-line therapy (blank = none)")),
+    Column(Col.DATE_DEATH, Kind.DATE, False, N_("Date of death (blank = alive at last follow-up)")),
+    Column(Col.DATE_LAST_FOLLOWUP, Kind.DATE, True, N_("Last date the patient was known alive, or the date of death")),
+    Column(Col.AGE, Kind.FLOAT, False, N_("Age at first-line start, years"), low=18, high=110),
+    Column(Col.SEX, Kind.CATEGORY, False, N_("Sex (M or F)"), allowed=SEXES),
+    Column(Col.ETIOLOGY, Kind.CATEGORY, False, N_("Main etiology of liver disease"), allowed=ETIOLOGIES),
+    Column(Col.CHILD_PUGH_SCORE, Kind.INT, False, N_("Child-Pugh score at baseline"), low=5, high=15),
+    Column(Col.CHILD_PUGH_CLASS, Kind.CATEGORY, False, N_("Child-Pugh class at baseline"), allowed=CHILD_PUGH_CLASSES),
+    Column(Col.ALBI_SCORE, Kind.FLOAT, False, N_("ALBI score at baseline"), low=-5, high=1),
+    Column(Col.ALBI_GRADE, Kind.CATEGORY, False, N_("ALBI grade at baseline (1, 2a, 2b, 3)"), allowed=ALBI_GRADES),
+    Column(Col.BCLC, Kind.CATEGORY, False, N_("BCLC stage at baseline"), allowed=BCLC_STAGES),
+    Column(Col.ECOG, Kind.INT, False, N_("ECOG performance status at baseline"), low=0, high=4),
+    Column(Col.MVI, Kind.BOOL, False, N_("Macrovascular invasion at baseline")),
+    Column(Col.EHS, Kind.BOOL, False, N_("Extrahepatic spread at baseline")),
+    Column(Col.AFP, Kind.FLOAT, False, N_("Alpha-fetoprotein at baseline, ng/mL"), low=0, high=None),
 )
 #: Column added to the canonical frame: the row's spreadsheet row number in the source file (header = 1).
 SOURCE_ROW = "_source_row"
@@ -290,7 +293,7 @@ class DateRule:
     @property
     def reason(self) -> str:
         """The exclusion reason shown in counts, e.g. ``"date_progression_1l before start_1l"``."""
-        return f"{self.later} before {self.earlier}"
+        return tr("{later} before {earlier}", later=self.later, earlier=self.earlier)
 
 
 #: A death recorded up to this many days before the last follow-up is not a contradiction
@@ -326,4 +329,29 @@ WITHIN_FOLLOWUP: tuple[str, ...] = (
 
 def after_followup_reason(column: str) -> str:
     """The exclusion reason for a date after the end of follow-up (a :data:`WITHIN_FOLLOWUP` column)."""
-    return f"{column} after the end of follow-up (death or last follow-up)"
+    return tr("{column} after the end of follow-up (death or last follow-up)", column=column)
+
+
+def value_label(column: str, value: object) -> str:
+    """A recorded value of a contract column as a reader sees it, in the current language.
+
+    The contract's own vocabulary is translated (``value_label("sex", "M")`` is ``"M"`` in English,
+    ``"男性"`` in Japanese; etiology ``"alcohol"`` / ``"other"``; the pooled regimen group
+    :data:`OTHER_REGIMEN`; yes/no columns' ``True`` / ``"yes"`` …); codes that papers keep in Latin letters (HBV, CR, PD,
+    Child-Pugh A, regimen codes) and every registry-own value are returned as recorded. English
+    output is the value itself, unchanged. For a regimen's drug name use :func:`regimen_name`.
+    """
+    text = str(value)
+    if column == Col.SEX:
+        words = {"M": trc("sex", "M"), "F": trc("sex", "F")}
+    elif column == Col.ETIOLOGY:
+        words = {"alcohol": trc("etiology", "alcohol"), "other": trc("etiology", "other")}
+    elif column in (Col.REGIMEN_1L, Col.REGIMEN_2L, Col.REGIMEN_3L, "regimen"):
+        words = {OTHER_REGIMEN: trc("regimen group", "Other")}
+    elif column in BOOL_COLUMNS and text in ("True", "False", "yes", "no"):
+        yes = text in ("True", "yes")
+        translated = trc("yes/no value", "yes") if yes else trc("yes/no value", "no")
+        return text if current_language() == "en" else translated
+    else:
+        return text
+    return words.get(text, text)

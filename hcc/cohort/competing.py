@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hcc.cohort.endpoints import ORIGIN_WORDS, date_order_problems
+from hcc.cohort.endpoints import NO_END_REASON, ORIGIN_WORDS, date_order_problems, missing_reason
+from hcc.i18n import N_, tr
 from hcc.schema import DAYS_PER_MONTH, SOURCE_ROW, Col
 
 CENSORED, EVENT, COMPETING_EVENT = 0, 1, 2
@@ -37,31 +38,52 @@ class CompetingDef:
     Attributes
     ----------
     key : name in the CLI JSON (``second_line``, ``first_line_failure``).
-    title : for headings.
-    short_title : for figure titles (room for n and Gray's p on a presentation screen).
+    title_msg : for headings (read :attr:`title`, in the current language; so for every ``*_msg``).
+    short_title_msg : for figure titles (room for n and Gray's p on a presentation screen).
     origin : date where the clock starts.
     event : date of the event of interest.
     competing : date of the competing event (death) — counted only without the event before it.
-    event_words, competing_words : the two outcomes in plain words (legends, tables).
+    event_words_msg, competing_words_msg : the two outcomes in plain words (legends, tables).
     eligible_column : a patient needs this date to be eligible (None: everyone).
-    not_eligible_reason : how ineligible patients are counted.
+    not_eligible_msg : how ineligible patients are counted (:attr:`not_eligible_reason`).
     """
 
     key: str
-    title: str
-    short_title: str
+    title_msg: str
+    short_title_msg: str
     origin: str
     event: str
     competing: str
-    event_words: str
-    competing_words: str
+    event_words_msg: str
+    competing_words_msg: str
     eligible_column: str | None = None
-    not_eligible_reason: str = ""
+    not_eligible_msg: str = ""
+
+    # The texts are kept in English (``*_msg``) and read in the current language.
+    @property
+    def title(self) -> str:
+        return tr(self.title_msg)
+
+    @property
+    def short_title(self) -> str:
+        return tr(self.short_title_msg)
+
+    @property
+    def event_words(self) -> str:
+        return tr(self.event_words_msg)
+
+    @property
+    def competing_words(self) -> str:
+        return tr(self.competing_words_msg)
+
+    @property
+    def not_eligible_reason(self) -> str:
+        return tr(self.not_eligible_msg) if self.not_eligible_msg else ""
 
     @property
     def origin_words(self) -> str:
         """The origin in words, e.g. 'first-line progression' (axis titles)."""
-        return ORIGIN_WORDS[self.origin]
+        return tr(ORIGIN_WORDS[self.origin])
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -70,14 +92,14 @@ class CompetingDef:
 
 
 SECOND_LINE = CompetingDef(
-    "second_line", "Reaching second line after first-line progression", "Second line after progression",
+    "second_line", N_("Reaching second line after first-line progression"), N_("Second line after progression"),
     Col.DATE_PROGRESSION_1L, Col.START_2L,
-    Col.DATE_DEATH, "Second line started", "Died without second line", Col.DATE_PROGRESSION_1L,
-    "no first-line progression")
+    Col.DATE_DEATH, N_("Second line started"), N_("Died without second line"), Col.DATE_PROGRESSION_1L,
+    N_("no first-line progression"))
 FIRST_LINE_FAILURE = CompetingDef(
-    "first_line_failure", "First-line failure: progression or death first", "First-line failure", Col.START_1L,
-    Col.DATE_PROGRESSION_1L,
-    Col.DATE_DEATH, "Progressed on first line", "Died without progression")
+    "first_line_failure", N_("First-line failure: progression or death first"), N_("First-line failure"),
+    Col.START_1L, Col.DATE_PROGRESSION_1L,
+    Col.DATE_DEATH, N_("Progressed on first line"), N_("Died without progression"))
 COMPETING: tuple[CompetingDef, ...] = (SECOND_LINE, FIRST_LINE_FAILURE)
 
 #: Why a patient who started second line *before* the recorded progression is left out of
@@ -147,12 +169,13 @@ def derive_competing(frame: pd.DataFrame, definition: CompetingDef,
     reason = date_order_problems(rows, d.columns).copy()
     origin, event = _dates(rows, d.origin), _dates(rows, d.event)
     competing, last = _dates(rows, d.competing), _dates(rows, Col.DATE_LAST_FOLLOWUP)
-    reason[(reason == "") & np.isnat(origin)] = f"missing {d.origin}"
+    reason[(reason == "") & np.isnat(origin)] = missing_reason(d.origin)
     if d.event == Col.START_2L:
-        reason[(reason == "") & (event < origin)] = SECOND_LINE_BEFORE_PROGRESSION
+        reason[(reason == "") & (event < origin)] = tr("{later} before {earlier}", later=Col.START_2L,
+                                                        earlier=Col.DATE_PROGRESSION_1L)
     has_event, has_competing = ~np.isnat(event), ~np.isnat(competing)
     end = np.where(has_event, event, np.where(has_competing, competing, last))
-    reason[(reason == "") & np.isnat(end)] = "no event date and no last follow-up"
+    reason[(reason == "") & np.isnat(end)] = tr(NO_END_REASON)
     good = (reason == "").to_numpy()
     status = np.where(has_event, EVENT, np.where(has_competing, COMPETING_EVENT, CENSORED))
     return CompetingData(d, rows[Col.PATIENT_ID].to_numpy()[good], rows[group_col].to_numpy(dtype=object)[good],
@@ -161,10 +184,10 @@ def derive_competing(frame: pd.DataFrame, definition: CompetingDef,
 
 
 # Multi-state patient pathway ----------------------------------------------------------------------
-ON_FIRST_LINE = "On first line, no progression"
-PROGRESSED = "Progressed, no second line yet"
-ON_SECOND_LINE = "On second line or later"
-DEAD = "Dead"
+ON_FIRST_LINE = N_("On first line, no progression")
+PROGRESSED = N_("Progressed, no second line yet")
+ON_SECOND_LINE = N_("On second line or later")
+DEAD = N_("Dead")
 #: States in order; every patient starts in the first and moves only forward.
 STATES: tuple[str, ...] = (ON_FIRST_LINE, PROGRESSED, ON_SECOND_LINE, DEAD)
 #: The states' names in JSON and CSV files, in the order of :data:`STATES`.
@@ -207,10 +230,10 @@ def pathway(frame: pd.DataFrame, group_col: str = Col.REGIMEN_1L) -> PathwayData
     """
     reason = date_order_problems(frame, PATHWAY_COLUMNS).copy()
     start = _dates(frame, Col.START_1L)
-    reason[(reason == "") & np.isnat(start)] = f"missing {Col.START_1L}"
+    reason[(reason == "") & np.isnat(start)] = missing_reason(Col.START_1L)
     end = np.where(np.isnat(_dates(frame, Col.DATE_DEATH)), _dates(frame, Col.DATE_LAST_FOLLOWUP),
                    _dates(frame, Col.DATE_DEATH))
-    reason[(reason == "") & np.isnat(end)] = "no death and no last follow-up"
+    reason[(reason == "") & np.isnat(end)] = tr("no death and no last follow-up")
     good = (reason == "").to_numpy()
     f = frame[good]
     s = start[good]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hcc.ingest.validate import follow_up_end
+from hcc.i18n import N_, tr, trc
 from hcc.schema import (
     DATE_ORDER, DAYS_PER_MONTH, DISEASE_CONTROL, OBJECTIVE_RESPONSE, SOURCE_ROW, WITHIN_FOLLOWUP, Col, Endpoint,
     after_followup_reason,
@@ -50,13 +51,13 @@ class EndpointDef:
     @property
     def origin_label(self) -> str:
         """The origin in words, e.g. 'first-line start' (axis titles)."""
-        return ORIGIN_WORDS[self.origin]
+        return tr(ORIGIN_WORDS[self.origin])
 
     def describe(self) -> str:
-        """The definition in one sentence, for users (pages and docs)."""
-        events = " or ".join(EVENT_WORDS[c] for c in self.events)
-        return (f"From {self.origin_label} to {events}, in {self.population}; "
-                "patients without the event are censored at last follow-up.")
+        """The definition in one sentence, for users (pages and docs), in the current language."""
+        events = trc("list joiner", " or ").join(tr(EVENT_WORDS[c]) for c in self.events)
+        return tr("From {origin} to {events}, in {population}; patients without the event are censored at last "
+                  "follow-up.", origin=self.origin_label, events=events, population=tr(self.population))
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -66,17 +67,17 @@ class EndpointDef:
 
 
 ORIGIN_WORDS: dict[str, str] = {
-    Col.START_1L: "first-line start",
-    Col.DATE_PROGRESSION_1L: "first-line progression",
-    Col.DATE_RESPONSE_1L: "first documented response",
-    Col.START_2L: "second-line start",
+    Col.START_1L: N_("first-line start"),
+    Col.DATE_PROGRESSION_1L: N_("first-line progression"),
+    Col.DATE_RESPONSE_1L: N_("first documented response"),
+    Col.START_2L: N_("second-line start"),
 }
 
 EVENT_WORDS: dict[str, str] = {
-    Col.DATE_DEATH: "death from any cause",
-    Col.DATE_PROGRESSION_1L: "first-line progression",
-    Col.DATE_PROGRESSION_2L: "second-line progression",
-    Col.START_2L: "second-line start",
+    Col.DATE_DEATH: N_("death from any cause"),
+    Col.DATE_PROGRESSION_1L: N_("first-line progression"),
+    Col.DATE_PROGRESSION_2L: N_("second-line progression"),
+    Col.START_2L: N_("second-line start"),
 }
 
 
@@ -106,26 +107,35 @@ def _best_response_in(allowed: frozenset[str]) -> Eligible:
 
 
 DEFINITIONS: dict[Endpoint, EndpointDef] = {
-    Endpoint.OS: EndpointDef(Endpoint.OS, Col.START_1L, (Col.DATE_DEATH,), "all patients"),
+    Endpoint.OS: EndpointDef(Endpoint.OS, Col.START_1L, (Col.DATE_DEATH,), N_("all patients")),
     Endpoint.PFS: EndpointDef(Endpoint.PFS, Col.START_1L, (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
-                              "all patients"),
+                              N_("all patients")),
     Endpoint.PPS: EndpointDef(Endpoint.PPS, Col.DATE_PROGRESSION_1L, (Col.DATE_DEATH,),
-                              "patients with first-line progression",
-                              _has(Col.DATE_PROGRESSION_1L), "no first-line progression"),
+                              N_("patients with first-line progression"),
+                              _has(Col.DATE_PROGRESSION_1L), N_("no first-line progression")),
     Endpoint.DDC: EndpointDef(Endpoint.DDC, Col.START_1L, (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
-                              "patients with disease control (best response CR, PR or SD)",
-                              _best_response_in(DISEASE_CONTROL), "no disease control (best response PD, NE or blank)"),
+                              N_("patients with disease control (best response CR, PR or SD)"),
+                              _best_response_in(DISEASE_CONTROL), N_("no disease control (best response PD, NE or blank)")),
     Endpoint.DOR: EndpointDef(Endpoint.DOR, Col.DATE_RESPONSE_1L, (Col.DATE_PROGRESSION_1L, Col.DATE_DEATH),
-                              "responders (best response CR or PR)",
-                              _best_response_in(OBJECTIVE_RESPONSE), "no objective response (best response SD, PD, NE or blank)"),
+                              N_("responders (best response CR or PR)"),
+                              _best_response_in(OBJECTIVE_RESPONSE), N_("no objective response (best response SD, PD, NE or blank)")),
     Endpoint.PFS_2L: EndpointDef(Endpoint.PFS_2L, Col.START_2L, (Col.DATE_PROGRESSION_2L, Col.DATE_DEATH),
-                                 "patients who started second line", _has(Col.START_2L), "no second line"),
+                                 N_("patients who started second line"), _has(Col.START_2L), N_("no second line")),
     Endpoint.OS_2L: EndpointDef(Endpoint.OS_2L, Col.START_2L, (Col.DATE_DEATH,),
-                                "patients who started second line", _has(Col.START_2L), "no second line"),
+                                N_("patients who started second line"), _has(Col.START_2L), N_("no second line")),
     Endpoint.PFS2: EndpointDef(Endpoint.PFS2, Col.START_1L, (Col.DATE_PROGRESSION_2L, Col.DATE_DEATH),
-                               "all patients"),
-    Endpoint.TTNT: EndpointDef(Endpoint.TTNT, Col.START_1L, (Col.START_2L, Col.DATE_DEATH), "all patients"),
+                               N_("all patients")),
+    Endpoint.TTNT: EndpointDef(Endpoint.TTNT, Col.START_1L, (Col.START_2L, Col.DATE_DEATH), N_("all patients")),
 }
+
+#: Why a patient without an event date and without a last follow-up is excluded (both engines).
+NO_END_REASON = N_("no event date and no last follow-up")
+
+
+def missing_reason(column: str) -> str:
+    """Why a patient without a value in ``column`` (an endpoint's origin) is excluded (both engines)."""
+    return tr("missing {column}", column=column)
+
 
 def source_columns(endpoint: Endpoint) -> tuple[str, ...]:
     """The date columns an endpoint needs values in, in the order they are checked: its origin and
@@ -136,9 +146,9 @@ def source_columns(endpoint: Endpoint) -> tuple[str, ...]:
 
 def unavailable_message(endpoint: Endpoint, column: str) -> str:
     """The plain-words reason an endpoint is not computed because ``column`` has no values."""
-    words = EVENT_WORDS.get(column) or ORIGIN_WORDS.get(column, column)
-    return (f"{Endpoint(endpoint).value} is not available in this registry: column {column} has no values "
-            f"(no {words} recorded).")
+    words = EVENT_WORDS.get(column) or ORIGIN_WORDS.get(column)
+    return tr("{endpoint} is not available in this registry: column {column} has no values (no {words} recorded).",
+              endpoint=Endpoint(endpoint).value, column=column, words=tr(words) if words else column)
 
 
 def unavailable_reason(frame: pd.DataFrame, endpoint: Endpoint) -> str:
@@ -249,7 +259,7 @@ def derive(frame: pd.DataFrame, endpoint: Endpoint | str, group_col: str = Col.R
     spec = DEFINITIONS[Endpoint(endpoint)]
     if spec.eligible is not None:
         eligible = spec.eligible(frame).to_numpy(dtype=bool)
-        not_eligible = {spec.not_eligible_reason: int((~eligible).sum())} if (~eligible).any() else {}
+        not_eligible = {tr(spec.not_eligible_reason): int((~eligible).sum())} if (~eligible).any() else {}
         # only the columns read below: copying every column of the cohort was a large share of the time
         wanted = list(dict.fromkeys((*spec.columns, Col.PATIENT_ID, group_col,
                                      *((SOURCE_ROW,) if SOURCE_ROW in frame else ()))))
@@ -266,7 +276,7 @@ def derive(frame: pd.DataFrame, endpoint: Endpoint | str, group_col: str = Col.R
             reasons.append(reason)
             code[bad] = len(reasons) - 1
 
-    flag(np.isnat(origin), f"missing {spec.origin}")
+    flag(np.isnat(origin), missing_reason(spec.origin))
     event_date = _dates(rows, spec.events[0])
     for col in spec.events[1:]:
         event_date = np.fmin(event_date, _dates(rows, col))  # fmin skips NaT, as DataFrame.min
@@ -275,7 +285,7 @@ def derive(frame: pd.DataFrame, endpoint: Endpoint | str, group_col: str = Col.R
         censor_date = np.fmin(censor_date, _dates(rows, Col.DATE_DEATH))
     has_event_all = ~np.isnat(event_date)
     end = np.where(has_event_all, event_date, censor_date)
-    flag(np.isnat(end), "no event date and no last follow-up")
+    flag(np.isnat(end), tr(NO_END_REASON))
 
     bad = code != 0
     good = ~bad

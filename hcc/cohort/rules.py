@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
@@ -24,12 +24,14 @@ import pandas as pd
 
 from hcc.cohort.choices import FULL, MAIN
 from hcc.errors import EmptyCohortError, SpecError
+from hcc.i18n import N_, tr, trc, trn
 from hcc.ingest.registry import Registry, order_regimens
 from hcc.schema import (
-    ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, OTHER_REGIMEN, Col,
+    ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, OTHER_REGIMEN, Col, value_label,
 )
 
-TRISTATE = {None: "any", True: "present only", False: "absent only"}
+#: The choices of a yes/no rule (values kept in English; show them with ``tr``).
+TRISTATE = {None: N_("any"), True: N_("present only"), False: N_("absent only")}
 #: Ages (years) a cohort rule may use; the sidebar's age inputs have the same bounds, so a link or
 #: spec outside them is refused with a message instead of being dropped by the widget.
 AGE_LIMITS_YEARS: tuple[float, float] = (0.0, 120.0)
@@ -83,40 +85,45 @@ class CohortSpec:
     def __post_init__(self) -> None:
         for code, klass in self.second_line_classes:
             if not code or not klass or any(ch in code + klass for ch in ",:"):
-                raise SpecError(f"second-line class '{code}: {klass}': code and class must be non-empty "
-                                "and contain no ',' or ':'")
-        for label, values, allowed in (("Child-Pugh class", self.child_pugh, CHILD_PUGH_CLASSES),
-                                       ("ALBI grade", self.albi, ALBI_GRADES), ("BCLC stage", self.bclc_stages, BCLC_STAGES),
-                                       ("Etiology", self.etiologies, ETIOLOGIES)):
+                raise SpecError(tr("second-line class '{code}: {klass}': code and class must be non-empty and "
+                                   "contain no ',' or ':'", code=code, klass=klass))
+        for label, values, allowed in ((N_("Child-Pugh class"), self.child_pugh, CHILD_PUGH_CLASSES),
+                                       (N_("ALBI grade"), self.albi, ALBI_GRADES),
+                                       (N_("BCLC stage"), self.bclc_stages, BCLC_STAGES),
+                                       (N_("Etiology"), self.etiologies, ETIOLOGIES)):
             bad = [v for v in values if v not in allowed]
             if bad:
-                raise SpecError(f"{label} {', '.join(map(str, bad))} not allowed; use {', '.join(allowed)}")
+                raise SpecError(tr("{what} {values} not allowed; use {allowed}", what=tr(label),
+                                   values=", ".join(map(str, bad)), allowed=", ".join(allowed)))
         if any(e not in range(5) for e in self.ecog_ps):
-            raise SpecError("ECOG performance status (ecog_ps) must be 0 to 4")
+            raise SpecError(tr("ECOG performance status (ecog_ps) must be 0 to 4"))
         for name in ("start_from", "start_to"):
             value = getattr(self, name)
             if value is not None:
                 try:
                     date.fromisoformat(value)
                 except ValueError:
-                    raise SpecError(f"'{name}' must be a date YYYY-MM-DD, not {value!r}") from None
+                    raise SpecError(tr("'{name}' must be a date YYYY-MM-DD, not {value}", name=name,
+                                       value=repr(value))) from None
                 if value < EARLIEST_START:
-                    raise SpecError(f"'{name}' {value} is before {EARLIEST_START}, the earliest date allowed")
+                    raise SpecError(tr("'{name}' {value} is before {earliest}, the earliest date allowed", name=name,
+                                       value=value, earliest=EARLIEST_START))
         if self.start_from and self.start_to and self.start_from > self.start_to:
-            raise SpecError("'start_from' is after 'start_to'")
+            raise SpecError(tr("'start_from' is after 'start_to'"))
         low, high = AGE_LIMITS_YEARS
         for name in ("age_min", "age_max"):
             value = getattr(self, name)
             if value is not None and not low <= value <= high:
-                raise SpecError(f"'{name}' {value:g} is outside {low:g} to {high:g} years")
+                raise SpecError(tr("'{name}' {value} is outside {low} to {high} years", name=name, value=f"{value:g}",
+                                   low=f"{low:g}", high=f"{high:g}"))
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
-            raise SpecError("'age_min' is above 'age_max'")
+            raise SpecError(tr("'age_min' is above 'age_max'"))
         for name in ("afp_below", "afp_at_least"):
             value = getattr(self, name)
             if value is not None and not 0 <= value < math.inf:
-                raise SpecError(f"'{name}' must be 0 ng/mL or more, not {value:g}")
+                raise SpecError(tr("'{name}' must be 0 ng/mL or more, not {value}", name=name, value=f"{value:g}"))
         if self.other_below < 0:
-            raise SpecError("'other_below' must be 0 or more")
+            raise SpecError(tr("'other_below' must be 0 or more"))
 
     # -- serialisation --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -134,13 +141,15 @@ class CohortSpec:
         kinds = {f.name: f.type for f in fields(cls)}
         unknown = sorted(set(data) - set(kinds))
         if unknown:
-            raise SpecError(f"unknown cohort setting(s): {', '.join(unknown)}; allowed: {', '.join(kinds)}")
+            raise SpecError(tr("unknown cohort setting(s): {unknown}; allowed: {allowed}", unknown=", ".join(unknown),
+                               allowed=", ".join(kinds)))
         values: dict[str, Any] = {}
         for key, value in data.items():
             try:
                 values[key] = _coerce(key, kinds[key], value)
             except (ValueError, TypeError, OverflowError):  # whatever slips past _coerce's checks
-                raise SpecError(f"'{key}' has a value that cannot be read: {str(value)[:40]!r}") from None
+                raise SpecError(tr("'{key}' has a value that cannot be read: {value}", key=key,
+                                   value=repr(str(value)[:40]))) from None
         return cls(**values)
 
     @classmethod
@@ -148,13 +157,14 @@ class CohortSpec:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SpecError(f"the cohort spec is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+            raise SpecError(tr("the cohort spec is not valid JSON ({error}, line {line})", error=exc.msg,
+                               line=exc.lineno)) from None
         except RecursionError:  # ~1,000 nested brackets overflow Python's parser
-            raise SpecError("the cohort spec is nested far too deeply to be a cohort spec") from None
+            raise SpecError(tr("the cohort spec is nested far too deeply to be a cohort spec")) from None
         except ValueError:  # an integer of more than 4,300 digits (Python's limit on int from text)
-            raise SpecError("the cohort spec has a number too long to be read") from None
+            raise SpecError(tr("the cohort spec has a number too long to be read")) from None
         if not isinstance(data, dict):
-            raise SpecError("the cohort spec must be a JSON object")
+            raise SpecError(tr("the cohort spec must be a JSON object"))
         return cls.from_dict(data)
 
     def to_query(self) -> dict[str, str]:
@@ -204,14 +214,14 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)
 def _whole_number(key: str, value: Any) -> int:
     """A whole number from JSON (an int, or a float with no fraction) or a link (ASCII digits only)."""
     if isinstance(value, bool):
-        raise SpecError(f"'{key}' must be a whole number, not {value}")
+        raise SpecError(tr("'{key}' must be a whole number, not {value}", key=key, value=value))
     if isinstance(value, int):
         return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
         return int(value.strip())
-    raise SpecError(f"'{key}' must be a whole number, not {str(value)[:40]!r}")
+    raise SpecError(tr("'{key}' must be a whole number, not {value}", key=key, value=repr(str(value)[:40])))
 
 
 def _number(key: str, value: Any) -> float:
@@ -221,9 +231,9 @@ def _number(key: str, value: Any) -> float:
     elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
         number = float(value)
     else:
-        raise SpecError(f"'{key}' must be a number, not {str(value)[:40]!r}")
+        raise SpecError(tr("'{key}' must be a number, not {value}", key=key, value=repr(str(value)[:40])))
     if not math.isfinite(number):
-        raise SpecError(f"'{key}' must be a finite number")
+        raise SpecError(tr("'{key}' must be a finite number", key=key))
     return number
 
 
@@ -233,27 +243,27 @@ def _coerce(key: str, kind: str, value: Any) -> Any:
     if value is None:
         if "None" in kind:
             return None
-        raise SpecError(f"'{key}' cannot be empty")
+        raise SpecError(tr("'{key}' cannot be empty", key=key))
     if kind.startswith("tuple[tuple"):
         pairs = value.items() if isinstance(value, dict) else value
         try:
             out = tuple((code, klass) for code, klass in pairs)
         except (TypeError, ValueError):
-            raise SpecError(f"'{key}' must map codes to classes, e.g. {{\"REG\": \"TKI\"}}") from None
+            raise SpecError(tr("'{key}' must map codes to classes, e.g. {{\"REG\": \"TKI\"}}", key=key)) from None
         if not all(isinstance(x, str) for pair in out for x in pair):
-            raise SpecError(f"'{key}' must map codes to classes as text, e.g. {{\"REG\": \"TKI\"}}")
+            raise SpecError(tr("'{key}' must map codes to classes as text, e.g. {{\"REG\": \"TKI\"}}", key=key))
         return out
     if kind.startswith("tuple"):
         if not isinstance(value, (list, tuple)):
-            raise SpecError(f"'{key}' must be a list, e.g. [\"A\", \"B\"]")
+            raise SpecError(tr("'{key}' must be a list, e.g. [\"A\", \"B\"]", key=key))
         if "int" in kind:
             return tuple(_whole_number(key, v) for v in value)
         if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
-            raise SpecError(f"'{key}' must be a list of names or codes, e.g. [\"A\", \"B\"]")
+            raise SpecError(tr("'{key}' must be a list of names or codes, e.g. [\"A\", \"B\"]", key=key))
         return tuple(str(v) for v in value)
     if "bool" in kind:
         if not isinstance(value, bool):
-            raise SpecError(f"'{key}' must be true or false")
+            raise SpecError(tr("'{key}' must be true or false", key=key))
         return value
     if kind == "int":
         return _whole_number(key, value)
@@ -266,18 +276,39 @@ PRESETS: dict[str, CohortSpec] = {
     FULL: CohortSpec(),
     MAIN: CohortSpec(exclude_concomitant_lrt=True, exclude_interline_lrt=True, exclude_trial_after_1l=True),
 }
-PRESET_LABELS: dict[str, str] = {FULL: "Full cohort", MAIN: "Main cohort (study)"}
+#: The presets' names (English; show them with ``tr``, as :func:`cohort_name` does).
+PRESET_LABELS: dict[str, str] = {FULL: N_("Full cohort"), MAIN: N_("Main cohort (study)")}
+#: The words :func:`dropped_note` names what was dropped with (singular, plural).
+_DROPPED_WORDS: dict[str, tuple[str, str]] = {
+    "regimen": (N_("Regimen"), N_("Regimens")),
+    "treating center": (N_("Treating center"), N_("Treating centers")),
+}
+
+
+def _or_list(items: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c`` in the current language."""
+    if len(items) == 1:
+        return items[0]
+    return tr("{items} or {last}", items=trc("list separator", ", ").join(items[:-1]), last=items[-1])
 
 
 def dropped_note(what: str, values: list[str], other_below: int = 0) -> str:
     """What the sidebar says when a link (or a newly loaded file) names regimens or centers that the
     registry does not have: they are left out of the rules, never silently. ``other_below``: the
     rare-regimen threshold in force (a chosen regimen may have been pooled as Other)."""
-    shown = ", ".join(values[:5]) + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+    shown = ", ".join(values[:5])
+    if len(values) > 5:
+        shown = tr("{values} and {n} more", values=shown, n=len(values) - 5)
     many = len(values) > 1
-    pooled = f" (regimens with fewer than {other_below} patients are pooled as Other)" if other_below else ""
-    return (f"{what.capitalize()}{'s' if many else ''} {shown} {'are' if many else 'is'} not in this registry"
-            f"{pooled}, so {'they were' if many else 'it was'} left out of the cohort rules.")
+    pooled = (tr(" (regimens with fewer than {n} patients are pooled as Other)", n=other_below)
+              if other_below else "")
+    words = _DROPPED_WORDS.get(what)
+    label = tr(words[many]) if words else what.capitalize() + ("s" if many else "")
+    if many:
+        return tr("{what} {values} are not in this registry{pooled}, so they were left out of the cohort rules.",
+                  what=label, values=shown, pooled=pooled)
+    return tr("{what} {values} is not in this registry{pooled}, so it was left out of the cohort rules.",
+              what=label, values=shown, pooled=pooled)
 
 
 def preset_of(spec: CohortSpec) -> str | None:
@@ -286,12 +317,16 @@ def preset_of(spec: CohortSpec) -> str | None:
 
 
 #: The attrition step of the regimen choice (its per-regimen counts list every regimen of the registry).
-REGIMEN_RULE = "Excluded: first-line regimen not selected"
+REGIMEN_RULE = N_("Excluded: first-line regimen not selected")
+#: :attr:`AttritionStep.kind` of the steps :func:`cohort_name` reads (the step texts are in the
+#: language of the computation; these are not).
+REGIMEN_STEP = "regimen"
+NOT_APPLIED_STEP = "not_applied"
 #: Short clinical words for a column whose absence stops a rule (the cohort name's "not applied" part).
 _MISSING_COLUMN_WORDS: dict[str, str] = {
-    Col.CONCOMITANT_LRT: "concomitant locoregional-therapy",
-    Col.INTERLINE_LRT: "inter-line locoregional-therapy",
-    Col.TRIAL_AFTER_1L: "trial-after-first-line",
+    Col.CONCOMITANT_LRT: N_("concomitant locoregional-therapy"),
+    Col.INTERLINE_LRT: N_("inter-line locoregional-therapy"),
+    Col.TRIAL_AFTER_1L: N_("trial-after-first-line"),
 }
 #: Longest rule description kept in a figure subtitle before the rest is counted as "+ N more".
 SHORT_NAME_CHARS = 60
@@ -299,7 +334,7 @@ SHORT_NAME_CHARS = 60
 
 def not_applied_label(rule: "Rule") -> str:
     """The attrition step of a rule whose column has no values in the file (both engines write it)."""
-    return f"Not applied ({rule.column} has no values): {rule.label}"
+    return tr("Not applied ({column} has no values): {rule}", column=rule.column, rule=rule.label)
 
 
 def _range(low: Any, high: Any, unit: str = "") -> str:
@@ -315,36 +350,38 @@ def _rule_words(spec: CohortSpec, base: CohortSpec, regimens_all: tuple[str, ...
     if spec.regimens:
         removed = [r for r in regimens_all if r not in spec.regimens]
         if removed and len(removed) <= len(spec.regimens):
-            drop.append("without " + ", ".join(removed))
+            drop.append(tr("without {regimens}", regimens=", ".join(removed)))
         elif removed or not regimens_all:  # every regimen chosen restricts nobody: nothing to say
-            add.append(", ".join(spec.regimens) + " only")
-    for flag, words in (("exclude_concomitant_lrt", "no concomitant LRT"), ("exclude_interline_lrt", "no inter-line LRT"),
-                        ("exclude_trial_after_1l", "no trial after first line")):
+            add.append(tr("{regimens} only", regimens=", ".join(spec.regimens)))
+    for flag, words in (("exclude_concomitant_lrt", tr("no concomitant LRT")),
+                        ("exclude_interline_lrt", tr("no inter-line LRT")),
+                        ("exclude_trial_after_1l", tr("no trial after first line"))):
         if getattr(spec, flag) and not getattr(base, flag):
             add.append(words)
     if spec.start_from or spec.start_to:
-        add.append(f"started {spec.start_from or '…'} to {spec.start_to or '…'}")
+        add.append(tr("started {start} to {end}", start=spec.start_from or "…", end=spec.start_to or "…"))
     if spec.centers:
-        add.append(("center " if len(spec.centers) == 1 else "centers ") + ", ".join(spec.centers))
+        add.append(trn("center {centers}", "centers {centers}", len(spec.centers), centers=", ".join(spec.centers)))
     for values, words in ((spec.child_pugh, "Child-Pugh"), (spec.albi, "ALBI"), (spec.bclc_stages, "BCLC"),
                           (tuple(str(e) for e in spec.ecog_ps), "ECOG")):
         if values:
             add.append(f"{words} {', '.join(values)}")
     if spec.etiologies:
-        add.append(", ".join(spec.etiologies))
-    for value, words in ((spec.with_mvi, "MVI"), (spec.with_ehs, "extrahepatic spread")):
-        if value is not None:
-            add.append(("with " if value else "without ") + words)
+        add.append(", ".join(value_label(Col.ETIOLOGY, e) for e in spec.etiologies))
+    if spec.with_mvi is not None:
+        add.append(tr("with MVI") if spec.with_mvi else tr("without MVI"))
+    if spec.with_ehs is not None:
+        add.append(tr("with extrahepatic spread") if spec.with_ehs else tr("without extrahepatic spread"))
     if spec.afp_below is not None:
         add.append(f"AFP < {spec.afp_below:g}")
     if spec.afp_at_least is not None:
         add.append(f"AFP ≥ {spec.afp_at_least:g}")
     if spec.age_min is not None or spec.age_max is not None:
-        add.append("age " + _range(spec.age_min, spec.age_max))
+        add.append(tr("age {range}", range=_range(spec.age_min, spec.age_max)))
     if spec.other_below:
-        add.append(f"regimens < {spec.other_below} patients as {OTHER_REGIMEN}")
+        add.append(tr("regimens < {n} patients as Other", n=spec.other_below))
     if spec.second_line_classes:
-        add.append("own second-line classes")
+        add.append(tr("own second-line classes"))
     return add, drop
 
 
@@ -378,8 +415,8 @@ class CohortName:
         for i, item in enumerate(items):
             if limit is not None and i and len(text) + len(item) > limit:
                 rest = len(items) - i
-                return text + f" (+ {rest} more rule{'s' if rest > 1 else ''})"
-            text += (" + " if i == 0 and self.additions else ", ") + item
+                return text + trn(" (+ {n} more rule)", " (+ {n} more rules)", rest)
+            text += (" + " if i == 0 and self.additions else trc("list separator", ", ")) + item
         return text
 
     @property
@@ -391,32 +428,36 @@ class CohortName:
         missing = list(self.missing)
         lrt = [_MISSING_COLUMN_WORDS[Col.CONCOMITANT_LRT], _MISSING_COLUMN_WORDS[Col.INTERLINE_LRT]]
         if all(m in missing for m in lrt):
-            missing = ["locoregional-therapy"] + [m for m in missing if m not in lrt]
-        words = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " or " + missing[-1]
-        plural = len(self.missing) > 1
-        return (f"{k} of {self.rules_total} rule{'s' if self.rules_total > 1 else ''} not applied: "
-                f"no {words} column{'s' if plural else ''}")
+            missing = [N_("locoregional-therapy")] + [m for m in missing if m not in lrt]
+        words = _or_list([tr(m) for m in missing])
+        not_applied = trn("{k} of {n} rule not applied", "{k} of {n} rules not applied", self.rules_total, k=k)
+        columns = trn("no {words} column", "no {words} columns", len(self.missing), words=words)
+        return tr("{rules_not_applied}: {columns}", rules_not_applied=not_applied, columns=columns)
 
     @property
     def full(self) -> str:
         """The whole name, e.g. "Main cohort (study) + Child-Pugh A, without LEN" (report, methods, JSON)."""
-        return self.base + self._changes(None) + (f" — {self.caveat}" if self.caveat else "")
+        return tr(self.base) + self._changes(None) + (f" — {self.caveat}" if self.caveat else "")
 
     @property
     def short(self) -> str:
         """:attr:`full` with a long list of changes cut to "(+ N more rules)" (figure subtitles,
         captions); the rules not applied are always kept."""
-        return self.base + self._changes(SHORT_NAME_CHARS) + (f" — {self.caveat}" if self.caveat else "")
+        return tr(self.base) + self._changes(SHORT_NAME_CHARS) + (f" — {self.caveat}" if self.caveat else "")
 
     @property
     def warning(self) -> str:
         """What pages show as a warning when a rule was not applied ("" otherwise)."""
         if not self.not_applied:
             return ""
-        many = len(self.not_applied) > 1
-        return (f"{self.base}: {self.caveat}. Patients with {' or '.join(self.not_applied)} are therefore still "
-                f"in the cohort. Map the column{'s' if many else ''} on the Data page (or in the mapping file) to apply "
-                f"{'these rules' if many else 'this rule'}.")
+        what = trc("list joiner", " or ").join(self.not_applied)
+        if len(self.not_applied) > 1:
+            return tr("{cohort}: {caveat}. Patients with {what} are therefore still in the cohort. Map the columns on "
+                      "the Data page (or in the mapping file) to apply these rules.",
+                      cohort=tr(self.base), caveat=self.caveat, what=what)
+        return tr("{cohort}: {caveat}. Patients with {what} are therefore still in the cohort. Map the column on "
+                  "the Data page (or in the mapping file) to apply this rule.",
+                  cohort=tr(self.base), caveat=self.caveat, what=what)
 
 
 def cohort_name(spec: CohortSpec, attrition: tuple["AttritionStep", ...] = ()) -> CohortName:
@@ -430,12 +471,12 @@ def cohort_name(spec: CohortSpec, attrition: tuple["AttritionStep", ...] = ()) -
     base = PRESETS[key]
     regimens_all: tuple[str, ...] = ()
     for step in attrition:
-        if step.rule == REGIMEN_RULE:
+        if step.kind == REGIMEN_STEP:
             regimens_all = tuple(step.excluded_by_regimen)
     additions, removals = _rule_words(spec, base, regimens_all)
-    skipped = {step.rule for step in attrition if step.rule.startswith("Not applied")}
+    skipped = {step.rule_index for step in attrition if step.kind == NOT_APPLIED_STEP}
     own = rules(spec)
-    missed = [r for r in own if not_applied_label(r) in skipped]
+    missed = [r for i, r in enumerate(own) if i in skipped]
     missing = tuple(dict.fromkeys(_MISSING_COLUMN_WORDS.get(r.column, r.what) for r in missed))
     return CohortName(PRESET_LABELS[key], tuple(additions), tuple(removals),
                       tuple(r.what for r in missed), missing, len(own))
@@ -450,12 +491,31 @@ def preset_rules_blocked(mapped: set[str] | frozenset[str], preset: str = MAIN) 
 
 @dataclass(frozen=True)
 class AttritionStep:
-    """One rule's effect: patients removed (overall and per regimen) and patients remaining."""
+    """One rule's effect: patients removed (overall and per regimen) and patients remaining.
+
+    ``rule`` is the step's text in the language of the computation; ``kind`` says what the step is
+    whatever the language (:data:`REGIMEN_STEP`, :data:`NOT_APPLIED_STEP`, else ""), and
+    ``rule_index`` which of :func:`rules`' rules it belongs to (-1: none).
+    """
 
     rule: str
     excluded: int
     remaining: int
     excluded_by_regimen: dict[str, int]
+    kind: str = field(default="", compare=False)
+    rule_index: int = field(default=-1, compare=False)
+
+    @property
+    def not_applied(self) -> bool:
+        """True for a rule listed as not applied (its column has no values)."""
+        return self.kind == NOT_APPLIED_STEP
+
+    @property
+    def detail(self) -> str:
+        """The step's text without its "Excluded: " prefix (in the current language), for a flow
+        diagram that writes the prefix itself."""
+        prefix = tr("Excluded: {what}", what="")
+        return self.rule[len(prefix):] if self.rule.startswith(prefix) else self.rule
 
 
 @dataclass(frozen=True, eq=False)
@@ -544,64 +604,80 @@ class Rule:
 
     @property
     def missing_label(self) -> str:
-        return f"Excluded: {self.what} not recorded"
+        return tr("Excluded: {what} not recorded", what=self.what)
 
 
 def _isin(column: str, allowed: tuple, what: str) -> Rule:
-    shown = ", ".join(f"{a:g}" if isinstance(a, float) else str(a) for a in allowed)
-    return Rule(f"Excluded: {what} not {shown}", column, Keep(column, "in", tuple(allowed)), what)
+    shown = ", ".join(f"{a:g}" if isinstance(a, float) else value_label(column, a) for a in allowed)
+    return Rule(tr("Excluded: {what} not {values}", what=what, values=shown), column,
+                Keep(column, "in", tuple(allowed)), what)
 
 
 def _flag(column: str, what: str) -> Rule:
-    return Rule(f"Excluded: {what}", column, Keep(column, "equals", (False,)), what)
+    return Rule(tr("Excluded: {what}", what=what), column, Keep(column, "equals", (False,)), what)
 
 
 def _tristate(column: str, what: str, keep: bool) -> Rule:
-    label = f"Excluded: {what} {'absent' if keep else 'present'}"
+    label = tr("Excluded: {what} absent", what=what) if keep else tr("Excluded: {what} present", what=what)
     return Rule(label, column, Keep(column, "equals", (keep,)), what)
+
+
+def registry_step(n: int) -> AttritionStep:
+    """The first step of a cohort's log: the registry's patients (both engines)."""
+    return AttritionStep(tr("Patients in the registry"), 0, n, {})
+
+
+def pooled_step(pooling: "Pooling", n: int) -> AttritionStep:
+    """The log's line for regimens pooled as Other: nobody is excluded (both engines)."""
+    return AttritionStep(tr("Not excluded: {note}", note=pooling.note), 0, n, {})
+
+
+def not_applied_step(rule: "Rule", index: int, remaining: int) -> AttritionStep:
+    """The log's line for rule number ``index`` of :func:`rules`, whose column has no values (both engines)."""
+    return AttritionStep(not_applied_label(rule), 0, remaining, {}, NOT_APPLIED_STEP, index)
 
 
 def rules(spec: CohortSpec) -> list[Rule]:
     """The spec's rules in the order they are applied (and listed in the attrition log)."""
     out: list[Rule] = []
     if spec.regimens:
-        out.append(Rule(REGIMEN_RULE, None,
+        out.append(Rule(tr(REGIMEN_RULE), None,
                         Keep(Col.REGIMEN_1L, "in", tuple(spec.regimens))))
     if spec.start_from or spec.start_to:
-        out.append(Rule(f"Excluded: first-line start outside {spec.start_from or '…'} to {spec.start_to or '…'}",
-                        None, Keep(Col.START_1L, "between", (spec.start_from, spec.start_to))))
+        out.append(Rule(tr("Excluded: first-line start outside {start} to {end}", start=spec.start_from or "…",
+                           end=spec.start_to or "…"), None, Keep(Col.START_1L, "between", (spec.start_from, spec.start_to))))
     if spec.centers:
-        out.append(_isin(Col.CENTER, spec.centers, "treating center"))
+        out.append(_isin(Col.CENTER, spec.centers, tr("treating center")))
     if spec.exclude_concomitant_lrt:
-        out.append(_flag(Col.CONCOMITANT_LRT, "concomitant locoregional therapy"))
+        out.append(_flag(Col.CONCOMITANT_LRT, tr("concomitant locoregional therapy")))
     if spec.exclude_interline_lrt:
-        out.append(_flag(Col.INTERLINE_LRT, "inter-line locoregional therapy"))
+        out.append(_flag(Col.INTERLINE_LRT, tr("inter-line locoregional therapy")))
     if spec.exclude_trial_after_1l:
-        out.append(_flag(Col.TRIAL_AFTER_1L, "clinical trial after first line"))
+        out.append(_flag(Col.TRIAL_AFTER_1L, tr("clinical trial after first line")))
     if spec.child_pugh:
-        out.append(_isin(Col.CHILD_PUGH_CLASS, spec.child_pugh, "Child-Pugh class"))
+        out.append(_isin(Col.CHILD_PUGH_CLASS, spec.child_pugh, tr("Child-Pugh class")))
     if spec.albi:
-        out.append(_isin(Col.ALBI_GRADE, spec.albi, "ALBI grade"))
+        out.append(_isin(Col.ALBI_GRADE, spec.albi, tr("ALBI grade")))
     if spec.bclc_stages:
-        out.append(_isin(Col.BCLC, spec.bclc_stages, "BCLC stage"))
+        out.append(_isin(Col.BCLC, spec.bclc_stages, tr("BCLC stage")))
     if spec.ecog_ps:
         out.append(_isin(Col.ECOG, tuple(float(e) for e in spec.ecog_ps), "ECOG"))
     if spec.etiologies:
-        out.append(_isin(Col.ETIOLOGY, spec.etiologies, "liver disease etiology"))
+        out.append(_isin(Col.ETIOLOGY, spec.etiologies, tr("liver disease etiology")))
     if spec.with_mvi is not None:
-        out.append(_tristate(Col.MVI, "macrovascular invasion", spec.with_mvi))
+        out.append(_tristate(Col.MVI, tr("macrovascular invasion"), spec.with_mvi))
     if spec.with_ehs is not None:
-        out.append(_tristate(Col.EHS, "extrahepatic spread", spec.with_ehs))
+        out.append(_tristate(Col.EHS, tr("extrahepatic spread"), spec.with_ehs))
     if spec.afp_below is not None:
-        out.append(Rule(f"Excluded: AFP ≥ {spec.afp_below:g} ng/mL", Col.AFP,
+        out.append(Rule(tr("Excluded: AFP ≥ {value} ng/mL", value=f"{spec.afp_below:g}"), Col.AFP,
                         Keep(Col.AFP, "below", (spec.afp_below,)), "AFP"))
     if spec.afp_at_least is not None:
-        out.append(Rule(f"Excluded: AFP < {spec.afp_at_least:g} ng/mL", Col.AFP,
+        out.append(Rule(tr("Excluded: AFP < {value} ng/mL", value=f"{spec.afp_at_least:g}"), Col.AFP,
                         Keep(Col.AFP, "at_least", (spec.afp_at_least,)), "AFP"))
     if spec.age_min is not None or spec.age_max is not None:
         shown = f"{spec.age_min or 0:g}–{'' if spec.age_max is None else f'{spec.age_max:g}'}"
-        out.append(Rule(f"Excluded: age outside {shown} years", Col.AGE,
-                        Keep(Col.AGE, "between", (spec.age_min, spec.age_max)), "age at start"))
+        out.append(Rule(tr("Excluded: age outside {range} years", range=shown), Col.AGE,
+                        Keep(Col.AGE, "between", (spec.age_min, spec.age_max)), tr("age at start")))
     return out
 
 
@@ -641,17 +717,20 @@ class Pooling:
     def note(self) -> str:
         """E.g. "300 regimens with fewer than 4 patients (900 in all) pooled as Other to keep the
         comparison readable; the cap is 12 groups." (attrition log, CLI JSON, sidebar)."""
-        why = (f" to keep the comparison readable; the cap is {MAX_GROUPS} groups" if self.capped
-               else " (cohort rule)")
-        return (f"{self.pooled:,} {self.what} with fewer than {self.below:,} patients ({self.patients:,} in all) "
-                f"pooled as {OTHER_REGIMEN}{why}.")
+        what = tr(self.what)
+        if self.capped:
+            return tr("{pooled} {what} with fewer than {below} patients ({patients} in all) pooled as Other to keep "
+                      "the comparison readable; the cap is {cap} groups.", pooled=f"{self.pooled:,}", what=what,
+                      below=f"{self.below:,}", patients=f"{self.patients:,}", cap=MAX_GROUPS)
+        return tr("{pooled} {what} with fewer than {below} patients ({patients} in all) pooled as Other (cohort rule).",
+                  pooled=f"{self.pooled:,}", what=what, below=f"{self.below:,}", patients=f"{self.patients:,}")
 
     def to_json(self) -> dict[str, Any]:
         return {"groups_pooled": self.pooled, "patients": self.patients, "below": self.below,
                 "capped": self.capped, "max_groups": MAX_GROUPS, "note": self.note}
 
 
-def pool_rare(labels: pd.Series, below: int, what: str = "regimens",
+def pool_rare(labels: pd.Series, below: int, what: str = N_("regimens"),
               max_groups: int = MAX_GROUPS) -> tuple[pd.Series, Pooling | None]:
     """Relabel groups with fewer than ``below`` patients as "Other" (0 = only as the cap needs),
     raising ``below`` to :func:`cap_threshold` when that leaves more than ``max_groups`` groups.
@@ -699,11 +778,11 @@ def apply_to_registry(registry: Registry, spec: CohortSpec) -> Cohort:
     cohort = apply_spec(registry.frame, spec)
     if registry.excluded.empty:
         return cohort
-    steps = [AttritionStep("Rows in the file", 0, registry.rows_read, {})]
+    steps = [AttritionStep(tr("Rows in the file"), 0, registry.rows_read, {})]
     remaining = registry.rows_read
     for reason, count in registry.excluded["reason"].value_counts().items():
         remaining -= int(count)
-        steps.append(AttritionStep(f"Excluded at validation: {reason}", int(count), remaining, {}))
+        steps.append(AttritionStep(tr("Excluded at validation: {reason}", reason=reason), int(count), remaining, {}))
     return replace(cohort, attrition=tuple(steps) + cohort.attrition)
 
 
@@ -732,38 +811,52 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
     regimens_all = order_regimens(frame[Col.REGIMEN_1L])
     unknown = [r for r in spec.regimens if r not in regimens_all]
     if unknown:
-        raise SpecError(f"regimen(s) {', '.join(unknown)} not in this registry "
-                        f"(it has {', '.join(regimens_all)})")
+        raise SpecError(regimens_unknown(unknown, regimens_all))
     # Who is still in, as one mask over the registry's rows: every rule is a per-row test, so it is
     # evaluated on all rows and counted among those still in; the rows are copied once, at the end
     # (copying the remaining frame after every rule was most of a rule change's time at 1e6 patients).
     kept = np.ones(len(frame), dtype=bool)
     regimen = frame[Col.REGIMEN_1L]
-    steps = [AttritionStep("Patients in the registry", 0, len(frame), {})]
+    steps = [registry_step(len(frame))]
     if pooling is not None:  # nobody is excluded, but the groups compared change: say so in the log
-        steps.append(AttritionStep(f"Not excluded: {pooling.note}", 0, len(frame), {}))
+        steps.append(pooled_step(pooling, len(frame)))
 
-    def remove(label: str, drop: np.ndarray) -> None:
+    def remove(label: str, drop: np.ndarray, kind: str = "", index: int = -1) -> None:
         nonlocal kept
         drop = drop & kept
         by_reg = regimen[drop].value_counts()
         kept = kept & ~drop
         steps.append(AttritionStep(label, int(drop.sum()), int(kept.sum()),
-                                   {r: int(by_reg.get(r, 0)) for r in regimens_all}))
+                                   {r: int(by_reg.get(r, 0)) for r in regimens_all}, kind, index))
 
-    for rule in rules(spec):
+    for i, rule in enumerate(rules(spec)):
         if rule.column is not None and frame[rule.column].isna().all():
             # A file without the column cannot be filtered on it; say so instead of excluding everyone.
-            steps.append(AttritionStep(not_applied_label(rule), 0, int(kept.sum()), {}))
+            steps.append(not_applied_step(rule, i, int(kept.sum())))
             continue
-        remove(rule.label, rule.drop(frame).fillna(False).to_numpy(dtype=bool))
+        remove(rule.label, rule.drop(frame).fillna(False).to_numpy(dtype=bool), rule_step_kind(rule), i)
         if rule.column is not None:
             missing = frame[rule.column].isna().to_numpy(dtype=bool) & kept
             if missing.any():
-                remove(rule.missing_label, missing)
+                remove(rule.missing_label, missing, index=i)
     current = frame if kept.all() else frame[kept]
     if current.empty:
-        raise EmptyCohortError("No patient meets these cohort rules. Relax a rule or choose more regimens.")
+        raise EmptyCohortError(tr(EMPTY_COHORT))
     regimens = tuple(r for r in regimens_all if r in set(current[Col.REGIMEN_1L]))
     return Cohort(spec=spec, frame=current.reset_index(drop=True), attrition=tuple(steps), regimens=regimens,
                   pooling=pooling)
+
+
+#: Why no analysis can run: every patient was excluded (both engines).
+EMPTY_COHORT = N_("No patient meets these cohort rules. Relax a rule or choose more regimens.")
+
+
+def regimens_unknown(unknown: list[str], regimens_all: tuple[str, ...] | list[str]) -> str:
+    """The error for chosen regimens the registry does not have (both engines)."""
+    return tr("regimen(s) {unknown} not in this registry (it has {regimens})", unknown=", ".join(unknown),
+              regimens=", ".join(regimens_all))
+
+
+def rule_step_kind(rule: Rule) -> str:
+    """:attr:`AttritionStep.kind` of a rule's own step: :data:`REGIMEN_STEP` for the regimen choice."""
+    return REGIMEN_STEP if rule.column is None and rule.keep.column == Col.REGIMEN_1L else ""

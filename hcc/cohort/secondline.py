@@ -14,6 +14,7 @@ import pandas as pd
 
 from hcc.cohort.rules import Pooling, pool_rare
 from hcc.cohort.endpoints import EndpointData, derive
+from hcc.i18n import N_, tr
 from hcc.schema import (
     ATZ_BEV, CAB, DAYS_PER_MONTH, DUR, DUR_TRE, LEN, NIV, NIV_IPI, OTHER, PEM, RAM, REG, SOR, TRIAL, Col, Endpoint,
 )
@@ -21,9 +22,9 @@ from hcc.schema import (
 #: Column added to a copy of the cohort frame to carry an ad-hoc grouping.
 GROUP = "_group"
 TKI = "TKI"
-ANTI_VEGFR2 = "Anti-VEGFR2 antibody"
-IMMUNOTHERAPY = "Immunotherapy"
-TRIAL_CLASS = "Clinical trial"
+ANTI_VEGFR2 = N_("Anti-VEGFR2 antibody")
+IMMUNOTHERAPY = N_("Immunotherapy")
+TRIAL_CLASS = N_("Clinical trial")
 OTHER_CLASS = "Other"
 #: Default class of each second-line code; codes not listed fall in "Other".
 DEFAULT_CLASSES: dict[str, str] = {
@@ -33,12 +34,20 @@ DEFAULT_CLASSES: dict[str, str] = {
     NIV_IPI: IMMUNOTHERAPY, PEM: IMMUNOTHERAPY,
     TRIAL: TRIAL_CLASS, OTHER: OTHER_CLASS,
 }
-NO_SECOND_LINE_DIED = "No second line — died"
-NO_SECOND_LINE_ALIVE = "No second line — alive"
-DIED_AFTER_SECOND = "Died, no third line"
-ALIVE_AFTER_SECOND = "Alive, no third line"
-GIVEN = "Second line given"
-NOT_GIVEN = "No second line"
+# Group and path labels (English here; the data carry them in the language of the computation).
+NO_SECOND_LINE_DIED = N_("No second line — died")
+NO_SECOND_LINE_ALIVE = N_("No second line — alive")
+DIED_AFTER_SECOND = N_("Died, no third line")
+ALIVE_AFTER_SECOND = N_("Alive, no third line")
+GIVEN = N_("Second line given")
+NOT_GIVEN = N_("No second line")
+#: Default class names translated in group labels (a class a user names is shown as named; "Other"
+#: stays the pooled group's own label, shown with :func:`hcc.schema.value_label`).
+_CLASS_WORDS = frozenset({ANTI_VEGFR2, IMMUNOTHERAPY, TRIAL_CLASS})
+
+
+def _class_label(name: str | None) -> str | None:
+    return tr(name) if name in _CLASS_WORDS else name
 LEVELS: tuple[str, ...] = ("regimen", "class")
 
 
@@ -56,7 +65,7 @@ def second_line_label(frame: pd.DataFrame, level: str = "regimen",
     if level == "regimen":
         return codes.where(codes.notna(), None)
     classes = class_map(overrides)
-    return codes.map(lambda c: None if pd.isna(c) else classes.get(str(c), OTHER_CLASS))
+    return codes.map(lambda c: None if pd.isna(c) else _class_label(classes.get(str(c), OTHER_CLASS)))
 
 
 def treatment_paths(frame: pd.DataFrame, level: str = "regimen",
@@ -70,14 +79,14 @@ def treatment_paths(frame: pd.DataFrame, level: str = "regimen",
     """
     dead = frame[Col.DATE_DEATH].notna()
     second = second_line_label(frame, level, overrides)
-    second = second.where(second.notna(), np.where(dead, NO_SECOND_LINE_DIED, NO_SECOND_LINE_ALIVE))
+    second = second.where(second.notna(), np.where(dead, tr(NO_SECOND_LINE_DIED), tr(NO_SECOND_LINE_ALIVE)))
     third_codes = frame[Col.REGIMEN_3L].where(frame[Col.START_3L].notna())
     if level == "class":
         classes = class_map(overrides)
-        third_codes = third_codes.map(lambda c: None if pd.isna(c) else classes.get(str(c), OTHER_CLASS))
+        third_codes = third_codes.map(lambda c: None if pd.isna(c) else _class_label(classes.get(str(c), OTHER_CLASS)))
     has2 = frame[Col.START_2L].notna()
     third = pd.Series(np.where(third_codes.notna(), third_codes,
-                               np.where(dead, DIED_AFTER_SECOND, ALIVE_AFTER_SECOND)), index=frame.index)
+                               np.where(dead, tr(DIED_AFTER_SECOND), tr(ALIVE_AFTER_SECOND))), index=frame.index)
     third = third.where(has2, None)
     paths = pd.DataFrame({"first": frame[Col.REGIMEN_1L], "second": second, "third": third})
     return (paths.fillna({"third": ""}).groupby(["first", "second", "third"], sort=False).size()
@@ -130,7 +139,7 @@ def derive_by_second_line(frame: pd.DataFrame, endpoint: Endpoint, first_line: s
     """
     f = frame[frame[Col.REGIMEN_1L] == first_line]
     labels = second_line_label(f, level, overrides)
-    labels, pooling = pool_rare(labels, 0, "second-line regimens" if level == "regimen" else "second-line classes")
+    labels, pooling = pool_rare(labels, 0, N_("second-line regimens") if level == "regimen" else N_("second-line classes"))
     labelled = f.assign(**{GROUP: labels})
     data = derive(labelled[labelled[GROUP].notna()], endpoint, group_col=GROUP)
     counts = pd.Series(data.group).value_counts()
@@ -142,5 +151,6 @@ def derive_by_second_line_given(frame: pd.DataFrame, endpoint: Endpoint = Endpoi
     """An endpoint (PPS by default) split by whether second line was given, for one first-line
     regimen or all. Descriptive: receiving second line is itself an outcome of surviving."""
     f = frame if first_line is None else frame[frame[Col.REGIMEN_1L] == first_line]
-    labelled = f.assign(**{GROUP: np.where(f[Col.START_2L].notna(), GIVEN, NOT_GIVEN)})
-    return derive(labelled, endpoint, group_col=GROUP), (GIVEN, NOT_GIVEN)
+    given, not_given = tr(GIVEN), tr(NOT_GIVEN)
+    labelled = f.assign(**{GROUP: np.where(f[Col.START_2L].notna(), given, not_given)})
+    return derive(labelled, endpoint, group_col=GROUP), (given, not_given)

@@ -26,10 +26,11 @@ from hcc.cohort.rules import Cohort
 from hcc.stats.coxscore import GLOBAL, PHTest, cox_zph
 from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
+from hcc.i18n import N_, tr, trc
 from hcc.formatting import format_hr, format_p_plain, json_number
 from hcc.schema import (
     AFP_400, AFP_CUTOFF_NG_ML, ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ERA_YEAR, ETIOLOGIES, SEXES, Col,
-    Endpoint,
+    Endpoint, value_label,
 )
 from hcc.stats.survival import COX_FIT_OPTIONS, COX_TIES
 from hcc.stats.threadsafe import thread_warnings
@@ -106,22 +107,22 @@ def _afp_400(s: pd.Series) -> pd.Series:
 
 
 COVARIATES: dict[str, Covariate] = {c.key: c for c in (
-    Covariate(Col.AGE, "Age", Col.AGE, unit="per year"),
-    Covariate(Col.SEX, "Sex", Col.SEX, SEXES, as_text),
-    Covariate(Col.ETIOLOGY, "Etiology", Col.ETIOLOGY, ETIOLOGIES, as_text),
-    Covariate(Col.CHILD_PUGH_CLASS, "Child-Pugh class", Col.CHILD_PUGH_CLASS, CHILD_PUGH_CLASSES, as_text),
-    Covariate(Col.CHILD_PUGH_SCORE, "Child-Pugh score", Col.CHILD_PUGH_SCORE, unit="per point"),
-    Covariate(Col.ALBI_GRADE, "ALBI grade", Col.ALBI_GRADE, ALBI_GRADES, as_text),
-    Covariate(Col.ALBI_SCORE, "ALBI score", Col.ALBI_SCORE, unit="per unit"),
-    Covariate(Col.BCLC, "BCLC stage", Col.BCLC, BCLC_STAGES, as_text),
-    Covariate(Col.ECOG, "ECOG PS", Col.ECOG, ("0", "1", ECOG_2PLUS), _ecog),
-    Covariate(Col.MVI, "Macrovascular invasion", Col.MVI, (NO, YES), yes_no),
-    Covariate(Col.EHS, "Extrahepatic spread", Col.EHS, (NO, YES), yes_no),
-    Covariate(Col.AFP, "log10 AFP", Col.AFP, code=_log10_afp, unit="per 10-fold"),
-    Covariate(AFP_400, "AFP ≥ 400 ng/mL", Col.AFP, (NO, YES), _afp_400),
-    Covariate(ERA_YEAR, "Year of first-line start", Col.START_1L, code=start_year, unit="per year"),
+    Covariate(Col.AGE, N_("Age"), Col.AGE, unit=N_("per year")),
+    Covariate(Col.SEX, N_("Sex"), Col.SEX, SEXES, as_text),
+    Covariate(Col.ETIOLOGY, N_("Etiology"), Col.ETIOLOGY, ETIOLOGIES, as_text),
+    Covariate(Col.CHILD_PUGH_CLASS, N_("Child-Pugh class"), Col.CHILD_PUGH_CLASS, CHILD_PUGH_CLASSES, as_text),
+    Covariate(Col.CHILD_PUGH_SCORE, N_("Child-Pugh score"), Col.CHILD_PUGH_SCORE, unit=N_("per point")),
+    Covariate(Col.ALBI_GRADE, N_("ALBI grade"), Col.ALBI_GRADE, ALBI_GRADES, as_text),
+    Covariate(Col.ALBI_SCORE, N_("ALBI score"), Col.ALBI_SCORE, unit=N_("per unit")),
+    Covariate(Col.BCLC, N_("BCLC stage"), Col.BCLC, BCLC_STAGES, as_text),
+    Covariate(Col.ECOG, N_("ECOG PS"), Col.ECOG, ("0", "1", ECOG_2PLUS), _ecog),
+    Covariate(Col.MVI, N_("Macrovascular invasion"), Col.MVI, (NO, YES), yes_no),
+    Covariate(Col.EHS, N_("Extrahepatic spread"), Col.EHS, (NO, YES), yes_no),
+    Covariate(Col.AFP, N_("log10 AFP"), Col.AFP, code=_log10_afp, unit=N_("per 10-fold")),
+    Covariate(AFP_400, N_("AFP ≥ 400 ng/mL"), Col.AFP, (NO, YES), _afp_400),
+    Covariate(ERA_YEAR, N_("Year of first-line start"), Col.START_1L, code=start_year, unit=N_("per year")),
 )}
-_NAMES_FOR_ERRORS = {Col.CENTER: "Center", **{k: c.label for k, c in COVARIATES.items()}}
+_NAMES_FOR_ERRORS = {Col.CENTER: N_("Center"), **{k: c.label for k, c in COVARIATES.items()}}
 #: Formula words that stratify by center instead of adding a covariate.
 CENTER_WORDS: frozenset[str] = frozenset({Col.CENTER, f"strata({Col.CENTER})"})
 
@@ -147,11 +148,12 @@ class CoxSpec:
     def __post_init__(self) -> None:
         unknown = [c for c in self.covariates if c not in COVARIATES]
         if unknown:
-            raise SpecError(f"unknown covariate {', '.join(unknown)} (choose from {', '.join(COVARIATES)})")
+            raise SpecError(tr("unknown covariate {unknown} (choose from {allowed})", unknown=", ".join(unknown),
+                               allowed=", ".join(COVARIATES)))
         if len(set(self.covariates)) != len(self.covariates):
-            raise SpecError("a covariate is listed twice")
+            raise SpecError(tr("a covariate is listed twice"))
         if Col.AFP in self.covariates and AFP_400 in self.covariates:
-            raise SpecError("choose AFP either as log10 or as >= 400 ng/mL, not both")
+            raise SpecError(tr("choose AFP either as log10 or as >= 400 ng/mL, not both"))
 
 
 def parse_formula(formula: str) -> tuple[tuple[str, ...], bool]:
@@ -162,8 +164,8 @@ def parse_formula(formula: str) -> tuple[tuple[str, ...], bool]:
     words = [w.strip() for w in formula.replace(" ", "").split("+") if w.strip()]
     unknown = [w for w in words if w not in COVARIATES and w not in CENTER_WORDS and w != Col.REGIMEN_1L]
     if unknown:
-        raise SpecError(f"--cox: unknown covariate {', '.join(unknown)} "
-                        f"(choose from {', '.join([*COVARIATES, Col.CENTER])})")
+        raise SpecError(tr("--cox: unknown covariate {unknown} (choose from {allowed})", unknown=", ".join(unknown),
+                           allowed=", ".join([*COVARIATES, Col.CENTER])))
     keys = tuple(w for w in words if w in COVARIATES)
     return keys, any(w in CENTER_WORDS for w in words)
 
@@ -323,13 +325,21 @@ class MultivariableCox:
 def term_label(key: str, level: str | None, reference: str | None) -> str:
     """A coefficient in words, e.g. ``Child-Pugh class B vs A``, ``Age (per year)``, ``LEN vs SOR``."""
     if key == Col.REGIMEN_1L:
-        return f"{level} vs {reference}"
+        return tr("{level} vs {reference}", level=level, reference=reference)
     c = COVARIATES[key]
     if level is None:
-        return f"{c.label} ({c.unit})" if c.unit else c.label
+        return tr("{covariate} ({unit})", covariate=tr(c.label), unit=tr(c.unit)) if c.unit else tr(c.label)
     if level == YES and reference == NO:
-        return c.label
-    return f"{c.label} {level} vs {reference}"
+        return tr(c.label)
+    return tr("{covariate} {level} vs {reference}", covariate=tr(c.label), level=level_text(key, level),
+              reference=level_text(key, reference))
+
+
+def level_text(key: str, level: str | None) -> str | None:
+    """A covariate level as a reader sees it (sex, etiology, yes/no in the current language)."""
+    if level in (YES, NO) and key in (Col.MVI, Col.EHS, AFP_400):
+        return trc("yes/no value", level)
+    return level if level is None else value_label(key, level)
 
 
 def fit_cox_frame(mf: ModelFrame, weights: np.ndarray | None = None) -> tuple[CoxPHFitter, str]:
@@ -348,9 +358,9 @@ def fit_cox_frame(mf: ModelFrame, weights: np.ndarray | None = None) -> tuple[Co
             fitter.fit(data, duration_col=_TIME, event_col=_EVENT, fit_options=COX_FIT_OPTIONS,
                        weights_col=_WEIGHT if weights is not None else None)
         except (ConvergenceError, np.linalg.LinAlgError):
-            raise SpecError("the Cox model cannot be fitted with these covariates (a level without events, or "
-                            "covariates that duplicate each other): choose fewer covariates") from None
-    note = "the fit did not converge cleanly (a level with very few events?)" if any(
+            raise SpecError(tr("the Cox model cannot be fitted with these covariates (a level without events, or "
+                               "covariates that duplicate each other): choose fewer covariates")) from None
+    note = tr("the fit did not converge cleanly (a level with very few events?)") if any(
         issubclass(w.category, ConvergenceWarning) for w in caught) else ""
     return fitter, note
 
@@ -367,12 +377,13 @@ def fit_multivariable(cohort: Cohort, spec: CoxSpec) -> MultivariableCox:
     mf = model_frame(cohort.frame, spec.endpoint, spec.covariates, cohort.regimens, reference, spec.center_stratum)
     absent = [k for k, v in mf.missing.items() if mf.n_eligible and v == mf.n_eligible]
     if absent:
-        raise SpecError(f"not recorded for any patient of this cohort: {', '.join(_NAMES_FOR_ERRORS.get(k, k) for k in absent)}"
-                        " — leave it out of the model")
+        raise SpecError(tr("not recorded for any patient of this cohort: {covariates} — leave it out of the model",
+                           covariates=", ".join(tr(_NAMES_FOR_ERRORS[k]) if k in _NAMES_FOR_ERRORS else k
+                                                for k in absent)))
     if mf.n == 0 or not mf.event.any():
-        raise SpecError("no patient with an event has every chosen covariate recorded: choose fewer covariates")
+        raise SpecError(tr("no patient with an event has every chosen covariate recorded: choose fewer covariates"))
     if mf.x.shape[1] == 0:
-        raise SpecError("nothing to fit: every chosen covariate has a single value in these patients")
+        raise SpecError(tr("nothing to fit: every chosen covariate has a single value in these patients"))
     fitter, note = fit_cox_frame(mf)
     summ = fitter.summary
     notes = [note] if note else []
@@ -385,9 +396,9 @@ def fit_multivariable(cohort: Cohort, spec: CoxSpec) -> MultivariableCox:
             n, ev = mf.level_counts.get((key, level), (None, None)) if level is not None else (None, None)
             flag = ""
             if n is not None and ev == 0:
-                flag = "no events at this level: HR not estimable"
+                flag = tr("no events at this level: HR not estimable")
             elif n is not None and n < MIN_LEVEL_PATIENTS:
-                flag = f"only {n} patients at this level"
+                flag = tr("only {n} patients at this level", n=n)
             row = summ.loc[name]
             terms.append(ModelTerm(name, key, term_label(key, level, ref), level, ref, float(row["coef"]),
                                    float(row["se(coef)"]), float(row["exp(coef)"]),
@@ -395,31 +406,32 @@ def fit_multivariable(cohort: Cohort, spec: CoxSpec) -> MultivariableCox:
                                    float(row["p"]), n, ev, flag))
     for (key, level), (n, ev) in mf.level_counts.items():
         if key in mf.levels and level == mf.levels[key][0] and (n < MIN_LEVEL_PATIENTS or ev == 0):
-            notes.append(f"reference level {level} of {term_label(key, None, None) if key != Col.REGIMEN_1L else 'regimen'} "
-                         f"has only {n} patients ({ev} events)")
+            notes.append(tr("reference level {level} of {covariate} has only {n} patients ({events} events)",
+                            level=level_text(key, level), n=n, events=ev,
+                            covariate=term_label(key, None, None) if key != Col.REGIMEN_1L else tr("regimen")))
     dropped_constant = [k for k in (Col.REGIMEN_1L, *spec.covariates) if k not in mf.terms and
                         (k != Col.REGIMEN_1L or len(cohort.regimens) > 1)]
     if dropped_constant:
-        notes.append(f"left out (a single value in these patients): {', '.join(dropped_constant)}")
+        notes.append(tr("left out (a single value in these patients): {covariates}", covariates=", ".join(dropped_constant)))
     flagged = [t for t in terms if t.flag]
     if flagged:
-        notes.append("sparse levels: " + "; ".join(f"{t.label} ({t.flag})" for t in flagged))
+        notes.append(tr("sparse levels: {levels}", levels="; ".join(f"{t.label} ({t.flag})" for t in flagged)))
     beta = fitter.params_[mf.x.columns].to_numpy()
     ph = cox_zph(mf.days, mf.event, mf.x.to_numpy(), beta, mf.terms, strata=mf.stratum)
     lr = fitter.log_likelihood_ratio_test()
     methods = {
-        "model": "Cox proportional hazards (R coxph)" + (", stratified by center (R strata(center))"
-                                                         if spec.center_stratum else ""),
+        "model": (tr("Cox proportional hazards (R coxph), stratified by center (R strata(center))")
+                  if spec.center_stratum else tr("Cox proportional hazards (R coxph)")),
         "ties": COX_TIES,
-        "ci": "Wald 95%, exp(coef ± 1.96 se) (R confint)",
-        "variance": "model-based (inverse information)",
-        "missing": "complete cases only",
-        "concordance": "Harrell's C on the linear predictor, within strata (R fit$concordance)",
-        "lr test": "2 (loglik(beta) - loglik(0)), chi-square with one df per coefficient",
-        "ph test": "scaled Schoenfeld residuals: exact score test per term and GLOBAL, "
-                   "transform 'km' (R cox.zph, survival >= 3.0)",
-        "AFP": f"log10(AFP), AFP below {AFP_FLOOR:g} ng/mL counted as {AFP_FLOOR:g}",
-        "ECOG PS": f"categorical 0, 1, {ECOG_2PLUS}",
+        "ci": tr("Wald 95%, exp(coef ± 1.96 se) (R confint)"),
+        "variance": tr("model-based (inverse information)"),
+        "missing": tr("complete cases only"),
+        "concordance": tr("Harrell's C on the linear predictor, within strata (R fit$concordance)"),
+        "lr test": tr("2 (loglik(beta) - loglik(0)), chi-square with one df per coefficient"),
+        "ph test": tr("scaled Schoenfeld residuals: exact score test per term and GLOBAL, "
+                      "transform 'km' (R cox.zph, survival >= 3.0)"),
+        "AFP": tr("log10(AFP), AFP below {floor} ng/mL counted as {floor}", floor=f"{AFP_FLOOR:g}"),
+        "ECOG PS": tr("categorical 0, 1, {top}", top=ECOG_2PLUS),
     }
     return MultivariableCox(spec=spec, reference=reference if Col.REGIMEN_1L in mf.terms else None,
                             terms=tuple(terms), n=mf.n, events=int(mf.event.sum()), n_eligible=mf.n_eligible,
@@ -433,17 +445,21 @@ def fit_multivariable(cohort: Cohort, spec: CoxSpec) -> MultivariableCox:
 def cox_table(model: MultivariableCox) -> pd.DataFrame:
     """One row per coefficient: label, patients (events) at the level, HR (95% CI), p, flag."""
     return pd.DataFrame([{
-        "Term": t.label, "Patients (events)": "" if t.n is None else f"{t.n} ({t.events})",
-        "HR (95% CI)": format_hr(t.hr, t.lower, t.upper), "p": format_p_plain(t.p), "Note": t.flag,
+        trc("result table", "Term"): t.label,
+        trc("result table", "Patients (events)"): "" if t.n is None else f"{t.n} ({t.events})",
+        trc("result table", "HR (95% CI)"): format_hr(t.hr, t.lower, t.upper), "p": format_p_plain(t.p),
+        trc("result table", "Note"): t.flag,
     } for t in model.terms])
 
 
 def ph_table(model: MultivariableCox) -> pd.DataFrame:
     """R's ``cox.zph`` table in words: term, chi-square, df, p, verdict."""
-    names = {Col.REGIMEN_1L: "Regimen", **{k: c.label for k, c in COVARIATES.items()}, GLOBAL: "Global test"}
+    names = {Col.REGIMEN_1L: tr("Regimen"), **{k: tr(c.label) for k, c in COVARIATES.items()}, GLOBAL: tr("Global test")}
     return pd.DataFrame([{
-        "Term": names.get(t.term, t.term), "Chi-square": f"{t.chisq:.2f}", "df": t.df, "p": format_p_plain(t.p),
-        "Proportional hazards": "violated (p < 0.05)" if t.p < PH_ALPHA else "no evidence against",
+        trc("result table", "Term"): names.get(t.term, t.term), trc("result table", "Chi-square"): f"{t.chisq:.2f}",
+        trc("result table", "df"): t.df, "p": format_p_plain(t.p),
+        trc("result table", "Proportional hazards"): (tr("violated (p < 0.05)") if t.p < PH_ALPHA
+                                                      else tr("no evidence against")),
     } for t in model.ph_tests])
 
 

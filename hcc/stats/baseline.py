@@ -17,7 +17,8 @@ import pandas as pd
 from scipy import stats
 from tableone import TableOne
 
-from hcc.schema import AFP_400, AFP_CUTOFF_NG_ML, ERA_YEAR, Col
+from hcc.i18n import N_, tr, trc
+from hcc.schema import AFP_400, AFP_CUTOFF_NG_ML, ERA_YEAR, Col, value_label
 
 MONTE_CARLO_TABLES = 99_999
 MONTE_CARLO_SEED = 20260101
@@ -33,24 +34,27 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable(Col.AGE, "Age, years", False),
-    Variable(Col.SEX, "Sex", True),
-    Variable(Col.ETIOLOGY, "Etiology", True),
-    Variable(Col.CHILD_PUGH_CLASS, "Child-Pugh class", True),
-    Variable(Col.ALBI_GRADE, "ALBI grade", True),
-    Variable(Col.BCLC, "BCLC stage", True),
-    Variable(Col.ECOG, "ECOG performance status", True),
-    Variable(Col.MVI, "Macrovascular invasion", True),
-    Variable(Col.EHS, "Extrahepatic spread", True),
-    Variable(Col.AFP, "AFP, ng/mL", False),
-    Variable(AFP_400, "AFP ≥ 400 ng/mL", True),
-    Variable(ERA_YEAR, "Year of first-line start", False),
+    Variable(Col.AGE, N_("Age, years"), False),
+    Variable(Col.SEX, N_("Sex"), True),
+    Variable(Col.ETIOLOGY, N_("Etiology"), True),
+    Variable(Col.CHILD_PUGH_CLASS, N_("Child-Pugh class"), True),
+    Variable(Col.ALBI_GRADE, N_("ALBI grade"), True),
+    Variable(Col.BCLC, N_("BCLC stage"), True),
+    Variable(Col.ECOG, N_("ECOG performance status"), True),
+    Variable(Col.MVI, N_("Macrovascular invasion"), True),
+    Variable(Col.EHS, N_("Extrahepatic spread"), True),
+    Variable(Col.AFP, N_("AFP, ng/mL"), False),
+    Variable(AFP_400, N_("AFP ≥ 400 ng/mL"), True),
+    Variable(ERA_YEAR, N_("Year of first-line start"), False),
 )
 
 
-CHI_SQUARE = "Chi-square"
-FISHER = "Fisher's exact"
-FISHER_MC = "Fisher's exact (Monte Carlo)"
+# Test names (English in results and the R comparison; Table 1 shows them in the reader's language).
+CHI_SQUARE = N_("Chi-square")
+FISHER = N_("Fisher's exact")
+FISHER_MC = N_("Fisher's exact (Monte Carlo)")
+#: tableone's suffixes of a variable's label, as a reader sees them (:func:`baseline_table`).
+_SUFFIXES = (", n (%)", ", median [Q1,Q3]", ", mean (SD)")
 
 
 def categorical_test(table: np.ndarray) -> tuple[float, str]:
@@ -86,10 +90,13 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     derived = (AFP_400, ERA_YEAR)
     data = frame[[v.column for v in VARIABLES if v.column not in derived] + [Col.REGIMEN_1L]].copy()
     data[ERA_YEAR] = pd.to_datetime(frame[Col.START_1L], errors="coerce").dt.year.astype(float)
+    yes, no = trc("yes/no value", "yes"), trc("yes/no value", "no")
     for col in (Col.MVI, Col.EHS):
-        data[col] = data[col].map({True: "yes", False: "no"})
+        data[col] = data[col].map({True: yes, False: no})
+    for col in (Col.SEX, Col.ETIOLOGY):
+        data[col] = data[col].map(lambda v, c=col: v if pd.isna(v) else value_label(c, v))
     data[Col.ECOG] = data[Col.ECOG].map(lambda x: None if pd.isna(x) else str(int(x)))
-    data[AFP_400] = np.where(data[Col.AFP].isna(), None, np.where(data[Col.AFP] >= AFP_CUTOFF_NG_ML, "yes", "no"))
+    data[AFP_400] = np.where(data[Col.AFP].isna(), None, np.where(data[Col.AFP] >= AFP_CUTOFF_NG_ML, yes, no))
     return data
 
 
@@ -122,7 +129,7 @@ def baseline_table(frame: pd.DataFrame, regimens: tuple[str, ...]) -> pd.DataFra
         data, columns=[v.column for v in present], categorical=categorical,
         nonnormal=[v.column for v in present if not v.categorical],
         groupby=Col.REGIMEN_1L if several else None, pval=several, smd=several, htest_name=several,
-        htest=tests if several else None, missing=True, rename={v.column: v.label for v in present},
+        htest=tests if several else None, missing=True, rename={v.column: tr(v.label) for v in present},
         order={Col.REGIMEN_1L: list(regimens)} if several else None, decimals=_DECIMALS, label_suffix=True,
     ).tableone
     table.columns = [c[-1] if isinstance(c, tuple) else c for c in table.columns]
@@ -136,10 +143,38 @@ def baseline_table(frame: pd.DataFrame, regimens: tuple[str, ...]) -> pd.DataFra
     rest = [c for c in table.columns if c not in ordered]
     table = table[ordered + rest]
     if several:
-        labels = {v.label: names[v.column] for v in present if v.column in names}
+        labels = {tr(v.label): tr(names[v.column]) for v in present if v.column in names}
         for label, name in labels.items():
             table.loc[table["Characteristic"].str.startswith(label) & (table["Test"] != ""), "Test"] = name
+    table["Characteristic"] = table["Characteristic"].map(_suffix_in_language)
+    if "Test" in table.columns:
+        table["Test"] = table["Test"].map(lambda t: tr("Kruskal-Wallis") if t == "Kruskal-Wallis" else t)
     return table.fillna("").astype(str)
+
+
+def _suffix_in_language(label: str) -> str:
+    """A Table 1 label with tableone's English suffix (", n (%)") in the current language."""
+    for suffix in _SUFFIXES:
+        if label.endswith(suffix):
+            return label[: -len(suffix)] + _suffix_text(suffix)
+    return label
+
+
+def _suffix_text(suffix: str) -> str:
+    return {", n (%)": tr(", n (%)"), ", median [Q1,Q3]": tr(", median [Q1,Q3]"),
+            ", mean (SD)": tr(", mean (SD)")}[suffix]
+
+
+def table1_header(column: str) -> str:
+    """A column name of :func:`baseline_table` (kept in English, as code reads it) as a reader sees it:
+    display sites rename with it, e.g. ``table.rename(columns=table1_header)``. Regimen columns stay."""
+    if str(column).startswith("SMD ") and " vs " in str(column):
+        a, b = str(column)[4:].split(" vs ", 1)
+        return tr("SMD {a} vs {b}", a=a, b=b)
+    words = {"Characteristic": trc("table 1", "Characteristic"), "Level": trc("table 1", "Level"),
+             "Missing": trc("table 1", "Missing"), "Overall": trc("table 1", "Overall"),
+             "Test": trc("table 1", "Test")}
+    return words.get(column, column)
 
 
 def to_xlsx(table: pd.DataFrame, sheet: str = "Table 1") -> bytes:

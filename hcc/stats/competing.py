@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import chdtrc, ndtr, ndtri  # scipy.stats is not imported on the KM path (cold start)
 
+from hcc.i18n import N_, tr
 from hcc.cohort.competing import COMPETING_EVENT, EVENT, CompetingData, CompetingDef, PathwayData
 from hcc.schema import DAYS_PER_MONTH
 from hcc.stats.risksets import MAX_ABS_COEF, cox_categorical, risk_sets
@@ -247,7 +248,7 @@ class HazardRatio:
 
 
 #: A ratio against the reference cannot be estimated when the group (or the reference) has no event of interest.
-NO_EVENTS = "not estimable — no events of interest in this group or in the reference"
+NO_EVENTS = N_("not estimable — no events of interest in this group or in the reference")
 
 
 def _censoring_km_before(time: np.ndarray, status: np.ndarray) -> np.ndarray:
@@ -286,11 +287,11 @@ def fine_gray(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: t
     grp = grp[keep][order]
     counts = {g: int(np.sum(grp == g)) for g in others}
     silent = {g for g in others if counts[g] and not np.any((grp == g) & (st == EVENT))}
-    empty = {g: HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_PATIENTS if not counts[g] else NO_EVENTS)
+    empty = {g: HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, tr(NO_PATIENTS) if not counts[g] else tr(NO_EVENTS))
              for g in others if not counts[g] or g in silent}
     names = tuple(g for g in others if g not in empty)
     if not np.any((grp == reference) & (st == EVENT)) or not names:
-        return tuple(empty.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS)) for g in others)
+        return tuple(empty.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, tr(NO_EVENTS))) for g in others)
     rows = ~np.isin(grp, tuple(silent))
     t, st, grp = t[rows], st[rows], grp[rows]
     code = np.zeros(len(t), dtype=np.int64)  # 0 = reference, j = names[j - 1]
@@ -325,7 +326,7 @@ def fine_gray(time: np.ndarray, status: np.ndarray, group: np.ndarray, groups: t
     for g, b, s in zip(names, beta, se):
         if not converged or abs(b) > MAX_ABS_COEF or not np.isfinite(s) or s <= 0:
             out[g] = HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
-                                 NOT_CONVERGED)
+                                 tr(NOT_CONVERGED))
             continue
         out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)), float(np.exp(b + Z95 * s)),
                              float(2 * ndtr(-abs(b / s))))
@@ -434,14 +435,14 @@ def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, 
     ``coxph(Surv(time, status == 1) ~ relevel(group, ref), ties = "efron")``: Wald CI and p."""
     present = tuple(g for g in groups if np.any(np.asarray(group) == g))
     if reference not in present or len(present) < 2:
-        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_PATIENTS)
+        return tuple(HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, tr(NO_PATIENTS))
                      for g in groups if g != reference)
-    no_events = {g: HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_EVENTS) for g in present
+    no_events = {g: HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, tr(NO_EVENTS)) for g in present
                  if g != reference and not np.any((np.asarray(group) == g) & (np.asarray(status) == EVENT))}
     fitted = tuple(g for g in present if g not in no_events)
     if len(fitted) < 2 or not np.any((np.asarray(group) == reference) & (np.asarray(status) == EVENT)):
         return tuple(no_events.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
-                                                  NO_EVENTS if g in present else NO_PATIENTS))
+                                                  tr(NO_EVENTS) if g in present else tr(NO_PATIENTS)))
                      for g in groups if g != reference)
     present = fitted
     rs = risk_sets(time, np.asarray(status) == EVENT, group, present)
@@ -450,12 +451,12 @@ def cause_specific_cox(time: np.ndarray, status: np.ndarray, group: np.ndarray, 
     for g, b, s in zip(fit.terms, fit.coef, fit.se):
         if not fit.converged or not np.isfinite(s):
             out[g] = HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan,
-                                 NOT_CONVERGED)
+                                 tr(NOT_CONVERGED))
         else:
             out[g] = HazardRatio(g, reference, float(np.exp(b)), float(np.exp(b - Z95 * s)),
                                  float(np.exp(b + Z95 * s)), float(2 * ndtr(-abs(b / s))))
     out.update(no_events)
-    return tuple(out.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, NO_PATIENTS))
+    return tuple(out.get(g, HazardRatio(g, reference, np.nan, np.nan, np.nan, np.nan, tr(NO_PATIENTS)))
                  for g in groups if g != reference)
 
 
@@ -518,10 +519,10 @@ def pathway_occupation(data: PathwayData, group: str, n_states: int) -> StateOcc
 
 
 # Summaries: what the page, the CLI, the report and the deck show ----------------------------------
-PAST_FOLLOWUP = "not estimable — past the last follow-up in this group"
-NO_CI = "no CI — no event by then (estimate 0)"
-NOT_CONVERGED = "not estimable — the model did not converge (too few events in a group)"
-NO_PATIENTS = "not estimable — no patients in this group"
+PAST_FOLLOWUP = N_("not estimable — past the last follow-up in this group")
+NO_CI = N_("no CI — no event by then (estimate 0)")
+NOT_CONVERGED = N_("not estimable — the model did not converge (too few events in a group)")
+NO_PATIENTS = N_("not estimable — no patients in this group")
 
 
 @dataclass(frozen=True)
@@ -562,29 +563,32 @@ class CompetingSummary:
     excluded: dict[str, int]
     milestones_months: tuple[float, ...]
 
-    methods = {
-        "estimator": "Aalen–Johansen cumulative incidence (R survfit(Surv(time, factor(status)) ~ 1))",
-        "variance": "infinitesimal jackknife (R survfit std.err for multi-state curves)",
-        "ci": "95% CI on the log scale, upper limit capped at 1 (R conf.type = 'log'); none at an estimate of 0",
-        "test": "Gray's test of the cumulative incidence of the event, rho = 0 (R cmprsk::cuminc $Tests)",
-        "fine_gray": "Fine–Gray subdistribution hazard ratio, Breslow ties, sandwich variance (R cmprsk::crr)",
-        "cause_specific": "cause-specific Cox hazard ratio, competing event censored, Efron ties (R coxph)",
-        "ties": "an event and a competing event on the same day in different patients are processed together; "
-                "in one patient, the event of interest counts (second line given, progression recorded)",
-    }
+    @property
+    def methods(self) -> dict[str, str]:
+        """The methods, in the current language (keys stay English)."""
+        return {
+            "estimator": tr("Aalen–Johansen cumulative incidence (R survfit(Surv(time, factor(status)) ~ 1))"),
+            "variance": tr("infinitesimal jackknife (R survfit std.err for multi-state curves)"),
+            "ci": tr("95% CI on the log scale, upper limit capped at 1 (R conf.type = 'log'); none at an estimate of 0"),
+            "test": tr("Gray's test of the cumulative incidence of the event, rho = 0 (R cmprsk::cuminc $Tests)"),
+            "fine_gray": tr("Fine–Gray subdistribution hazard ratio, Breslow ties, sandwich variance (R cmprsk::crr)"),
+            "cause_specific": tr("cause-specific Cox hazard ratio, competing event censored, Efron ties (R coxph)"),
+            "ties": tr("an event and a competing event on the same day in different patients are processed together; "
+                       "in one patient, the event of interest counts (second line given, progression recorded)"),
+        }
 
 
 def _point(curve: CIFCurve, t_days: float, cause: int) -> CIFPoint:
     located = curve.at(t_days)
     if located is None:
-        return CIFPoint(np.nan, np.nan, np.nan, PAST_FOLLOWUP)
+        return CIFPoint(np.nan, np.nan, np.nan, tr(PAST_FOLLOWUP))
     i, _ = located
     if i < 0:
-        return CIFPoint(0.0, np.nan, np.nan, NO_CI)
+        return CIFPoint(0.0, np.nan, np.nan, tr(NO_CI))
     est = (curve.cif if cause == EVENT else curve.cif_competing)[i]
     lo = (curve.lower if cause == EVENT else curve.lower_competing)[i]
     hi = (curve.upper if cause == EVENT else curve.upper_competing)[i]
-    return CIFPoint(float(est), float(lo), float(hi), "" if est > 0 else NO_CI)
+    return CIFPoint(float(est), float(lo), float(hi), "" if est > 0 else tr(NO_CI))
 
 
 def summarize_competing(data: CompetingData, groups: tuple[str, ...], reference: str | None = None,
@@ -602,7 +606,7 @@ def summarize_competing(data: CompetingData, groups: tuple[str, ...], reference:
         for m in milestones_months:
             t = m * DAYS_PER_MONTH
             if not sel.any():
-                points[m] = (CIFPoint(np.nan, np.nan, np.nan, NO_PATIENTS),) * 2
+                points[m] = (CIFPoint(np.nan, np.nan, np.nan, tr(NO_PATIENTS)),) * 2
                 risk[m] = 0
                 continue
             points[m] = (_point(curve, t, EVENT), _point(curve, t, COMPETING_EVENT))
@@ -638,10 +642,13 @@ class PathwaySummary:
     groups: tuple[PathwayGroup, ...]
     milestones_months: tuple[float, ...]
     excluded: dict[str, int]
-    methods = {"estimator": "Aalen–Johansen state occupation probabilities "
-                            "(R survfit(Surv(tstart, tstop, state) ~ 1, id = id)$pstate)",
-               "states": "forward only: on first line without progression -> progressed, no second line yet -> "
-                         "on second line or later -> dead; moves on the same day go straight to the later state"}
+    @property
+    def methods(self) -> dict[str, str]:
+        """The methods, in the current language (keys stay English)."""
+        return {"estimator": tr("Aalen–Johansen state occupation probabilities "
+                                "(R survfit(Surv(tstart, tstop, state) ~ 1, id = id)$pstate)"),
+                "states": tr("forward only: on first line without progression -> progressed, no second line yet -> "
+                             "on second line or later -> dead; moves on the same day go straight to the later state")}
 
 
 def summarize_pathway(data: PathwayData, groups: tuple[str, ...], states: tuple[str, ...],

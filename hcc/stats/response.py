@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
+from hcc.i18n import N_, tr
 from hcc.stats.baseline import categorical_test
 from hcc.cohort.endpoints import EndpointData
 from hcc.formatting import json_number
@@ -40,20 +41,20 @@ from hcc.stats.survival import AnalysisSpec, CoxTerm, EndpointSummary, summarize
 # -- names ------------------------------------------------------------------------------------------
 #: Switching covariates: short name -> the date column at which it switches from 0 to 1.
 COVARIATES: dict[str, str] = {"DC": Col.DATE_DC_1L, "OR": Col.DATE_RESPONSE_1L}
-COVARIATE_LABELS: dict[str, str] = {"DC": "disease control", "OR": "objective response"}
+COVARIATE_LABELS: dict[str, str] = {"DC": N_("disease control"), "OR": N_("objective response")}
 #: Response criteria: name -> best-response column.
 CRITERIA: dict[str, str] = {"RECIST 1.1": Col.BEST_RESPONSE_1L, "mRECIST": Col.BEST_RESPONSE_1L_MRECIST}
 #: Best response to second line (the After-first-line page; patients who started second line).
-SECOND_LINE = "RECIST 1.1, second line"
+SECOND_LINE = N_("RECIST 1.1, second line")
 SECOND_LINE_CRITERIA: dict[str, str] = {SECOND_LINE: Col.BEST_RESPONSE_2L}
-NOT_RECORDED = "not recorded"
+NOT_RECORDED = N_("not recorded")
 #: Counted categories, in display order.
 CATEGORIES: tuple[str, ...] = (CR, PR, SD, PD, NE, NOT_RECORDED)
 #: Patients whose best response could be assessed.
 EVALUABLE: frozenset[str] = frozenset({CR, PR, SD, PD})
 RATES: dict[str, frozenset[str]] = {"ORR": OBJECTIVE_RESPONSE, "DCR": DISEASE_CONTROL}
 #: Denominators of the rates; over all patients, NE and not recorded count as neither response nor control.
-DENOMINATORS: dict[str, str] = {"evaluable": "evaluable patients (CR, PR, SD or PD)", "all": "all patients"}
+DENOMINATORS: dict[str, str] = {"evaluable": N_("evaluable patients (CR, PR, SD or PD)"), "all": N_("all patients")}
 #: The pooled row of :func:`response_models`.
 POOLED = "pooled"
 DEFAULT_LANDMARKS_MONTHS: tuple[float, ...] = (3.0, 6.0)
@@ -69,7 +70,7 @@ class Proportion:
     estimate: float
     lower: float
     upper: float
-    method: str = "Clopper–Pearson exact (R binom.test)"
+    method: str = N_("Clopper–Pearson exact (R binom.test)")
 
 
 def clopper_pearson(k: int, n: int, conf_level: float = 0.95) -> Proportion:
@@ -161,11 +162,11 @@ def response_rates(frame: pd.DataFrame, regimens: tuple[str, ...], criterion: st
             p, test = categorical_test(table) if len(groups) > 1 else (math.nan, "")
             comparisons.append(RateComparison(name, den, p, test))
     methods = {
-        "rates": "ORR = CR + PR, DCR = CR + PR + SD, each over the evaluable patients (CR, PR, SD or PD) "
-                 "and over all patients",
-        "confidence interval": f"{conf_level:.0%} exact Clopper–Pearson (R binom.test)",
-        "comparison": "chi-square without continuity correction across regimens (R chisq.test(correct = "
-                      "FALSE)); Fisher's exact test when an expected count is below 5",
+        "rates": tr("ORR = CR + PR, DCR = CR + PR + SD, each over the evaluable patients (CR, PR, SD or PD) "
+                    "and over all patients"),
+        "confidence interval": tr("{level} exact Clopper–Pearson (R binom.test)", level=f"{conf_level:.0%}"),
+        "comparison": tr("chi-square without continuity correction across regimens (R chisq.test(correct = "
+                         "FALSE)); Fisher's exact test when an expected count is below 5"),
     }
     return ResponseSummary(criterion, column, tuple(groups), tuple(comparisons), methods)
 
@@ -227,7 +228,8 @@ def response_models(frame: pd.DataFrame, regimens: tuple[str, ...], regimen_as: 
 # -- landmark analysis ------------------------------------------------------------------------------
 def landmark_labels(months: float, covariate: str) -> tuple[str, str]:
     """Group names: (reached by the landmark, not reached), e.g. ('DC by 3 months', 'No DC by 3 months')."""
-    return f"{covariate} by {months:g} months", f"No {covariate} by {months:g} months"
+    return (tr("{covariate} by {months} months", covariate=covariate, months=f"{months:g}"),
+            tr("No {covariate} by {months} months", covariate=covariate, months=f"{months:g}"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,7 +286,7 @@ def landmark_data(data: SwitchData, months: float) -> tuple[EndpointData, tuple[
     endpoint = EndpointData(
         endpoint=Endpoint.OS, patient_id=data.patient_id[at_risk], group=group,
         days=data.days[at_risk] - lm_days, event=data.event[at_risk],
-        not_eligible={f"died or censored by {months:g} months": not_at_risk} if not_at_risk else {},
+        not_eligible={tr("died or censored by {months} months", months=f"{months:g}"): not_at_risk} if not_at_risk else {},
         excluded=data.excluded)
     return endpoint, (reached, not_reached), not_at_risk
 
@@ -314,14 +316,14 @@ def landmark(frame: pd.DataFrame, months: float, covariate: str = "DC", regimen:
 # -- swimmer plot -----------------------------------------------------------------------------------
 #: Sort orders of the swimmer plot.
 SWIMMER_SORTS: dict[str, str] = {
-    "duration": "longest follow-up first",
-    "regimen": "by regimen, then longest follow-up",
-    "control": "earliest disease control first",
+    "duration": N_("longest follow-up first"),
+    "regimen": N_("by regimen, then longest follow-up"),
+    "control": N_("earliest disease control first"),
 }
 #: Lane columns (months from first-line start; NaN = did not happen during follow-up).
 LANE_EVENTS: dict[str, str] = {
-    "dc": "first disease control", "response": "first response", "progression": "progression",
-    "second_line": "second-line start", "death": "death",
+    "dc": N_("first disease control"), "response": N_("first response"), "progression": N_("progression"),
+    "second_line": N_("second-line start"), "death": N_("death"),
 }
 
 
@@ -421,7 +423,7 @@ def response_json(analysis: ResponseAnalysis) -> dict[str, Any]:
                                      **{rate.lower(): {den: _proportion_json(g.rates[(rate, den)])
                                                        for den in DENOMINATORS} for rate in RATES}}
                          for g in s.groups},
-            "tests": [{"rate": c.rate, "denominator": c.denominator, "p": json_number(c.p), "test": c.test or None}
+            "tests": [{"rate": c.rate, "denominator": c.denominator, "p": json_number(c.p), "test": tr(c.test) if c.test else None}
                       for c in s.comparisons],
         }
     tdcox: dict[str, dict[str, Any]] = {cov: {} for cov in COVARIATES}

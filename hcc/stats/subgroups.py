@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from hcc.i18n import N_, tr, trc
 from hcc.stats.adjusted import (
     MIN_LEVEL_PATIENTS, ModelFrame, NO, YES, as_text, yes_no, fit_cox_frame,
 )
@@ -24,7 +25,7 @@ from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
 from hcc.formatting import format_hr, format_p_plain
 from hcc.schema import (
-    AFP_400, AFP_CUTOFF_NG_ML, ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint,
+    AFP_400, AFP_CUTOFF_NG_ML, ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, SEXES, Col, Endpoint, value_label,
 )
 
 __all__ = ["SUBGROUPS", "Subgroup", "SubgroupRow", "SubgroupResult", "subgroup_analysis", "subgroup_table",
@@ -56,9 +57,13 @@ def _cut(column: str, threshold: float, below: str, above: str) -> Callable[[pd.
 _VIRAL = frozenset(ETIOLOGIES[:2])  # HBV, HCV
 
 
+VIRAL, NON_VIRAL = N_("viral (HBV, HCV)"), N_("non-viral")
+AGE_BELOW, AGE_AT_LEAST = N_("< 75 years"), N_("≥ 75 years")
+
+
 def _viral(f: pd.DataFrame) -> pd.Series:
     e = f[Col.ETIOLOGY]
-    return pd.Series(np.where(e.isna(), None, np.where(e.isin(_VIRAL), "viral (HBV, HCV)", "non-viral")),
+    return pd.Series(np.where(e.isna(), None, np.where(e.isin(_VIRAL), VIRAL, NON_VIRAL)),
                      index=f.index, dtype=object)
 
 
@@ -68,17 +73,17 @@ def _ecog_0_1plus(f: pd.DataFrame) -> pd.Series:
 
 
 SUBGROUPS: dict[str, Subgroup] = {s.key: s for s in (
-    Subgroup(Col.CHILD_PUGH_CLASS, "Child-Pugh class", CHILD_PUGH_CLASSES,
+    Subgroup(Col.CHILD_PUGH_CLASS, N_("Child-Pugh class"), CHILD_PUGH_CLASSES,
              _by_value(Col.CHILD_PUGH_CLASS, CHILD_PUGH_CLASSES)),
-    Subgroup(Col.BCLC, "BCLC stage", BCLC_STAGES, _by_value(Col.BCLC, BCLC_STAGES)),
-    Subgroup(Col.ETIOLOGY, "Etiology", ("viral (HBV, HCV)", "non-viral"), _viral),
+    Subgroup(Col.BCLC, N_("BCLC stage"), BCLC_STAGES, _by_value(Col.BCLC, BCLC_STAGES)),
+    Subgroup(Col.ETIOLOGY, N_("Etiology"), (VIRAL, NON_VIRAL), _viral),
     Subgroup(AFP_400, "AFP", ("< 400 ng/mL", "≥ 400 ng/mL"), _cut(Col.AFP, AFP_CUTOFF_NG_ML, "< 400 ng/mL", "≥ 400 ng/mL")),
-    Subgroup(Col.ALBI_GRADE, "ALBI grade", ALBI_GRADES, _by_value(Col.ALBI_GRADE, ALBI_GRADES)),
+    Subgroup(Col.ALBI_GRADE, N_("ALBI grade"), ALBI_GRADES, _by_value(Col.ALBI_GRADE, ALBI_GRADES)),
     Subgroup(Col.ECOG, "ECOG PS", ("0", "≥1"), _ecog_0_1plus),
-    Subgroup(Col.SEX, "Sex", SEXES, _by_value(Col.SEX, SEXES)),
-    Subgroup(Col.AGE, "Age", ("< 75 years", "≥ 75 years"), _cut(Col.AGE, 75, "< 75 years", "≥ 75 years")),
-    Subgroup(Col.MVI, "Macrovascular invasion", (NO, YES), lambda f: yes_no(f[Col.MVI])),
-    Subgroup(Col.EHS, "Extrahepatic spread", (NO, YES), lambda f: yes_no(f[Col.EHS])),
+    Subgroup(Col.SEX, N_("Sex"), SEXES, _by_value(Col.SEX, SEXES)),
+    Subgroup(Col.AGE, N_("Age"), (AGE_BELOW, AGE_AT_LEAST), _cut(Col.AGE, 75, AGE_BELOW, AGE_AT_LEAST)),
+    Subgroup(Col.MVI, N_("Macrovascular invasion"), (NO, YES), lambda f: yes_no(f[Col.MVI])),
+    Subgroup(Col.EHS, N_("Extrahepatic spread"), (NO, YES), lambda f: yes_no(f[Col.EHS])),
 )}
 
 
@@ -120,20 +125,31 @@ class SubgroupResult:
     methods: dict[str, str] = field(default_factory=dict)
 
 
-_ALL = "All patients"
+_ALL = N_("All patients")
+
+
+def level_label(factor: str, level: str) -> str:
+    """A subgroup level as a reader sees it, in the current language (codes and numbers as they are)."""
+    if level in (VIRAL, NON_VIRAL, AGE_BELOW, AGE_AT_LEAST):
+        return tr(level)
+    if level in (YES, NO) and factor in (Col.MVI, Col.EHS):
+        return trc("yes/no value", level)
+    return value_label(factor, level)
 
 
 def _arm_cox(days: np.ndarray, event: np.ndarray, arm: np.ndarray, level: str) -> SubgroupRow:
     n_a, n_b = int(arm.sum()), int((~arm).sum())
     ev_a, ev_b = int(event[arm].sum()), int(event[~arm].sum())
     if min(n_a, n_b) == 0 or min(ev_a, ev_b) == 0:
-        why = "no patient on one regimen" if min(n_a, n_b) == 0 else "no events on one regimen"
-        return SubgroupRow(level, n_a, n_b, ev_a, ev_b, np.nan, np.nan, np.nan, np.nan, f"{why}: not estimable")
+        why = (tr("no patient on one regimen: not estimable") if min(n_a, n_b) == 0
+               else tr("no events on one regimen: not estimable"))
+        return SubgroupRow(level, n_a, n_b, ev_a, ev_b, np.nan, np.nan, np.nan, np.nan, why)
     x = pd.DataFrame({"arm": arm.astype(float)})
     mf = ModelFrame(x, days, event, np.empty(0), np.empty(0), None, {"arm": [0]}, {}, len(days), {}, {})
     fitter, note = fit_cox_frame(mf)
     row = fitter.summary.loc["arm"]
-    flag = note or (f"only {min(n_a, n_b)} patients on one regimen" if min(n_a, n_b) < MIN_LEVEL_PATIENTS else "")
+    flag = note or (tr("only {n} patients on one regimen", n=min(n_a, n_b)) if min(n_a, n_b) < MIN_LEVEL_PATIENTS
+                    else "")
     return SubgroupRow(level, n_a, n_b, ev_a, ev_b, float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]),
                        float(row["exp(coef) upper 95%"]), float(row["p"]), flag)
 
@@ -147,18 +163,21 @@ def subgroup_analysis(cohort: Cohort, factor: str, a: str, b: str,
     Interaction: R ``anova(coxph(~ arm + f), coxph(~ arm * f))`` over patients with a recorded level.
     """
     if factor not in SUBGROUPS:
-        raise SpecError(f"unknown subgroup factor {factor} (choose from {', '.join(SUBGROUPS)})")
+        raise SpecError(tr("unknown subgroup factor {factor} (choose from {allowed})", factor=factor,
+                           allowed=", ".join(SUBGROUPS)))
     if a == b or a not in cohort.regimens or b not in cohort.regimens:
-        raise SpecError(f"choose two different regimens of this cohort ({', '.join(cohort.regimens)})")
+        raise SpecError(tr("choose two different regimens of this cohort ({regimens})",
+                           regimens=", ".join(cohort.regimens)))
     sg = SUBGROUPS[factor]
     two = cohort.frame[cohort.frame[Col.REGIMEN_1L].isin([a, b])]
     data = derive(two, endpoint)
     level = sg.level_of(two.set_index(Col.PATIENT_ID).loc[data.patient_id]).to_numpy(dtype=object)
     arm = data.group == a
-    overall = _arm_cox(data.days, data.event, arm, _ALL)
+    overall = _arm_cox(data.days, data.event, arm, tr(_ALL))
     known = np.array([lv is not None for lv in level])
     present = [lv for lv in sg.levels if (level == lv).any()]
-    rows = tuple(_arm_cox(data.days[level == lv], data.event[level == lv], arm[level == lv], lv) for lv in present)
+    rows = tuple(_arm_cox(data.days[level == lv], data.event[level == lv], arm[level == lv], level_label(factor, lv))
+                 for lv in present)
     chisq, df, p = np.nan, 0, np.nan
     if len(present) > 1:
         x = pd.DataFrame({"arm": arm[known].astype(float)})
@@ -177,10 +196,10 @@ def subgroup_analysis(cohort: Cohort, factor: str, a: str, b: str,
             ll0, ll1 = fit_cox_frame(base)[0].log_likelihood_, fit_cox_frame(full)[0].log_likelihood_
             chisq = float(2 * (ll1 - ll0))
             p = float(chi2.sf(chisq, df))
-    methods = {"within a level": "univariable Cox of the regimen, Efron ties, Wald 95% CI (R coxph)",
-               "interaction": "likelihood-ratio test of regimen x factor (R anova(fit0, fit1))",
-               "missing": "patients without the factor recorded are left out of the levels and the test"}
-    return SubgroupResult(endpoint=Endpoint(endpoint), factor=factor, label=sg.label, a=a, b=b, overall=overall,
+    methods = {"within a level": tr("univariable Cox of the regimen, Efron ties, Wald 95% CI (R coxph)"),
+               "interaction": tr("likelihood-ratio test of regimen x factor (R anova(fit0, fit1))"),
+               "missing": tr("patients without the factor recorded are left out of the levels and the test")}
+    return SubgroupResult(endpoint=Endpoint(endpoint), factor=factor, label=tr(sg.label), a=a, b=b, overall=overall,
                           rows=rows, interaction_chisq=chisq, interaction_df=df, interaction_p=p,
                           missing=int((~known).sum()), methods=methods)
 
@@ -188,9 +207,10 @@ def subgroup_analysis(cohort: Cohort, factor: str, a: str, b: str,
 def subgroup_table(result: SubgroupResult) -> pd.DataFrame:
     """Per level: patients and events on each regimen, HR (95% CI), p, note."""
     return pd.DataFrame([{
-        result.label: r.level, f"{result.a} n (events)": f"{r.n_a} ({r.events_a})",
-        f"{result.b} n (events)": f"{r.n_b} ({r.events_b})", "HR (95% CI)": format_hr(r.hr, r.lower, r.upper),
-        "p": format_p_plain(r.p), "Note": r.flag,
+        result.label: r.level, tr("{regimen} n (events)", regimen=result.a): f"{r.n_a} ({r.events_a})",
+        tr("{regimen} n (events)", regimen=result.b): f"{r.n_b} ({r.events_b})",
+        trc("result table", "HR (95% CI)"): format_hr(r.hr, r.lower, r.upper),
+        "p": format_p_plain(r.p), trc("result table", "Note"): r.flag,
     } for r in (result.overall, *result.rows)])
 
 

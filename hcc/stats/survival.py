@@ -24,6 +24,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri  # as in hcc.stats.risksets: scipy.stats is not imported
 
 from hcc.cohort.endpoints import EndpointData
+from hcc.i18n import N_, tr, trc
 from hcc.stats.risksets import RiskSets, cox_categorical, logrank_test, risk_sets
 from hcc.schema import DAYS_PER_MONTH, Endpoint
 from hcc.stats.choices import ADJUSTMENTS, CONF_TYPES
@@ -218,11 +219,20 @@ COX_FIT_OPTIONS: dict[str, float] = {"precision": 1e-15, "r_precision": 1e-15}
 MIN_GROUP_FOR_TAU = 10
 
 #: Test weights offered: rho of R's survdiff (weight S(t-)^rho, S the pooled Kaplan–Meier).
-TESTS: dict[int, str] = {0: "log-rank", 1: "Peto–Peto (Fleming–Harrington rho = 1)"}
+TESTS: dict[int, str] = {0: N_("log-rank"), 1: N_("Peto–Peto (Fleming–Harrington rho = 1)")}
 #: How tied event times are handled in every Cox fit here (R coxph's default, ties = "efron").
 COX_TIES = "Efron"
 #: What one event of an endpoint is, in the words of a not-estimable reason ("no deaths in LEN").
 EVENT_NOUNS: dict[Endpoint, str] = {Endpoint.OS: "death", Endpoint.OS_2L: "death", Endpoint.PPS: "death"}
+
+
+def event_noun(noun: str, plural: bool = False) -> str:
+    """An :data:`EVENT_NOUNS` word ("event", "death") as a reader sees it, in the current language."""
+    if noun == "death":
+        return trc("event noun", "deaths") if plural else trc("event noun", "death")
+    if noun == "event":
+        return trc("event noun", "events") if plural else trc("event noun", "event")
+    return noun + ("s" if plural else "")
 
 
 @dataclass(frozen=True)
@@ -241,7 +251,7 @@ class LogRank:
 
 def logrank_method_name(rho: int) -> str:
     """How the (weighted) log-rank test with this ``rho`` is named in results and reports."""
-    return f"{TESTS[rho]}, k - 1 df (R survdiff, rho = {rho})"
+    return tr("{test}, k - 1 df (R survdiff, rho = {rho})", test=tr(TESTS[rho]), rho=rho)
 
 
 def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray, rho: int = 0) -> LogRank | None:
@@ -312,11 +322,13 @@ def _not_testable_reason(pair: RiskSets, noun: str) -> str:
     """Why a pair has no log-rank test: which group has no expected events, in plain words."""
     at_event = pair.n_event.sum(axis=1) > 0
     if not at_event.any():
-        return f"not testable — no {noun}s in {pair.groups[0]} or {pair.groups[1]}"
+        return tr("not testable — no {events} in {a} or {b}", events=event_noun(noun, True), a=pair.groups[0],
+                  b=pair.groups[1])
     idle = [g for j, g in enumerate(pair.groups) if pair.n_risk[at_event, j].sum() == 0]
     who = idle[0] if idle else pair.groups[0]
-    return (f"not testable — no {noun}s expected in {who}: all its patients were censored before the pair's "
-            f"first {noun} (R survdiff gives chi-square 0, p = 1)")
+    return tr("not testable — no {events} expected in {group}: all its patients were censored before the pair's "
+              "first {event} (R survdiff gives chi-square 0, p = 1)", events=event_noun(noun, True), group=who,
+              event=event_noun(noun))
 
 
 def pairwise_from_risk_sets(rs: RiskSets, adjust: str = "holm", rho: int = 0,
@@ -376,7 +388,7 @@ def survival_at(curve: KMCurve, times: np.ndarray) -> tuple[SurvivalAt, ...]:
         elif t > curve.time[-1] and curve.surv[-1] == 0:
             out.append(SurvivalAt(float(t), 0.0, np.nan, np.nan, 0))
         elif t > curve.time[-1]:
-            out.append(SurvivalAt(float(t), np.nan, np.nan, np.nan, 0, "no patient followed this long"))
+            out.append(SurvivalAt(float(t), np.nan, np.nan, np.nan, 0, tr("no patient followed this long")))
         else:
             out.append(SurvivalAt(float(t), float(curve.surv[idx]), float(curve.lower[idx]),
                                   float(curve.upper[idx]), n_risk))
@@ -441,7 +453,7 @@ def rmst_difference(a: str, ra: RMST, b: str, rb: RMST, conf_level: float = 0.95
             return RMSTDifference(a, b, ra.tau, np.nan, np.nan, np.nan, np.nan, False, r.reason)
     if ra.se == 0 and rb.se == 0:
         return RMSTDifference(a, b, ra.tau, np.nan, np.nan, np.nan, np.nan, False,
-                              f"not estimable — no events before τ in {a} or {b}, so no variance")
+                              tr("not estimable — no events before τ in {a} or {b}, so no variance", a=a, b=b))
     diff = ra.estimate - rb.estimate
     se = float(np.hypot(ra.se, rb.se))
     z = ndtri(1 - (1 - conf_level) / 2)
@@ -489,7 +501,7 @@ def cox_by_group(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups:
 
 
 #: The note of a hazard ratio whose variance cannot be estimated (its CI and p are NaN, JSON null).
-NOT_ESTIMABLE_HR = "not estimable — too few events in a group for a variance"
+NOT_ESTIMABLE_HR = N_("not estimable — too few events in a group for a variance")
 
 
 def _not_estimable(term: str, reference: str, reason: str) -> CoxTerm:
@@ -503,9 +515,13 @@ def _monotone_reason(rs: RiskSets, term: str, reference: str, coef: float, noun:
 
     first, later = (term, reference) if coef > 0 else (reference, term)
     if event_times(first).max() < event_times(later).min():
-        return f"not estimable — every {noun} in {first} precedes the first in {later} (monotone likelihood)"
-    return (f"not estimable — the hazard ratio of {term} runs off towards {'infinity' if coef > 0 else 'zero'}: "
-            "the data give no finite estimate (monotone likelihood)")
+        return tr("not estimable — every {event} in {first} precedes the first in {later} (monotone likelihood)",
+                  event=event_noun(noun), first=first, later=later)
+    if coef > 0:
+        return tr("not estimable — the hazard ratio of {term} runs off towards infinity: the data give no finite "
+                  "estimate (monotone likelihood)", term=term)
+    return tr("not estimable — the hazard ratio of {term} runs off towards zero: the data give no finite estimate "
+              "(monotone likelihood)", term=term)
 
 
 def cox_from_risk_sets(rs: RiskSets, reference: str, noun: str = "event") -> tuple[CoxTerm, ...]:
@@ -520,19 +536,21 @@ def cox_from_risk_sets(rs: RiskSets, reference: str, noun: str = "event") -> tup
     with_events = tuple(g for j, g in enumerate(rs.groups) if rs.n_event[:, j].any())
     others = tuple(g for g in rs.groups if g != reference)
     if reference not in with_events:
-        why = f"not estimable — no {noun}s in {reference}, the reference"
+        why = tr("not estimable — no {events} in {reference}, the reference", events=event_noun(noun, True),
+                 reference=reference)
         return tuple(_not_estimable(g, reference, why) for g in others)
-    rows = {g: _not_estimable(g, reference, f"not estimable — no {noun}s in {g}")
+    rows = {g: _not_estimable(g, reference, tr("not estimable — no {events} in {group}", events=event_noun(noun, True),
+                                               group=g))
             for g in others if g not in with_events}
     if len(with_events) >= 2:
         fit = cox_categorical(rs.subset(with_events), reference)
         hr, lower, upper, p = fit.wald()
-        unstable = "unstable fit (very few events in a group)" if not fit.converged else ""
+        unstable = tr("unstable fit (very few events in a group)") if not fit.converged else ""
         for i, g in enumerate(fit.terms):
             if fit.runs_off and fit.runs_off[i]:
                 rows[g] = _not_estimable(g, reference, _monotone_reason(rs, g, reference, fit.coef[i], noun))
             elif not np.isfinite(fit.se[i]):
-                rows[g] = _not_estimable(g, reference, NOT_ESTIMABLE_HR)
+                rows[g] = _not_estimable(g, reference, tr(NOT_ESTIMABLE_HR))
             else:
                 rows[g] = CoxTerm(g, reference, float(hr[i]), float(lower[i]), float(upper[i]), float(p[i]),
                                   unstable)
@@ -654,21 +672,21 @@ def _median_note(curve: KMCurve, median_days: float) -> str:
     if np.isnan(median_days) or abs(curve.surv[-1] - 0.5) >= QUANTILE_TOL:
         return ""
     reached = curve.time[np.argmax(np.abs(curve.surv - 0.5) < QUANTILE_TOL)]
-    return (f"the curve ends at exactly 50%, so the median is the midpoint between {_months(reached):.1f} months "
-            f"(when it reached 50%) and the last follow-up (R quantile.survfit; R's print() shows "
-            f"{_months(reached):.1f})")
+    return tr("the curve ends at exactly 50%, so the median is the midpoint between {months} months (when it reached "
+              "50%) and the last follow-up (R quantile.survfit; R's print() shows {months})",
+              months=f"{_months(reached):.1f}")
 
 
 def _group_summary(g: str, curve: KMCurve, spec: AnalysisSpec, tau_days: float) -> GroupSummary:
     med = survival_quantile(curve, 0.5)
     last = _months(curve.time[-1])
     rates = tuple(SurvivalAt(r.time / DAYS_PER_MONTH, r.surv, r.lower, r.upper, r.n_risk,
-                             f"follow-up ends at {last:.1f} months" if r.reason else "")
+                             tr("follow-up ends at {months} months", months=f"{last:.1f}") if r.reason else "")
                   for r in survival_at(curve, np.array(spec.milestones_months) * DAYS_PER_MONTH))
     if curve.time[-1] < tau_days * (1 - 1e-12):  # survRM2: tau may not pass a group's last observed time
         summary_rmst = RMST(_months(tau_days), np.nan, np.nan, False,
-                            f"not estimable — follow-up in {g} ends at {last:.1f} months, before τ = "
-                            f"{_months(tau_days):g} months")
+                            tr("not estimable — follow-up in {group} ends at {last} months, before τ = {tau} months",
+                               group=g, last=f"{last:.1f}", tau=f"{_months(tau_days):g}"))
     else:
         r = rmst(curve, tau_days)
         summary_rmst = RMST(_months(r.tau), _months(r.estimate), _months(r.se))
@@ -738,16 +756,18 @@ def summarize_risk_sets(rs: RiskSets, endpoint: Endpoint, spec: AnalysisSpec | N
     diffs = tuple(rmst_difference(g, by_group[g].rmst, reference, by_group[reference].rmst, spec.conf_level)
                   for g in present_groups if g != reference)
     methods = {
-        "estimator": "Kaplan–Meier (R survfit)",
+        "estimator": tr("Kaplan–Meier (R survfit)"),
         "variance": "Greenwood",
-        "ci": f"{spec.conf_type} transformed, {spec.conf_level:.0%} (R conf.type = \"{spec.conf_type}\")",
-        "median": "first time S(t) <= 0.5; midpoint of a flat stretch at 0.5 (R quantile.survfit)",
+        "ci": tr("{conf_type} transformed, {level} (R conf.type = \"{conf_type}\")", conf_type=spec.conf_type,
+                 level=f"{spec.conf_level:.0%}"),
+        "median": tr("first time S(t) <= 0.5; midpoint of a flat stretch at 0.5 (R quantile.survfit)"),
         "test": logrank_method_name(spec.rho),
-        "pairwise": f"{TESTS[spec.rho]} per pair, p adjusted by {spec.adjust} (R p.adjust)",
-        "hazard ratio": f"univariable Cox, {COX_TIES} ties, Wald CI (R coxph)",
-        "RMST": "area under the KM curve to tau, SE as R print(fit, rmean = tau); differences with "
-                "SE sqrt(se1^2 + se2^2)",
-        "follow-up": "median by reverse Kaplan–Meier",
+        "pairwise": tr("{test} per pair, p adjusted by {adjust} (R p.adjust)", test=tr(TESTS[spec.rho]),
+                       adjust=spec.adjust),
+        "hazard ratio": tr("univariable Cox, {ties} ties, Wald CI (R coxph)", ties=COX_TIES),
+        "RMST": tr("area under the KM curve to tau, SE as R print(fit, rmean = tau); differences with "
+                   "SE sqrt(se1^2 + se2^2)"),
+        "follow-up": tr("median by reverse Kaplan–Meier"),
     }
     return EndpointSummary(endpoint=endpoint, groups=tuple(rows), curves=curves, logrank=test, spec=spec,
                            not_eligible=dict(not_eligible or {}), excluded=dict(excluded or {}),

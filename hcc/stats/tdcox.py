@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from hcc.cohort.endpoints import date_order_problems
+from hcc.i18n import N_, tr
+from hcc.cohort.endpoints import date_order_problems, missing_reason
 from hcc.schema import SOURCE_ROW, Col
 from hcc.stats.risksets import cell_risk_sets, cox_cells
 
@@ -38,21 +39,21 @@ __all__ = ["REGIMEN_AS", "TIME_DEPENDENT", "NAIVE", "SwitchData", "TDCoxResult",
 #: ``"stratum"`` a baseline hazard per regimen (R ``+ strata(regimen)``), ``"covariate"`` a
 #: proportional effect per regimen (R ``+ regimen``).
 REGIMEN_AS_WORDS: dict[str | None, str] = {
-    None: "not adjusted for regimen", "stratum": "regimen as stratum", "covariate": "regimen as covariate",
+    None: N_("not adjusted for regimen"), "stratum": N_("regimen as stratum"), "covariate": N_("regimen as covariate"),
 }
-#: The same with the R formula term, for tables and the methods record.
+#: The same with the R formula term, for tables and the methods record (English; show with ``tr``).
 REGIMEN_AS: dict[str | None, str] = {
     None: REGIMEN_AS_WORDS[None],
-    "stratum": f"{REGIMEN_AS_WORDS['stratum']} (R: + strata(regimen))",
-    "covariate": f"{REGIMEN_AS_WORDS['covariate']} (R: + regimen)",
+    "stratum": N_("regimen as stratum (R: + strata(regimen))"),
+    "covariate": N_("regimen as covariate (R: + regimen)"),
 }
-TIME_DEPENDENT = "time-dependent"
-NAIVE = "naive: ever achieved, as a baseline covariate (immortal-time biased)"
+TIME_DEPENDENT = N_("time-dependent")
+NAIVE = N_("naive: ever achieved, as a baseline covariate (immortal-time biased)")
 
 # Internal names of the model frames (not registry columns).
 _ID, _START, _STOP, _EVENT, _X, _GROUP = "id", "tstart", "tstop", "death", "x", "regimen"
-_NO_FOLLOWUP = "no follow-up time (death or last follow-up on the first-line start date)"
-_SWITCH_WORDS = {Col.DATE_DC_1L: "disease control", Col.DATE_RESPONSE_1L: "objective response"}
+_NO_FOLLOWUP = N_("no follow-up time (death or last follow-up on the first-line start date)")
+_SWITCH_WORDS = {Col.DATE_DC_1L: N_("disease control"), Col.DATE_RESPONSE_1L: N_("objective response")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,9 +108,9 @@ def switch_data(frame: pd.DataFrame, switch_col: str) -> SwitchData:
     start = pd.to_datetime(frame[Col.START_1L])
     end = pd.to_datetime(frame[Col.DATE_DEATH]).fillna(pd.to_datetime(frame[Col.DATE_LAST_FOLLOWUP]))
     days = (end - start).dt.days.to_numpy(dtype=float)
-    reason[start.isna() & (reason == "")] = f"missing {Col.START_1L}"
-    reason[end.isna() & (reason == "")] = "no death date and no last follow-up"
-    reason[(np.nan_to_num(days, nan=1.0) <= 0) & (reason == "").to_numpy()] = _NO_FOLLOWUP
+    reason[start.isna() & (reason == "")] = missing_reason(Col.START_1L)
+    reason[end.isna() & (reason == "")] = tr("no death date and no last follow-up")
+    reason[(np.nan_to_num(days, nan=1.0) <= 0) & (reason == "").to_numpy()] = tr(_NO_FOLLOWUP)
     keep = (reason == "").to_numpy()
     switch_days = (pd.to_datetime(frame[switch_col]) - start).dt.days.to_numpy(dtype=float)
     source_row = frame[SOURCE_ROW] if SOURCE_ROW in frame else pd.Series(pd.NA, index=frame.index)
@@ -216,14 +217,15 @@ def _prepare(frame: pd.DataFrame, switch_col: str, regimen: str | None, regimen_
 
 
 def _check(n_patients: int, n_events: int, x: np.ndarray, switch_col: str, regimen: str | None) -> None:
-    where = f" for first-line {regimen}" if regimen is not None else ""
+    where = tr(" for first-line {regimen}", regimen=regimen) if regimen is not None else ""
     if n_patients == 0:
-        raise ValueError(f"no patient with follow-up time{where}")
+        raise ValueError(tr("no patient with follow-up time{where}", where=where))
     if n_events == 0:
-        raise ValueError(f"no death{where}: the Cox model needs at least one event")
+        raise ValueError(tr("no death{where}: the Cox model needs at least one event", where=where))
     if len(np.unique(x)) < 2:
-        what = _SWITCH_WORDS.get(switch_col, f"'{switch_col}'")
-        raise ValueError(f"{what} was reached by all or none of the patients during follow-up{where}")
+        what = tr(_SWITCH_WORDS[switch_col]) if switch_col in _SWITCH_WORDS else f"'{switch_col}'"
+        raise ValueError(tr("{what} was reached by all or none of the patients during follow-up{where}", what=what,
+                            where=where))
 
 
 def _fit_x(start: np.ndarray, stop: np.ndarray, event: np.ndarray, x: np.ndarray, group: np.ndarray,
@@ -250,8 +252,8 @@ def _fit_x(start: np.ndarray, stop: np.ndarray, event: np.ndarray, x: np.ndarray
     fit = cox_cells(cell_risk_sets(start, stop, event, cell, z, g if regimen_as == "stratum" else None), terms)
     coef, se = float(fit.coef[0]), float(fit.se[0])
     if not fit.converged or not np.isfinite(se):
-        raise ValueError("the model did not converge (too few events, or no death in one group?): "
-                         f"coefficient {coef:.3g} after {fit.iterations} Newton-Raphson steps")
+        raise ValueError(tr("the model did not converge (too few events, or no death in one group?): coefficient "
+                            "{coef} after {steps} Newton-Raphson steps", coef=f"{coef:.3g}", steps=fit.iterations))
     z975 = ndtri(0.975)
     return (float(np.exp(coef)), float(np.exp(coef - z975 * se)), float(np.exp(coef + z975 * se)),
             float(2 * ndtr(-abs(coef / se))))

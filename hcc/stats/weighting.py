@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from hcc.stats.adjusted import COVARIATES, ModelFrame, fit_cox_frame, model_frame, term_label
+from hcc.i18n import tr, trc
+from hcc.stats.adjusted import COVARIATES, ModelFrame, fit_cox_frame, level_text, model_frame, term_label
 from hcc.cohort.rules import Cohort
 from hcc.stats.coxscore import PHTest, cox_zph, robust_variance
 from hcc.errors import SpecError
@@ -67,11 +68,12 @@ class IPTWSpec:
     def __post_init__(self) -> None:
         unknown = [c for c in self.covariates if c not in COVARIATES]
         if unknown:
-            raise SpecError(f"unknown covariate {', '.join(unknown)} (choose from {', '.join(COVARIATES)})")
+            raise SpecError(tr("unknown covariate {unknown} (choose from {allowed})", unknown=", ".join(unknown),
+                               allowed=", ".join(COVARIATES)))
         if not self.covariates:
-            raise SpecError("choose at least one covariate for the propensity model")
+            raise SpecError(tr("choose at least one covariate for the propensity model"))
         if self.trim is not None and not 0 <= self.trim[0] < self.trim[1] <= 100:
-            raise SpecError("trimming percentiles must satisfy 0 <= lower < upper <= 100")
+            raise SpecError(tr("trimming percentiles must satisfy 0 <= lower < upper <= 100"))
 
 
 def propensity(x: np.ndarray, treatment: np.ndarray, groups: tuple[str, ...]) -> np.ndarray:
@@ -88,11 +90,11 @@ def propensity(x: np.ndarray, treatment: np.ndarray, groups: tuple[str, ...]) ->
         try:
             res = MNLogit(codes, design).fit(method="newton", maxiter=200, tol=1e-14, disp=0)
         except np.linalg.LinAlgError:
-            raise SpecError("the propensity model cannot be fitted (a covariate level occurs with one regimen "
-                            "only, or covariates duplicate each other): choose fewer covariates") from None
+            raise SpecError(tr("the propensity model cannot be fitted (a covariate level occurs with one regimen "
+                               "only, or covariates duplicate each other): choose fewer covariates")) from None
     if any("separation" in str(w.message).lower() or "converge" in str(w.message).lower() for w in caught):
-        raise SpecError("the propensity model does not converge (some covariate predicts the regimen "
-                        "perfectly): choose fewer covariates or merge rare levels")
+        raise SpecError(tr("the propensity model does not converge (some covariate predicts the regimen "
+                           "perfectly): choose fewer covariates or merge rare levels"))
     return np.asarray(res.predict(design), float)
 
 
@@ -240,11 +242,12 @@ def iptw_analysis(cohort: Cohort, spec: IPTWSpec) -> IPTWResult:
     order = tuple([reference, *[r for r in cohort.regimens if r != reference]])
     order = tuple(r for r in order if (mf.regimen == r).any())
     if len(order) < 2 or reference not in order:
-        raise SpecError("propensity weighting needs the reference and at least one other regimen with "
-                        "patients who have every chosen covariate recorded")
+        raise SpecError(tr("propensity weighting needs the reference and at least one other regimen with "
+                           "patients who have every chosen covariate recorded"))
     if mf.x.shape[1] == 0:
-        raise SpecError("every chosen covariate has a single value in these patients: nothing to balance on")
-    notes = [f"{r}: only {(mf.regimen == r).sum()} patients — propensities and weights are unstable"
+        raise SpecError(tr("every chosen covariate has a single value in these patients: nothing to balance on"))
+    notes = [tr("{regimen}: only {n} patients — propensities and weights are unstable", regimen=r,
+                n=(mf.regimen == r).sum())
              for r in order if (mf.regimen == r).sum() < MIN_REGIMEN_PATIENTS]
     probs = propensity(mf.x.to_numpy(), mf.regimen, order)
     p_own = probs[np.arange(mf.n), [order.index(r) for r in mf.regimen]]
@@ -270,16 +273,17 @@ def iptw_analysis(cohort: Cohort, spec: IPTWSpec) -> IPTWResult:
     ph = cox_zph(mf.days, mf.event, arms.to_numpy(), beta,
                  {Col.REGIMEN_1L: list(range(len(order) - 1))}, weights=w)
     methods = {
-        "propensity": "multinomial logistic regression with intercept (statsmodels MNLogit; R nnet::multinom, "
-                      "or glm(family = binomial) for two regimens)",
-        "weights": "stabilized: P(regimen) / P(regimen | covariates)" + (
-            f", truncated at the {spec.trim[0]:g}th and {spec.trim[1]:g}th percentiles" if spec.trim else ""),
-        "balance": "standardized mean difference: weighted means over the pooled unweighted SD (cobalt)",
-        "km": "weighted Kaplan–Meier (R survfit(weights = w)); infinitesimal-jackknife SE, log-log 95% CI",
-        "hazard ratio": "weighted Cox, Efron ties, robust sandwich SE, Wald 95% CI "
-                        "(R coxph(weights = w, robust = TRUE))",
-        "ph test": "cox.zph of the weighted model (R cox.zph, transform 'km')",
-        "missing": "complete cases only",
+        "propensity": tr("multinomial logistic regression with intercept (statsmodels MNLogit; R nnet::multinom, "
+                         "or glm(family = binomial) for two regimens)"),
+        "weights": (tr("stabilized: P(regimen) / P(regimen | covariates), truncated at the {lower}th and {upper}th "
+                       "percentiles", lower=f"{spec.trim[0]:g}", upper=f"{spec.trim[1]:g}") if spec.trim
+                    else tr("stabilized: P(regimen) / P(regimen | covariates)")),
+        "balance": tr("standardized mean difference: weighted means over the pooled unweighted SD (cobalt)"),
+        "km": tr("weighted Kaplan–Meier (R survfit(weights = w)); infinitesimal-jackknife SE, log-log 95% CI"),
+        "hazard ratio": tr("weighted Cox, Efron ties, robust sandwich SE, Wald 95% CI "
+                           "(R coxph(weights = w, robust = TRUE))"),
+        "ph test": tr("cox.zph of the weighted model (R cox.zph, transform 'km')"),
+        "missing": tr("complete cases only"),
     }
     return IPTWResult(spec=spec, reference=reference, regimens=order, patient_id=mf.patient_id, regimen=mf.regimen,
                       propensity=probs, weights=w, n_eligible=mf.n_eligible, missing=mf.missing, balance=balance,
@@ -293,17 +297,19 @@ def column_label(column: str) -> str:
     c = COVARIATES.get(key)
     if c is None:
         return column
-    return f"{c.label}: {level}" if level else term_label(key, None, None)
+    return tr("{covariate}: {level}", covariate=tr(c.label), level=level_text(key, level)) if level \
+        else term_label(key, None, None)
 
 
 def balance_table(result: IPTWResult) -> pd.DataFrame:
     """Per covariate column: SMD of each regimen pair before → after, and the largest |SMD| after."""
-    out = pd.DataFrame({"Covariate": [column_label(c) for c in result.max_abs_smd()["column"]]})
+    out = pd.DataFrame({trc("result table", "Covariate"): [column_label(c) for c in result.max_abs_smd()["column"]]})
     for (a, b), part in result.balance.groupby(["a", "b"], sort=False):
-        out[f"{a} vs {b}: before"] = part["before"].map(lambda v: f"{v:+.3f}").to_numpy()
-        out[f"{a} vs {b}: after"] = part["after"].map(lambda v: f"{v:+.3f}").to_numpy()
+        out[tr("{a} vs {b}: before", a=a, b=b)] = part["before"].map(lambda v: f"{v:+.3f}").to_numpy()
+        out[tr("{a} vs {b}: after", a=a, b=b)] = part["after"].map(lambda v: f"{v:+.3f}").to_numpy()
     worst = result.max_abs_smd()["after"].to_numpy()
-    out["Balanced (max |SMD| < 0.1)"] = np.where(worst < SMD_TARGET, "yes", "no")
+    out[trc("result table", "Balanced (max |SMD| < 0.1)")] = np.where(
+        worst < SMD_TARGET, trc("yes/no value", "yes"), trc("yes/no value", "no"))
     return out
 
 
@@ -313,10 +319,12 @@ def weights_table(result: IPTWResult) -> pd.DataFrame:
     for r in result.regimens:
         w = result.weights[result.regimen == r]
         med = survival_quantile(result.curves[r], 0.5).estimate
-        rows.append({"Regimen": r, "Patients": int(len(w)), "Weight min": f"{w.min():.2f}",
-                     "Weight median": f"{np.median(w):.2f}", "Weight max": f"{w.max():.2f}",
-                     "Effective n": f"{w.sum() ** 2 / (w ** 2).sum():.0f}",
-                     "Median (mo)": format_months(med / DAYS_PER_MONTH)})
+        rows.append({trc("result table", "Regimen"): r, trc("result table", "Patients"): int(len(w)),
+                     trc("result table", "Weight min"): f"{w.min():.2f}",
+                     trc("result table", "Weight median"): f"{np.median(w):.2f}",
+                     trc("result table", "Weight max"): f"{w.max():.2f}",
+                     trc("result table", "Effective n"): f"{w.sum() ** 2 / (w ** 2).sum():.0f}",
+                     trc("result table", "Median (mo)"): format_months(med / DAYS_PER_MONTH)})
     return pd.DataFrame(rows)
 
 
