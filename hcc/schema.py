@@ -122,7 +122,7 @@ def regimen_name(code: str, *, with_code: bool = True) -> str:
     is shown as recorded (it is the registry's own word)."""
     name = REGIMEN_LABELS.get(code)
     if name is None:
-        return code
+        return value_label(Col.REGIMEN_1L, code)
     return f"{tr(name)} ({code})" if with_code else tr(name)
 
 # Best overall response (RECIST 1.1 / mRECIST) ---------------------------------
@@ -347,7 +347,9 @@ def value_label(column: str, value: object) -> str:
     elif column == Col.ETIOLOGY:
         words = {"alcohol": trc("etiology", "alcohol"), "other": trc("etiology", "other")}
     elif column in (Col.REGIMEN_1L, Col.REGIMEN_2L, Col.REGIMEN_3L, "regimen"):
-        words = {OTHER_REGIMEN: trc("regimen group", "Other")}
+        # the pooled group, and the app's own default group names (second-line classes): a registry's
+        # own code is no message of the catalog and comes back as recorded
+        return trc("regimen group", "Other") if text == OTHER_REGIMEN else tr(text)
     elif column in BOOL_COLUMNS and text in ("True", "False", "yes", "no"):
         yes = text in ("True", "yes")
         translated = trc("yes/no value", "yes") if yes else trc("yes/no value", "no")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from hcc.analysis import analyze_endpoint
-from hcc.stats.baseline import baseline_table, to_xlsx
+from hcc.stats.baseline import baseline_table, table1_header, to_xlsx
 from hcc.cohort.rules import apply_to_registry
 from hcc.i18n import N_, tr
 from hcc.outputs.figures import attrition_figure, regimen_colors
@@ -23,7 +23,8 @@ if presenting():
     shown = [c for c in table1.columns if c not in ("Missing", "Test") and not str(c).startswith("SMD")]
     present("pages/cohort.py", [Slide(tr("Who is in, and why"), figure=attrition_figure(
         cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption))]
-            + table_slides(tr("Baseline characteristics (Table 1; tests and SMDs on the page)"), table1[shown]),
+            + table_slides(tr("Baseline characteristics (Table 1; tests and SMDs on the page)"),
+                           table1[shown].rename(columns=table1_header)),
             caption)
 st.markdown(tr("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
                "The address bar holds the rules: copy it to reopen or share the same cohort on the same data."))
@@ -40,7 +41,7 @@ st.download_button(tr("Download the cohort rules (JSON)"), cohort.spec.to_json()
 
 st.subheader(tr("Baseline characteristics"))
 table = session_memo(("table1", registry.sha256, cohort.spec),
-                     lambda: baseline_table(cohort.frame, cohort.regimens))
+                     lambda: baseline_table(cohort.frame, cohort.regimens)).rename(columns=table1_header)
 st.dataframe(table, hide_index=True)
 st.caption(tr("Median [Q1, Q3] with Kruskal–Wallis test; n (%) with chi-square, or Fisher's exact test when an "
               "expected count is below 5; SMD = standardized mean difference."))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from hcc.analysis import analyze_endpoint
 from hcc.cohort.endpoints import DEFINITIONS
+from hcc.formatting import method_label
 from hcc.i18n import tr, trc
 from hcc.outputs.figures import default_horizon_months, km_figure, regimen_colors
 from hcc.outputs.tables import overview_table
@@ -79,7 +80,7 @@ figure_block()
 summary_tables(summary)
 with st.expander(tr("Methods and patients not analysed")):
     for name, text in summary.methods.items():
-        st.markdown(trc("definition list", "- **{term}**: {text}", term=name, text=text))
+        st.markdown(trc("definition list", "- **{term}**: {text}", term=method_label(name), text=text))
     for reason, count in {**summary.not_eligible, **summary.excluded}.items():
         st.markdown(tr("- not analysed — {reason}: {count}", reason=reason, count=count))
 reproduce_in_r(registry, cohort, spec, key="reproduce_in_r_survival")

@@ -34,13 +34,19 @@ Kaplan Meier Kaplan–Meier Cox Efron Breslow Holm Gray Fine Fine–Gray Aalen J
 Peto Wald Schoenfeld Nelson Nelson–Aalen Bonferroni Hosmer Lemeshow Wilcoxon Fisher Pearson Clopper
 Child Pugh Child-Pugh mRECIST RECIST at-risk log log-log plain arcsine
 Streamlit Excel PowerPoint Parquet DuckDB REDCap Stata Python pandas lifelines survival cmprsk survRM2
-jsonlite Rscript plotly kaleido Chromium Poedit
+jsonlite Rscript plotly kaleido Chromium Poedit statsmodels numpy scipy pyarrow tableone openpyxl
+coxph survfit survdiff survreg confint quantile multinom glm binomial nnet MNLogit crr cuminc finegray cmprsk
+rmean conf.type rho exp coef se sqrt tau holm bonferroni Harrell cobalt survRM
 ng mL dL mg kg cm mm px dpi pt
 HCC Outcomes Explorer
 IMbrave REFLECT SHARP HIMALAYA CheckMate KEYNOTE RESORCE REACH CELESTIAL
 """.split())
 
 _NOISE = [
+    re.compile(r"&[a-z]+;|&#\d+;"),                   # HTML entities (&lt;)
+    re.compile(r"\?\w+=\w+"),                          # a link's parameter (?present=1)
+    re.compile(r"\b\w+\((?:[^()]|\([^()]*\))*\)"),      # R calls as written in methods lines: coxph(weights = w)
+    re.compile(r"\b\w+\$\w+|R: \+ \w+|\b\w+ = '\w+'"),  # R: fit$concordance, a formula term, an argument
     re.compile(r":material/[a-z_]+:"),                 # Material icon shortcodes
     re.compile(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+)* [A-Z]{1,3},(?: [A-Z][\w'-]+ [A-Z]{1,3},)* et al\.[^;]*?[;.] doi:\s?\S+"),  # a citation, as published
     re.compile(r"https?://\S+|\]\([^)]*\)"),          # links' targets
@@ -48,6 +54,7 @@ _NOISE = [
     re.compile(r"[\w.-]+\.(?:csv|xlsx|json|png|svg|pdf|pptx|html|zip|parquet|duckdb|R|txt|sav|dta|po)\b", re.I),
     re.compile(r"`[^`]*`"),                           # code spans: column names, commands
     re.compile(r"\b\w+_\w+\b"),                       # snake_case identifiers (column names, codes)
+    re.compile(r"\b[a-z]\w*(?:\.[a-z]\w*)+\b"),           # R names with dots: p.adjust, cox.zph, quantile.survfit
     re.compile(r"%\{[^}]*\}|<[^>]+>"),                # plotly template fields, HTML tags
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-–]*[A-Za-z]|[A-Za-z]")
@@ -127,11 +134,11 @@ def english_words(texts: Iterable[str], allowed: Iterable[str] = ()) -> list[str
     allow = ALLOWED | set(allowed)
     found = set()
     for text in texts:
-        cleaned = text
+        cleaned = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)  # markdown escapes (ui/text.md) as shown
         for pattern in _NOISE:
             cleaned = pattern.sub(" ", cleaned)
         for word in _WORD.findall(cleaned):
-            bare = word.strip("-–'’")
+            bare = re.sub(r"['’]s$", "", word).strip("-–'’")  # Harrell's C
             if len(bare) <= 1 or bare in allow or bare.isupper() or any(c.isdigit() for c in bare):
                 continue
             if all(part in allow or part.isupper() or len(part) <= 1 for part in re.split(r"[-–]", bare)):

@@ -10,7 +10,7 @@ import streamlit as st
 from hcc.stats.adjusted import COVARIATES, CoxSpec, MultivariableCox, cox_table, ph_table
 from hcc.outputs.adjusted_figures import forest_figure, love_plot, subgroup_forest_figure, weighted_km_figure
 from hcc.stats.coxscore import GLOBAL
-from hcc.formatting import format_hr, format_p
+from hcc.formatting import format_hr, format_p, method_label
 from hcc.i18n import N_, tr, trc
 from hcc.schema import AFP_400, ATZ_BEV, FIRST_LINE_ENDPOINTS, Col, Endpoint, endpoint_label
 from hcc.stats.subgroups import SUBGROUPS, SubgroupResult, subgroup_table
@@ -133,7 +133,7 @@ def cox_section(model: MultivariableCox, caption: str) -> None:
         st.warning(tr("The global proportional-hazards test is significant although no single term is: read the "
                       "hazard ratios as averages over follow-up."), icon=":material/timeline:")
     with st.expander(tr("Methods (estimators and their R equivalents)")):
-        st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=md(k), text=md(v))
+        st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=md(method_label(k)), text=md(v))
                                for k, v in model.methods.items()))
 
 
@@ -166,5 +166,5 @@ def iptw_section(result: IPTWResult, colors: dict[str, str], caption: str) -> No
     st.dataframe(table := balance_table(result), hide_index=True)
     table_downloads(table, "balance")
     with st.expander(tr("Methods (estimators and their R equivalents)")):
-        st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=md(k), text=md(v))
+        st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=md(method_label(k)), text=md(v))
                                for k, v in result.methods.items()))

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from hcc.analysis import AnalysisResult, result_json
-from hcc.formatting import format_hr, format_p, json_safe
+from hcc.formatting import format_hr, format_p, json_safe, method_label
 from hcc.outputs.export import (BROWSER_START_SECONDS, RENDER_TIMEOUT_SECONDS, ExportError, SizePreset, export_session,
                         export_slot, figure_bytes, run_async)
 from hcc.cohort.secondline import uptake
@@ -38,7 +38,7 @@ from hcc.outputs.methods_text import methods_paragraph, software_versions
 from hcc.outputs.tables import (attrition_table, comparison_table, endpoint_table, pairwise_table, plain_summary,
                         response_rates_table, table_notes, uptake_table)
 from hcc.stats.adjusted import CoxSpec, MultivariableCox, cox_table, fit_multivariable, multivariable_json, ph_table
-from hcc.stats.baseline import baseline_table
+from hcc.stats.baseline import baseline_table, table1_header
 from hcc.stats.weighting import DEFAULT_PS_COVARIATES, IPTWResult, IPTWSpec, balance_table, iptw_analysis, iptw_json
 from hcc.i18n import N_, current_language, date_text, tr, trc, use_language
 from hcc.schema import Endpoint, endpoint_label
@@ -220,10 +220,10 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
     if table1:
         t1 = baseline_table(cohort.frame, cohort.regimens)
         tables.append(ReportTable(
-            "table1", tr("Baseline characteristics (Table 1)"), t1, in_deck=True,
+            "table1", tr("Baseline characteristics (Table 1)"), t1.rename(columns=table1_header), in_deck=True,
             note=tr("Median [Q1, Q3] with Kruskal–Wallis test; n (%) with chi-square or Fisher's exact test; "
                     "SMD = standardized mean difference."),
-            deck_columns=_table1_deck_columns(t1)))
+            deck_columns=tuple(map(table1_header, _table1_deck_columns(t1)))))
     shown, unavailable = [], []
     for e in figure_endpoints:
         s = result.endpoints[e]
@@ -293,25 +293,11 @@ def build_report(result: AnalysisResult, figure_endpoints: tuple[Endpoint, ...] 
         results=results, is_demo=reg.is_demo, language=current_language())
 
 
-def _method_key(key: str) -> str:
-    """A key of a model's ``methods`` record (:class:`hcc.stats.adjusted.MultivariableCox`,
-    :class:`hcc.stats.weighting.IPTWResult`) as a table note names it; the record's keys stay English
-    in the JSON."""
-    words = {"model": trc("methods record", "model"), "ties": trc("methods record", "ties"),
-             "ci": trc("methods record", "ci"), "variance": trc("methods record", "variance"),
-             "missing": trc("methods record", "missing"), "concordance": trc("methods record", "concordance"),
-             "lr test": trc("methods record", "lr test"), "ph test": trc("methods record", "ph test"),
-             "propensity": trc("methods record", "propensity"), "weights": trc("methods record", "weights"),
-             "balance": trc("methods record", "balance"), "km": trc("methods record", "km"),
-             "hazard ratio": trc("methods record", "hazard ratio")}
-    return words.get(key, key)
-
-
 def _methods_note(methods: dict[str, str]) -> str:
     """A model's ``methods`` record as a table note (``ties: Efron; …``) in the current language: the
-    keys from :func:`_method_key`, the values as the model wrote them (in the language it was fitted
+    keys from :func:`hcc.formatting.method_label`, the values as the model wrote them (in the language it was fitted
     in, where its module translates them)."""
-    return trc("report", "; ").join(trc("report", "{key}: {value}", key=_method_key(k), value=tr(v))
+    return trc("report", "; ").join(trc("report", "{key}: {value}", key=method_label(k), value=tr(v))
                                     for k, v in methods.items())
 
 

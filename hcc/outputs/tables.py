@@ -15,7 +15,7 @@ import pandas as pd
 from hcc.formatting import format_hr, format_months, format_p
 from hcc.i18n import N_, tr, trc
 from hcc.stats.response import COVARIATE_LABELS, DENOMINATORS, POOLED, RATES, ResponseSummary
-from hcc.schema import COLUMNS, endpoint_label
+from hcc.schema import COLUMNS, Col, endpoint_label, value_label
 from hcc.stats.survival import EndpointSummary, GroupSummary
 
 
@@ -332,7 +332,8 @@ def uptake_table(rows) -> pd.DataFrame:
 def class_table(codes: list[str], classes: dict[str, str]) -> pd.DataFrame:
     """The second-line codes present and their class, for editing (the classes are the user's own
     words, kept as written; the headers are translated)."""
-    return pd.DataFrame({trc("table header", "Second-line code"): codes, trc("table header", "Class"): [classes.get(c, "Other") for c in codes]})
+    return pd.DataFrame({trc("table header", "Second-line code"): codes, trc("table header", "Class"): [value_label(Col.REGIMEN_2L, classes.get(c, "Other"))
+                                                                                  for c in codes]})
 
 
 def format_proportion(p) -> str:
