@@ -43,12 +43,12 @@ IMbrave REFLECT SHARP HIMALAYA CheckMate KEYNOTE RESORCE REACH CELESTIAL
 """.split())
 
 _NOISE = [
+    re.compile(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+)* [A-Z]{1,3},(?: [A-Z][\w'-]+ [A-Z]{1,3},)* et al\.[^;]*?[;.] doi:\s?\S+"),  # a citation, as published
     re.compile(r"&[a-z]+;|&#\d+;"),                   # HTML entities (&lt;)
     re.compile(r"\?\w+=\w+"),                          # a link's parameter (?present=1)
-    re.compile(r"\b\w+\((?:[^()]|\([^()]*\))*\)"),      # R calls as written in methods lines: coxph(weights = w)
-    re.compile(r"\b\w+\$\w+|R: \+ \w+|\b\w+ = '\w+'"),  # R: fit$concordance, a formula term, an argument
+    re.compile(r"\b[\w.]+\((?:[^()]|\([^()]*\))*\)"),      # R calls as written in methods lines: coxph(weights = w)
+    re.compile(r"\b\w+\$\w+|\$\w+|R: \+ \w+|\b[\w.]+ = '\w+'|\w+::\w+"),  # R: fit$x, $Tests, a term, an argument, pkg::f
     re.compile(r":material/[a-z_]+:"),                 # Material icon shortcodes
-    re.compile(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+)* [A-Z]{1,3},(?: [A-Z][\w'-]+ [A-Z]{1,3},)* et al\.[^;]*?[;.] doi:\s?\S+"),  # a citation, as published
     re.compile(r"https?://\S+|\]\([^)]*\)"),          # links' targets
     re.compile(r"\b[0-9a-f]{12,}\b"),                 # digests
     re.compile(r"[\w.-]+\.(?:csv|xlsx|json|png|svg|pdf|pptx|html|zip|parquet|duckdb|R|txt|sav|dta|po)\b", re.I),
@@ -56,6 +56,7 @@ _NOISE = [
     re.compile(r"\b\w+_\w+\b"),                       # snake_case identifiers (column names, codes)
     re.compile(r"\b[a-z]\w*(?:\.[a-z]\w*)+\b"),           # R names with dots: p.adjust, cox.zph, quantile.survfit
     re.compile(r"%\{[^}]*\}|<[^>]+>"),                # plotly template fields, HTML tags
+    re.compile(r"(?<![A-Za-z0-9_-])--[a-z][\w-]*|\b[\w.-]+/[\w./-]+"),  # CLI options, file paths (docs/data-format.md)
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-–]*[A-Za-z]|[A-Za-z]")
 

@@ -118,6 +118,11 @@ def test_switching_language_halfway_through_a_mapping_keeps_every_answer() -> No
     registry = at.session_state[StateKeys.REGISTRY]
     assert registry.name == "export.csv" and registry.n_errors == 0 and registry.mapping.dropped == ("Patient name",)
     assert any("準備完了" in s.value for s in at.success)
+    # back to English: the file is checked again, so its findings are worded in the session's language
+    at.radio(key=StateKeys.LANG_WIDGET).set_value("en").run()
+    again = at.session_state[StateKeys.REGISTRY]
+    assert registry.language == "ja" and again.language == "en" and again.n_patients == registry.n_patients
+    assert [i.rule for i in again.issues] == [i.rule for i in registry.issues]
 
 
 def test_two_sessions_in_two_languages_on_the_same_page_at_the_same_moment(monkeypatch) -> None:

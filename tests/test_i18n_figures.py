@@ -182,3 +182,25 @@ def test_japanese_legend_rows_grow_with_width() -> None:
     from hcc.outputs.figures import legend_rows
     names = ["アテゾリズマブ＋ベバシズマブ (ATZ_BEV)：n = 181、中央値 未到達"] * 3
     assert legend_rows(names, 1000, 13) > legend_rows([n.encode("ascii", "ignore").decode() for n in names], 1000, 13)
+
+
+def test_the_flow_diagram_greys_a_rule_not_applied_in_japanese_too() -> None:
+    """Rules whose column is empty are grey boxes named as not applied, found by the step's kind (not
+    its English words); excluding rules say 除外 once."""
+    from hcc.cohort.rules import apply_spec
+    from hcc.ingest.registry import load_bytes
+    from hcc.schema import Col
+    from tests.conftest import registry_csv
+
+    cols = [Col.PATIENT_ID, Col.REGIMEN_1L, Col.START_1L, Col.DATE_LAST_FOLLOWUP]
+    reg = load_bytes(registry_csv([{}, {}], columns=cols), "no_flags.csv")
+    for lang in ("en", "ja"):
+        with use_language(lang):
+            cohort = apply_spec(reg.frame, PRESETS[MAIN])
+            fig = attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), {}, "")
+        grey = [s for s in fig.layout.shapes if s.fillcolor == "#FAFAFA"]
+        assert len(grey) == 3, lang
+        texts = [a.text for a in fig.layout.annotations if a.text]
+        if lang == "ja":
+            assert not any("Not applied" in t or "Excluded" in t for t in texts)
+            assert any("適用" in t for t in texts)

@@ -11,7 +11,7 @@ import hashlib
 import streamlit as st
 
 from hcc.errors import HCCError
-from hcc.i18n import tr, trc
+from hcc.i18n import current_language, tr, trc
 from hcc.ingest.io import EXTENSIONS
 from hcc.ingest.mapping import Mapping
 from hcc.ingest.registry import Registry, Source, load_source, read_sources
@@ -48,8 +48,8 @@ def upload_widget() -> Source | None:
     named = [(f.name, f.getvalue()) for f in files]
     digest = hashlib.sha256(b"".join(hashlib.sha256(data).digest() for _, data in named)).hexdigest()
     sheet = st.session_state.get(StateKeys.SHEET)
-    if held is not None and held[0] == (digest, sheet):
-        source = held[1]
+    if held is not None and held[0] == (digest, sheet) and held[1].language == current_language():
+        source = held[1]  # read before in this language (after a switch, it is read again to reword its notes)
     else:
         try:
             with st.spinner(tr("Reading the file…")):
@@ -73,8 +73,9 @@ def load_registry(source: Source, mapping: Mapping) -> Registry | None:
     Only the session's current registry is kept (an upload can be large; each mapping edit would
     otherwise keep another copy)."""
     current = st.session_state.get(StateKeys.REGISTRY)
-    if current is not None and (current.sha256, current.mapping) == (source.raw.sha256, mapping):
-        return current
+    if current is not None and (current.sha256, current.mapping, current.language) == (
+            source.raw.sha256, mapping, current_language()):
+        return current  # checked before in this language; after a switch it is checked again, reworded
     try:
         with st.spinner(tr("Mapping and checking the file…")):
             return load_source(source, mapping)

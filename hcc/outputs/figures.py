@@ -15,8 +15,8 @@ from plotly.subplots import make_subplots
 from hcc.cohort.endpoints import DEFINITIONS
 from hcc.formatting import format_p
 from hcc.i18n import current_language, tr, trc
-from hcc.schema import (ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_Y_LABELS, LEN, SOR, STUDY_REGIMENS, endpoint_label,
-                        endpoint_y_label, regimen_name)
+from hcc.schema import (ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_Y_LABELS, LEN, REGIMEN_LABELS, SOR, STUDY_REGIMENS,
+                        endpoint_label, endpoint_y_label, regimen_name)
 from hcc.stats.survival import EndpointSummary, KMCurve, survival_at
 from hcc.stats.response import CATEGORIES, LANE_EVENTS, ResponseSummary
 from hcc.reference.trials import TRIALS, arms_for
@@ -577,13 +577,18 @@ def presentation_style(fig: go.Figure, caption: str, height_px: int = PRESENT_HE
     return out
 
 
+def _not_applied(step) -> bool:
+    # By the step's kind (any language); a step made without one (older callers) by its English words.
+    return step.not_applied or step.rule.startswith("Not applied")
+
+
 def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[str, int],
                      colors: dict[str, str], subtitle: str = "") -> go.Figure:
     """CONSORT-style flow diagram of an attrition log: the remaining patients down the middle,
     each rule's exclusions (total and per regimen) in a box to the right, the analysed cohort at the
     bottom with its regimens. Rules that removed nobody are left out of the drawing (they are in the
     table); rules not applied are shown in grey."""
-    shown = [s for s in attrition[1:] if s.excluded > 0 or s.rule.startswith("Not applied")]
+    shown = [s for s in attrition[1:] if s.excluded > 0 or _not_applied(s)]
     n_rows = len(shown) + 2
     row_h = 1.0
     fig = go.Figure()
@@ -608,11 +613,9 @@ def attrition_figure(attrition, regimens: tuple[str, ...], final_counts: dict[st
                        ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor="#555", text="")
     for i, step in enumerate(shown, start=1):
         y = y_top - i * row_h
-        grey = step.rule.startswith("Not applied")
-        reason = step.rule.replace("Excluded: ", "")
-        # The rule's own words; "Excluded: " is said here, unless the rule already says it in Japanese.
-        said = reason == step.rule and any(map(_wide, reason))
-        label = html.escape(tr(reason) if grey or said else tr("Excluded: {reason}", reason=tr(reason)))
+        grey = _not_applied(step)
+        # A rule not applied is named as it is; an excluding rule gets "Excluded: " said here once.
+        label = html.escape(step.rule if grey else tr("Excluded: {reason}", reason=step.detail))
         detail = "" if grey else f"<br>n = {step.excluded:,}" + (
             f" · {per_regimen(step.excluded_by_regimen)}" if step.excluded_by_regimen else "")
         box(x_side, y, w_side, f"{label}{detail}",
@@ -735,8 +738,9 @@ def response_bar_figure(summary: ResponseSummary, colors: dict[str, str], subtit
     """
     groups = [g for g in summary.groups if g.n]
     x = [f"<span style='color:{colors.get(g.regimen, '#333')}'><b>{html.escape(regimen_name(g.regimen, with_code=False))}"
-         f"</b></span><br>({html.escape(g.regimen)}) n = {g.n}" if regimen_name(g.regimen) != g.regimen else
-         f"<span style='color:{colors.get(g.regimen, '#333')}'><b>{html.escape(g.regimen)}</b></span><br>n = {g.n}"
+         f"</b></span><br>({html.escape(g.regimen)}) n = {g.n}" if g.regimen in REGIMEN_LABELS else
+         f"<span style='color:{colors.get(g.regimen, '#333')}'><b>{html.escape(regimen_name(g.regimen))}</b></span>"
+         f"<br>n = {g.n}"
          for g in groups]
     fig = go.Figure()
     for cat in CATEGORIES:
