@@ -204,3 +204,20 @@ def test_the_flow_diagram_greys_a_rule_not_applied_in_japanese_too() -> None:
         if lang == "ja":
             assert not any("Not applied" in t or "Excluded" in t for t in texts)
             assert any("適用" in t for t in texts)
+
+
+def test_the_sankey_puts_the_paths_that_end_at_the_bottom_in_both_languages(ja) -> None:
+    """In every column, the nodes of paths that end (no further line, died / alive) sit below the
+    treatments, whatever the language their labels are written in."""
+    from hcc.cohort.secondline import PATH_ENDS
+
+    for lang in ("ja", "en"):
+        with use_language(lang):
+            cohort = apply_to_registry(load_demo(), PRESETS[MAIN])
+            fig = sankey_figure(treatment_paths(cohort.frame, LEVELS[0], ()), {}, SUBTITLE)
+            ends = tuple(tr(e) for e in PATH_ENDS)
+        node = fig.data[0].node
+        for x in (0.42, 0.999):
+            column = [(y, label.startswith(ends)) for label, y, x_ in zip(node.label, node.y, node.x) if x_ == x]
+            last_treatment = max(y for y, end in column if not end)
+            assert all(y > last_treatment for y, end in column if end), (lang, x)

@@ -39,6 +39,8 @@ NO_SECOND_LINE_DIED = N_("No second line — died")
 NO_SECOND_LINE_ALIVE = N_("No second line — alive")
 DIED_AFTER_SECOND = N_("Died, no third line")
 ALIVE_AFTER_SECOND = N_("Alive, no third line")
+#: The labels of paths that end (no further line): a Sankey puts them at the bottom of their column.
+PATH_ENDS = (NO_SECOND_LINE_DIED, NO_SECOND_LINE_ALIVE, DIED_AFTER_SECOND, ALIVE_AFTER_SECOND)
 GIVEN = N_("Second line given")
 NOT_GIVEN = N_("No second line")
 #: Default class names translated in group labels (a class a user names is shown as named; "Other"

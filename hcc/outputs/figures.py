@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from hcc.cohort.endpoints import DEFINITIONS
+from hcc.cohort.secondline import PATH_ENDS
 from hcc.formatting import format_p
 from hcc.i18n import current_language, tr, trc
 from hcc.schema import (ATZ_BEV, DAYS_PER_MONTH, ENDPOINT_Y_LABELS, LEN, REGIMEN_LABELS, SOR, STUDY_REGIMENS,
@@ -675,10 +676,11 @@ def sankey_figure(paths, regimen_colors_: dict[str, str], subtitle: str = "") ->
     for i, v in zip(sources, values):
         size[i] = max(size[i], sum(val for src, val in zip(sources, values) if src == i))
     xs, ys = [0.0] * len(labels), [0.0] * len(labels)
+    ends = {tr(label) for label in PATH_ENDS}  # as treatment_paths wrote them, in this language
     for col, (stage, _) in zip((0.001, 0.42, 0.999), stages):
         members = [i for (st, _), i in index.items() if st == stage]
         # Treatments first (largest on top), then the paths that end (no further line) at the bottom.
-        members.sort(key=lambda i: (labels[i].startswith(_SANKEY_ENDS), -size[i]))
+        members.sort(key=lambda i: (labels[i] in ends, -size[i]))
         total = sum(size[i] for i in members) or 1.0
         gap = 0.04 / max(len(members), 1)
         y = 0.0
@@ -708,8 +710,6 @@ def sankey_figure(paths, regimen_colors_: dict[str, str], subtitle: str = "") ->
                         subtitle=subtitle, plot_height=max(480, 26 * len(labels)), bottom_px=10)
 
 
-#: How the labels of the paths that end (no further line) begin: they go to the bottom of their column.
-_SANKEY_ENDS = ("No ", "Died", "Alive")
 #: Least vertical distance between Sankey node centres (fraction of the plot), so labels never overlap.
 _SANKEY_MIN_GAP = 0.055
 
