@@ -114,3 +114,34 @@ def download(page, button, attempts: int = 3, timeout_ms: int = 30_000) -> Path:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+#: How long a browser step may wait for the app under load.
+STEP_WAIT_MS = 90_000
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished the run: nothing stale, the figures drawn, for a moment."""
+    page.wait_for_function("""() => !document.querySelector('[data-stale="true"]')
+        && !document.querySelector('[data-testid="stSkeleton"]')
+        && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')""",
+                           timeout=STEP_WAIT_MS)
+    page.wait_for_timeout(700)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=STEP_WAIT_MS)
+
+
+def next_slide(page, text: str) -> None:
+    """Press → and wait for the counter to change; a press that lands while the page is rerunning
+    can be dropped with the button it clicked, so it is pressed again (at most three times)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    changed = "(t) => { const c = document.querySelector('.st-key-hcc_slide_counter'); return c && c.innerText !== t; }"
+    for attempt in range(3):
+        page.keyboard.press("ArrowRight")
+        try:
+            page.wait_for_function(changed, arg=text, timeout=STEP_WAIT_MS // 3)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            settle(page)

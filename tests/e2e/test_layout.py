@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, next_slide, settle
 from ui.common import PAGES
 from ui.present import EXIT, NEXT
 
@@ -96,33 +96,6 @@ def _check_figures(figures: list[dict], where: str) -> None:
                 assert not _overlap(legend, area), f"{name}: legend over the plot"
 
 
-def _settle(page) -> None:
-    """Wait until Streamlit has finished the run: nothing stale, the figures drawn, for a moment."""
-    page.wait_for_function("""() => !document.querySelector('[data-stale="true"]')
-        && !document.querySelector('[data-testid="stSkeleton"]')
-        && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')""",
-                           timeout=WAIT_MS)
-    page.wait_for_timeout(700)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=WAIT_MS)
-
-
-def _next_slide(page, text: str) -> None:
-    """Press → and wait for the counter to change; a press that lands while the page is rerunning
-    can be dropped with the button it clicked, so it is pressed again (at most three times)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
-    changed = "(t) => { const c = document.querySelector('.st-key-hcc_slide_counter'); return c && c.innerText !== t; }"
-    for attempt in range(3):
-        page.keyboard.press("ArrowRight")
-        try:
-            page.wait_for_function(changed, arg=text, timeout=WAIT_MS // 3)
-            return
-        except PlaywrightTimeoutError:
-            if attempt == 2:
-                raise
-            _settle(page)
-
-
 def _url(server_url: str, path: str, present: bool) -> str:
     spec = next(p for p in PAGES if p.path == path)
     return f"{server_url}/{'' if spec.default else spec.url_path}{'?present=1' if present else ''}"
@@ -149,10 +122,10 @@ def test_every_figure_on_every_page_at_1440(recorded, server_url, path) -> None:
         page = context.new_page()
         page.goto(_url(server_url, path, present=False))
         page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=WAIT_MS)
-        _settle(page)
+        settle(page)
         if path not in NO_FIGURE_PAGES:  # the pages with figures: wait for the first drawn
             page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=WAIT_MS)
-            _settle(page)
+            settle(page)
         figures = page.evaluate(_MEASURE)
         _check_figures(figures, path)
         assert figures or path in NO_FIGURE_PAGES, f"{path}: no figure was measured"
@@ -188,7 +161,7 @@ def test_every_presentation_screen_fits(recorded, server_url, size) -> None:
             counter = page.locator(".st-key-hcc_slide_counter")
             counter.wait_for(timeout=WAIT_MS)
             while True:
-                _settle(page)
+                settle(page)
                 page.wait_for_function("""() => Array.from(document.querySelectorAll(
                     '.js-plotly-plot .main-svg, [data-testid="stTable"] table')).some(
                     (e) => e.getBoundingClientRect().height > 0)""", timeout=WAIT_MS)  # the slide's result drawn
@@ -210,7 +183,7 @@ def test_every_presentation_screen_fits(recorded, server_url, size) -> None:
                 seen += 1
                 if index == total:
                     break
-                _next_slide(page, text)
+                next_slide(page, text)
     finally:
         context.close()
     assert seen >= 2 * len(PAGES)
@@ -225,21 +198,21 @@ def test_keys_step_across_pages_and_escape_leaves(recorded, server_url) -> None:
         page.goto(_url(server_url, "pages/data.py", present=True))
         counter = page.locator(".st-key-hcc_slide_counter")
         counter.wait_for(timeout=WAIT_MS)
-        _settle(page)
+        settle(page)
         assert counter.inner_text().startswith("1 / 1 · Data loaded")
         page.keyboard.press("ArrowRight")
         page.wait_for_url(re.compile(r"/export"), timeout=WAIT_MS)
         page.wait_for_function("() => (document.querySelector('.st-key-hcc_slide_counter') || {}).innerText?.startsWith('1 / ')",
                                timeout=WAIT_MS)
-        _settle(page)
+        settle(page)
         page.keyboard.press("ArrowRight")
         page.wait_for_function("() => (document.querySelector('.st-key-hcc_slide_counter') || {}).innerText?.startsWith('2 / ')",
                                timeout=WAIT_MS)
-        _settle(page)
+        settle(page)
         page.keyboard.press("Escape")
         page.get_by_role("heading", name="Report & slides").wait_for(timeout=WAIT_MS)
         page.locator('[data-testid="stSidebar"]').wait_for(state="visible", timeout=WAIT_MS)  # its CSS is gone
-        _settle(page)
+        settle(page)
         assert page.locator(".st-key-hcc_slide_counter").count() == 0
         assert "present=1" not in page.url
         assert page.get_by_role("button", name=EXIT).count() == 0 and page.get_by_role("button", name=NEXT).count() == 0
@@ -260,7 +233,7 @@ def test_no_request_left_the_apps_host(recorded, server_url) -> None:
                     page.goto(_url(server_url, spec.path, present))
                     page.locator(".st-key-hcc_slide_counter" if present else '[data-testid="stMainBlockContainer"] h1'
                                  ).first.wait_for(timeout=WAIT_MS)
-                    _settle(page)
+                    settle(page)
         finally:
             context.close()
     host = urlparse(server_url).netloc
