@@ -91,9 +91,10 @@ def _subtitle_fits(page, where: str) -> list[str]:
     """Measure the KM figure as drawn: the subtitle naming the rules not applied is there, on more
     than one line, and no text of the figure (title and subtitle lines included) runs past its box.
     Returns the title's text lines."""
-    from tests.e2e.test_layout import _MEASURE, _check_figures, _settle
+    from tests.e2e.conftest import settle
+    from tests.e2e.test_layout import _MEASURE, _check_figures
 
-    _settle(page)
+    settle(page)
     page.locator(".js-plotly-plot .gtitle").filter(has_text="2 of 3 rules not applied").first.wait_for(
         timeout=WAIT_MS)
     figures = page.evaluate(_MEASURE)
