@@ -119,7 +119,8 @@ REGIMEN_LABELS: dict[str, str] = {
 def regimen_name(code: str, *, with_code: bool = True) -> str:
     """What a clinician reads for a regimen code, in the current language: ``"Sorafenib (SOR)"``,
     ``"ソラフェニブ (SOR)"`` (or the name alone with ``with_code=False``); a code without a known name
-    is shown as recorded (it is the registry's own word)."""
+    goes through :func:`value_label` (the pooled group and the app's own group words, such as a Sankey's
+    "No second line — died", in the current language; a registry's own code as recorded)."""
     name = REGIMEN_LABELS.get(code)
     if name is None:
         return value_label(Col.REGIMEN_1L, code)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-import pandas as pd
 import plotly.graph_objects as go
 import pytest
 

@@ -697,7 +697,7 @@ def sankey_figure(paths, regimen_colors_: dict[str, str], subtitle: str = "") ->
             lo, hi = ys[members[0]], ys[members[-1]]
             for i in members:
                 ys[i] = 0.001 + (ys[i] - lo) / (hi - lo or 1) * (0.998 - _SANKEY_MIN_GAP / 2) if hi > lo else ys[i]
-    shown_labels = [f"{html.escape(_sankey_name(x))}: {int(size[i])}" for i, x in enumerate(labels)]
+    shown_labels = [f"{html.escape(regimen_name(x))}: {int(size[i])}" for i, x in enumerate(labels)]
     fig = go.Figure(go.Sankey(
         arrangement="fixed",
         node=dict(label=shown_labels, pad=14, thickness=16, color=node_colors, x=xs, y=ys,
@@ -712,13 +712,6 @@ def sankey_figure(paths, regimen_colors_: dict[str, str], subtitle: str = "") ->
 
 #: Least vertical distance between Sankey node centres (fraction of the plot), so labels never overlap.
 _SANKEY_MIN_GAP = 0.055
-
-
-def _sankey_name(label: str) -> str:
-    """A Sankey node's name: the regimen's drug name with its code ("Regorafenib (REG)"), or what
-    happened instead ("No second line — died") in the current language."""
-    name = regimen_name(label)
-    return tr(label) if name == label else name
 
 
 #: Best-response categories: a colour-blind-safe diverging scale (ColorBrewer RdBu) from complete
