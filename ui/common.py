@@ -73,10 +73,15 @@ def current_registry() -> Registry:
     return st.session_state.get(StateKeys.REGISTRY) or _demo_registry()
 
 
+def _memo_key(key: tuple) -> tuple:
+    # results carry words (methods, reasons, names): one set per language
+    return (current_language(), *key)
+
+
 def session_memo(key: tuple, compute: Callable[[], T]) -> T:
     """Memoize ``compute()`` in this session only, under ``key`` (which must include the data's sha256)."""
     memo = st.session_state.setdefault(StateKeys.MEMO, {})
-    key = (current_language(), *key)  # results carry words (methods, reasons, names): one set per language
+    key = _memo_key(key)
     if key not in memo:
         if len(memo) > 64:  # bounded: a session exploring many settings does not grow without end
             memo.clear()
@@ -102,7 +107,7 @@ def cohort_quietly() -> Cohort | None:
     registry = current_registry()
     spec = current_spec()
     memo = st.session_state.get(StateKeys.MEMO, {})
-    key = (current_language(), "cohort", registry.sha256, spec)  # as session_memo keys it
+    key = _memo_key(("cohort", registry.sha256, spec))  # as session_memo keys it
     if key in memo:
         return memo[key]
     try:
