@@ -152,9 +152,9 @@ def check_reference(reference: str | None, regimens: tuple[str, ...]) -> None:
                           regimens=", ".join(regimens)))
 
 
-def clean_registry(args: argparse.Namespace) -> CleanRegistry | None:
+def clean_registry(args: argparse.Namespace, columns: frozenset[str] | None = None) -> CleanRegistry | None:
     """``--data`` as a DuckDB table when it is one clean CSV in the data contract read without
-    ``--mapping`` (:func:`hcc.ingest.fastpath.open_clean`), else None (the full path reads it);
+    ``--mapping`` (:func:`hcc.ingest.fastpath.open_clean`; ``columns``: those the table must hold), else None (the full path reads it);
     with ``--verbose``, which path and why on stderr."""
     if args.mapping or len(args.data) != 1:
         decision_reason = "--mapping given" if args.mapping else "more than one file"
@@ -162,7 +162,7 @@ def clean_registry(args: argparse.Namespace) -> CleanRegistry | None:
     else:
         from hcc.ingest.fastpath import open_clean  # noqa: PLC0415  (lazy: see the imports)
 
-        decision = open_clean(args.data[0])
+        decision = open_clean(args.data[0], columns, explain=getattr(args, "verbose", False))
         clean, decision_reason = decision.registry, decision.reason
     if getattr(args, "verbose", False):
         print("path: fast (DuckDB; a clean CSV in the data contract)" if clean is not None

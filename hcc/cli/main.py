@@ -65,7 +65,10 @@ def _analyze(args: argparse.Namespace) -> dict:
 
         covariates, center = parse_formula(args.cox)
     if args.stats == "km" and not (args.cox or args.iptw):
-        clean = cli_common.clean_registry(args)
+        from hcc.engine import columns_read  # noqa: PLC0415
+        from hcc.schema import ENDPOINTS  # noqa: PLC0415
+
+        clean = cli_common.clean_registry(args, columns_read(spec, ENDPOINTS))
         if clean is not None:
             from hcc.analysis import km_json_clean  # noqa: PLC0415
 

@@ -48,6 +48,8 @@ _YES, _NO = "yes", "no"
 #: Most distinct values of a regimen column checked here (the mapping proposes for the most frequent
 #: :data:`hcc.ingest.mapping.MAX_DISTINCT_VALUES` only).
 _MAX_REGIMENS = 200
+#: Held in every table: their distinct values are checked against the mapping proposal.
+_REGIMEN_COLUMNS = (Col.REGIMEN_1L, Col.REGIMEN_2L, Col.REGIMEN_3L)
 
 
 @dataclass
@@ -109,9 +111,10 @@ def _bytes_doubt(data: bytes, name: str) -> str:
         return "not UTF-8"
     if b'"' in data:
         return "quoted cells"
-    if data.count(b"\r") != data.count(b"\r\n"):
+    carriage_returns = b"\r" in data
+    if carriage_returns and data.count(b"\r") != data.count(b"\r\n"):
         return "a carriage return that does not end a line"
-    if data.startswith((b"\n", b"\r")) or b"\n\n" in data or b"\n\r\n" in data:
+    if data.startswith((b"\n", b"\r")) or b"\n\n" in data or (carriage_returns and b"\n\r\n" in data):
         return "a blank line"
     if b"\n" not in data:
         return "no patient rows"
@@ -144,27 +147,29 @@ def _cell_check(col: Column, present: bool) -> tuple[str, str]:
     return v, f"NOT regexp_matches({v}, '{_TEXT_DOUBT}')"
 
 
-def _typed_select(names: list[str], source: str) -> str:
-    """The typed registry and ``_doubt``: per row, 1 + the index in :data:`COLUMNS` of its first cell
-    outside the strict forms, 0 when none."""
-    typed, doubts = [], []
-    for i, col in enumerate(COLUMNS):
-        expression, condition = _cell_check(col, col.name in names)
-        typed.append(f"{expression} AS {col.name}")
-        if col.name in names:
-            doubts.append(f"WHEN {col.name} IS NOT NULL AND NOT ({condition}) THEN {i + 1}")
-    return f"SELECT {', '.join(typed)}, CASE {' '.join(doubts)} ELSE 0 END AS _doubt FROM {source}"
+def _condition(col: Column) -> str:
+    """The SQL condition a present column's raw cell meets when the full path finds nothing in it."""
+    condition = f"({col.name} IS NULL OR ({_cell_check(col, True)[1]}))"
+    return f"({col.name} IS NOT NULL AND {condition})" if col.required else condition
+
+
+def _typed_select(names: list[str], held: frozenset[str] | None, source: str) -> str:
+    """The typed registry (the columns in ``held``, the dates and the regimens; all when ``held`` is None;
+    absent ones as typed NULLs), the
+    row's identifier hash ``_pid`` (duplicates) and ``_ok``: every cell of the row in its strict form,
+    required ones filled."""
+    typed = [f"{_cell_check(col, col.name in names)[0]} AS {col.name}" for col in COLUMNS
+             if held is None or col.name in held or col.name in _REGIMEN_COLUMNS or col.kind is Kind.DATE]
+    ok = " AND ".join(_condition(col) for col in COLUMNS if col.name in names)
+    return f"SELECT {', '.join(typed)}, hash({Col.PATIENT_ID}) AS _pid, {ok} AS _ok FROM {source}"
 
 
 def _checks_sql(table: str) -> tuple[str, list[str]]:
     """One aggregate over the typed table, and the finding each of its columns (after the first
-    three) counts: blank required values and dates out of order."""
-    parts = ["COUNT(*)", "COALESCE(MIN(_doubt) FILTER (WHERE _doubt > 0), 0)",
-             "COUNT(*) - COUNT(DISTINCT patient_id)"]
+    three) counts: dates out of order. A duplicate hash of ``patient_id`` (a duplicate, or one chance
+    in billions a collision) declines."""
+    parts = ["COUNT(*)", "COUNT_IF(NOT _ok)", "COUNT(*) - COUNT(DISTINCT _pid)"]
     what = []
-    for name in REQUIRED:
-        parts.append(f"COUNT(*) - COUNT({name})")
-        what.append(f"a blank {name}")
     for rule in DATE_ORDER:
         bound = f"{rule.earlier} - INTERVAL '{rule.slack_days}' DAY" if rule.slack_days else rule.earlier
         parts.append(f"COUNT_IF({rule.later} < {bound})")
@@ -174,6 +179,15 @@ def _checks_sql(table: str) -> tuple[str, list[str]]:
         parts.append(f"COUNT_IF({col} > {end})")
         what.append(f"{col} after the end of follow-up")
     return f"SELECT {', '.join(parts)} FROM {table}", what
+
+
+def _first_doubtful_column(con, names: list[str], source: str) -> str:
+    """The first column with a cell outside its strict form or a blank required value (a second
+    read of the file, only to explain a decline)."""
+    present = [col for col in COLUMNS if col.name in names]
+    counts = con.execute("SELECT " + ", ".join(f"COUNT_IF(NOT {_condition(col)})" for col in present)
+                         + f" FROM {source}").fetchone()
+    return next((col.name for col, k in zip(present, counts) if k), "?")
 
 
 def _regimen_doubt(values: list[str], column: str) -> str:
@@ -191,10 +205,15 @@ def _regimen_doubt(values: list[str], column: str) -> str:
     return ""
 
 
-def open_clean(path: str | Path) -> Decision:
+def open_clean(path: str | Path, columns: frozenset[str] | None = None, *, explain: bool = False) -> Decision:
     """The registry file at ``path`` as a typed DuckDB table when it is clean (see the module's
-    docstring), else ``Decision(None, reason)``. Raises what :func:`hcc.ingest.io.read_file` raises
-    (not a regular file, over the size limit): the full path would raise the same."""
+    docstring), else ``Decision(None, reason)``.
+
+    ``columns``: the contract columns the table must hold (every column is checked all the same;
+    :func:`hcc.engine.columns_read` names what an analysis reads); None holds all. ``explain``: name
+    the column of a doubtful cell (a second read of the file). Raises what
+    :func:`hcc.ingest.io.read_file` raises (not a regular file, over the size limit), as the full path would.
+    """
     path = Path(path)
     from hcc.ingest.registry import DEMO_PATH  # noqa: PLC0415
 
@@ -209,8 +228,7 @@ def open_clean(path: str | Path) -> Decision:
     names, doubt = _header_columns(data)
     if names is None:
         return _decline(doubt)
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    rows = lines - 1
+    rows = data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1
     if rows > io_._row_budget(len(names)):
         return _decline("over the row or cell limit")
     sha256 = io_.fingerprint(data)
@@ -222,11 +240,11 @@ def open_clean(path: str | Path) -> Decision:
 
     con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False})
     try:
-        columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+        types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
         source = (f"read_csv({_sql_text(str(path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
-                  f"auto_detect = false, columns = {columns})")
+                  f"auto_detect = false, columns = {types})")
         try:
-            con.execute(f"CREATE TABLE {TABLE} AS {_typed_select(names, source)}")
+            con.execute(f"CREATE TABLE {TABLE} AS {_typed_select(names, columns, source)}")
         except duckdb.Error:
             con.close()
             return _decline("DuckDB's reader refused a row (another width?)")
@@ -235,17 +253,18 @@ def open_clean(path: str | Path) -> Decision:
             con.close()
             return _decline("the file changed while it was read")
         sql, what = _checks_sql(TABLE)
-        n, doubt_column, duplicates, *findings = con.execute(sql).fetchone()
+        n, doubtful, duplicates, *findings = con.execute(sql).fetchone()
         reason = ""
         if n != rows:
             reason = f"DuckDB read {n} rows, the file has {rows} lines"
-        elif doubt_column:
-            reason = f"a value of {COLUMNS[doubt_column - 1].name} outside the strict forms"
+        elif doubtful:
+            reason = (f"a blank required value or a cell outside the strict forms, in "
+                      f"{_first_doubtful_column(con, names, source) if explain else 'some column'}")
         elif duplicates:
             reason = "a duplicate patient_id"
         elif any(findings):
             reason = next(w for w, k in zip(what, findings) if k)
-        for column in (Col.REGIMEN_1L, Col.REGIMEN_2L, Col.REGIMEN_3L):
+        for column in _REGIMEN_COLUMNS:
             if reason or column not in names:
                 continue
             values = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM {TABLE} WHERE {column} IS NOT NULL "
