@@ -229,6 +229,8 @@ def open_clean(path: str | Path, columns: frozenset[str] | None = None, *, expla
     if names is None:
         return _decline(doubt)
     rows = data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1
+    if rows < 1:
+        return _decline("no patient rows")
     if rows > io_._row_budget(len(names)):
         return _decline("over the row or cell limit")
     sha256 = io_.fingerprint(data)
