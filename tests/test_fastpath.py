@@ -13,10 +13,15 @@ from benchmarks.registry import write_registry_csv
 from hcc.cli import common as cli_common
 from hcc.cli.main import main
 from hcc.cohort.rules import CohortSpec
-from hcc.ingest.fastpath import open_clean
+from hcc.engine import TABLE
+from hcc.ingest import fastpath
 from hcc.ingest.registry import DEMO_PATH
 
 N = 300
+
+
+def _open(path: Path, **options) -> fastpath.Decision:
+    return fastpath.open_clean(path, TABLE, **options)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +108,7 @@ def test_every_kind_of_problem_in_a_cell_is_declined(clean_csv, tmp_path, column
         row = _first_row_with(lines, column)
     path = tmp_path / "registry.csv"
     path.write_text("\n".join(_set_cell(lines, row, column, value)), encoding="utf-8")
-    decision = open_clean(path, explain=True)
+    decision = _open(path, explain=True)
     assert decision.registry is None and decision.reason
 
 
@@ -133,23 +138,23 @@ FILE_PROBLEMS = {
 def test_every_doubt_about_the_file_is_declined(clean_csv, tmp_path, problem) -> None:
     path = tmp_path / "registry.csv"
     path.write_text(FILE_PROBLEMS[problem](clean_csv.read_text(encoding="utf-8")), encoding="utf-8")
-    decision = open_clean(path)
+    decision = _open(path)
     assert decision.registry is None and decision.reason
 
 
 def test_latin1_bytes_are_declined(clean_csv, tmp_path) -> None:
     path = tmp_path / "registry.csv"
     path.write_bytes(clean_csv.read_bytes().replace(b"C05", b"C\xe905", 1))
-    assert open_clean(path).registry is None
+    assert _open(path).registry is None
 
 
 def test_the_demo_and_other_formats_take_the_full_path(tmp_path, monkeypatch, capsys) -> None:
     """The bundled demo (synthetic: no identifier scan; ages past 89) and non-CSV files go the full way."""
-    assert open_clean(DEMO_PATH).reason == "the bundled demo"
+    assert _open(DEMO_PATH).reason == "the bundled demo"
     copy = tmp_path / "demo.csv"
     copy.write_bytes(DEMO_PATH.read_bytes())
-    assert open_clean(copy).registry is None  # its ages of 90 and more are an identifier finding
-    assert open_clean(tmp_path / "x.parquet").registry is None
+    assert _open(copy).registry is None  # its ages of 90 and more are an identifier finding
+    assert _open(tmp_path / "x.parquet").registry is None
 
 
 @pytest.mark.parametrize("change", ["crlf", "columns reordered", "optional columns absent"])
@@ -185,5 +190,15 @@ def test_the_messy_export_of_the_mapping_tests_is_declined(tmp_path) -> None:
 
     path = tmp_path / "export.csv"
     messy(load_demo().frame).to_csv(path, index=False)
-    decision = open_clean(path)
+    decision = _open(path)
     assert decision.registry is None and "outside the data contract" in decision.reason
+
+
+def test_an_unknown_reference_regimen_is_the_same_error_on_both_paths(clean_csv, tmp_path, monkeypatch,
+                                                                      capsys) -> None:
+    args = ["analyze", "--data", str(clean_csv), "--stats", "km", "--reference", "XYZ"]
+    assert main(args) == 2
+    fast = capsys.readouterr().err
+    monkeypatch.setattr(cli_common, "clean_registry", lambda args, columns=None: None)
+    assert main(args) == 2
+    assert fast == capsys.readouterr().err and "--reference XYZ: no such regimen" in fast

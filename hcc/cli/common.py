@@ -160,9 +160,10 @@ def clean_registry(args: argparse.Namespace, columns: frozenset[str] | None = No
         decision_reason = "--mapping given" if args.mapping else "more than one file"
         clean = None
     else:
-        from hcc.ingest.fastpath import open_clean  # noqa: PLC0415  (lazy: see the imports)
+        from hcc.engine import TABLE  # noqa: PLC0415  (lazy: see the imports)
+        from hcc.ingest.fastpath import open_clean  # noqa: PLC0415
 
-        decision = open_clean(args.data[0], columns, explain=getattr(args, "verbose", False))
+        decision = open_clean(args.data[0], TABLE, columns, explain=getattr(args, "verbose", False))
         clean, decision_reason = decision.registry, decision.reason
     if getattr(args, "verbose", False):
         print("path: fast (DuckDB; a clean CSV in the data contract)" if clean is not None

@@ -65,7 +65,7 @@ def _analyze(args: argparse.Namespace) -> dict:
 
         covariates, center = parse_formula(args.cox)
     if args.stats == "km" and not (args.cox or args.iptw):
-        from hcc.engine import columns_read  # noqa: PLC0415
+        from hcc.engine import columns_read, registry_regimens  # noqa: PLC0415
         from hcc.schema import ENDPOINTS  # noqa: PLC0415
 
         clean = cli_common.clean_registry(args, columns_read(spec, ENDPOINTS))
@@ -73,7 +73,7 @@ def _analyze(args: argparse.Namespace) -> dict:
             from hcc.analysis import km_json_clean  # noqa: PLC0415
 
             try:
-                cli_common.check_reference(args.reference, clean.regimens)
+                cli_common.check_reference(args.reference, registry_regimens(clean))
                 return km_json_clean(clean, spec, analysis=analysis)
             finally:
                 clean.close()

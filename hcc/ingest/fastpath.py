@@ -1,8 +1,8 @@
 """The fast path for a clean registry CSV in the data contract: read and check it in DuckDB, or decline.
 
 :func:`open_clean` takes the path of a delimited file and either returns the registry as a typed
-DuckDB table (:data:`hcc.engine.TABLE`, one per call, in its own in-memory connection) or says why it
-declines; a declined file goes through today's path (:func:`hcc.ingest.registry.load_files`), which
+DuckDB table (named as :mod:`hcc.engine` reads it; one per call, in its own in-memory connection) or
+says why it declines; a declined file goes through today's path (:func:`hcc.ingest.registry.load_files`), which
 reports every finding with its row. A file is accepted only when that path would find **nothing**:
 no error, warning or note of :func:`hcc.ingest.validate.validate`, no identifier finding of
 :func:`hcc.ingest.deid.scan`, no mapping or date-format decision of :func:`hcc.ingest.registry.auto_mapping`,
@@ -61,7 +61,6 @@ class CleanRegistry:
     name: str
     sha256: str
     rows_read: int
-    regimens: tuple[str, ...]
     connection: Any = field(repr=False)
     dialect: str = "duckdb"
 
@@ -205,10 +204,12 @@ def _regimen_doubt(values: list[str], column: str) -> str:
     return ""
 
 
-def open_clean(path: str | Path, columns: frozenset[str] | None = None, *, explain: bool = False) -> Decision:
+def open_clean(path: str | Path, table: str, columns: frozenset[str] | None = None, *,
+               explain: bool = False) -> Decision:
     """The registry file at ``path`` as a typed DuckDB table when it is clean (see the module's
     docstring), else ``Decision(None, reason)``.
 
+    ``table``: the name of the table (:data:`hcc.engine.TABLE` for :mod:`hcc.engine`'s queries).
     ``columns``: the contract columns the table must hold (every column is checked all the same;
     :func:`hcc.engine.columns_read` names what an analysis reads); None holds all. ``explain``: name
     the column of a doubtful cell (a second read of the file). Raises what
@@ -238,7 +239,6 @@ def open_clean(path: str | Path, columns: frozenset[str] | None = None, *, expla
     del data
 
     import duckdb  # noqa: PLC0415  (only for a file that may take the fast path)
-    from hcc.engine import TABLE  # noqa: PLC0415
 
     con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False})
     try:
@@ -246,7 +246,7 @@ def open_clean(path: str | Path, columns: frozenset[str] | None = None, *, expla
         source = (f"read_csv({_sql_text(str(path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
                   f"auto_detect = false, columns = {types})")
         try:
-            con.execute(f"CREATE TABLE {TABLE} AS {_typed_select(names, columns, source)}")
+            con.execute(f"CREATE TABLE {table} AS {_typed_select(names, columns, source)}")
         except duckdb.Error:
             con.close()
             return _decline("DuckDB's reader refused a row (another width?)")
@@ -254,7 +254,7 @@ def open_clean(path: str | Path, columns: frozenset[str] | None = None, *, expla
         if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
             con.close()
             return _decline("the file changed while it was read")
-        sql, what = _checks_sql(TABLE)
+        sql, what = _checks_sql(table)
         n, doubtful, duplicates, *findings = con.execute(sql).fetchone()
         reason = ""
         if n != rows:
@@ -269,19 +269,16 @@ def open_clean(path: str | Path, columns: frozenset[str] | None = None, *, expla
         for column in _REGIMEN_COLUMNS:
             if reason or column not in names:
                 continue
-            values = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM {TABLE} WHERE {column} IS NOT NULL "
+            values = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL "
                                                 f"LIMIT {_MAX_REGIMENS + 1}").fetchall()]
             reason = _regimen_doubt(values, column)
         if reason:
             con.close()
             return _decline(reason)
-        counts = dict(con.execute(f"SELECT {Col.REGIMEN_1L}, COUNT(*) FROM {TABLE} GROUP BY 1").fetchall())
     except BaseException:
         con.close()
         raise
-    from hcc.engine import _ordered  # noqa: PLC0415  (the registry's regimen order, from counts)
-
-    return Decision(CleanRegistry(path.name, sha256, rows, _ordered(counts), con), "")
+    return Decision(CleanRegistry(path.name, sha256, rows, con), "")
 
 
 def _sql_text(value: str) -> str:
