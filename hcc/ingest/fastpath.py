@@ -148,7 +148,7 @@ def _cell_check(col: Column, present: bool) -> tuple[str, str]:
 
 def _condition(col: Column) -> str:
     """The SQL condition a present column's raw cell meets when the full path finds nothing in it."""
-    condition = f"({col.name} IS NULL OR ({_cell_check(col, True)[1]}))"
+    condition = f"({col.name} IS NULL OR COALESCE({_cell_check(col, True)[1]}, FALSE))"  # NULL would pass as OK
     return f"({col.name} IS NOT NULL AND {condition})" if col.required else condition
 
 
