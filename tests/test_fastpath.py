@@ -202,3 +202,32 @@ def test_an_unknown_reference_regimen_is_the_same_error_on_both_paths(clean_csv,
     monkeypatch.setattr(cli_common, "clean_registry", lambda args, columns=None: None)
     assert main(args) == 2
     assert fast == capsys.readouterr().err and "--reference XYZ: no such regimen" in fast
+
+
+def test_numbers_and_dates_in_the_strict_forms_read_the_same_in_duckdb_and_in_validation() -> None:
+    """The typed table holds DuckDB's casts; validation parses with pandas: equal on every strict form
+    (random numbers with 0-2 decimals, signs, leading zeros; random valid dates 1900-2199)."""
+    import datetime
+
+    import duckdb
+    import numpy as np
+    import pandas as pd
+
+    from hcc.ingest.validate import _parse_dates, _parse_numbers
+    from hcc.schema import Column, Kind
+
+    rng = np.random.default_rng(17)
+    n = 5000
+    numbers = [("-" if rng.random() < 0.3 else "") + str(rng.integers(0, 10 ** int(rng.integers(1, 10))))
+               + rng.choice(["", f".{rng.integers(0, 10)}", f".{rng.integers(0, 100):02d}"]) for _ in range(n)]
+    first = datetime.date(1900, 1, 1).toordinal()
+    dates = [datetime.date.fromordinal(first + int(k)).isoformat()
+             for k in rng.integers(0, datetime.date(2199, 12, 31).toordinal() - first + 1, n)]
+    con = duckdb.connect()
+    cast = con.execute("SELECT list_transform(?, lambda v: TRY_CAST(v AS DOUBLE)), list_transform(?, lambda v: TRY_CAST(v AS DATE))",
+                       [numbers, dates]).fetchone()
+    con.close()
+    parsed, unreadable, _ = _parse_numbers(pd.Series(numbers, dtype=object), Column("x", Kind.FLOAT, False, ""))
+    assert not unreadable.any()
+    assert parsed.abs().tolist() == [abs(x) for x in cast[0]] and list(np.signbit(parsed)) == list(np.signbit(cast[0]))
+    assert list(_parse_dates(pd.Series(dates, dtype=object)).dt.date) == cast[1]
