@@ -154,7 +154,8 @@ def check_reference(reference: str | None, regimens: tuple[str, ...]) -> None:
 
 def clean_registry(args: argparse.Namespace, columns: frozenset[str] | None = None) -> CleanRegistry | None:
     """``--data`` as a DuckDB table when it is one clean CSV in the data contract read without
-    ``--mapping`` (:func:`hcc.ingest.fastpath.open_clean`; ``columns``: those the table must hold), else None (the full path reads it);
+    ``--mapping`` (:func:`hcc.ingest.fastpath.open_clean`; ``columns``: those the table must hold), else None
+    (the full path reads it);
     with ``--verbose``, which path and why on stderr."""
     if args.mapping or len(args.data) != 1:
         decision_reason = "--mapping given" if args.mapping else "more than one file"

@@ -43,8 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--trim", type=float, nargs=2, metavar=("LOW", "HIGH"),
                      help="with --iptw: truncate the weights at these percentiles, e.g. 1 99")
     run.add_argument("--out", help="write JSON here instead of standard output")
-    run.add_argument("--verbose", action="store_true", help="say on standard error which path read the data: "
-                     "the fast path (DuckDB, for a clean CSV in the data contract with --stats km) or the full path, and why")
+    run.add_argument("--verbose", action="store_true",
+                     help="say on standard error which path read the data: the fast path (DuckDB, for a clean CSV "
+                          "in the data contract with --stats km) or the full path, and why")
     cli_common.add_language(run, "the JSON's human-readable labels, reasons and notes (its keys stay English)")
     cli_report.add_arguments(sub.add_parser("report", help="HTML report, its PDF, or a PowerPoint deck (by --out)"))
     cli_export_r.add_arguments(sub.add_parser("export-r", help="\"Reproduce in R\": analysis_data.csv, pathway_data.csv, analysis.R "

@@ -124,7 +124,8 @@ def _cell_check(col: Column, present: bool) -> tuple[str, str]:
     """(the typed SQL expression of ``col``, the SQL condition its raw cell ``v`` must meet)."""
     v = col.name
     if not present:
-        sql_type = {Kind.DATE: "DATE", Kind.BOOL: "BOOLEAN", Kind.INT: "DOUBLE", Kind.FLOAT: "DOUBLE"}.get(col.kind, "VARCHAR")
+        sql_type = {Kind.DATE: "DATE", Kind.BOOL: "BOOLEAN", Kind.INT: "DOUBLE",
+                    Kind.FLOAT: "DOUBLE"}.get(col.kind, "VARCHAR")
         return f"CAST(NULL AS {sql_type})", "TRUE"
     if col.kind is Kind.DATE:
         return (f"TRY_CAST({v} AS DATE)",
