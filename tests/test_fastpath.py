@@ -232,3 +232,14 @@ def test_numbers_and_dates_in_the_strict_forms_read_the_same_in_duckdb_and_in_va
     assert not unreadable.any()
     assert parsed.abs().tolist() == [abs(x) for x in cast[0]] and list(np.signbit(parsed)) == list(np.signbit(cast[0]))
     assert list(_parse_dates(pd.Series(dates, dtype=object)).dt.date) == cast[1]
+
+
+def test_the_table_lives_in_memory_only(clean_csv) -> None:
+    """A per-call in-memory connection that may not spill rows to a temporary directory."""
+    clean = _open(clean_csv).registry
+    try:
+        settings = clean.connection.execute("SELECT current_setting('temp_directory'), "
+                                            "(SELECT COUNT(*) FROM duckdb_databases() WHERE path IS NOT NULL)").fetchone()
+    finally:
+        clean.close()
+    assert settings == ("", 0)

@@ -241,7 +241,8 @@ def open_clean(path: str | Path, table: str, columns: frozenset[str] | None = No
 
     import duckdb  # noqa: PLC0415  (only for a file that may take the fast path)
 
-    con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False})
+    # in memory only: no spilling to a temporary directory (patient rows never touch the disk)
+    con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False, "temp_directory": ""})
     try:
         types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
         source = (f"read_csv({_sql_text(str(path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
