@@ -157,10 +157,11 @@ def test_the_demo_and_other_formats_take_the_full_path(tmp_path, monkeypatch, ca
     assert _open(tmp_path / "x.parquet").registry is None
 
 
-@pytest.mark.parametrize("change", ["crlf", "columns reordered", "optional columns absent"])
+@pytest.mark.parametrize("change", ["crlf", "columns reordered", "optional columns absent", "columns blank"])
 def test_harmless_layouts_take_the_fast_path_with_the_same_json(clean_csv, tmp_path, change, monkeypatch,
                                                                 capsys) -> None:
-    """Line ends \\r\\n, the contract's columns in another order, optional columns left out: the same JSON."""
+    """Line ends \\r\\n, the contract's columns in another order, optional columns left out or blank: the
+    same JSON."""
     rows = [line.split(",") for line in _lines(clean_csv) if line]
     if change == "columns reordered":
         rows = [list(reversed(r)) for r in rows]
@@ -168,6 +169,9 @@ def test_harmless_layouts_take_the_fast_path_with_the_same_json(clean_csv, tmp_p
         dropped = ("albi_score", "mvi", "date_dc_1l", "best_response_2l")
         keep = [i for i, name in enumerate(rows[0]) if name not in dropped]
         rows = [[r[i] for i in keep] for r in rows]
+    if change == "columns blank":  # a rule not applied and an endpoint not available: said alike
+        blank = [rows[0].index(name) for name in ("concomitant_lrt", "start_2l")]
+        rows = rows[:1] + [["" if i in blank else v for i, v in enumerate(r)] for r in rows[1:]]
     path = tmp_path / "registry.csv"
     path.write_bytes(("\r\n" if change == "crlf" else "\n").join(",".join(r) for r in rows).encode("utf-8"))
     args = ["--data", str(path), "--stats", "km", "--preset", "main"]
