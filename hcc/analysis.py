@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry
+from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry, cohort_name
 from hcc.cohort.endpoints import derive, unavailable_reason
 from hcc.errors import SpecError
 from hcc.formatting import json_number
@@ -26,6 +26,7 @@ from hcc.stats.competing import CIFPoint, CompetingSummary, PathwaySummary, summ
 # Response (scipy.stats, lifelines), multivariable Cox and weighting (lifelines) are imported where
 # used: `analyze --stats km` and the Survival page never load them (a cold start of ~1 s less).
 if TYPE_CHECKING:
+    from hcc.ingest.fastpath import CleanRegistry
     from hcc.stats.response import ResponseAnalysis
 
 
@@ -200,8 +201,13 @@ def _pooled_json(pooling: Pooling | None) -> dict[str, Any]:
 
 
 def _data_json(reg: Registry) -> dict[str, Any]:
-    return {"rows": reg.rows_read, "sha256": reg.sha256, "name": reg.name, "synthetic_demo": reg.is_demo,
-            "rows_excluded_by_validation": len(reg.excluded)}
+    return _data_fields(reg.rows_read, reg.sha256, reg.name, reg.is_demo, len(reg.excluded))
+
+
+def _data_fields(rows: int, sha256: str, name: str, is_demo: bool, rows_excluded: int) -> dict[str, Any]:
+    """The JSON's ``"data"`` block: what file was analysed, and how many of its rows validation kept out."""
+    return {"rows": rows, "sha256": sha256, "name": name, "synthetic_demo": is_demo,
+            "rows_excluded_by_validation": rows_excluded}
 
 
 #: What ``--stats km`` keeps of an endpoint's methods: the parts R's survfit and survdiff cover.
@@ -215,14 +221,35 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
     and comparison with other tools on the same file (no rates, RMST, pairwise tests, Cox models,
     sequences or response analyses)."""
     cohort = apply_to_registry(registry, spec)
+    summaries = {Endpoint(e): analyze_endpoint(cohort, e, analysis, comparisons=False) for e in endpoints}
+    return _km_document(_data_json(registry), cohort.name.full, cohort.n, cohort.by_regimen(), cohort.pooling,
+                        summaries)
+
+
+def km_json_clean(clean: CleanRegistry, spec: CohortSpec, endpoints: tuple[Endpoint, ...] = ENDPOINTS,
+                  analysis: AnalysisSpec | None = None) -> dict[str, Any]:
+    """:func:`km_json` of a clean registry file held in DuckDB (:func:`hcc.ingest.fastpath.open_clean`):
+    the cohort, its attrition (for its name) and every endpoint's risk sets computed in SQL
+    (:mod:`hcc.engine`), the statistics by the same functions on the same counts — the same JSON."""
+    from hcc.engine import attrition, cohort, summarize_endpoint  # noqa: PLC0415
+
+    c = cohort(clean, spec)
+    label = cohort_name(spec, attrition(clean, c)).full
+    summaries = {Endpoint(e): summarize_endpoint(clean, c, e, analysis, comparisons=False) for e in endpoints}
+    data = _data_fields(clean.rows_read, clean.sha256, clean.name, is_demo=False, rows_excluded=0)
+    return _km_document(data, label, c.n, dict(c.by_regimen), c.pooling, summaries)
+
+
+def _km_document(data: dict[str, Any], label: str, n: int, by_regimen: dict[str, int], pooling: Pooling | None,
+                 summaries: dict[Endpoint, EndpointSummary]) -> dict[str, Any]:
+    """The ``--stats km`` JSON from a cohort's name, size and regimens and its endpoints' summaries."""
     out: dict[str, Any] = {}
-    for e in endpoints:
-        s = analyze_endpoint(cohort, e, analysis, comparisons=False)
+    for e, s in summaries.items():
         test = s.logrank
         if s.unavailable:  # its source column is empty: said, not computed as another endpoint
-            out[Endpoint(e).value] = {"unit": s.unit, "available": False, "reason": s.unavailable}
+            out[e.value] = {"unit": s.unit, "available": False, "reason": s.unavailable}
             continue
-        out[Endpoint(e).value] = {
+        out[e.value] = {
             "unit": s.unit,
             "groups": {g.group: {"n": g.n, "events": g.events, "median": json_number(g.median),
                                  "median_ci": [json_number(g.median_low), json_number(g.median_high)]} for g in s.groups},
@@ -231,9 +258,8 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
             "ci_method": s.conf_type,
             "methods": {k: v for k, v in s.methods.items() if k in KM_METHODS},
         }
-    return {"data": _data_json(registry), "stats": "km",
-            "cohort": {"label": cohort.name.full, "n": cohort.n, "by_regimen": cohort.by_regimen(),
-                       **_pooled_json(cohort.pooling)},
+    return {"data": data, "stats": "km",
+            "cohort": {"label": label, "n": n, "by_regimen": by_regimen, **_pooled_json(pooling)},
             "endpoints": out, "days_per_month": DAYS_PER_MONTH}
 
 

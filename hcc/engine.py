@@ -253,6 +253,27 @@ class EngineCohort:
         return sum(self.by_regimen.values())
 
 
+def registry_regimens(engine: Engine) -> tuple[str, ...]:
+    """The table's first-line regimens in display order (:func:`hcc.ingest.registry.order_regimens`'s)."""
+    rows = engine.query(f"SELECT {Col.REGIMEN_1L} AS r, COUNT(*) AS n FROM {TABLE} WHERE {Col.REGIMEN_1L} IS NOT NULL "
+                        f"GROUP BY {Col.REGIMEN_1L}")
+    return _ordered({str(r): int(n) for r, n in zip(rows["r"], rows["n"])})
+
+
+def columns_read(spec: CohortSpec, endpoints: tuple[Endpoint, ...]) -> frozenset[str]:
+    """Every column of :data:`TABLE` that the cohort and endpoint queries of ``spec`` and ``endpoints`` read
+    (a table holding these is enough): the first-line regimen, the rules' columns, and per endpoint
+    its date columns (:attr:`hcc.cohort.endpoints.EndpointDef.columns`, which the date-order rules read) and its
+    eligibility column."""
+    out = {Col.REGIMEN_1L, *(c for r in rules(spec) for c in (r.column, r.keep.column) if c is not None)}
+    for endpoint in endpoints:
+        definition = DEFINITIONS[Endpoint(endpoint)]
+        out.update(definition.columns)
+        if definition.eligible is not None:
+            out.add(definition.eligible.column)
+    return frozenset(out)
+
+
 def empty_columns(engine: Engine, spec: CohortSpec) -> frozenset[str]:
     """Columns read by the spec's rules that hold no value at all in the table."""
     columns = sorted({r.column for r in rules(spec) if r.column is not None})

@@ -18,6 +18,7 @@ from hcc.stats.choices import ADJUSTMENTS, CONF_TYPES
 # by the functions that use it, so that `--help` and a mistyped option answer at once.
 if TYPE_CHECKING:
     from hcc.cohort.rules import CohortSpec
+    from hcc.ingest.fastpath import CleanRegistry
     from hcc.ingest.registry import Registry
     from hcc.stats.survival import AnalysisSpec
 
@@ -140,7 +141,32 @@ def registry(args: argparse.Namespace) -> Registry:
     if mapping is None:
         for note in mapping_notes(loaded):
             print(f"mapped: {note}", file=sys.stderr)
-    if args.reference and args.reference not in loaded.regimens:
-        raise HCCError(tr("--reference {regimen}: no such regimen (the file has {regimens})", regimen=args.reference,
-                          regimens=", ".join(loaded.regimens)))
+    check_reference(args.reference, loaded.regimens)
     return loaded
+
+
+def check_reference(reference: str | None, regimens: tuple[str, ...]) -> None:
+    """``--reference`` must be one of the registry's first-line regimens (HCCError otherwise)."""
+    if reference and reference not in regimens:
+        raise HCCError(tr("--reference {regimen}: no such regimen (the file has {regimens})", regimen=reference,
+                          regimens=", ".join(regimens)))
+
+
+def clean_registry(args: argparse.Namespace, columns: frozenset[str] | None = None) -> CleanRegistry | None:
+    """``--data`` as a DuckDB table when it is one clean CSV in the data contract read without
+    ``--mapping`` (:func:`hcc.ingest.fastpath.open_clean`; ``columns``: those the table must hold), else None
+    (the full path reads it);
+    with ``--verbose``, which path and why on stderr."""
+    if args.mapping or len(args.data) != 1:
+        decision_reason = "--mapping given" if args.mapping else "more than one file"
+        clean = None
+    else:
+        from hcc.engine import TABLE  # noqa: PLC0415  (lazy: see the imports)
+        from hcc.ingest.fastpath import open_clean  # noqa: PLC0415
+
+        decision = open_clean(args.data[0], TABLE, columns, explain=getattr(args, "verbose", False))
+        clean, decision_reason = decision.registry, decision.reason
+    if getattr(args, "verbose", False):
+        print("path: fast (DuckDB; a clean CSV in the data contract)" if clean is not None
+              else f"path: full ({decision_reason})", file=sys.stderr)
+    return clean

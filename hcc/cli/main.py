@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--trim", type=float, nargs=2, metavar=("LOW", "HIGH"),
                      help="with --iptw: truncate the weights at these percentiles, e.g. 1 99")
     run.add_argument("--out", help="write JSON here instead of standard output")
+    run.add_argument("--verbose", action="store_true",
+                     help="say on standard error which path read the data: the fast path (DuckDB, for a clean CSV "
+                          "in the data contract with --stats km) or the full path, and why")
     cli_common.add_language(run, "the JSON's human-readable labels, reasons and notes (its keys stay English)")
     cli_report.add_arguments(sub.add_parser("report", help="HTML report, its PDF, or a PowerPoint deck (by --out)"))
     cli_export_r.add_arguments(sub.add_parser("export-r", help="\"Reproduce in R\": analysis_data.csv, pathway_data.csv, analysis.R "
@@ -62,6 +65,19 @@ def _analyze(args: argparse.Namespace) -> dict:
         from hcc.stats.adjusted import parse_formula  # noqa: PLC0415  (lifelines: only with --cox)
 
         covariates, center = parse_formula(args.cox)
+    if args.stats == "km" and not (args.cox or args.iptw):
+        from hcc.engine import columns_read, registry_regimens  # noqa: PLC0415
+        from hcc.schema import ENDPOINTS  # noqa: PLC0415
+
+        clean = cli_common.clean_registry(args, columns_read(spec, ENDPOINTS))
+        if clean is not None:
+            from hcc.analysis import km_json_clean  # noqa: PLC0415
+
+            try:
+                cli_common.check_reference(args.reference, registry_regimens(clean))
+                return km_json_clean(clean, spec, analysis=analysis)
+            finally:
+                clean.close()
     registry = cli_common.registry(args)
     if args.stats == "km":
         output = km_json(registry, spec, analysis=analysis)
