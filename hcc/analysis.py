@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry
-from hcc.cohort.endpoints import derive, unavailable_reason
+from hcc.cohort.endpoints import EndpointRows, derive, unavailable_reason
 from hcc.errors import SpecError
 from hcc.formatting import json_number
 from hcc.i18n import N_, tr
@@ -45,17 +45,29 @@ class AnalysisResult:
 
 
 def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpec | None = None, *,
-                     comparisons: bool = True) -> EndpointSummary:
+                     comparisons: bool = True, derived: EndpointRows | None = None) -> EndpointSummary:
     """Derive one endpoint on the cohort and summarize it by first-line regimen (without pairwise
     tests and Cox model when ``comparisons`` is False, for overviews).
 
+    ``derived``: the endpoint derived once for the cohort's whole registry (:func:`derive_rows` on
+    ``Registry.frame``, as the app keeps it per session); the cohort's rows are then selected from it
+    instead of derived again, with the same result (a patient's endpoint depends on their own row only).
+
     An endpoint whose source column has no values in the cohort is not computed: the summary has
     no curves and says why (``unavailable``), rather than silently becoming another endpoint."""
-    missing = unavailable_reason(cohort.frame, endpoint)
+    if derived is not None and cohort.in_registry:
+        if len(derived.code) != cohort.index.n:
+            raise ValueError("derived from another registry than the cohort's")
+        missing = derived.unavailable(cohort.rows)
+        rows = cohort.rows[:0] if missing else cohort.rows
+        grouping = cohort.index.grouping(cohort.spec.other_below)
+        data = derived.select(rows, grouping.labels, (grouping.code, grouping.groups))
+    else:
+        missing = unavailable_reason(cohort.frame, endpoint)
+        data = derive(cohort.frame.iloc[:0] if missing else cohort.frame, endpoint)
     if missing:
-        empty = summarize(derive(cohort.frame.iloc[:0], endpoint), cohort.regimens, spec, comparisons=False)
-        return replace(empty, unavailable=missing)
-    return summarize(derive(cohort.frame, endpoint), cohort.regimens, spec, comparisons=comparisons)
+        return replace(summarize(data, cohort.regimens, spec, comparisons=False), unavailable=missing)
+    return summarize(data, cohort.regimens, spec, comparisons=comparisons)
 
 
 def analyze_by_second_line(cohort: Cohort, endpoint: Endpoint, first_line: str, level: str = "regimen",
