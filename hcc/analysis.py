@@ -19,7 +19,8 @@ from hcc.i18n import N_, tr
 from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
 from hcc.cohort.secondline import derive_by_second_line, treatment_paths
-from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize
+from hcc.stats.risksets import risk_sets
+from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize, summarize_risk_sets
 from hcc.cohort.competing import COMPETING, STATE_KEYS, STATES, derive_competing, pathway
 from hcc.stats.competing import CIFPoint, CompetingSummary, PathwaySummary, summarize_competing, summarize_pathway
 
@@ -59,15 +60,18 @@ def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpe
         if len(derived.code) != cohort.index.n:
             raise ValueError("derived from another registry than the cohort's")
         missing = derived.unavailable(cohort.rows)
-        rows = cohort.rows[:0] if missing else cohort.rows
         grouping = cohort.index.grouping(cohort.spec.other_below)
-        data = derived.select(rows, grouping.labels, (grouping.code, grouping.groups))
-    else:
-        missing = unavailable_reason(cohort.frame, endpoint)
-        data = derive(cohort.frame.iloc[:0] if missing else cohort.frame, endpoint)
+        # the counts summarize() makes of derived.select(...), without copying patient identifiers
+        rows, days, event, not_eligible, excluded = derived.analysed(cohort.rows[:0] if missing else cohort.rows)
+        risk = risk_sets(days, event, None, cohort.regimens, (grouping.code[rows], grouping.groups))
+        summary = summarize_risk_sets(risk, derived.endpoint, spec, not_eligible=not_eligible, excluded=excluded,
+                                      comparisons=comparisons and not missing)
+        return replace(summary, unavailable=missing) if missing else summary
+    missing = unavailable_reason(cohort.frame, endpoint)
     if missing:
-        return replace(summarize(data, cohort.regimens, spec, comparisons=False), unavailable=missing)
-    return summarize(data, cohort.regimens, spec, comparisons=comparisons)
+        empty = summarize(derive(cohort.frame.iloc[:0], endpoint), cohort.regimens, spec, comparisons=False)
+        return replace(empty, unavailable=missing)
+    return summarize(derive(cohort.frame, endpoint), cohort.regimens, spec, comparisons=comparisons)
 
 
 def analyze_by_second_line(cohort: Cohort, endpoint: Endpoint, first_line: str, level: str = "regimen",

@@ -115,7 +115,7 @@ def test_risk_sets_by_position_equal_the_sorted_counts() -> None:
     np.testing.assert_array_equal(fast.n_censor, shifted.n_censor)
     labels = ("C", "A", "B")
     codes = np.array([labels.index(g) if g is not None else -1 for g in group])
-    coded = risk_sets(days, event, group, ("B", "A"), (codes, labels))
+    coded = risk_sets(days, event, None, ("B", "A"), (codes, labels))
     np.testing.assert_array_equal(coded.n_event, fast.n_event)
     np.testing.assert_array_equal(coded.n_censor, fast.n_censor)
 

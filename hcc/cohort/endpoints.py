@@ -174,8 +174,6 @@ class EndpointData:
     event : True for an event, False for censored.
     not_eligible : reason -> count of patients to whom the endpoint does not apply.
     excluded : rows with ``row``, ``patient_id``, ``reason`` (eligible, but dates unusable).
-    coded_group : optionally ``group`` again as (per analysed patient, the position of its label in
-        ``labels``; ``labels``), for counting without comparing labels (:func:`hcc.stats.risksets.risk_sets`).
     """
 
     endpoint: Endpoint
@@ -185,7 +183,6 @@ class EndpointData:
     event: np.ndarray
     not_eligible: dict[str, int]
     excluded: pd.DataFrame
-    coded_group: tuple[np.ndarray, tuple[str, ...]] | None = None
 
     @property
     def months(self) -> np.ndarray:
@@ -197,7 +194,12 @@ class EndpointData:
 
     def excluded_counts(self) -> dict[str, int]:
         """Reason -> number of excluded patients."""
-        return {str(k): int(v) for k, v in self.excluded["reason"].value_counts().items()}
+        return reason_counts(self.excluded["reason"])
+
+
+def reason_counts(reasons: pd.Series) -> dict[str, int]:
+    """Reason -> number of patients, most frequent first (as ``value_counts`` orders them)."""
+    return {str(k): int(v) for k, v in reasons.value_counts().items()}
 
 
 def _dates(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -305,22 +307,38 @@ class EndpointRows:
                 return unavailable_message(self.endpoint, column)
         return ""
 
-    def select(self, rows: np.ndarray | None, group: np.ndarray,
-               coded: tuple[np.ndarray, tuple[str, ...]] | None = None) -> EndpointData:
-        """The :class:`EndpointData` of the rows at positions ``rows`` (ascending; None: every row),
-        grouped by ``group`` (one label per row of the frame) — what :func:`derive` gives on a frame
-        of those rows. ``coded``: the same groups as (per row, position in ``labels``; ``labels``)."""
+    def _split(self, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """Of the rows at positions ``rows`` (None: every row): the positions analysed, the positions
+        excluded, the excluded rows' codes, and the not-eligible count by reason."""
         code = self.code if rows is None else self.code[rows]
         where = np.arange(len(self.code)) if rows is None else rows
         n_not_eligible = int((code == NOT_ELIGIBLE).sum())
         not_eligible = {self.not_eligible_reason: n_not_eligible} if n_not_eligible else {}
-        good, bad = where[code == 0], where[code > 0]
+        bad = code > 0
+        return where[code == 0], where[bad], code[bad], not_eligible
+
+    def _reasons(self, codes: np.ndarray) -> np.ndarray:
+        return np.array(self.reasons, dtype=object)[codes]
+
+    def select(self, rows: np.ndarray | None, group: np.ndarray) -> EndpointData:
+        """The :class:`EndpointData` of the rows at positions ``rows`` (ascending; None: every row),
+        grouped by ``group`` (one label per row of the frame) — what :func:`derive` gives on a frame
+        of those rows."""
+        good, bad, bad_code, not_eligible = self._split(rows)
         excluded = pd.DataFrame({"row": self.source_row[bad], Col.PATIENT_ID: self.patient_id[bad],
-                                 "reason": np.array(self.reasons, dtype=object)[code[code > 0]]})
+                                 "reason": self._reasons(bad_code)})
         return EndpointData(endpoint=self.endpoint, patient_id=self.patient_id[good], group=group[good],
                             days=self.days[good].astype(float), event=self.event[good],
-                            not_eligible=not_eligible, excluded=excluded,
-                            coded_group=None if coded is None else (coded[0][good], coded[1]))
+                            not_eligible=not_eligible, excluded=excluded)
+
+    def analysed(self, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int],
+                                                         dict[str, int]]:
+        """What a summary needs of the rows at positions ``rows`` (ascending; None: every row), as
+        :meth:`select` gives it without copying patient identifiers: the positions of the patients
+        analysed, their days (float) and events, the not-eligible and excluded counts by reason."""
+        good, _, bad_code, not_eligible = self._split(rows)
+        excluded = reason_counts(pd.Series(self._reasons(bad_code), dtype=object))
+        return good, self.days[good].astype(float), self.event[good], not_eligible, excluded
 
 
 def derive_rows(frame: pd.DataFrame, endpoint: Endpoint | str) -> EndpointRows:

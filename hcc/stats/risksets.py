@@ -59,7 +59,7 @@ class RiskSets:
         return RiskSets(self.time[seen], tuple(groups), d[seen], c[seen])
 
 
-def risk_sets(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups: tuple[str, ...],
+def risk_sets(time: np.ndarray, event: np.ndarray, group: np.ndarray | None, groups: tuple[str, ...],
               coded: tuple[np.ndarray, tuple[str, ...]] | None = None) -> RiskSets:
     """Count events and censorings per (distinct time, group) from patient rows; rows whose group
     is not in ``groups`` are left out. O(n log n) (one sort); O(n) when the times are whole numbers
@@ -67,7 +67,7 @@ def risk_sets(time: np.ndarray, event: np.ndarray, group: np.ndarray, groups: tu
 
     ``coded``: the same groups as (per row, the position of its label in ``labels``, -1 for none;
     ``labels``), when the caller has them (a cohort's factorized regimens), so that the labels need
-    not be compared row by row; the counts are the same.
+    not be compared row by row (``group`` is then not read); the counts are the same.
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=bool)

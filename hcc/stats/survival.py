@@ -711,8 +711,7 @@ def summarize(data: EndpointData, groups: tuple[str, ...], spec: AnalysisSpec | 
     Counts the patients once into risk sets (:func:`hcc.stats.risksets.risk_sets`), then
     :func:`summarize_risk_sets`.
     """
-    return summarize_risk_sets(risk_sets(data.days, data.event, data.group, tuple(groups), data.coded_group),
-                               data.endpoint,
+    return summarize_risk_sets(risk_sets(data.days, data.event, data.group, tuple(groups)), data.endpoint,
                                spec, not_eligible=dict(data.not_eligible), excluded=data.excluded_counts(),
                                comparisons=comparisons)
 
