@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry
-from hcc.cohort.endpoints import EndpointRows, derive, unavailable_reason
+from hcc.cohort.endpoints import EndpointRows, derive, derive_rows, unavailable_reason
 from hcc.errors import SpecError
 from hcc.formatting import json_number
 from hcc.i18n import N_, tr
@@ -233,7 +233,7 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
     cohort = apply_to_registry(registry, spec)
     out: dict[str, Any] = {}
     for e in endpoints:
-        s = analyze_endpoint(cohort, e, analysis, comparisons=False)
+        s = analyze_endpoint(cohort, e, analysis, comparisons=False, derived=derive_rows(registry.frame, e))
         test = s.logrank
         if s.unavailable:  # its source column is empty: said, not computed as another endpoint
             out[Endpoint(e).value] = {"unit": s.unit, "available": False, "reason": s.unavailable}
