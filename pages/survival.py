@@ -47,7 +47,9 @@ def open_selected_endpoint() -> None:
 
 st.subheader(tr("All endpoints"))
 st.caption(tr("Median in months (n) per regimen. Select a row to open that endpoint."))
-st.dataframe(overview_table([summary_for(e, comparisons=False) for e in ENDPOINTS]), hide_index=True,
+# the endpoint opened below is computed once, with its comparisons (the same medians, n and log-rank)
+opened = st.session_state.get(StateKeys.ENDPOINT, ENDPOINTS[0])
+st.dataframe(overview_table([summary_for(e, comparisons=e == opened) for e in ENDPOINTS]), hide_index=True,
              on_select=open_selected_endpoint,
              selection_mode="single-row", key=StateKeys.OVERVIEW)
 

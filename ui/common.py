@@ -127,23 +127,27 @@ def current_cohort() -> Cohort | None:
         return None
 
 
-def cohort_index_quietly(registry: Registry) -> CohortIndex:
-    """:func:`cohort_index` without creating the session's memo: kept in it when the session has one,
-    else made for this run only (so that "Clear data" leaves no result behind)."""
+def _keep_quietly(key: tuple, value: T) -> T:
+    """Keep ``value`` under ``key`` (composed by :func:`_memo_key`) in the session's memo if the session
+    has one with room, without creating it (so that "Clear data" leaves no result behind)."""
     memo = st.session_state.get(StateKeys.MEMO)
-    key = _memo_key(("cohort index", registry.sha256))  # as session_memo keys it
-    if memo is not None and key in memo:
-        return memo[key]
-    index = CohortIndex(registry.frame)
     if memo is not None and len(memo) < MEMO_SIZE:
-        memo[key] = index
-    return index
+        memo[key] = value
+    return value
+
+
+def cohort_index_quietly(registry: Registry) -> CohortIndex:
+    """:func:`cohort_index` without creating the session's memo (:func:`_keep_quietly`)."""
+    key = _memo_key(("cohort index", registry.sha256))  # as session_memo keys it
+    memo = st.session_state.get(StateKeys.MEMO, {})
+    return memo[key] if key in memo else _keep_quietly(key, CohortIndex(registry.frame))
 
 
 def cohort_quietly(index: CohortIndex | None = None) -> Cohort | None:
-    """:func:`current_cohort` without showing an error and without memoizing it (the sidebar names
-    the cohort; the page says why it is empty, and "Clear data" leaves no result behind). ``index``:
-    the registry's :func:`cohort_index_quietly` when the caller has it."""
+    """:func:`current_cohort` without showing an error and without creating the session's memo (the
+    sidebar names the cohort; the page says why it is empty, and "Clear data" leaves no result
+    behind); the page then reuses the cohort. ``index``: the registry's :func:`cohort_index_quietly`
+    when the caller has it."""
     registry = current_registry()
     spec = current_spec()
     memo = st.session_state.get(StateKeys.MEMO, {})
@@ -151,7 +155,7 @@ def cohort_quietly(index: CohortIndex | None = None) -> Cohort | None:
     if key in memo:
         return memo[key]
     try:
-        return apply_to_registry(registry, spec, index or cohort_index_quietly(registry))
+        return _keep_quietly(key, apply_to_registry(registry, spec, index or cohort_index_quietly(registry)))
     except HCCError:
         return None
 
