@@ -279,8 +279,8 @@ class EndpointRows:
     Attributes
     ----------
     endpoint : which endpoint.
-    code : per row, 0 = analysed, :data:`NOT_ELIGIBLE`, else 1 + the index of its exclusion reason in
-        ``reasons`` (int8).
+    code : per row, 0 = analysed, :data:`NOT_ELIGIBLE`, else the index of its exclusion reason in
+        ``reasons`` (int8: fewer than 128 reasons, one per date-order rule and two more).
     reasons : the exclusion reasons, in words (``reasons[0]`` is "").
     not_eligible_reason : how not-eligible rows are counted, in words.
     days : per row, whole days from origin to event or censoring (0 where not analysed; int32).
