@@ -140,3 +140,21 @@ def test_a_rule_change_on_the_survival_page_derives_nothing_again(monkeypatch) -
     assert not at.exception
     assert derived == [] and on_frame == []
     assert at.get("plotly_chart")
+
+
+def test_session_memo_drops_the_least_recently_used_result() -> None:
+    """Past ``MEMO_SIZE`` results the least recently used goes, not everything: what every rule change
+    reads (the registry's index, the derived endpoints) stays while a session explores settings."""
+    at = AppTest.from_string(
+        "from ui.common import MEMO_SIZE, session_memo\n"
+        "session_memo(('base',), lambda: 'kept')\n"
+        "for i in range(MEMO_SIZE + 5):\n"
+        "    session_memo(('result', i), lambda: i)\n"
+        "    session_memo(('base',), lambda: 'recomputed')\n", default_timeout=30)
+    at.run()
+    assert not at.exception
+    memo = at.session_state[StateKeys.MEMO]
+    from ui.common import MEMO_SIZE
+
+    assert len(memo) == MEMO_SIZE and memo[("en", "base")] == "kept"
+    assert ("en", "result", 0) not in memo and ("en", "result", MEMO_SIZE + 4) in memo
