@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry, cohort_name
-from hcc.cohort.endpoints import derive, unavailable_reason
+from hcc.cohort.endpoints import EndpointRows, derive, derive_rows, unavailable_reason
 from hcc.errors import SpecError
 from hcc.formatting import json_number
 from hcc.i18n import N_, tr
 from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
 from hcc.cohort.secondline import derive_by_second_line, treatment_paths
-from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize
+from hcc.stats.risksets import risk_sets
+from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize, summarize_risk_sets
 from hcc.cohort.competing import COMPETING, STATE_KEYS, STATES, derive_competing, pathway
 from hcc.stats.competing import CIFPoint, CompetingSummary, PathwaySummary, summarize_competing, summarize_pathway
 
@@ -46,12 +47,27 @@ class AnalysisResult:
 
 
 def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpec | None = None, *,
-                     comparisons: bool = True) -> EndpointSummary:
+                     comparisons: bool = True, derived: EndpointRows | None = None) -> EndpointSummary:
     """Derive one endpoint on the cohort and summarize it by first-line regimen (without pairwise
     tests and Cox model when ``comparisons`` is False, for overviews).
 
+    ``derived``: the endpoint derived once for the cohort's whole registry (:func:`derive_rows` on
+    ``Registry.frame``, as the app keeps it per session); the cohort's rows are then selected from it
+    instead of derived again, with the same result (a patient's endpoint depends on their own row only).
+
     An endpoint whose source column has no values in the cohort is not computed: the summary has
     no curves and says why (``unavailable``), rather than silently becoming another endpoint."""
+    if derived is not None and cohort.in_registry:
+        if len(derived.code) != cohort.index.n:
+            raise ValueError("derived from another registry than the cohort's")
+        missing = derived.unavailable(cohort.rows)
+        grouping = cohort.index.grouping(cohort.spec.other_below)
+        # the counts summarize() makes of derived.select(...), without copying patient identifiers
+        rows, days, event, not_eligible, excluded = derived.analysed(cohort.rows[:0] if missing else cohort.rows)
+        risk = risk_sets(days, event, None, cohort.regimens, (grouping.code[rows], grouping.groups))
+        summary = summarize_risk_sets(risk, derived.endpoint, spec, not_eligible=not_eligible, excluded=excluded,
+                                      comparisons=comparisons and not missing)
+        return replace(summary, unavailable=missing) if missing else summary
     missing = unavailable_reason(cohort.frame, endpoint)
     if missing:
         empty = summarize(derive(cohort.frame.iloc[:0], endpoint), cohort.regimens, spec, comparisons=False)
@@ -221,7 +237,8 @@ def km_json(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
     and comparison with other tools on the same file (no rates, RMST, pairwise tests, Cox models,
     sequences or response analyses)."""
     cohort = apply_to_registry(registry, spec)
-    summaries = {Endpoint(e): analyze_endpoint(cohort, e, analysis, comparisons=False) for e in endpoints}
+    summaries = {Endpoint(e): analyze_endpoint(cohort, e, analysis, comparisons=False,
+                                               derived=derive_rows(registry.frame, e)) for e in endpoints}
     return _km_document(_data_json(registry), cohort.name.full, cohort.n, cohort.by_regimen(), cohort.pooling,
                         summaries)
 

@@ -10,7 +10,7 @@ from hcc.outputs.figures import attrition_figure, regimen_colors
 from hcc.outputs.tables import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
 from ui.actions import guarded
-from ui.common import StateKeys, cohort_page, current_spec, session_memo
+from ui.common import StateKeys, cohort_index, cohort_page, current_spec, endpoint_rows, session_memo
 from ui.downloads import figure_downloads
 from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.sidebar import load_spec
@@ -67,9 +67,12 @@ else:
 
     def with_summaries(c):
         return c, {e: session_memo(("km", registry.sha256, c.spec, e.value, None, False),
-                                   lambda e=e: analyze_endpoint(c, e, comparisons=False)) for e in endpoints}
+                                   lambda e=e: analyze_endpoint(c, e, comparisons=False,
+                                                                derived=endpoint_rows(registry, e)))
+                for e in endpoints}
 
-    cohort_a = session_memo(("cohort", registry.sha256, saved), lambda: apply_to_registry(registry, saved))
+    cohort_a = session_memo(("cohort", registry.sha256, saved),
+                            lambda: apply_to_registry(registry, saved, cohort_index(registry)))
     named = {tr("A: {cohort}", cohort=cohort_a.name.short): with_summaries(cohort_a),
              tr("B (current): {cohort}", cohort=cohort.name.short): with_summaries(cohort)}
     st.dataframe(scenario_table(named, endpoints), hide_index=True)

@@ -9,7 +9,7 @@ from hcc.outputs.figures import attrition_figure, km_figure, regimen_colors
 from hcc.schema import Endpoint, regimen_name
 from ui.common import (
     route_through_app, PAGES, cohort_caption, current_cohort, current_registry, rules_not_applied_warning,
-    session_memo,
+    endpoint_rows, session_memo,
 )
 from ui.present import Slide, present, presenting
 from ui.text import md
@@ -20,7 +20,8 @@ registry = current_registry()
 cohort = current_cohort()
 if cohort is not None:
     os_summary = session_memo(("km", registry.sha256, cohort.spec, Endpoint.OS.value, None, False),
-                              lambda: analyze_endpoint(cohort, Endpoint.OS, comparisons=False))
+                              lambda: analyze_endpoint(cohort, Endpoint.OS, comparisons=False,
+                                                       derived=endpoint_rows(registry, Endpoint.OS)))
     colors = regimen_colors(cohort.regimens)
     if presenting():
         present("pages/overview.py", [

@@ -10,7 +10,7 @@ from hcc.outputs.figures import default_horizon_months, km_figure, regimen_color
 from hcc.outputs.tables import overview_table
 from hcc.schema import DAYS_PER_MONTH, Endpoint, endpoint_label
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
-from ui.common import StateKeys, cohort_page, session_memo
+from ui.common import StateKeys, cohort_page, endpoint_rows, session_memo
 from ui.downloads import figure_downloads, reproduce_in_r
 from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.text import md
@@ -24,7 +24,8 @@ def summary_for(endpoint: Endpoint, comparisons: bool = True):
     def compute():
         # shown only if it takes a while (large registries)
         with st.spinner(tr("Computing {endpoint}…", endpoint=endpoint.value)):
-            return analyze_endpoint(cohort, endpoint, spec, comparisons=comparisons)
+            return analyze_endpoint(cohort, endpoint, spec, comparisons=comparisons,
+                                    derived=endpoint_rows(registry, endpoint))
 
     return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec, comparisons), compute)
 
@@ -46,7 +47,9 @@ def open_selected_endpoint() -> None:
 
 st.subheader(tr("All endpoints"))
 st.caption(tr("Median in months (n) per regimen. Select a row to open that endpoint."))
-st.dataframe(overview_table([summary_for(e, comparisons=False) for e in ENDPOINTS]), hide_index=True,
+# the endpoint opened below is computed once, with its comparisons (the same medians, n and log-rank)
+opened = st.session_state.get(StateKeys.ENDPOINT, ENDPOINTS[0])
+st.dataframe(overview_table([summary_for(e, comparisons=e == opened) for e in ENDPOINTS]), hide_index=True,
              on_select=open_selected_endpoint,
              selection_mode="single-row", key=StateKeys.OVERVIEW)
 

@@ -11,10 +11,12 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from hcc.cohort.rules import MAIN, PRESETS, Cohort, CohortSpec, apply_to_registry
+from hcc.cohort.endpoints import EndpointRows, derive_rows
+from hcc.cohort.rules import MAIN, PRESETS, Cohort, CohortIndex, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
 from hcc.i18n import N_, current_language, tr
 from hcc.ingest.registry import Registry, load_demo
+from hcc.schema import Endpoint
 from ui.keys import StateKeys
 from ui.streamlit_internals import leave_legacy_pages_mode
 from ui.text import md
@@ -73,6 +75,10 @@ def current_registry() -> Registry:
     return st.session_state.get(StateKeys.REGISTRY) or _demo_registry()
 
 
+#: Results a session keeps (:func:`session_memo`).
+MEMO_SIZE = 64
+
+
 def _memo_key(key: tuple) -> tuple:
     # results carry words (methods, reasons, names): one set per language
     return (current_language(), *key)
@@ -82,12 +88,31 @@ def session_memo(key: tuple, compute: Callable[[], T]) -> T:
     """Memoize ``compute()`` in this session only, under ``key`` (which must include the data's sha256)."""
     memo = st.session_state.setdefault(StateKeys.MEMO, {})
     key = _memo_key(key)
-    if key not in memo:
-        if len(memo) > 64:  # bounded: a session exploring many settings does not grow without end
-            memo.clear()
-        with st.spinner(tr("Computing…")):  # Streamlit shows it only when the work takes over half a second
-            memo[key] = compute()
-    return memo[key]
+    if key in memo:
+        memo[key] = memo.pop(key)  # most recently used last
+        return memo[key]
+    with st.spinner(tr("Computing…")):  # Streamlit shows it only when the work takes over half a second
+        value = compute()
+    memo[key] = value
+    # Bounded: a session exploring many settings does not grow without end. The least recently used
+    # go first, so what every rule change reuses (the registry's index and derived endpoints) stays.
+    for old in list(memo)[:max(len(memo) - MEMO_SIZE, 0)]:
+        del memo[old]
+    return value
+
+
+def cohort_index(registry: Registry) -> CohortIndex:
+    """The registry prepared for cohort rules (:class:`hcc.cohort.rules.CohortIndex`), kept in this
+    session: a rule change reuses the masks of the rules that did not change."""
+    return session_memo(("cohort index", registry.sha256), lambda: CohortIndex(registry.frame))
+
+
+def endpoint_rows(registry: Registry, endpoint: Endpoint) -> EndpointRows:
+    """``endpoint`` derived once for every patient of the registry, kept in this session; each
+    cohort selects its rows from it (``analyze_endpoint(..., derived=...)``), so a rule change derives
+    nothing again."""
+    return session_memo(("endpoint rows", registry.sha256, Endpoint(endpoint).value),
+                        lambda: derive_rows(registry.frame, endpoint))
 
 
 def current_cohort() -> Cohort | None:
@@ -95,15 +120,34 @@ def current_cohort() -> Cohort | None:
     registry = current_registry()
     spec = current_spec()
     try:
-        return session_memo(("cohort", registry.sha256, spec), lambda: apply_to_registry(registry, spec))
+        return session_memo(("cohort", registry.sha256, spec),
+                            lambda: apply_to_registry(registry, spec, cohort_index(registry)))
     except HCCError as exc:
         st.error(md(exc), icon=":material/error:")
         return None
 
 
-def cohort_quietly() -> Cohort | None:
-    """:func:`current_cohort` without showing an error and without memoizing it (the sidebar names
-    the cohort; the page says why it is empty, and "Clear data" leaves no result behind)."""
+def _keep_quietly(key: tuple, value: T) -> T:
+    """Keep ``value`` under ``key`` (composed by :func:`_memo_key`) in the session's memo if the session
+    has one with room, without creating it (so that "Clear data" leaves no result behind)."""
+    memo = st.session_state.get(StateKeys.MEMO)
+    if memo is not None and len(memo) < MEMO_SIZE:
+        memo[key] = value
+    return value
+
+
+def cohort_index_quietly(registry: Registry) -> CohortIndex:
+    """:func:`cohort_index` without creating the session's memo (:func:`_keep_quietly`)."""
+    key = _memo_key(("cohort index", registry.sha256))  # as session_memo keys it
+    memo = st.session_state.get(StateKeys.MEMO, {})
+    return memo[key] if key in memo else _keep_quietly(key, CohortIndex(registry.frame))
+
+
+def cohort_quietly(index: CohortIndex | None = None) -> Cohort | None:
+    """:func:`current_cohort` without showing an error and without creating the session's memo (the
+    sidebar names the cohort; the page says why it is empty, and "Clear data" leaves no result
+    behind); the page then reuses the cohort. ``index``: the registry's :func:`cohort_index_quietly`
+    when the caller has it."""
     registry = current_registry()
     spec = current_spec()
     memo = st.session_state.get(StateKeys.MEMO, {})
@@ -111,7 +155,7 @@ def cohort_quietly() -> Cohort | None:
     if key in memo:
         return memo[key]
     try:
-        return apply_to_registry(registry, spec)
+        return _keep_quietly(key, apply_to_registry(registry, spec, index or cohort_index_quietly(registry)))
     except HCCError:
         return None
 

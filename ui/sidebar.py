@@ -14,14 +14,13 @@ import streamlit as st
 
 from hcc.cohort.rules import (
     AGE_LIMITS_YEARS, EARLIEST_START, FULL, MAIN, PRESET_LABELS, PRESETS, TRISTATE, CohortSpec, dropped_note,
-    cohort_name, group_rare_regimens,
+    cohort_name,
 )
 from hcc.errors import SpecError
 from hcc.i18n import N_, tr, trc
-from hcc.ingest.registry import order_regimens
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
 from ui.actions import guarded
-from ui.common import StateKeys, cohort_quietly, current_registry
+from ui.common import StateKeys, cohort_index_quietly, cohort_quietly, current_registry
 from ui.i18n import shown_in_this_language
 from ui.present import presentation_toggle
 from ui.text import md
@@ -113,9 +112,10 @@ def sidebar() -> None:
     state = st.session_state
     _ensure_widget_state()
     other_below = int(state.get(key("other_below")) or 0)
-    grouped, pooling = group_rare_regimens(registry.frame, other_below)
-    regimen_options = order_regimens(grouped[Col.REGIMEN_1L])
-    center_options = tuple(sorted(str(c) for c in registry.frame[Col.CENTER].dropna().unique()))
+    index = cohort_index_quietly(registry)  # the regimens grouped and the centers, counted once per registry
+    grouping = index.grouping(other_below)
+    regimen_options, pooling = grouping.regimens, grouping.pooling
+    center_options = index.choices(Col.CENTER)
     # A link, or a new file, may name a regimen or center this file lacks: drop it and say so.
     for name, options, what in (("regimens", regimen_options, "regimen"), ("centers", center_options, "treating center")):
         dropped = [v for v in state[key(name)] if v not in options]
@@ -173,7 +173,7 @@ def sidebar() -> None:
             st.error(tr("Cohort rules: {reason}. The previous cohort is kept.", reason=md(exc)))
             spec = state.get(StateKeys.SPEC, PRESETS[MAIN])
         state[StateKeys.SPEC] = spec
-        cohort = cohort_quietly()
+        cohort = cohort_quietly(index)
         name = cohort.name if cohort is not None else cohort_name(spec)
         st.caption(tr("**{cohort}** — the address bar holds these rules; copy it to share the cohort.",
                       cohort=md(name.short)))

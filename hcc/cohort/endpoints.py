@@ -194,7 +194,12 @@ class EndpointData:
 
     def excluded_counts(self) -> dict[str, int]:
         """Reason -> number of excluded patients."""
-        return {str(k): int(v) for k, v in self.excluded["reason"].value_counts().items()}
+        return reason_counts(self.excluded["reason"])
+
+
+def reason_counts(reasons: pd.Series) -> dict[str, int]:
+    """Reason -> number of patients, most frequent first (as ``value_counts`` orders them)."""
+    return {str(k): int(v) for k, v in reasons.value_counts().items()}
 
 
 def _dates(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -256,19 +261,93 @@ def derive(frame: pd.DataFrame, endpoint: Endpoint | str, group_col: str = Col.R
     event date is the earliest of the endpoint's event dates; censoring is at ``date_last_followup``
     (and at death when death is not an event).
     """
-    spec = DEFINITIONS[Endpoint(endpoint)]
-    if spec.eligible is not None:
-        eligible = spec.eligible(frame).to_numpy(dtype=bool)
-        not_eligible = {tr(spec.not_eligible_reason): int((~eligible).sum())} if (~eligible).any() else {}
-        # only the columns read below: copying every column of the cohort was a large share of the time
-        wanted = list(dict.fromkeys((*spec.columns, Col.PATIENT_ID, group_col,
-                                     *((SOURCE_ROW,) if SOURCE_ROW in frame else ()))))
-        rows = frame[wanted][eligible]
-    else:
-        not_eligible, rows = {}, frame
+    return derive_rows(frame, endpoint).select(None, frame[group_col].to_numpy(dtype=object))
 
-    code, reasons = _problem_codes(rows, spec.columns)
-    origin = _dates(rows, spec.origin)
+
+#: :attr:`EndpointRows.code` of a row the endpoint does not apply to.
+NOT_ELIGIBLE = -1
+
+
+@dataclass(frozen=True, eq=False)
+class EndpointRows:
+    """One endpoint derived for every row of a frame (:func:`derive_rows`), before any cohort rule.
+
+    A patient's duration, event, eligibility and exclusion reason depend on that patient's row only,
+    so the app derives each endpoint once per registry and a cohort selects its rows
+    (:meth:`select`): a rule change then costs no derivation.
+
+    Attributes
+    ----------
+    endpoint : which endpoint.
+    code : per row, 0 = analysed, :data:`NOT_ELIGIBLE`, else the index of its exclusion reason in
+        ``reasons`` (int8: fewer than 128 reasons, one per date-order rule and two more).
+    reasons : the exclusion reasons, in words (``reasons[0]`` is "").
+    not_eligible_reason : how not-eligible rows are counted, in words.
+    days : per row, whole days from origin to event or censoring (0 where not analysed; int32).
+    event : per row, True for an event.
+    patient_id, source_row : per row, as the frame has them (``source_row`` all NA without the column).
+    has_value : per source column of the endpoint (:func:`source_columns`), which rows have a value
+        (None: the frame has no such column), for :meth:`unavailable`.
+    """
+
+    endpoint: Endpoint
+    code: np.ndarray
+    reasons: tuple[str, ...]
+    not_eligible_reason: str
+    days: np.ndarray
+    event: np.ndarray
+    patient_id: np.ndarray
+    source_row: np.ndarray
+    has_value: dict[str, np.ndarray | None]
+
+    def unavailable(self, rows: np.ndarray | None = None) -> str:
+        """:func:`unavailable_reason` for the rows at positions ``rows`` (None: every row)."""
+        for column, has in self.has_value.items():
+            if has is None or not (has if rows is None else has[rows]).any():
+                return unavailable_message(self.endpoint, column)
+        return ""
+
+    def _split(self, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """Of the rows at positions ``rows`` (None: every row): the positions analysed, the positions
+        excluded, the excluded rows' codes, and the not-eligible count by reason."""
+        code = self.code if rows is None else self.code[rows]
+        where = np.arange(len(self.code)) if rows is None else rows
+        n_not_eligible = int((code == NOT_ELIGIBLE).sum())
+        not_eligible = {self.not_eligible_reason: n_not_eligible} if n_not_eligible else {}
+        bad = code > 0
+        return where[code == 0], where[bad], code[bad], not_eligible
+
+    def _reasons(self, codes: np.ndarray) -> np.ndarray:
+        return np.array(self.reasons, dtype=object)[codes]
+
+    def select(self, rows: np.ndarray | None, group: np.ndarray) -> EndpointData:
+        """The :class:`EndpointData` of the rows at positions ``rows`` (ascending; None: every row),
+        grouped by ``group`` (one label per row of the frame) — what :func:`derive` gives on a frame
+        of those rows."""
+        good, bad, bad_code, not_eligible = self._split(rows)
+        excluded = pd.DataFrame({"row": self.source_row[bad], Col.PATIENT_ID: self.patient_id[bad],
+                                 "reason": self._reasons(bad_code)})
+        return EndpointData(endpoint=self.endpoint, patient_id=self.patient_id[good], group=group[good],
+                            days=self.days[good].astype(float), event=self.event[good],
+                            not_eligible=not_eligible, excluded=excluded)
+
+    def analysed(self, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int],
+                                                         dict[str, int]]:
+        """What a summary needs of the rows at positions ``rows`` (ascending; None: every row), as
+        :meth:`select` gives it without copying patient identifiers: the positions of the patients
+        analysed, their days (float) and events, the not-eligible and excluded counts by reason."""
+        good, _, bad_code, not_eligible = self._split(rows)
+        excluded = reason_counts(pd.Series(self._reasons(bad_code), dtype=object))
+        return good, self.days[good].astype(float), self.event[good], not_eligible, excluded
+
+
+def derive_rows(frame: pd.DataFrame, endpoint: Endpoint | str) -> EndpointRows:
+    """Derive one endpoint for every row of ``frame`` (canonical rows: a registry or a cohort), with
+    the definitions of :func:`derive` (which selects the analysed rows of this). Vectorised with
+    numpy; O(rows)."""
+    spec = DEFINITIONS[Endpoint(endpoint)]
+    code, reasons = _problem_codes(frame, spec.columns)
+    origin = _dates(frame, spec.origin)
 
     def flag(bad: np.ndarray, reason: str) -> None:
         bad &= code == 0
@@ -277,24 +356,24 @@ def derive(frame: pd.DataFrame, endpoint: Endpoint | str, group_col: str = Col.R
             code[bad] = len(reasons) - 1
 
     flag(np.isnat(origin), missing_reason(spec.origin))
-    event_date = _dates(rows, spec.events[0])
+    event_date = _dates(frame, spec.events[0])
     for col in spec.events[1:]:
-        event_date = np.fmin(event_date, _dates(rows, col))  # fmin skips NaT, as DataFrame.min
-    censor_date = _dates(rows, Col.DATE_LAST_FOLLOWUP)
+        event_date = np.fmin(event_date, _dates(frame, col))  # fmin skips NaT, as DataFrame.min
+    censor_date = _dates(frame, Col.DATE_LAST_FOLLOWUP)
     if Col.DATE_DEATH not in spec.events:
-        censor_date = np.fmin(censor_date, _dates(rows, Col.DATE_DEATH))
-    has_event_all = ~np.isnat(event_date)
-    end = np.where(has_event_all, event_date, censor_date)
+        censor_date = np.fmin(censor_date, _dates(frame, Col.DATE_DEATH))
+    has_event = ~np.isnat(event_date)
+    end = np.where(has_event, event_date, censor_date)
     flag(np.isnat(end), tr(NO_END_REASON))
-
-    bad = code != 0
-    good = ~bad
-    has_event = has_event_all[good]
-    days = ((end[good] - origin[good]).astype(np.int64) // _NS_PER_DAY).astype(float)
-    source_row = rows[SOURCE_ROW].to_numpy() if SOURCE_ROW in rows else np.full(len(rows), pd.NA, dtype=object)
-    excluded = pd.DataFrame({"row": source_row[bad],
-                             Col.PATIENT_ID: rows[Col.PATIENT_ID].to_numpy()[bad],
-                             "reason": np.array(reasons, dtype=object)[code[bad]]})
-    return EndpointData(endpoint=spec.endpoint, patient_id=rows[Col.PATIENT_ID].to_numpy()[good],
-                        group=rows[group_col].to_numpy(dtype=object)[good], days=days, event=has_event,
-                        not_eligible=not_eligible, excluded=excluded)
+    if spec.eligible is not None:
+        code[~spec.eligible(frame).to_numpy(dtype=bool)] = NOT_ELIGIBLE
+    good = code == 0
+    days = np.zeros(len(frame), dtype=np.int32)
+    days[good] = (end[good] - origin[good]).astype(np.int64) // _NS_PER_DAY
+    source_row = (frame[SOURCE_ROW].to_numpy() if SOURCE_ROW in frame
+                  else np.full(len(frame), pd.NA, dtype=object))
+    has_value = {c: frame[c].notna().to_numpy(dtype=bool) if c in frame.columns else None
+                 for c in source_columns(spec.endpoint)}
+    return EndpointRows(spec.endpoint, code.astype(np.int8), tuple(reasons),
+                        tr(spec.not_eligible_reason) if spec.not_eligible_reason else "",
+                        days, has_event, frame[Col.PATIENT_ID].to_numpy(), source_row, has_value)

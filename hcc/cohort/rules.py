@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ import pandas as pd
 from hcc.cohort.choices import FULL, MAIN
 from hcc.errors import EmptyCohortError, SpecError
 from hcc.i18n import N_, tr, trc, trn
-from hcc.ingest.registry import Registry, order_regimens
+from hcc.ingest.registry import Registry, regimen_order
 from hcc.schema import (
     ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, OTHER_REGIMEN, Col, value_label,
 )
@@ -518,22 +518,59 @@ class AttritionStep:
         return self.rule[len(prefix):] if self.rule.startswith(prefix) else self.rule
 
 
+class _CopiedWhenRead:
+    """:attr:`Cohort.frame`: the frame given, else the cohort's rows copied out of the registry the
+    first time it is read (a data descriptor, so that the frozen dataclass's ``__init__`` and
+    ``dataclasses.replace`` still take a ``frame``)."""
+
+    def __get__(self, cohort: "Cohort | None", owner: type | None = None) -> pd.DataFrame | None:
+        if cohort is None:
+            return None  # the field's default: no frame given
+        frame = cohort.__dict__.get("_frame")
+        if frame is None:
+            frame = cohort.index.rows_frame(cohort.rows, cohort.spec.other_below)
+            cohort.__dict__["_frame"] = frame
+        return frame
+
+    def __set__(self, cohort: "Cohort", frame: pd.DataFrame | None) -> None:
+        cohort.__dict__["_frame"] = frame
+        cohort.__dict__["_given"] = frame is not None
+
+
 @dataclass(frozen=True, eq=False)
 class Cohort:
     """Patients who pass the spec, with the attrition log in the order the rules were applied, and the
-    regimens pooled as "Other" (``other_below`` and the :data:`MAX_GROUPS` cap), if any."""
+    regimens pooled as "Other" (``other_below`` and the :data:`MAX_GROUPS` cap), if any.
+
+    As :func:`apply_spec` makes it, a cohort is its patients' positions in the registry (``rows``,
+    ascending) in a registry prepared for cohort rules (``index``, :class:`CohortIndex`), with its
+    patients per regimen (``n_by_regimen``); its own rows (:attr:`frame`) are copied out of the
+    registry only when first read (the Survival page never reads them: its endpoints are derived
+    once per registry, :func:`hcc.analysis.analyze_endpoint`). A cohort given a ``frame`` (e.g.
+    ``dataclasses.replace(cohort, frame=...)``) is that frame's patients.
+    """
 
     spec: CohortSpec
-    frame: pd.DataFrame
     attrition: tuple[AttritionStep, ...]
     regimens: tuple[str, ...]
     pooling: "Pooling | None" = None
+    frame: pd.DataFrame = _CopiedWhenRead()  # type: ignore[assignment]
+    rows: np.ndarray | None = field(default=None, kw_only=True)
+    index: "CohortIndex | None" = field(default=None, kw_only=True)
+    n_by_regimen: dict[str, int] | None = field(default=None, kw_only=True)
+
+    @property
+    def in_registry(self) -> bool:
+        """True when the cohort is ``rows`` of ``index``'s registry (not a frame given)."""
+        return not self.__dict__.get("_given") and self.rows is not None
 
     @property
     def n(self) -> int:
-        return len(self.frame)
+        return len(self.rows) if self.in_registry else len(self.frame)
 
     def by_regimen(self) -> dict[str, int]:
+        if self.in_registry:
+            return {r: self.n_by_regimen.get(r, 0) for r in self.regimens}
         counts = self.frame[Col.REGIMEN_1L].value_counts()
         return {r: int(counts.get(r, 0)) for r in self.regimens}
 
@@ -770,20 +807,176 @@ def group_rare_regimens(frame: pd.DataFrame, below: int) -> tuple[pd.DataFrame, 
     return frame.assign(**{Col.REGIMEN_1L: labels}), pooling
 
 
-def apply_to_registry(registry: Registry, spec: CohortSpec) -> Cohort:
+@dataclass(frozen=True, eq=False)
+class Grouping:
+    """First-line regimens of a registry under one rare-regimen threshold (:func:`pool_rare`).
+
+    ``labels``: per row, the regimen as grouped (rare ones "Other", blanks as they were); ``code``:
+    per row, the position of that label in ``groups`` (-1 for a blank); ``regimens``: the groups in
+    display order (:func:`hcc.ingest.registry.regimen_order`); ``pooling`` as :func:`pool_rare`.
+    """
+
+    labels: np.ndarray
+    code: np.ndarray
+    groups: tuple[str, ...]
+    regimens: tuple[str, ...]
+    pooling: Pooling | None
+
+    def counts(self, rows: np.ndarray) -> np.ndarray:
+        """Patients per group (in ``groups`` order) among the registry rows selected by ``rows`` (a
+        boolean mask or positions)."""
+        code = self.code[rows]
+        return np.bincount(code[code >= 0], minlength=len(self.groups))
+
+
+class CohortIndex:
+    """One registry's rows prepared for cohort rules, so that a rule change costs masks, not copies.
+
+    Holds the registry's frame (by reference), its first-line regimens factorized once, and the
+    masks of the rules evaluated so far (each rule is a per-row test, so its mask over the registry
+    does not depend on the other rules). It holds patient data: keep it per session (the app keeps
+    it in :func:`ui.common.session_memo`), never in a module-level or process-wide cache.
+    """
+
+    #: Rule masks (1 byte a registry row each) and regimen groupings (16 bytes a row) kept; the
+    #: oldest is dropped past these.
+    MAX_MASKS = 32
+    MAX_GROUPINGS = 4
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._code, uniques = pd.factorize(frame[Col.REGIMEN_1L].to_numpy(dtype=object), use_na_sentinel=True)
+        self._uniques = pd.Index(uniques, dtype=object)
+        self._counts = pd.Series(np.bincount(self._code[self._code >= 0], minlength=len(uniques)), index=self._uniques)
+        self._groupings: dict[int, Grouping] = {}
+        self._masks: dict[tuple, np.ndarray] = {}
+        self._choices: dict[str, tuple[str, ...]] = {}
+
+    @property
+    def n(self) -> int:
+        return len(self.frame)
+
+    def grouping(self, below: int) -> Grouping:
+        """The regimens as the rare-regimen rule ``below`` groups them (:func:`pooling_of` on the
+        registry's counts, as :func:`group_rare_regimens` does on its rows)."""
+        if below not in self._groupings:
+            rare, pooling = pooling_of(self._counts, below)
+            original = self.frame[Col.REGIMEN_1L].to_numpy(dtype=object)
+            is_rare = np.asarray(self._uniques.isin(rare), dtype=bool)
+            pooled_uniques = np.where(is_rare, OTHER_REGIMEN, self._uniques.to_numpy(dtype=object)).tolist()
+            position = {g: i for i, g in enumerate(dict.fromkeys(pooled_uniques))}
+            groups = tuple(position)
+            to_group = np.array([position[g] for g in pooled_uniques] + [-1], dtype=np.int64)  # last: a blank (-1)
+            code = to_group[self._code]
+            labels = original if pooling is None else np.where(is_rare[self._code] & (self._code >= 0),
+                                                               OTHER_REGIMEN, original)
+            counts = np.bincount(code[code >= 0], minlength=len(groups))
+            regimens = regimen_order(pd.Series(counts, index=pd.Index(groups, dtype=object)))
+            if len(self._groupings) >= self.MAX_GROUPINGS:
+                del self._groupings[next(iter(self._groupings))]
+            self._groupings[below] = Grouping(labels, code, groups, regimens, pooling)
+        return self._groupings[below]
+
+    def _cached(self, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in self._masks:
+            if len(self._masks) >= self.MAX_MASKS:
+                del self._masks[next(iter(self._masks))]
+            self._masks[key] = compute()
+        return self._masks[key]
+
+    def choices(self, column: str) -> tuple[str, ...]:
+        """The distinct values of ``column``, as text, sorted (what a rule on it can choose)."""
+        if column not in self._choices:
+            self._choices[column] = tuple(sorted(str(c) for c in self.frame[column].dropna().unique()))
+        return self._choices[column]
+
+    def blank(self, column: str) -> np.ndarray:
+        """Rows where ``column`` has no value."""
+        return self._cached(("blank", column), lambda: self.frame[column].isna().to_numpy(dtype=bool))
+
+    def drop(self, rule: Rule, below: int) -> np.ndarray:
+        """Rows failing ``rule`` (:meth:`Rule.drop`), the regimen rule on the regimens as grouped."""
+        if rule.keep.column == Col.REGIMEN_1L:
+            grouping = self.grouping(below)
+
+            def compute() -> np.ndarray:
+                # the rule's test on each group label once (and on a blank), then gathered per row
+                values = pd.DataFrame({Col.REGIMEN_1L: pd.Series([*grouping.groups, None], dtype=object)})
+                dropped = rule.drop(values).fillna(False).to_numpy(dtype=bool)
+                return dropped[grouping.code]
+            return self._cached(("drop", below, rule.column, rule.keep), compute)
+        return self._cached(("drop", rule.column, rule.keep),
+                            lambda: rule.drop(self.frame).fillna(False).to_numpy(dtype=bool))
+
+    def rows_frame(self, rows: np.ndarray, below: int) -> pd.DataFrame:
+        """The registry rows at positions ``rows``, regimens grouped under ``below``, indexed 0..n-1
+        (what :func:`apply_spec` returned before cohorts kept positions)."""
+        frame = self.frame if len(rows) == self.n else self.frame.take(rows)
+        out = frame.reset_index(drop=True)
+        grouping = self.grouping(below)
+        if grouping.pooling is not None:
+            out[Col.REGIMEN_1L] = grouping.labels[rows]
+        return out
+
+    def apply(self, spec: CohortSpec, before: tuple[AttritionStep, ...] = ()) -> Cohort:
+        """:func:`apply_spec` on this registry (the same log, regimens and patients); ``before``: the
+        log's first steps (the rows excluded at validation, :func:`apply_to_registry`)."""
+        grouping = self.grouping(spec.other_below)
+        regimens_all = grouping.regimens
+        unknown = [r for r in spec.regimens if r not in regimens_all]
+        if unknown:
+            raise SpecError(regimens_unknown(unknown, regimens_all))
+        # Who is still in, as one mask over the registry's rows: every rule is a per-row test, so it is
+        # evaluated on all rows (once per rule: the masks are kept) and counted among those still in.
+        kept = np.ones(self.n, dtype=bool)
+        position = {g: i for i, g in enumerate(grouping.groups)}
+        steps = [registry_step(self.n)]
+        if grouping.pooling is not None:  # nobody is excluded, but the groups compared change: say so in the log
+            steps.append(pooled_step(grouping.pooling, self.n))
+
+        def remove(label: str, drop: np.ndarray, kind: str = "", index: int = -1) -> None:
+            nonlocal kept
+            drop = drop & kept
+            by_reg = grouping.counts(drop)
+            kept = kept & ~drop
+            steps.append(AttritionStep(label, int(drop.sum()), int(kept.sum()),
+                                       {r: int(by_reg[position[r]]) for r in regimens_all}, kind, index))
+
+        for i, rule in enumerate(rules(spec)):
+            if rule.column is not None and self.blank(rule.column).all():
+                # A file without the column cannot be filtered on it; say so instead of excluding everyone.
+                steps.append(not_applied_step(rule, i, int(kept.sum())))
+                continue
+            remove(rule.label, self.drop(rule, spec.other_below), rule_step_kind(rule), i)
+            if rule.column is not None:
+                missing = self.blank(rule.column) & kept
+                if missing.any():
+                    remove(rule.missing_label, missing, index=i)
+        rows = np.flatnonzero(kept)
+        if not len(rows):
+            raise EmptyCohortError(tr(EMPTY_COHORT))
+        counts = grouping.counts(rows)
+        regimens = tuple(r for r in regimens_all if counts[position[r]])
+        return Cohort(spec=spec, attrition=tuple(before) + tuple(steps), regimens=regimens, rows=rows, index=self,
+                      n_by_regimen={r: int(counts[position[r]]) for r in regimens}, pooling=grouping.pooling)
+
+
+def apply_to_registry(registry: Registry, spec: CohortSpec, index: CohortIndex | None = None) -> Cohort:
     """:func:`apply_spec` on a registry, with the rows that failed validation as the first steps.
 
-    The log then starts at "Rows in the file", so every row of the file is accounted for.
+    The log then starts at "Rows in the file", so every row of the file is accounted for. ``index``:
+    the registry's :class:`CohortIndex` when the caller keeps one (the app, per session), so that
+    a rule change reuses the masks of the rules that did not change.
     """
-    cohort = apply_spec(registry.frame, spec)
-    if registry.excluded.empty:
-        return cohort
-    steps = [AttritionStep(tr("Rows in the file"), 0, registry.rows_read, {})]
-    remaining = registry.rows_read
-    for reason, count in registry.excluded["reason"].value_counts().items():
-        remaining -= int(count)
-        steps.append(AttritionStep(tr("Excluded at validation: {reason}", reason=reason), int(count), remaining, {}))
-    return replace(cohort, attrition=tuple(steps) + cohort.attrition)
+    steps = []
+    if not registry.excluded.empty:
+        steps.append(AttritionStep(tr("Rows in the file"), 0, registry.rows_read, {}))
+        remaining = registry.rows_read
+        for reason, count in registry.excluded["reason"].value_counts().items():
+            remaining -= int(count)
+            steps.append(AttritionStep(tr("Excluded at validation: {reason}", reason=reason), int(count), remaining,
+                                       {}))
+    return (index or CohortIndex(registry.frame)).apply(spec, tuple(steps))
 
 
 def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
@@ -807,44 +1000,7 @@ def apply_spec(frame: pd.DataFrame, spec: CohortSpec) -> Cohort:
     EmptyCohortError
         If no patient remains.
     """
-    frame, pooling = group_rare_regimens(frame, spec.other_below)
-    regimens_all = order_regimens(frame[Col.REGIMEN_1L])
-    unknown = [r for r in spec.regimens if r not in regimens_all]
-    if unknown:
-        raise SpecError(regimens_unknown(unknown, regimens_all))
-    # Who is still in, as one mask over the registry's rows: every rule is a per-row test, so it is
-    # evaluated on all rows and counted among those still in; the rows are copied once, at the end
-    # (copying the remaining frame after every rule was most of a rule change's time at 1e6 patients).
-    kept = np.ones(len(frame), dtype=bool)
-    regimen = frame[Col.REGIMEN_1L]
-    steps = [registry_step(len(frame))]
-    if pooling is not None:  # nobody is excluded, but the groups compared change: say so in the log
-        steps.append(pooled_step(pooling, len(frame)))
-
-    def remove(label: str, drop: np.ndarray, kind: str = "", index: int = -1) -> None:
-        nonlocal kept
-        drop = drop & kept
-        by_reg = regimen[drop].value_counts()
-        kept = kept & ~drop
-        steps.append(AttritionStep(label, int(drop.sum()), int(kept.sum()),
-                                   {r: int(by_reg.get(r, 0)) for r in regimens_all}, kind, index))
-
-    for i, rule in enumerate(rules(spec)):
-        if rule.column is not None and frame[rule.column].isna().all():
-            # A file without the column cannot be filtered on it; say so instead of excluding everyone.
-            steps.append(not_applied_step(rule, i, int(kept.sum())))
-            continue
-        remove(rule.label, rule.drop(frame).fillna(False).to_numpy(dtype=bool), rule_step_kind(rule), i)
-        if rule.column is not None:
-            missing = frame[rule.column].isna().to_numpy(dtype=bool) & kept
-            if missing.any():
-                remove(rule.missing_label, missing, index=i)
-    current = frame if kept.all() else frame[kept]
-    if current.empty:
-        raise EmptyCohortError(tr(EMPTY_COHORT))
-    regimens = tuple(r for r in regimens_all if r in set(current[Col.REGIMEN_1L]))
-    return Cohort(spec=spec, frame=current.reset_index(drop=True), attrition=tuple(steps), regimens=regimens,
-                  pooling=pooling)
+    return CohortIndex(frame).apply(spec)
 
 
 #: Why no analysis can run: every patient was excluded (both engines).

@@ -89,7 +89,11 @@ class Registry:
 
 def order_regimens(values: pd.Series) -> tuple[str, ...]:
     """Regimen codes in display order: SOR, LEN, ATZ_BEV, then any others by descending count."""
-    counts = values.dropna().value_counts()
+    return regimen_order(values.dropna().value_counts())
+
+
+def regimen_order(counts: pd.Series) -> tuple[str, ...]:
+    """:func:`order_regimens` from patients per regimen (``counts``, indexed by code, all above 0)."""
     study = [r for r in STUDY_REGIMENS if r in counts.index]
     others = sorted((r for r in counts.index if r not in STUDY_REGIMENS), key=lambda r: (-counts[r], r))
     return tuple(study + others)
