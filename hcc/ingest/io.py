@@ -18,7 +18,7 @@ import io
 import math
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -93,11 +93,31 @@ class RawTable:
     decimal: str = "."
     sheet: str = ""
     warnings: tuple[str, ...] = ()
+    # What was computed from one column's cells (counts, distinct values, date format): the mapping
+    # proposal, the mapping editor, the identifier scan and the load each ask again (issue 17). It
+    # lives and dies with this table, i.e. in the session that read the file; never shared.
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def with_cells(self, cells: pd.DataFrame) -> "RawTable":
         """The same file's provenance with transformed cells (after column or value mapping)."""
         return RawTable(self.name, cells, self.sha256, self.n_bytes, self.encoding, self.separator,
                         self.source_format, self.decimal, self.sheet, self.warnings)
+
+    def once(self, key: tuple, compute):
+        """``compute()``, computed once per table under ``key`` (the cells never change after reading:
+        a table with other cells is another :class:`RawTable`, :meth:`with_cells`)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def value_counts(self, column: str) -> pd.Series:
+        """``cells[column].value_counts()``: each distinct cell with its count, most frequent first;
+        computed once per table."""
+        return self.once(("value_counts", column), lambda: self.cells[column].value_counts())
+
+    def distinct(self, column: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+        """``cells[column].unique()``: the distinct cells in the order they first occur; computed once per table."""
+        return self.once(("distinct", column), lambda: self.cells[column].unique())
 
 
 def fingerprint(data: bytes) -> str:
@@ -316,7 +336,7 @@ def _choose_encoding(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
     character of the UTF-8 rows, so it is read as UTF-8 and the other rows are named instead.
     """
     utf8, cp932, latin1 = ENCODINGS
-    if _decodes(data, utf8):
+    if data.isascii() or _decodes(data, utf8):  # isascii: one fast pass, no decoder
         return utf8, ()
     bad, n_utf8 = _not_utf8_rows(data)
     if n_utf8 == 0:  # no UTF-8 text at all: a whole-file legacy encoding
@@ -426,18 +446,21 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
             io.BytesIO(data),
             parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
                                               newlines_in_values=False, ignore_empty_lines=True),
+            # check_utf8: only UTF-8 files come here (checked whole by _choose_encoding)
             convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                  check_utf8=False))
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, OSError):
         return None
     if table.column_names != names or any(t != pa.string() for t in table.schema.types):
         return None
     if b'"' in data and any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
         return None  # a quoted line break: Arrow splits its blocks at line ends without looking at quotes
-    columns = {}
+    columns, ascii_file = {}, data.isascii()
     for n in names:  # one column at a time, each freed once trimmed: the peak holds one extra column
         column = table.column(0)
-        trim = pc.ascii_trim if pc.all(pc.string_is_ascii(column)).as_py() else pc.utf8_trim  # ASCII: ~3x faster
+        ascii_column = ascii_file or pc.all(pc.string_is_ascii(column)).as_py()
+        trim = pc.ascii_trim if ascii_column else pc.utf8_trim  # ASCII: ~3x faster
         columns[n] = pd.Series(pd.arrays.ArrowExtensionArray(trim(column, characters=_WHITESPACE_ASCII
                                                                    if trim is pc.ascii_trim else _WHITESPACE)),
                                copy=False)

@@ -201,7 +201,8 @@ def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = F
     frame = deid.cap_ages(checked.frame)[0] if mapping.cap_age else checked.frame
     age_source = next((s for s, c in mapping.column_map.items() if c == Col.AGE), None)
     # counted in the file as the identifier question counts them (an age of 90 or a kept-out row included)
-    n_capped = deid.ages_90_or_older(raw.cells[age_source]) if mapping.cap_age and age_source in raw.cells else 0
+    n_capped = deid.ages_90_or_older(raw.cells[age_source], raw.value_counts(age_source)) \
+        if mapping.cap_age and age_source in raw.cells else 0
     if mapping.relative_dates:
         frame = deid.relative_dates(frame)
     return Registry(name=raw.name, is_demo=is_demo, frame=frame, issues=extra_issues + checked.issues,
