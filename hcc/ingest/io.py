@@ -439,7 +439,8 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
     stripped = [n.strip() for n in names]
     if not names or any(not n for n in stripped) or len(set(stripped)) < len(names) or stripped != names:
         return None
-    if any(f"{sep}{pad}\"".encode() in data for pad in (" ", "\t") if pad != sep):
+    quoted = b'"' in data  # one byte: a memchr scan, far faster than the two-byte searches below
+    if quoted and any(f"{sep}{pad}\"".encode() in data for pad in (" ", "\t") if pad != sep):
         return None
     try:
         table = pa_csv.read_csv(
@@ -454,7 +455,7 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
         return None
     if table.column_names != names or any(t != pa.string() for t in table.schema.types):
         return None
-    if b'"' in data and any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
+    if quoted and any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
         return None  # a quoted line break: Arrow splits its blocks at line ends without looking at quotes
     columns, ascii_file = {}, data.isascii()
     for n in names:  # one column at a time, each freed once trimmed: the peak holds one extra column
