@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hcc.i18n import N_, tr
+from hcc.i18n import N_, current_language, tr
 from hcc.ingest.dates import looks_like_date
 from hcc.ingest.io import RawTable, nonblank
 from hcc.ingest.mapping import Mapping, normalize
@@ -125,7 +125,15 @@ def scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...] = ()) -> tup
     Columns mapped to a canonical column are checked by contents only where the contract allows
     free text (``patient_id``, ``center``, regimens) and for ages over 89; other columns by name,
     then by contents. Columns in ``mapping.dropped`` or ``mapping.not_identifiers`` are skipped.
+    Scanned once per table, mapping decisions it reads, and language (the mapping editor and the load
+    both ask: :meth:`hcc.ingest.io.RawTable.once`).
     """
+    key = ("identifier scan", mapping.columns, mapping.dropped, mapping.not_identifiers, mapping.cap_age,
+           tuple(declared), current_language())
+    return raw.once(key, lambda: _scan(raw, mapping, declared))
+
+
+def _scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...]) -> tuple[Finding, ...]:
     column_map = mapping.column_map
     resolved = set(mapping.dropped) | set(mapping.not_identifiers)
     findings: list[Finding] = []
