@@ -336,7 +336,7 @@ def _choose_encoding(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
     character of the UTF-8 rows, so it is read as UTF-8 and the other rows are named instead.
     """
     utf8, cp932, latin1 = ENCODINGS
-    if data.isascii() or _decodes(data, utf8):  # isascii: one fast pass, no decoder
+    if _decodes(data, utf8):
         return utf8, ()
     bad, n_utf8 = _not_utf8_rows(data)
     if n_utf8 == 0:  # no UTF-8 text at all: a whole-file legacy encoding
@@ -382,13 +382,14 @@ def _read_delimited(data: bytes, name: str) -> tuple[pd.DataFrame, str, str, tup
     if _looks_binary(data):
         raise DataFileError(tr("{name}: this is not a text (CSV) file. Save the registry as CSV, Excel "
                                "(.xlsx), Parquet, SPSS (.sav) or Stata (.dta) and upload again.", name=name))
-    encoding, warnings = _choose_encoding(data, name)
+    ascii_file = data.isascii()  # one fast pass; ASCII is UTF-8, and Arrow trims it with its ASCII kernel
+    encoding, warnings = (ENCODINGS[0], ()) if ascii_file else _choose_encoding(data, name)
     header = _header(data, encoding)
     sep = _sniff_separator(header)
     if header.count(sep) + 1 > MAX_COLUMNS:  # an upper bound; quoted separators are rare: count exactly
         check_shape(name, None, len(next(csv.reader([header], delimiter=sep), [])))
     budget = _row_budget(header.count(sep) + 1)
-    cells = _read_arrow(data, sep, header) if encoding == ENCODINGS[0] and not warnings else None
+    cells = _read_arrow(data, sep, header, ascii_file) if encoding == ENCODINGS[0] and not warnings else None
     if cells is not None:
         if len(cells) > budget:
             what, limit = (_ROWS, MAX_ROWS) if budget == MAX_ROWS else (_CELLS, MAX_CELLS)
@@ -412,7 +413,7 @@ _WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 _WHITESPACE_ASCII = "".join(c for c in _WHITESPACE if c.isascii())
 
 
-def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
+def _read_arrow(data: bytes, sep: str, header: str, ascii_file: bool = False) -> pd.DataFrame | None:
     """Cells of a UTF-8 delimited file read by Arrow's multi-threaded CSV reader, every column as text
     and trimmed as :func:`_stripped` trims (so :func:`_checked` has nothing left to strip); or None
     when the file needs pandas' reader, which then reads it with today's rules and messages.
@@ -426,7 +427,8 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
     stricter, and every case where the two could differ goes to pandas: a header with blank,
     duplicate or space-padded names (pandas renames those), a quote after a separator and spaces
     (``skipinitialspace``), a line break inside quotes (Arrow cuts its blocks at line ends), rows of
-    another width (Arrow raises; pandas then gives its message).
+    another width (Arrow raises; pandas then gives its message). ``ascii_file``: the caller found the
+    file all ASCII, so every column is trimmed with the ASCII kernel without asking each column.
     """
     import pyarrow as pa  # noqa: PLC0415  (not needed for the other formats)
     import pyarrow.compute as pc  # noqa: PLC0415
@@ -457,7 +459,7 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
         return None
     if quoted and any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
         return None  # a quoted line break: Arrow splits its blocks at line ends without looking at quotes
-    columns, ascii_file = {}, data.isascii()
+    columns = {}
     for n in names:  # one column at a time, each freed once trimmed: the peak holds one extra column
         column = table.column(0)
         ascii_column = ascii_file or pc.all(pc.string_is_ascii(column)).as_py()
