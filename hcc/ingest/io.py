@@ -150,7 +150,7 @@ def file_format(data: bytes, name: str) -> str:
     return CSV
 
 
-def read_table(data: bytes, name: str, *, sheet: str | None = None) -> RawTable:
+def read_table(data: bytes, name: str, *, sheet: str | None = None, sha256: str | None = None) -> RawTable:
     """Read a registry export held in memory into text cells.
 
     Parameters
@@ -158,6 +158,7 @@ def read_table(data: bytes, name: str, *, sheet: str | None = None) -> RawTable:
     data : the file's bytes.
     name : the file name, used to detect the format and in messages.
     sheet : for Excel workbooks, the sheet to read (default: the first).
+    sha256 : the file's :func:`fingerprint`, when the caller has already computed it (one pass less).
 
     Returns
     -------
@@ -177,13 +178,13 @@ def read_table(data: bytes, name: str, *, sheet: str | None = None) -> RawTable:
     fmt = file_format(data, name)
     if fmt == CSV:
         cells, encoding, sep, warnings, trimmed = _read_delimited(data, name)
-        raw = RawTable(name, cells, fingerprint(data), len(data), encoding, sep, CSV,
+        raw = RawTable(name, cells, sha256 or fingerprint(data), len(data), encoding, sep, CSV,
                        "," if sep == ";" else ".", warnings=warnings)
         return _checked(raw, trimmed=trimmed)
     reader = {XLSX: lambda: _read_xlsx(data, name, sheet), PARQUET: lambda: _read_parquet(data, name),
               SAV: lambda: _read_sav(data, name), DTA: lambda: _read_dta(data, name)}[fmt]
     frame, chosen = reader()
-    raw = RawTable(name, _as_text(frame, name), fingerprint(data), len(data), source_format=fmt,
+    raw = RawTable(name, _as_text(frame, name), sha256 or fingerprint(data), len(data), source_format=fmt,
                    sheet=chosen)
     return _checked(raw)
 

@@ -132,8 +132,11 @@ class Source:
     language: str = "en"
 
 
-def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None) -> Source:
+def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None,
+                 fingerprints: list[str] | None = None) -> Source:
     """Read an upload: one registry file, or a REDCap record export together with its data dictionary.
+
+    ``fingerprints``: each file's :func:`hcc.ingest.io.fingerprint`, when the caller has computed them.
 
     Raises :class:`DataFileError` naming the files when the combination makes no sense.
     """
@@ -142,7 +145,9 @@ def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None) -> So
     if len(files) > 2:
         raise DataFileError(tr("{n} files were uploaded: upload one registry file, or a REDCap record export "
                                "together with its data dictionary.", n=len(files)))
-    tables = [(name, data, read_table(data, name, sheet=sheet)) for name, data in files]
+    fingerprints = fingerprints or [None] * len(files)
+    tables = [(name, data, read_table(data, name, sheet=sheet, sha256=sha256))
+              for (name, data), sha256 in zip(files, fingerprints)]
     dictionaries = [t for t in tables if redcap.is_dictionary(t[2])]
     others = [t for t in tables if not redcap.is_dictionary(t[2])]
     if len(tables) == 2 and (len(dictionaries) != 1 or len(others) != 1):
