@@ -8,7 +8,8 @@ One process (so that its peak memory is one session's):
 2. **cohort-rule change**: the Survival page rerun after a new lower age limit, median of
    ``--repeats`` (a new limit each time, so nothing comes from the session memo);
 3. **peak memory** of the process (``ru_maxrss``), and its resident memory after start-up and imports
-   (before the upload), so that what the session adds can be read off.
+   (before the upload), after the upload and after the first Survival page, so that what the session
+   adds at each step can be read off.
 
 AppTest runs the scripts as the server does, without a browser or websocket: the times are the
 server's share of what a user waits for. Synthetic data only; nothing is written to disk.
@@ -58,6 +59,7 @@ def measure(n: int, repeats: int) -> dict:
     row: dict = {"n": n, "csv_mib": len(data) / 2**20, "rss_before_upload_mib": _rss_mib()}
     at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("registry.csv", data, "text/csv"))
     row["upload_s"] = _run(at)
+    row["rss_after_upload_mib"] = _rss_mib()
     registry = at.session_state[StateKeys.REGISTRY]
     if registry.n_patients != n:
         raise RuntimeError(f"{registry.n_patients} patients loaded, expected {n}")
@@ -66,6 +68,8 @@ def measure(n: int, repeats: int) -> dict:
     if not at.get("plotly_chart"):
         raise RuntimeError("the Survival page drew no figure")
     row["upload_to_first_km_s"] = row["upload_s"] + row["first_km_s"]
+    row["rss_after_first_km_mib"] = _rss_mib()
+    row["peak_rss_to_first_km_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     changes = []
     for i in range(repeats + 1):  # the first change also warms imports: not counted
         at.number_input(key=StateKeys.COHORT + "age_min").set_value(20.0 + i)
