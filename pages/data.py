@@ -13,7 +13,8 @@ from ui.present import present, presenting, table_slides
 from ui.reopen import reopen_widget
 from ui.server_data import server_data_widget
 from ui.text import md, mds
-from ui.upload import clear_data, load_registry, ready_step, upload_widget, validation_report
+from ui.upload import (clear_data, load_registry, ready_step, release_upload_cells, upload_widget,
+                       validation_report)
 
 route_through_app()
 if presenting():  # no result on this page: what data the results are from
@@ -47,6 +48,7 @@ if source is not None:
         st.session_state[StateKeys.REGISTRY] = registry
         st.session_state[StateKeys.MAPPING] = (registry.sha256, mapping)  # the editors restart from it
         st.session_state.pop(StateKeys.MEMO, None)  # results of the same file under another mapping are stale
+        release_upload_cells(source)  # before the cohort is computed: the peak holds no cells
         # memoized now, so the rerun's sidebar (which names the cohort) and the analysis pages start from
         # it instead of each applying the rules again (~1 s at 1M); an empty cohort's error goes with the rerun
         current_cohort()

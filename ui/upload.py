@@ -63,9 +63,24 @@ def upload_widget() -> Source | None:
         st.selectbox(trc("excel", "Sheet"), source.sheets, key=StateKeys.SHEET)
     if source.redcap:
         st.success(tr("REDCap export read with its data dictionary: {count} records.",
-                      count=f"{len(source.raw.cells):,}"),
+                      count=f"{source.raw.n_rows:,}"),
                    icon=":material/check_circle:")
     return source
+
+
+def release_upload_cells(source: Source) -> None:
+    """Once this upload's registry is loaded, let its cells go (:meth:`hcc.ingest.io.RawTable.release_cells`,
+    ~250 MB for a 1M-row file): the mapping editors run on the results computed from them, and the
+    file's bytes (which the uploader holds while the file is in it) give them back if the mapping
+    changes. The bytes stay in this session only, as the upload did."""
+    held, files = st.session_state.get(StateKeys.SOURCE), st.session_state.get(_uploader_key())
+    if held is None or held[1] is not source:
+        return
+    if not files:  # the uploader forgot the file (another page was visited): the reader given before
+        source.raw.release_cells()
+        return
+    named, sheet = [(f.name, f.getvalue()) for f in files], held[0][1]
+    source.raw.release_cells(lambda: read_sources(named, sheet).raw.cells)
 
 
 def load_registry(source: Source, mapping: Mapping) -> Registry | None:

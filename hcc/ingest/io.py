@@ -72,7 +72,7 @@ class RawTable:
     Attributes
     ----------
     name : the file name shown to the user (never a server path).
-    cells : every column as ``str``; empty cells are ``""``.
+    cells : every column as ``str``; empty cells are ``""`` (a property: see :meth:`release_cells`).
     sha256 : hex SHA-256 of the file's bytes (the data fingerprint).
     n_bytes : size of the file.
     encoding, separator : what the reader detected (``""`` for binary formats).
@@ -84,7 +84,7 @@ class RawTable:
     """
 
     name: str
-    cells: pd.DataFrame
+    _cells: pd.DataFrame | None = field(repr=False)  # read through :attr:`cells` (it may be released)
     sha256: str
     n_bytes: int
     encoding: str = ""
@@ -97,6 +97,43 @@ class RawTable:
     # proposal, the mapping editor, the identifier scan and the load each ask again (issue 17). It
     # lives and dies with this table, i.e. in the session that read the file; never shared.
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _reread: object = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        """Every column as ``str`` (empty cells ``""``); read again from the file if they were released
+        (:meth:`release_cells`)."""
+        if self._cells is None:
+            object.__setattr__(self, "_cells", self._reread())  # frozen: only this table's own cache
+        return self._cells
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names (without touching released cells)."""
+        return self.once(("columns",), lambda: list(self.cells.columns))
+
+    @property
+    def n_rows(self) -> int:
+        """The number of data rows (without touching released cells)."""
+        return self.once(("rows",), lambda: len(self.cells))
+
+    def release_cells(self, reread=None) -> None:
+        """Let the cells go until they are needed again; then ``reread()`` gives them (the same file read
+        the same way: the same cells); without ``reread``, the one given before (else nothing is
+        released). What was computed from them (:meth:`once`) stays.
+
+        A session keeps its upload so that the mapping can be changed without uploading again; once
+        the registry is loaded the editors need only their per-file results, and the cells (~250 MB
+        for a 1M-row file, more than its bytes) are read again only when the mapping changes."""
+        reread = reread or self._reread
+        if self._cells is None or reread is None:
+            return
+        self.columns, self.n_rows  # noqa: B018 - known before the cells go
+        object.__setattr__(self, "_reread", reread)
+        object.__setattr__(self, "_cells", None)
+        import pyarrow as pa  # noqa: PLC0415  (the cells are Arrow columns when Arrow read the file)
+
+        pa.default_memory_pool().release_unused()  # to the system now, not after the allocator's decay
 
     def with_cells(self, cells: pd.DataFrame) -> "RawTable":
         """The same file's provenance with transformed cells (after column or value mapping)."""

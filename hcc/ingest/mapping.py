@@ -420,7 +420,7 @@ def duplicate_targets(mapping: Mapping) -> tuple[str, ...]:
 
 def propose(raw: RawTable) -> Mapping:
     """The proposed mapping for a file: column proposals and value proposals (unknown values omitted)."""
-    proposed = {m.source: m.canonical for m in propose_columns(raw.cells.columns) if m.canonical}
+    proposed = {m.source: m.canonical for m in propose_columns(raw.columns) if m.canonical}
     return with_columns(Mapping(sheet=raw.sheet), raw, proposed)
 
 
@@ -544,13 +544,14 @@ def column_rows(raw: RawTable, mapping: Mapping, n_examples: int = 3) -> pd.Data
 
     Columns named in ``mapping.dropped`` are left out (they are identifiers the user removed).
     """
-    how = {m.source: m.how for m in propose_columns(raw.cells.columns)}
+    how = {m.source: m.how for m in propose_columns(raw.columns)}
     current = mapping.column_map
     rows = []
-    for source in raw.cells.columns:
+    for source in raw.columns:
         if source in mapping.dropped:
             continue
-        examples = ", ".join(_first_distinct(raw, source, n_examples).str.slice(0, 24))
+        examples = raw.once(("examples", source, n_examples),
+                            lambda source=source: ", ".join(_first_distinct(raw, source, n_examples).str.slice(0, 24)))
         target = current.get(source, "")
         word = match_word(how[source]) if how.get(source) else ""
         matched = tr("proposed: {how}", how=word) if word and target else word
@@ -600,7 +601,7 @@ def likely_sources(raw: RawTable, mapping: Mapping, canonical: str, n: int = 3) 
     words = {w for f in forms for w in f.split() if len(w) > 1}
     mapped = set(mapping.column_map) | set(mapping.dropped)
     scored = []
-    for source in raw.cells.columns:
+    for source in raw.columns:
         if source in mapped:
             continue
         key = normalize(source)
