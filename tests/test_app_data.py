@@ -186,11 +186,11 @@ def test_an_upload_is_read_counted_and_scanned_once_across_its_reruns(monkeypatc
     detected = {k: n for k, n in calls.items() if k[0] == "detect"}
     assert len(detected) == 11 and set(detected.values()) == {1}
     raw = at.session_state[StateKeys.SOURCE][1].raw
-    assert raw._cells is None  # released once loaded: the editors ran on their per-file results
+    assert raw.__dict__["_cells"] is None  # released once loaded: the editors ran on their per-file results
     at.checkbox(key=f"{StateKeys.RELATIVE_DATES}_0").check().run()  # a new mapping: the file is read again
     registry = at.session_state[StateKeys.REGISTRY]
     assert registry.mapping.relative_dates and registry.n_patients == 4 and registry.name == "mine.csv"
-    assert calls[("read_sources", None)] == 2 and raw._cells is None
+    assert calls[("read_sources", None)] == 2 and raw.__dict__["_cells"] is None
 
 
 def test_two_sessions_uploading_at_once_keep_their_own_files(monkeypatch) -> None:

@@ -84,7 +84,7 @@ class RawTable:
     """
 
     name: str
-    _cells: pd.DataFrame | None = field(repr=False)  # read through :attr:`cells` (it may be released)
+    cells: pd.DataFrame = field(repr=False)  # a property (below the class): it may be released and read again
     sha256: str
     n_bytes: int
     encoding: str = ""
@@ -97,15 +97,6 @@ class RawTable:
     # proposal, the mapping editor, the identifier scan and the load each ask again (issue 17). It
     # lives and dies with this table, i.e. in the session that read the file; never shared.
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    _reread: object = field(default=None, init=False, repr=False, compare=False)
-
-    @property
-    def cells(self) -> pd.DataFrame:
-        """Every column as ``str`` (empty cells ``""``); read again from the file if they were released
-        (:meth:`release_cells`)."""
-        if self._cells is None:
-            object.__setattr__(self, "_cells", self._reread())  # frozen: only this table's own cache
-        return self._cells
 
     @property
     def columns(self) -> list[str]:
@@ -125,12 +116,12 @@ class RawTable:
         A session keeps its upload so that the mapping can be changed without uploading again; once
         the registry is loaded the editors need only their per-file results, and the cells (~250 MB
         for a 1M-row file, more than its bytes) are read again only when the mapping changes."""
-        reread = reread or self._reread
-        if self._cells is None or reread is None:
+        held = self.__dict__  # the cells' own slots (see _held_cells), not dataclass fields
+        reread = reread or held.get("_reread")
+        if held.get("_cells") is None or reread is None:
             return
         self.columns, self.n_rows  # noqa: B018 - known before the cells go
-        object.__setattr__(self, "_reread", reread)
-        object.__setattr__(self, "_cells", None)
+        held["_reread"], held["_cells"] = reread, None
         import pyarrow as pa  # noqa: PLC0415  (the cells are Arrow columns when Arrow read the file)
 
         pa.default_memory_pool().release_unused()  # to the system now, not after the allocator's decay
@@ -155,6 +146,22 @@ class RawTable:
     def distinct(self, column: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
         """``cells[column].unique()``: the distinct cells in the order they first occur; computed once per table."""
         return self.once(("distinct", column), lambda: self.cells[column].unique())
+
+
+def _held_cells(raw: RawTable) -> pd.DataFrame:
+    held = raw.__dict__
+    if held["_cells"] is None:
+        held["_cells"] = held["_reread"]()
+    return held["_cells"]
+
+
+def _hold_cells(raw: RawTable, cells: pd.DataFrame) -> None:
+    raw.__dict__["_cells"] = cells  # the dataclass's __init__ (frozen) sets the field through here
+
+
+# ``cells`` stays a dataclass field (``RawTable(name, cells, ...)``, ``cells=``), read through a property
+RawTable.cells = property(_held_cells, _hold_cells, doc="""Every column as ``str`` (empty cells ``""``); read
+again from the file if they were released (:meth:`RawTable.release_cells`).""")
 
 
 def fingerprint(data: bytes) -> str:
