@@ -8,7 +8,9 @@ One process (so that its peak memory is one session's):
 2. **cohort-rule change**: the Survival page rerun after a new lower age limit, median of
    ``--repeats`` (a new limit each time, so nothing comes from the session memo);
 3. **peak memory** of the process (``ru_maxrss``), and its resident memory after start-up and imports
-   (before the upload), so that what the session adds can be read off.
+   (before the upload), after the upload and after the first Survival page, so that what the session
+   adds at each step can be read off. The registry file is made in a child process, so the peak is the
+   app's alone (plus the test's copy of the file's bytes).
 
 AppTest runs the scripts as the server does, without a browser or websocket: the times are the
 server's share of what a user waits for. Synthetic data only; nothing is written to disk.
@@ -20,13 +22,14 @@ import argparse
 import json
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.registry import write_registry_csv
 from ui.keys import StateKeys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,9 +51,18 @@ def _run(at: AppTest) -> float:
     return seconds
 
 
-def measure(n: int, repeats: int) -> dict:
+def _registry_bytes(n: int) -> bytes:
+    """The synthetic registry CSV (:mod:`benchmarks.registry`), made in a child process: the generator's
+    own peak (~1.7 GB at 1M, a pandas frame of the whole registry) is not the app's."""
     with tempfile.TemporaryDirectory() as tmp:  # synthetic data only
-        data = write_registry_csv(n, Path(tmp) / "registry.csv").read_bytes()
+        path = Path(tmp) / "registry.csv"
+        subprocess.run([sys.executable, "-m", "benchmarks.registry", "--n", str(n), "--out", str(path)],
+                       cwd=ROOT, check=True, capture_output=True)
+        return path.read_bytes()
+
+
+def measure(n: int, repeats: int) -> dict:
+    data = _registry_bytes(n)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
     _run(at)
     at.switch_page("pages/data.py")
@@ -58,6 +70,7 @@ def measure(n: int, repeats: int) -> dict:
     row: dict = {"n": n, "csv_mib": len(data) / 2**20, "rss_before_upload_mib": _rss_mib()}
     at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("registry.csv", data, "text/csv"))
     row["upload_s"] = _run(at)
+    row["rss_after_upload_mib"] = _rss_mib()
     registry = at.session_state[StateKeys.REGISTRY]
     if registry.n_patients != n:
         raise RuntimeError(f"{registry.n_patients} patients loaded, expected {n}")
@@ -66,6 +79,8 @@ def measure(n: int, repeats: int) -> dict:
     if not at.get("plotly_chart"):
         raise RuntimeError("the Survival page drew no figure")
     row["upload_to_first_km_s"] = row["upload_s"] + row["first_km_s"]
+    row["rss_after_first_km_mib"] = _rss_mib()
+    row["peak_rss_to_first_km_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     changes = []
     for i in range(repeats + 1):  # the first change also warms imports: not counted
         at.number_input(key=StateKeys.COHORT + "age_min").set_value(20.0 + i)

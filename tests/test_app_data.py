@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import open_page, shown, shown_table
 
 from hcc.ingest.registry import load_demo
+from hcc.schema import Col
 from ui.common import StateKeys
 from tests.messy import messy_export
 
@@ -151,3 +152,91 @@ def test_identifier_question_and_top_coding_note_state_the_same_count() -> None:
     assert len(registry.excluded) == 1 and registry.n_ages_capped == 4
     notes = [shown(i.value) for i in at.info if "90 or older" in i.value]
     assert len(notes) == 1 and notes[0].startswith("4 patient(s) aged 90 or older in the file"), notes
+
+
+def test_an_upload_is_read_counted_and_scanned_once_across_its_reruns(monkeypatch) -> None:
+    """The page's run that loads a file, the rerun that names it in the sidebar and any later rerun read
+    the file, detect each date column's format and scan for identifiers once (issue 17: at 1M rows each
+    repeat cost seconds); the upload's cohort is computed once, before the rerun, for the sidebar and
+    the analysis pages."""
+    from collections import Counter
+
+    from hcc.ingest import dates, deid
+    from tests.conftest import registry_csv
+    from ui import common, upload
+
+    calls: Counter = Counter()
+
+    def counting(module, name):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, **k: calls.update([(name, getattr(a[0], "name", None))])
+                            or original(*a, **k))
+
+    for module, name in ((upload, "read_sources"), (dates, "detect"), (deid, "_scan"), (common, "apply_to_registry")):
+        counting(module, name)
+    at = _data_page()
+    calls.clear()  # the demo's cohort, for the sidebar before any upload
+    data = registry_csv([{Col.REGIMEN_1L: r} for r in ("SOR", "LEN", "SOR", "LEN")])
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("mine.csv", data, "text/csv")).run()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state[StateKeys.REGISTRY].n_patients == 4
+    assert calls[("read_sources", None)] == 1 and calls[("_scan", "mine.csv")] == 1
+    assert calls[("apply_to_registry", "mine.csv")] == 1
+    detected = {k: n for k, n in calls.items() if k[0] == "detect"}
+    assert len(detected) == 11 and set(detected.values()) == {1}
+    raw = at.session_state[StateKeys.SOURCE][1].raw
+    assert raw.__dict__["_cells"] is None  # released once loaded: the editors ran on their per-file results
+    at.checkbox(key=f"{StateKeys.RELATIVE_DATES}_0").check().run()  # a new mapping: the file is read again
+    registry = at.session_state[StateKeys.REGISTRY]
+    assert registry.mapping.relative_dates and registry.n_patients == 4 and registry.name == "mine.csv"
+    assert calls[("read_sources", None)] == 2 and raw.__dict__["_cells"] is None
+
+
+def test_two_sessions_uploading_at_once_keep_their_own_files(monkeypatch) -> None:
+    """Two sessions upload different files at once (each reads, then maps and loads, only when the other
+    does too): each session's proposal, counts and registry are its own file's (the per-file results
+    live on the session's own upload, never in a shared cache)."""
+    import threading
+
+    from tests.conftest import registry_csv
+    from tests.test_i18n_app import _one_runtime_for_concurrent_apptests
+    from ui import upload
+
+    _one_runtime_for_concurrent_apptests(monkeypatch)
+    def together(read_or_load):
+        barrier = threading.Barrier(2, timeout=60)
+
+        def call(*args, **kwargs):
+            barrier.wait()
+            return read_or_load(*args, **kwargs)
+        return call
+
+    for name in ("read_sources", "load_source"):  # each called once per upload (the test above)
+        monkeypatch.setattr(upload, name, together(getattr(upload, name)))
+    files = {"a.csv": registry_csv([{Col.REGIMEN_1L: "SOR"}] * 3),
+             "b.csv": registry_csv([{Col.REGIMEN_1L: "LEN"}] * 5 + [{Col.REGIMEN_1L: "Nexavar"}])}
+    seen: dict[str, tuple] = {}
+    errors: list[BaseException] = []
+
+    def session(name: str) -> None:
+        try:
+            at = open_page("pages/data.py", timeout=120)
+            at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value((name, files[name], "text/csv")).run()
+            assert not at.exception, [e.message for e in at.exception]
+            registry = at.session_state[StateKeys.REGISTRY]
+            raw = at.session_state[StateKeys.SOURCE][1].raw
+            seen[name] = (registry.name, registry.n_patients, registry.regimen_counts(),
+                          raw.value_counts(Col.REGIMEN_1L).to_dict(), registry.mapping.values)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=session, args=(name,)) for name in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert seen["a.csv"] == ("a.csv", 3, {"SOR": 3}, {"SOR": 3}, ())
+    assert seen["b.csv"] == ("b.csv", 6, {"SOR": 1, "LEN": 5}, {"LEN": 5, "Nexavar": 1},
+                             ((Col.REGIMEN_1L, "Nexavar", "SOR"),))

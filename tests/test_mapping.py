@@ -11,7 +11,7 @@ from hcc.ingest import mapping as mp
 from hcc.errors import SchemaError, SpecError
 from hcc.ingest.io import read_table
 from hcc.ingest.registry import auto_mapping, load_bytes
-from hcc.schema import ATZ_BEV, DUR_TRE, LEN, NIV_IPI, SOR, Col
+from hcc.schema import ATZ_BEV, COLUMNS, DUR_TRE, LEN, NIV_IPI, SOR, Col, Kind
 
 
 @pytest.mark.parametrize("name", ["Regimen", "1L regimen", "first_line_tx", "治療", "First-line treatment",
@@ -176,3 +176,29 @@ def test_column_editor_offers_clinical_descriptions() -> None:
     choice = column_choice("concomitant_lrt")
     assert choice == "Locoregional therapy given together with first line (concomitant_lrt)"
     assert CHOICE_TO_COLUMN[choice] == "concomitant_lrt" and len(CHOICE_TO_COLUMN) == len(set(CHOICE_TO_COLUMN.values()))
+
+
+def test_each_column_is_counted_and_its_date_format_detected_once_per_file(monkeypatch) -> None:
+    """The proposal, the mapping editor's tables (on the page's run and its rerun), the identifier scan
+    and the load all need a column's counts or its date format: they are computed once per file
+    (issue 17: at 1M rows each such pass over the file cost about a second)."""
+    from collections import Counter
+
+    from hcc.ingest import deid
+    from hcc.ingest.registry import from_raw
+    from tests.conftest import registry_csv
+
+    raw = read_table(registry_csv([{Col.REGIMEN_1L: "Nexavar", Col.AGE: "91"}, {Col.REGIMEN_1L: "LEN"}]), "r.csv")
+    counted, detected = Counter(), Counter()
+    value_counts, detect = pd.Series.value_counts, dates.detect
+    monkeypatch.setattr(pd.Series, "value_counts",
+                        lambda self, *a, **k: counted.update([self.name]) or value_counts(self, *a, **k))
+    monkeypatch.setattr(dates, "detect", lambda values, **k: detected.update([values.name]) or detect(values, **k))
+    mapping = mp.propose(raw)
+    for _ in range(2):  # the Data page's run, then its rerun
+        mp.column_rows(raw, mapping), mp.date_questions(raw, mapping), mp.value_rows(raw, mapping)
+        assert [f.column for f in deid.scan(raw, mapping)] == [Col.AGE]
+    registry = from_raw(raw, mp.resolve_identifier(mapping, Col.AGE, mp.CAP_AGE))
+    assert registry.n_ages_capped == 1 and registry.frame[Col.REGIMEN_1L].tolist() == [SOR, LEN]
+    assert set(detected) == {c.name for c in COLUMNS if c.kind is Kind.DATE} and set(detected.values()) == {1}
+    assert {Col.REGIMEN_1L, Col.AGE, Col.SEX} <= set(counted) and set(counted.values()) == {1}

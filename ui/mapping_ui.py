@@ -83,7 +83,7 @@ def mapping_widget(source: Source) -> Mapping | None:
         st.caption(tr("Dropped as identifiers: {dropped}. Confirmed not identifiers: {kept}. (Clear data to start "
                       "over.)", dropped=mds(mapping.dropped) or none, kept=mds(mapping.not_identifiers) or none))
     for canonical in mp.missing_required(mapping):
-        free = [c for c in raw.cells.columns if c not in mapping.column_map and c not in mapping.dropped]
+        free = [c for c in raw.columns if c not in mapping.column_map and c not in mapping.dropped]
         pick = st.selectbox(tr("Which column holds **{column}** ({meaning})?", column=canonical,
                                meaning=_meaning(canonical)),
                             (None, *free),
@@ -123,7 +123,7 @@ def _preset_columns(raw, mapping: Mapping, gen: int) -> Mapping:
     blocked = preset_rules_blocked(set(mapping.column_map.values()))
     for canonical, what in blocked:
         likely = mp.likely_sources(raw, mapping, canonical)
-        free = [c for c in raw.cells.columns if c not in mapping.column_map and c not in mapping.dropped]
+        free = [c for c in raw.columns if c not in mapping.column_map and c not in mapping.dropped]
         values = {"meaning": md(_meaning(canonical)), "preset": tr(PRESET_LABELS[MAIN]), "what": md(tr(what)),
                   "likely": mds(likely)}
         if likely:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from hcc.errors import HCCError
 from hcc.i18n import current_language, tr, trc
-from hcc.ingest.io import EXTENSIONS
+from hcc.ingest.io import EXTENSIONS, fingerprint
 from hcc.ingest.mapping import Mapping
 from hcc.ingest.registry import Registry, Source, load_source, read_sources
 from hcc.outputs.tables import issues_table, rule_counts_table, spreadsheet_safe
@@ -46,14 +46,15 @@ def upload_widget() -> Source | None:
                           "replace it, or press Clear data.", name=md(held[1].raw.name)))
         return None if held is None else held[1]
     named = [(f.name, f.getvalue()) for f in files]
-    digest = hashlib.sha256(b"".join(hashlib.sha256(data).digest() for _, data in named)).hexdigest()
+    fingerprints = [fingerprint(data) for _, data in named]  # also the registry's: each file hashed once
+    digest = hashlib.sha256(b"".join(bytes.fromhex(h) for h in fingerprints)).hexdigest()
     sheet = st.session_state.get(StateKeys.SHEET)
     if held is not None and held[0] == (digest, sheet) and held[1].language == current_language():
         source = held[1]  # read before in this language (after a switch, it is read again to reword its notes)
     else:
         try:
             with st.spinner(tr("Reading the file…")):
-                source = read_sources(named, sheet)
+                source = read_sources(named, sheet, fingerprints)
         except HCCError as exc:
             st.error(md(exc), icon=":material/error:")
             return None
@@ -62,9 +63,24 @@ def upload_widget() -> Source | None:
         st.selectbox(trc("excel", "Sheet"), source.sheets, key=StateKeys.SHEET)
     if source.redcap:
         st.success(tr("REDCap export read with its data dictionary: {count} records.",
-                      count=f"{len(source.raw.cells):,}"),
+                      count=f"{source.raw.n_rows:,}"),
                    icon=":material/check_circle:")
     return source
+
+
+def release_upload_cells(source: Source) -> None:
+    """Once this upload's registry is loaded, let its cells go (:meth:`hcc.ingest.io.RawTable.release_cells`,
+    ~250 MB for a 1M-row file): the mapping editors run on the results computed from them, and the
+    file's bytes (which the uploader holds while the file is in it) give them back if the mapping
+    changes. The bytes stay in this session only, as the upload did."""
+    held, files = st.session_state.get(StateKeys.SOURCE), st.session_state.get(_uploader_key())
+    if held is None or held[1] is not source:
+        return
+    if not files:  # the uploader forgot the file (another page was visited): the reader given before
+        source.raw.release_cells()
+        return
+    named, sheet = [(f.name, f.getvalue()) for f in files], held[0][1]
+    source.raw.release_cells(lambda: read_sources(named, sheet).raw.cells)
 
 
 def load_registry(source: Source, mapping: Mapping) -> Registry | None:

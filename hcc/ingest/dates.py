@@ -61,14 +61,15 @@ class DateDetection:
         return self.fmt is None and len(self.candidates) > 1
 
 
-def detect(values: pd.Series, *, allow_serial: bool = False) -> DateDetection:
+def detect(values: pd.Series, *, allow_serial: bool = False, distinct=None) -> DateDetection:
     """Detect the date format of a column of text cells (blanks ignored).
 
     The format is the one that reads the most values; between day-first and month-first, a leading
     number above 12 means day-first, a second number above 12 means month-first, neither means
-    ambiguous (both returned as candidates).
+    ambiguous (both returned as candidates). ``distinct``: ``values.unique()`` when already known.
     """
-    distinct = np.asarray(values.unique(), dtype=object)  # distinct dates suffice (cells are stripped)
+    # distinct dates suffice (cells are stripped)
+    distinct = np.asarray(values.unique() if distinct is None else distinct, dtype=object)
     text = pd.Series(distinct[distinct != ""]).astype(str)
     n = len(text)
     if n == 0:
@@ -93,15 +94,16 @@ def detect(values: pd.Series, *, allow_serial: bool = False) -> DateDetection:
     return DateDetection(fmt if counts[fmt] > 0 else None, (fmt,) if counts[fmt] > 0 else (), n)
 
 
-def to_iso(values: pd.Series, fmt: str) -> pd.Series:
+def to_iso(values: pd.Series, fmt: str, *, distinct=None) -> pd.Series:
     """Rewrite dates in ``fmt`` as ISO ``YYYY-MM-DD`` text; cells that do not fit stay as written.
 
-    ``values`` are text cells without surrounding spaces (as :mod:`hcc.ingest.io` gives them).
+    ``values`` are text cells without surrounding spaces (as :mod:`hcc.ingest.io` gives them);
+    ``distinct``: ``values.unique()`` when already known.
 
     Leaving unreadable cells untouched lets :mod:`hcc.ingest.validate` report them with their row.
     Impossible dates (``31/02/2021``) also stay as written.
     """
-    distinct = pd.Series(values.unique()).astype(str)
+    distinct = pd.Series(values.unique() if distinct is None else distinct).astype(str)
     if distinct.str.fullmatch(_ISO).all():
         return values  # already ISO (or blank): the common case, left as it is
     converted = _to_iso_distinct(distinct, fmt)

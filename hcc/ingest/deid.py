@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hcc.i18n import N_, tr
+from hcc.i18n import N_, current_language, tr
 from hcc.ingest.dates import looks_like_date
 from hcc.ingest.io import RawTable, nonblank
 from hcc.ingest.mapping import Mapping, normalize
@@ -85,11 +85,12 @@ CONTENT_SAMPLE = 2000
 
 def _content_category(text: pd.Series, patterns=_ALL_PATTERNS) -> tuple[str, str] | None:
     """The identifier category that most values of a text column match, with the evidence."""
-    text = text[nonblank(text)].astype(object).astype(str)
-    if len(text) < 3:
+    rows = np.flatnonzero(nonblank(text))
+    if len(rows) < 3:
         return None
-    if len(text) > CONTENT_SAMPLE:  # shares estimated on an even spread of rows (deterministic)
-        text = text.iloc[:: len(text) // CONTENT_SAMPLE]
+    if len(rows) > CONTENT_SAMPLE:  # shares estimated on an even spread of rows (deterministic)
+        rows = rows[:: len(rows) // CONTENT_SAMPLE]
+    text = text.iloc[rows].astype(object).astype(str)  # only the sample as Python strings
     for category, pattern in patterns:
         share = _share(text, pattern)
         if share >= 0.5:
@@ -101,13 +102,13 @@ def _content_category(text: pd.Series, patterns=_ALL_PATTERNS) -> tuple[str, str
     return None
 
 
-def ages_90_or_older(text: pd.Series) -> int:
+def ages_90_or_older(text: pd.Series, counts: pd.Series | None = None) -> int:
     """How many cells of a raw age column read as 90 or older (completed years; "89,9" is 89.9 and not counted).
 
     Counted on every row of the file, rows that validation later keeps out included: the identifier
     question and the top-coding note (:attr:`hcc.ingest.registry.Registry.n_ages_capped`) both use it,
-    so they state the same number."""
-    counts = text.value_counts()  # each distinct age read once
+    so they state the same number. ``counts``: ``text.value_counts()`` when already counted."""
+    counts = text.value_counts() if counts is None else counts  # each distinct age read once
     ages = pd.to_numeric(pd.Series(np.asarray(counts.index, dtype=object)).astype(str).str.replace(",", ".", regex=False),
                          errors="coerce")
     return int(counts.to_numpy()[(ages >= AGE_CAP).to_numpy()].sum())
@@ -124,7 +125,15 @@ def scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...] = ()) -> tup
     Columns mapped to a canonical column are checked by contents only where the contract allows
     free text (``patient_id``, ``center``, regimens) and for ages over 89; other columns by name,
     then by contents. Columns in ``mapping.dropped`` or ``mapping.not_identifiers`` are skipped.
+    Scanned once per table, mapping decisions it reads, and language (the mapping editor and the load
+    both ask: :meth:`hcc.ingest.io.RawTable.once`).
     """
+    key = ("identifier scan", mapping.columns, mapping.dropped, mapping.not_identifiers, mapping.cap_age,
+           tuple(declared), current_language())
+    return raw.once(key, lambda: _scan(raw, mapping, declared))
+
+
+def _scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...]) -> tuple[Finding, ...]:
     column_map = mapping.column_map
     resolved = set(mapping.dropped) | set(mapping.not_identifiers)
     findings: list[Finding] = []
@@ -137,7 +146,7 @@ def scan(raw: RawTable, mapping: Mapping, declared: tuple[str, ...] = ()) -> tup
         canonical = column_map.get(source)
         text = raw.cells[source]
         if canonical == Col.AGE:
-            n_old = ages_90_or_older(text)
+            n_old = ages_90_or_older(text, raw.value_counts(source))
             if n_old and not mapping.cap_age:
                 findings.append(Finding(source, AGE_OVER_89, tr("contents: {what}", what=aged_90_or_older(n_old))))
             continue

@@ -18,7 +18,7 @@ import io
 import math
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +72,7 @@ class RawTable:
     Attributes
     ----------
     name : the file name shown to the user (never a server path).
-    cells : every column as ``str``; empty cells are ``""``.
+    cells : every column as ``str``; empty cells are ``""`` (a property: see :meth:`release_cells`).
     sha256 : hex SHA-256 of the file's bytes (the data fingerprint).
     n_bytes : size of the file.
     encoding, separator : what the reader detected (``""`` for binary formats).
@@ -84,7 +84,7 @@ class RawTable:
     """
 
     name: str
-    cells: pd.DataFrame
+    cells: pd.DataFrame = field(repr=False)  # a property (below the class): it may be released and read again
     sha256: str
     n_bytes: int
     encoding: str = ""
@@ -93,11 +93,75 @@ class RawTable:
     decimal: str = "."
     sheet: str = ""
     warnings: tuple[str, ...] = ()
+    # What was computed from one column's cells (counts, distinct values, date format): the mapping
+    # proposal, the mapping editor, the identifier scan and the load each ask again (issue 17). It
+    # lives and dies with this table, i.e. in the session that read the file; never shared.
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names (without touching released cells)."""
+        return self.once(("columns",), lambda: list(self.cells.columns))
+
+    @property
+    def n_rows(self) -> int:
+        """The number of data rows (without touching released cells)."""
+        return self.once(("rows",), lambda: len(self.cells))
+
+    def release_cells(self, reread=None) -> None:
+        """Let the cells go until they are needed again; then ``reread()`` gives them (the same file read
+        the same way: the same cells); without ``reread``, the one given before (else nothing is
+        released). What was computed from them (:meth:`once`) stays.
+
+        A session keeps its upload so that the mapping can be changed without uploading again; once
+        the registry is loaded the editors need only their per-file results, and the cells (~250 MB
+        for a 1M-row file, more than its bytes) are read again only when the mapping changes."""
+        held = self.__dict__  # the cells' own slots (see _held_cells), not dataclass fields
+        reread = reread or held.get("_reread")
+        if held.get("_cells") is None or reread is None:
+            return
+        self.columns, self.n_rows  # noqa: B018 - known before the cells go
+        held["_reread"], held["_cells"] = reread, None
+        import pyarrow as pa  # noqa: PLC0415  (the cells are Arrow columns when Arrow read the file)
+
+        pa.default_memory_pool().release_unused()  # to the system now, not after the allocator's decay
 
     def with_cells(self, cells: pd.DataFrame) -> "RawTable":
         """The same file's provenance with transformed cells (after column or value mapping)."""
         return RawTable(self.name, cells, self.sha256, self.n_bytes, self.encoding, self.separator,
                         self.source_format, self.decimal, self.sheet, self.warnings)
+
+    def once(self, key: tuple, compute):
+        """``compute()``, computed once per table under ``key`` (the cells never change after reading:
+        a table with other cells is another :class:`RawTable`, :meth:`with_cells`)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def value_counts(self, column: str) -> pd.Series:
+        """``cells[column].value_counts()``: each distinct cell with its count, most frequent first;
+        computed once per table."""
+        return self.once(("value_counts", column), lambda: self.cells[column].value_counts())
+
+    def distinct(self, column: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+        """``cells[column].unique()``: the distinct cells in the order they first occur; computed once per table."""
+        return self.once(("distinct", column), lambda: self.cells[column].unique())
+
+
+def _held_cells(raw: RawTable) -> pd.DataFrame:
+    held = raw.__dict__
+    if held["_cells"] is None:
+        held["_cells"] = held["_reread"]()
+    return held["_cells"]
+
+
+def _hold_cells(raw: RawTable, cells: pd.DataFrame) -> None:
+    raw.__dict__["_cells"] = cells  # the dataclass's __init__ (frozen) sets the field through here
+
+
+# ``cells`` stays a dataclass field (``RawTable(name, cells, ...)``, ``cells=``), read through a property
+RawTable.cells = property(_held_cells, _hold_cells, doc="""Every column as ``str`` (empty cells ``""``); read
+again from the file if they were released (:meth:`RawTable.release_cells`).""")
 
 
 def fingerprint(data: bytes) -> str:
@@ -130,7 +194,7 @@ def file_format(data: bytes, name: str) -> str:
     return CSV
 
 
-def read_table(data: bytes, name: str, *, sheet: str | None = None) -> RawTable:
+def read_table(data: bytes, name: str, *, sheet: str | None = None, sha256: str | None = None) -> RawTable:
     """Read a registry export held in memory into text cells.
 
     Parameters
@@ -138,6 +202,7 @@ def read_table(data: bytes, name: str, *, sheet: str | None = None) -> RawTable:
     data : the file's bytes.
     name : the file name, used to detect the format and in messages.
     sheet : for Excel workbooks, the sheet to read (default: the first).
+    sha256 : the file's :func:`fingerprint`, when the caller has already computed it (one pass less).
 
     Returns
     -------
@@ -157,13 +222,13 @@ def read_table(data: bytes, name: str, *, sheet: str | None = None) -> RawTable:
     fmt = file_format(data, name)
     if fmt == CSV:
         cells, encoding, sep, warnings, trimmed = _read_delimited(data, name)
-        raw = RawTable(name, cells, fingerprint(data), len(data), encoding, sep, CSV,
+        raw = RawTable(name, cells, sha256 or fingerprint(data), len(data), encoding, sep, CSV,
                        "," if sep == ";" else ".", warnings=warnings)
         return _checked(raw, trimmed=trimmed)
     reader = {XLSX: lambda: _read_xlsx(data, name, sheet), PARQUET: lambda: _read_parquet(data, name),
               SAV: lambda: _read_sav(data, name), DTA: lambda: _read_dta(data, name)}[fmt]
     frame, chosen = reader()
-    raw = RawTable(name, _as_text(frame, name), fingerprint(data), len(data), source_format=fmt,
+    raw = RawTable(name, _as_text(frame, name), sha256 or fingerprint(data), len(data), source_format=fmt,
                    sheet=chosen)
     return _checked(raw)
 
@@ -362,13 +427,14 @@ def _read_delimited(data: bytes, name: str) -> tuple[pd.DataFrame, str, str, tup
     if _looks_binary(data):
         raise DataFileError(tr("{name}: this is not a text (CSV) file. Save the registry as CSV, Excel "
                                "(.xlsx), Parquet, SPSS (.sav) or Stata (.dta) and upload again.", name=name))
-    encoding, warnings = _choose_encoding(data, name)
+    ascii_file = data.isascii()  # one fast pass; ASCII is UTF-8, and Arrow trims it with its ASCII kernel
+    encoding, warnings = (ENCODINGS[0], ()) if ascii_file else _choose_encoding(data, name)
     header = _header(data, encoding)
     sep = _sniff_separator(header)
     if header.count(sep) + 1 > MAX_COLUMNS:  # an upper bound; quoted separators are rare: count exactly
         check_shape(name, None, len(next(csv.reader([header], delimiter=sep), [])))
     budget = _row_budget(header.count(sep) + 1)
-    cells = _read_arrow(data, sep, header) if encoding == ENCODINGS[0] and not warnings else None
+    cells = _read_arrow(data, sep, header, ascii_file) if encoding == ENCODINGS[0] and not warnings else None
     if cells is not None:
         if len(cells) > budget:
             what, limit = (_ROWS, MAX_ROWS) if budget == MAX_ROWS else (_CELLS, MAX_CELLS)
@@ -392,7 +458,7 @@ _WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 _WHITESPACE_ASCII = "".join(c for c in _WHITESPACE if c.isascii())
 
 
-def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
+def _read_arrow(data: bytes, sep: str, header: str, ascii_file: bool = False) -> pd.DataFrame | None:
     """Cells of a UTF-8 delimited file read by Arrow's multi-threaded CSV reader, every column as text
     and trimmed as :func:`_stripped` trims (so :func:`_checked` has nothing left to strip); or None
     when the file needs pandas' reader, which then reads it with today's rules and messages.
@@ -406,7 +472,8 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
     stricter, and every case where the two could differ goes to pandas: a header with blank,
     duplicate or space-padded names (pandas renames those), a quote after a separator and spaces
     (``skipinitialspace``), a line break inside quotes (Arrow cuts its blocks at line ends), rows of
-    another width (Arrow raises; pandas then gives its message).
+    another width (Arrow raises; pandas then gives its message). ``ascii_file``: the caller found the
+    file all ASCII, so every column is trimmed with the ASCII kernel without asking each column.
     """
     import pyarrow as pa  # noqa: PLC0415  (not needed for the other formats)
     import pyarrow.compute as pc  # noqa: PLC0415
@@ -419,25 +486,29 @@ def _read_arrow(data: bytes, sep: str, header: str) -> pd.DataFrame | None:
     stripped = [n.strip() for n in names]
     if not names or any(not n for n in stripped) or len(set(stripped)) < len(names) or stripped != names:
         return None
-    if any(f"{sep}{pad}\"".encode() in data for pad in (" ", "\t") if pad != sep):
+    quoted = b'"' in data  # one byte: a memchr scan, far faster than the two-byte searches below
+    if quoted and any(f"{sep}{pad}\"".encode() in data for pad in (" ", "\t") if pad != sep):
         return None
     try:
         table = pa_csv.read_csv(
             io.BytesIO(data),
             parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
                                               newlines_in_values=False, ignore_empty_lines=True),
+            # check_utf8: only UTF-8 files come here (checked whole by _choose_encoding)
             convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                  check_utf8=False))
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, OSError):
         return None
     if table.column_names != names or any(t != pa.string() for t in table.schema.types):
         return None
-    if b'"' in data and any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
+    if quoted and any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
         return None  # a quoted line break: Arrow splits its blocks at line ends without looking at quotes
     columns = {}
     for n in names:  # one column at a time, each freed once trimmed: the peak holds one extra column
         column = table.column(0)
-        trim = pc.ascii_trim if pc.all(pc.string_is_ascii(column)).as_py() else pc.utf8_trim  # ASCII: ~3x faster
+        ascii_column = ascii_file or pc.all(pc.string_is_ascii(column)).as_py()
+        trim = pc.ascii_trim if ascii_column else pc.utf8_trim  # ASCII: ~3x faster
         columns[n] = pd.Series(pd.arrays.ArrowExtensionArray(trim(column, characters=_WHITESPACE_ASCII
                                                                    if trim is pc.ascii_trim else _WHITESPACE)),
                                copy=False)

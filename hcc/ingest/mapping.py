@@ -307,8 +307,13 @@ def propose_values(cells: pd.Series, canonical: str) -> tuple[ValueMatch, ...]:
     Values already in canonical form are included (proposal = themselves) so that the user sees the
     whole vocabulary; at most :data:`MAX_DISTINCT_VALUES` values, most frequent first.
     """
-    counts = cells.value_counts()  # then without the blank: no filtered copy of the column
-    counts = counts[np.asarray(counts.index, dtype=object) != ""]
+    return value_matches(cells.value_counts(), canonical)
+
+
+def value_matches(counts: pd.Series, canonical: str) -> tuple[ValueMatch, ...]:
+    """:func:`propose_values` from the column's ``value_counts()`` (:meth:`RawTable.value_counts`,
+    counted once per file)."""
+    counts = counts[np.asarray(counts.index, dtype=object) != ""]  # without the blank: no filtered copy of the column
     return tuple(ValueMatch(canonical, str(v), int(n), value_proposal(canonical, str(v)))
                  for v, n in counts.head(MAX_DISTINCT_VALUES).items())
 
@@ -415,7 +420,7 @@ def duplicate_targets(mapping: Mapping) -> tuple[str, ...]:
 
 def propose(raw: RawTable) -> Mapping:
     """The proposed mapping for a file: column proposals and value proposals (unknown values omitted)."""
-    proposed = {m.source: m.canonical for m in propose_columns(raw.cells.columns) if m.canonical}
+    proposed = {m.source: m.canonical for m in propose_columns(raw.columns) if m.canonical}
     return with_columns(Mapping(sheet=raw.sheet), raw, proposed)
 
 
@@ -426,7 +431,7 @@ def with_columns(mapping: Mapping, raw: RawTable, columns: dict[str, str]) -> Ma
     values = [v for v in mapping.values if v[0] in {c for _, c in pairs}]
     for source, canonical in pairs:
         if canonical not in old_targets and needs_value_mapping(canonical):
-            values += [(canonical, v.source, v.proposal) for v in propose_values(raw.cells[source], canonical)
+            values += [(canonical, v.source, v.proposal) for v in value_matches(raw.value_counts(source), canonical)
                        if v.proposal is not None and v.proposal != v.source]
     return replace(mapping, columns=pairs, values=tuple(values))
 
@@ -440,7 +445,8 @@ def missing_required(mapping: Mapping) -> tuple[str, ...]:
 def date_detections(raw: RawTable, mapping: Mapping) -> dict[str, dates.DateDetection]:
     """The detected format of every mapped date column."""
     allow_serial = raw.source_format == XLSX
-    return {canonical: dates.detect(raw.cells[source], allow_serial=allow_serial)
+    return {canonical: raw.once(("date format", source), lambda source=source: dates.detect(
+                raw.cells[source], allow_serial=allow_serial, distinct=raw.distinct(source)))
             for source, canonical in mapping.columns if COLUMN_BY_NAME[canonical].kind is Kind.DATE}
 
 
@@ -463,7 +469,7 @@ def unknown_values(raw: RawTable, mapping: Mapping) -> tuple[ValueMatch, ...]:
             continue
         mapped = mapping.value_map(canonical)
         col = COLUMN_BY_NAME[canonical]
-        for v in propose_values(raw.cells[source], canonical):
+        for v in value_matches(raw.value_counts(source), canonical):
             key = normalize_value(v.source)
             known = key in mapped or (col.kind is Kind.CATEGORY and key in {a.lower() for a in col.allowed}) \
                 or (col.kind is Kind.BOOL and key in BOOLEAN_WORDS) \
@@ -495,6 +501,7 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
                if c not in column_map and c in column_map.values()}
     renamed = [clashes.get(c, c) for c in cells.columns]
     cells.columns = [column_map.get(c, c) for c in renamed]  # as two rename() calls, without their copies
+    sources = {c: s for s, c in mapping.columns}  # the raw column behind each canonical one (its memo)
     detected = date_detections(raw, mapping)
     questions = date_questions(raw, mapping, detected)
     if questions:
@@ -507,11 +514,12 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
             continue
         if col.kind is Kind.DATE:
             found = detected[canonical].fmt if canonical in detected else None
-            cells[canonical] = dates.to_iso(cells[canonical], formats.get(canonical) or found or dates.YMD)
+            cells[canonical] = dates.to_iso(cells[canonical], formats.get(canonical) or found or dates.YMD,
+                                            distinct=raw.distinct(sources.get(canonical, canonical)))
         elif needs_value_mapping(canonical):
             lookup = mapping.value_map(canonical)
             if lookup:
-                distinct = cells[canonical].unique()  # normalise each distinct word once
+                distinct = raw.distinct(sources.get(canonical, canonical))  # normalise each distinct word once
                 recode = {v: lookup[k] for v in distinct if (k := normalize_value(v)) in lookup}
                 cells[canonical] = cells[canonical].map(recode).fillna(cells[canonical])
     return raw.with_cells(cells)
@@ -536,13 +544,14 @@ def column_rows(raw: RawTable, mapping: Mapping, n_examples: int = 3) -> pd.Data
 
     Columns named in ``mapping.dropped`` are left out (they are identifiers the user removed).
     """
-    how = {m.source: m.how for m in propose_columns(raw.cells.columns)}
+    how = {m.source: m.how for m in propose_columns(raw.columns)}
     current = mapping.column_map
     rows = []
-    for source in raw.cells.columns:
+    for source in raw.columns:
         if source in mapping.dropped:
             continue
-        examples = ", ".join(_first_distinct(raw.cells[source], n_examples).str.slice(0, 24))
+        examples = raw.once(("examples", source, n_examples),
+                            lambda source=source: ", ".join(_first_distinct(raw, source, n_examples).str.slice(0, 24)))
         target = current.get(source, "")
         word = match_word(how[source]) if how.get(source) else ""
         matched = tr("proposed: {how}", how=word) if word and target else word
@@ -550,15 +559,18 @@ def column_rows(raw: RawTable, mapping: Mapping, n_examples: int = 3) -> pd.Data
     return pd.DataFrame(rows, columns=[SOURCE, EXAMPLES, MAPS_TO, MATCHED_BY])
 
 
-def _first_distinct(values: pd.Series, n: int, head: int = 1000) -> pd.Series:
-    """The first ``n`` distinct non-blank values in file order: looked for in the first ``head`` rows,
-    the whole column only when those hold fewer (the same values either way; no pass over a million
-    rows to show three examples)."""
-    for part in (values.iloc[:head], values):
-        found = part[part != ""].drop_duplicates().head(n)
-        if len(found) >= n or len(part) == len(values):
-            return found
-    return found
+def _first_distinct(raw: RawTable, column: str, n: int, head: int = 1000) -> pd.Series:
+    """The first ``n`` distinct non-blank values of a column in file order: looked for in the first
+    ``head`` rows, in the column's distinct values (:meth:`RawTable.distinct`, in order of first
+    occurrence) only when those hold fewer (the same values either way; no pass over a million rows
+    to show three examples)."""
+    values = raw.cells[column]
+    part = values.iloc[:head]
+    found = part[part != ""].drop_duplicates().head(n)
+    if len(found) >= n or len(part) == len(values):
+        return found
+    distinct = pd.Series(raw.distinct(column))
+    return distinct[distinct != ""].head(n)
 
 
 def with_column_rows(mapping: Mapping, raw: RawTable, rows: pd.DataFrame) -> Mapping:
@@ -589,7 +601,7 @@ def likely_sources(raw: RawTable, mapping: Mapping, canonical: str, n: int = 3) 
     words = {w for f in forms for w in f.split() if len(w) > 1}
     mapped = set(mapping.column_map) | set(mapping.dropped)
     scored = []
-    for source in raw.cells.columns:
+    for source in raw.columns:
         if source in mapped:
             continue
         key = normalize(source)
@@ -608,7 +620,7 @@ def value_rows(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
         if not needs_value_mapping(canonical):
             continue
         chosen = mapping.value_map(canonical)
-        for v in propose_values(raw.cells[source], canonical):
+        for v in value_matches(raw.value_counts(source), canonical):
             target = chosen.get(normalize_value(v.source), v.source if v.proposal == v.source else "")
             rows.append({VALUE_COLUMN: canonical, VALUE: v.source, COUNT: v.count, MAPS_TO: target})
     return pd.DataFrame(rows, columns=[VALUE_COLUMN, VALUE, COUNT, MAPS_TO])

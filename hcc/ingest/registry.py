@@ -136,8 +136,11 @@ class Source:
     language: str = "en"
 
 
-def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None) -> Source:
+def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None,
+                 fingerprints: list[str] | None = None) -> Source:
     """Read an upload: one registry file, or a REDCap record export together with its data dictionary.
+
+    ``fingerprints``: each file's :func:`hcc.ingest.io.fingerprint`, when the caller has computed them.
 
     Raises :class:`DataFileError` naming the files when the combination makes no sense.
     """
@@ -146,7 +149,9 @@ def read_sources(files: list[tuple[str, bytes]], sheet: str | None = None) -> So
     if len(files) > 2:
         raise DataFileError(tr("{n} files were uploaded: upload one registry file, or a REDCap record export "
                                "together with its data dictionary.", n=len(files)))
-    tables = [(name, data, read_table(data, name, sheet=sheet)) for name, data in files]
+    fingerprints = fingerprints or [None] * len(files)
+    tables = [(name, data, read_table(data, name, sheet=sheet, sha256=sha256))
+              for (name, data), sha256 in zip(files, fingerprints)]
     dictionaries = [t for t in tables if redcap.is_dictionary(t[2])]
     others = [t for t in tables if not redcap.is_dictionary(t[2])]
     if len(tables) == 2 and (len(dictionaries) != 1 or len(others) != 1):
@@ -205,7 +210,8 @@ def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = F
     frame = deid.cap_ages(checked.frame)[0] if mapping.cap_age else checked.frame
     age_source = next((s for s, c in mapping.column_map.items() if c == Col.AGE), None)
     # counted in the file as the identifier question counts them (an age of 90 or a kept-out row included)
-    n_capped = deid.ages_90_or_older(raw.cells[age_source]) if mapping.cap_age and age_source in raw.cells else 0
+    n_capped = deid.ages_90_or_older(raw.cells[age_source], raw.value_counts(age_source)) \
+        if mapping.cap_age and age_source in raw.cells else 0
     if mapping.relative_dates:
         frame = deid.relative_dates(frame)
     return Registry(name=raw.name, is_demo=is_demo, frame=frame, issues=extra_issues + checked.issues,

@@ -18,6 +18,7 @@ Row numbers are spreadsheet rows: the header is row 1, the first patient is row 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 
@@ -221,9 +222,11 @@ def _canonical_regimen(distinct: pd.Series) -> pd.Series:
     return distinct.map(lambda v: lookup.get(v.lower(), v)).astype(object)
 
 
-def _typed(text: pd.Series, col: Column, decimal: str) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
-    """One contract column typed: (values, unreadable mask, out-of-range mask, filled mask), each
-    computed on the column's distinct cells and spread back to its rows."""
+def _typed(text: pd.Series, col: Column,
+           decimal: str) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One contract column typed: (values, unreadable mask, out-of-range mask, filled mask, codes),
+    each computed on the column's distinct cells and spread back to its rows; ``codes`` numbers each
+    row's cell (equal cells, equal codes: :class:`_Distinct`)."""
     d = _Distinct.of(text)
     filled_d = d.filled
     out_d = np.zeros(len(d.values), dtype=bool)
@@ -247,7 +250,27 @@ def _typed(text: pd.Series, col: Column, decimal: str) -> tuple[pd.Series, np.nd
         values = pd.Series(parsed.array.take(d.codes), index=text.index)
     else:
         values = pd.Series(parsed.to_numpy()[d.codes], index=text.index, dtype=parsed.dtype)
-    return values, d.spread(bad_d), d.spread(out_d), d.spread(filled_d)
+    return values, d.spread(bad_d), d.spread(out_d), d.spread(filled_d), d.codes
+
+
+def _typed_columns(cells: pd.DataFrame, decimal: str):
+    """``(column, text, typed)`` for every contract column in :data:`COLUMNS` order, ``typed`` as
+    :func:`_typed` gives it (codes kept for ``patient_id`` only, for the duplicate check). The next
+    column is typed in a second thread while this one is reported: the hashing and parsing run in
+    Arrow, numpy and pandas kernels that release the GIL (2 cores; one column ahead, so memory holds
+    one extra column at most)."""
+    def one(col: Column):
+        text = cells[col.name] if col.name in cells.columns else pd.Series("", index=cells.index)
+        values, bad, out, filled, codes = _typed(text, col, decimal)
+        return text, (values, bad, out, filled, codes if col.name == Col.PATIENT_ID else None)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ahead = pool.submit(one, COLUMNS[0])
+        for i, col in enumerate(COLUMNS):
+            current = ahead
+            if i + 1 < len(COLUMNS):
+                ahead = pool.submit(one, COLUMNS[i + 1])
+            yield (col, *current.result())
 
 
 def validate(raw: RawTable) -> Validated:
@@ -283,9 +306,10 @@ def validate(raw: RawTable) -> Validated:
     frame = pd.DataFrame(index=cells.index)
 
     pids = cells[Col.PATIENT_ID]
-    for col in COLUMNS:
-        text = cells[col.name] if col.name in cells.columns else pd.Series("", index=cells.index)
-        values, bad_np, out_np, filled_np = _typed(text, col, raw.decimal)
+    for col, text, (values, bad_np, out_np, filled_np, codes) in _typed_columns(cells, raw.decimal):
+        if col.name == Col.PATIENT_ID:
+            # a code used by more than one row: the same patient_id (one hash pass, validation's own)
+            duplicated = filled_np & (np.bincount(codes)[codes] > 1)
         bad = pd.Series(bad_np, index=cells.index)
         out_of_range = pd.Series(out_np, index=cells.index)
         filled = pd.Series(filled_np, index=cells.index)
@@ -314,7 +338,7 @@ def validate(raw: RawTable) -> Validated:
                 excluded.setdefault(idx, reason)
 
     ids = frame[Col.PATIENT_ID]
-    dup = ids.notna() & ids.duplicated(keep=False)
+    dup = pd.Series(duplicated, index=ids.index)  # = ids.notna() & ids.duplicated(keep=False)
     if dup.any():  # the templates once, filled in per patient
         dup_message, dup_fix = tr("patient_id appears on rows {rows}; all copies excluded"), tr("keep one row per patient")
         dup_reason = tr("duplicate patient_id")
@@ -353,8 +377,11 @@ def _date_order_issues(frame: pd.DataFrame, file: str, excluded: dict[int, str])
     issues = []
     rows_kept = ~frame.index.isin(list(excluded))
 
-    def add(mask: pd.Series, column: str, value_col: str, message: str, fix: str) -> None:
-        for idx in mask[mask & rows_kept].index:
+    def dates(column: str) -> np.ndarray:  # datetime64: numpy compares a million rows without pandas' overhead
+        return frame[column].to_numpy()     # (NaT compares False in both, so the masks are the same)
+
+    def add(mask: np.ndarray, column: str, value_col: str, message: str, fix: str) -> None:
+        for idx in frame.index[mask & rows_kept]:
             value = frame.at[idx, value_col]
             issues.append(Issue(Severity.WARNING, file, int(frame.at[idx, SOURCE_ROW]), column,
                                 value.strftime("%Y-%m-%d"), message, fix, Rule.DATE_ORDER,
@@ -362,13 +389,13 @@ def _date_order_issues(frame: pd.DataFrame, file: str, excluded: dict[int, str])
 
     for rule in DATE_ORDER:
         earlier, later = rule.earlier, rule.later
-        add(frame[later] < frame[earlier] - pd.Timedelta(days=rule.slack_days), later, later,
+        add(dates(later) < dates(earlier) - np.timedelta64(rule.slack_days, "D"), later, later,
             tr("{later} is before {earlier}; analyses that use both dates leave this patient out",
                later=later, earlier=earlier),
             tr("check {later} and {earlier} against the chart", later=later, earlier=earlier))
-    end = follow_up_end(frame)
+    end = follow_up_end(frame).to_numpy()
     for col in WITHIN_FOLLOWUP:
-        add(frame[col] > end, col, col,
+        add(dates(col) > end, col, col,
             tr("{column} is after the end of follow-up (death, else last follow-up); analyses that use it "
                "leave this patient out", column=col),
             tr("check {column}, {death} and {last}", column=col, death=Col.DATE_DEATH, last=Col.DATE_LAST_FOLLOWUP))
