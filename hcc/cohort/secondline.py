@@ -66,8 +66,13 @@ def second_line_label(frame: pd.DataFrame, level: str = "regimen",
     codes = frame[Col.REGIMEN_2L].where(frame[Col.START_2L].notna())
     if level == "regimen":
         return codes.where(codes.notna(), None)
-    classes = class_map(overrides)
-    return codes.map(lambda c: None if pd.isna(c) else _class_label(classes.get(str(c), OTHER_CLASS)))
+    return _class_labels(codes, class_map(overrides))
+
+
+def _class_labels(codes: pd.Series, classes: dict[str, str]) -> pd.Series:
+    """Each code's class as a reader sees it, None where no code; looked up once per distinct code."""
+    labels = {c: _class_label(classes.get(str(c), OTHER_CLASS)) for c in codes.dropna().unique()}
+    return codes.map(labels).astype(object).where(codes.notna(), None)
 
 
 def treatment_paths(frame: pd.DataFrame, level: str = "regimen",
@@ -84,8 +89,7 @@ def treatment_paths(frame: pd.DataFrame, level: str = "regimen",
     second = second.where(second.notna(), np.where(dead, tr(NO_SECOND_LINE_DIED), tr(NO_SECOND_LINE_ALIVE)))
     third_codes = frame[Col.REGIMEN_3L].where(frame[Col.START_3L].notna())
     if level == "class":
-        classes = class_map(overrides)
-        third_codes = third_codes.map(lambda c: None if pd.isna(c) else _class_label(classes.get(str(c), OTHER_CLASS)))
+        third_codes = _class_labels(third_codes, class_map(overrides))
     has2 = frame[Col.START_2L].notna()
     third = pd.Series(np.where(third_codes.notna(), third_codes,
                                np.where(dead, tr(DIED_AFTER_SECOND), tr(ALIVE_AFTER_SECOND))), index=frame.index)

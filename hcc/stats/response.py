@@ -33,7 +33,7 @@ from hcc.formatting import json_number
 from hcc.ingest.validate import follow_up_end
 from hcc.stats.tdcox import REGIMEN_AS, SwitchData, TDCoxResult, fixed_covariate_cox, switch_data, time_dependent_cox
 from hcc.schema import (
-    CR, DAYS_PER_MONTH, DISEASE_CONTROL, NE, OBJECTIVE_RESPONSE, PD, PR, SD, Col, Endpoint,
+    CR, DAYS_PER_MONTH, DISEASE_CONTROL, NE, OBJECTIVE_RESPONSE, PD, PR, SD, SOURCE_ROW, Col, Endpoint,
 )
 from hcc.reference.study import INOUE_2026, PublishedStudy
 from hcc.stats.survival import AnalysisSpec, CoxTerm, EndpointSummary, summarize
@@ -212,15 +212,21 @@ def response_models(frame: pd.DataFrame, regimens: tuple[str, ...], regimen_as: 
     """
     if regimen_as not in REGIMEN_AS or regimen_as is None:
         raise ValueError("regimen_as must be 'stratum' or 'covariate'")
+    # The 16 fits read these columns only: each regimen's rows are taken once, not per fit, and
+    # without the cohort's other columns (at 1M patients, copying them was most of the time).
+    used = (Col.PATIENT_ID, Col.REGIMEN_1L, Col.START_1L, Col.DATE_DEATH, Col.DATE_LAST_FOLLOWUP, SOURCE_ROW,
+            *COVARIATES.values())
+    frame = frame[[c for c in used if c in frame]]
+    own = {r: frame.loc[frame[Col.REGIMEN_1L] == r] for r in regimens}
     rows = []
     for cov, column in COVARIATES.items():
         published = _published(study, cov)
-        settings = [(r, {"regimen": r}) for r in regimens]
+        settings = [(r, own[r], {"regimen": r}) for r in regimens]
         if len(regimens) > 1:
-            settings.append((POOLED, {"regimen_as": regimen_as}))
-        for group, kwargs in settings:
-            td, note = _try(time_dependent_cox, frame, column, **kwargs)
-            naive, _ = _try(fixed_covariate_cox, frame, column, **kwargs)
+            settings.append((POOLED, frame, {"regimen_as": regimen_as}))
+        for group, rows_of, kwargs in settings:
+            td, note = _try(time_dependent_cox, rows_of, column, **kwargs)
+            naive, _ = _try(fixed_covariate_cox, rows_of, column, **kwargs)
             rows.append(ModelRow(cov, group, td, naive, published.get(group), note))
     return tuple(rows)
 
