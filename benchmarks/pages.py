@@ -16,6 +16,7 @@ import cProfile
 import json
 import pstats
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,12 +27,17 @@ PAGES = ("cohort", "response", "secondline", "adjusted", "export")
 
 
 def _run(at: AppTest, profile: cProfile.Profile | None = None) -> float:
+    def enable_in_script_thread(*_) -> None:  # AppTest runs the page in a thread of its own
+        sys.setprofile(None)
+        profile.enable()
+
     start = time.perf_counter()
     if profile is not None:
-        profile.enable()
-    at.run()
-    if profile is not None:
-        profile.disable()
+        threading.setprofile(enable_in_script_thread)
+    try:
+        at.run()
+    finally:
+        threading.setprofile(None)
     seconds = time.perf_counter() - start
     if at.exception:
         raise RuntimeError(at.exception[0].message)
