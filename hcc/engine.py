@@ -210,17 +210,19 @@ def _eligible_sql(spec: EndpointDef) -> str:
 
 
 def endpoint_counts_sql(spec: CohortSpec, endpoint: Endpoint | str, dialect: str = "duckdb",
-                        empty_columns: frozenset[str] = frozenset()) -> str:
+                        empty_columns: frozenset[str] = frozenset(), cohort_rows: str = "") -> str:
     """One query: cohort rules, endpoint derivation, then per (``grp``, ``days``) the events and
     censorings of usable patients. Rows with ``days`` NULL carry the patients not analysed:
-    ``reason`` = the exclusion reason, or NULL for not eligible (counted in ``n_censor``)."""
+    ``reason`` = the exclusion reason, or NULL for not eligible (counted in ``n_censor``).
+    ``cohort_rows``: a SELECT of the cohort's rows already made (:attr:`EngineCohort.rows`), instead
+    of applying the rules."""
     definition = DEFINITIONS[Endpoint(endpoint)]
     events = _least(list(definition.events))
     censor = (Col.DATE_LAST_FOLLOWUP if Col.DATE_DEATH in definition.events
               else _least([Col.DATE_LAST_FOLLOWUP, Col.DATE_DEATH]))
     day_diff = DAY_DIFF[dialect].format(a=definition.origin, b="end_date")
     return f"""
-WITH cohort AS ({cohort_sql(spec, empty_columns)}),
+WITH cohort AS ({cohort_rows or cohort_sql(spec, empty_columns)}),
 dated AS (
   SELECT *, {events} AS event_date, COALESCE({events}, {censor}) AS end_date,
          {_eligible_sql(definition)} AS eligible
@@ -247,10 +249,25 @@ class EngineCohort:
     by_regimen: dict[str, int]
     empty_columns: frozenset[str]
     pooling: Pooling | None = None
+    #: A SELECT of the cohort's rows with ``grp`` when they are held in a table (:func:`materialize`);
+    #: "" when every query applies the rules.
+    rows: str = ""
 
     @property
     def n(self) -> int:
         return sum(self.by_regimen.values())
+
+    def rows_sql(self) -> str:
+        """A SELECT of the cohort's rows with ``grp``: the held table, or the rules applied."""
+        return self.rows or cohort_sql(self.spec, self.empty_columns)
+
+
+def materialize(engine: Engine, cohort_: EngineCohort, table: str) -> EngineCohort:
+    """``cohort_`` with its rows held in the temporary table ``table`` (DuckDB: in the connection's
+    memory, gone when it closes), read by the endpoint queries instead of applying the rules in each
+    one. The same rows: the cohort query itself, run once."""
+    engine.query(f"CREATE TEMPORARY TABLE {_identifier(table)} AS {cohort_.rows_sql()}")
+    return replace(cohort_, rows=f"SELECT * FROM {table}")
 
 
 def registry_regimens(engine: Engine) -> tuple[str, ...]:
@@ -327,7 +344,8 @@ def endpoint_risk_sets(engine: Engine, cohort_: EngineCohort,
                        endpoint: Endpoint | str) -> tuple[RiskSets, dict[str, int], dict[str, int]]:
     """The endpoint's risk sets by regimen, and the not-eligible and excluded counts by reason."""
     definition = DEFINITIONS[Endpoint(endpoint)]
-    rows = engine.query(endpoint_counts_sql(cohort_.spec, endpoint, engine.dialect, cohort_.empty_columns))
+    rows = engine.query(endpoint_counts_sql(cohort_.spec, endpoint, engine.dialect, cohort_.empty_columns,
+                                            cohort_.rows))
     usable = rows["days"].notna()
     counts = rows[usable]
     rs = from_long(counts["grp"].to_numpy(object), counts["days"].to_numpy(float),
@@ -348,7 +366,7 @@ def unavailable_reason(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint
     if not columns:
         return ""
     counts = engine.query("SELECT " + ", ".join(f"COUNT({c}) AS {c}" for c in columns)
-                          + f" FROM ({cohort_sql(cohort_.spec, cohort_.empty_columns)}) c")
+                          + f" FROM ({cohort_.rows_sql()}) c")
     for column in columns:
         if int(counts[column].iloc[0]) == 0:
             return unavailable_message(Endpoint(endpoint), column)

@@ -260,3 +260,18 @@ def test_random_registries_and_rules_give_the_same_cohort_in_both_engines(tmp_pa
             cohort(engine, spec)
         return
     _check_equal(engine, sample, spec, ("OS", "PFS"))
+
+
+def test_a_materialized_cohort_gives_the_same_summaries(parquet, frame) -> None:
+    """:func:`hcc.engine.materialize`: the cohort's rows held once (pooling and rules applied), read by
+    every endpoint query — each summary equal to the in-memory one."""
+    from hcc.engine import materialize
+
+    engine, spec = DuckDBEngine(parquet), SPECS["rules"]
+    held = materialize(engine, cohort(engine, spec), "held_cohort")
+    assert held.rows_sql() == "SELECT * FROM held_cohort"
+    assert int(engine.query("SELECT COUNT(*) AS n FROM held_cohort")["n"].iloc[0]) == held.n
+    expected_cohort = apply_spec(frame, spec)
+    for endpoint in ENDPOINTS:
+        _assert_equal(analyze_endpoint(expected_cohort, endpoint), summarize_endpoint(engine, held, endpoint))
+    engine.close()

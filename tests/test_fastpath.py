@@ -247,3 +247,30 @@ def test_the_table_lives_in_memory_only(clean_csv) -> None:
     finally:
         clean.close()
     assert settings == ("", 0)
+
+
+def test_date_check_accepts_exactly_the_strict_form():
+    """:func:`fastpath._date_check` (DuckDB's date read back as text) accepts exactly the cells the
+    pattern :data:`fastpath._DATE_FORM` and a valid date accept: checked on valid dates, every one-character
+    substitution, deletion and insertion of some, and forms DuckDB's reader takes otherwise."""
+    import duckdb
+
+    seeds = ["2009-05-20", "1900-01-01", "2199-12-31", "2008-02-29", "2000-02-29", "1999-12-31", "2010-10-10"]
+    alphabet = "0123456789-/ .T+:\t\u0660\uff10aZ"
+    cells = {*seeds, "1899-12-31", "2200-01-01", "2009-02-29", "1900-02-29", "2009-13-01", "2009-00-10",
+             "2009-04-31", "2009-05-00", "0999-05-20", "10000-01-01", "infinity", "-infinity", "epoch", "today",
+             "2009-05-20 00:00:00", "2009-05-20T00:00", "20090520", "2009-5-20", "09-05-20", "2009-05-20 (BC)",
+             "2009-05-20BC", " 2009-05-20", "2009-05-20 ", "+2009-05-20", "-2009-05-20", "2009/05/20", ""}
+    for seed in seeds[:3]:
+        for i in range(len(seed) + 1):
+            cells.add(seed[:i] + seed[i + 1:])
+            for c in alphabet:
+                cells.add(seed[:i] + c + seed[i + 1:])
+                cells.add(seed[:i] + c + seed[i:])
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[c] for c in sorted(cells)])
+    new, old = fastpath._date_check("v"), f"regexp_full_match(v, '{fastpath._DATE_FORM}') AND TRY_CAST(v AS DATE) IS NOT NULL"
+    rows = con.execute(f"SELECT v, COALESCE({new}, FALSE), COALESCE({old}, FALSE) FROM t").fetchall()
+    assert len(rows) > 1000 and sum(r[2] for r in rows) > 20
+    assert [r[0] for r in rows if r[1] != r[2]] == []

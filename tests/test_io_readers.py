@@ -118,3 +118,10 @@ def test_reading_mapping_and_validation_have_no_row_wise_python() -> None:
     ingest = ROOT / "hcc" / "ingest"
     found = [c for p in sorted(ingest.glob("*.py")) for c in _row_wise_calls(p)]
     assert [f.split(":")[0] + " " + f.split()[-1] for f in found] == ["redcap.py iterrows"], found
+
+
+def test_whitespace_is_pythons():
+    """``io._WHITESPACE`` is written out; it must stay exactly the characters ``str.isspace`` accepts."""
+    from hcc.ingest import io as io_
+
+    assert io_._WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())

@@ -27,6 +27,7 @@ Blanks are NULL. Nothing is written to disk and nothing is kept after the call's
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ from hcc.schema import COLUMNS, DATE_ORDER, REQUIRED, STUDY_REGIMENS, WITHIN_FOL
 #: (:data:`hcc.ingest.deid._PHONE`, with Python's Unicode digits as RE2's ``\\p{Nd}``).
 _WS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in io_._WHITESPACE) + "]"
 _TEXT_DOUBT = f"^{_WS}|{_WS}$|{_WS}.*{_WS}.*{_WS}|@|^\\+?[\\p{{Nd}} ()-]{{9,}}$"
-#: Dates both paths read alike (pandas' datetime64[ns] ends in 2262).
+#: Dates both paths read alike (pandas' datetime64[ns] ends in 2262): the strict form, which
+#: :func:`_date_check` accepts exactly (tested against this pattern in ``tests/test_fastpath.py``).
 _DATE_FORM = "(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}"
 #: Numbers whose decimal value both parsers round alike (at most two decimals: one exact division).
 _NUMBER_FORM = "-?[0-9]{1,9}(\\.[0-9]{1,2})?"
@@ -128,8 +130,7 @@ def _cell_check(col: Column, present: bool) -> tuple[str, str]:
                     Kind.FLOAT: "DOUBLE"}.get(col.kind, "VARCHAR")
         return f"CAST(NULL AS {sql_type})", "TRUE"
     if col.kind is Kind.DATE:
-        return (f"TRY_CAST({v} AS DATE)",
-                f"regexp_full_match({v}, '{_DATE_FORM}') AND TRY_CAST({v} AS DATE) IS NOT NULL")
+        return f"TRY_CAST({v} AS DATE)", _date_check(v)
     if col.kind in (Kind.INT, Kind.FLOAT):
         from hcc.ingest.deid import AGE_CAP  # noqa: PLC0415  (an age of 90 or more is an identifier finding)
 
@@ -145,6 +146,14 @@ def _cell_check(col: Column, present: bool) -> tuple[str, str]:
     if col.kind is Kind.CATEGORY:
         return v, f"{v} IN ({', '.join(repr(a) for a in col.allowed)})"
     return v, f"NOT regexp_matches({v}, '{_TEXT_DOUBT}')"
+
+
+def _date_check(v: str) -> str:
+    """The SQL condition that text ``v`` is a valid date in :data:`_DATE_FORM`: DuckDB's date read back
+    as text is ``v`` itself (the canonical ``YYYY-MM-DD`` of a year 1900-2199). The same set as the
+    pattern and a valid date, at about two thirds of a regular expression's cost per cell."""
+    return (f"CAST(TRY_CAST({v} AS DATE) AS VARCHAR) = {v} "
+            f"AND TRY_CAST({v} AS DATE) BETWEEN DATE '1900-01-01' AND DATE '2199-12-31'")
 
 
 def _condition(col: Column) -> str:
@@ -235,8 +244,11 @@ def open_clean(path: str | Path, table: str, columns: frozenset[str] | None = No
         return _decline("no patient rows")
     if rows > io_._row_budget(len(names)):
         return _decline("over the row or cell limit")
-    sha256 = io_.fingerprint(data)
     stat = path.stat()
+    # the hash runs beside DuckDB's scan: hashlib releases the GIL on large buffers, DuckDB while it reads
+    hashing = ThreadPoolExecutor(max_workers=1)
+    sha256 = hashing.submit(io_.fingerprint, data)
+    hashing.shutdown(wait=False)
     del data
 
     import duckdb  # noqa: PLC0415  (only for a file that may take the fast path)
@@ -280,7 +292,7 @@ def open_clean(path: str | Path, table: str, columns: frozenset[str] | None = No
     except BaseException:
         con.close()
         raise
-    return Decision(CleanRegistry(path.name, sha256, rows, con), "")
+    return Decision(CleanRegistry(path.name, sha256.result(), rows, con), "")
 
 
 def _sql_text(value: str) -> str:
