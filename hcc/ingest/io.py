@@ -138,6 +138,10 @@ class RawTable:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def known(self, key: tuple):
+        """What :meth:`once` computed under ``key``, else ``None`` (nothing is computed)."""
+        return self._memo.get(key)
+
     def value_counts(self, column: str) -> pd.Series:
         """``cells[column].value_counts()``: each distinct cell with its count, most frequent first;
         computed once per table."""
