@@ -159,3 +159,16 @@ def test_the_typed_columns_are_kept_without_a_copy_each(monkeypatch: pytest.Monk
     frame = validate_.validate(read_table(registry_csv([{}, {}]), "test.csv")).frame
     for name in (Col.AGE, Col.START_1L, Col.REGIMEN_1L):
         assert np.shares_memory(frame[name].to_numpy(), made[name].to_numpy())
+
+
+def test_a_registry_counts_its_regimens_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17: the regimens of a registry (a count over every row) are counted once, not on every
+    page run that names them."""
+    import hcc.ingest.registry as registry_
+
+    calls = []
+    real = registry_.order_regimens
+    monkeypatch.setattr(registry_, "order_regimens", lambda values: calls.append(1) or real(values))
+    reg = make_registry([{Col.REGIMEN_1L: "LEN"}, {Col.REGIMEN_1L: "SOR"}, {Col.REGIMEN_1L: "LEN"}])
+    assert reg.regimens == reg.regimens == ("SOR", "LEN") and reg.regimen_counts() == {"SOR": 1, "LEN": 2}
+    assert len(calls) == 1
