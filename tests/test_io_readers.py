@@ -118,3 +118,21 @@ def test_reading_mapping_and_validation_have_no_row_wise_python() -> None:
     ingest = ROOT / "hcc" / "ingest"
     found = [c for p in sorted(ingest.glob("*.py")) for c in _row_wise_calls(p)]
     assert [f.split(":")[0] + " " + f.split()[-1] for f in found] == ["redcap.py iterrows"], found
+
+
+@pytest.mark.parametrize("data, trimmed", [
+    (b"a,b\nx y,z\n", False),                       # inner spaces only: nothing to trim
+    (b"a,b\nx ,z\n", True), (b"a,b\nx, z\n", True), (b'a,b\n" x",z\n', True), (b"a,b\nx,z \n", True),
+    (b"a,b\n" + b"p,q\n" * 20 + b"x\x0b,z\n", True), (b"a\tb\nx\ty\n", False), (b"a,b\nx\ty,z\n", True),
+])
+def test_an_ascii_file_is_trimmed_only_when_a_cell_may_need_it(data, trimmed, monkeypatch) -> None:
+    """Issue 17: trimming a 1M-row registry's cells costs ~0.4 s; a file whose cells cannot begin or end
+    with whitespace skips it, with the same cells as Python's strip (the cases above compare readers)."""
+    import pyarrow.compute as pc
+
+    calls = []
+    real = pc.ascii_trim
+    monkeypatch.setattr(pc, "ascii_trim", lambda *a, **k: calls.append(1) or real(*a, **k))
+    fast, slow = _both(data, monkeypatch)
+    assert bool(calls) is trimmed
+    pd.testing.assert_frame_equal(fast.astype(object), slow)
