@@ -172,7 +172,8 @@ def test_an_upload_is_read_counted_and_scanned_once_across_its_reruns(monkeypatc
         monkeypatch.setattr(module, name, lambda *a, **k: calls.update([(name, getattr(a[0], "name", None))])
                             or original(*a, **k))
 
-    for module, name in ((upload, "read_sources"), (dates, "detect"), (deid, "_scan"), (common, "apply_to_registry")):
+    for module, name in ((upload, "read_sources"), (dates, "detect"), (deid, "_scan"), (common, "apply_to_registry"),
+                         (upload, "fingerprint")):
         counting(module, name)
     at = _data_page()
     calls.clear()  # the demo's cohort, for the sidebar before any upload
@@ -191,6 +192,10 @@ def test_an_upload_is_read_counted_and_scanned_once_across_its_reruns(monkeypatc
     registry = at.session_state[StateKeys.REGISTRY]
     assert registry.mapping.relative_dates and registry.n_patients == 4 and registry.name == "mine.csv"
     assert calls[("read_sources", None)] == 2 and raw.__dict__["_cells"] is None
+    assert calls[("fingerprint", None)] == 1  # the file hashed once across its runs (its own file id)
+    other = registry_csv([{Col.REGIMEN_1L: "SOR"}] * 3)  # another file in the same uploader: hashed, read
+    at.file_uploader(key=f"{StateKeys.UPLOAD}_0").set_value(("mine.csv", other, "text/csv")).run()
+    assert at.session_state[StateKeys.REGISTRY].n_patients == 3 and calls[("fingerprint", None)] == 2
 
 
 def test_two_sessions_uploading_at_once_keep_their_own_files(monkeypatch) -> None:

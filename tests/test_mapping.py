@@ -202,3 +202,17 @@ def test_each_column_is_counted_and_its_date_format_detected_once_per_file(monke
     assert registry.n_ages_capped == 1 and registry.frame[Col.REGIMEN_1L].tolist() == [SOR, LEN]
     assert set(detected) == {c.name for c in COLUMNS if c.kind is Kind.DATE} and set(detected.values()) == {1}
     assert {Col.REGIMEN_1L, Col.AGE, Col.SEX} <= set(counted) and set(counted.values()) == {1}
+
+
+def test_examples_of_a_column_whose_counts_are_known_take_no_pass_over_it() -> None:
+    """Issue 17: a column whose every value is in the first rows (a yes/no column, sex), counted already
+    for the value proposal, shows its examples without computing its distinct values over every row."""
+    from tests.conftest import registry_csv
+
+    rows = [{Col.SEX: "M"}, {Col.SEX: "F"}] * 600 + [{Col.SEX: "X"}]  # more rows than the examples look at
+    raw = read_table(registry_csv(rows), "test.csv")
+    assert list(mp._first_distinct(raw, Col.SEX, 3)) == ["M", "F", "X"]  # "X" after the first rows: found
+    raw = read_table(registry_csv(rows[:-1]), "test.csv")
+    raw.value_counts(Col.SEX)
+    assert list(mp._first_distinct(raw, Col.SEX, 3)) == ["M", "F"]
+    assert raw.known(("distinct", Col.SEX)) is None

@@ -46,7 +46,11 @@ def upload_widget() -> Source | None:
                           "replace it, or press Clear data.", name=md(held[1].raw.name)))
         return None if held is None else held[1]
     named = [(f.name, f.getvalue()) for f in files]
-    fingerprints = [fingerprint(data) for _, data in named]  # also the registry's: each file hashed once
+    # Each upload has its own file id (a new one for every file given to the uploader, whose bytes never
+    # change): the SHA-256 of files hashed on an earlier run is not computed again (~0.13 s at 1M per run)
+    ids = tuple(f.file_id for f in files)
+    hashed = held[2] if held is not None and len(held) > 2 and held[2][0] == ids else None
+    fingerprints = list(hashed[1]) if hashed else [fingerprint(data) for _, data in named]  # also the registry's
     digest = hashlib.sha256(b"".join(bytes.fromhex(h) for h in fingerprints)).hexdigest()
     sheet = st.session_state.get(StateKeys.SHEET)
     if held is not None and held[0] == (digest, sheet) and held[1].language == current_language():
@@ -58,7 +62,7 @@ def upload_widget() -> Source | None:
         except HCCError as exc:
             st.error(md(exc), icon=":material/error:")
             return None
-        st.session_state[StateKeys.SOURCE] = ((digest, sheet), source)
+        st.session_state[StateKeys.SOURCE] = ((digest, sheet), source, (ids, tuple(fingerprints)))
     if len(source.sheets) > 1:
         st.selectbox(trc("excel", "Sheet"), source.sheets, key=StateKeys.SHEET)
     if source.redcap:

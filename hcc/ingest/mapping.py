@@ -569,6 +569,9 @@ def _first_distinct(raw: RawTable, column: str, n: int, head: int = 1000) -> pd.
     found = part[part != ""].drop_duplicates().head(n)
     if len(found) >= n or len(part) == len(values):
         return found
+    counts = raw.known(("value_counts", column))  # counted for the value proposal (a yes/no column, a sex)
+    if counts is not None and len(found) == len(counts) - ("" in counts.index):
+        return found  # every value of the column is in the first rows: in file order already (no pass)
     distinct = pd.Series(raw.distinct(column))
     return distinct[distinct != ""].head(n)
 
