@@ -270,7 +270,7 @@ def test_a_failed_action_leaves_no_partial_state() -> None:
 def test_a_failing_sidebar_does_not_break_the_page(monkeypatch) -> None:
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.run()
-    monkeypatch.setattr(ui.sidebar, "group_rare_regimens", _explode)
+    monkeypatch.setattr(ui.sidebar, "cohort_index_quietly", _explode)  # the first work the sidebar does
     at.switch_page("pages/survival.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
