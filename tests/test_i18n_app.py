@@ -185,3 +185,27 @@ def _one_runtime_for_concurrent_apptests(monkeypatch) -> None:
     shared.cache_storage_manager = MemoryCacheStorageManager()
     monkeypatch.setattr(Runtime, "_instance", shared)
     monkeypatch.setattr(app_test, "Runtime", type("RuntimeOfOneRun", (Runtime,), {}))
+
+
+def test_translating_outside_a_session_is_english_and_logs_nothing() -> None:
+    """Once the app's provider is installed (as after any AppTest), domain code run outside a script
+    run — a worker thread, a benchmark — is in English and does not make Streamlit warn "missing
+    ScriptRunContext" for every message (it did, thousands of lines in ``make bench``)."""
+    import logging
+
+    from hcc.i18n import set_provider, tr
+    from ui import i18n as ui_i18n
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    logger.addHandler(handler)
+    ui_i18n.install()
+    try:
+        assert tr("Overall survival") == "Overall survival"
+        assert ui_i18n._session_language() is None  # noqa: SLF001
+    finally:
+        logger.removeHandler(handler)
+        set_provider(None)
+    assert [r.getMessage() for r in records] == []

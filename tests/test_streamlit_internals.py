@@ -34,6 +34,9 @@ def test_the_internals_still_exist() -> None:
     from streamlit.runtime.media_file_manager import MediaFileManager
     assert callable(getattr(MediaFileManager, "remove_orphaned_files", None)), (
         "MediaFileManager.remove_orphaned_files is gone: short-lived downloads would outlive the session")
+    get_ctx = importlib.import_module("streamlit.runtime.scriptrunner").get_script_run_ctx
+    assert get_ctx(suppress_warning=True) is None, (
+        "get_script_run_ctx(suppress_warning=True) changed: ui.i18n asks it whether a session is running")
     for name in ("streamlit.error_util", "streamlit.runtime.backend_operation_handler"):
         module = importlib.import_module(name)
         assert isinstance(getattr(module, "_LOGGER", None), logging.Logger), (

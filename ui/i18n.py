@@ -16,9 +16,12 @@ import streamlit as st
 from hcc.i18n import DEFAULT, LANGUAGES, N_, current_language, normalize, set_provider, tr, use_language
 from ui.actions import guarded
 from ui.keys import StateKeys
+from ui.streamlit_internals import in_script_run
 
 
 def _session_language() -> str | None:
+    if not in_script_run():  # no session (a worker thread, a benchmark): no choice, and no warning per message
+        return None
     try:
         return st.session_state.get(StateKeys.LANG)
     except Exception:  # noqa: BLE001 — outside a script run (a worker thread, a test): no session, no choice

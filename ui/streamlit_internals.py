@@ -13,6 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 __all__ = ["ScriptControlException", "STREAMLIT_EXCEPTION_LOGGERS", "leave_legacy_pages_mode", "sweep_media_soon"]
@@ -48,3 +49,11 @@ def sweep_media_soon(delays_s: tuple[float, ...]) -> None:
         timer = threading.Timer(delay, sweep)
         timer.daemon = True
         timer.start()
+
+
+def in_script_run() -> bool:
+    """Whether this thread is running a session's script (a page, a fragment or a callback).
+
+    Outside one (a worker thread, a benchmark or test calling the domain code after AppTest imported
+    the app), ``st.session_state`` logs a "missing ScriptRunContext" warning on every access."""
+    return get_script_run_ctx(suppress_warning=True) is not None
