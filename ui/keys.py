@@ -19,7 +19,7 @@ class StateKeys:
     SERVER_TABLE = "server_data_table"  # the DuckDB table to open
     SERVER_OPEN = "server_data_open"    # its Open button (keyed: a translated label would be another button)
     SHEET = "upload_sheet"         # the Excel sheet read
-    SOURCE = "upload_source"       # ((file digest, sheet), Source): the upload, read, kept until replaced or cleared
+    SOURCE = "upload_source"       # ((file digest, sheet), Source, (uploader file ids, SHA-256s)): the upload, read (each file hashed once), kept until replaced or cleared
     MAPPING = "mapping_current"    # (file sha256, Mapping): the last mapping loaded from a file or applied
     MAPPING_GEN = "mapping_generation"  # bumped when a mapping file is loaded: the editors restart from it
     MAPPING_FILE = "mapping_file"  # + generation: the mapping-file uploader
