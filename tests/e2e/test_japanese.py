@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.e2e.conftest import settle
+
 pytestmark = pytest.mark.e2e
 WAIT_MS = 60_000
 
@@ -51,6 +53,9 @@ def test_a_japanese_browser_gets_japanese_and_the_switch_and_link_follow(browser
         sidebar.get_by_text("日本語", exact=True).click()
         _heading(page, "コホート")
         page.wait_for_function("() => new URLSearchParams(location.search).get('lang') === 'ja'", timeout=WAIT_MS)
+        # The switch writes the language first and the sidebar the rules at its end: the link is copied
+        # once the run has finished (a fast click in CI read the address bar between the two).
+        settle(page)
         link = page.url
         assert "exclude_concomitant_lrt" in link  # the cohort rules travel with the language
 
