@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from hcc.analysis import analyze_endpoint
 from hcc.stats.baseline import baseline_table, table1_header, to_xlsx
 from hcc.cohort.rules import apply_to_registry
 from hcc.i18n import N_, tr
@@ -10,7 +9,7 @@ from hcc.outputs.figures import attrition_figure, regimen_colors
 from hcc.outputs.tables import attrition_table, scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
 from ui.actions import guarded
-from ui.common import StateKeys, cohort_index, cohort_page, current_spec, endpoint_rows, session_memo
+from ui.common import StateKeys, cohort_index, cohort_page, current_spec, endpoint_summary, session_memo
 from ui.downloads import figure_downloads
 from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.sidebar import load_spec
@@ -66,10 +65,7 @@ else:
     endpoints = (Endpoint.OS, Endpoint.PFS)
 
     def with_summaries(c):
-        return c, {e: session_memo(("km", registry.sha256, c.spec, e.value, None, False),
-                                   lambda e=e: analyze_endpoint(c, e, comparisons=False,
-                                                                derived=endpoint_rows(registry, e)))
-                for e in endpoints}
+        return c, {e: endpoint_summary(registry, c, e, comparisons=False) for e in endpoints}
 
     cohort_a = session_memo(("cohort", registry.sha256, saved),
                             lambda: apply_to_registry(registry, saved, cohort_index(registry)))

@@ -2,14 +2,13 @@
 
 import streamlit as st
 
-from hcc.analysis import analyze_endpoint
 from hcc.formatting import format_months
 from hcc.i18n import tr, trc
 from hcc.outputs.figures import attrition_figure, km_figure, regimen_colors
 from hcc.schema import Endpoint, regimen_name
 from ui.common import (
     route_through_app, PAGES, cohort_caption, current_cohort, current_registry, rules_not_applied_warning,
-    endpoint_rows, session_memo,
+    endpoint_summary,
 )
 from ui.present import Slide, present, presenting
 from ui.text import md
@@ -19,9 +18,7 @@ route_through_app()
 registry = current_registry()
 cohort = current_cohort()
 if cohort is not None:
-    os_summary = session_memo(("km", registry.sha256, cohort.spec, Endpoint.OS.value, None, False),
-                              lambda: analyze_endpoint(cohort, Endpoint.OS, comparisons=False,
-                                                       derived=endpoint_rows(registry, Endpoint.OS)))
+    os_summary = endpoint_summary(registry, cohort, Endpoint.OS, comparisons=False)
     colors = regimen_colors(cohort.regimens)
     if presenting():
         present("pages/overview.py", [

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from hcc.i18n import tr, trc
-from hcc.analysis import analyze_by_second_line, analyze_competing, analyze_endpoint, analyze_pathway
+from hcc.analysis import analyze_by_second_line, analyze_competing, analyze_pathway
 from hcc.outputs.competing_figures import cif_figure, pathway_figure
 from hcc.outputs.competing_tables import WHICH_RATIO, pathway_table, pathway_values_table
 from hcc.outputs.figures import km_figure, regimen_colors, sankey_figure
@@ -15,7 +15,7 @@ from hcc.schema import SECOND_LINE_ENDPOINTS, Col, Endpoint, endpoint_label, reg
 from hcc.cohort.secondline import LEVELS, class_map, derive_by_second_line_given, treatment_paths, uptake
 from hcc.stats.survival import summarize
 from ui.actions import guarded
-from ui.common import StateKeys, cohort_page, session_memo
+from ui.common import StateKeys, cohort_page, endpoint_summary, session_memo
 from ui.downloads import figure_downloads, table_downloads
 from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.widgets import competing_section, indexed, km_section, second_line_level_name
@@ -44,7 +44,7 @@ if presenting():
     slides = [Slide(tr("Treatment sequences"), figure=sankey_figure(paths, colors, caption)),
               *table_slides(tr("Second-line uptake"), uptake_table(uptake(cohort.frame, cohort.regimens)))]
     for e in SECOND_LINE_ENDPOINTS:
-        s = session_memo(("km", registry.sha256, cohort.spec, e.value, None), lambda e=e: analyze_endpoint(cohort, e))
+        s = endpoint_summary(registry, cohort, e)
         if s.curves:
             slides.append(Slide(f"{endpoint_label(e)} ({e.value})", figure=km_figure(
                 s, colors, subtitle=caption, title=tr("{endpoint} by first-line regimen", endpoint=endpoint_label(e)))))
@@ -105,8 +105,7 @@ with st.expander(tr("Second-line classes (editable; part of the cohort rules and
 st.subheader(tr("Second-line outcomes by first-line regimen"))
 endpoint = st.radio(trc("after first line page", "Endpoint"), SECOND_LINE_ENDPOINTS, format_func=lambda e: e.value,
                     horizontal=True, key=StateKeys.SL_ENDPOINT)
-summary = session_memo(("km", registry.sha256, cohort.spec, endpoint.value, None),
-                       lambda: analyze_endpoint(cohort, endpoint))
+summary = endpoint_summary(registry, cohort, endpoint)
 if summary.curves:
     show(summary, tr("{endpoint} by first-line regimen", endpoint=endpoint_label(endpoint)), "sl_by_first")
 

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from hcc.analysis import analyze_endpoint
 from hcc.cohort.endpoints import DEFINITIONS
 from hcc.formatting import method_label
 from hcc.i18n import tr, trc
@@ -10,7 +9,7 @@ from hcc.outputs.figures import default_horizon_months, km_figure, regimen_color
 from hcc.outputs.tables import overview_table
 from hcc.schema import DAYS_PER_MONTH, Endpoint, endpoint_label
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
-from ui.common import StateKeys, cohort_page, endpoint_rows, session_memo
+from ui.common import StateKeys, cohort_page, endpoint_summary
 from ui.downloads import figure_downloads, reproduce_in_r
 from ui.present import Slide, on_screen, present, presenting, table_slides
 from ui.text import md
@@ -21,13 +20,9 @@ spec = analysis_spec_form(cohort.regimens)
 
 
 def summary_for(endpoint: Endpoint, comparisons: bool = True):
-    def compute():
-        # shown only if it takes a while (large registries)
-        with st.spinner(tr("Computing {endpoint}…", endpoint=endpoint.value)):
-            return analyze_endpoint(cohort, endpoint, spec, comparisons=comparisons,
-                                    derived=endpoint_rows(registry, endpoint))
-
-    return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec, comparisons), compute)
+    # shown only if it takes a while (large registries; a result kept in the session returns at once)
+    with st.spinner(tr("Computing {endpoint}…", endpoint=endpoint.value)):
+        return endpoint_summary(registry, cohort, endpoint, spec, comparisons)
 
 
 if presenting():  # every endpoint's curves, one a screen, then the all-endpoints table

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import hcc.analysis
 import hcc.outputs.reports
 from hcc.cohort.rules import FULL, PRESETS
+import ui.common
 import ui.downloads
 import ui.sidebar
 from ui.actions import UNEXPECTED
@@ -78,11 +78,11 @@ def _explode(*args, **kwargs):
 
 
 def test_a_crashing_page_is_reported_in_clinical_words_and_the_session_goes_on(monkeypatch, caplog) -> None:
-    """The Survival page calls hcc.analysis.analyze_endpoint (imported when the page script runs,
-    so patching the module attribute reaches it); no test-only page or env switch is needed."""
+    """The Survival page's summaries come from ui.common.endpoint_summary, which calls
+    analyze_endpoint (patching ui.common's name reaches it); no test-only page or env switch is needed."""
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.run()
-    monkeypatch.setattr(hcc.analysis, "analyze_endpoint", _explode)
+    monkeypatch.setattr(ui.common, "analyze_endpoint", _explode)
     with caplog.at_level(logging.ERROR):
         at.switch_page("pages/survival.py")
         at.run()

@@ -11,12 +11,14 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
+from hcc.analysis import analyze_endpoint
 from hcc.cohort.endpoints import EndpointRows, derive_rows
 from hcc.cohort.rules import MAIN, PRESETS, Cohort, CohortIndex, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
 from hcc.i18n import N_, current_language, tr
 from hcc.ingest.registry import Registry, load_demo
 from hcc.schema import Endpoint
+from hcc.stats.survival import AnalysisSpec, EndpointSummary
 from ui.keys import StateKeys
 from ui.streamlit_internals import leave_legacy_pages_mode
 from ui.text import md
@@ -114,6 +116,17 @@ def endpoint_rows(registry: Registry, endpoint: Endpoint) -> EndpointRows:
     return session_memo(("endpoint rows", registry.sha256, Endpoint(endpoint).value),
                         lambda: derive_rows(registry.frame, endpoint))
 
+
+
+def endpoint_summary(registry: Registry, cohort: Cohort, endpoint: Endpoint, spec: AnalysisSpec | None = None,
+                     comparisons: bool = True) -> EndpointSummary:
+    """:func:`hcc.analysis.analyze_endpoint` of ``cohort`` (of ``registry``), kept in this session under
+    one key for every page, the cohort's rows selected from the endpoint derived once per registry
+    (:func:`endpoint_rows`)."""
+    endpoint = Endpoint(endpoint)
+    return session_memo(("km", registry.sha256, cohort.spec, endpoint.value, spec, comparisons),
+                        lambda: analyze_endpoint(cohort, endpoint, spec, comparisons=comparisons,
+                                                 derived=endpoint_rows(registry, endpoint)))
 
 def current_cohort() -> Cohort | None:
     """The cohort for the current data and preset, or ``None`` after showing why it is empty."""
