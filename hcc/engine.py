@@ -33,9 +33,10 @@ from hcc.cohort.endpoints import (
 )
 from hcc.errors import EmptyCohortError, HCCError, SpecError
 from hcc.i18n import tr
+from hcc.ingest.registry import regimen_order
 from hcc.stats.risksets import RiskSets, from_long
 from hcc.schema import (
-    DATE_COLUMNS, DATE_ORDER, OTHER_REGIMEN, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Endpoint, after_followup_reason,
+    DATE_COLUMNS, DATE_ORDER, OTHER_REGIMEN, WITHIN_FOLLOWUP, Col, Endpoint, after_followup_reason,
 )
 from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize_risk_sets
 
@@ -274,7 +275,7 @@ def registry_regimens(engine: Engine) -> tuple[str, ...]:
     """The table's first-line regimens in display order (:func:`hcc.ingest.registry.order_regimens`'s)."""
     rows = engine.query(f"SELECT {Col.REGIMEN_1L} AS r, COUNT(*) AS n FROM {TABLE} WHERE {Col.REGIMEN_1L} IS NOT NULL "
                         f"GROUP BY {Col.REGIMEN_1L}")
-    return _ordered({str(r): int(n) for r, n in zip(rows["r"], rows["n"])})
+    return regimen_order({str(r): int(n) for r, n in zip(rows["r"], rows["n"])})
 
 
 def columns_read(spec: CohortSpec, endpoints: tuple[Endpoint, ...]) -> frozenset[str]:
@@ -300,15 +301,8 @@ def empty_columns(engine: Engine, spec: CohortSpec) -> frozenset[str]:
     return frozenset(c for c in columns if int(counts[c].iloc[0]) == 0)
 
 
-def _ordered(counts: dict[str, int]) -> tuple[str, ...]:
-    """As :func:`hcc.ingest.registry.order_regimens`, from counts: the study's regimens, then others by
-    descending count."""
-    study = [r for r in STUDY_REGIMENS if r in counts]
-    return tuple(study + sorted((r for r in counts if r not in STUDY_REGIMENS), key=lambda r: (-counts[r], r)))
-
-
 def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
-    """Apply ``spec`` in the engine; regimens in the registry's order (:func:`_ordered`), as
+    """Apply ``spec`` in the engine; regimens in the registry's order (:func:`regimen_order`), as
     :func:`hcc.cohort.rules.apply_spec`.
 
     Raises SpecError for a chosen regimen the registry lacks, EmptyCohortError when nobody remains.
@@ -317,7 +311,7 @@ def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
     spec, pooling = _capped(engine, spec)
     pooled = cohort_sql(CohortSpec(other_below=spec.other_below))
     every = engine.query(f"SELECT grp, COUNT(*) AS n FROM ({pooled}) c WHERE grp IS NOT NULL GROUP BY grp")
-    regimens_all = _ordered({str(g): int(n) for g, n in zip(every["grp"], every["n"])})
+    regimens_all = regimen_order({str(g): int(n) for g, n in zip(every["grp"], every["n"])})
     unknown = [r for r in spec.regimens if r not in regimens_all]
     if unknown:
         raise SpecError(regimens_unknown(unknown, regimens_all))
@@ -407,7 +401,7 @@ def attrition(engine: Engine, cohort_: EngineCohort) -> tuple[AttritionStep, ...
         before = f"{before} AND {kept}"
     rows = engine.query(f"SELECT grp, COUNT(*) AS n{''.join(', ' + s for s in sums)} FROM ({pooled}) c GROUP BY grp")
     groups = [str(g) for g in rows["grp"]]
-    regimens_all = _ordered({g: int(n) for g, n in zip(groups, rows["n"]) if g != "None"})
+    regimens_all = regimen_order({g: int(n) for g, n in zip(groups, rows["n"]) if g != "None"})
     remaining = int(rows["n"].sum())
     steps = [registry_step(remaining)]
     if cohort_.pooling is not None:

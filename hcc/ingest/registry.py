@@ -94,10 +94,12 @@ def order_regimens(values: pd.Series) -> tuple[str, ...]:
     return regimen_order(values.dropna().value_counts())
 
 
-def regimen_order(counts: pd.Series) -> tuple[str, ...]:
-    """:func:`order_regimens` from patients per regimen (``counts``, indexed by code, all above 0)."""
-    study = [r for r in STUDY_REGIMENS if r in counts.index]
-    others = sorted((r for r in counts.index if r not in STUDY_REGIMENS), key=lambda r: (-counts[r], r))
+def regimen_order(counts: dict[str, int] | pd.Series) -> tuple[str, ...]:
+    """:func:`order_regimens` from patients per regimen (``counts``: code -> patients, all above 0; a
+    dict, or a Series indexed by code)."""
+    codes = list(counts.keys())
+    study = [r for r in STUDY_REGIMENS if r in codes]
+    others = sorted((r for r in codes if r not in STUDY_REGIMENS), key=lambda r: (-counts[r], r))
     return tuple(study + others)
 
 
