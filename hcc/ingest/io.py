@@ -512,10 +512,10 @@ def _read_arrow(data: bytes, sep: str, header: str, ascii_file: bool = False) ->
     if quoted and any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
         return None  # a quoted line break: Arrow splits its blocks at line ends without looking at quotes
     columns = {}
-    untrimmed = not ascii_file or _may_need_trim(data, sep)
+    needs_trim = not ascii_file or _may_need_trim(data, sep)
     for n in names:  # one column at a time, each freed once trimmed: the peak holds one extra column
         column = table.column(0)
-        if not untrimmed:  # no cell of this ASCII file begins or ends with whitespace: nothing to trim
+        if not needs_trim:  # no cell of this ASCII file begins or ends with whitespace: nothing to trim
             columns[n] = pd.Series(pd.arrays.ArrowExtensionArray(column), copy=False)
             table = table.remove_column(0)
             continue

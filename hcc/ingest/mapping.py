@@ -2,7 +2,7 @@
 
 - :func:`propose_columns`: for each source column, the canonical column it most likely holds, from a
   synonym list (English and Japanese) and fuzzy matching (``difflib`` ratio ≥ :data:`FUZZY_CUTOFF`).
-- :func:`propose_values`: free-text regimen names (``Atezo+Bev``, ``Tecentriq/Avastin``, ``Nexavar``)
+- :func:`value_matches`: free-text regimen names (``Atezo+Bev``, ``Tecentriq/Avastin``, ``Nexavar``)
   to regimen codes, response words to CR/PR/SD/PD/NE, yes/no words (``○``/``×``, ``あり``/``なし``) to
   booleans, and the words of other categories. Unknown values are listed for the user; they are
   never dropped (an unknown regimen stays a regimen of its own, an unknown category value is reported
@@ -301,18 +301,13 @@ class ValueMatch:
     proposal: str | None
 
 
-def propose_values(cells: pd.Series, canonical: str) -> tuple[ValueMatch, ...]:
-    """Proposals for the distinct non-blank values of one source column mapped to ``canonical``.
+def value_matches(counts: pd.Series, canonical: str) -> tuple[ValueMatch, ...]:
+    """Proposals for the distinct non-blank values of one source column mapped to ``canonical``, from
+    the column's ``value_counts()`` (:meth:`RawTable.value_counts`, counted once per file).
 
     Values already in canonical form are included (proposal = themselves) so that the user sees the
     whole vocabulary; at most :data:`MAX_DISTINCT_VALUES` values, most frequent first.
     """
-    return value_matches(cells.value_counts(), canonical)
-
-
-def value_matches(counts: pd.Series, canonical: str) -> tuple[ValueMatch, ...]:
-    """:func:`propose_values` from the column's ``value_counts()`` (:meth:`RawTable.value_counts`,
-    counted once per file)."""
     counts = counts[np.asarray(counts.index, dtype=object) != ""]  # without the blank: no filtered copy of the column
     return tuple(ValueMatch(canonical, str(v), int(n), value_proposal(canonical, str(v)))
                  for v, n in counts.head(MAX_DISTINCT_VALUES).items())
