@@ -4,6 +4,7 @@ import streamlit as st
 
 from hcc.i18n import tr
 from ui.common import PAGES
+from ui.database import database_page
 from ui.actions import show_failed_action
 from ui.i18n import choose_language, install, language_switch
 from ui.guard import login_screen, needs_login, redact_streamlit_log, run_page, run_sidebar
@@ -26,4 +27,4 @@ if locked:
     login_screen()
 run_sidebar(sidebar)  # a failure in the sidebar cannot break every page
 show_failed_action()  # a button or widget action of the previous interaction that failed (ui/guard.py)
-run_page(page)  # a crash in a page is reported in plain words; the session goes on
+run_page(database_page(page))  # a crash in a page is reported in plain words; the session goes on

@@ -8,6 +8,7 @@ from hcc.ingest.deid import aged_90_or_older
 from hcc.outputs.tables import contract_table, template_csv
 from ui.actions import guarded
 from ui.common import StateKeys, current_cohort, current_registry, route_through_app
+from ui.database import close_database, database_data_summary
 from ui.mapping_ui import mapping_widget
 from ui.present import present, presenting, table_slides
 from ui.reopen import reopen_widget
@@ -45,6 +46,7 @@ if source is not None:
         mapping = mapping_widget(source)
     registry = load_registry(source, mapping) if mapping is not None else None
     if registry is not None and registry is not st.session_state.get(StateKeys.REGISTRY):
+        close_database()  # an upload replaces a server registry open in database mode
         st.session_state[StateKeys.REGISTRY] = registry
         st.session_state[StateKeys.MAPPING] = (registry.sha256, mapping)  # the editors restart from it
         st.session_state.pop(StateKeys.MEMO, None)  # results of the same file under another mapping are stale
@@ -60,6 +62,8 @@ if source is not None:
     if registry is not None:
         ready_step(registry)
 
+if database_data_summary():  # a server registry in database mode: no rows here to summarize
+    st.stop()
 if StateKeys.REGISTRY in st.session_state:
     st.button(tr("Clear data"), key=StateKeys.CLEAR_DATA, icon=":material/delete:",
               on_click=guarded(clear_data, N_("Clearing the data")),

@@ -18,6 +18,8 @@ class StateKeys:
     SERVER_FILE = "server_data_file"    # a Parquet/DuckDB file in the allow-listed server directory
     SERVER_TABLE = "server_data_table"  # the DuckDB table to open
     SERVER_OPEN = "server_data_open"    # its Open button (keyed: a translated label would be another button)
+    SERVER_IN_DATABASE = "server_data_in_database"  # open a file below the in-memory limit in database mode too
+    DATABASE = "database_registry"  # a server registry opened in database mode (hcc.ingest.database); its own connection
     SHEET = "upload_sheet"         # the Excel sheet read
     SOURCE = "upload_source"       # ((file digest, sheet), Source, (uploader file ids, SHA-256s)): the upload, read (each file hashed once), kept until replaced or cleared
     MAPPING = "mapping_current"    # (file sha256, Mapping): the last mapping loaded from a file or applied

@@ -11,8 +11,10 @@ import streamlit as st
 
 from hcc.errors import HCCError
 from hcc.i18n import tr, trc
+from hcc.ingest.database import database_mode_rows, open_database, row_count, too_large_for_memory
 from hcc.ingest.serverdata import configured_dir, duckdb_tables, list_files, load_server_file, resolve
 from ui.common import StateKeys
+from ui.database import close_database, hold_database
 from ui.text import md
 
 
@@ -43,7 +45,11 @@ def server_data_widget() -> None:
                 st.error(md(exc), icon=":material/error:")
                 return
             table = st.selectbox(trc("server data", "Table"), tables, key=StateKeys.SERVER_TABLE)
+        in_database = _database_mode_choice(root, relative, table)
         if not st.button(trc("server data", "Open"), key=StateKeys.SERVER_OPEN, icon=":material/folder_open:"):
+            return
+        if in_database:
+            _open_in_database(root, relative, table)
             return
         with st.status(tr("Reading and checking {file}…", file=md(relative)), expanded=False) as status:
             try:
@@ -53,7 +59,38 @@ def server_data_widget() -> None:
                 st.error(md(exc), icon=":material/error:")
                 return
             status.update(label=tr("{n} patients loaded", n=f"{registry.n_patients:,}"), state="complete")
+    close_database()
     st.session_state.pop(StateKeys.MEMO, None)
     st.session_state.pop(StateKeys.SOURCE, None)  # the server file replaces any upload held in the session
     st.session_state[StateKeys.REGISTRY] = registry
+    st.rerun()  # so the sidebar, drawn before this page, names the new data
+
+
+def _database_mode_choice(root, relative: str, table: str | None) -> bool:
+    """Whether the file is to be opened in database mode: always when it is too large for memory
+    (:func:`hcc.ingest.database.too_large_for_memory`), else as the user ticks."""
+    try:
+        rows, size = row_count(root, relative, table)
+    except HCCError:  # an unreadable file: opening it says why
+        rows, size = 0, 0
+    if too_large_for_memory(rows, size):
+        st.info(tr("{rows} rows: too many to load into memory (the limit is {limit}), so the file is analysed in the "
+                   "database (its rows stay in the file). Overview, Survival and the cohort's attrition are available; "
+                   "pages that need the rows in memory say so.", rows=f"{rows:,}", limit=f"{database_mode_rows():,}"),
+                icon=":material/database:")
+        return True
+    return st.checkbox(tr("Analyse in the database (rows stay in the file)"), key=StateKeys.SERVER_IN_DATABASE,
+                       help=tr("Only Overview, Survival and the cohort's attrition are available in database mode."))
+
+
+def _open_in_database(root, relative: str, table: str | None) -> None:
+    with st.status(tr("Checking {file} in the database…", file=md(relative)), expanded=False) as status:
+        try:
+            db = open_database(root, relative, table)
+        except HCCError as exc:
+            status.update(label=tr("Could not open it"), state="error")
+            st.error(md(exc), icon=":material/error:")
+            return
+        status.update(label=tr("{n} patients, analysed in the database", n=f"{db.n_patients:,}"), state="complete")
+    hold_database(db)
     st.rerun()  # so the sidebar, drawn before this page, names the new data

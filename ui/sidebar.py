@@ -21,6 +21,7 @@ from hcc.i18n import N_, tr, trc
 from hcc.schema import ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, Col
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_index_quietly, cohort_quietly, current_registry
+from ui.database import current_database, database_cohort, sidebar_choices
 from ui.i18n import shown_in_this_language
 from ui.present import presentation_toggle
 from ui.text import md
@@ -112,10 +113,14 @@ def sidebar() -> None:
     state = st.session_state
     _ensure_widget_state()
     other_below = int(state.get(key("other_below")) or 0)
-    index = cohort_index_quietly(registry)  # the regimens grouped and the centers, counted once per registry
-    grouping = index.grouping(other_below)
-    regimen_options, pooling = grouping.regimens, grouping.pooling
-    center_options = index.choices(Col.CENTER)
+    database = current_database()  # a server registry analysed in the database (ui/database.py), if open
+    if database is None:
+        index = cohort_index_quietly(registry)  # the regimens grouped and the centers, counted once per registry
+        grouping = index.grouping(other_below)
+        regimen_options, pooling = grouping.regimens, grouping.pooling
+        center_options = index.choices(Col.CENTER)
+    else:
+        regimen_options, pooling, center_options = sidebar_choices(database, other_below)
     # A link, or a new file, may name a regimen or center this file lacks: drop it and say so.
     for name, options, what in (("regimens", regimen_options, "regimen"), ("centers", center_options, "treating center")):
         dropped = [v for v in state[key(name)] if v not in options]
@@ -124,7 +129,10 @@ def sidebar() -> None:
             st.sidebar.warning(md(dropped_note(what, dropped, other_below if name == "regimens" else 0)))  # link text
     with st.sidebar:
         st.caption(tr("Data source"))
-        (st.info if registry.is_demo else st.success)(md(registry.label), icon=":material/database:")
+        if database is not None:
+            st.success(md(database.label), icon=":material/database:")
+        else:
+            (st.info if registry.is_demo else st.success)(md(registry.label), icon=":material/database:")
         st.caption(tr("Cohort"))
         st.button(tr(PRESET_LABELS[MAIN]), on_click=guarded(load_spec, N_("Choosing the main cohort")),
                   args=(PRESETS[MAIN],),
@@ -173,7 +181,7 @@ def sidebar() -> None:
             st.error(tr("Cohort rules: {reason}. The previous cohort is kept.", reason=md(exc)))
             spec = state.get(StateKeys.SPEC, PRESETS[MAIN])
         state[StateKeys.SPEC] = spec
-        cohort = cohort_quietly(index)
+        cohort = cohort_quietly(index) if database is None else database_cohort(quiet=True)
         name = cohort.name if cohort is not None else cohort_name(spec)
         st.caption(tr("**{cohort}** — the address bar holds these rules; copy it to share the cohort.",
                       cohort=md(name.short)))

@@ -63,9 +63,13 @@ def row_count(root: Path, relative: str, table: str | None = None) -> tuple[int,
             return pq.ParquetFile(str(path)).metadata.num_rows, size
         except Exception:  # noqa: BLE001 - a damaged file: the reader says so when it is opened
             return 0, size
+    import duckdb  # noqa: PLC0415
+
     engine = _locked_engine(root, path, table)
     try:
         return int(engine.query(f"SELECT COUNT(*) AS n FROM {TABLE}")["n"].iloc[0]), size
+    except duckdb.Error:  # e.g. a view reading outside the directory: opening it says why
+        return 0, size
     finally:
         engine.close()
 

@@ -1,0 +1,303 @@
+"""Database mode in the app: a server registry too large for memory, analysed where it lies.
+
+The registry (:class:`hcc.ingest.database.DatabaseRegistry`, its own read-only DuckDB connection) is
+kept in this session's state only, closed when another file, an upload or "Clear data" replaces it
+(otherwise when the session ends and its state is collected). Its rows never reach pandas: the
+cohort, its attrition and each endpoint's summary come from :mod:`hcc.engine`, kept per session
+(:func:`ui.common.session_memo`, keyed by the file's fingerprint and the settings).
+
+Overview, Survival and Cohort (attrition) run on it, drawn with the same figure and table functions
+as in memory; :func:`database_page` routes each page, and the pages that need the patients' rows
+show a notice instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from hcc.cohort.endpoints import DEFINITIONS
+from hcc.cohort.rules import AttritionStep, CohortName, CohortSpec, cohort_name, pooling_of
+from hcc.engine import TABLE, EngineCohort, attrition, cohort, summarize_endpoint
+from hcc.errors import HCCError
+from hcc.formatting import format_months, method_label
+from hcc.i18n import N_, tr, trc
+from hcc.ingest.database import DatabaseRegistry, database_mode_rows
+from hcc.ingest.registry import regimen_order
+from hcc.outputs.figures import attrition_figure, default_horizon_months, km_figure, regimen_colors
+from hcc.outputs.tables import attrition_table, overview_table
+from hcc.schema import DAYS_PER_MONTH, OTHER_REGIMEN, Col, Endpoint, endpoint_label, regimen_name
+from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
+from hcc.stats.survival import AnalysisSpec, EndpointSummary
+from ui.actions import guarded
+from ui.common import PAGES, StateKeys, current_spec, session_memo
+from ui.downloads import figure_downloads
+from ui.text import md, mds
+from ui.widgets import analysis_spec_form, km_figure_options, small_cell_note, summary_tables
+
+#: Pages drawn from the database (by URL path); the Data page runs as itself; the others need rows.
+_IN_DATABASE = ("overview", "survival", "cohort", "data")
+
+
+def current_database() -> DatabaseRegistry | None:
+    """This session's registry in database mode, if one is open."""
+    return st.session_state.get(StateKeys.DATABASE)
+
+
+def close_database() -> None:
+    """Close and forget this session's database-mode registry (and the results computed from it)."""
+    db = st.session_state.pop(StateKeys.DATABASE, None)
+    if db is not None:
+        st.session_state.pop(StateKeys.MEMO, None)
+        db.close()
+
+
+def hold_database(db: DatabaseRegistry) -> None:
+    """Make ``db`` this session's data, replacing (and closing) any database or upload held before."""
+    close_database()
+    for key in (StateKeys.REGISTRY, StateKeys.MEMO, StateKeys.SOURCE, StateKeys.MAPPING):
+        st.session_state.pop(key, None)
+    st.session_state[StateKeys.DATABASE] = db
+
+
+@dataclass(frozen=True, eq=False)
+class DatabaseCohort:
+    """A cohort of a database-mode registry: the spec chosen, the engine's cohort and its attrition log."""
+
+    spec: CohortSpec
+    engine_cohort: EngineCohort
+    attrition: tuple[AttritionStep, ...]
+
+    @property
+    def regimens(self) -> tuple[str, ...]:
+        return self.engine_cohort.regimens
+
+    def by_regimen(self) -> dict[str, int]:
+        return dict(self.engine_cohort.by_regimen)
+
+    @property
+    def name(self) -> CohortName:
+        """The cohort's truthful name (:func:`hcc.cohort.rules.cohort_name`), rules not applied included."""
+        return cohort_name(self.spec, self.attrition)
+
+    def caption(self, db: DatabaseRegistry) -> str:
+        """As :func:`ui.common.cohort_caption`: name, patients per regimen, the data's label."""
+        line = " · ".join([self.name.short] + [f"{r} {k}" for r, k in self.by_regimen().items()])
+        return f"{line} — {db.label}"
+
+
+def _cohort(db: DatabaseRegistry, spec: CohortSpec) -> DatabaseCohort:
+    return session_memo(("db cohort", db.fingerprint, spec), lambda: _make_cohort(db, spec))
+
+
+def _make_cohort(db: DatabaseRegistry, spec: CohortSpec) -> DatabaseCohort:
+    made = cohort(db.engine, spec)
+    return DatabaseCohort(spec, made, attrition(db.engine, made))
+
+
+def database_cohort(quiet: bool = False) -> DatabaseCohort | None:
+    """The current rules' cohort in the database, or ``None`` after saying why it is empty (``quiet``: without)."""
+    db = current_database()
+    try:
+        return _cohort(db, current_spec())
+    except HCCError as exc:
+        if not quiet:
+            st.error(md(exc), icon=":material/error:")
+        return None
+
+
+def sidebar_choices(db: DatabaseRegistry, other_below: int):
+    """(first-line regimens as the rare-regimen rule groups them, what was pooled, centers) for the
+    sidebar's rules, as :class:`hcc.cohort.rules.CohortIndex` gives them in memory."""
+    counts = pd.Series(db.regimen_counts, dtype="int64")
+    rare, pooling = pooling_of(counts, other_below)
+    grouped: dict[str, int] = {}
+    for regimen, n in db.regimen_counts.items():
+        label = OTHER_REGIMEN if regimen in rare else regimen
+        grouped[label] = grouped.get(label, 0) + n
+    centers = session_memo(("db centers", db.fingerprint), lambda: tuple(sorted(str(c) for c in db.engine.query(
+        f"SELECT DISTINCT {Col.CENTER} AS c FROM {TABLE} WHERE {Col.CENTER} IS NOT NULL")["c"])))
+    return regimen_order(grouped), pooling, centers
+
+
+def _summary(db: DatabaseRegistry, c: DatabaseCohort, endpoint: Endpoint, spec: AnalysisSpec | None = None,
+             comparisons: bool = True) -> EndpointSummary:
+    endpoint = Endpoint(endpoint)
+    return session_memo(("db km", db.fingerprint, c.spec, endpoint.value, spec, comparisons),
+                        lambda: summarize_endpoint(db.engine, c.engine_cohort, endpoint, spec, comparisons=comparisons))
+
+
+def _start(title: str) -> tuple[DatabaseRegistry, DatabaseCohort, str]:
+    st.title(title)
+    db = current_database()
+    c = database_cohort()
+    if c is None:
+        st.stop()
+    caption = c.caption(db)
+    st.caption(md(caption))
+    if c.name.warning:
+        st.warning(md(c.name.warning), icon=":material/warning:")
+    return db, c, caption
+
+
+def _overview() -> None:
+    db = current_database()
+    st.title("HCC Outcomes Explorer")
+    st.subheader(tr("Data loaded"))
+    cols = st.columns(3)
+    cols[0].metric(trc("data summary", "Source"), tr("Server database"), help=md(db.label))
+    cols[1].metric(tr("Patients"), f"{db.n_patients:,}")
+    cols[2].metric(tr("First-line regimens"), len(db.regimens))
+    st.caption(md(db.label + " · " + " · ".join(
+        f"{regimen_name(r, with_code=False)} ({r}) {k:,}" for r, k in db.regimen_counts.items())))
+    c = database_cohort()
+    if c is not None:
+        os_summary = _summary(db, c, Endpoint.OS, comparisons=False)
+        caption = c.caption(db)
+        st.subheader(tr("Headline: overall survival"))
+        groups = [g for g in os_summary.groups if g.n]
+        for column, g in zip(st.columns(max(len(groups), 1)), groups):
+            column.metric(md(tr("Median OS, {regimen}", regimen=regimen_name(g.group))),
+                          tr("{months} months", months=format_months(g.median)),
+                          help=tr("{n} patients, {events} deaths; 95% CI {low}–{high} months (Kaplan–Meier, log-log "
+                                  "CI). Details and tests: Survival page.", n=g.n, events=g.events,
+                                  low=format_months(g.median_low), high=format_months(g.median_high)))
+        st.caption(md(tr("Kaplan–Meier median overall survival from first-line start, {cohort}.", cohort=caption)))
+        st.subheader(tr("Current cohort"))
+        st.write(md(caption))
+        if c.name.warning:
+            st.warning(md(c.name.warning), icon=":material/warning:")
+        st.dataframe([{trc("attrition table", "Step"): tr(s.rule), trc("attrition table", "Excluded"): s.excluded,
+                       trc("attrition table", "Remaining"): s.remaining} for s in c.attrition], hide_index=True)
+    st.subheader(trc("overview", "Pages"))
+    for spec in PAGES:
+        if spec.path != "pages/overview.py":
+            st.page_link(spec.path, label=tr(spec.title), icon=spec.icon)
+
+
+def _survival() -> None:
+    db, c, caption = _start(tr("Survival by first-line regimen"))
+    spec = analysis_spec_form(c.regimens)
+    opened = st.session_state.get(StateKeys.ENDPOINT, ENDPOINTS[0])
+
+    def open_selected_endpoint() -> None:
+        rows = st.session_state[StateKeys.OVERVIEW].selection.rows
+        if rows:
+            st.session_state[StateKeys.ENDPOINT] = ENDPOINTS[rows[0]]
+
+    st.subheader(tr("All endpoints"))
+    st.caption(tr("Median in months (n) per regimen. Select a row to open that endpoint."))
+    with st.spinner(tr("Computing…")):
+        table = overview_table([_summary(db, c, e, spec, comparisons=e == opened) for e in ENDPOINTS])
+    st.dataframe(table, hide_index=True, on_select=open_selected_endpoint, selection_mode="single-row",
+                 key=StateKeys.OVERVIEW)
+    endpoint = st.radio(trc("survival page", "Endpoint"), ENDPOINTS, format_func=lambda e: e.value, horizontal=True,
+                        key=StateKeys.ENDPOINT, captions=[endpoint_label(e) for e in ENDPOINTS])
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    left.markdown(f"**{endpoint_label(endpoint)} ({endpoint.value})**")
+    with right.popover(trc("survival page", "Definitions"), width="stretch"):
+        st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=f"{endpoint_label(e)} ({e.value})",
+                                  text=DEFINITIONS[e].describe()) for e in ENDPOINTS))
+    summary = _summary(db, c, endpoint, spec)
+    if summary.unavailable:
+        st.warning(md(summary.unavailable), icon=":material/warning:")
+        st.stop()
+    if not summary.curves:
+        st.warning(tr("No patient in this cohort is eligible for {endpoint}.", endpoint=endpoint.value))
+        st.stop()
+    colors = regimen_colors(c.regimens)
+
+    @st.fragment
+    def figure_block() -> None:
+        longest = max(curve.time[-1] for curve in summary.curves.values()) / DAYS_PER_MONTH
+        options = km_figure_options(endpoint.value, default_horizon_months(summary), longest)
+        fig = km_figure(summary, colors, subtitle=caption, options=options)
+        st.plotly_chart(fig, key="km_chart", theme=None,
+                        config={"toImageButtonOptions": {"format": "png", "scale": 3}})
+        figure_downloads(fig, f"km_{endpoint.value}")
+
+    figure_block()
+    summary_tables(summary)
+    with st.expander(tr("Methods and patients not analysed")):
+        for name, text in summary.methods.items():
+            st.markdown(trc("definition list", "- **{term}**: {text}", term=method_label(name), text=text))
+        for reason, count in {**summary.not_eligible, **summary.excluded}.items():
+            st.markdown(tr("- not analysed — {reason}: {count}", reason=reason, count=count))
+
+
+def _cohort_page() -> None:
+    db, c, caption = _start(tr("Cohort"))
+    st.subheader(tr("Who is in, and why"))
+    colors = regimen_colors(c.regimens)
+    flow = attrition_figure(c.attrition, c.regimens, c.by_regimen(), colors, caption)
+    st.plotly_chart(flow, key="attrition_chart", theme=None)
+    figure_downloads(flow, "attrition")
+    small_cell_note(c.by_regimen())
+    with st.expander(tr("Attrition table (every rule, including those that excluded nobody)")):
+        st.dataframe(attrition_table(c.attrition, c.regimens), hide_index=True)
+    st.download_button(tr("Download the cohort rules (JSON)"), c.spec.to_json().encode("utf-8"),
+                       file_name="cohort_spec.json", mime="application/json")
+    st.info(_needs_rows(tr("The baseline table (Table 1) and the what-if comparison")), icon=":material/database:")
+
+
+def _needs_rows(what: str) -> str:
+    db = current_database()
+    return tr("{what} need the patients' rows in memory, and are not available for a registry analysed in the "
+              "database ({label}: {n} patients; rows are loaded into memory only below {limit} patients). Overview, "
+              "Survival and the cohort's attrition on the Cohort page work on it. To use this, open a smaller file "
+              "(for example a subset from the data manager) or upload one on the Data page.",
+              what=what, label=md(db.label), n=f"{db.n_patients:,}", limit=f"{database_mode_rows():,}")
+
+
+def _notice(title: str) -> None:
+    st.title(title)
+    st.info(_needs_rows(tr("The results of this page")), icon=":material/database:")
+
+
+class _DatabasePage:
+    """A page of the router run in database mode: drawn from the database, or a notice."""
+
+    def __init__(self, page) -> None:
+        self._page = page
+        self.title = getattr(page, "title", "?")
+        self.url_path = getattr(page, "url_path", "")
+
+    def run(self) -> None:
+        draw = {"overview": _overview, "survival": _survival, "cohort": _cohort_page}.get(self.url_path)
+        if self.url_path == "data":
+            self._page.run()
+        elif draw is not None:
+            draw()
+        else:
+            _notice(self.title)
+
+
+def database_page(page):
+    """``page`` as this session runs it: itself, or in database mode its database version or a notice."""
+    if current_database() is None:
+        return page
+    return _DatabasePage(page)
+
+
+def database_data_summary() -> bool:
+    """On the Data page: what the database-mode registry is, the date-order warnings found, and a
+    button to close it; False (nothing shown) when none is open."""
+    db = current_database()
+    if db is None:
+        return False
+    st.subheader(md(db.label))
+    st.success(tr("{n} patients, checked against the data format in the database; their rows stay in the file "
+                  "(database mode). Overview, Survival and the Cohort page's attrition are computed in the database.",
+                  n=f"{db.n_patients:,}"), icon=":material/database:")
+    if db.absent_columns:
+        st.info(tr("Optional columns not in the file (analyses that need them are unavailable): {columns}",
+                   columns=mds(db.absent_columns)))
+    if db.warnings:
+        st.warning(tr("Dates out of order: the rows stay, and each analysis that uses those dates leaves the "
+                      "patient out with the reason (Survival page, patients not analysed)."), icon=":material/warning:")
+        st.markdown("\n".join(f"- {md(w)}" for w in db.warnings))
+    st.button(tr("Close the server registry"), key=StateKeys.CLEAR_DATA, icon=":material/close:", on_click=guarded(close_database, N_("Closing the server registry")),
+              help=tr("Close this session's connection to the file; the pages return to the synthetic demo registry."))
+    return True
