@@ -16,11 +16,12 @@ from hcc.analysis import analyze_endpoint
 from hcc.cohort.rules import MAIN, PRESETS, apply_to_registry
 from hcc.engine import write_parquet
 from hcc.errors import SchemaError
-from hcc.ingest.database import ROWS_ENV_VAR, open_database
+from hcc.ingest.database import ROWS_ENV_VAR
 from hcc.ingest.registry import load_bytes
 from hcc.ingest.serverdata import ENV_VAR
 from hcc.schema import SURVIVAL_ENDPOINTS, Col, Endpoint
 from tests.apptest import shown
+from ui.database import open_database
 from ui.keys import StateKeys
 
 N = 2000

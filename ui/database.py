@@ -14,17 +14,21 @@ show a notice instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from hcc.cohort.endpoints import DEFINITIONS
 from hcc.cohort.rules import AttritionStep, CohortName, CohortSpec, cohort_name, pooling_of
-from hcc.engine import TABLE, EngineCohort, attrition, cohort, summarize_endpoint
+from hcc.engine import TABLE, DuckDBEngine, EngineCohort, attrition, cohort, registry_regimens, summarize_endpoint
 from hcc.errors import HCCError
 from hcc.formatting import format_months, method_label
 from hcc.i18n import N_, tr, trc
-from hcc.ingest.database import DatabaseRegistry, database_mode_rows
+from hcc.ingest.database import (
+    DatabaseRegistry, check_table, database_label, database_mode_rows, fingerprint, lockdown_sql,
+)
+from hcc.ingest.serverdata import ServerDataError, resolve
 from hcc.ingest.registry import regimen_order
 from hcc.outputs.figures import attrition_figure, default_horizon_months, km_figure, regimen_colors
 from hcc.outputs.tables import attrition_table, overview_table
@@ -39,6 +43,46 @@ from ui.widgets import analysis_spec_form, km_figure_options, small_cell_note, s
 
 #: Pages drawn from the database (by URL path); the Data page runs as itself; the others need rows.
 _IN_DATABASE = ("overview", "survival", "cohort", "data")
+
+
+def open_database(root: Path, relative: str, table: str | None = None) -> DatabaseRegistry:
+    """Open a Parquet file or DuckDB table of ``root`` in database mode: a :class:`hcc.engine.DuckDBEngine`
+    of its own, locked to ``root`` (:func:`hcc.ingest.database.lockdown_sql`), its table checked against
+    the data contract (:func:`hcc.ingest.database.check_table`).
+
+    Raises ServerDataError (the path is not offered, or the file or table cannot be read) or SchemaError
+    (the table breaks the contract), and leaves no connection open when it does.
+    """
+    import duckdb  # noqa: PLC0415
+
+    path = resolve(root, relative)
+    name = path.name if table is None else f"{path.name}:{table}"
+    try:
+        engine = DuckDBEngine(path, table)
+    except (duckdb.Error, HCCError) as exc:
+        raise ServerDataError(tr("{name}: the file cannot be opened in the database ({error}).", name=name,
+                                 error=type(exc).__name__)) from None
+    try:
+        for setting in lockdown_sql(root):
+            engine.query(setting)
+        absent, warnings = check_table(engine, TABLE, name, path if table is None else None)
+        counts = engine.query(f"SELECT {Col.REGIMEN_1L} AS r, COUNT(*) AS n FROM {TABLE} GROUP BY 1")
+        by_regimen = {str(r): int(n) for r, n in zip(counts["r"], counts["n"])}
+        ordered = registry_regimens(engine)
+    except duckdb.PermissionException:
+        engine.close()
+        raise ServerDataError(tr("{name}: this table is a view that reads files outside the data directory; "
+                                 "only tables stored inside the DuckDB file can be opened. Ask the data manager "
+                                 "to store it as a table (CREATE TABLE … AS SELECT …).", name=name)) from None
+    except duckdb.Error as exc:
+        engine.close()
+        raise ServerDataError(tr("{name}: the table cannot be read ({error}).", name=name,
+                                 error=type(exc).__name__)) from None
+    except BaseException:
+        engine.close()
+        raise
+    return DatabaseRegistry(engine, database_label(name), sum(by_regimen.values()),
+                            {r: by_regimen[r] for r in ordered}, fingerprint(path, table), absent, warnings)
 
 
 def current_database() -> DatabaseRegistry | None:

@@ -11,10 +11,10 @@ import streamlit as st
 
 from hcc.errors import HCCError
 from hcc.i18n import tr, trc
-from hcc.ingest.database import database_mode_rows, open_database, row_count, too_large_for_memory
+from hcc.ingest.database import database_mode_rows, row_count, too_large_for_memory
 from hcc.ingest.serverdata import configured_dir, duckdb_tables, list_files, load_server_file, resolve
 from ui.common import StateKeys
-from ui.database import close_database, hold_database
+from ui.database import close_database, hold_database, open_database
 from ui.text import md
 
 

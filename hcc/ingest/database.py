@@ -1,10 +1,10 @@
 """Database mode: a server-side registry too large for memory, checked and analysed where it lies.
 
 A Parquet file or DuckDB table in the allow-listed server directory (:mod:`hcc.ingest.serverdata`) is
-opened as a DuckDB view (:class:`hcc.engine.DuckDBEngine`) on a connection of its own: read-only,
-no file or URL outside that directory reachable (``allowed_directories`` then
-``enable_external_access = false``, settings locked). Its patient rows never enter pandas: the
-contract checks below are SQL aggregates, and the pages analyse it with :mod:`hcc.engine`.
+opened as a DuckDB view (:class:`hcc.engine.DuckDBEngine`, made by ``ui.database.open_database``: the
+engine sits downstream of ingest) on a connection of its own: read-only, no file or URL outside that
+directory reachable (:func:`lockdown_sql`). Its patient rows never enter pandas: the contract checks
+below (:func:`check_table`) are SQL aggregates, and the pages analyse it with :mod:`hcc.engine`.
 
 The engine needs the canonical, validated registry, so the table is checked against
 :data:`hcc.schema.COLUMNS` in SQL: required columns present, each column stored as its kind (DATE,
@@ -25,11 +25,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hcc.engine import TABLE, DuckDBEngine, registry_regimens
+from typing import Any
+
 from hcc.errors import SchemaError
 from hcc.i18n import tr
 from hcc.ingest.io import MAX_BYTES, MAX_ROWS
-from hcc.ingest.serverdata import ServerDataError, resolve
+from hcc.ingest.serverdata import _connect, resolve
 from hcc.ingest.validate import FIRST_DATA_ROW, Rule, _fix_for
 from hcc.schema import COLUMNS, DATE_ORDER, REQUIRED, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Column, Kind
 
@@ -65,13 +66,12 @@ def row_count(root: Path, relative: str, table: str | None = None) -> tuple[int,
             return 0, size
     import duckdb  # noqa: PLC0415
 
-    engine = _locked_engine(root, path, table)
-    try:
-        return int(engine.query(f"SELECT COUNT(*) AS n FROM {TABLE}")["n"].iloc[0]), size
-    except duckdb.Error:  # e.g. a view reading outside the directory: opening it says why
-        return 0, size
-    finally:
-        engine.close()
+    with _connect(path) as con:
+        try:
+            quoted = '"' + str(table).replace('"', "") + '"'
+            return int(con.execute(f"SELECT COUNT(*) FROM {quoted}").fetchall()[0][0]), size
+        except duckdb.Error:  # e.g. a view reading outside the directory: opening it says why
+            return 0, size
 
 
 def too_large_for_memory(rows: int, size: int) -> bool:
@@ -89,7 +89,7 @@ class DatabaseRegistry:
     ``fingerprint`` identifies the file's version (path, size, modification time), for session memo keys.
     """
 
-    engine: DuckDBEngine
+    engine: Any  # hcc.engine.DuckDBEngine
     label: str
     n_patients: int
     regimen_counts: dict[str, int]
@@ -105,62 +105,25 @@ class DatabaseRegistry:
         self.engine.close()
 
 
-def _locked_engine(root: Path, path: Path, table: str | None) -> DuckDBEngine:
-    """:class:`hcc.engine.DuckDBEngine` over ``path``, then no file outside ``root`` reachable."""
-    import duckdb  # noqa: PLC0415
-
-    try:
-        engine = DuckDBEngine(path, table)
-    except duckdb.Error as exc:
-        raise ServerDataError(tr("{name}: the file cannot be opened in the database ({error}).", name=path.name,
-                                 error=type(exc).__name__)) from None
-    for setting in (f"SET allowed_directories = [{_quote(str(root.resolve()))}]",
-                    "SET enable_external_access = false", "SET lock_configuration = true"):
-        engine.query(setting)
-    return engine
-
-
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def open_database(root: Path, relative: str, table: str | None = None) -> DatabaseRegistry:
-    """Open a Parquet file or DuckDB table of ``root`` in database mode, checked against the data contract.
+def lockdown_sql(root: Path) -> tuple[str, ...]:
+    """DuckDB settings, run once a connection's view is made: no file outside ``root`` and no URL
+    reachable from then on (a DuckDB file's views included), and no setting changed back."""
+    return (f"SET allowed_directories = [{_quote(str(root.resolve()))}]", "SET enable_external_access = false",
+            "SET lock_configuration = true")
 
-    Raises
-    ------
-    ServerDataError
-        The path is not offered, or the file or table cannot be read.
-    SchemaError
-        The table breaks the contract: the message names the file, each column, counts, first rows and fix.
-    """
-    import duckdb  # noqa: PLC0415
 
-    path = resolve(root, relative)
-    name = path.name if table is None else f"{path.name}:{table}"
-    engine = _locked_engine(root, path, table)
-    try:
-        absent, warnings = _check(engine, name, path if table is None else None)
-        counts = engine.query(f"SELECT {Col.REGIMEN_1L} AS r, COUNT(*) AS n FROM {TABLE} GROUP BY 1")
-        regimen_counts = {r: int(n) for r, n in zip(counts["r"], counts["n"])}
-        ordered = registry_regimens(engine)
-    except duckdb.PermissionException:
-        engine.close()
-        raise ServerDataError(tr("{name}: this table is a view that reads files outside the data directory; "
-                                 "only tables stored inside the DuckDB file can be opened. Ask the data manager "
-                                 "to store it as a table (CREATE TABLE … AS SELECT …).", name=name)) from None
-    except duckdb.Error as exc:
-        engine.close()
-        raise ServerDataError(tr("{name}: the table cannot be read ({error}).", name=name,
-                                 error=type(exc).__name__)) from None
-    except BaseException:
-        engine.close()
-        raise
+def fingerprint(path: Path, table: str | None) -> str:
+    """The file's version (path, table, size, modification time) as a hex digest, for memo keys."""
     stat = path.stat()
-    fingerprint = hashlib.sha256(f"{path}|{table}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
-    return DatabaseRegistry(engine, tr("{name} (server data, analysed in the database)", name=name),
-                            sum(regimen_counts.values()), {r: regimen_counts[r] for r in ordered}, fingerprint,
-                            absent, warnings)
+    return hashlib.sha256(f"{path}|{table}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
+
+
+def database_label(name: str) -> str:
+    return tr("{name} (server data, analysed in the database)", name=name)
 
 
 def _type_ok(col: Column, sql_type: str) -> bool:
@@ -213,7 +176,7 @@ def _fix(col: Column, rule: Rule) -> str:
     return _fix_for(col)
 
 
-def _first_rows(engine: DuckDBEngine, condition: str) -> str:
+def _first_rows(engine: Any, condition: str) -> str:
     rows = engine.query(f"SELECT _row FROM {_NUMBERED} WHERE {condition} ORDER BY _row LIMIT {FIRST_ROWS}")
     return ", ".join(str(int(r)) for r in rows["_row"])
 
@@ -223,12 +186,18 @@ def _finding(name: str, column: str, rule: Rule, count: int, rows: str, fix: str
               file=name, column=column, rule=tr(rule.value), count=f"{count:,}", rows=rows, fix=fix)
 
 
-def _check(engine: DuckDBEngine, name: str, parquet: Path | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Check the view :data:`hcc.engine.TABLE` against the contract; returns the optional columns absent
-    (added to the view as NULLs of their type) and the date-order warnings; raises SchemaError with every
-    finding. ``parquet``: the file behind the view, read with its row numbers."""
+def check_table(engine: Any, table: str, name: str,
+                parquet: Path | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Check the view ``table`` of ``engine`` (an :class:`hcc.engine.Engine`: its ``query`` runs SQL) against
+    the data contract, in the database.
+
+    Returns the optional columns absent (the view is remade with them as NULLs of their type, as the
+    in-memory frame has them) and the date-order warnings (one line per rule broken: count, first
+    rows). Raises SchemaError naming every finding (file, column, rule, count, first rows, fix).
+    ``name``: the file as shown; ``parquet``: the Parquet file behind the view, read again with its row
+    numbers (``None``: a DuckDB table, numbered in stored order)."""
     types = dict(zip(*engine.query(f"SELECT column_name AS c, data_type AS t FROM information_schema.columns "
-                                   f"WHERE table_name = '{TABLE}'")[["c", "t"]].T.to_numpy()))
+                                   f"WHERE table_name = '{table}'")[["c", "t"]].T.to_numpy()))
     missing = [c for c in REQUIRED if c not in types]
     if missing:
         raise SchemaError(tr(
@@ -243,20 +212,20 @@ def _check(engine: DuckDBEngine, name: str, parquet: Path | None) -> tuple[tuple
         raise SchemaError("\n\n".join(findings))
     absent = tuple(c.name for c in COLUMNS if c.name not in types)
     if absent:  # the engine reads every contract column: absent optional ones are NULL, as in memory
-        engine.query(f"ALTER VIEW {TABLE} RENAME TO hcc_source")
+        engine.query(f"ALTER VIEW {table} RENAME TO hcc_source")
         nulls = ", ".join(f"CAST(NULL AS {_STORED_AS[c.kind]}) AS {c.name}" for c in COLUMNS if c.name in absent)
-        engine.query(f"CREATE VIEW {TABLE} AS SELECT *, {nulls} FROM hcc_source")
+        engine.query(f"CREATE VIEW {table} AS SELECT *, {nulls} FROM hcc_source")
     if parquet is not None:
         source = (f"SELECT *, file_row_number + {FIRST_DATA_ROW} AS _row FROM "
                   f"read_parquet({_quote(str(parquet))}, file_row_number = true)")
         if absent:
             source = f"SELECT *, {nulls} FROM ({source}) s"
     else:  # a DuckDB table: its rows in stored order
-        source = f"SELECT *, ROW_NUMBER() OVER () + {FIRST_DATA_ROW - 1} AS _row FROM {TABLE}"
+        source = f"SELECT *, ROW_NUMBER() OVER () + {FIRST_DATA_ROW - 1} AS _row FROM {table}"
     engine.query(f"CREATE TEMPORARY VIEW {_NUMBERED} AS {source}")
 
     checks = [(col, rule, cond) for col in COLUMNS for rule, cond in _bad_values(col)]
-    checks += [(None, Rule.DUPLICATE_ID, f"{Col.PATIENT_ID} IN (SELECT {Col.PATIENT_ID} FROM {TABLE} "
+    checks += [(None, Rule.DUPLICATE_ID, f"{Col.PATIENT_ID} IN (SELECT {Col.PATIENT_ID} FROM {table} "
                                          f"GROUP BY 1 HAVING COUNT(*) > 1)")]
     counts = engine.query("SELECT " + ", ".join(f"COUNT(*) FILTER (WHERE COALESCE({cond}, FALSE)) AS k{i}"
                                                 for i, (_, _, cond) in enumerate(checks)) + f" FROM {_NUMBERED}")
@@ -276,7 +245,7 @@ def _check(engine: DuckDBEngine, name: str, parquet: Path | None) -> tuple[tuple
     return absent, _date_order_warnings(engine, name)
 
 
-def _date_order_warnings(engine: DuckDBEngine, name: str) -> tuple[str, ...]:
+def _date_order_warnings(engine: Any, name: str) -> tuple[str, ...]:
     """One line per date-order rule broken (count and first rows), as warnings."""
     end = f"COALESCE({Col.DATE_DEATH}, {Col.DATE_LAST_FOLLOWUP})"
     rules = [(r.later, f"{r.later} < {r.earlier} - INTERVAL {int(r.slack_days)} DAY",
