@@ -140,21 +140,27 @@ _STORED_AS = {Kind.DATE: "DATE", Kind.BOOL: "BOOLEAN", Kind.INT: "BIGINT", Kind.
               Kind.CATEGORY: "VARCHAR", Kind.TEXT: "VARCHAR"}
 
 
+def _blank_text(column: str) -> str:
+    """Empty or white-space text. Trimmed only where the text sorts before "!", i.e. starts with a space or
+    a control character (trimming ten million unique ids costs seconds)."""
+    return f"({column} < '!' AND trim({column}) = '')"
+
+
 def _bad_values(col: Column) -> list[tuple[Rule, str]]:
     """(rule, SQL condition true on a bad value of ``col``) for its value checks."""
     c = col.name
     out: list[tuple[Rule, str]] = []
     if col.required:
-        blank = f"{c} IS NULL" + (f" OR trim({c}) = ''" if col.kind in (Kind.TEXT, Kind.CATEGORY) else "")
+        blank = f"{c} IS NULL" + (f" OR {_blank_text(c)}" if col.kind in (Kind.TEXT, Kind.CATEGORY) else "")
         out.append((Rule.MISSING_VALUE, blank))
     if col.kind is Kind.CATEGORY:
         out.append((Rule.UNKNOWN_CATEGORY, f"{c} NOT IN ({', '.join(_quote(a) for a in col.allowed)})"))
     elif col.kind is Kind.TEXT and not col.required:
-        out.append((Rule.MISSING_VALUE, f"trim({c}) = ''"))  # a blank must be NULL, not text
+        out.append((Rule.MISSING_VALUE, _blank_text(c)))  # a blank must be NULL, not text
     if col.name == Col.REGIMEN_1L:
         lowered = ", ".join(_quote(r.lower()) for r in STUDY_REGIMENS)
         exact = ", ".join(_quote(r) for r in STUDY_REGIMENS)
-        out.append((Rule.UNKNOWN_CATEGORY, f"lower(trim({c})) IN ({lowered}) AND {c} NOT IN ({exact})"))
+        out.append((Rule.UNKNOWN_CATEGORY, f"{c} NOT IN ({exact}) AND lower(trim({c})) IN ({lowered})"))
     if col.kind in (Kind.INT, Kind.FLOAT):
         real = f"CAST({c} AS DOUBLE)"
         unreadable = f"isnan({real}) OR isinf({real})"
@@ -224,42 +230,43 @@ def check_table(engine: Any, table: str, name: str,
         source = f"SELECT *, ROW_NUMBER() OVER () + {FIRST_DATA_ROW - 1} AS _row FROM {table}"
     engine.query(f"CREATE TEMPORARY VIEW {_NUMBERED} AS {source}")
 
+    # one scan counts every value check and every date-order rule; the duplicate ids are one GROUP BY;
+    # the first rows are looked up only for what was found
     checks = [(col, rule, cond) for col in COLUMNS for rule, cond in _bad_values(col)]
-    checks += [(None, Rule.DUPLICATE_ID, f"{Col.PATIENT_ID} IN (SELECT {Col.PATIENT_ID} FROM {table} "
-                                         f"GROUP BY 1 HAVING COUNT(*) > 1)")]
-    counts = engine.query("SELECT " + ", ".join(f"COUNT(*) FILTER (WHERE COALESCE({cond}, FALSE)) AS k{i}"
-                                                for i, (_, _, cond) in enumerate(checks)) + f" FROM {_NUMBERED}")
-    for i, (col, rule, cond) in enumerate(checks):
-        count = int(counts[f"k{i}"].iloc[0])
-        if not count:
-            continue
-        rows = _first_rows(engine, f"COALESCE({cond}, FALSE)")
-        if col is None:
-            findings.append(_finding(name, Col.PATIENT_ID, rule, count, rows, tr("keep one row per patient")))
-        else:
-            findings.append(_finding(name, col.name, rule, count, rows, _fix(col, rule)))
+    orders = _date_order_rules()
+    conditions = [cond for _, _, cond in checks] + [cond for _, cond, _ in orders]
+    counts = engine.query("SELECT " + ", ".join(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS k{i}"
+                                                for i, cond in enumerate(conditions)) + f" FROM {table}")
+    found = [int(counts[f"k{i}"].iloc[0] or 0) for i in range(len(conditions))]
+    for (col, rule, cond), count in zip(checks, found):
+        if count:
+            findings.append(_finding(name, col.name, rule, count, _first_rows(engine, cond), _fix(col, rule)))
+    duplicated = (f"{Col.PATIENT_ID} IN (SELECT {Col.PATIENT_ID} FROM {table} WHERE {Col.PATIENT_ID} IS NOT NULL "
+                  f"GROUP BY 1 HAVING COUNT(*) > 1)")
+    n_duplicated = int(engine.query(f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE {Col.PATIENT_ID} "
+                                    f"IS NOT NULL GROUP BY {Col.PATIENT_ID} HAVING COUNT(*) > 1) d")["n"].iloc[0])
+    if n_duplicated:
+        rows = engine.query(f"SELECT COUNT(*) AS n FROM {table} WHERE {duplicated}")["n"].iloc[0]
+        findings.append(_finding(name, Col.PATIENT_ID, Rule.DUPLICATE_ID, int(rows), _first_rows(engine, duplicated),
+                                 tr("keep one row per patient")))
     if findings:
         raise SchemaError(tr("{file} cannot be analysed in the database: the table breaks the data format, and a "
                              "read-only table cannot have rows excluded or values blanked as an upload would. "
                              "{count} problem(s):", file=name, count=len(findings)) + "\n\n" + "\n\n".join(findings))
-    return absent, _date_order_warnings(engine, name)
+    warnings = [tr("{file}, column '{column}': {message} ({count} rows; first rows: {rows}).", file=name, column=column,
+                   message=message, count=f"{count:,}", rows=_first_rows(engine, cond))
+                for (column, cond, message), count in zip(orders, found[len(checks):]) if count]
+    return absent, tuple(warnings)
 
 
-def _date_order_warnings(engine: Any, name: str) -> tuple[str, ...]:
-    """One line per date-order rule broken (count and first rows), as warnings."""
+def _date_order_rules() -> list[tuple[str, str, str]]:
+    """(column, SQL condition true when out of order, warning) for :data:`hcc.schema.DATE_ORDER` and
+    :data:`hcc.schema.WITHIN_FOLLOWUP`, as :mod:`hcc.ingest.validate` words them. ``DATE - integer``
+    is a DATE in DuckDB (an INTERVAL would make it a timestamp, slower)."""
     end = f"COALESCE({Col.DATE_DEATH}, {Col.DATE_LAST_FOLLOWUP})"
-    rules = [(r.later, f"{r.later} < {r.earlier} - INTERVAL {int(r.slack_days)} DAY",
+    rules = [(r.later, f"{r.later} < {r.earlier}" + (f" - {int(r.slack_days)}" if r.slack_days else ""),
               tr("{later} is before {earlier}; analyses that use both dates leave this patient out",
                  later=r.later, earlier=r.earlier)) for r in DATE_ORDER]
     rules += [(c, f"{c} > {end}", tr("{column} is after the end of follow-up (death, else last follow-up); "
                                      "analyses that use it leave this patient out", column=c)) for c in WITHIN_FOLLOWUP]
-    counts = engine.query("SELECT " + ", ".join(f"COUNT(*) FILTER (WHERE COALESCE({cond}, FALSE)) AS k{i}"
-                                                for i, (_, cond, _) in enumerate(rules)) + f" FROM {_NUMBERED}")
-    out = []
-    for i, (column, cond, message) in enumerate(rules):
-        count = int(counts[f"k{i}"].iloc[0])
-        if count:
-            rows = _first_rows(engine, f"COALESCE({cond}, FALSE)")
-            out.append(tr("{file}, column '{column}': {message} ({count} rows; first rows: {rows}).",
-                          file=name, column=column, message=message, count=f"{count:,}", rows=rows))
-    return tuple(out)
+    return rules
