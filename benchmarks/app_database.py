@@ -10,7 +10,8 @@ One process, so that its peak memory is one session's:
 2. **first Survival page**: that session's registry in the app (router, sidebar, rules), then the
    Survival page's first run (main cohort and its attrition, the seven endpoints' summaries, the KM
    figure of OS), all in DuckDB;
-3. **peak memory** of the process (``ru_maxrss``) and its resident memory after each step.
+3. **cohort-rule change**: one new lower age limit, the Survival page rerun (a new cohort in DuckDB);
+4. **peak memory** of the process (``ru_maxrss``) and its resident memory after each step.
 
 The widget runs in its own AppTest (a script of the widget alone) and its session's registry is handed
 to the app's session, as the widget leaves it in ``st.session_state``.
@@ -64,6 +65,8 @@ def measure(parquet: Path) -> dict:
     if not app.get("plotly_chart"):
         raise RuntimeError("no KM figure")
     row["rss_after_survival_mib"] = _rss_mib()
+    app.number_input(key=StateKeys.COHORT + "age_min").set_value(20.0)
+    row["rule_change_s"] = _run(app)  # the Survival page again: a new cohort, its seven endpoints in DuckDB
     row["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     database.close()
     return row

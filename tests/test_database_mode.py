@@ -99,7 +99,8 @@ def test_survival_page_in_the_database_gives_the_in_memory_numbers(files, monkey
 
 
 def test_pages_that_need_rows_say_so(files, monkeypatch) -> None:
-    at = _open(files, monkeypatch, "a.parquet")
+    at = _open(files, monkeypatch, "a.parquet")  # the Overview, from the database
+    assert any(m.value == f"{N:,}" for m in at.metric) and any("Median OS" in m.label for m in at.metric)
     for page in ("pages/response.py", "pages/adjusted.py", "pages/export.py", "pages/secondline.py"):
         at.switch_page(page)
         at.run()

@@ -38,6 +38,7 @@ from hcc.stats.survival import AnalysisSpec, EndpointSummary
 from ui.actions import guarded
 from ui.common import PAGES, StateKeys, current_spec, session_memo
 from ui.downloads import figure_downloads
+from ui.present import Slide, present, presenting, table_slides
 from ui.text import md, mds
 from ui.widgets import analysis_spec_form, km_figure_options, small_cell_note, summary_tables
 
@@ -174,13 +175,16 @@ def _summary(db: DatabaseRegistry, c: DatabaseCohort, endpoint: Endpoint, spec: 
 
 
 def _start(title: str) -> tuple[DatabaseRegistry, DatabaseCohort, str]:
-    st.title(title)
+    """As :func:`ui.common.cohort_page`: title, the cohort (or why it is empty, then stop), its caption."""
+    if not presenting():  # the slides carry title and cohort line
+        st.title(title)
     db = current_database()
     c = database_cohort()
     if c is None:
         st.stop()
     caption = c.caption(db)
-    st.caption(md(caption))
+    if not presenting():
+        st.caption(md(caption))
     if c.name.warning:
         st.warning(md(c.name.warning), icon=":material/warning:")
     return db, c, caption
@@ -200,6 +204,12 @@ def _overview() -> None:
     if c is not None:
         os_summary = _summary(db, c, Endpoint.OS, comparisons=False)
         caption = c.caption(db)
+        if presenting():  # the in-memory Overview's slides
+            colors = regimen_colors(c.regimens)
+            present("pages/overview.py", [
+                Slide(tr("Overall survival by first-line regimen"), figure=km_figure(os_summary, colors, subtitle=caption)),
+                Slide(tr("Who is in, and why"), figure=attrition_figure(c.attrition, c.regimens, c.by_regimen(), colors,
+                                                                     caption))], caption)
         st.subheader(tr("Headline: overall survival"))
         groups = [g for g in os_summary.groups if g.n]
         for column, g in zip(st.columns(max(len(groups), 1)), groups):
@@ -224,6 +234,12 @@ def _overview() -> None:
 def _survival() -> None:
     db, c, caption = _start(tr("Survival by first-line regimen"))
     spec = analysis_spec_form(c.regimens)
+    if presenting():  # the in-memory Survival page's slides
+        colors = regimen_colors(c.regimens)
+        present("pages/survival.py", [Slide(f"{endpoint_label(e)} ({e.value})", figure=km_figure(s, colors, subtitle=caption))
+                                      for e in ENDPOINTS if (s := _summary(db, c, e, spec)).curves]
+                + table_slides(tr("All endpoints: median in months (n)"),
+                               overview_table([_summary(db, c, e, spec, comparisons=False) for e in ENDPOINTS])), caption)
     opened = st.session_state.get(StateKeys.ENDPOINT, ENDPOINTS[0])
 
     def open_selected_endpoint() -> None:
@@ -276,6 +292,8 @@ def _cohort_page() -> None:
     st.subheader(tr("Who is in, and why"))
     colors = regimen_colors(c.regimens)
     flow = attrition_figure(c.attrition, c.regimens, c.by_regimen(), colors, caption)
+    if presenting():
+        present("pages/cohort.py", [Slide(tr("Who is in, and why"), figure=flow)], caption)
     st.plotly_chart(flow, key="attrition_chart", theme=None)
     figure_downloads(flow, "attrition")
     small_cell_note(c.by_regimen())
@@ -295,7 +313,9 @@ def _needs_rows(what: str) -> str:
               what=what, label=md(db.label), n=f"{db.n_patients:,}", limit=f"{database_mode_rows():,}")
 
 
-def _notice(title: str) -> None:
+def _notice(title: str, path: str) -> None:
+    if presenting():  # no result here: a slide that says so, with the deck's Exit and Next
+        present(path, [], current_database().label)
     st.title(title)
     st.info(_needs_rows(tr("The results of this page")), icon=":material/database:")
 
@@ -306,7 +326,8 @@ class _DatabasePage:
     def __init__(self, page) -> None:
         self._page = page
         self.title = getattr(page, "title", "?")
-        self.url_path = getattr(page, "url_path", "")
+        # the default page's URL path is "" in Streamlit: it is the registry's default page
+        self.url_path = getattr(page, "url_path", "") or next(p.url_path for p in PAGES if p.default)
 
     def run(self) -> None:
         draw = {"overview": _overview, "survival": _survival, "cohort": _cohort_page}.get(self.url_path)
@@ -315,7 +336,7 @@ class _DatabasePage:
         elif draw is not None:
             draw()
         else:
-            _notice(self.title)
+            _notice(self.title, next((p.path for p in PAGES if p.url_path == self.url_path), ""))
 
 
 def database_page(page):
