@@ -3,9 +3,9 @@ never in pandas; checked against the data contract in SQL; the same numbers as t
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -18,7 +18,7 @@ from hcc.engine import write_parquet
 from hcc.errors import SchemaError
 from hcc.ingest.database import ROWS_ENV_VAR
 from hcc.ingest.registry import load_bytes
-from hcc.ingest.serverdata import ENV_VAR
+from hcc.ingest.serverdata import ENV_VAR, ServerDataError
 from hcc.schema import SURVIVAL_ENDPOINTS, Col, Endpoint
 from tests.apptest import shown
 from ui.database import open_database
@@ -136,3 +136,29 @@ def test_two_sessions_keep_their_own_connections(files, monkeypatch) -> None:
     a, b = first.session_state[StateKeys.DATABASE], second.session_state[StateKeys.DATABASE]
     assert (a.n_patients, b.n_patients) == (N, N // 2) and a.engine is not b.engine
     assert first.markdown[-1].value == f"database: {N}" and second.markdown[-1].value == f"database: {N // 2}"
+
+
+def test_dates_out_of_order_are_warnings_and_absent_columns_are_blank(tmp_path) -> None:
+    """As for an upload: the row stays (each endpoint using the date leaves the patient out), and is named."""
+    write_registry_parquet(200, tmp_path / "r.parquet", seed=3)
+    frame = pq.read_table(tmp_path / "r.parquet").to_pandas()
+    frame.loc[4, Col.DATE_DEATH] = frame.loc[4, Col.START_1L] - pd.Timedelta(days=3)  # row 6 of the file
+    write_parquet(frame.drop(columns=[Col.ALBI_GRADE]), tmp_path / "r.parquet")
+    db = open_database(tmp_path, "r.parquet")
+    try:
+        assert db.n_patients == 200 and db.absent_columns == (Col.ALBI_GRADE,)
+        assert any(f"column '{Col.DATE_DEATH}': {Col.DATE_DEATH} is before {Col.START_1L}" in w and "first rows: 6" in w
+                   for w in db.warnings)
+        assert db.engine.query(f"SELECT COUNT({Col.ALBI_GRADE}) AS n FROM hcc_registry")["n"].iloc[0] == 0
+    finally:
+        db.close()
+
+
+def test_a_duckdb_view_reading_outside_the_directory_is_refused(tmp_path) -> None:
+    root = tmp_path / "data"
+    root.mkdir()
+    write_registry_parquet(50, tmp_path / "outside.parquet", seed=4)
+    with duckdb.connect(str(root / "r.duckdb")) as con:
+        con.execute(f"CREATE VIEW patients AS SELECT * FROM read_parquet('{tmp_path / 'outside.parquet'}')")
+    with pytest.raises(ServerDataError, match="reads files outside the data directory"):
+        open_database(root, "r.duckdb", "patients")

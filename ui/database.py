@@ -331,7 +331,9 @@ class _DatabasePage:
 
     def run(self) -> None:
         draw = {"overview": _overview, "survival": _survival, "cohort": _cohort_page}.get(self.url_path)
-        if self.url_path == "data":
+        if self.url_path == "data" and presenting():  # the Data page's slide would name the demo
+            present("pages/data.py", [], current_database().label)
+        elif self.url_path == "data":
             self._page.run()
         elif draw is not None:
             draw()
@@ -363,6 +365,7 @@ def database_data_summary() -> bool:
         st.warning(tr("Dates out of order: the rows stay, and each analysis that uses those dates leaves the "
                       "patient out with the reason (Survival page, patients not analysed)."), icon=":material/warning:")
         st.markdown("\n".join(f"- {md(w)}" for w in db.warnings))
-    st.button(tr("Close the server registry"), key=StateKeys.CLEAR_DATA, icon=":material/close:", on_click=guarded(close_database, N_("Closing the server registry")),
+    st.button(tr("Close the server registry"), key=StateKeys.CLEAR_DATA, icon=":material/close:",
+              on_click=guarded(close_database, N_("Closing the server registry")),
               help=tr("Close this session's connection to the file; the pages return to the synthetic demo registry."))
     return True
