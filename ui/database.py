@@ -1,8 +1,8 @@
 """Database mode in the app: a server registry too large for memory, analysed where it lies.
 
 The registry (:class:`hcc.ingest.database.DatabaseRegistry`, its own read-only DuckDB connection) is
-kept in this session's state only, closed when another file, an upload or "Clear data" replaces it
-(otherwise when the session ends and its state is collected). Its rows never reach pandas: the
+kept in this session's state only, closed when another file, an upload or "Close the server
+registry" replaces it (otherwise when the session ends and its state is collected). Its rows never reach pandas: the
 cohort, its attrition and each endpoint's summary come from :mod:`hcc.engine`, kept per session
 (:func:`ui.common.session_memo`, keyed by the file's fingerprint and the settings).
 
