@@ -61,7 +61,7 @@ _YES, _NO = "yes", "no"
 #: Most distinct values of a regimen column checked here (the mapping proposes for the most frequent
 #: :data:`hcc.ingest.mapping.MAX_DISTINCT_VALUES` only).
 _MAX_REGIMENS = 200
-#: Held in every table: their distinct values are checked against the mapping proposal.
+#: Their distinct values are checked against the mapping proposal.
 _REGIMEN_COLUMNS = (Col.REGIMEN_1L, Col.REGIMEN_2L, Col.REGIMEN_3L)
 #: Bytes per block of Arrow's reader: a block per thread at a time, and each block's distinct values
 #: checked once (fewer, larger blocks: fewer repeats of the same values; measured 1-16 MB at 1M rows).
@@ -171,7 +171,7 @@ def _read(data: bytes, names: list[str]):
         convert_options=csv.ConvertOptions(column_types={n: _arrow_type(COLUMN_BY_NAME[n]) for n in names},
                                            null_values=[""], strings_can_be_null=True,
                                            quoted_strings_can_be_null=False, true_values=[_YES],
-                                           false_values=[_NO], check_utf8=True))
+                                           false_values=[_NO], check_utf8=False))  # the whole file is UTF-8
 
 
 def _whitespace_doubt(data: bytes) -> str:
@@ -268,22 +268,24 @@ def _typed(col: Column, column, rows: int):
                             sql_type)
 
 
-def _date_order_doubt(typed) -> str:
-    """The first date-order finding the typed table holds ("" if none): a later date before an earlier one
+def _date_order_doubt(cells) -> str:
+    """The first date-order finding in the file's cells ("" if none): a later date before an earlier one
     (:data:`hcc.schema.DATE_ORDER`, with its slack), a date after the end of follow-up
-    (:data:`hcc.schema.WITHIN_FOLLOWUP`), counted as validation counts them (a blank date: no finding);
-    on days since 1970."""
+    (:data:`hcc.schema.WITHIN_FOLLOWUP`), counted as validation counts them (a blank or absent date: no
+    finding); on days since 1970."""
     import pyarrow.compute as pc  # noqa: PLC0415
 
     def days(column: str):
-        return typed.column(column).cast("int32")
+        return cells.column(column).cast("int32") if column in cells.column_names else None
 
     for rule in DATE_ORDER:
-        if _any(pc.less(days(rule.later), pc.subtract(days(rule.earlier), rule.slack_days))):
+        later, earlier = days(rule.later), days(rule.earlier)
+        if later is not None and earlier is not None and _any(pc.less(later, pc.subtract(earlier, rule.slack_days))):
             return f"{rule.later} before {rule.earlier}"
-    end = pc.coalesce(days(Col.DATE_DEATH), days(Col.DATE_LAST_FOLLOWUP))
+    death, last = days(Col.DATE_DEATH), days(Col.DATE_LAST_FOLLOWUP)
+    end = last if death is None else pc.coalesce(death, last)
     for column in WITHIN_FOLLOWUP:
-        if _any(pc.greater(days(column), end)):
+        if days(column) is not None and _any(pc.greater(days(column), end)):
             return f"{column} after the end of follow-up"
     return ""
 
@@ -351,11 +353,10 @@ def _open(data: bytes, names: list[str], name: str, sha256, table: str, columns:
           is_demo: bool, workers: ThreadPoolExecutor, explain: bool) -> Decision:
     """:func:`open_clean` once the bytes and the header passed: read, check every column, hold the table."""
     import pyarrow as pa  # noqa: PLC0415  (only for a file that may take the fast path)
-    import pyarrow.compute as pc  # noqa: PLC0415
 
     try:
         cells = _read(data, names)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:  # its message quotes the cell: never shown
+    except pa.ArrowException as exc:  # its message quotes the cell: never shown
         column = _read_error_column(str(exc), names) if explain else None
         return _decline(f"a blank required value or a cell outside the strict forms, in {column}" if column
                         else "Arrow's reader refused a row (another width, or a cell outside its form)")
@@ -378,8 +379,10 @@ def _open(data: bytes, names: list[str], name: str, sha256, table: str, columns:
             doubt = _regimen_doubt(sorted(set(_values(cells.column(column)).to_pylist()) - {None}), column)
             if doubt:
                 return _decline(doubt)
-    held = [col for col in COLUMNS if columns is None or col.name in columns or col.name in _REGIMEN_COLUMNS
-            or col.kind is Kind.DATE]
+    doubt = _date_order_doubt(cells)
+    if doubt:
+        return _decline(doubt)
+    held = [col for col in COLUMNS if columns is None or col.name in columns or col.name == Col.REGIMEN_1L]
     typed = pa.table({col.name: _typed(col, cells.column(col.name) if col.name in names else None, rows)
                       for col in held})
     del cells
@@ -389,9 +392,6 @@ def _open(data: bytes, names: list[str], name: str, sha256, table: str, columns:
                         f"{Col.PATIENT_ID if explain else 'some column'}")
     if repeated:
         return _decline("a duplicate patient_id")
-    doubt = _date_order_doubt(typed)
-    if doubt:
-        return _decline(doubt)
     return _hold(typed, table, name, sha256, rows, is_demo)
 
 
