@@ -261,6 +261,16 @@ def test_verbose_names_the_reason_of_a_decline(clean_csv, tmp_path, monkeypatch,
     assert "path: full (a blank required value or a cell outside the strict forms, in sex)" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("column, value", [("start_1l", "15/03/2010"), ("mvi", "maybe"), ("age", "sixty")])
+def test_a_decline_names_the_column_never_the_cell(clean_csv, tmp_path, column, value) -> None:
+    """A cell Arrow's reader refuses (its error quotes the cell) or a check refuses: the reason names the
+    column only."""
+    path = tmp_path / "registry.csv"
+    path.write_text("\n".join(_set_cell(_lines(clean_csv), 2, column, value)), encoding="utf-8")
+    explained, quiet = _open(path, explain=True).reason, _open(path).reason
+    assert explained.endswith(f"in {column}") and value not in explained and value not in quiet
+
+
 def test_the_messy_export_of_the_mapping_tests_is_declined(tmp_path) -> None:
     """tests/messy.py: the demo as hospital exports write it (other names, free-text regimens, DMY dates)."""
     from hcc.ingest.registry import load_demo
