@@ -28,8 +28,8 @@ word, never the reverse), and every value the table holds is one that both paths
 How: the file's bytes (the very bytes hashed for the JSON's SHA-256) are read once by Arrow's
 multi-threaded CSV reader, dates and yes/no typed by the reader itself (exact forms), the other
 columns as text dictionary-encoded per block, so each block's *distinct* values are checked and typed
-once (RE2 and vectorised kernels); the typed columns are copied into DuckDB. Blanks are NULL. Nothing
-is written to disk and nothing is kept after the call's connection closes.
+once (RE2 and vectorised kernels); the typed Arrow table is registered in DuckDB (read in place).
+Blanks are NULL. Nothing is written to disk and nothing is kept after the call's connection closes.
 """
 
 from __future__ import annotations
@@ -340,27 +340,29 @@ def open_clean(path: str | Path, table: str, columns: frozenset[str] | None = No
     doubt = _whitespace_doubt(data)
     if doubt:
         return _decline(doubt)
+    import pyarrow as pa  # noqa: PLC0415  (only for a file that may take the fast path)
+
     # the hash runs beside Arrow's read: hashlib releases the GIL on large buffers, Arrow while it reads
     workers = ThreadPoolExecutor(max_workers=2)
     try:
-        return _open(data, names, path.name, workers.submit(io_.fingerprint, data), table, columns, is_demo,
-                     workers, explain)
+        sha256 = workers.submit(io_.fingerprint, data)
+        try:
+            cells = _read(data, names)
+        except pa.ArrowException as exc:  # its message quotes the cell: never shown
+            column = _read_error_column(str(exc), names) if explain else None
+            return _decline(f"a blank required value or a cell outside the strict forms, in {column}" if column
+                            else "Arrow's reader refused a row (another width, or a cell outside its form)")
+        del data  # the bytes stay the hash's until it is done
+        return _checked(cells, names, path.name, sha256, table, columns, is_demo, workers, explain)
     finally:
         workers.shutdown(wait=False)
 
 
-def _open(data: bytes, names: list[str], name: str, sha256, table: str, columns: frozenset[str] | None,
-          is_demo: bool, workers: ThreadPoolExecutor, explain: bool) -> Decision:
-    """:func:`open_clean` once the bytes and the header passed: read, check every column, hold the table."""
-    import pyarrow as pa  # noqa: PLC0415  (only for a file that may take the fast path)
+def _checked(cells, names: list[str], name: str, sha256, table: str, columns: frozenset[str] | None,
+             is_demo: bool, workers: ThreadPoolExecutor, explain: bool) -> Decision:
+    """:func:`open_clean` once the file is read: check every column, hold the typed table."""
+    import pyarrow as pa  # noqa: PLC0415
 
-    try:
-        cells = _read(data, names)
-    except pa.ArrowException as exc:  # its message quotes the cell: never shown
-        column = _read_error_column(str(exc), names) if explain else None
-        return _decline(f"a blank required value or a cell outside the strict forms, in {column}" if column
-                        else "Arrow's reader refused a row (another width, or a cell outside its form)")
-    del data  # the bytes stay the hash's until it is done
     rows = cells.num_rows
     if rows < 1:
         return _decline("no patient rows")
@@ -418,21 +420,15 @@ def _read_error_column(message: str, names: list[str]) -> str | None:
 
 
 def _hold(typed, table: str, name: str, sha256, rows: int, is_demo: bool) -> Decision:
-    """The typed Arrow table as ``table`` in a new in-memory DuckDB connection."""
+    """The typed Arrow table as ``table`` of a new in-memory DuckDB connection: registered, not copied
+    (DuckDB reads Arrow's buffers in place and keeps the table alive until the connection closes; a copy
+    into DuckDB's storage cost more than the engine's few scans of it save, measured at 1M)."""
     import duckdb  # noqa: PLC0415
 
     # in memory only: no spilling to a temporary directory (patient rows never touch the disk)
     con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False, "temp_directory": ""})
     try:
-        # copied into DuckDB's own storage: the engine's queries read it faster than a view of Arrow's
-        con.register("_hcc_arrow", typed)
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM _hcc_arrow")
-        con.unregister("_hcc_arrow")
-        del typed
-        n = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-        if n != rows:
-            con.close()
-            return _decline(f"DuckDB holds {n} rows, the file has {rows}")
+        con.register(table, typed)
     except BaseException:
         con.close()
         raise
