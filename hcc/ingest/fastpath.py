@@ -1,4 +1,4 @@
-"""The fast path for a clean registry CSV in the data contract: read and check it with Arrow, hold it in DuckDB, or decline.
+"""The fast path for a clean registry CSV in the data contract: checked in Arrow and held in DuckDB, or declined.
 
 :func:`open_clean` takes the path of a delimited file and either returns the registry as a typed
 DuckDB table (named as :mod:`hcc.engine` reads it; one per call, in its own in-memory connection) or
