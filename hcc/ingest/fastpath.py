@@ -275,8 +275,11 @@ def _date_order_doubt(cells) -> str:
     finding); on days since 1970."""
     import pyarrow.compute as pc  # noqa: PLC0415
 
+    held = {c.name for c in COLUMNS if c.kind is Kind.DATE and c.name in cells.column_names}
+    cast = {column: cells.column(column).cast("int32") for column in held}  # once per column, not per rule
+
     def days(column: str):
-        return cells.column(column).cast("int32") if column in cells.column_names else None
+        return cast.get(column)
 
     for rule in DATE_ORDER:
         later, earlier = days(rule.later), days(rule.earlier)
