@@ -254,7 +254,7 @@ def km_json_clean(clean: CleanRegistry, spec: CohortSpec, endpoints: tuple[Endpo
     label = cohort_name(spec, attrition(clean, c)).full
     c = materialize(clean, c, "hcc_cohort")  # the rules applied once, not once per endpoint query
     summaries = {Endpoint(e): summarize_endpoint(clean, c, e, analysis, comparisons=False) for e in endpoints}
-    data = _data_fields(clean.rows_read, clean.sha256, clean.name, is_demo=False, rows_excluded=0)
+    data = _data_fields(clean.rows_read, clean.sha256, clean.name, is_demo=clean.is_demo, rows_excluded=0)
     return _km_document(data, label, c.n, dict(c.by_regimen), c.pooling, summaries)
 
 

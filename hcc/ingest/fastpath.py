@@ -1,27 +1,34 @@
-"""The fast path for a clean registry CSV in the data contract: read and check it in DuckDB, or decline.
+"""The fast path for a clean registry CSV in the data contract: checked in Arrow and held in DuckDB, or declined.
 
 :func:`open_clean` takes the path of a delimited file and either returns the registry as a typed
 DuckDB table (named as :mod:`hcc.engine` reads it; one per call, in its own in-memory connection) or
 says why it declines; a declined file goes through today's path (:func:`hcc.ingest.registry.load_files`), which
 reports every finding with its row. A file is accepted only when that path would find **nothing**:
 no error, warning or note of :func:`hcc.ingest.validate.validate`, no identifier finding of
-:func:`hcc.ingest.deid.scan`, no mapping or date-format decision of :func:`hcc.ingest.registry.auto_mapping`,
-no encoding warning, within :func:`hcc.ingest.io.check_shape`'s limits. Every check below is
+:func:`hcc.ingest.deid.scan` (skipped for the bundled demo, as that path skips it), no mapping or
+date-format decision of :func:`hcc.ingest.registry.auto_mapping`, no encoding warning, within
+:func:`hcc.ingest.io.check_shape`'s limits. Every check below is
 *stricter* than the finding it stands for (it may decline a file the full path would read without a
 word, never the reverse), and every value the table holds is one that both paths read the same way:
 
 - the bytes: UTF-8 without BOM, no NUL, no double quote (no quoting dialect to disagree on), line
-  ends ``\\n`` or ``\\r\\n``, no blank line; the header is distinct canonical names
-  (:data:`hcc.schema.COLUMNS`) separated by commas, the required ones among them; DuckDB must read
-  exactly one row per line with the header's width;
+  ends ``\\n`` or ``\\r\\n``, no tab and no space at a cell's edge; the header is distinct canonical names
+  (:data:`hcc.schema.COLUMNS`) separated by commas, the required ones among them; Arrow's reader
+  (quoting off, one row per line; a blank line is a row of blanks) must read every row with the
+  header's width;
 - every cell in a strict form: dates ``YYYY-MM-DD`` (valid, years 1900-2199), numbers
   ``-?digits(.d or .dd)`` within the column's range (whole for integer columns, ages below
   :data:`hcc.ingest.deid.AGE_CAP`), yes/no columns ``yes`` or ``no``, categories exactly one of the
   allowed values, text without surrounding or repeated whitespace, ``@`` or a telephone-like form;
-  regimen values that the mapping proposal and validation leave as written;
+  regimen values that the mapping proposal and validation leave as written; only the empty cell is
+  blank;
 - no blank required value, no duplicate ``patient_id``, no date out of order
   (:data:`hcc.schema.DATE_ORDER`, :data:`hcc.schema.WITHIN_FOLLOWUP`).
 
+How: the file's bytes (the very bytes hashed for the JSON's SHA-256) are read once by Arrow's
+multi-threaded CSV reader, dates and yes/no typed by the reader itself (exact forms), the other
+columns as text dictionary-encoded per block, so each block's *distinct* values are checked and typed
+once (RE2 and vectorised kernels); the typed Arrow table is registered in DuckDB (read in place).
 Blanks are NULL. Nothing is written to disk and nothing is kept after the call's connection closes.
 """
 
@@ -29,29 +36,36 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from hcc.ingest import io as io_
-from hcc.schema import COLUMNS, DATE_ORDER, REQUIRED, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Column, Kind
+from hcc.schema import COLUMN_BY_NAME, COLUMNS, DATE_ORDER, REQUIRED, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Column, Kind
 
 #: Text cells of the contract's free-text columns that the identifier scan or the reader's trim could
 #: notice: surrounding whitespace (Python's, :data:`hcc.ingest.io._WHITESPACE`), three or more
 #: whitespace characters (free text needs four words), ``@`` (e-mail) or a telephone-like form
 #: (:data:`hcc.ingest.deid._PHONE`, with Python's Unicode digits as RE2's ``\\p{Nd}``).
 _WS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in io_._WHITESPACE) + "]"
-_TEXT_DOUBT = f"^{_WS}|{_WS}$|{_WS}.*{_WS}.*{_WS}|@|^\\+?[\\p{{Nd}} ()-]{{9,}}$"
-#: Dates both paths read alike (pandas' datetime64[ns] ends in 2262): the strict form, which
-#: :func:`_date_check` accepts exactly (tested against this pattern in ``tests/test_fastpath.py``).
+_TEXT_EDGE = f"^{_WS}|{_WS}$"
+_TEXT_DOUBT = f"{_TEXT_EDGE}|{_WS}.*{_WS}.*{_WS}|@|^\\+?[\\p{{Nd}} ()-]{{9,}}$"
+#: Dates both paths read alike (pandas' datetime64[ns] ends in 2262): the strict form, which Arrow's
+#: ``date32`` reader and the range :data:`_DAYS` (days since 1970) accept exactly (tested against
+#: this pattern in ``tests/test_fastpath.py``).
 _DATE_FORM = "(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}"
+_DAYS = tuple((d - date(1970, 1, 1)).days for d in (date(1900, 1, 1), date(2199, 12, 31)))
 #: Numbers whose decimal value both parsers round alike (at most two decimals: one exact division).
 _NUMBER_FORM = "-?[0-9]{1,9}(\\.[0-9]{1,2})?"
 _YES, _NO = "yes", "no"
 #: Most distinct values of a regimen column checked here (the mapping proposes for the most frequent
 #: :data:`hcc.ingest.mapping.MAX_DISTINCT_VALUES` only).
 _MAX_REGIMENS = 200
-#: Held in every table: their distinct values are checked against the mapping proposal.
+#: Their distinct values are checked against the mapping proposal.
 _REGIMEN_COLUMNS = (Col.REGIMEN_1L, Col.REGIMEN_2L, Col.REGIMEN_3L)
+#: Bytes per block of Arrow's reader: a block per thread at a time, and each block's distinct values
+#: checked once (fewer, larger blocks: fewer repeats of the same values; measured 1-16 MB at 1M rows).
+_BLOCK = 4 * 2**20
 
 
 @dataclass
@@ -64,6 +78,7 @@ class CleanRegistry:
     sha256: str
     rows_read: int
     connection: Any = field(repr=False)
+    is_demo: bool = False
     dialect: str = "duckdb"
 
     def query(self, sql: str):
@@ -100,8 +115,9 @@ def _header_columns(data: bytes) -> tuple[list[str] | None, str]:
 
 
 def _bytes_doubt(data: bytes, name: str) -> str:
-    """Why the file's bytes might read differently in DuckDB and in :func:`hcc.ingest.io.read_table`
-    ("" when they cannot)."""
+    """Why the file's bytes might read differently in Arrow and in :func:`hcc.ingest.io.read_table`
+    ("" when they cannot). A blank line is not looked for here: Arrow reads it as a row of blank cells,
+    whose blank ``patient_id`` declines (single-byte searches only: a two-byte search costs ~0.18 s at 1M)."""
     if not data or data.isspace():
         return "the file is empty"
     if io_._looks_binary(data) or b"\x00" in data:
@@ -112,91 +128,175 @@ def _bytes_doubt(data: bytes, name: str) -> str:
         return "not UTF-8"
     if b'"' in data:
         return "quoted cells"
-    carriage_returns = b"\r" in data
-    if carriage_returns and data.count(b"\r") != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return "a carriage return that does not end a line"
-    if data.startswith((b"\n", b"\r")) or b"\n\n" in data or (carriage_returns and b"\n\r\n" in data):
+    if data.startswith((b"\n", b"\r")):
         return "a blank line"
     if b"\n" not in data:
         return "no patient rows"
     return ""
 
 
-def _cell_check(col: Column, present: bool) -> tuple[str, str]:
-    """(the typed SQL expression of ``col``, the SQL condition its raw cell ``v`` must meet)."""
-    v = col.name
-    if not present:
-        sql_type = {Kind.DATE: "DATE", Kind.BOOL: "BOOLEAN", Kind.INT: "DOUBLE",
-                    Kind.FLOAT: "DOUBLE"}.get(col.kind, "VARCHAR")
-        return f"CAST(NULL AS {sql_type})", "TRUE"
+def _arrow_type(col: Column):
+    """How Arrow's reader takes ``col``'s cells: dates and yes/no typed by the reader itself (both exact, see
+    :func:`_read`), the identifier as plain text (a million distinct values), every other column as
+    text dictionary-encoded per block (its distinct values are checked, then typed, once)."""
+    import pyarrow as pa  # noqa: PLC0415
+
     if col.kind is Kind.DATE:
-        return f"TRY_CAST({v} AS DATE)", _date_check(v)
-    if col.kind in (Kind.INT, Kind.FLOAT):
-        from hcc.ingest.deid import AGE_CAP  # noqa: PLC0415  (an age of 90 or more is an identifier finding)
-
-        number = f"TRY_CAST({v} AS DOUBLE)"
-        bounds = [f"{number} >= {col.low!r}" if col.low is not None else "",
-                  f"{number} <= {col.high!r}" if col.high is not None else "",
-                  f"{number} < {AGE_CAP!r}" if col.name == Col.AGE else "",
-                  f"{number} = round({number})" if col.kind is Kind.INT else ""]
-        return number, " AND ".join([f"regexp_full_match({v}, '{_NUMBER_FORM}')"] + [b for b in bounds if b])
+        return pa.date32()
     if col.kind is Kind.BOOL:
-        return (f"CASE {v} WHEN '{_YES}' THEN TRUE WHEN '{_NO}' THEN FALSE END",
-                f"{v} IN ('{_YES}', '{_NO}')")
+        return pa.bool_()
+    if col.name == Col.PATIENT_ID:
+        return pa.string()
+    return pa.dictionary(pa.int32(), pa.string())
+
+
+def _read(data: bytes, names: list[str]):
+    """The cells of a file that passed :func:`_bytes_doubt` and :func:`_header_columns` as an Arrow table
+    (raises ``pyarrow.ArrowInvalid`` for a row of another width or a date or yes/no cell outside its form).
+
+    Exact where the reader types: a ``date32`` cell is 4 ASCII digits, ``-``, 2, ``-``, 2 making a valid
+    date, after Arrow trims spaces and tabs (which :func:`_whitespace_doubt` rules out first); a boolean
+    cell is exactly ``yes`` or ``no`` (no trim); only the empty cell is null (Arrow's default null
+    strings ``NA``, ``NaN``, ``null``, ... are not: they stay text, or fail to type, as in the full path)."""
+    import pyarrow as pa  # noqa: PLC0415
+    from pyarrow import csv  # noqa: PLC0415
+
+    return csv.read_csv(
+        pa.BufferReader(data),
+        read_options=csv.ReadOptions(use_threads=True, block_size=_BLOCK),
+        parse_options=csv.ParseOptions(delimiter=",", quote_char=False, double_quote=False, escape_char=False,
+                                       newlines_in_values=False, ignore_empty_lines=False),
+        convert_options=csv.ConvertOptions(column_types={n: _arrow_type(COLUMN_BY_NAME[n]) for n in names},
+                                           null_values=[""], strings_can_be_null=True,
+                                           quoted_strings_can_be_null=False, true_values=[_YES],
+                                           false_values=[_NO], check_utf8=False))  # the whole file is UTF-8
+
+
+def _whitespace_doubt(data: bytes) -> str:
+    """Why a cell might begin or end with a space or a tab ("" when none can): Arrow's date reader trims
+    them, the strict forms refuse them. A tab anywhere declines; spaces only when one touches a cell's
+    edge (:func:`hcc.ingest.io._may_need_trim`)."""
+    if b"\t" in data or (b" " in data and io_._may_need_trim(data, ",")):
+        return "a cell that may begin or end with whitespace"
+    return ""
+
+
+def _values(column):
+    """The distinct values of each block of a dictionary-read column, as one text array."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    return pa.concat_arrays([chunk.dictionary for chunk in column.chunks]) if column.num_chunks \
+        else pa.array([], pa.string())
+
+
+def _column_doubt(col: Column, column, *, is_demo: bool = False) -> str:
+    """Why a column as :func:`_read` gives it might not be clean ("" when it is): a blank required value,
+    a date out of 1900-2199, a value outside its strict form (checked on distinct values).
+    ``is_demo``: the bundled demo's full path skips the identifier scan (ages of 90 or more, and the
+    identifier patterns of text), and so does this check."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    if col.required and column.null_count:
+        return "a blank required value"
+    if col.kind is Kind.DATE:
+        low, high = pc.min_max(column.cast("int32")).values()  # days since 1970 (year 0 is no Python date)
+        ok = low.as_py() is None or (_DAYS[0] <= low.as_py() and high.as_py() <= _DAYS[1])
+        return "" if ok else "a date outside 1900-2199"
+    if col.kind is Kind.BOOL:
+        return ""
+    values = column if col.name == Col.PATIENT_ID else _values(column)
     if col.kind is Kind.CATEGORY:
-        return v, f"{v} IN ({', '.join(repr(a) for a in col.allowed)})"
-    return v, f"NOT regexp_matches({v}, '{_TEXT_DOUBT}')"
+        return "" if _all(pc.is_in(values, value_set=_allowed(col))) else "a value outside the allowed ones"
+    if col.kind is Kind.TEXT:
+        return "a text value in doubt" if _text_doubt(values, is_demo=is_demo) else ""
+    if not _all(pc.match_substring_regex(values, f"^{_NUMBER_FORM}$")):
+        return "a number outside its strict form"
+    number = pc.cast(values, "float64")
+    bounds = [pc.greater_equal(number, col.low) if col.low is not None else None,
+              pc.less_equal(number, col.high) if col.high is not None else None,
+              pc.less(number, _age_cap()) if col.name == Col.AGE and not is_demo else None,
+              pc.equal(number, pc.round(number)) if col.kind is Kind.INT else None]
+    return "" if all(_all(b) for b in bounds if b is not None) else "a number out of its range"
 
 
-def _date_check(v: str) -> str:
-    """The SQL condition that text ``v`` is a valid date in :data:`_DATE_FORM`: DuckDB's date read back
-    as text is ``v`` itself (the canonical ``YYYY-MM-DD`` of a year 1900-2199). The same set as the
-    pattern and a valid date, at about two thirds of a regular expression's cost per cell."""
-    return (f"CAST(TRY_CAST({v} AS DATE) AS VARCHAR) = {v} "
-            f"AND TRY_CAST({v} AS DATE) BETWEEN DATE '1900-01-01' AND DATE '2199-12-31'")
+def _text_doubt(values, *, is_demo: bool = False) -> bool:
+    """Whether a text value (not null) matches :data:`_TEXT_DOUBT` (the demo: :data:`_TEXT_EDGE`). Values all
+    of ASCII letters and digits (codes) match it exactly when one is 9 or more digits (a telephone-like
+    form), and never the demo's: two cheap kernels instead of a regular expression per cell."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    if _all(pc.ascii_is_alnum(values)):
+        return not is_demo and not _all(pc.invert(pc.and_(pc.ascii_is_decimal(values),
+                                                          pc.greater_equal(pc.utf8_length(values), 9))))
+    return bool(pc.any(pc.match_substring_regex(values, _TEXT_EDGE if is_demo else _TEXT_DOUBT)).as_py())
 
 
-def _condition(col: Column) -> str:
-    """The SQL condition a present column's raw cell meets when the full path finds nothing in it."""
-    condition = f"({col.name} IS NULL OR COALESCE({_cell_check(col, True)[1]}, FALSE))"  # NULL would pass as OK
-    return f"({col.name} IS NOT NULL AND {condition})" if col.required else condition
+def _all(mask) -> bool:
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    return len(mask) == 0 or pc.all(pc.fill_null(mask, False)).as_py()
 
 
-def _typed_select(names: list[str], held: frozenset[str] | None, source: str) -> str:
-    """The typed registry (the columns in ``held``, the dates and the regimens; all when ``held`` is None;
-    absent ones as typed NULLs), the
-    row's identifier hash ``_pid`` (duplicates) and ``_ok``: every cell of the row in its strict form,
-    required ones filled."""
-    typed = [f"{_cell_check(col, col.name in names)[0]} AS {col.name}" for col in COLUMNS
-             if held is None or col.name in held or col.name in _REGIMEN_COLUMNS or col.kind is Kind.DATE]
-    ok = " AND ".join(_condition(col) for col in COLUMNS if col.name in names)
-    return f"SELECT {', '.join(typed)}, hash({Col.PATIENT_ID}) AS _pid, {ok} AS _ok FROM {source}"
+def _allowed(col: Column):
+    import pyarrow as pa  # noqa: PLC0415
+
+    return pa.array(list(col.allowed), pa.string())
 
 
-def _checks_sql(table: str) -> tuple[str, list[str]]:
-    """One aggregate over the typed table, and the finding each of its columns (after the first
-    three) counts: dates out of order. A duplicate hash of ``patient_id`` (a duplicate, or one chance
-    in billions a collision) declines."""
-    parts = ["COUNT(*)", "COUNT_IF(NOT _ok)", "COUNT(*) - COUNT(DISTINCT _pid)"]
-    what = []
+def _age_cap() -> int:
+    from hcc.ingest.deid import AGE_CAP  # noqa: PLC0415  (an age of 90 or more is an identifier finding)
+
+    return AGE_CAP
+
+
+def _typed(col: Column, column, rows: int):
+    """``col`` as the typed column :mod:`hcc.engine` reads (dates DATE, numbers DOUBLE, yes/no BOOLEAN, text
+    VARCHAR; an absent column all NULL), from a clean column of :func:`_read` (``None``: absent)."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    sql_type = {Kind.DATE: pa.date32(), Kind.BOOL: pa.bool_(), Kind.INT: pa.float64(),
+                Kind.FLOAT: pa.float64()}.get(col.kind, pa.string())
+    if column is None:
+        return pa.nulls(rows, sql_type)
+    if col.kind in (Kind.DATE, Kind.BOOL) or col.name == Col.PATIENT_ID:
+        return column
+    # each block's distinct values typed once, then spread over its rows
+    return pa.chunked_array([pc.take(pc.cast(chunk.dictionary, sql_type), chunk.indices) for chunk in column.chunks],
+                            sql_type)
+
+
+def _date_order_doubt(cells) -> str:
+    """The first date-order finding in the file's cells ("" if none): a later date before an earlier one
+    (:data:`hcc.schema.DATE_ORDER`, with its slack), a date after the end of follow-up
+    (:data:`hcc.schema.WITHIN_FOLLOWUP`), counted as validation counts them (a blank or absent date: no
+    finding); on days since 1970."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    held = {c.name for c in COLUMNS if c.kind is Kind.DATE and c.name in cells.column_names}
+    cast = {column: cells.column(column).cast("int32") for column in held}  # once per column, not per rule
+
+    def days(column: str):
+        return cast.get(column)
+
     for rule in DATE_ORDER:
-        bound = f"{rule.earlier} - INTERVAL '{rule.slack_days}' DAY" if rule.slack_days else rule.earlier
-        parts.append(f"COUNT_IF({rule.later} < {bound})")
-        what.append(f"{rule.later} before {rule.earlier}")
-    end = f"COALESCE({Col.DATE_DEATH}, {Col.DATE_LAST_FOLLOWUP})"
-    for col in WITHIN_FOLLOWUP:
-        parts.append(f"COUNT_IF({col} > {end})")
-        what.append(f"{col} after the end of follow-up")
-    return f"SELECT {', '.join(parts)} FROM {table}", what
+        later, earlier = days(rule.later), days(rule.earlier)
+        if later is not None and earlier is not None and _any(pc.less(later, pc.subtract(earlier, rule.slack_days))):
+            return f"{rule.later} before {rule.earlier}"
+    death, last = days(Col.DATE_DEATH), days(Col.DATE_LAST_FOLLOWUP)
+    end = last if death is None else pc.coalesce(death, last)
+    for column in WITHIN_FOLLOWUP:
+        if days(column) is not None and _any(pc.greater(days(column), end)):
+            return f"{column} after the end of follow-up"
+    return ""
 
 
-def _first_doubtful_column(con, names: list[str], source: str) -> str:
-    """The first column with a cell outside its strict form or a blank required value (a second
-    read of the file, only to explain a decline)."""
-    present = [col for col in COLUMNS if col.name in names]
-    counts = con.execute("SELECT " + ", ".join(f"COUNT_IF(NOT {_condition(col)})" for col in present)
-                         + f" FROM {source}").fetchone()
-    return next((col.name for col, k in zip(present, counts) if k), "?")
+def _any(mask) -> bool:
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    return bool(pc.any(mask).as_py())
 
 
 def _regimen_doubt(values: list[str], column: str) -> str:
@@ -222,14 +322,15 @@ def open_clean(path: str | Path, table: str, columns: frozenset[str] | None = No
     ``table``: the name of the table (:data:`hcc.engine.TABLE` for :mod:`hcc.engine`'s queries).
     ``columns``: the contract columns the table must hold (every column is checked all the same;
     :func:`hcc.engine.columns_read` names what an analysis reads); None holds all. ``explain``: name
-    the column of a doubtful cell (a second read of the file). Raises what
-    :func:`hcc.ingest.io.read_file` raises (not a regular file, over the size limit), as the full path would.
+    the column of a doubtful cell. The bundled demo (:data:`hcc.ingest.registry.DEMO_PATH`) is checked
+    as its full path reads it: without the identifier scan (:func:`hcc.ingest.registry.load_files`).
+    Raises what :func:`hcc.ingest.io.read_file` raises (not a regular file, over the size limit), as the
+    full path would.
     """
     path = Path(path)
     from hcc.ingest.registry import DEMO_PATH  # noqa: PLC0415
 
-    if path.resolve() == DEMO_PATH:
-        return _decline("the bundled demo")
+    is_demo = path.resolve() == DEMO_PATH
     if path.suffix.lower() not in (".csv", ".txt"):
         return _decline("not a .csv file")
     data = io_.read_file(path)
@@ -239,62 +340,99 @@ def open_clean(path: str | Path, table: str, columns: frozenset[str] | None = No
     names, doubt = _header_columns(data)
     if names is None:
         return _decline(doubt)
-    rows = data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1
+    doubt = _whitespace_doubt(data)
+    if doubt:
+        return _decline(doubt)
+    import pyarrow as pa  # noqa: PLC0415  (only for a file that may take the fast path)
+
+    # the hash runs beside Arrow's read: hashlib releases the GIL on large buffers, Arrow while it reads
+    workers = ThreadPoolExecutor(max_workers=2)
+    try:
+        sha256 = workers.submit(io_.fingerprint, data)
+        try:
+            cells = _read(data, names)
+        except pa.ArrowException as exc:  # its message quotes the cell: never shown
+            column = _read_error_column(str(exc), names) if explain else None
+            return _decline(f"a blank required value or a cell outside the strict forms, in {column}" if column
+                            else "Arrow's reader refused a row (another width, or a cell outside its form)")
+        del data  # the bytes stay the hash's until it is done
+        return _checked(cells, names, path.name, sha256, table, columns, is_demo, workers, explain)
+    finally:
+        workers.shutdown(wait=False)
+
+
+def _checked(cells, names: list[str], name: str, sha256, table: str, columns: frozenset[str] | None,
+             is_demo: bool, workers: ThreadPoolExecutor, explain: bool) -> Decision:
+    """:func:`open_clean` once the file is read: check every column, hold the typed table."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    rows = cells.num_rows
     if rows < 1:
         return _decline("no patient rows")
     if rows > io_._row_budget(len(names)):
         return _decline("over the row or cell limit")
-    stat = path.stat()
-    # the hash runs beside DuckDB's scan: hashlib releases the GIL on large buffers, DuckDB while it reads
-    hashing = ThreadPoolExecutor(max_workers=1)
-    sha256 = hashing.submit(io_.fingerprint, data)
-    hashing.shutdown(wait=False)
-    del data
+    # the million identifiers (a regular expression per cell, one hash set) beside the other columns
+    distinct_ids = workers.submit(_identifier_checks, cells.column(Col.PATIENT_ID), is_demo)
+    for col in COLUMNS:
+        if col.name in names and col.name != Col.PATIENT_ID:
+            doubt = _column_doubt(col, cells.column(col.name), is_demo=is_demo)
+            if doubt:
+                return _decline(f"a blank required value or a cell outside the strict forms, in "
+                                f"{col.name if explain else 'some column'}")
+    for column in _REGIMEN_COLUMNS:
+        if column in names:
+            doubt = _regimen_doubt(sorted(set(_values(cells.column(column)).to_pylist()) - {None}), column)
+            if doubt:
+                return _decline(doubt)
+    doubt = _date_order_doubt(cells)
+    if doubt:
+        return _decline(doubt)
+    held = [col for col in COLUMNS if columns is None or col.name in columns or col.name == Col.REGIMEN_1L]
+    typed = pa.table({col.name: _typed(col, cells.column(col.name) if col.name in names else None, rows)
+                      for col in held})
+    del cells
+    doubt, repeated = distinct_ids.result()
+    if doubt:
+        return _decline(f"a blank required value or a cell outside the strict forms, in "
+                        f"{Col.PATIENT_ID if explain else 'some column'}")
+    if repeated:
+        return _decline("a duplicate patient_id")
+    return _hold(typed, table, name, sha256, rows, is_demo)
 
-    import duckdb  # noqa: PLC0415  (only for a file that may take the fast path)
+
+def _identifier_checks(ids, is_demo: bool) -> tuple[str, bool]:
+    """(why the ``patient_id`` column is in doubt, whether a value repeats)."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    doubt = _column_doubt(COLUMN_BY_NAME[Col.PATIENT_ID], ids, is_demo=is_demo)
+    if doubt:
+        return doubt, False
+    ids = ids.combine_chunks()
+    # strictly increasing codes (an export sorted by patient) are distinct: one comparison instead of a hash set
+    if len(ids) < 2 or _all(pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))):
+        return "", False
+    return "", pc.count_distinct(ids).as_py() != len(ids)
+
+
+def _read_error_column(message: str, names: list[str]) -> str | None:
+    """The column Arrow's error message names ("In CSV column #k: ..."), never the cell it quotes."""
+    import re  # noqa: PLC0415
+
+    found = re.match(r"In CSV column #(\d+):", message)
+    return names[int(found.group(1))] if found and int(found.group(1)) < len(names) else None
+
+
+def _hold(typed, table: str, name: str, sha256, rows: int, is_demo: bool) -> Decision:
+    """The typed Arrow table as ``table`` of a new in-memory DuckDB connection: registered, not copied
+    (DuckDB reads Arrow's buffers in place and keeps the table alive until the connection closes; a copy
+    into DuckDB's storage cost more than the engine's few scans of it save, measured at 1M)."""
+    import duckdb  # noqa: PLC0415
 
     # in memory only: no spilling to a temporary directory (patient rows never touch the disk)
     con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False, "temp_directory": ""})
     try:
-        types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-        source = (f"read_csv({_sql_text(str(path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
-                  f"auto_detect = false, columns = {types})")
-        try:
-            con.execute(f"CREATE TABLE {table} AS {_typed_select(names, columns, source)}")
-        except duckdb.Error:
-            con.close()
-            return _decline("DuckDB's reader refused a row (another width?)")
-        after = path.stat()
-        if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
-            con.close()
-            return _decline("the file changed while it was read")
-        sql, what = _checks_sql(table)
-        n, doubtful, duplicates, *findings = con.execute(sql).fetchone()
-        reason = ""
-        if n != rows:
-            reason = f"DuckDB read {n} rows, the file has {rows} lines"
-        elif doubtful:
-            reason = (f"a blank required value or a cell outside the strict forms, in "
-                      f"{_first_doubtful_column(con, names, source) if explain else 'some column'}")
-        elif duplicates:
-            reason = "a duplicate patient_id"
-        elif any(findings):
-            reason = next(w for w, k in zip(what, findings) if k)
-        for column in _REGIMEN_COLUMNS:
-            if reason or column not in names:
-                continue
-            values = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL "
-                                                f"LIMIT {_MAX_REGIMENS + 1}").fetchall()]
-            reason = _regimen_doubt(values, column)
-        if reason:
-            con.close()
-            return _decline(reason)
+        con.register(table, typed)
     except BaseException:
         con.close()
         raise
-    return Decision(CleanRegistry(path.name, sha256.result(), rows, con), "")
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
+    return Decision(CleanRegistry(name, sha256.result(), rows, con, is_demo=is_demo), "")
