@@ -66,6 +66,9 @@ class CleanRegistry:
     connection: Any = field(repr=False)
     dialect: str = "duckdb"
 
+    def columns(self, sql: str):
+        return self.connection.execute(sql).fetchnumpy()  # numpy, not pandas: the fast path imports no pandas
+
     def query(self, sql: str):
         return self.connection.execute(sql).df()
 
