@@ -221,6 +221,9 @@ COLUMNS: tuple[Column, ...] = (
 SOURCE_ROW = "_source_row"
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+#: Safe Harbor: ages over 89 are identifying and are aggregated into "90 or older"
+#: (:mod:`hcc.ingest.deid`'s finding; the fast path of ``analyze --stats km`` declines such a file).
+AGE_CAP = 90
 DATE_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind is Kind.DATE)
 BOOL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind is Kind.BOOL)
 

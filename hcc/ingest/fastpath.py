@@ -135,7 +135,7 @@ def _cell_check(col: Column, present: bool) -> tuple[str, str]:
     if col.kind is Kind.DATE:
         return f"TRY_CAST({v} AS DATE)", _date_check(v)
     if col.kind in (Kind.INT, Kind.FLOAT):
-        from hcc.ingest.deid import AGE_CAP  # noqa: PLC0415  (an age of 90 or more is an identifier finding)
+        from hcc.schema import AGE_CAP  # noqa: PLC0415  (an age of 90 or more is an identifier finding)
 
         number = f"TRY_CAST({v} AS DOUBLE)"
         bounds = [f"{number} >= {col.low!r}" if col.low is not None else "",
@@ -229,9 +229,7 @@ def open_clean(path: str | Path, table: str, columns: frozenset[str] | None = No
     :func:`hcc.ingest.io.read_file` raises (not a regular file, over the size limit), as the full path would.
     """
     path = Path(path)
-    from hcc.ingest.registry import DEMO_PATH  # noqa: PLC0415
-
-    if path.resolve() == DEMO_PATH:
+    if path.resolve() == io_.DEMO_PATH:
         return _decline("the bundled demo")
     if path.suffix.lower() not in (".csv", ".txt"):
         return _decline("not a .csv file")

@@ -15,13 +15,13 @@ from hcc.ingest import mapping as mapping_
 from hcc.ingest import redcap
 from hcc.errors import DataFileError, IdentifierError, SchemaError
 from hcc.i18n import N_, current_language, tr, use_language
-from hcc.ingest.io import ENCODING_FIX, XLSX, RawTable, file_format, read_file, read_path, read_table, sheet_names
+from hcc.ingest.io import (  # DEMO_PATH: also imported from here
+    DEMO_PATH, ENCODING_FIX, XLSX, RawTable, file_format, read_file, read_path, read_table, sheet_names,
+)
 from hcc.ingest.mapping import Mapping
 from hcc.schema import Col, regimen_order  # also imported from here: one definition, in hcc.schema
 from hcc.ingest.validate import Issue, Rule, Severity, validate
 
-#: The bundled synthetic demo registry (made by ``python -m hcc.reference.synth``).
-DEMO_PATH: Path = Path(__file__).resolve().parents[2] / "data" / "demo_registry.csv"
 DEMO_LABEL = N_("Synthetic demo registry (not real patients)")
 
 
