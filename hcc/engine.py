@@ -339,26 +339,22 @@ def columns_read(spec: CohortSpec, endpoints: tuple[Endpoint, ...]) -> frozenset
     return frozenset(out)
 
 
-def empty_columns(engine: Engine, spec: CohortSpec) -> frozenset[str]:
-    """Columns read by the spec's rules that hold no value at all in the table."""
-    columns = sorted({r.column for r in rules(spec) if r.column is not None})
-    if not columns:
-        return frozenset()
-    counts = _fetch(engine, "SELECT " + ", ".join(f"COUNT({c}) AS {c}" for c in columns) + f" FROM {TABLE}")
-    return frozenset(c for c in columns if int(counts[c][0]) == 0)
-
-
 def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
     """Apply ``spec`` in the engine; regimens in the registry's order (:func:`regimen_order`), as
-    :func:`hcc.cohort.rules.apply_spec`.
+    :func:`hcc.cohort.rules.apply_spec`. Two queries: the registry's patients per regimen, with how many
+    have a value in each column a rule reads (a column without any is not filtered on: "not applied"),
+    then the cohort's patients per regimen.
 
     Raises SpecError for a chosen regimen the registry lacks, EmptyCohortError when nobody remains.
     """
-    empty = empty_columns(engine, spec)
-    spec, pooling = _capped(engine, spec)
-    pooled = cohort_sql(CohortSpec(other_below=spec.other_below))
-    every = _fetch(engine, f"SELECT grp, COUNT(*) AS n FROM ({pooled}) c WHERE grp IS NOT NULL GROUP BY grp")
-    regimens_all = regimen_order({str(g): int(n) for g, n in zip(every["grp"], every["n"])})
+    regimen = Col.REGIMEN_1L
+    columns = sorted({r.column for r in rules(spec) if r.column is not None})
+    values = "".join(f", COUNT({c}) AS {c}" for c in columns)
+    per_regimen = _fetch(engine, f"SELECT {regimen} AS r, COUNT(*) AS n{values} FROM {TABLE} GROUP BY {regimen}")
+    empty = frozenset(c for c in columns if int(per_regimen[c].sum()) == 0)
+    registry = [(r, int(n)) for r, n in zip(per_regimen["r"], per_regimen["n"])]  # r None: no regimen recorded
+    spec, pooling = _capped({str(r): n for r, n in registry if r is not None}, spec)
+    regimens_all = regimen_order(_pooled_counts(registry, spec.other_below))
     unknown = [r for r in spec.regimens if r not in regimens_all]
     if unknown:
         raise SpecError(regimens_unknown(unknown, regimens_all))
@@ -370,13 +366,22 @@ def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
     return EngineCohort(spec, regimens, {r: by[r] for r in regimens}, empty, pooling)
 
 
-def _capped(engine: Engine, spec: CohortSpec) -> tuple[CohortSpec, Pooling | None]:
+def _pooled_counts(registry: list[tuple[str | None, int]], below: int) -> dict[str, int]:
+    """Patients per ``grp`` of :func:`cohort_sql` with no rule but ``below``, from patients per regimen:
+    a regimen (or the blank regimen) of fewer than ``below`` patients is "Other"; blanks left blank are
+    not counted — what ``SELECT grp, COUNT(*) … WHERE grp IS NOT NULL GROUP BY grp`` returns."""
+    out: dict[str, int] = {}
+    for r, n in registry:
+        group = OTHER_REGIMEN if below > 0 and n < below else r
+        if group is not None:
+            out[str(group)] = out.get(str(group), 0) + n
+    return out
+
+
+def _capped(counts: dict[str, int], spec: CohortSpec) -> tuple[CohortSpec, Pooling | None]:
     """``spec`` with its rare-regimen threshold raised as the group cap needs
-    (:func:`hcc.cohort.rules.pooling_of`, from one GROUP BY), and what was pooled."""
-    regimen = Col.REGIMEN_1L
-    rows = _fetch(engine, f"SELECT {regimen} AS r, COUNT(*) AS n FROM {TABLE} WHERE {regimen} IS NOT NULL "
-                    f"GROUP BY {regimen}")
-    _, pooling = pooling_of({str(r): int(n) for r, n in zip(rows["r"], rows["n"])}, spec.other_below)
+    (:func:`hcc.cohort.rules.pooling_of` on the registry's patients per regimen), and what was pooled."""
+    _, pooling = pooling_of(counts, spec.other_below)
     if pooling is None or pooling.below == spec.other_below:
         return spec, pooling
     return replace(spec, other_below=pooling.below), pooling
