@@ -259,11 +259,12 @@ def km_json_clean(clean: CleanRegistry, spec: CohortSpec, endpoints: tuple[Endpo
     """:func:`km_json` of a clean registry file held in DuckDB (:func:`hcc.ingest.fastpath.open_clean`):
     the cohort, its attrition (for its name) and every endpoint's risk sets computed in SQL
     (:mod:`hcc.engine`), the statistics by the same functions on the same counts — the same JSON."""
-    from hcc.engine import attrition, cohort, materialize, summarize_endpoints  # noqa: PLC0415
+    from hcc.engine import attrition, cohort, columns_read, materialize, summarize_endpoints  # noqa: PLC0415
 
     c = cohort(clean, spec)
     label = cohort_name(spec, attrition(clean, c)).full
-    c = materialize(clean, c, "hcc_cohort")  # the rules applied once, not once per endpoint query
+    # the rules applied once, not once per endpoint query; only the columns the endpoints read
+    c = materialize(clean, c, "hcc_cohort", columns_read(spec, endpoints))
     summaries = summarize_endpoints(clean, c, endpoints, analysis, comparisons=False)
     data = _data_fields(clean.rows_read, clean.sha256, clean.name, is_demo=False, rows_excluded=0)
     return _km_document(data, label, c.n, dict(c.by_regimen), c.pooling, summaries)

@@ -309,11 +309,14 @@ class EngineCohort:
         return self.rows or cohort_sql(self.spec, self.empty_columns)
 
 
-def materialize(engine: Engine, cohort_: EngineCohort, table: str) -> EngineCohort:
+def materialize(engine: Engine, cohort_: EngineCohort, table: str,
+                columns: frozenset[str] | None = None) -> EngineCohort:
     """``cohort_`` with its rows held in the temporary table ``table`` (DuckDB: in the connection's
     memory, gone when it closes), read by the endpoint queries instead of applying the rules in each
-    one. The same rows: the cohort query itself, run once."""
-    engine.columns(f"CREATE TEMPORARY TABLE {_identifier(table)} AS {cohort_.rows_sql()}")
+    one. The same rows: the cohort query itself, run once. ``columns``: only these (and ``grp``), e.g.
+    :func:`columns_read` of the endpoints to come (at 1M a third less to copy than every column)."""
+    kept = "*" if columns is None else ", ".join(sorted(columns)) + ", grp"
+    engine.columns(f"CREATE TEMPORARY TABLE {_identifier(table)} AS SELECT {kept} FROM ({cohort_.rows_sql()}) c")
     return replace(cohort_, rows=f"SELECT * FROM {table}")
 
 
