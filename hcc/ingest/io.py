@@ -767,15 +767,15 @@ def _read_dta(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
 # Text cells ----------------------------------------------------------------------------------------
 
 def _cell_text(value: object) -> str:
-    import pandas as pd  # noqa: PLC0415  (see the imports)
-
-    if value is None or value is pd.NaT:
+    if value is None:
         return ""
     if isinstance(value, float):
         if math.isnan(value):
             return ""
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, dt.datetime):  # pd.Timestamp is a datetime
+        if value != value:  # pd.NaT (a datetime too, the only one unequal to itself), without importing pandas per cell
+            return ""
         return value.strftime("%Y-%m-%d" if value.time() == dt.time(0) else "%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
         return value.isoformat()
