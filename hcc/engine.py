@@ -14,10 +14,9 @@ default, over Parquet or a DuckDB database), Spark SQL and Trino; the only per-e
 day difference of two dates (:data:`DAY_DIFF`). The table must hold the canonical, validated
 registry (``Registry.frame``'s columns, dates as DATE); :func:`write_parquet` writes one.
 
-Results reach Python as numpy columns (:meth:`Engine.columns`), not pandas frames: the fast path of
-``analyze --stats km`` imports no pandas, and DuckDB's ``fetchnumpy`` is several times cheaper than
-``.df()`` on these small results. Several endpoints are summarised with two queries in all
-(:func:`summarize_endpoints`: one for which are available, one UNION ALL of their risk-set counts).
+Results reach Python as numpy columns (:meth:`Engine.columns`), not pandas frames, so that the fast
+path of ``analyze --stats km`` imports no pandas. Several endpoints are summarised with two queries in
+all (:func:`summarize_endpoints`: one for which are available, one UNION ALL of their risk-set counts).
 """
 
 from __future__ import annotations
@@ -324,7 +323,7 @@ def registry_regimens(engine: Engine) -> tuple[str, ...]:
     """The table's first-line regimens in display order (:func:`hcc.ingest.registry.order_regimens`'s)."""
     regimen = Col.REGIMEN_1L
     rows = _fetch(engine, f"SELECT {regimen} AS r, COUNT(*) AS n FROM {TABLE} WHERE {regimen} IS NOT NULL "
-                    f"GROUP BY {regimen}")
+                          f"GROUP BY {regimen}")
     return regimen_order({str(r): int(n) for r, n in zip(rows["r"], rows["n"])})
 
 
@@ -446,7 +445,7 @@ def unavailable_reasons(engine: Engine, cohort_: EngineCohort, endpoints: tuple[
     if not columns:
         return {e: "" for e in sources}
     counts = _fetch(engine, "SELECT " + ", ".join(f"COUNT({c}) AS {c}" for c in columns)
-                    + f" FROM ({cohort_.rows_sql()}) c")
+                            + f" FROM ({cohort_.rows_sql()}) c")
     empty = {c for c in columns if int(counts[c][0]) == 0}
     return {e: next((unavailable_message(e, c) for c in cs if c in empty), "") for e, cs in sources.items()}
 
