@@ -736,9 +736,9 @@ def cap_threshold(counts: dict[str, int] | pd.Series, max_groups: int = MAX_GROU
     """The smallest patient count k such that pooling the groups of fewer than k patients leaves at
     most ``max_groups`` groups, "Other" included (0 when there are no more than ``max_groups``).
 
-    ``counts``: patients per group (a dict, or a Series indexed by group). The groups kept are those larger than the ``max_groups``-th
-    largest, at most ``max_groups - 1`` of them, so the pooled group fits; ties at the boundary are
-    pooled together rather than split arbitrarily.
+    ``counts``: patients per group (a dict, or a Series indexed by group). The groups kept are those
+    larger than the ``max_groups``-th largest, at most ``max_groups - 1`` of them, so the pooled group
+    fits; ties at the boundary are pooled together rather than split arbitrarily.
     """
     if len(counts) <= max_groups:
         return 0
@@ -746,8 +746,10 @@ def cap_threshold(counts: dict[str, int] | pd.Series, max_groups: int = MAX_GROU
 
 
 def _sizes(counts: dict[str, int] | pd.Series) -> np.ndarray:
-    return np.fromiter(counts.values(), dtype=np.int64, count=len(counts)) if isinstance(counts, dict) \
-        else counts.to_numpy()
+    """The patient counts of ``counts`` (a dict, or a Series), in its order."""
+    if isinstance(counts, dict):
+        return np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    return counts.to_numpy()
 
 
 @dataclass(frozen=True)
