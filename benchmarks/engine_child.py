@@ -14,7 +14,7 @@ import json
 import sys
 
 from hcc.cohort.rules import MAIN, PRESETS
-from hcc.engine import DuckDBEngine, cohort, summarize_endpoint
+from hcc.engine import DuckDBEngine, cohort, summarize_endpoints
 from hcc.schema import DAYS_PER_MONTH, SURVIVAL_ENDPOINTS
 
 
@@ -22,8 +22,7 @@ def main(path: str, out: str) -> None:
     engine = DuckDBEngine(path)
     c = cohort(engine, PRESETS[MAIN])
     rows = []
-    for e in SURVIVAL_ENDPOINTS:
-        s = summarize_endpoint(engine, c, e, comparisons=False)
+    for e, s in summarize_endpoints(engine, c, SURVIVAL_ENDPOINTS, comparisons=False).items():
         for g in s.groups:
             rows.append({"endpoint": e.value, "group": g.group, "n": g.n, "events": g.events,
                          "median": g.median * DAYS_PER_MONTH, "lower": g.median_low * DAYS_PER_MONTH,

@@ -9,25 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from hcc.cohort.rules import Cohort, CohortSpec, Pooling, apply_to_registry, cohort_name
 from hcc.cohort.endpoints import EndpointRows, derive, derive_rows, unavailable_reason
 from hcc.errors import SpecError
 from hcc.formatting import json_number
 from hcc.i18n import N_, tr
-from hcc.ingest.registry import Registry
 from hcc.schema import DAYS_PER_MONTH, ENDPOINTS, Endpoint
-from hcc.cohort.secondline import derive_by_second_line, treatment_paths
 from hcc.stats.risksets import risk_sets
 from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize, summarize_risk_sets
-from hcc.cohort.competing import COMPETING, STATE_KEYS, STATES, derive_competing, pathway
-from hcc.stats.competing import CIFPoint, CompetingSummary, PathwaySummary, summarize_competing, summarize_pathway
 
 # Response (scipy.stats, lifelines), multivariable Cox and weighting (lifelines) are imported where
-# used: `analyze --stats km` and the Survival page never load them (a cold start of ~1 s less).
+# used: `analyze --stats km` and the Survival page never load them (a cold start of ~1 s less). Second
+# line, competing risks and the pathway (pandas, scipy.special) too: the fast path of `--stats km`
+# (km_json_clean) imports neither pandas nor scipy.
 if TYPE_CHECKING:
+    import pandas as pd
+
     from hcc.ingest.fastpath import CleanRegistry
+    from hcc.ingest.registry import Registry
+    from hcc.stats.competing import CIFPoint, CompetingSummary, PathwaySummary
     from hcc.stats.response import ResponseAnalysis
 
 
@@ -78,6 +78,8 @@ def analyze_endpoint(cohort: Cohort, endpoint: Endpoint | str, spec: AnalysisSpe
 def analyze_by_second_line(cohort: Cohort, endpoint: Endpoint, first_line: str, level: str = "regimen",
                            spec: AnalysisSpec | None = None) -> EndpointSummary:
     """An endpoint within one first-line regimen, by second-line regimen (or class)."""
+    from hcc.cohort.secondline import derive_by_second_line  # noqa: PLC0415  (lazy: see the imports)
+
     data, groups, pooling = derive_by_second_line(cohort.frame, endpoint, first_line, level,
                                                   cohort.spec.second_line_classes)
     summary = summarize(data, groups, spec)
@@ -88,7 +90,8 @@ def analyze(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
             analysis: AnalysisSpec | None = None, by_second_line_after: str | None = None) -> AnalysisResult:
     """Apply the cohort spec and summarize every requested endpoint, with the treatment sequences;
     with ``by_second_line_after``, also PFS_2L and OS_2L by second-line regimen after that regimen."""
-    from hcc.stats.response import analyze_response  # noqa: PLC0415  (lazy: see the imports)
+    from hcc.cohort.secondline import treatment_paths  # noqa: PLC0415  (lazy: see the imports)
+    from hcc.stats.response import analyze_response  # noqa: PLC0415
 
     cohort = apply_to_registry(registry, spec)
     if by_second_line_after is not None and by_second_line_after not in cohort.regimens:
@@ -106,6 +109,9 @@ def analyze(registry: Registry, spec: CohortSpec, endpoints: tuple[Endpoint, ...
 def analyze_competing(cohort: Cohort, spec: AnalysisSpec | None = None) -> dict[str, CompetingSummary]:
     """Both competing-risks endpoints (second line after progression, first-line failure) by
     first-line regimen, keyed by their JSON names; milestones and reference from ``spec``."""
+    from hcc.cohort.competing import COMPETING, derive_competing  # noqa: PLC0415  (lazy: see the imports)
+    from hcc.stats.competing import summarize_competing  # noqa: PLC0415
+
     spec = spec or AnalysisSpec()
     return {d.key: summarize_competing(derive_competing(cohort.frame, d), cohort.regimens, spec.reference,
                                        spec.milestones_months) for d in COMPETING}
@@ -113,6 +119,9 @@ def analyze_competing(cohort: Cohort, spec: AnalysisSpec | None = None) -> dict[
 
 def analyze_pathway(cohort: Cohort, spec: AnalysisSpec | None = None) -> PathwaySummary:
     """State occupation of the patient pathway by first-line regimen, at the spec's milestones."""
+    from hcc.cohort.competing import STATES, pathway  # noqa: PLC0415  (lazy: see the imports)
+    from hcc.stats.competing import summarize_pathway  # noqa: PLC0415
+
     spec = spec or AnalysisSpec()
     return summarize_pathway(pathway(cohort.frame), cohort.regimens, tuple(tr(s) for s in STATES), spec.milestones_months)
 
@@ -136,6 +145,8 @@ def competing_json(summaries: dict[str, CompetingSummary], path: PathwaySummary 
     counts and cumulative incidences at the milestones (months) with 95% CI, Gray's test, Fine–Gray
     and cause-specific hazard ratios against the reference; and ``"states"``, the pathway's state
     occupation probabilities at the milestones (null with a reason past follow-up)."""
+    from hcc.cohort.competing import STATE_KEYS  # noqa: PLC0415  (lazy: see the imports)
+
     out: dict[str, Any] = {}
     for key, s in summaries.items():
         out[key] = {
@@ -248,12 +259,13 @@ def km_json_clean(clean: CleanRegistry, spec: CohortSpec, endpoints: tuple[Endpo
     """:func:`km_json` of a clean registry file held in DuckDB (:func:`hcc.ingest.fastpath.open_clean`):
     the cohort, its attrition (for its name) and every endpoint's risk sets computed in SQL
     (:mod:`hcc.engine`), the statistics by the same functions on the same counts — the same JSON."""
-    from hcc.engine import attrition, cohort, materialize, summarize_endpoint  # noqa: PLC0415
+    from hcc.engine import attrition, cohort, columns_read, materialize, summarize_endpoints  # noqa: PLC0415
 
     c = cohort(clean, spec)
     label = cohort_name(spec, attrition(clean, c)).full
-    c = materialize(clean, c, "hcc_cohort")  # the rules applied once, not once per endpoint query
-    summaries = {Endpoint(e): summarize_endpoint(clean, c, e, analysis, comparisons=False) for e in endpoints}
+    # the rules applied once, not once per endpoint query; only the columns the endpoints read
+    c = materialize(clean, c, "hcc_cohort", columns_read(spec, endpoints))
+    summaries = summarize_endpoints(clean, c, endpoints, analysis, comparisons=False)
     data = _data_fields(clean.rows_read, clean.sha256, clean.name, is_demo=clean.is_demo, rows_excluded=0)
     return _km_document(data, label, c.n, dict(c.by_regimen), c.pooling, summaries)
 

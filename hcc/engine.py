@@ -13,16 +13,19 @@ The SQL is written once (:func:`endpoint_counts_sql`) and runs unchanged on Duck
 default, over Parquet or a DuckDB database), Spark SQL and Trino; the only per-engine piece is the
 day difference of two dates (:data:`DAY_DIFF`). The table must hold the canonical, validated
 registry (``Registry.frame``'s columns, dates as DATE); :func:`write_parquet` writes one.
+
+Results reach Python as numpy columns (:meth:`Engine.columns`), not pandas frames, so that the fast
+path of ``analyze --stats km`` imports no pandas. Several endpoints are summarised with two queries in
+all (:func:`summarize_endpoints`: one for which are available, one UNION ALL of their risk-set counts).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import pandas as pd
 
 from hcc.cohort.rules import (
     EMPTY_COHORT, AttritionStep, CohortSpec, Keep, Pooling, not_applied_step, pooled_step, pooling_of, regimens_unknown,
@@ -33,12 +36,14 @@ from hcc.cohort.endpoints import (
 )
 from hcc.errors import EmptyCohortError, HCCError, SpecError
 from hcc.i18n import tr
-from hcc.ingest.registry import regimen_order
 from hcc.stats.risksets import RiskSets, from_long
 from hcc.schema import (
-    DATE_COLUMNS, DATE_ORDER, OTHER_REGIMEN, WITHIN_FOLLOWUP, Col, Endpoint, after_followup_reason,
+    DATE_COLUMNS, DATE_ORDER, OTHER_REGIMEN, WITHIN_FOLLOWUP, Col, Endpoint, after_followup_reason, regimen_order,
 )
 from hcc.stats.survival import AnalysisSpec, EndpointSummary, summarize_risk_sets
+
+if TYPE_CHECKING:  # pandas only for Engine.query's frames (tests, tools) and write_parquet: imported there
+    import pandas as pd
 
 #: The view every query reads: the canonical registry table (one row per patient).
 TABLE = "hcc_registry"
@@ -50,12 +55,46 @@ DAY_DIFF: dict[str, str] = {
 }
 
 
+#: A query's result as numpy arrays by column name, as this module reads it: NULL is None in an object
+#: (text) column and NaN in a numeric one (a numeric column without NULLs keeps its integer type).
+Columns = dict[str, np.ndarray]
+
+
 class Engine(Protocol):
-    """Runs one SQL query against a database holding :data:`TABLE`; returns a pandas frame."""
+    """Runs one SQL query against a database holding :data:`TABLE`: as numpy arrays by column name
+    (``columns``: what this module reads; NULLs as :data:`Columns` says or masked, as DuckDB's
+    ``fetchnumpy`` gives them) or as a pandas frame (``query``: for a person or a tool looking at a result)."""
 
     dialect: str
 
+    def columns(self, sql: str) -> dict[str, np.ndarray]: ...
+
     def query(self, sql: str) -> pd.DataFrame: ...
+
+
+def _fetch(engine: Engine, sql: str) -> Columns:
+    """``engine.columns(sql)`` as :data:`Columns` (masked arrays unmasked)."""
+    out = {}
+    for name, values in engine.columns(sql).items():
+        if isinstance(values, np.ma.MaskedArray):
+            mask = np.ma.getmaskarray(values)
+            values = values.data.astype(object if values.dtype == object else float)
+            values[mask] = None if values.dtype == object else np.nan
+        out[name] = values
+    return out
+
+
+def frame_columns(frame: pd.DataFrame) -> Columns:
+    """:data:`Columns` of a pandas frame (an engine whose client returns frames, e.g. Spark's ``toPandas``)."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
+    out = {}
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if values.dtype == object:
+            values = np.where(pd.isna(values), None, values)
+        out[name] = values
+    return out
 
 
 @dataclass
@@ -80,6 +119,9 @@ class DuckDBEngine:
             self._con.execute(f"ATTACH {_literal(str(self.path))} AS src (READ_ONLY)")
             self._con.execute(f"CREATE VIEW {TABLE} AS SELECT * FROM src.{_identifier(self.table)}")
 
+    def columns(self, sql: str) -> dict[str, np.ndarray]:
+        return self._con.execute(sql).fetchnumpy()
+
     def query(self, sql: str) -> pd.DataFrame:
         return self._con.execute(sql).df()
 
@@ -94,6 +136,9 @@ class SparkEngine:
 
     spark: Any
     dialect: str = "spark"
+
+    def columns(self, sql: str) -> Columns:
+        return frame_columns(self.query(sql))
 
     def query(self, sql: str) -> pd.DataFrame:
         return self.spark.sql(sql).toPandas()
@@ -263,18 +308,22 @@ class EngineCohort:
         return self.rows or cohort_sql(self.spec, self.empty_columns)
 
 
-def materialize(engine: Engine, cohort_: EngineCohort, table: str) -> EngineCohort:
+def materialize(engine: Engine, cohort_: EngineCohort, table: str,
+                columns: frozenset[str] | None = None) -> EngineCohort:
     """``cohort_`` with its rows held in the temporary table ``table`` (DuckDB: in the connection's
     memory, gone when it closes), read by the endpoint queries instead of applying the rules in each
-    one. The same rows: the cohort query itself, run once."""
-    engine.query(f"CREATE TEMPORARY TABLE {_identifier(table)} AS {cohort_.rows_sql()}")
+    one. The same rows: the cohort query itself, run once. ``columns``: only these (and ``grp``), e.g.
+    :func:`columns_read` of the endpoints to come (at 1M a third less to copy than every column)."""
+    kept = "*" if columns is None else ", ".join(sorted(columns)) + ", grp"
+    engine.columns(f"CREATE TEMPORARY TABLE {_identifier(table)} AS SELECT {kept} FROM ({cohort_.rows_sql()}) c")
     return replace(cohort_, rows=f"SELECT * FROM {table}")
 
 
 def registry_regimens(engine: Engine) -> tuple[str, ...]:
     """The table's first-line regimens in display order (:func:`hcc.ingest.registry.order_regimens`'s)."""
-    rows = engine.query(f"SELECT {Col.REGIMEN_1L} AS r, COUNT(*) AS n FROM {TABLE} WHERE {Col.REGIMEN_1L} IS NOT NULL "
-                        f"GROUP BY {Col.REGIMEN_1L}")
+    regimen = Col.REGIMEN_1L
+    rows = _fetch(engine, f"SELECT {regimen} AS r, COUNT(*) AS n FROM {TABLE} WHERE {regimen} IS NOT NULL "
+                          f"GROUP BY {regimen}")
     return regimen_order({str(r): int(n) for r, n in zip(rows["r"], rows["n"])})
 
 
@@ -292,43 +341,49 @@ def columns_read(spec: CohortSpec, endpoints: tuple[Endpoint, ...]) -> frozenset
     return frozenset(out)
 
 
-def empty_columns(engine: Engine, spec: CohortSpec) -> frozenset[str]:
-    """Columns read by the spec's rules that hold no value at all in the table."""
-    columns = sorted({r.column for r in rules(spec) if r.column is not None})
-    if not columns:
-        return frozenset()
-    counts = engine.query("SELECT " + ", ".join(f"COUNT({c}) AS {c}" for c in columns) + f" FROM {TABLE}")
-    return frozenset(c for c in columns if int(counts[c].iloc[0]) == 0)
-
-
 def cohort(engine: Engine, spec: CohortSpec) -> EngineCohort:
     """Apply ``spec`` in the engine; regimens in the registry's order (:func:`regimen_order`), as
-    :func:`hcc.cohort.rules.apply_spec`.
+    :func:`hcc.cohort.rules.apply_spec`. Two queries: the registry's patients per regimen, with how many
+    have a value in each column a rule reads (a column without any is not filtered on: "not applied"),
+    then the cohort's patients per regimen.
 
     Raises SpecError for a chosen regimen the registry lacks, EmptyCohortError when nobody remains.
     """
-    empty = empty_columns(engine, spec)
-    spec, pooling = _capped(engine, spec)
-    pooled = cohort_sql(CohortSpec(other_below=spec.other_below))
-    every = engine.query(f"SELECT grp, COUNT(*) AS n FROM ({pooled}) c WHERE grp IS NOT NULL GROUP BY grp")
-    regimens_all = regimen_order({str(g): int(n) for g, n in zip(every["grp"], every["n"])})
+    regimen = Col.REGIMEN_1L
+    columns = sorted({r.column for r in rules(spec) if r.column is not None})
+    values = "".join(f", COUNT({c}) AS {c}" for c in columns)
+    per_regimen = _fetch(engine, f"SELECT {regimen} AS r, COUNT(*) AS n{values} FROM {TABLE} GROUP BY {regimen}")
+    empty = frozenset(c for c in columns if int(per_regimen[c].sum()) == 0)
+    registry = [(r, int(n)) for r, n in zip(per_regimen["r"], per_regimen["n"])]  # r None: no regimen recorded
+    spec, pooling = _capped({str(r): n for r, n in registry if r is not None}, spec)
+    regimens_all = regimen_order(_pooled_counts(registry, spec.other_below))
     unknown = [r for r in spec.regimens if r not in regimens_all]
     if unknown:
         raise SpecError(regimens_unknown(unknown, regimens_all))
-    counts = engine.query(f"SELECT grp, COUNT(*) AS n FROM ({cohort_sql(spec, empty)}) c GROUP BY grp")
-    if counts.empty:
+    counts = _fetch(engine, f"SELECT grp, COUNT(*) AS n FROM ({cohort_sql(spec, empty)}) c GROUP BY grp")
+    if not len(counts["n"]):
         raise EmptyCohortError(tr(EMPTY_COHORT))
     by = {str(g): int(n) for g, n in zip(counts["grp"], counts["n"])}
     regimens = tuple(r for r in regimens_all if r in by)
     return EngineCohort(spec, regimens, {r: by[r] for r in regimens}, empty, pooling)
 
 
-def _capped(engine: Engine, spec: CohortSpec) -> tuple[CohortSpec, Pooling | None]:
+def _pooled_counts(registry: list[tuple[str | None, int]], below: int) -> dict[str, int]:
+    """Patients per ``grp`` of :func:`cohort_sql` with no rule but ``below``, from patients per regimen:
+    a regimen (or the blank regimen) of fewer than ``below`` patients is "Other"; blanks left blank are
+    not counted — what ``SELECT grp, COUNT(*) … WHERE grp IS NOT NULL GROUP BY grp`` returns."""
+    out: dict[str, int] = {}
+    for r, n in registry:
+        group = OTHER_REGIMEN if below > 0 and n < below else r
+        if group is not None:
+            out[str(group)] = out.get(str(group), 0) + n
+    return out
+
+
+def _capped(counts: dict[str, int], spec: CohortSpec) -> tuple[CohortSpec, Pooling | None]:
     """``spec`` with its rare-regimen threshold raised as the group cap needs
-    (:func:`hcc.cohort.rules.pooling_of`, from one GROUP BY), and what was pooled."""
-    regimen = Col.REGIMEN_1L
-    rows = engine.query(f"SELECT {regimen} AS r, COUNT(*) AS n FROM {TABLE} WHERE {regimen} IS NOT NULL GROUP BY {regimen}")
-    _, pooling = pooling_of(pd.Series(rows["n"].to_numpy(np.int64), index=rows["r"].astype(str)), spec.other_below)
+    (:func:`hcc.cohort.rules.pooling_of` on the registry's patients per regimen), and what was pooled."""
+    _, pooling = pooling_of(counts, spec.other_below)
     if pooling is None or pooling.below == spec.other_below:
         return spec, pooling
     return replace(spec, other_below=pooling.below), pooling
@@ -337,34 +392,62 @@ def _capped(engine: Engine, spec: CohortSpec) -> tuple[CohortSpec, Pooling | Non
 def endpoint_risk_sets(engine: Engine, cohort_: EngineCohort,
                        endpoint: Endpoint | str) -> tuple[RiskSets, dict[str, int], dict[str, int]]:
     """The endpoint's risk sets by regimen, and the not-eligible and excluded counts by reason."""
+    return endpoints_risk_sets(engine, cohort_, (Endpoint(endpoint),))[Endpoint(endpoint)]
+
+
+def endpoints_risk_sets(engine: Engine, cohort_: EngineCohort, endpoints: tuple[Endpoint, ...]
+                        ) -> dict[Endpoint, tuple[RiskSets, dict[str, int], dict[str, int]]]:
+    """:func:`endpoint_risk_sets` of several endpoints from one query: their
+    :func:`endpoint_counts_sql` queries as one UNION ALL, each row tagged with the endpoint's position."""
+    if not endpoints:
+        return {}
+    rows = cohort_.rows_sql()
+    queries = [endpoint_counts_sql(cohort_.spec, e, engine.dialect, cohort_.empty_columns, rows) for e in endpoints]
+    union = "\nUNION ALL\n".join(f"SELECT {i} AS endpoint, * FROM ({sql}) e{i}" for i, sql in enumerate(queries))
+    result = _fetch(engine, union)
+    which = np.asarray(result["endpoint"], dtype=np.int64)
+    return {Endpoint(e): _risk_sets(e, {k: v[which == i] for k, v in result.items()}, cohort_.regimens)
+            for i, e in enumerate(endpoints)}
+
+
+def _risk_sets(endpoint: Endpoint | str, rows: Columns,
+               regimens: tuple[str, ...]) -> tuple[RiskSets, dict[str, int], dict[str, int]]:
+    """One endpoint's rows of :func:`endpoint_counts_sql` as risk sets, not-eligible and excluded counts."""
     definition = DEFINITIONS[Endpoint(endpoint)]
-    rows = engine.query(endpoint_counts_sql(cohort_.spec, endpoint, engine.dialect, cohort_.empty_columns,
-                                            cohort_.rows))
-    usable = rows["days"].notna()
-    counts = rows[usable]
-    rs = from_long(counts["grp"].to_numpy(object), counts["days"].to_numpy(float),
-                   counts["n_event"].to_numpy(np.int64), counts["n_censor"].to_numpy(np.int64), cohort_.regimens)
-    others = rows[~usable]
-    not_eligible_n = int(others.loc[others["reason"].isna(), "n_censor"].sum())
+    days = np.asarray(rows["days"], dtype=float)
+    usable = ~np.isnan(days)
+    censored = np.asarray(rows["n_censor"], dtype=np.int64)
+    rs = from_long(np.asarray(rows["grp"], dtype=object)[usable], days[usable],
+                   np.asarray(rows["n_event"], dtype=np.int64)[usable], censored[usable], regimens)
+    by_reason: dict[str, int] = {}
+    not_eligible_n = 0
+    for reason, n in zip(rows["reason"][~usable], censored[~usable]):
+        if reason is None:
+            not_eligible_n += int(n)
+        else:
+            by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
     not_eligible = {tr(definition.not_eligible_reason): not_eligible_n} if not_eligible_n else {}
-    excluded_rows = others[others["reason"].notna()]
-    by_reason = excluded_rows.groupby("reason")["n_censor"].sum()
-    excluded = {str(k): int(v) for k, v in by_reason.sort_values(ascending=False, kind="stable").items()}
+    # most patients first; equal counts in the reasons' alphabetical order (as a sorted groupby, then a stable sort)
+    excluded = dict(sorted(sorted(by_reason.items()), key=lambda item: -item[1]))
     return rs, not_eligible, excluded
 
 
 def unavailable_reason(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint | str) -> str:
     """:func:`hcc.cohort.endpoints.unavailable_reason` in the database: why ``endpoint`` cannot be
     computed ("" when it can) -- a date column defining it has no values in the cohort. One query."""
-    columns = source_columns(Endpoint(endpoint))
+    return unavailable_reasons(engine, cohort_, (Endpoint(endpoint),))[Endpoint(endpoint)]
+
+
+def unavailable_reasons(engine: Engine, cohort_: EngineCohort, endpoints: tuple[Endpoint, ...]) -> dict[Endpoint, str]:
+    """:func:`unavailable_reason` of several endpoints, from one query counting every source column."""
+    sources = {Endpoint(e): source_columns(Endpoint(e)) for e in endpoints}
+    columns = sorted({c for cs in sources.values() for c in cs})
     if not columns:
-        return ""
-    counts = engine.query("SELECT " + ", ".join(f"COUNT({c}) AS {c}" for c in columns)
-                          + f" FROM ({cohort_.rows_sql()}) c")
-    for column in columns:
-        if int(counts[column].iloc[0]) == 0:
-            return unavailable_message(Endpoint(endpoint), column)
-    return ""
+        return {e: "" for e in sources}
+    counts = _fetch(engine, "SELECT " + ", ".join(f"COUNT({c}) AS {c}" for c in columns)
+                            + f" FROM ({cohort_.rows_sql()}) c")
+    empty = {c for c in columns if int(counts[c][0]) == 0}
+    return {e: next((unavailable_message(e, c) for c in cs if c in empty), "") for e, cs in sources.items()}
 
 
 def summarize_endpoint(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint | str,
@@ -372,14 +455,28 @@ def summarize_endpoint(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint
     """:func:`hcc.analysis.analyze_endpoint` with the rows in the engine: the same summary, from
     the engine's risk-set counts. An endpoint whose source column has no values in the cohort is not
     computed (:func:`unavailable_reason`): no curves, and ``unavailable`` says why, as in memory."""
-    missing = unavailable_reason(engine, cohort_, endpoint)
-    if missing:
-        empty = from_long(np.array([], object), np.array([]), np.array([], np.int64), np.array([], np.int64),
-                          cohort_.regimens)
-        return replace(summarize_risk_sets(empty, Endpoint(endpoint), spec, comparisons=False), unavailable=missing)
-    rs, not_eligible, excluded = endpoint_risk_sets(engine, cohort_, endpoint)
-    return summarize_risk_sets(rs, Endpoint(endpoint), spec, not_eligible=not_eligible, excluded=excluded,
-                               comparisons=comparisons)
+    endpoint = Endpoint(endpoint)
+    return summarize_endpoints(engine, cohort_, (endpoint,), spec, comparisons=comparisons)[endpoint]
+
+
+def summarize_endpoints(engine: Engine, cohort_: EngineCohort, endpoints: tuple[Endpoint | str, ...],
+                        spec: AnalysisSpec | None = None, *,
+                        comparisons: bool = True) -> dict[Endpoint, EndpointSummary]:
+    """:func:`summarize_endpoint` of each of ``endpoints`` (in their order), with two queries in all:
+    :func:`unavailable_reasons`, then :func:`endpoints_risk_sets` of the available ones."""
+    endpoints = tuple(Endpoint(e) for e in endpoints)
+    missing = unavailable_reasons(engine, cohort_, endpoints)
+    counted = endpoints_risk_sets(engine, cohort_, tuple(e for e in endpoints if not missing[e]))
+    out = {}
+    for e in endpoints:
+        if missing[e]:
+            empty = from_long(np.array([], object), np.array([]), np.array([], np.int64), np.array([], np.int64),
+                              cohort_.regimens)
+            out[e] = replace(summarize_risk_sets(empty, e, spec, comparisons=False), unavailable=missing[e])
+            continue
+        rs, not_eligible, excluded = counted[e]
+        out[e] = summarize_risk_sets(rs, e, spec, not_eligible=not_eligible, excluded=excluded, comparisons=comparisons)
+    return out
 
 
 def attrition(engine: Engine, cohort_: EngineCohort) -> tuple[AttritionStep, ...]:
@@ -399,7 +496,7 @@ def attrition(engine: Engine, cohort_: EngineCohort) -> tuple[AttritionStep, ...
         if rule.column is not None:
             sums.append(f"SUM(CASE WHEN ({before}) AND {rule.column} IS NULL THEN 1 ELSE 0 END) AS m{i}")
         before = f"{before} AND {kept}"
-    rows = engine.query(f"SELECT grp, COUNT(*) AS n{''.join(', ' + s for s in sums)} FROM ({pooled}) c GROUP BY grp")
+    rows = _fetch(engine, f"SELECT grp, COUNT(*) AS n{''.join(', ' + s for s in sums)} FROM ({pooled}) c GROUP BY grp")
     groups = [str(g) for g in rows["grp"]]
     regimens_all = regimen_order({g: int(n) for g, n in zip(groups, rows["n"]) if g != "None"})
     remaining = int(rows["n"].sum())

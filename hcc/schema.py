@@ -126,6 +126,16 @@ def regimen_name(code: str, *, with_code: bool = True) -> str:
         return value_label(Col.REGIMEN_1L, code)
     return f"{tr(name)} ({code})" if with_code else tr(name)
 
+
+def regimen_order(counts) -> tuple[str, ...]:
+    """Regimen codes in display order: the study regimens (SOR, LEN, ATZ_BEV) present, then any others
+    by descending number of patients (ties by code). ``counts``: code -> patients, all above 0 (a dict,
+    or a pandas Series indexed by code); one order for the pandas path and the SQL engine."""
+    codes = list(counts.keys())
+    study = [r for r in STUDY_REGIMENS if r in codes]
+    others = sorted((r for r in codes if r not in STUDY_REGIMENS), key=lambda r: (-counts[r], r))
+    return tuple(study + others)
+
 # Best overall response (RECIST 1.1 / mRECIST) ---------------------------------
 CR, PR, SD, PD, NE = "CR", "PR", "SD", "PD", "NE"
 RESPONSES: tuple[str, ...] = (CR, PR, SD, PD, NE)
@@ -211,6 +221,9 @@ COLUMNS: tuple[Column, ...] = (
 SOURCE_ROW = "_source_row"
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+#: Safe Harbor: ages over 89 are identifying and are aggregated into "90 or older"
+#: (:mod:`hcc.ingest.deid`'s finding; the fast path of ``analyze --stats km`` declines such a file).
+AGE_CAP = 90
 DATE_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind is Kind.DATE)
 BOOL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind is Kind.BOOL)
 

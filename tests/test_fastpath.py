@@ -217,12 +217,12 @@ def test_the_demo_skips_the_identifier_checks_and_nothing_else(clean_csv, tmp_pa
     """What ``is_demo`` changes in the full path (:func:`hcc.ingest.registry.from_raw`: no
     :func:`hcc.ingest.deid.scan`) and nothing more: ages of 90 or more and identifier-like text are
     accepted in the demo; every other finding still declines."""
-    import hcc.ingest.registry
+    import hcc.ingest.io
 
     path = tmp_path / "demo_registry.csv"
     path.write_text("\n".join(_set_cell(_lines(clean_csv), 1, column, value)), encoding="utf-8")
     assert (_open(path).registry is None) and (_open(path).reason != "")  # not the demo: declined
-    monkeypatch.setattr(hcc.ingest.registry, "DEMO_PATH", path.resolve())
+    monkeypatch.setattr(hcc.ingest.io, "DEMO_PATH", path.resolve())  # the one definition
     decision = _open(path)
     assert (decision.registry is not None) == accepted, decision.reason
     if decision.registry is not None:

@@ -12,19 +12,22 @@ the wrong order). Both are counted by reason; excluded patients are listed with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import pandas as pd
 
-from hcc.ingest.validate import follow_up_end
 from hcc.i18n import N_, tr, trc
 from hcc.schema import (
     DATE_ORDER, DAYS_PER_MONTH, DISEASE_CONTROL, OBJECTIVE_RESPONSE, SOURCE_ROW, WITHIN_FOLLOWUP, Col, Endpoint,
     after_followup_reason,
 )
 
-Eligibility = Callable[[pd.DataFrame], pd.Series]
+# pandas (and validation's follow-up end) are imported by the functions that derive from a frame: the
+# definitions alone, which the SQL engine reads, load without them.
+if TYPE_CHECKING:
+    import pandas as pd
+
+Eligibility = Callable[["pd.DataFrame"], "pd.Series"]
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,8 @@ def _problem_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.nd
         if rule.earlier in used and rule.later in used:
             flag(_dates(frame, rule.later) < _dates(frame, rule.earlier) - np.timedelta64(rule.slack_days, "D"),
                  rule.reason)
+    from hcc.ingest.validate import follow_up_end  # noqa: PLC0415  (see the imports)
+
     end = follow_up_end(frame).to_numpy(dtype="datetime64[ns]")
     for col in WITHIN_FOLLOWUP:
         if col in used:
@@ -239,6 +244,8 @@ def date_order_problems(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Ser
     E.g. ``"date_progression_1l before start_1l"``; checks :data:`DATE_ORDER` pairs whose two
     columns are both in ``columns``, then that no date is after the end of follow-up.
     """
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     code, reasons = _problem_codes(frame, columns)
     return pd.Series(np.array(reasons, dtype=object)[code], index=frame.index, dtype=object)
 
@@ -324,6 +331,8 @@ class EndpointRows:
         """The :class:`EndpointData` of the rows at positions ``rows`` (ascending; None: every row),
         grouped by ``group`` (one label per row of the frame) — what :func:`derive` gives on a frame
         of those rows."""
+        import pandas as pd  # noqa: PLC0415  (see the imports)
+
         good, bad, bad_code, not_eligible = self._split(rows)
         excluded = pd.DataFrame({"row": self.source_row[bad], Col.PATIENT_ID: self.patient_id[bad],
                                  "reason": self._reasons(bad_code)})
@@ -336,6 +345,8 @@ class EndpointRows:
         """What a summary needs of the rows at positions ``rows`` (ascending; None: every row), as
         :meth:`select` gives it without copying patient identifiers: the positions of the patients
         analysed, their days (float) and events, the not-eligible and excluded counts by reason."""
+        import pandas as pd  # noqa: PLC0415  (see the imports)
+
         good, _, bad_code, not_eligible = self._split(rows)
         excluded = reason_counts(pd.Series(self._reasons(bad_code), dtype=object))
         return good, self.days[good].astype(float), self.event[good], not_eligible, excluded
@@ -345,6 +356,8 @@ def derive_rows(frame: pd.DataFrame, endpoint: Endpoint | str) -> EndpointRows:
     """Derive one endpoint for every row of ``frame`` (canonical rows: a registry or a cohort), with
     the definitions of :func:`derive` (which selects the analysed rows of this). Vectorised with
     numpy; O(rows)."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     spec = DEFINITIONS[Endpoint(endpoint)]
     code, reasons = _problem_codes(frame, spec.columns)
     origin = _dates(frame, spec.origin)

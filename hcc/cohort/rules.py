@@ -17,18 +17,23 @@ import math
 import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import pandas as pd
 
 from hcc.cohort.choices import FULL, MAIN
 from hcc.errors import EmptyCohortError, SpecError
 from hcc.i18n import N_, tr, trc, trn
-from hcc.ingest.registry import Registry, regimen_order
 from hcc.schema import (
-    ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, OTHER_REGIMEN, Col, value_label,
+    ALBI_GRADES, BCLC_STAGES, CHILD_PUGH_CLASSES, ETIOLOGIES, OTHER_REGIMEN, Col, regimen_order, value_label,
 )
+
+# pandas is imported by the functions that read a registry frame: the spec, presets, names and attrition
+# steps (all the SQL engine and `analyze --stats km`'s fast path need) load without it (~0.45 s).
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hcc.ingest.registry import Registry
 
 #: The choices of a yes/no rule (values kept in English; show them with ``tr``).
 TRISTATE = {None: N_("any"), True: N_("present only"), False: N_("absent only")}
@@ -604,6 +609,8 @@ class Keep:
 
 def keep_mask(keep: Keep, frame: pd.DataFrame) -> pd.Series:
     """True for the rows of ``frame`` that stay under ``keep`` (False where the value is blank)."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     col = frame[keep.column]
     if keep.op == "in":
         kept = col.isin(keep.values)
@@ -725,17 +732,24 @@ def rules(spec: CohortSpec) -> list[Rule]:
 MAX_GROUPS = 12
 
 
-def cap_threshold(counts: pd.Series, max_groups: int = MAX_GROUPS) -> int:
+def cap_threshold(counts: dict[str, int] | pd.Series, max_groups: int = MAX_GROUPS) -> int:
     """The smallest patient count k such that pooling the groups of fewer than k patients leaves at
     most ``max_groups`` groups, "Other" included (0 when there are no more than ``max_groups``).
 
-    ``counts``: patients per group. The groups kept are those larger than the ``max_groups``-th
-    largest, at most ``max_groups - 1`` of them, so the pooled group fits; ties at the boundary are
-    pooled together rather than split arbitrarily.
+    ``counts``: patients per group (a dict, or a Series indexed by group). The groups kept are those
+    larger than the ``max_groups``-th largest, at most ``max_groups - 1`` of them, so the pooled group
+    fits; ties at the boundary are pooled together rather than split arbitrarily.
     """
     if len(counts) <= max_groups:
         return 0
-    return int(np.sort(counts.to_numpy())[::-1][max_groups - 1]) + 1
+    return int(np.sort(_sizes(counts))[::-1][max_groups - 1]) + 1
+
+
+def _sizes(counts: dict[str, int] | pd.Series) -> np.ndarray:
+    """The patient counts of ``counts`` (a dict, or a Series), in its order."""
+    if isinstance(counts, dict):
+        return np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    return counts.to_numpy()
 
 
 @dataclass(frozen=True)
@@ -784,18 +798,21 @@ def pool_rare(labels: pd.Series, below: int, what: str = N_("regimens"),
     return labels.where(~labels.isin(rare), OTHER_REGIMEN), pooling
 
 
-def pooling_of(counts: pd.Series, below: int, what: str = "regimens",
-               max_groups: int = MAX_GROUPS) -> tuple[pd.Index, Pooling | None]:
-    """From patients per group (``counts``, indexed by label): the groups to pool as "Other" under
-    the rare-regimen rule ``below`` raised to :func:`cap_threshold`, and what :func:`pool_rare`
-    reports of it (None when nothing is pooled). Shared by the pandas path and the SQL engine
-    (:func:`hcc.engine.cohort`), which counts in the database."""
+def pooling_of(counts: dict[str, int] | pd.Series, below: int, what: str = "regimens",
+               max_groups: int = MAX_GROUPS) -> tuple[list, Pooling | None]:
+    """From patients per group (``counts``: a dict, or a Series indexed by label): the groups to pool
+    as "Other" under the rare-regimen rule ``below`` raised to :func:`cap_threshold` (in ``counts``'
+    order), and what :func:`pool_rare` reports of it (None when nothing is pooled). Shared by the pandas
+    path and the SQL engine (:func:`hcc.engine.cohort`), which counts in the database."""
     cap = cap_threshold(counts, max_groups)
     threshold = max(below, cap)
-    rare = counts.index[(counts < threshold) & (counts.index != OTHER_REGIMEN)]
-    if threshold <= 0 or not len(rare):
+    labels = list(counts) if isinstance(counts, dict) else counts.index.tolist()
+    sizes = _sizes(counts)
+    is_rare = (sizes < threshold) & np.array([label != OTHER_REGIMEN for label in labels], dtype=bool)
+    rare = [label for label, r in zip(labels, is_rare) if r]
+    if threshold <= 0 or not rare:
         return rare, None
-    return rare, Pooling(what, len(rare), int(counts[rare].sum()), threshold, capped=cap > below)
+    return rare, Pooling(what, len(rare), int(sizes[is_rare].sum()), threshold, capped=cap > below)
 
 
 def group_rare_regimens(frame: pd.DataFrame, below: int) -> tuple[pd.DataFrame, Pooling | None]:
@@ -844,6 +861,8 @@ class CohortIndex:
     MAX_GROUPINGS = 4
 
     def __init__(self, frame: pd.DataFrame) -> None:
+        import pandas as pd  # noqa: PLC0415  (see the imports)
+
         self.frame = frame
         self._code, uniques = pd.factorize(frame[Col.REGIMEN_1L].to_numpy(dtype=object), use_na_sentinel=True)
         self._uniques = pd.Index(uniques, dtype=object)
@@ -871,7 +890,7 @@ class CohortIndex:
             labels = original if pooling is None else np.where(is_rare[self._code] & (self._code >= 0),
                                                                OTHER_REGIMEN, original)
             counts = np.bincount(code[code >= 0], minlength=len(groups))
-            regimens = regimen_order(pd.Series(counts, index=pd.Index(groups, dtype=object)))
+            regimens = regimen_order(dict(zip(groups, counts.tolist())))
             if len(self._groupings) >= self.MAX_GROUPINGS:
                 del self._groupings[next(iter(self._groupings))]
             self._groupings[below] = Grouping(labels, code, groups, regimens, pooling)
@@ -900,6 +919,8 @@ class CohortIndex:
             grouping = self.grouping(below)
 
             def compute() -> np.ndarray:
+                import pandas as pd  # noqa: PLC0415  (see the imports)
+
                 # the rule's test on each group label once (and on a blank), then gathered per row
                 values = pd.DataFrame({Col.REGIMEN_1L: pd.Series([*grouping.groups, None], dtype=object)})
                 dropped = rule.drop(values).fillna(False).to_numpy(dtype=bool)

@@ -21,10 +21,7 @@ from hcc.i18n import N_, current_language, tr
 from hcc.ingest.dates import looks_like_date
 from hcc.ingest.io import RawTable, nonblank
 from hcc.ingest.mapping import Mapping, normalize
-from hcc.schema import COLUMN_BY_NAME, DATE_COLUMNS, Col, Kind
-
-#: Safe Harbor: ages over 89 are identifying and are aggregated into "90 or older".
-AGE_CAP = 90
+from hcc.schema import AGE_CAP, COLUMN_BY_NAME, DATE_COLUMNS, Col, Kind  # AGE_CAP: also imported from here
 #: Counts below this are "small cells": shown with a warning (re-identification risk in small groups).
 SMALL_CELL = 5
 

@@ -18,7 +18,7 @@ word, never the reverse), and every value the table holds is one that both paths
   header's width;
 - every cell in a strict form: dates ``YYYY-MM-DD`` (valid, years 1900-2199), numbers
   ``-?digits(.d or .dd)`` within the column's range (whole for integer columns, ages below
-  :data:`hcc.ingest.deid.AGE_CAP`), yes/no columns ``yes`` or ``no``, categories exactly one of the
+  :data:`hcc.schema.AGE_CAP`), yes/no columns ``yes`` or ``no``, categories exactly one of the
   allowed values, text without surrounding or repeated whitespace, ``@`` or a telephone-like form;
   regimen values that the mapping proposal and validation leave as written; only the empty cell is
   blank;
@@ -80,6 +80,9 @@ class CleanRegistry:
     connection: Any = field(repr=False)
     is_demo: bool = False
     dialect: str = "duckdb"
+
+    def columns(self, sql: str):
+        return self.connection.execute(sql).fetchnumpy()  # numpy, not pandas: the fast path imports no pandas
 
     def query(self, sql: str):
         return self.connection.execute(sql).df()
@@ -188,7 +191,7 @@ def _values(column):
     import pyarrow as pa  # noqa: PLC0415
 
     return pa.concat_arrays([chunk.dictionary for chunk in column.chunks]) if column.num_chunks \
-        else pa.array([], pa.string())
+        else pa.nulls(0, pa.string())  # pa.array() of Python values would import pandas (pyarrow's shim)
 
 
 def _column_doubt(col: Column, column, *, is_demo: bool = False) -> str:
@@ -196,6 +199,7 @@ def _column_doubt(col: Column, column, *, is_demo: bool = False) -> str:
     a date out of 1900-2199, a value outside its strict form (checked on distinct values).
     ``is_demo``: the bundled demo's full path skips the identifier scan (ages of 90 or more, and the
     identifier patterns of text), and so does this check."""
+    import numpy as np  # noqa: PLC0415
     import pyarrow.compute as pc  # noqa: PLC0415
 
     if col.required and column.null_count:
@@ -208,17 +212,19 @@ def _column_doubt(col: Column, column, *, is_demo: bool = False) -> str:
         return ""
     values = column if col.name == Col.PATIENT_ID else _values(column)
     if col.kind is Kind.CATEGORY:
-        return "" if _all(pc.is_in(values, value_set=_allowed(col))) else "a value outside the allowed ones"
+        # a few distinct values per block, compared in Python: an Arrow value set from a list imports pandas
+        return "" if set(values.to_pylist()) <= set(col.allowed) else "a value outside the allowed ones"
     if col.kind is Kind.TEXT:
         return "a text value in doubt" if _text_doubt(values, is_demo=is_demo) else ""
     if not _all(pc.match_substring_regex(values, f"^{_NUMBER_FORM}$")):
         return "a number outside its strict form"
-    number = pc.cast(values, "float64")
-    bounds = [pc.greater_equal(number, col.low) if col.low is not None else None,
-              pc.less_equal(number, col.high) if col.high is not None else None,
-              pc.less(number, _age_cap()) if col.name == Col.AGE and not is_demo else None,
-              pc.equal(number, pc.round(number)) if col.kind is Kind.INT else None]
-    return "" if all(_all(b) for b in bounds if b is not None) else "a number out of its range"
+    number = _numpy(pc.cast(values, "float64"))  # distinct values, no nulls
+    # compared in numpy: a Python number given to an Arrow kernel imports pandas (pyarrow's shim)
+    bounds = [number >= col.low if col.low is not None else None,
+              number <= col.high if col.high is not None else None,
+              number < _age_cap() if col.name == Col.AGE and not is_demo else None,
+              number == np.round(number) if col.kind is Kind.INT else None]
+    return "" if all(b.all() for b in bounds if b is not None) else "a number out of its range"
 
 
 def _text_doubt(values, *, is_demo: bool = False) -> bool:
@@ -228,25 +234,20 @@ def _text_doubt(values, *, is_demo: bool = False) -> bool:
     import pyarrow.compute as pc  # noqa: PLC0415
 
     if _all(pc.ascii_is_alnum(values)):
-        return not is_demo and not _all(pc.invert(pc.and_(pc.ascii_is_decimal(values),
-                                                          pc.greater_equal(pc.utf8_length(values), 9))))
+        long_ = _numpy(pc.utf8_length(values)) >= 9  # no nulls: a blank required value declined before
+        return not is_demo and bool((_numpy(pc.ascii_is_decimal(values)) & long_).any())
     return bool(pc.any(pc.match_substring_regex(values, _TEXT_EDGE if is_demo else _TEXT_DOUBT)).as_py())
 
 
 def _all(mask) -> bool:
     import pyarrow.compute as pc  # noqa: PLC0415
 
-    return len(mask) == 0 or pc.all(pc.fill_null(mask, False)).as_py()
-
-
-def _allowed(col: Column):
-    import pyarrow as pa  # noqa: PLC0415
-
-    return pa.array(list(col.allowed), pa.string())
+    # a null is not true (skip_nulls=False); no fill_null(mask, False): a Python scalar imports pandas
+    return len(mask) == 0 or pc.all(mask, skip_nulls=False).as_py() is True
 
 
 def _age_cap() -> int:
-    from hcc.ingest.deid import AGE_CAP  # noqa: PLC0415  (an age of 90 or more is an identifier finding)
+    from hcc.schema import AGE_CAP  # noqa: PLC0415  (an age of 90 or more is an identifier finding)
 
     return AGE_CAP
 
@@ -283,7 +284,7 @@ def _date_order_doubt(cells) -> str:
 
     for rule in DATE_ORDER:
         later, earlier = days(rule.later), days(rule.earlier)
-        if later is not None and earlier is not None and _any(pc.less(later, pc.subtract(earlier, rule.slack_days))):
+        if later is not None and earlier is not None and _any(pc.less(later, pc.subtract(earlier, _int32(rule.slack_days)))):
             return f"{rule.later} before {rule.earlier}"
     death, last = days(Col.DATE_DEATH), days(Col.DATE_LAST_FOLLOWUP)
     end = last if death is None else pc.coalesce(death, last)
@@ -291,6 +292,33 @@ def _date_order_doubt(cells) -> str:
         if days(column) is not None and _any(pc.greater(days(column), end)):
             return f"{column} after the end of follow-up"
     return ""
+
+
+def _numpy(array):
+    """A null-free Arrow array (or chunked array) of numbers or booleans as a numpy array, read off its
+    data buffer: ``Array.to_numpy`` imports pandas (pyarrow's pandas shim, ~0.3 s of a cold start)."""
+    import numpy as np  # noqa: PLC0415
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.null_count:  # its buffer would hold arbitrary values at the nulls
+        raise ValueError("only null-free arrays")
+    if pa.types.is_boolean(array.type):  # bits, not bytes: as 0/1 bytes
+        return _numpy(pc.cast(array, pa.int8())).astype(bool)
+    dtype = {
+        pa.int8(): np.int8, pa.int32(): np.int32, pa.int64(): np.int64, pa.float64(): np.float64}[array.type]
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * np.dtype(dtype).itemsize)
+
+
+def _int32(value: int):
+    """``value`` as an Arrow int32 scalar, made from its bytes: ``pa.scalar`` (and any Python number given
+    to a kernel) imports pandas through pyarrow's pandas shim, ~0.3 s of a cold start."""
+    import numpy as np  # noqa: PLC0415
+    import pyarrow as pa  # noqa: PLC0415
+
+    return pa.Array.from_buffers(pa.int32(), 1, [None, pa.py_buffer(np.int32(value).tobytes())])[0]
 
 
 def _any(mask) -> bool:
@@ -322,15 +350,13 @@ def open_clean(path: str | Path, table: str, columns: frozenset[str] | None = No
     ``table``: the name of the table (:data:`hcc.engine.TABLE` for :mod:`hcc.engine`'s queries).
     ``columns``: the contract columns the table must hold (every column is checked all the same;
     :func:`hcc.engine.columns_read` names what an analysis reads); None holds all. ``explain``: name
-    the column of a doubtful cell. The bundled demo (:data:`hcc.ingest.registry.DEMO_PATH`) is checked
+    the column of a doubtful cell. The bundled demo (:data:`hcc.ingest.io.DEMO_PATH`) is checked
     as its full path reads it: without the identifier scan (:func:`hcc.ingest.registry.load_files`).
     Raises what :func:`hcc.ingest.io.read_file` raises (not a regular file, over the size limit), as the
     full path would.
     """
     path = Path(path)
-    from hcc.ingest.registry import DEMO_PATH  # noqa: PLC0415
-
-    is_demo = path.resolve() == DEMO_PATH
+    is_demo = path.resolve() == io_.DEMO_PATH
     if path.suffix.lower() not in (".csv", ".txt"):
         return _decline("not a .csv file")
     data = io_.read_file(path)

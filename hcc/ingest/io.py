@@ -20,13 +20,20 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from hcc.errors import DataFileError
 from hcc.i18n import N_, tr, trc
 
+# pandas is imported by the functions that build frames: the byte-level checks the fast path of
+# `analyze --stats km` uses (read_file, fingerprint, the row budget) load without it (~0.45 s).
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The bundled synthetic demo registry (made by ``python -m hcc.reference.synth``).
+DEMO_PATH: Path = Path(__file__).resolve().parents[2] / "data" / "demo_registry.csv"
 #: Separators recognised in delimited text files, in order of preference.
 SEPARATORS: tuple[str, ...] = (",", ";", "\t")
 #: Text encodings tried, in order (each over the whole file; Latin-1 decodes any bytes).
@@ -428,6 +435,8 @@ def _read_delimited(data: bytes, name: str) -> tuple[pd.DataFrame, str, str, tup
     (:func:`_row_budget`), so a file with a million columns or rows is refused before pandas holds
     it. pandas decodes the bytes itself (no decoded copy of the whole file is made).
     """
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     if _looks_binary(data):
         raise DataFileError(tr("{name}: this is not a text (CSV) file. Save the registry as CSV, Excel "
                                "(.xlsx), Parquet, SPSS (.sav) or Stata (.dta) and upload again.", name=name))
@@ -482,6 +491,7 @@ def _read_arrow(data: bytes, sep: str, header: str, ascii_file: bool = False) ->
     another width (Arrow raises; pandas then gives its message). ``ascii_file``: the caller found the
     file all ASCII, so every column is trimmed with the ASCII kernel without asking each column.
     """
+    import pandas as pd  # noqa: PLC0415  (see the imports)
     import pyarrow as pa  # noqa: PLC0415  (not needed for the other formats)
     import pyarrow.compute as pc  # noqa: PLC0415
     import pyarrow.csv as pa_csv  # noqa: PLC0415
@@ -597,6 +607,8 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pd.DataFrame,
     the column, row or cell budget, so a workbook of millions of (empty) rows or one row reaching
     column XFD is refused after reading that far, never materialised. Blank rows are skipped and the
     first non-blank row is the header, as pandas' ``read_excel`` does."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     sheets = sheet_names(data, name)
     if not sheets:
         raise DataFileError(tr("{name}: the workbook has no sheets.", name=name))
@@ -694,6 +706,7 @@ def _dedupe(labels: list[str]) -> list[str]:
 def _read_parquet(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     """A Parquet table, after its metadata (rows, columns, uncompressed size) passed the limits: a
     few kilobytes of Parquet can declare 50 million rows."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     try:
@@ -736,6 +749,7 @@ def _read_sav(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
 
 
 def _read_dta(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
+    import pandas as pd  # noqa: PLC0415  (see the imports)
     import pyreadstat
 
     try:
@@ -753,13 +767,15 @@ def _read_dta(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
 # Text cells ----------------------------------------------------------------------------------------
 
 def _cell_text(value: object) -> str:
-    if value is None or value is pd.NaT:
+    if value is None:
         return ""
     if isinstance(value, float):
         if math.isnan(value):
             return ""
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, dt.datetime):  # pd.Timestamp is a datetime
+        if value != value:  # pd.NaT (a datetime too, the only one unequal to itself), without importing pandas per cell
+            return ""
         return value.strftime("%Y-%m-%d" if value.time() == dt.time(0) else "%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -772,6 +788,8 @@ def _cell_text(value: object) -> str:
 
 def _as_text(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Every cell of a typed table as text: dates as ISO, whole numbers without ``.0``, blanks as ``""``."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     labels = [_cell_text(column) or f"column {i + 1}" for i, column in enumerate(frame.columns)]
     columns = [_column_text(frame.iloc[:, i]) for i in range(frame.shape[1])]
     out = pd.DataFrame(dict(zip(range(len(labels)), columns)), index=pd.RangeIndex(len(frame)))
@@ -782,6 +800,8 @@ def _as_text(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 def _column_text(values: pd.Series) -> np.ndarray:
     """One typed column as text, converting each *distinct* value once (a million-row column has a few
     thousand distinct dates); missing values (None, NaN, NaT, pd.NA) become ``""``."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (Parquet lists): one by one
@@ -813,6 +833,8 @@ def _checked(raw: RawTable, trimmed: bool = False) -> RawTable:
 def _stripped(column: pd.Series) -> pd.Series:
     """Cells without surrounding spaces (the same object when none has any); computed on the distinct
     values (most columns repeat a lot)."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     if column.dtype != object:
         column = column.astype(str)
     distinct = column.unique()

@@ -17,17 +17,22 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
-import pandas as pd
 
-from hcc.ingest import dates
 from hcc.errors import SpecError
 from hcc.i18n import tr, trc
 from hcc.ingest.io import XLSX, RawTable
 from hcc.schema import (ATZ_BEV, CAB, COLUMN_BY_NAME, COLUMNS, CR, DUR, DUR_TRE, LEN, NE, NIV, NIV_IPI, PD, PEM,
                         PR, RAM, REG, REQUIRED, SD, SOR, Col, Kind)
+
+# pandas and the date parser (pandas) are imported by the functions that use them: the value proposal,
+# which the fast path of `analyze --stats km` asks about a clean file's regimens, loads without them.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hcc.ingest import dates
 
 MAPPING_VERSION = 1
 FUZZY_CUTOFF = 0.8
@@ -391,6 +396,8 @@ class Mapping:
 
     def check(self, name: str = "mapping") -> None:
         """Raise :class:`SpecError` if the mapping names unknown canonical columns or maps two columns to one."""
+        from hcc.ingest import dates  # noqa: PLC0415  (see the imports)
+
         unknown = sorted({c for _, c in self.columns if c not in COLUMN_BY_NAME}
                          | {c for c, _, _ in self.values if c not in COLUMN_BY_NAME}
                          | {c for c, _ in self.date_formats if c not in COLUMN_BY_NAME})
@@ -439,6 +446,8 @@ def missing_required(mapping: Mapping) -> tuple[str, ...]:
 
 def date_detections(raw: RawTable, mapping: Mapping) -> dict[str, dates.DateDetection]:
     """The detected format of every mapped date column."""
+    from hcc.ingest import dates  # noqa: PLC0415  (see the imports)
+
     allow_serial = raw.source_format == XLSX
     return {canonical: raw.once(("date format", source), lambda source=source: dates.detect(
                 raw.cells[source], allow_serial=allow_serial, distinct=raw.distinct(source)))
@@ -481,6 +490,8 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
     unknown values stay as written (the validator reports them). Raises :class:`SpecError` when a
     mapped source column is absent, or a date column's format is ambiguous and not chosen.
     """
+    from hcc.ingest import dates  # noqa: PLC0415  (see the imports)
+
     mapping.check()
     dropped = [c for c in mapping.dropped if c in raw.cells.columns]
     # shallow: columns below are replaced, never written into, so raw.cells is untouched and not copied
@@ -539,6 +550,8 @@ def column_rows(raw: RawTable, mapping: Mapping, n_examples: int = 3) -> pd.Data
 
     Columns named in ``mapping.dropped`` are left out (they are identifiers the user removed).
     """
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     how = {m.source: m.how for m in propose_columns(raw.columns)}
     current = mapping.column_map
     rows = []
@@ -559,6 +572,8 @@ def _first_distinct(raw: RawTable, column: str, n: int, head: int = 1000) -> pd.
     ``head`` rows, in the column's distinct values (:meth:`RawTable.distinct`, in order of first
     occurrence) only when those hold fewer (the same values either way; no pass over a million rows
     to show three examples)."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     values = raw.cells[column]
     part = values.iloc[:head]
     found = part[part != ""].drop_duplicates().head(n)
@@ -613,6 +628,8 @@ def likely_sources(raw: RawTable, mapping: Mapping, canonical: str, n: int = 3) 
 def value_rows(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
     """The distinct values of every mapped word column, with the canonical value each maps to
     (``""``: kept as written — a new regimen code, or an unknown category the validator reports)."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
+
     rows = []
     for source, canonical in mapping.columns:
         if not needs_value_mapping(canonical):

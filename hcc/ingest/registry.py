@@ -15,13 +15,13 @@ from hcc.ingest import mapping as mapping_
 from hcc.ingest import redcap
 from hcc.errors import DataFileError, IdentifierError, SchemaError
 from hcc.i18n import N_, current_language, tr, use_language
-from hcc.ingest.io import ENCODING_FIX, XLSX, RawTable, file_format, read_file, read_path, read_table, sheet_names
+from hcc.ingest.io import (  # DEMO_PATH: also imported from here
+    DEMO_PATH, ENCODING_FIX, XLSX, RawTable, file_format, read_file, read_path, read_table, sheet_names,
+)
 from hcc.ingest.mapping import Mapping
-from hcc.schema import Col, STUDY_REGIMENS
+from hcc.schema import Col, regimen_order  # also imported from here: one definition, in hcc.schema
 from hcc.ingest.validate import Issue, Rule, Severity, validate
 
-#: The bundled synthetic demo registry (made by ``python -m hcc.reference.synth``).
-DEMO_PATH: Path = Path(__file__).resolve().parents[2] / "data" / "demo_registry.csv"
 DEMO_LABEL = N_("Synthetic demo registry (not real patients)")
 
 
@@ -92,15 +92,6 @@ class Registry:
 def order_regimens(values: pd.Series) -> tuple[str, ...]:
     """Regimen codes in display order: SOR, LEN, ATZ_BEV, then any others by descending count."""
     return regimen_order(values.dropna().value_counts())
-
-
-def regimen_order(counts: dict[str, int] | pd.Series) -> tuple[str, ...]:
-    """:func:`order_regimens` from patients per regimen (``counts``: code -> patients, all above 0; a
-    dict, or a Series indexed by code)."""
-    codes = list(counts.keys())
-    study = [r for r in STUDY_REGIMENS if r in codes]
-    others = sorted((r for r in codes if r not in STUDY_REGIMENS), key=lambda r: (-counts[r], r))
-    return tuple(study + others)
 
 
 def auto_mapping(raw: RawTable) -> Mapping:

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-# scipy.special, not scipy.stats: the same functions (scipy.stats.norm.ppf is ndtri, norm.sf(x) is ndtr(-x),
-# chi2.sf(x, df) is chdtrc(df, x)) without importing scipy.stats (~1 s of a cold start)
-from scipy.special import chdtrc, ndtr, ndtri
+
+# no scipy: the same functions as scipy.special's (norm.ppf is ndtri, norm.sf(x) is ndtr(-x), chi2.sf(x, df)
+# is chdtrc(df, x)) in closed form, so `--stats km` loads neither scipy.stats nor scipy.special
+from hcc.stats.distributions import chdtrc, ndtr, ndtri
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,13 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import ndtr, ndtri  # as in hcc.stats.risksets: scipy.stats is not imported
 
 from hcc.cohort.endpoints import EndpointData
 from hcc.i18n import N_, tr, trc
 from hcc.stats.risksets import RiskSets, cox_categorical, logrank_test, risk_sets
 from hcc.schema import DAYS_PER_MONTH, Endpoint
 from hcc.stats.choices import ADJUSTMENTS, CONF_TYPES
+from hcc.stats.distributions import ndtr, ndtri  # as in hcc.stats.risksets: no scipy
 
 #: R's quantile.survfit tolerance: sqrt(.Machine$double.eps).
 QUANTILE_TOL: float = float(np.sqrt(np.finfo(float).eps))
