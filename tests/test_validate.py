@@ -149,8 +149,8 @@ def test_the_typed_columns_are_kept_without_a_copy_each(monkeypatch: pytest.Monk
 
     made = {}
 
-    def typed(text, col, decimal):
-        out = real(text, col, decimal)
+    def typed(text, col, decimal, *hashed):
+        out = real(text, col, decimal, *hashed)
         made[col.name] = out[0]
         return out
 

@@ -154,20 +154,23 @@ class _Distinct:
 
     codes: np.ndarray
     values: pd.Series  # the distinct cells, as text
+    filled: np.ndarray  # per distinct value: not blank
 
     @classmethod
-    def of(cls, text: pd.Series) -> "_Distinct":
-        codes, distinct = pd.factorize(text, use_na_sentinel=False)  # Arrow's hash for Arrow strings
-        return cls(np.asarray(codes), pd.Series(np.asarray(distinct, dtype=object), dtype=object))
+    def of(cls, text: pd.Series, factorized: tuple | None = None) -> "_Distinct":
+        """``factorized``: the column's :meth:`hcc.ingest.io.RawTable.factorized`, when the mapping editor
+        has hashed it already (the same codes and distinct cells as hashing it here)."""
+        codes, distinct = factorized or pd.factorize(text, use_na_sentinel=False)  # Arrow's hash for Arrow strings
+        # blank or not, compared before the cells become Python strings (in Arrow for Arrow cells: ~0.1 s
+        # less for a million distinct patient codes); a missing cell is not blank, as `!= ""` on objects says
+        filled = distinct != ""
+        filled = filled.to_numpy(dtype=bool, na_value=True) if hasattr(filled, "to_numpy") else np.asarray(filled)
+        return cls(np.asarray(codes, dtype=np.intp), pd.Series(np.asarray(distinct, dtype=object), dtype=object),
+                   np.asarray(filled, dtype=bool))
 
     def spread(self, per_value: np.ndarray | pd.Series) -> np.ndarray:
         """A per-distinct-value array as one value per row."""
         return np.asarray(per_value)[self.codes]
-
-    @property
-    def filled(self) -> np.ndarray:
-        """Per distinct value: not blank."""
-        return (self.values != "").to_numpy()
 
 
 def _parse_dates(distinct: pd.Series) -> pd.Series:
@@ -222,12 +225,12 @@ def _canonical_regimen(distinct: pd.Series) -> pd.Series:
     return distinct.map(lambda v: lookup.get(v.lower(), v)).astype(object)
 
 
-def _typed(text: pd.Series, col: Column,
-           decimal: str) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _typed(text: pd.Series, col: Column, decimal: str,
+           factorized: tuple | None = None) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One contract column typed: (values, unreadable mask, out-of-range mask, filled mask, codes),
     each computed on the column's distinct cells and spread back to its rows; ``codes`` numbers each
-    row's cell (equal cells, equal codes: :class:`_Distinct`)."""
-    d = _Distinct.of(text)
+    row's cell (equal cells, equal codes: :class:`_Distinct`, from ``factorized`` when known)."""
+    d = _Distinct.of(text, factorized)
     filled_d = d.filled
     out_d = np.zeros(len(d.values), dtype=bool)
     if col.kind is Kind.DATE:
@@ -244,7 +247,8 @@ def _typed(text: pd.Series, col: Column,
         bad_d = parsed.isna().to_numpy() & filled_d
     else:
         parsed = _canonical_regimen(d.values) if col.name == Col.REGIMEN_1L else d.values
-        parsed = parsed.where(filled_d, None)
+        if not filled_d.all():  # blanks become None (nothing to blank: no copy of a million patient codes)
+            parsed = parsed.where(filled_d, None)
         bad_d = np.zeros(len(d.values), dtype=bool)
     if isinstance(parsed.dtype, pd.BooleanDtype):  # nullable booleans: spread the codes, keep pd.NA
         values = pd.Series(parsed.array.take(d.codes), index=text.index)
@@ -253,15 +257,17 @@ def _typed(text: pd.Series, col: Column,
     return values, d.spread(bad_d), d.spread(out_d), d.spread(filled_d), d.codes
 
 
-def _typed_columns(cells: pd.DataFrame, decimal: str):
+def _typed_columns(cells: pd.DataFrame, decimal: str, known=lambda name: None):
     """``(column, text, typed)`` for every contract column in :data:`COLUMNS` order, ``typed`` as
     :func:`_typed` gives it (codes kept for ``patient_id`` only, for the duplicate check). The next
     column is typed in a second thread while this one is reported: the hashing and parsing run in
     Arrow, numpy and pandas kernels that release the GIL (2 cores; one column ahead, so memory holds
-    one extra column at most)."""
+    one extra column at most). ``known(name)``: a column's codes and distinct cells when already
+    hashed (:meth:`hcc.ingest.io.RawTable.factorized`), else ``None``."""
     def one(col: Column):
-        text = cells[col.name] if col.name in cells.columns else pd.Series("", index=cells.index)
-        values, bad, out, filled, codes = _typed(text, col, decimal)
+        present = col.name in cells.columns
+        text = cells[col.name] if present else pd.Series("", index=cells.index)
+        values, bad, out, filled, codes = _typed(text, col, decimal, known(col.name) if present else None)
         return text, (values, bad, out, filled, codes if col.name == Col.PATIENT_ID else None)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -306,7 +312,8 @@ def validate(raw: RawTable) -> Validated:
     typed: dict[str, pd.Series] = {}  # the frame's columns, in COLUMNS order
 
     pids = cells[Col.PATIENT_ID]
-    for col, text, (values, bad_np, out_np, filled_np, codes) in _typed_columns(cells, raw.decimal):
+    hashed = lambda name: raw.known(("factorize", name))  # noqa: E731 - by the mapping editor, if it did
+    for col, text, (values, bad_np, out_np, filled_np, codes) in _typed_columns(cells, raw.decimal, hashed):
         if col.name == Col.PATIENT_ID:
             # a code used by more than one row: the same patient_id (one hash pass, validation's own)
             duplicated = filled_np & (np.bincount(codes)[codes] > 1)
