@@ -170,7 +170,10 @@ class _Distinct:
 
     def spread(self, per_value: np.ndarray | pd.Series) -> np.ndarray:
         """A per-distinct-value array as one value per row."""
-        return np.asarray(per_value)[self.codes]
+        per_value = np.asarray(per_value)
+        if per_value.dtype == bool and len(per_value) and (per_value.all() or not per_value.any()):
+            return np.full(len(self.codes), per_value[0])  # no bad value, all filled, …: no gather per row
+        return per_value[self.codes]
 
 
 def _parse_dates(distinct: pd.Series) -> pd.Series:
