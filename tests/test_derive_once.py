@@ -163,15 +163,15 @@ def test_session_memo_drops_the_least_recently_used_result() -> None:
 def test_endpoints_derived_with_shared_date_checks_are_the_same_and_test_each_date_order_once(frame,
                                                                                                monkeypatch) -> None:
     """Issue 17: the Survival page derives seven endpoints of one registry; the date-order tests they share
-    (:class:`hcc.cohort.endpoints.DateChecks`, kept per session) are computed once, not once per endpoint
+    (:class:`hcc.ingest.validate.DateChecks`, kept per session) are computed once, not once per endpoint
     (~40 ms an endpoint at 1M), and every endpoint's rows are exactly those derived on its own."""
-    from hcc.cohort import endpoints
+    from hcc.ingest import validate
 
     alone = {e: derive_rows(frame, e) for e in ENDPOINTS}
     ends = []
-    real = endpoints.follow_up_end
-    monkeypatch.setattr(endpoints, "follow_up_end", lambda f: ends.append(1) or real(f))
-    checks = endpoints.DateChecks(frame)
+    real = validate.follow_up_end
+    monkeypatch.setattr(validate, "follow_up_end", lambda f: ends.append(1) or real(f))
+    checks = validate.DateChecks(frame)
     for e in ENDPOINTS:
         _same(derive_rows(frame, e, checks), alone[e], e.value)
     assert len(ends) == 1  # the end of follow-up, once for every endpoint

@@ -115,7 +115,8 @@ def endpoint_rows(registry: Registry, endpoint: Endpoint) -> EndpointRows:
     nothing again."""
     return session_memo(("endpoint rows", registry.sha256, Endpoint(endpoint).value),
                         lambda: derive_rows(registry.frame, endpoint, session_memo(
-                            ("date checks", registry.sha256), lambda: DateChecks(registry.frame))))
+                            ("date checks", registry.sha256),
+                            lambda: registry.date_checks or DateChecks(registry.frame))))  # validation's if kept
 
 
 
