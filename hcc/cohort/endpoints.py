@@ -214,7 +214,8 @@ def _problem_codes(frame: pd.DataFrame, columns: tuple[str, ...],
     comparisons with a missing date (NaT) are False, as in pandas. ``checks``: the frame's
     :class:`DateChecks`, when kept (else computed here for these columns).
     """
-    checks = DateChecks(frame) if checks is None else checks
+    if checks is None or checks.frame is not frame:  # another frame's tests are not these rows'
+        checks = DateChecks(frame)
     used = set(columns)
     reasons = [""]
     code = np.zeros(len(frame), dtype=np.int64)
