@@ -157,7 +157,7 @@ class RawTable:
         Series, and the hash pass shared with validation)."""
         def count() -> pd.Series:
             text = self.cells[column]
-            if not isinstance(text.dtype, pd.ArrowDtype):
+            if not isinstance(text.dtype, pd.ArrowDtype) or text.hasnans:  # (value_counts leaves missing cells out)
                 return text.value_counts()
             import pyarrow as pa  # noqa: PLC0415  (Arrow cells: pyarrow is loaded)
 
@@ -176,7 +176,8 @@ class RawTable:
         (for Arrow cells, :meth:`factorized`'s distinct cells)."""
         def unique():
             text = self.cells[column]
-            return self.factorized(column)[1] if isinstance(text.dtype, pd.ArrowDtype) else text.unique()
+            arrow = isinstance(text.dtype, pd.ArrowDtype) and not text.hasnans
+            return self.factorized(column)[1] if arrow else text.unique()
 
         return self.once(("distinct", column), unique)
 
