@@ -189,10 +189,11 @@ def test_each_column_is_counted_and_its_date_format_detected_once_per_file(monke
     from tests.conftest import registry_csv
 
     raw = read_table(registry_csv([{Col.REGIMEN_1L: "Nexavar", Col.AGE: "91"}, {Col.REGIMEN_1L: "LEN"}]), "r.csv")
+    from hcc.ingest import io
+
     counted, detected = Counter(), Counter()
-    value_counts, detect = pd.Series.value_counts, dates.detect
-    monkeypatch.setattr(pd.Series, "value_counts",
-                        lambda self, *a, **k: counted.update([self.name]) or value_counts(self, *a, **k))
+    factorize, detect = io._factorize, dates.detect  # a column's counting pass (RawTable.factorized)
+    monkeypatch.setattr(io, "_factorize", lambda text: counted.update([text.name]) or factorize(text))
     monkeypatch.setattr(dates, "detect", lambda values, **k: detected.update([values.name]) or detect(values, **k))
     mapping = mp.propose(raw)
     for _ in range(2):  # the Data page's run, then its rerun
@@ -216,3 +217,49 @@ def test_examples_of_a_column_whose_counts_are_known_take_no_pass_over_it() -> N
     raw.value_counts(Col.SEX)
     assert list(mp._first_distinct(raw, Col.SEX, 3)) == ["M", "F"]
     assert raw.known(("distinct", Col.SEX)) is None
+
+
+def test_counts_and_distinct_values_come_from_one_hash_pass_as_pandas_gives_them() -> None:
+    """Issue 17: a column's counts (the value proposal), distinct values (dates) and validation's codes
+    come from one hash pass per column (:meth:`RawTable.factorized`), and are exactly what pandas gives:
+    Arrow cells in several chunks (as the reader makes them) with tied counts, and object cells."""
+    import numpy as np
+    import pyarrow as pa
+
+    from hcc.ingest.io import RawTable
+
+    words = [["b", "a", "", "c"], ["a", "d", "b"], ["d", "", "e", "c", "c"]]  # ties: a, b, d, "" twice
+    cells = pd.DataFrame({"arrow": pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(words))),
+                          "object": pd.Series([w for chunk in words for w in chunk], dtype=object)})
+    raw = RawTable("t.csv", cells, "0" * 64, 0)
+    for column in cells.columns:
+        pd.testing.assert_series_equal(raw.value_counts(column), cells[column].value_counts())
+        distinct, expected = raw.distinct(column), cells[column].unique()
+        assert type(distinct) is type(expected) and list(distinct) == list(expected)
+        codes, uniques = raw.factorized(column)
+        pandas_codes, pandas_uniques = pd.factorize(cells[column], use_na_sentinel=False)
+        assert np.array_equal(codes, pandas_codes) and list(uniques) == list(pandas_uniques)
+        assert codes.dtype == np.int8  # kept small while the cells are
+
+
+def test_validation_hashes_no_column_the_mapping_editor_hashed(monkeypatch) -> None:
+    """Issue 17: the proposal hashes each mapped column once (two at a time); validation types the
+    columns the mapping only renamed from those codes instead of hashing them again (~1 s at 1M)."""
+    from hcc.ingest import validate
+    from hcc.ingest.registry import from_raw
+    from tests.conftest import registry_csv
+
+    raw = read_table(registry_csv([{Col.PATIENT_ID: "P1"}, {Col.PATIENT_ID: "P2"}, {Col.PATIENT_ID: "P1"}]), "r.csv")
+    mapping = mp.propose(raw)
+    hashed = []
+    real = validate._Distinct.of
+
+    def of(cls, text, factorized=None):
+        if factorized is None and text.name in raw.columns:  # a file column hashed here
+            hashed.append(text.name)
+        return real(text, factorized)
+
+    monkeypatch.setattr(validate._Distinct, "of", classmethod(of))
+    registry = from_raw(raw, mapping)
+    assert hashed == [] and len(registry.frame) == 1  # the two P1 rows still found and kept out
+    assert {i.rule for i in registry.issues} == {validate.Rule.DUPLICATE_ID}

@@ -149,8 +149,8 @@ def test_the_typed_columns_are_kept_without_a_copy_each(monkeypatch: pytest.Monk
 
     made = {}
 
-    def typed(text, col, decimal):
-        out = real(text, col, decimal)
+    def typed(text, col, decimal, *hashed):
+        out = real(text, col, decimal, *hashed)
         made[col.name] = out[0]
         return out
 
@@ -172,3 +172,25 @@ def test_a_registry_counts_its_regimens_once(monkeypatch: pytest.MonkeyPatch) ->
     reg = make_registry([{Col.REGIMEN_1L: "LEN"}, {Col.REGIMEN_1L: "SOR"}, {Col.REGIMEN_1L: "LEN"}])
     assert reg.regimens == reg.regimens == ("SOR", "LEN") and reg.regimen_counts() == {"SOR": 1, "LEN": 2}
     assert len(calls) == 1
+
+
+def test_the_registry_keeps_validations_date_order_tests_for_the_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17: validation tests every date order over the file's rows; when those are the registry's rows
+    (none excluded), the registry keeps the tests and every endpoint is derived from them — the same rows
+    as derived alone, no comparison made again. With a row excluded, the registry's rows are others: not kept."""
+    from hcc.cohort import endpoints
+    from hcc.schema import ENDPOINTS
+
+    rows = [{}, {Col.DATE_PROGRESSION_1L: "2019-01-01"}, {Col.DATE_DEATH: "2018-01-01"}]  # progression before start
+    reg = make_registry(rows)
+    assert reg.date_checks is not None and reg.date_checks.frame is reg.frame
+    assert any(i.rule is Rule.DATE_ORDER for i in reg.issues)
+    alone = {e: endpoints.derive_rows(reg.frame, e) for e in ENDPOINTS}
+    monkeypatch.setattr(endpoints, "follow_up_end", lambda frame: pytest.fail("compared again"))
+    monkeypatch.setattr(reg.date_checks, "_dates", lambda column: pytest.fail("compared again"))
+    for e in ENDPOINTS:
+        shared = endpoints.derive_rows(reg.frame, e, reg.date_checks)
+        assert shared.reasons == alone[e].reasons
+        np.testing.assert_array_equal(shared.code, alone[e].code)
+        np.testing.assert_array_equal(shared.days, alone[e].days)
+    assert make_registry([*rows, {Col.PATIENT_ID: ""}]).date_checks is None

@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from hcc.analysis import analyze_endpoint
-from hcc.cohort.endpoints import EndpointRows, derive_rows
+from hcc.cohort.endpoints import DateChecks, EndpointRows, derive_rows
 from hcc.cohort.rules import MAIN, PRESETS, Cohort, CohortIndex, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
 from hcc.i18n import N_, current_language, tr
@@ -114,7 +114,9 @@ def endpoint_rows(registry: Registry, endpoint: Endpoint) -> EndpointRows:
     cohort selects its rows from it (``analyze_endpoint(..., derived=...)``), so a rule change derives
     nothing again."""
     return session_memo(("endpoint rows", registry.sha256, Endpoint(endpoint).value),
-                        lambda: derive_rows(registry.frame, endpoint))
+                        lambda: derive_rows(registry.frame, endpoint, session_memo(
+                            ("date checks", registry.sha256),
+                            lambda: registry.date_checks or DateChecks(registry.frame))))  # validation's if kept
 
 
 

@@ -27,6 +27,8 @@ from hcc.schema import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from hcc.ingest.validate import DateChecks
+
 Eligibility = Callable[["pd.DataFrame"], "pd.Series"]
 
 
@@ -209,32 +211,34 @@ def _dates(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].to_numpy(dtype="datetime64[ns]")
 
 
-def _problem_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+def _problem_codes(frame: pd.DataFrame, columns: tuple[str, ...],
+                   checks: DateChecks | None = None) -> tuple[np.ndarray, list[str]]:
     """Per row, the index into the returned reasons of its first date-order contradiction (0 = none).
 
     Vectorised with numpy (a pandas string assignment per rule was most of a page rerun's time);
-    comparisons with a missing date (NaT) are False, as in pandas.
+    comparisons with a missing date (NaT) are False, as in pandas. ``checks``: the frame's
+    :class:`DateChecks`, when kept (else computed here for these columns).
     """
+    if checks is None or checks.frame is not frame:  # another frame's tests are not these rows'
+        from hcc.ingest.validate import DateChecks  # noqa: PLC0415  (see the imports)
+
+        checks = DateChecks(frame)
     used = set(columns)
     reasons = [""]
     code = np.zeros(len(frame), dtype=np.int64)
 
     def flag(bad: np.ndarray, reason: str) -> None:
-        bad &= code == 0
+        bad = bad & (code == 0)  # a new mask: the checks' own are kept for the next endpoint
         if bad.any():
             reasons.append(reason)
             code[bad] = len(reasons) - 1
 
     for rule in DATE_ORDER:
         if rule.earlier in used and rule.later in used:
-            flag(_dates(frame, rule.later) < _dates(frame, rule.earlier) - np.timedelta64(rule.slack_days, "D"),
-                 rule.reason)
-    from hcc.ingest.validate import follow_up_end  # noqa: PLC0415  (see the imports)
-
-    end = follow_up_end(frame).to_numpy(dtype="datetime64[ns]")
+            flag(checks.before(rule), rule.reason)
     for col in WITHIN_FOLLOWUP:
         if col in used:
-            flag(_dates(frame, col) > end, after_followup_reason(col))
+            flag(checks.after_followup(col), after_followup_reason(col))
     return code, reasons
 
 
@@ -352,14 +356,14 @@ class EndpointRows:
         return good, self.days[good].astype(float), self.event[good], not_eligible, excluded
 
 
-def derive_rows(frame: pd.DataFrame, endpoint: Endpoint | str) -> EndpointRows:
+def derive_rows(frame: pd.DataFrame, endpoint: Endpoint | str, checks: DateChecks | None = None) -> EndpointRows:
     """Derive one endpoint for every row of ``frame`` (canonical rows: a registry or a cohort), with
     the definitions of :func:`derive` (which selects the analysed rows of this). Vectorised with
-    numpy; O(rows)."""
+    numpy; O(rows). ``checks``: ``DateChecks(frame)`` kept for deriving several endpoints of ``frame``."""
     import pandas as pd  # noqa: PLC0415  (see the imports)
 
     spec = DEFINITIONS[Endpoint(endpoint)]
-    code, reasons = _problem_codes(frame, spec.columns)
+    code, reasons = _problem_codes(frame, spec.columns, checks)
     origin = _dates(frame, spec.origin)
 
     def flag(bad: np.ndarray, reason: str) -> None:

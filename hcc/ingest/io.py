@@ -129,14 +129,23 @@ class RawTable:
             return
         self.columns, self.n_rows  # noqa: B018 - known before the cells go
         held["_reread"], held["_cells"] = reread, None
+        for key in [k for k in self._memo if k[0] == "factorize"]:  # validation's row codes: read again with the cells
+            del self._memo[key]
         import pyarrow as pa  # noqa: PLC0415  (the cells are Arrow columns when Arrow read the file)
 
         pa.default_memory_pool().release_unused()  # to the system now, not after the allocator's decay
 
-    def with_cells(self, cells: pd.DataFrame) -> "RawTable":
-        """The same file's provenance with transformed cells (after column or value mapping)."""
-        return RawTable(self.name, cells, self.sha256, self.n_bytes, self.encoding, self.separator,
-                        self.source_format, self.decimal, self.sheet, self.warnings)
+    def with_cells(self, cells: pd.DataFrame, same: dict[str, str] | None = None) -> "RawTable":
+        """The same file's provenance with transformed cells (after column or value mapping).
+
+        ``same``: new column -> this table's column whose cells it holds unchanged (only renamed): its
+        :meth:`factorized` codes, when known, are the new table's too (no second hash pass)."""
+        table = RawTable(self.name, cells, self.sha256, self.n_bytes, self.encoding, self.separator,
+                         self.source_format, self.decimal, self.sheet, self.warnings)
+        for new, old in (same or {}).items():
+            if (known := self.known(("factorize", old))) is not None:
+                table._memo[("factorize", new)] = known
+        return table
 
     def once(self, key: tuple, compute):
         """``compute()``, computed once per table under ``key`` (the cells never change after reading:
@@ -151,12 +160,55 @@ class RawTable:
 
     def value_counts(self, column: str) -> pd.Series:
         """``cells[column].value_counts()``: each distinct cell with its count, most frequent first;
-        computed once per table."""
-        return self.once(("value_counts", column), lambda: self.cells[column].value_counts())
+        computed once per table (for Arrow cells, counted from :meth:`factorized`'s codes: the same
+        Series, and the hash pass shared with validation)."""
+        def count() -> pd.Series:
+            text = self.cells[column]
+            if not isinstance(text.dtype, pd.ArrowDtype) or text.hasnans:  # (value_counts leaves missing cells out)
+                return text.value_counts()
+            import pyarrow as pa  # noqa: PLC0415  (Arrow cells: pyarrow is loaded)
+
+            codes, uniques = self.factorized(column)
+            counts = np.bincount(codes, minlength=len(uniques))
+            # as pandas builds it (ArrowExtensionArray.value_counts, then sorted): distinct cells in order of
+            # first occurrence, Arrow int64 counts, the same sort, so ties keep the same order
+            return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(counts, type=pa.int64())),
+                             index=pd.Index(uniques, name=column), name="count", copy=False
+                             ).sort_values(ascending=False)
+
+        return self.once(("value_counts", column), count)
 
     def distinct(self, column: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
-        """``cells[column].unique()``: the distinct cells in the order they first occur; computed once per table."""
-        return self.once(("distinct", column), lambda: self.cells[column].unique())
+        """``cells[column].unique()``: the distinct cells in the order they first occur; computed once per table
+        (for Arrow cells, :meth:`factorized`'s distinct cells)."""
+        def unique():
+            text = self.cells[column]
+            arrow = isinstance(text.dtype, pd.ArrowDtype) and not text.hasnans
+            return self.factorized(column)[1] if arrow else text.unique()
+
+        return self.once(("distinct", column), unique)
+
+    def factorized(self, column: str) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray | np.ndarray]:
+        """``pandas.factorize(cells[column], use_na_sentinel=False)`` of the column's values: per row the
+        index of its cell among the distinct cells (the smallest integer type that holds them), and the
+        distinct cells in order of first occurrence. One hash pass per column and table, shared by the
+        counts and distinct values the mapping editor shows and by validation (:mod:`hcc.ingest.validate`)."""
+        return self.once(("factorize", column), lambda: _factorize(self.cells[column]))
+
+    def factorize(self, columns) -> None:
+        """:meth:`factorized` of each of ``columns`` (file columns; others are skipped) not yet done, two at
+        a time: Arrow's hash releases the GIL, and the machine this runs on has two cores or more."""
+        todo = [c for c in dict.fromkeys(columns) if c in self.columns and ("factorize", c) not in self._memo]
+        texts = [self.cells[c] for c in todo]  # taken here: pandas' column cache is not for threads
+        if len(todo) < 2:
+            for c in todo:
+                self.factorized(c)
+            return
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for c, result in zip(todo, pool.map(_factorize, texts)):
+                self._memo.setdefault(("factorize", c), result)
 
 
 def _held_cells(raw: RawTable) -> pd.DataFrame:
@@ -173,6 +225,29 @@ def _hold_cells(raw: RawTable, cells: pd.DataFrame) -> None:
 # ``cells`` stays a dataclass field (``RawTable(name, cells, ...)``, ``cells=``), read through a property
 RawTable.cells = property(_held_cells, _hold_cells, doc="""Every column as ``str`` (empty cells ``""``); read
 again from the file if they were released (:meth:`RawTable.release_cells`).""")
+
+
+def _factorize(text: pd.Series) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray | np.ndarray]:
+    """:meth:`RawTable.factorized` of one column: codes in the smallest integer type (a few MB a column at 1M
+    rows, kept while the cells are), and the distinct cells as ``Series.unique`` gives them."""
+    arrow = isinstance(text.dtype, pd.ArrowDtype)
+    if arrow and len(text) and not text.hasnans:
+        import pyarrow as pa  # noqa: PLC0415  (Arrow cells: pyarrow is loaded)
+        import pyarrow.compute as pc  # noqa: PLC0415
+
+        # One hash table over all the reader's chunks (~150 at 1M rows): each chunk's codes index the values
+        # seen so far, and the last chunk's dictionary holds them all in order of first occurrence — pandas'
+        # codes and uniques, without the dictionaries unified chunk by chunk (pandas.factorize: twice the time)
+        encoded = pc.dictionary_encode(pa.array(text.array))
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+        uniques = pd.arrays.ArrowExtensionArray(chunks[-1].dictionary)
+    else:
+        codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    small = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(uniques) <= np.iinfo(t).max)
+    if not arrow or not isinstance(uniques, pd.api.extensions.ExtensionArray):
+        uniques = uniques.array if arrow else np.asarray(uniques)  # as unique() gives them
+    return codes.astype(small, copy=False), uniques
 
 
 def fingerprint(data: bytes) -> str:

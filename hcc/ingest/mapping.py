@@ -430,6 +430,9 @@ def with_columns(mapping: Mapping, raw: RawTable, columns: dict[str, str]) -> Ma
     """``mapping`` with a new column assignment; value proposals added for newly mapped columns."""
     old_targets = set(mapping.column_map.values())
     pairs = tuple((s, c) for s, c in columns.items() if c)
+    # every newly mapped column is hashed once now, two at a time: the counts and distinct values below and in
+    # the editor, and validation's codes, all come from that pass (RawTable.factorized)
+    raw.factorize([s for s, c in pairs if c not in old_targets])
     values = [v for v in mapping.values if v[0] in {c for _, c in pairs}]
     for source, canonical in pairs:
         if canonical not in old_targets and needs_value_mapping(canonical):
@@ -514,21 +517,28 @@ def apply(raw: RawTable, mapping: Mapping) -> RawTable:
         raise SpecError(tr("{name}: choose the date format of {columns} — every day and month is 12 or less, so "
                            "03/04/2021 could be 3 April or 4 March.", name=raw.name, columns=", ".join(questions)))
     formats = dict(mapping.date_formats)
+    same = {}  # canonical column -> its source column, when the cells are the source's as read
     for canonical in cells.columns:
         col = COLUMN_BY_NAME.get(canonical)
         if col is None:
             continue
+        source = sources.get(canonical, canonical)
         if col.kind is Kind.DATE:
             found = detected[canonical].fmt if canonical in detected else None
-            cells[canonical] = dates.to_iso(cells[canonical], formats.get(canonical) or found or dates.YMD,
-                                            distinct=raw.distinct(sources.get(canonical, canonical)))
+            text = cells[canonical]
+            iso = dates.to_iso(text, formats.get(canonical) or found or dates.YMD, distinct=raw.distinct(source))
+            if iso is not text:  # rewritten to ISO: other cells
+                cells[canonical] = iso
+                continue
         elif needs_value_mapping(canonical):
             lookup = mapping.value_map(canonical)
             if lookup:
-                distinct = raw.distinct(sources.get(canonical, canonical))  # normalise each distinct word once
+                distinct = raw.distinct(source)  # normalise each distinct word once
                 recode = {v: lookup[k] for v in distinct if (k := normalize_value(v)) in lookup}
                 cells[canonical] = cells[canonical].map(recode).fillna(cells[canonical])
-    return raw.with_cells(cells)
+                continue
+        same[canonical] = source
+    return raw.with_cells(cells, same)
 
 
 # Tables for the mapping editor -------------------------------------------------------------------

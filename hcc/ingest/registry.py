@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from hcc.ingest.io import (  # DEMO_PATH: also imported from here
 )
 from hcc.ingest.mapping import Mapping
 from hcc.schema import Col, regimen_order  # also imported from here: one definition, in hcc.schema
-from hcc.ingest.validate import Issue, Rule, Severity, validate
+from hcc.ingest.validate import DateChecks, Issue, Rule, Severity, validate
 
 DEMO_LABEL = N_("Synthetic demo registry (not real patients)")
 
@@ -45,6 +45,8 @@ class Registry:
         mapping asks for it (:func:`hcc.ingest.deid.ages_90_or_older`, the identifier question's count).
     language : the language its findings (``issues``, ``excluded`` reasons) are worded in: the caller's
         when it was checked (a session that switches language checks the file again to reword them).
+    date_checks : validation's date-order tests of ``frame``'s rows, when they are its rows (no row
+        excluded, dates not shifted), for the endpoints to reuse (:func:`hcc.cohort.endpoints.derive_rows`).
     """
 
     name: str
@@ -59,6 +61,7 @@ class Registry:
     mapping: Mapping = Mapping()
     n_ages_capped: int = 0
     language: str = "en"
+    date_checks: DateChecks | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -212,7 +215,8 @@ def from_raw(raw: RawTable, mapping: Mapping | None = None, *, is_demo: bool = F
     return Registry(name=raw.name, is_demo=is_demo, frame=frame, issues=extra_issues + checked.issues,
                     excluded=checked.excluded, rows_read=len(raw.cells), sha256=raw.sha256,
                     absent_columns=checked.absent_columns, unknown_columns=checked.unknown_columns,
-                    mapping=mapping, n_ages_capped=n_capped, language=current_language())
+                    mapping=mapping, n_ages_capped=n_capped, language=current_language(),
+                    date_checks=checked.date_checks if frame is checked.frame else None)
 
 
 def load_bytes(data: bytes, name: str, mapping: Mapping | None = None) -> Registry:

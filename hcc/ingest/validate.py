@@ -104,6 +104,7 @@ class Validated:
     excluded: pd.DataFrame
     absent_columns: tuple[str, ...]
     unknown_columns: tuple[str, ...]
+    date_checks: "DateChecks | None" = None  # of ``frame``, when no row was excluded (else None)
 
 
 def _fix_for(col: Column) -> str:
@@ -154,20 +155,26 @@ class _Distinct:
 
     codes: np.ndarray
     values: pd.Series  # the distinct cells, as text
+    filled: np.ndarray  # per distinct value: not blank
 
     @classmethod
-    def of(cls, text: pd.Series) -> "_Distinct":
-        codes, distinct = pd.factorize(text, use_na_sentinel=False)  # Arrow's hash for Arrow strings
-        return cls(np.asarray(codes), pd.Series(np.asarray(distinct, dtype=object), dtype=object))
+    def of(cls, text: pd.Series, factorized: tuple | None = None) -> "_Distinct":
+        """``factorized``: the column's :meth:`hcc.ingest.io.RawTable.factorized`, when the mapping editor
+        has hashed it already (the same codes and distinct cells as hashing it here)."""
+        codes, distinct = factorized or pd.factorize(text, use_na_sentinel=False)  # Arrow's hash for Arrow strings
+        # blank or not, compared before the cells become Python strings (in Arrow for Arrow cells: ~0.1 s
+        # less for a million distinct patient codes); a missing cell is not blank, as `!= ""` on objects says
+        filled = distinct != ""
+        filled = filled.to_numpy(dtype=bool, na_value=True) if hasattr(filled, "to_numpy") else np.asarray(filled)
+        return cls(np.asarray(codes, dtype=np.intp), pd.Series(np.asarray(distinct, dtype=object), dtype=object),
+                   np.asarray(filled, dtype=bool))
 
     def spread(self, per_value: np.ndarray | pd.Series) -> np.ndarray:
         """A per-distinct-value array as one value per row."""
-        return np.asarray(per_value)[self.codes]
-
-    @property
-    def filled(self) -> np.ndarray:
-        """Per distinct value: not blank."""
-        return (self.values != "").to_numpy()
+        per_value = np.asarray(per_value)
+        if per_value.dtype == bool and len(per_value) and (per_value.all() or not per_value.any()):
+            return np.full(len(self.codes), per_value[0])  # no bad value, all filled, …: no gather per row
+        return per_value[self.codes]
 
 
 def _parse_dates(distinct: pd.Series) -> pd.Series:
@@ -222,12 +229,12 @@ def _canonical_regimen(distinct: pd.Series) -> pd.Series:
     return distinct.map(lambda v: lookup.get(v.lower(), v)).astype(object)
 
 
-def _typed(text: pd.Series, col: Column,
-           decimal: str) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _typed(text: pd.Series, col: Column, decimal: str,
+           factorized: tuple | None = None) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One contract column typed: (values, unreadable mask, out-of-range mask, filled mask, codes),
     each computed on the column's distinct cells and spread back to its rows; ``codes`` numbers each
-    row's cell (equal cells, equal codes: :class:`_Distinct`)."""
-    d = _Distinct.of(text)
+    row's cell (equal cells, equal codes: :class:`_Distinct`, from ``factorized`` when known)."""
+    d = _Distinct.of(text, factorized)
     filled_d = d.filled
     out_d = np.zeros(len(d.values), dtype=bool)
     if col.kind is Kind.DATE:
@@ -244,7 +251,8 @@ def _typed(text: pd.Series, col: Column,
         bad_d = parsed.isna().to_numpy() & filled_d
     else:
         parsed = _canonical_regimen(d.values) if col.name == Col.REGIMEN_1L else d.values
-        parsed = parsed.where(filled_d, None)
+        if not filled_d.all():  # blanks become None (nothing to blank: no copy of a million patient codes)
+            parsed = parsed.where(filled_d, None)
         bad_d = np.zeros(len(d.values), dtype=bool)
     if isinstance(parsed.dtype, pd.BooleanDtype):  # nullable booleans: spread the codes, keep pd.NA
         values = pd.Series(parsed.array.take(d.codes), index=text.index)
@@ -253,15 +261,17 @@ def _typed(text: pd.Series, col: Column,
     return values, d.spread(bad_d), d.spread(out_d), d.spread(filled_d), d.codes
 
 
-def _typed_columns(cells: pd.DataFrame, decimal: str):
+def _typed_columns(cells: pd.DataFrame, decimal: str, known=lambda name: None):
     """``(column, text, typed)`` for every contract column in :data:`COLUMNS` order, ``typed`` as
     :func:`_typed` gives it (codes kept for ``patient_id`` only, for the duplicate check). The next
     column is typed in a second thread while this one is reported: the hashing and parsing run in
     Arrow, numpy and pandas kernels that release the GIL (2 cores; one column ahead, so memory holds
-    one extra column at most)."""
+    one extra column at most). ``known(name)``: a column's codes and distinct cells when already
+    hashed (:meth:`hcc.ingest.io.RawTable.factorized`), else ``None``."""
     def one(col: Column):
-        text = cells[col.name] if col.name in cells.columns else pd.Series("", index=cells.index)
-        values, bad, out, filled, codes = _typed(text, col, decimal)
+        present = col.name in cells.columns
+        text = cells[col.name] if present else pd.Series("", index=cells.index)
+        values, bad, out, filled, codes = _typed(text, col, decimal, known(col.name) if present else None)
         return text, (values, bad, out, filled, codes if col.name == Col.PATIENT_ID else None)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -306,7 +316,8 @@ def validate(raw: RawTable) -> Validated:
     typed: dict[str, pd.Series] = {}  # the frame's columns, in COLUMNS order
 
     pids = cells[Col.PATIENT_ID]
-    for col, text, (values, bad_np, out_np, filled_np, codes) in _typed_columns(cells, raw.decimal):
+    hashed = lambda name: raw.known(("factorize", name))  # noqa: E731 - by the mapping editor, if it did
+    for col, text, (values, bad_np, out_np, filled_np, codes) in _typed_columns(cells, raw.decimal, hashed):
         if col.name == Col.PATIENT_ID:
             # a code used by more than one row: the same patient_id (one hash pass, validation's own)
             duplicated = filled_np & (np.bincount(codes)[codes] > 1)
@@ -354,7 +365,8 @@ def validate(raw: RawTable) -> Validated:
                                 message, dup_fix, Rule.DUPLICATE_ID, str(pid)))
             excluded.setdefault(idx, dup_reason)
 
-    issues += _date_order_issues(frame, raw.name, excluded)
+    checks = DateChecks(frame)
+    issues += _date_order_issues(frame, raw.name, excluded, checks)
     keep = _kept(frame.index, excluded)
     excl = pd.DataFrame({
         "row": [int(rows[i]) for i in excluded],
@@ -366,7 +378,8 @@ def validate(raw: RawTable) -> Validated:
     kept = frame[keep] if not keep.all() else frame
     kept.index = pd.RangeIndex(len(kept))
     return Validated(frame=kept, issues=tuple(issues), excluded=excl,
-                     absent_columns=absent, unknown_columns=unknown)
+                     absent_columns=absent, unknown_columns=unknown,
+                     date_checks=checks if kept is frame else None)  # its masks are the kept rows'
 
 
 def _kept(index: pd.Index, excluded: dict[int, str]) -> np.ndarray:
@@ -386,13 +399,46 @@ def follow_up_end(frame: pd.DataFrame) -> pd.Series:
     return frame[Col.DATE_DEATH].fillna(frame[Col.DATE_LAST_FOLLOWUP])
 
 
-def _date_order_issues(frame: pd.DataFrame, file: str, excluded: dict[int, str]) -> list[Issue]:
-    """Warnings for dates out of order, one per row and pair (:data:`hcc.schema.DATE_ORDER`)."""
+class DateChecks:
+    """The date-order tests of one frame's rows (:data:`hcc.schema.DATE_ORDER`, :data:`WITHIN_FOLLOWUP`),
+    each computed once when first asked: validation reports them, and every endpoint's derivation
+    (:func:`hcc.cohort.endpoints.derive_rows`) leaves those rows out (at 1M rows ~40 ms an endpoint when
+    each computed them again). Holds the frame and its masks (one byte a row each): keep it where the
+    frame is kept (the registry, the session), never beyond. Comparisons with a missing date (NaT) are
+    False, as in pandas."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._masks: dict[tuple, np.ndarray] = {}
+
+    def _dates(self, column: str) -> np.ndarray:  # numpy compares a million rows without pandas' overhead
+        return self.frame[column].to_numpy(dtype="datetime64[ns]")
+
+    def before(self, rule) -> np.ndarray:
+        """Rows whose ``rule.later`` is more than ``rule.slack_days`` before ``rule.earlier``."""
+        key = ("order", rule.earlier, rule.later, rule.slack_days)
+        if key not in self._masks:
+            self._masks[key] = self._dates(rule.later) < (self._dates(rule.earlier)
+                                                          - np.timedelta64(rule.slack_days, "D"))
+        return self._masks[key]
+
+    def after_followup(self, column: str) -> np.ndarray:
+        """Rows whose ``column`` is after the end of follow-up (:func:`follow_up_end`)."""
+        if ("end",) not in self._masks:
+            self._masks[("end",)] = follow_up_end(self.frame).to_numpy(dtype="datetime64[ns]")
+        key = ("after", column)
+        if key not in self._masks:
+            self._masks[key] = self._dates(column) > self._masks[("end",)]
+        return self._masks[key]
+
+
+def _date_order_issues(frame: pd.DataFrame, file: str, excluded: dict[int, str],
+                       checks: DateChecks | None = None) -> list[Issue]:
+    """Warnings for dates out of order, one per row and pair (:data:`hcc.schema.DATE_ORDER`);
+    ``checks``: the frame's :class:`DateChecks` (kept by the caller for the endpoints)."""
     issues = []
     rows_kept = _kept(frame.index, excluded)
-
-    def dates(column: str) -> np.ndarray:  # datetime64: numpy compares a million rows without pandas' overhead
-        return frame[column].to_numpy()     # (NaT compares False in both, so the masks are the same)
+    checks = DateChecks(frame) if checks is None else checks
 
     def add(mask: np.ndarray, column: str, value_col: str, message: str, fix: str) -> None:
         for idx in frame.index[mask & rows_kept]:
@@ -403,13 +449,12 @@ def _date_order_issues(frame: pd.DataFrame, file: str, excluded: dict[int, str])
 
     for rule in DATE_ORDER:
         earlier, later = rule.earlier, rule.later
-        add(dates(later) < dates(earlier) - np.timedelta64(rule.slack_days, "D"), later, later,
+        add(checks.before(rule), later, later,
             tr("{later} is before {earlier}; analyses that use both dates leave this patient out",
                later=later, earlier=earlier),
             tr("check {later} and {earlier} against the chart", later=later, earlier=earlier))
-    end = follow_up_end(frame).to_numpy()
     for col in WITHIN_FOLLOWUP:
-        add(dates(col) > end, col, col,
+        add(checks.after_followup(col), col, col,
             tr("{column} is after the end of follow-up (death, else last follow-up); analyses that use it "
                "leave this patient out", column=col),
             tr("check {column}, {death} and {last}", column=col, death=Col.DATE_DEATH, last=Col.DATE_LAST_FOLLOWUP))
