@@ -12,7 +12,8 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from hcc.analysis import analyze_endpoint
-from hcc.cohort.endpoints import DateChecks, EndpointRows, derive_rows
+from hcc.cohort.endpoints import EndpointRows, derive_rows
+from hcc.ingest.validate import DateChecks
 from hcc.cohort.rules import MAIN, PRESETS, Cohort, CohortIndex, CohortSpec, apply_to_registry
 from hcc.errors import HCCError
 from hcc.i18n import N_, current_language, tr

@@ -163,6 +163,8 @@ class RawTable:
         computed once per table (for Arrow cells, counted from :meth:`factorized`'s codes: the same
         Series, and the hash pass shared with validation)."""
         def count() -> pd.Series:
+            import pandas as pd  # noqa: PLC0415  (see the imports)
+
             text = self.cells[column]
             if not isinstance(text.dtype, pd.ArrowDtype) or text.hasnans:  # (value_counts leaves missing cells out)
                 return text.value_counts()
@@ -182,6 +184,8 @@ class RawTable:
         """``cells[column].unique()``: the distinct cells in the order they first occur; computed once per table
         (for Arrow cells, :meth:`factorized`'s distinct cells)."""
         def unique():
+            import pandas as pd  # noqa: PLC0415  (see the imports)
+
             text = self.cells[column]
             arrow = isinstance(text.dtype, pd.ArrowDtype) and not text.hasnans
             return self.factorized(column)[1] if arrow else text.unique()
@@ -230,6 +234,7 @@ again from the file if they were released (:meth:`RawTable.release_cells`).""")
 def _factorize(text: pd.Series) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray | np.ndarray]:
     """:meth:`RawTable.factorized` of one column: codes in the smallest integer type (a few MB a column at 1M
     rows, kept while the cells are), and the distinct cells as ``Series.unique`` gives them."""
+    import pandas as pd  # noqa: PLC0415  (see the imports)
     arrow = isinstance(text.dtype, pd.ArrowDtype)
     if arrow and len(text) and not text.hasnans:
         import pyarrow as pa  # noqa: PLC0415  (Arrow cells: pyarrow is loaded)
