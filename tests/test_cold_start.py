@@ -105,3 +105,86 @@ def test_stats_km_on_a_clean_file_imports_neither_pandas_nor_scipy(clean_csv) ->
     assert "path: fast" in proc.stderr
     assert _loaded(names, FAST_PATH_HEAVY) == []
     assert _loaded(names, ("duckdb", "numpy", "pandas", "scipy")) == ["duckdb", "numpy"]
+
+
+def test_the_demo_takes_the_fast_path_without_pandas() -> None:
+    """The cold-start target's own case: ``--stats km`` on the bundled demo reads it on the fast path (its
+    full path skips the identifier scan, and so does the fast path's check of it), without pandas or scipy."""
+    names, proc = imported_modules("analyze", "--data", str(DEMO), "--preset", "main", "--stats", "km",
+                                   "--out", "/dev/null", "--verbose")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "path: fast" in proc.stderr
+    assert _loaded(names, ("pandas", "scipy")) == []
+
+
+#: Modules whose pandas is a per-function import (``if TYPE_CHECKING: import pandas as pd`` at the top), so
+#: that the fast path loads them without pandas.
+LAZY_PANDAS = ("hcc/ingest/io.py", "hcc/ingest/mapping.py", "hcc/cohort/endpoints.py", "hcc/cohort/rules.py",
+               "hcc/analysis.py", "hcc/engine.py")
+
+
+def _runtime_uses_without_import(source: str, name: str) -> list[str]:
+    """Functions of ``source`` that use ``name`` at run time (annotations aside) with no import of it in
+    themselves or an enclosing function, and none at module level outside ``if TYPE_CHECKING``."""
+    import ast
+
+    tree = ast.parse(source)
+    imported_at_top = {(a.asname or a.name) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+                       for a in node.names}
+    if name in imported_at_top:
+        return []
+    annotations = set()
+    for node in ast.walk(tree):
+        parts = [node.returns] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+        if isinstance(node, ast.arg):
+            parts.append(node.annotation)
+        if isinstance(node, ast.AnnAssign):
+            parts.append(node.annotation)
+        annotations |= {id(m) for part in parts if part is not None for m in ast.walk(part)}
+
+    found = []
+
+    def own_nodes(fn):  # fn's nodes, not those of the functions defined inside it
+        todo, nodes, inner = list(fn.body), [], []
+        while todo:
+            n = todo.pop()
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner.append(n)
+                continue
+            nodes.append(n)
+            todo.extend(ast.iter_child_nodes(n))
+        return nodes, inner
+
+    def visit(fn, inherited: bool) -> None:
+        nodes, inner = own_nodes(fn)
+        has = inherited or any(isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name) == name
+                                                                                   for a in n.names) for n in nodes)
+        found.extend(f"{fn.name}:{n.lineno}" for n in nodes if isinstance(n, ast.Name) and n.id == name
+                     and isinstance(n.ctx, ast.Load) and id(n) not in annotations and not has)
+        for f in inner:
+            visit(f, has)
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.col_offset == 0 or \
+                isinstance(node, ast.ClassDef):
+            for fn in ([node] if not isinstance(node, ast.ClassDef) else
+                       [m for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]):
+                visit(fn, False)
+    return sorted(set(found))
+
+
+def test_lazily_imported_pandas_is_imported_where_it_is_used() -> None:
+    """A function of a lazy-pandas module that uses ``pd`` without importing it fails only when it runs
+    (a NameError at upload, not at import): each is listed here instead."""
+    offenders = {path: _runtime_uses_without_import((ROOT / path).read_text(encoding="utf-8"), "pd")
+                 for path in LAZY_PANDAS}
+    assert {p: o for p, o in offenders.items() if o} == {}
+
+
+def test_the_lazy_import_check_sees_a_missing_import() -> None:
+    """The check above can fail: a function using ``pd`` with no import of it is found, one importing it is not."""
+    source = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pandas as pd\n\n"
+              "def bad(x) -> pd.Series:\n    return pd.Series(x)\n\n"
+              "def good(x: pd.Series):\n    import pandas as pd\n    return pd.Series(x)\n\n"
+              "class C:\n    def method(self):\n        def inner():\n            return pd.NA\n        return inner\n")
+    assert _runtime_uses_without_import(source, "pd") == ["bad:6", "inner:15"]
