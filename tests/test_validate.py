@@ -179,6 +179,7 @@ def test_the_registry_keeps_validations_date_order_tests_for_the_endpoints(monke
     (none excluded), the registry keeps the tests and every endpoint is derived from them — the same rows
     as derived alone, no comparison made again. With a row excluded, the registry's rows are others: not kept."""
     from hcc.cohort import endpoints
+    from hcc.ingest import validate as validate_module  # where DateChecks finds the end of follow-up
     from hcc.schema import ENDPOINTS
 
     rows = [{}, {Col.DATE_PROGRESSION_1L: "2019-01-01"}, {Col.DATE_DEATH: "2018-01-01"}]  # progression before start
@@ -186,11 +187,12 @@ def test_the_registry_keeps_validations_date_order_tests_for_the_endpoints(monke
     assert reg.date_checks is not None and reg.date_checks.frame is reg.frame
     assert any(i.rule is Rule.DATE_ORDER for i in reg.issues)
     alone = {e: endpoints.derive_rows(reg.frame, e) for e in ENDPOINTS}
-    monkeypatch.setattr(endpoints, "follow_up_end", lambda frame: pytest.fail("compared again"))
+    monkeypatch.setattr(validate_module, "follow_up_end", lambda frame: pytest.fail("compared again"))
     monkeypatch.setattr(reg.date_checks, "_dates", lambda column: pytest.fail("compared again"))
     for e in ENDPOINTS:
         shared = endpoints.derive_rows(reg.frame, e, reg.date_checks)
         assert shared.reasons == alone[e].reasons
         np.testing.assert_array_equal(shared.code, alone[e].code)
         np.testing.assert_array_equal(shared.days, alone[e].days)
+    monkeypatch.undo()  # a new registry is validated: its own comparisons
     assert make_registry([*rows, {Col.PATIENT_ID: ""}]).date_checks is None
