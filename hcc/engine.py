@@ -459,24 +459,47 @@ def summarize_endpoint(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint
     return summarize_endpoints(engine, cohort_, (endpoint,), spec, comparisons=comparisons)[endpoint]
 
 
+@dataclass(frozen=True)
+class EndpointCounts:
+    """What the database gives of a cohort's endpoints, before any statistic: per endpoint why it is not
+    available ("" when it is), and the available ones' risk sets with the patients not eligible and
+    excluded (by reason). Independent of the :class:`AnalysisSpec`: every CI method, horizon and test
+    of a cohort comes from one pair of queries (:func:`count_endpoints`, :func:`summarize_counts`)."""
+
+    cohort: EngineCohort
+    missing: dict[Endpoint, str]
+    counted: dict[Endpoint, tuple[RiskSets, dict[str, int], dict[str, int]]]
+
+
+def count_endpoints(engine: Engine, cohort_: EngineCohort, endpoints: tuple[Endpoint | str, ...]) -> EndpointCounts:
+    """The :class:`EndpointCounts` of ``endpoints``, with two queries in all: :func:`unavailable_reasons`,
+    then :func:`endpoints_risk_sets` of the available ones."""
+    endpoints = tuple(Endpoint(e) for e in endpoints)
+    missing = unavailable_reasons(engine, cohort_, endpoints)
+    return EndpointCounts(cohort_, missing,
+                          endpoints_risk_sets(engine, cohort_, tuple(e for e in endpoints if not missing[e])))
+
+
+def summarize_counts(counts: EndpointCounts, endpoint: Endpoint | str, spec: AnalysisSpec | None = None, *,
+                     comparisons: bool = True) -> EndpointSummary:
+    """:func:`summarize_endpoint` from counts already fetched (no query): an endpoint whose source column
+    has no values in the cohort has no curves and ``unavailable`` says why, as in memory."""
+    e = Endpoint(endpoint)
+    if counts.missing[e]:
+        empty = from_long(np.array([], object), np.array([]), np.array([], np.int64), np.array([], np.int64),
+                          counts.cohort.regimens)
+        return replace(summarize_risk_sets(empty, e, spec, comparisons=False), unavailable=counts.missing[e])
+    rs, not_eligible, excluded = counts.counted[e]
+    return summarize_risk_sets(rs, e, spec, not_eligible=not_eligible, excluded=excluded, comparisons=comparisons)
+
+
 def summarize_endpoints(engine: Engine, cohort_: EngineCohort, endpoints: tuple[Endpoint | str, ...],
                         spec: AnalysisSpec | None = None, *,
                         comparisons: bool = True) -> dict[Endpoint, EndpointSummary]:
-    """:func:`summarize_endpoint` of each of ``endpoints`` (in their order), with two queries in all:
-    :func:`unavailable_reasons`, then :func:`endpoints_risk_sets` of the available ones."""
-    endpoints = tuple(Endpoint(e) for e in endpoints)
-    missing = unavailable_reasons(engine, cohort_, endpoints)
-    counted = endpoints_risk_sets(engine, cohort_, tuple(e for e in endpoints if not missing[e]))
-    out = {}
-    for e in endpoints:
-        if missing[e]:
-            empty = from_long(np.array([], object), np.array([]), np.array([], np.int64), np.array([], np.int64),
-                              cohort_.regimens)
-            out[e] = replace(summarize_risk_sets(empty, e, spec, comparisons=False), unavailable=missing[e])
-            continue
-        rs, not_eligible, excluded = counted[e]
-        out[e] = summarize_risk_sets(rs, e, spec, not_eligible=not_eligible, excluded=excluded, comparisons=comparisons)
-    return out
+    """:func:`summarize_endpoint` of each of ``endpoints`` (in their order), with two queries in all
+    (:func:`count_endpoints`)."""
+    counts = count_endpoints(engine, cohort_, endpoints)
+    return {e: summarize_counts(counts, e, spec, comparisons=comparisons) for e in counts.missing}
 
 
 def attrition(engine: Engine, cohort_: EngineCohort) -> tuple[AttritionStep, ...]:

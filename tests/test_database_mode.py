@@ -162,3 +162,26 @@ def test_a_duckdb_view_reading_outside_the_directory_is_refused(tmp_path) -> Non
         con.execute(f"CREATE VIEW patients AS SELECT * FROM read_parquet('{tmp_path / 'outside.parquet'}')")
     with pytest.raises(ServerDataError, match="reads files outside the data directory"):
         open_database(root, "r.duckdb", "patients")
+
+
+def test_a_cohorts_endpoints_are_counted_in_the_database_once(files, monkeypatch) -> None:
+    """The Overview's OS, the Survival page's seven endpoints and another endpoint opened with its
+    comparisons all come from one count of the cohort (two queries), kept under the cohort's rules."""
+    import hcc.engine
+    import ui.database
+
+    calls = []
+
+    def counting(engine, cohort_, endpoints):
+        calls.append(cohort_.spec)
+        return hcc.engine.count_endpoints(engine, cohort_, endpoints)
+
+    monkeypatch.setattr(ui.database, "count_endpoints", counting)
+    at = _open(files, monkeypatch, "a.parquet")  # the Overview: OS
+    at.switch_page("pages/survival.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.radio(key=StateKeys.ENDPOINT).set_value(Endpoint.PFS).run()
+    assert not at.exception and len(calls) == 1
+    counted = [k for k in at.session_state[StateKeys.MEMO] if k[1] == "db counts"]
+    assert len(counted) == 1 and calls[0] in counted[0]  # a rule change makes another cohort: counted anew

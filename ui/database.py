@@ -4,7 +4,8 @@ The registry (:class:`hcc.ingest.database.DatabaseRegistry`, its own read-only D
 kept in this session's state only, closed when another file, an upload or "Close the server
 registry" replaces it (otherwise when the session ends and its state is collected). Its rows never reach pandas: the
 cohort, its attrition and each endpoint's summary come from :mod:`hcc.engine`, kept per session
-(:func:`ui.common.session_memo`, keyed by the file's fingerprint and the settings).
+(:func:`ui.common.session_memo`, keyed by the file's fingerprint and the settings): each cohort's seven endpoints
+are counted in two queries (:func:`hcc.engine.count_endpoints`), every summary computed from those counts.
 
 Overview, Survival and Cohort (attrition) run on it, drawn with the same figure and table functions
 as in memory; :func:`database_page` routes each page, and the pages that need the patients' rows
@@ -21,7 +22,10 @@ import streamlit as st
 
 from hcc.cohort.endpoints import DEFINITIONS
 from hcc.cohort.rules import AttritionStep, CohortName, CohortSpec, cohort_name, pooling_of
-from hcc.engine import TABLE, DuckDBEngine, EngineCohort, attrition, cohort, registry_regimens, summarize_endpoint
+from hcc.engine import (
+    TABLE, DuckDBEngine, EndpointCounts, EngineCohort, attrition, cohort, count_endpoints, registry_regimens,
+    summarize_counts,
+)
 from hcc.errors import HCCError
 from hcc.formatting import format_months, method_label
 from hcc.i18n import N_, tr, trc
@@ -171,7 +175,14 @@ def _summary(db: DatabaseRegistry, c: DatabaseCohort, endpoint: Endpoint, spec: 
              comparisons: bool = True) -> EndpointSummary:
     endpoint = Endpoint(endpoint)
     return session_memo(("db km", db.fingerprint, c.spec, endpoint.value, spec, comparisons),
-                        lambda: summarize_endpoint(db.engine, c.engine_cohort, endpoint, spec, comparisons=comparisons))
+                        lambda: summarize_counts(_counts(db, c), endpoint, spec, comparisons=comparisons))
+
+
+def _counts(db: DatabaseRegistry, c: DatabaseCohort) -> EndpointCounts:
+    """The cohort's seven endpoints counted in the database once (two queries), whatever the page, the
+    analysis settings or the endpoint opened: the Overview's OS and the Survival page share them."""
+    return session_memo(("db counts", db.fingerprint, c.spec),
+                        lambda: count_endpoints(db.engine, c.engine_cohort, ENDPOINTS))
 
 
 def _start(title: str) -> tuple[DatabaseRegistry, DatabaseCohort, str]:

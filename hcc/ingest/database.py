@@ -15,7 +15,7 @@ blank a value, database mode cannot (the file is read-only), so any such finding
 with the column, the counts, the first rows (row numbers as an upload of the same file would give:
 the first patient is row 2) and the fix. Dates out of order (:data:`hcc.schema.DATE_ORDER`,
 :data:`hcc.schema.WITHIN_FOLLOWUP`) are warnings, as in the upload path: the row stays and each
-endpoint that reads those dates leaves the patient out with that reason (:func:`hcc.engine.summarize_endpoint`).
+endpoint that reads those dates leaves the patient out with that reason (:func:`hcc.engine.count_endpoints`).
 """
 
 from __future__ import annotations
