@@ -6,14 +6,13 @@ from hcc.stats.baseline import baseline_table, table1_header, to_xlsx
 from hcc.cohort.rules import apply_to_registry
 from hcc.i18n import N_, tr
 from hcc.outputs.figures import attrition_figure, regimen_colors
-from hcc.outputs.tables import attrition_table, scenario_table, spreadsheet_safe
+from hcc.outputs.tables import scenario_table, spreadsheet_safe
 from hcc.schema import Endpoint
 from ui.actions import guarded
 from ui.common import StateKeys, cohort_index, cohort_page, current_spec, endpoint_summary, session_memo
-from ui.downloads import figure_downloads
-from ui.present import Slide, on_screen, present, presenting, table_slides
+from ui.present import Slide, present, presenting, table_slides
 from ui.sidebar import load_spec
-from ui.widgets import small_cell_note
+from ui.views import who_is_in
 
 cohort, registry, caption = cohort_page(tr("Cohort"))
 colors = regimen_colors(cohort.regimens)
@@ -28,15 +27,7 @@ if presenting():
 st.markdown(tr("Change the rules in the sidebar (**Cohort rules**); every page follows this cohort. "
                "The address bar holds the rules: copy it to reopen or share the same cohort on the same data."))
 
-st.subheader(tr("Who is in, and why"))
-flow = on_screen(attrition_figure(cohort.attrition, cohort.regimens, cohort.by_regimen(), colors, caption), caption)
-st.plotly_chart(flow, key="attrition_chart", theme=None)
-figure_downloads(flow, "attrition")
-small_cell_note(cohort.by_regimen())
-with st.expander(tr("Attrition table (every rule, including those that excluded nobody)")):
-    st.dataframe(attrition_table(cohort.attrition, cohort.regimens), hide_index=True)
-st.download_button(tr("Download the cohort rules (JSON)"), cohort.spec.to_json().encode("utf-8"),
-                   file_name="cohort_spec.json", mime="application/json")
+who_is_in(cohort.attrition, cohort.regimens, cohort.by_regimen(), cohort.spec, colors, caption)
 
 st.subheader(tr("Baseline characteristics"))
 table = session_memo(("table1", registry.sha256, cohort.spec),

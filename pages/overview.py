@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from hcc.formatting import format_months
 from hcc.i18n import tr, trc
-from hcc.outputs.figures import attrition_figure, km_figure, regimen_colors
+from hcc.outputs.figures import regimen_colors
 from hcc.schema import Endpoint, regimen_name
 from ui.common import (
-    route_through_app, PAGES, cohort_caption, current_cohort, current_registry, rules_not_applied_warning,
+    route_through_app, cohort_caption, current_cohort, current_registry, rules_not_applied_warning,
     endpoint_summary,
 )
-from ui.present import Slide, present, presenting
+from ui.present import presenting
+from ui.views import attrition_log, os_headline, page_links, present_overview
 from ui.text import md
 
 route_through_app()
@@ -21,12 +21,8 @@ if cohort is not None:
     os_summary = endpoint_summary(registry, cohort, Endpoint.OS, comparisons=False)
     colors = regimen_colors(cohort.regimens)
     if presenting():
-        present("pages/overview.py", [
-            Slide(tr("Overall survival by first-line regimen"), figure=km_figure(
-                os_summary, colors, subtitle=cohort_caption(cohort))),
-            Slide(tr("Who is in, and why"), figure=attrition_figure(cohort.attrition, cohort.regimens,
-                                                                 cohort.by_regimen(), colors, cohort_caption(cohort)))],
-            cohort_caption(cohort))
+        present_overview(os_summary, cohort.attrition, cohort.regimens, cohort.by_regimen(), colors,
+                         cohort_caption(cohort))
 st.title("HCC Outcomes Explorer")
 st.markdown(tr(
     "Kaplan–Meier survival by first-line regimen for patients with advanced hepatocellular carcinoma, "
@@ -49,24 +45,10 @@ st.caption(md(registry.label + " · " + " · ".join(
     f"{regimen_name(r, with_code=False)} ({r}) {k:,}" for r, k in registry.regimen_counts().items())))
 
 if cohort is not None:
-    st.subheader(tr("Headline: overall survival"))
-    groups = [g for g in os_summary.groups if g.n]
-    for column, g in zip(st.columns(max(len(groups), 1)), groups):
-        column.metric(md(tr("Median OS, {regimen}", regimen=regimen_name(g.group))),
-                      tr("{months} months", months=format_months(g.median)),
-                      help=tr("{n} patients, {events} deaths; 95% CI {low}–{high} months (Kaplan–Meier, log-log "
-                              "CI). Details and tests: Survival page.", n=g.n, events=g.events,
-                              low=format_months(g.median_low), high=format_months(g.median_high)))
-    st.caption(md(tr("Kaplan–Meier median overall survival from first-line start, {cohort}.",
-                     cohort=cohort_caption(cohort))))
+    os_headline(os_summary, cohort_caption(cohort))
     st.subheader(tr("Current cohort"))
     st.write(md(cohort_caption(cohort)))
     rules_not_applied_warning(cohort)
-    st.dataframe([{trc("attrition table", "Step"): tr(s.rule), trc("attrition table", "Excluded"): s.excluded,
-                   trc("attrition table", "Remaining"): s.remaining} for s in cohort.attrition],
-                 hide_index=True)
+    attrition_log(cohort.attrition)
 
-st.subheader(trc("overview", "Pages"))
-for spec in PAGES:
-    if spec.path != "pages/overview.py":
-        st.page_link(spec.path, label=tr(spec.title), icon=spec.icon)
+page_links()

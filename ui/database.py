@@ -20,31 +20,31 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from hcc.cohort.endpoints import DEFINITIONS
 from hcc.cohort.rules import AttritionStep, CohortName, CohortSpec, cohort_name, pooling_of
 from hcc.engine import (
     TABLE, DuckDBEngine, EndpointCounts, EngineCohort, attrition, cohort, count_endpoints, registry_regimens,
     summarize_counts,
 )
 from hcc.errors import HCCError
-from hcc.formatting import format_months, method_label
 from hcc.i18n import N_, tr, trc
 from hcc.ingest.database import (
     DatabaseRegistry, check_table, database_label, database_mode_rows, fingerprint, lockdown_sql,
 )
 from hcc.ingest.serverdata import ServerDataError, resolve
 from hcc.ingest.registry import regimen_order
-from hcc.outputs.figures import attrition_figure, default_horizon_months, km_figure, regimen_colors
-from hcc.outputs.tables import attrition_table, overview_table
-from hcc.schema import DAYS_PER_MONTH, OTHER_REGIMEN, Col, Endpoint, endpoint_label, regimen_name
+from hcc.outputs.figures import attrition_figure, regimen_colors
+from hcc.schema import OTHER_REGIMEN, Col, Endpoint, regimen_name
 from hcc.schema import SURVIVAL_ENDPOINTS as ENDPOINTS
 from hcc.stats.survival import AnalysisSpec, EndpointSummary
 from ui.actions import guarded
 from ui.common import PAGES, StateKeys, current_spec, session_memo
-from ui.downloads import figure_downloads
-from ui.present import Slide, present, presenting, table_slides
+from ui.views import (
+    all_endpoints_table, attrition_log, endpoint_choice, endpoint_detail, os_headline, page_links, present_overview,
+    present_survival, who_is_in,
+)
+from ui.present import Slide, present, presenting
 from ui.text import md, mds
-from ui.widgets import analysis_spec_form, km_figure_options, small_cell_note, summary_tables
+from ui.widgets import analysis_spec_form
 
 #: Pages drawn from the database (by URL path); the Data page runs as itself; the others need rows.
 _IN_DATABASE = ("overview", "survival", "cohort", "data")
@@ -215,103 +215,39 @@ def _overview() -> None:
     if c is not None:
         os_summary = _summary(db, c, Endpoint.OS, comparisons=False)
         caption = c.caption(db)
-        if presenting():  # the in-memory Overview's slides
-            colors = regimen_colors(c.regimens)
-            present("pages/overview.py", [
-                Slide(tr("Overall survival by first-line regimen"), figure=km_figure(os_summary, colors, subtitle=caption)),
-                Slide(tr("Who is in, and why"), figure=attrition_figure(c.attrition, c.regimens, c.by_regimen(), colors,
-                                                                     caption))], caption)
-        st.subheader(tr("Headline: overall survival"))
-        groups = [g for g in os_summary.groups if g.n]
-        for column, g in zip(st.columns(max(len(groups), 1)), groups):
-            column.metric(md(tr("Median OS, {regimen}", regimen=regimen_name(g.group))),
-                          tr("{months} months", months=format_months(g.median)),
-                          help=tr("{n} patients, {events} deaths; 95% CI {low}–{high} months (Kaplan–Meier, log-log "
-                                  "CI). Details and tests: Survival page.", n=g.n, events=g.events,
-                                  low=format_months(g.median_low), high=format_months(g.median_high)))
-        st.caption(md(tr("Kaplan–Meier median overall survival from first-line start, {cohort}.", cohort=caption)))
+        if presenting():
+            present_overview(os_summary, c.attrition, c.regimens, c.by_regimen(), regimen_colors(c.regimens), caption)
+        os_headline(os_summary, caption)
         st.subheader(tr("Current cohort"))
         st.write(md(caption))
         if c.name.warning:
             st.warning(md(c.name.warning), icon=":material/warning:")
-        st.dataframe([{trc("attrition table", "Step"): tr(s.rule), trc("attrition table", "Excluded"): s.excluded,
-                       trc("attrition table", "Remaining"): s.remaining} for s in c.attrition], hide_index=True)
-    st.subheader(trc("overview", "Pages"))
-    for spec in PAGES:
-        if spec.path != "pages/overview.py":
-            st.page_link(spec.path, label=tr(spec.title), icon=spec.icon)
+        attrition_log(c.attrition)
+    page_links()
 
 
 def _survival() -> None:
     db, c, caption = _start(tr("Survival by first-line regimen"))
     spec = analysis_spec_form(c.regimens)
-    if presenting():  # the in-memory Survival page's slides
-        colors = regimen_colors(c.regimens)
-        present("pages/survival.py", [Slide(f"{endpoint_label(e)} ({e.value})", figure=km_figure(s, colors, subtitle=caption))
-                                      for e in ENDPOINTS if (s := _summary(db, c, e, spec)).curves]
-                + table_slides(tr("All endpoints: median in months (n)"),
-                               overview_table([_summary(db, c, e, spec, comparisons=False) for e in ENDPOINTS])), caption)
-    opened = st.session_state.get(StateKeys.ENDPOINT, ENDPOINTS[0])
 
-    def open_selected_endpoint() -> None:
-        rows = st.session_state[StateKeys.OVERVIEW].selection.rows
-        if rows:
-            st.session_state[StateKeys.ENDPOINT] = ENDPOINTS[rows[0]]
+    def summary_for(endpoint: Endpoint, comparisons: bool = True) -> EndpointSummary:
+        with st.spinner(tr("Computing {endpoint}…", endpoint=endpoint.value)):
+            return _summary(db, c, endpoint, spec, comparisons)
 
-    st.subheader(tr("All endpoints"))
-    st.caption(tr("Median in months (n) per regimen. Select a row to open that endpoint."))
-    with st.spinner(tr("Computing…")):
-        table = overview_table([_summary(db, c, e, spec, comparisons=e == opened) for e in ENDPOINTS])
-    st.dataframe(table, hide_index=True, on_select=open_selected_endpoint, selection_mode="single-row",
-                 key=StateKeys.OVERVIEW)
-    endpoint = st.radio(trc("survival page", "Endpoint"), ENDPOINTS, format_func=lambda e: e.value, horizontal=True,
-                        key=StateKeys.ENDPOINT, captions=[endpoint_label(e) for e in ENDPOINTS])
-    left, right = st.columns([5, 1], vertical_alignment="bottom")
-    left.markdown(f"**{endpoint_label(endpoint)} ({endpoint.value})**")
-    with right.popover(trc("survival page", "Definitions"), width="stretch"):
-        st.markdown("\n".join(trc("definition list", "- **{term}**: {text}", term=f"{endpoint_label(e)} ({e.value})",
-                                  text=DEFINITIONS[e].describe()) for e in ENDPOINTS))
-    summary = _summary(db, c, endpoint, spec)
-    if summary.unavailable:
-        st.warning(md(summary.unavailable), icon=":material/warning:")
-        st.stop()
-    if not summary.curves:
-        st.warning(tr("No patient in this cohort is eligible for {endpoint}.", endpoint=endpoint.value))
-        st.stop()
-    colors = regimen_colors(c.regimens)
-
-    @st.fragment
-    def figure_block() -> None:
-        longest = max(curve.time[-1] for curve in summary.curves.values()) / DAYS_PER_MONTH
-        options = km_figure_options(endpoint.value, default_horizon_months(summary), longest)
-        fig = km_figure(summary, colors, subtitle=caption, options=options)
-        st.plotly_chart(fig, key="km_chart", theme=None,
-                        config={"toImageButtonOptions": {"format": "png", "scale": 3}})
-        figure_downloads(fig, f"km_{endpoint.value}")
-
-    figure_block()
-    summary_tables(summary)
-    with st.expander(tr("Methods and patients not analysed")):
-        for name, text in summary.methods.items():
-            st.markdown(trc("definition list", "- **{term}**: {text}", term=method_label(name), text=text))
-        for reason, count in {**summary.not_eligible, **summary.excluded}.items():
-            st.markdown(tr("- not analysed — {reason}: {count}", reason=reason, count=count))
+    if presenting():
+        present_survival(summary_for, regimen_colors(c.regimens), caption)
+    all_endpoints_table(summary_for)
+    endpoint = endpoint_choice()
+    endpoint_detail(summary_for(endpoint), endpoint, regimen_colors(c.regimens), caption)
 
 
 def _cohort_page() -> None:
     db, c, caption = _start(tr("Cohort"))
-    st.subheader(tr("Who is in, and why"))
     colors = regimen_colors(c.regimens)
-    flow = attrition_figure(c.attrition, c.regimens, c.by_regimen(), colors, caption)
     if presenting():
-        present("pages/cohort.py", [Slide(tr("Who is in, and why"), figure=flow)], caption)
-    st.plotly_chart(flow, key="attrition_chart", theme=None)
-    figure_downloads(flow, "attrition")
-    small_cell_note(c.by_regimen())
-    with st.expander(tr("Attrition table (every rule, including those that excluded nobody)")):
-        st.dataframe(attrition_table(c.attrition, c.regimens), hide_index=True)
-    st.download_button(tr("Download the cohort rules (JSON)"), c.spec.to_json().encode("utf-8"),
-                       file_name="cohort_spec.json", mime="application/json")
+        present("pages/cohort.py", [Slide(tr("Who is in, and why"), figure=attrition_figure(
+            c.attrition, c.regimens, c.by_regimen(), colors, caption))], caption)
+    who_is_in(c.attrition, c.regimens, c.by_regimen(), c.spec, colors, caption)
     st.info(_needs_rows(tr("The baseline table (Table 1) and the what-if comparison")), icon=":material/database:")
 
 
