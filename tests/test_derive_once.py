@@ -175,3 +175,30 @@ def test_endpoints_derived_with_shared_date_checks_are_the_same_and_test_each_da
     for e in ENDPOINTS:
         _same(derive_rows(frame, e, checks), alone[e], e.value)
     assert len(ends) == 1  # the end of follow-up, once for every endpoint
+
+
+def test_the_registry_hashes_its_regimens_once_for_their_order_counts_and_the_cohort_index(monkeypatch) -> None:
+    """Issue 17: the display order, the counts and the cohort index share one factorization of the
+    first-line regimens (:attr:`Registry.regimen_codes`), with the results of hashing each alone."""
+    import pandas.core.algorithms as algorithms
+
+    from hcc.ingest.registry import load_demo, order_regimens
+    from tests.conftest import make_registry
+
+    for registry in (load_demo(), make_registry([{Col.REGIMEN_1L: "LEN"}, {Col.REGIMEN_1L: ""},
+                                                 {Col.REGIMEN_1L: "SOR"}, {Col.REGIMEN_1L: "LEN"}])):
+        column = registry.frame[Col.REGIMEN_1L]
+        alone = CohortIndex(registry.frame)
+        expected = (order_regimens(column), column.value_counts().to_dict())
+        passes = []
+        for name in ("factorize", "value_counts_arraylike"):  # pandas' two hash passes over a column
+            real = getattr(algorithms, name)
+            monkeypatch.setattr(algorithms, name, lambda *a, real=real, **k: passes.append(1) or real(*a, **k))
+        monkeypatch.setattr(pd, "factorize", algorithms.factorize)
+        shared = CohortIndex(registry.frame, registry.regimen_codes)
+        assert (registry.regimens, registry.regimen_counts()) == (expected[0], {r: expected[1][r] for r in expected[0]})
+        for below in (0, 2, 1000):
+            _same(shared.grouping(below), alone.grouping(below))
+        _same(*(dataclasses.replace(i.apply(PRESETS[MAIN]), index=None) for i in (shared, alone)))
+        assert len(passes) == 1
+        monkeypatch.undo()

@@ -860,11 +860,14 @@ class CohortIndex:
     MAX_MASKS = 32
     MAX_GROUPINGS = 4
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, regimen_codes: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """``regimen_codes``: ``frame``'s first-line regimens already factorized as below (the registry's
+        :attr:`hcc.ingest.registry.Registry.regimen_codes`), so that they are not hashed again."""
         import pandas as pd  # noqa: PLC0415  (see the imports)
 
         self.frame = frame
-        self._code, uniques = pd.factorize(frame[Col.REGIMEN_1L].to_numpy(dtype=object), use_na_sentinel=True)
+        self._code, uniques = regimen_codes or pd.factorize(frame[Col.REGIMEN_1L].to_numpy(dtype=object),
+                                                            use_na_sentinel=True)
         self._uniques = pd.Index(uniques, dtype=object)
         self._counts = pd.Series(np.bincount(self._code[self._code >= 0], minlength=len(uniques)), index=self._uniques)
         self._groupings: dict[int, Grouping] = {}
