@@ -18,7 +18,7 @@ from hcc.analysis import analyze_endpoint
 from hcc.cohort.endpoints import derive, derive_rows
 from hcc.cohort.rules import MAIN, PRESETS, CohortIndex, apply_spec, group_rare_regimens
 from hcc.errors import EmptyCohortError, SpecError
-from hcc.schema import ENDPOINTS, Col
+from hcc.schema import ENDPOINTS, Col, regimen_order
 from hcc.stats.risksets import risk_sets
 from tests.test_engine import _messy_frame, _specs
 from ui.keys import StateKeys
@@ -202,3 +202,19 @@ def test_the_registry_hashes_its_regimens_once_for_their_order_counts_and_the_co
         _same(*(dataclasses.replace(i.apply(PRESETS[MAIN]), index=None) for i in (shared, alone)))
         assert len(passes) == 1
         monkeypatch.undo()
+
+
+def test_choices_and_regimen_order_copy_no_rows_to_leave_blanks_out(frame, monkeypatch) -> None:
+    """Issue 17: a column's choices and the regimens' order leave blanks out without a ``dropna`` copy of
+    the rows (~0.05 s a column at 1M), with the values the copy gave."""
+    from hcc.ingest.registry import order_regimens
+
+    columns = [c for c in (Col.CENTER, Col.REGIMEN_1L, Col.ETIOLOGY, Col.CHILD_PUGH_CLASS, Col.BCLC) if c in frame]
+    expected = {c: tuple(sorted(str(v) for v in frame[c].dropna().unique())) for c in columns}
+    order = regimen_order(frame[Col.REGIMEN_1L].dropna().value_counts())
+    blanked = frame[Col.REGIMEN_1L].where(frame.index % 3 > 0, None)
+    order_blanked = regimen_order(blanked.dropna().value_counts())
+    monkeypatch.setattr(pd.Series, "dropna", lambda *a, **k: pytest.fail("a copy of the rows"))
+    index = CohortIndex(frame)
+    assert {c: index.choices(c) for c in columns} == expected
+    assert order_regimens(frame[Col.REGIMEN_1L]) == order and order_regimens(blanked) == order_blanked

@@ -108,7 +108,7 @@ class Registry:
 
 def order_regimens(values: pd.Series) -> tuple[str, ...]:
     """Regimen codes in display order: SOR, LEN, ATZ_BEV, then any others by descending count."""
-    return regimen_order(values.dropna().value_counts())
+    return regimen_order(values.value_counts())  # value_counts leaves blanks out (no dropna copy of the rows)
 
 
 def auto_mapping(raw: RawTable) -> Mapping:
