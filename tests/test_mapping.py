@@ -126,6 +126,28 @@ def test_date_formats_detected_per_column(values, fmt) -> None:
     assert dates.to_iso(pd.Series(values), fmt).iloc[0] in ("2021-03-15", "2021-03-01", "2021-02-01")
 
 
+@pytest.mark.parametrize("values, iso_only", [
+    (["2021-03-15", "1999-12-31", ""], True), (["2021-13-45"], True), (["٢٠٢١-٠٣-١٥", "2021-03-15"], True),
+    (["2021-03-15", "2021-3-15"], False), (["2021-03-15", "15/03/2021"], False), (["2021-03-15", "44270"], False),
+    (["2021-03-15 10:00"], False),
+])
+def test_a_column_of_iso_dates_is_detected_without_the_regex_counts_and_as_they_find(values, iso_only,
+                                                                                     monkeypatch) -> None:
+    """Issue 17: every value ISO (the common case; impossible dates and other digits included) returns at
+    once what the counts of every format give."""
+    for allow_serial in (False, True):
+        fast = dates.detect(pd.Series(values), allow_serial=allow_serial)
+        with monkeypatch.context() as patch:
+            patch.setattr(dates, "_ISO_ONLY", dates.re.compile("(?!)"))  # never matches: the counts decide
+            assert dates.detect(pd.Series(values), allow_serial=allow_serial) == fast
+    counted = []
+    extract = pd.core.strings.accessor.StringMethods.extract
+    monkeypatch.setattr(pd.core.strings.accessor.StringMethods, "extract",
+                        lambda *a, **k: counted.append(1) or extract(*a, **k))
+    dates.detect(pd.Series(values))
+    assert bool(counted) is not iso_only
+
+
 def test_excel_serial_dates_only_for_excel() -> None:
     values = pd.Series(["44270", "2021-03-16"])
     assert dates.detect(values, allow_serial=True).fmt == dates.SERIAL

@@ -30,3 +30,15 @@ def test_cosmetic_changes_reuse_every_result_and_a_rule_change_adds_new_ones() -
     at.number_input(key=StateKeys.COHORT + "age_min").set_value(60.0).run()
     assert not at.exception
     assert len([k for k in at.session_state[StateKeys.MEMO] if k[1] == "km"]) > len(keys)
+
+
+def test_the_excel_workbooks_are_made_on_click_not_on_every_run(monkeypatch) -> None:
+    import ui.downloads
+
+    made = []
+    monkeypatch.setattr(ui.downloads, "tables_xlsx", lambda tables: made.append(tables) or b"")
+    at = _survival()
+    assert [b for b in at.get("download_button") if b.label == "Excel"]
+    assert made == []  # openpyxl's import and the workbook: only when a user asks for the file
+    generate = ui.downloads.made_on_click(lambda: ui.downloads.tables_xlsx({"t": None}), "t.xlsx")
+    assert generate() == b"" and made == [{"t": None}]

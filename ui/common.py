@@ -107,7 +107,7 @@ def session_memo(key: tuple, compute: Callable[[], T]) -> T:
 def cohort_index(registry: Registry) -> CohortIndex:
     """The registry prepared for cohort rules (:class:`hcc.cohort.rules.CohortIndex`), kept in this
     session: a rule change reuses the masks of the rules that did not change."""
-    return session_memo(("cohort index", registry.sha256), lambda: CohortIndex(registry.frame))
+    return session_memo(("cohort index", registry.sha256), lambda: CohortIndex(registry.frame, registry.regimen_codes))
 
 
 def endpoint_rows(registry: Registry, endpoint: Endpoint) -> EndpointRows:
@@ -156,7 +156,7 @@ def cohort_index_quietly(registry: Registry) -> CohortIndex:
     """:func:`cohort_index` without creating the session's memo (:func:`_keep_quietly`)."""
     key = _memo_key(("cohort index", registry.sha256))  # as session_memo keys it
     memo = st.session_state.get(StateKeys.MEMO, {})
-    return memo[key] if key in memo else _keep_quietly(key, CohortIndex(registry.frame))
+    return memo[key] if key in memo else _keep_quietly(key, CohortIndex(registry.frame, registry.regimen_codes))
 
 
 def cohort_quietly(index: CohortIndex | None = None) -> Cohort | None:

@@ -860,11 +860,14 @@ class CohortIndex:
     MAX_MASKS = 32
     MAX_GROUPINGS = 4
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, regimen_codes: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """``regimen_codes``: ``frame``'s first-line regimens already factorized as below (the registry's
+        :attr:`hcc.ingest.registry.Registry.regimen_codes`), so that they are not hashed again."""
         import pandas as pd  # noqa: PLC0415  (see the imports)
 
         self.frame = frame
-        self._code, uniques = pd.factorize(frame[Col.REGIMEN_1L].to_numpy(dtype=object), use_na_sentinel=True)
+        self._code, uniques = regimen_codes or pd.factorize(frame[Col.REGIMEN_1L].to_numpy(dtype=object),
+                                                            use_na_sentinel=True)
         self._uniques = pd.Index(uniques, dtype=object)
         self._counts = pd.Series(np.bincount(self._code[self._code >= 0], minlength=len(uniques)), index=self._uniques)
         self._groupings: dict[int, Grouping] = {}
@@ -906,7 +909,10 @@ class CohortIndex:
     def choices(self, column: str) -> tuple[str, ...]:
         """The distinct values of ``column``, as text, sorted (what a rule on it can choose)."""
         if column not in self._choices:
-            self._choices[column] = tuple(sorted(str(c) for c in self.frame[column].dropna().unique()))
+            import pandas as pd  # noqa: PLC0415  (see the imports)
+
+            # the distinct values, blanks then left out (a dropna copy of the rows cost twice the unique)
+            self._choices[column] = tuple(sorted(str(c) for c in self.frame[column].unique() if not pd.isna(c)))
         return self._choices[column]
 
     def blank(self, column: str) -> np.ndarray:

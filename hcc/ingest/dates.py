@@ -33,6 +33,8 @@ _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
 _XYY = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _ISO = re.compile(r"(?:\d{4}-\d{2}-\d{2})?")  # a blank cell matches too
 _SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
+#: A date written as ISO and nothing else: matched by _YMD, by neither _XYY nor _SERIAL (a 4-digit start then "-").
+_ISO_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SERIAL_RANGE = (1, 2958465)  # 1900-01-01 .. 9999-12-31
 
 
@@ -74,6 +76,10 @@ def detect(values: pd.Series, *, allow_serial: bool = False, distinct=None) -> D
     n = len(text)
     if n == 0:
         return DateDetection(YMD, (YMD,), 0)
+    # the common case, every value ISO: what the counts below find, without their regex extraction
+    # (~0.02 s a column of a 1M-row registry instead of ~0.1 s for a few thousand distinct dates)
+    if all(map(_ISO_ONLY.fullmatch, text.tolist())):
+        return DateDetection(YMD, (YMD,), n)
     counts = {YMD: int(text.str.match(_YMD).sum())}
     xyy = text.str.extract(_XYY)
     has_xyy = xyy[0].notna()

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hcc.ingest import deid
@@ -73,14 +74,27 @@ class Registry:
         return len(self.frame)
 
     @cached_property
+    def regimen_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first-line regimens factorized once per registry (``pandas.factorize`` of the column as
+        Python objects: codes, -1 for a blank, and the distinct regimens in order of first row), shared by
+        :attr:`regimens`, :meth:`regimen_counts` and the cohort index (:class:`hcc.cohort.rules.CohortIndex`):
+        one hash pass over the rows instead of three (~0.07 s each at 1M)."""
+        return pd.factorize(self.frame[Col.REGIMEN_1L].to_numpy(dtype=object), use_na_sentinel=True)
+
+    def _regimen_categories(self) -> pd.Series:
+        # the column as categories of the shared codes: its value_counts is a bincount, not a hash pass
+        codes, uniques = self.regimen_codes
+        return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)), copy=False)
+
+    @cached_property
     def regimens(self) -> tuple[str, ...]:
         """First-line regimens present: the study's three first, then others by frequency (counted once
-        per registry: ~0.1 s at 1M, asked on every run of the Data and Overview pages)."""
-        return order_regimens(self.frame[Col.REGIMEN_1L])
+        per registry, from :attr:`regimen_codes`; asked on every run of the Data and Overview pages)."""
+        return order_regimens(self._regimen_categories())
 
     def regimen_counts(self) -> dict[str, int]:
         """Patients per first-line regimen, in display order."""
-        counts = self.frame[Col.REGIMEN_1L].value_counts()
+        counts = self._regimen_categories().value_counts()
         return {r: int(counts[r]) for r in self.regimens}
 
     @property
@@ -94,7 +108,7 @@ class Registry:
 
 def order_regimens(values: pd.Series) -> tuple[str, ...]:
     """Regimen codes in display order: SOR, LEN, ATZ_BEV, then any others by descending count."""
-    return regimen_order(values.dropna().value_counts())
+    return regimen_order(values.value_counts())  # value_counts leaves blanks out (no dropna copy of the rows)
 
 
 def auto_mapping(raw: RawTable) -> Mapping:
