@@ -210,3 +210,28 @@ def test_treatment_era_as_a_covariate_matches_r(cohort) -> None:
             assert getattr(t, attr) == pytest.approx(row[attr], rel=1e-8), (name, attr)
         assert t.p == pytest.approx(row["p"], rel=1e-6), name
     assert parse_formula("age+year_1l") == ((Col.AGE, ERA_YEAR), False)
+
+
+def test_covariate_codes_per_distinct_value_equal_the_per_cell_map() -> None:
+    """as_text, yes_no and the ECOG coding, now computed once per distinct value, give exactly what
+    the per-cell ``map`` gave, missing cells (None, NaN, pd.NA) as None, on each column type."""
+    from hcc.stats.adjusted import ECOG_2PLUS, NO, YES, _ecog, as_text, yes_no
+
+    def per_cell(s, code):
+        return s.astype(object).map(lambda v: None if pd.isna(v) else code(v))
+
+    def ecog_cell(v):
+        return ECOG_2PLUS if v >= 2 else str(int(v))
+
+    text = ["A", None, "B", "A", np.nan, "C"]
+    columns = [pd.Series(text, dtype=object), pd.Series(text, dtype="string[pyarrow]"),
+               pd.Series(text, dtype=pd.ArrowDtype(__import__("pyarrow").string())),
+               pd.Series(text, dtype="category"), pd.Series([1.0, np.nan, 2.5, 1.0]),
+               pd.Series([1, 1.0, True, None, "1"], dtype=object), pd.Series([], dtype=object)]
+    for s in columns:
+        assert as_text(s).tolist() == per_cell(s, str).tolist()
+    for s in [pd.Series([True, None, False, True], dtype=object), pd.Series([True, pd.NA, False], dtype="boolean"),
+              pd.Series([1.0, 0.0, np.nan])]:
+        assert yes_no(s).tolist() == per_cell(s, lambda v: YES if bool(v) else NO).tolist()
+    s = pd.Series(["0", "1", "2", "3", None, "4", "x", "1"], dtype=object)
+    assert _ecog(s).tolist() == per_cell(pd.to_numeric(s, errors="coerce"), ecog_cell).tolist()

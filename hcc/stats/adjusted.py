@@ -77,19 +77,29 @@ class Covariate:
         return bool(self.levels)
 
 
+def _per_distinct(s: pd.Series, code: Callable[[Any], str]) -> pd.Series:
+    """``code`` of each value, None for a missing one, computed once per distinct value (one hash
+    pass instead of a Python call per patient); as ``s.map(lambda v: None if pd.isna(v) else code(v))``."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    labels = np.array([*(code(v) for v in uniques), None], dtype=object)  # code -1 (missing) -> None
+    return pd.Series(labels[codes], index=s.index, dtype=object)
+
+
 def as_text(s: pd.Series) -> pd.Series:
     """Values as strings, missing as None."""
-    return s.astype(object).where(s.notna(), None).map(lambda v: None if v is None else str(v))
+    if s.dtype == object and len({type(v) for v in pd.factorize(s)[1]}) > 1:
+        # 1, 1.0 and True hash as one value but read "1", "1.0" and "True": one string per cell
+        return s.astype(object).where(s.notna(), None).map(lambda v: None if v is None else str(v))
+    return _per_distinct(s, str)
 
 
 def yes_no(s: pd.Series) -> pd.Series:
     """A boolean column as ``yes`` / ``no``, missing as None."""
-    return s.astype(object).map(lambda v: None if pd.isna(v) else (YES if bool(v) else NO))
+    return _per_distinct(s, lambda v: YES if bool(v) else NO)
 
 
 def _ecog(s: pd.Series) -> pd.Series:
-    return pd.to_numeric(s, errors="coerce").map(
-        lambda v: None if pd.isna(v) else (ECOG_2PLUS if v >= 2 else str(int(v))))
+    return _per_distinct(pd.to_numeric(s, errors="coerce"), lambda v: ECOG_2PLUS if v >= 2 else str(int(v)))
 
 
 def _log10_afp(s: pd.Series) -> pd.Series:
@@ -222,12 +232,12 @@ def model_frame(frame: pd.DataFrame, endpoint: Endpoint | str, covariates: tuple
     :data:`COVARIATES` present among the analysed rows, as R's ``factor`` + ``droplevels``).
     """
     data = derive(frame, endpoint)
-    by_id = frame.set_index(Col.PATIENT_ID)
-    rows = by_id.loc[data.patient_id]
     reference = reference if reference in regimens else regimens[0]
     specs = [COVARIATES[k] for k in covariates]
     if with_regimen and len(regimens) > 1:
         specs = [_regimen_covariate(regimens, reference), *specs]
+    used = list(dict.fromkeys([c.column for c in specs] + ([Col.CENTER] if center_stratum else [])))
+    rows = frame[[Col.PATIENT_ID, *used]].set_index(Col.PATIENT_ID).loc[data.patient_id]  # only the model's columns
     coded = {c.key: c.code(rows[c.column]).reset_index(drop=True) for c in specs}
     complete = np.ones(len(rows), bool)
     missing: dict[str, int] = {}
@@ -254,15 +264,16 @@ def model_frame(frame: pd.DataFrame, endpoint: Endpoint | str, covariates: tuple
             terms[c.key] = [len(columns)]
             columns[c.key] = values.astype(float)
             continue
-        present = [lv for lv in c.levels if (values == lv).any()]
+        at = {lv: values == lv for lv in c.levels}  # one comparison of the object column per level
+        present = [lv for lv in c.levels if at[lv].any()]
         for lv in present:
-            counts[(c.key, lv)] = (int((values == lv).sum()), int(event[values == lv].sum()))
+            counts[(c.key, lv)] = (int(at[lv].sum()), int(event[at[lv]].sum()))
         if len(present) < 2:
             continue  # a factor with one level is constant: R drops it (NA coefficient)
         levels[c.key] = (present[0], tuple(present[1:]))
         terms[c.key] = list(range(len(columns), len(columns) + len(present) - 1))
         for lv in present[1:]:
-            columns[f"{c.key}={lv}"] = (values == lv).astype(float)
+            columns[f"{c.key}={lv}"] = at[lv].astype(float)
     return ModelFrame(x=pd.DataFrame(columns), days=data.days[complete], event=event,
                       regimen=np.asarray(data.group, dtype=object)[complete],
                       patient_id=np.asarray(data.patient_id, dtype=object)[complete], stratum=stratum,

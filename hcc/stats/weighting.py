@@ -84,7 +84,7 @@ def propensity(x: np.ndarray, treatment: np.ndarray, groups: tuple[str, ...]) ->
     """
     from statsmodels.discrete.discrete_model import MNLogit  # here: importing statsmodels costs ~0.5 s
 
-    codes = np.array([groups.index(t) for t in treatment])
+    codes = pd.Index(groups).get_indexer(treatment)  # each row's position in groups
     design = np.column_stack([np.ones(len(codes)), np.asarray(x, float)])
     with thread_warnings() as caught:
         try:
@@ -250,7 +250,7 @@ def iptw_analysis(cohort: Cohort, spec: IPTWSpec) -> IPTWResult:
                 n=(mf.regimen == r).sum())
              for r in order if (mf.regimen == r).sum() < MIN_REGIMEN_PATIENTS]
     probs = propensity(mf.x.to_numpy(), mf.regimen, order)
-    p_own = probs[np.arange(mf.n), [order.index(r) for r in mf.regimen]]
+    p_own = probs[np.arange(mf.n), pd.Index(order).get_indexer(mf.regimen)]
     w = stabilized_weights(mf.regimen, p_own)
     if spec.trim is not None:
         w = truncate_weights(w, *spec.trim)
