@@ -235,3 +235,30 @@ def test_covariate_codes_per_distinct_value_equal_the_per_cell_map() -> None:
         assert yes_no(s).tolist() == per_cell(s, lambda v: YES if bool(v) else NO).tolist()
     s = pd.Series(["0", "1", "2", "3", None, "4", "x", "1"], dtype=object)
     assert _ecog(s).tolist() == per_cell(pd.to_numeric(s, errors="coerce"), ecog_cell).tolist()
+
+
+def test_large_tied_fits_take_the_batch_computation_with_the_same_estimates() -> None:
+    """From BATCH_MIN_ROWS rows of mostly tied times lifelines' batch Efron computation is asked for;
+    its weighted fit equals the per-time computation's to 1e-10 (small or untied fits: lifelines chooses)."""
+    import warnings
+
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import StatisticalWarning
+
+    from hcc.stats.adjusted import BATCH_MIN_ROWS, _batch_mode
+    from hcc.stats.survival import COX_FIT_OPTIONS
+
+    rng = np.random.default_rng(3)
+    n = BATCH_MIN_ROWS
+    arm = rng.integers(0, 3, n)
+    days = np.floor(rng.exponential(300 * np.exp(0.2 * arm)))
+    assert _batch_mode(days) is True
+    assert _batch_mode(days[:BATCH_MIN_ROWS - 1]) is None and _batch_mode(rng.random(n)) is None
+    frame = pd.DataFrame({"a": arm == 1, "b": arm == 2, "_t": days, "_e": rng.random(n) < 0.7,
+                          "_w": rng.uniform(0.5, 2, n)}).astype(float)
+    with warnings.catch_warnings():  # lifelines' note on non-integer weights (IPTW's robust variance is ours)
+        warnings.simplefilter("ignore", StatisticalWarning)
+        fits = [CoxPHFitter().fit(frame, "_t", "_e", weights_col="_w", fit_options=COX_FIT_OPTIONS, batch_mode=mode)
+                for mode in (True, False)]
+    np.testing.assert_allclose(fits[0].params_, fits[1].params_, rtol=1e-10)
+    np.testing.assert_allclose(fits[0].standard_errors_, fits[1].standard_errors_, rtol=1e-10)
