@@ -62,7 +62,7 @@ def measure(data: bytes, root: Path, pages: list[str], profile_page: str | None)
         row[f"{page}_s"] = _run(at, profile)
         print(page, round(row[f"{page}_s"], 2), file=sys.stderr, flush=True)
         if profile is not None:
-            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(int(__import__("os").environ.get("PROFILE_LINES", "40")))
     return row
 
 
