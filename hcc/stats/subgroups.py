@@ -196,10 +196,12 @@ def subgroup_analysis(cohort: Cohort, factor: str, a: str, b: str,
         df = len(inter)
         if df > 0:
             days_k, event_k = data.days[known], data.event[known]
-            ll0 = _binary_cox(days_k, event_k, np.column_stack(x), tuple(map(str, range(len(x))))).loglik
-            ll1 = _binary_cox(days_k, event_k, np.column_stack(x + inter),
-                              tuple(map(str, range(len(x) + df)))).loglik
-            chisq = float(2 * (ll1 - ll0))
+            fits = [_binary_cox(days_k, event_k, np.column_stack(cols), tuple(map(str, range(len(cols)))))
+                    for cols in (x, x + inter)]
+            if any(not f.converged and not any(f.runs_off) for f in fits):  # e.g. a level that is one regimen
+                raise SpecError(tr("the Cox model cannot be fitted with these covariates (a level without events, or "
+                                   "covariates that duplicate each other): choose fewer covariates"))
+            chisq = float(2 * (fits[1].loglik - fits[0].loglik))
             p = float(chi2.sf(chisq, df))
     methods = {"within a level": tr("univariable Cox of the regimen, Efron ties, Wald 95% CI (R coxph)"),
                "interaction": tr("likelihood-ratio test of regimen x factor (R anova(fit0, fit1))"),
