@@ -44,7 +44,7 @@ def _run(at: AppTest, profile: cProfile.Profile | None = None) -> float:
     return seconds
 
 
-def measure(data: bytes, root: Path, pages: list[str], profile_page: str | None) -> dict:
+def measure(data: bytes, root: Path, pages: list[str], profile_page: str | None, lines: int = 40) -> dict:
     sys.path.insert(0, str(root))
     from ui.keys import StateKeys
 
@@ -62,7 +62,7 @@ def measure(data: bytes, root: Path, pages: list[str], profile_page: str | None)
         row[f"{page}_s"] = _run(at, profile)
         print(page, round(row[f"{page}_s"], 2), file=sys.stderr, flush=True)
         if profile is not None:
-            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(lines)
     return row
 
 
@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     source.add_argument("--n", type=int, help="make a registry of N patients (benchmarks.registry)")
     parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=PAGES)
     parser.add_argument("--profile", choices=PAGES, default=None)
+    parser.add_argument("--lines", type=int, default=40, help="lines of the profile printed")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py runs")
     args = parser.parse_args(argv)
     if args.csv:
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         from benchmarks.app_targets import _registry_bytes
         data = _registry_bytes(args.n)
-    print(json.dumps(measure(data, args.root.resolve(), args.pages, args.profile), indent=2))
+    print(json.dumps(measure(data, args.root.resolve(), args.pages, args.profile, args.lines), indent=2))
 
 
 if __name__ == "__main__":

@@ -184,3 +184,24 @@ def test_bad_specs() -> None:
     one = dataclasses.replace(cohort, frame=cohort.frame[cohort.frame[Col.REGIMEN_1L] == "SOR"], regimens=("SOR",))
     with pytest.raises(SpecError, match="at least one other regimen"):
         iptw_analysis(one, IPTWSpec())
+
+
+def test_propensity_equals_statsmodels_fit_and_separation_is_still_an_error() -> None:
+    """The propensity Newton iterations (statsmodels' steps, stopped once a step is 1e-10 relative)
+    give statsmodels ``MNLogit.fit(method="newton", tol=1e-14)``'s probabilities to 1e-12; a covariate
+    that predicts the regimen exactly still ends in the plain-words error."""
+    from statsmodels.discrete.discrete_model import MNLogit
+
+    from hcc.stats.weighting import propensity
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    x = np.column_stack([np.round(rng.normal(70, 10, n), 1), rng.random(n) < 0.12, rng.integers(0, 3, n) == 2])
+    treatment = rng.choice(np.array(["SOR", "LEN", "ATZ_BEV"]), n)
+    design = np.column_stack([np.ones(n), x]).astype(float)
+    codes = pd.Index(("SOR", "LEN", "ATZ_BEV")).get_indexer(treatment)
+    theirs = MNLogit(codes, design).fit(method="newton", maxiter=200, tol=1e-14, disp=0).predict(design)
+    np.testing.assert_allclose(propensity(x, treatment, ("SOR", "LEN", "ATZ_BEV")), theirs, rtol=1e-12)
+    separated = np.column_stack([x[:, 0], treatment == "LEN"]).astype(float)
+    with pytest.raises(SpecError, match="does not converge"):
+        propensity(separated, treatment, ("SOR", "LEN", "ATZ_BEV"))

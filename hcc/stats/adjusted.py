@@ -77,19 +77,29 @@ class Covariate:
         return bool(self.levels)
 
 
+def _per_distinct(s: pd.Series, code: Callable[[Any], str]) -> pd.Series:
+    """``code`` of each value, None for a missing one, computed once per distinct value (one hash
+    pass instead of a Python call per patient); as ``s.map(lambda v: None if pd.isna(v) else code(v))``."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    labels = np.array([*(code(v) for v in uniques), None], dtype=object)  # code -1 (missing) -> None
+    return pd.Series(labels[codes], index=s.index, dtype=object)
+
+
 def as_text(s: pd.Series) -> pd.Series:
     """Values as strings, missing as None."""
-    return s.astype(object).where(s.notna(), None).map(lambda v: None if v is None else str(v))
+    if s.dtype == object and len({type(v) for v in pd.factorize(s)[1]}) > 1:
+        # 1, 1.0 and True hash as one value but read "1", "1.0" and "True": one string per cell
+        return s.astype(object).where(s.notna(), None).map(lambda v: None if v is None else str(v))
+    return _per_distinct(s, str)
 
 
 def yes_no(s: pd.Series) -> pd.Series:
     """A boolean column as ``yes`` / ``no``, missing as None."""
-    return s.astype(object).map(lambda v: None if pd.isna(v) else (YES if bool(v) else NO))
+    return _per_distinct(s, lambda v: YES if bool(v) else NO)
 
 
 def _ecog(s: pd.Series) -> pd.Series:
-    return pd.to_numeric(s, errors="coerce").map(
-        lambda v: None if pd.isna(v) else (ECOG_2PLUS if v >= 2 else str(int(v))))
+    return _per_distinct(pd.to_numeric(s, errors="coerce"), lambda v: ECOG_2PLUS if v >= 2 else str(int(v)))
 
 
 def _log10_afp(s: pd.Series) -> pd.Series:
@@ -222,12 +232,12 @@ def model_frame(frame: pd.DataFrame, endpoint: Endpoint | str, covariates: tuple
     :data:`COVARIATES` present among the analysed rows, as R's ``factor`` + ``droplevels``).
     """
     data = derive(frame, endpoint)
-    by_id = frame.set_index(Col.PATIENT_ID)
-    rows = by_id.loc[data.patient_id]
     reference = reference if reference in regimens else regimens[0]
     specs = [COVARIATES[k] for k in covariates]
     if with_regimen and len(regimens) > 1:
         specs = [_regimen_covariate(regimens, reference), *specs]
+    used = list(dict.fromkeys([c.column for c in specs] + ([Col.CENTER] if center_stratum else [])))
+    rows = frame[[Col.PATIENT_ID, *used]].set_index(Col.PATIENT_ID).loc[data.patient_id]  # only the model's columns
     coded = {c.key: c.code(rows[c.column]).reset_index(drop=True) for c in specs}
     complete = np.ones(len(rows), bool)
     missing: dict[str, int] = {}
@@ -254,15 +264,16 @@ def model_frame(frame: pd.DataFrame, endpoint: Endpoint | str, covariates: tuple
             terms[c.key] = [len(columns)]
             columns[c.key] = values.astype(float)
             continue
-        present = [lv for lv in c.levels if (values == lv).any()]
+        at = {lv: values == lv for lv in c.levels}  # one comparison of the object column per level
+        present = [lv for lv in c.levels if at[lv].any()]
         for lv in present:
-            counts[(c.key, lv)] = (int((values == lv).sum()), int(event[values == lv].sum()))
+            counts[(c.key, lv)] = (int(at[lv].sum()), int(event[at[lv]].sum()))
         if len(present) < 2:
             continue  # a factor with one level is constant: R drops it (NA coefficient)
         levels[c.key] = (present[0], tuple(present[1:]))
         terms[c.key] = list(range(len(columns), len(columns) + len(present) - 1))
         for lv in present[1:]:
-            columns[f"{c.key}={lv}"] = (values == lv).astype(float)
+            columns[f"{c.key}={lv}"] = at[lv].astype(float)
     return ModelFrame(x=pd.DataFrame(columns), days=data.days[complete], event=event,
                       regimen=np.asarray(data.group, dtype=object)[complete],
                       patient_id=np.asarray(data.patient_id, dtype=object)[complete], stratum=stratum,
@@ -342,6 +353,18 @@ def level_text(key: str, level: str | None) -> str | None:
     return level if level is None else value_label(key, level)
 
 
+#: From this many rows, a fit whose times are mostly ties (whole days: a few thousand distinct times
+#: among 10^5-10^6 patients) takes lifelines' batch Efron computation, 2-4 times faster there than
+#: the per-time one its own heuristic picks (``benchmarks/pages.py``); same estimates to ~1e-12.
+BATCH_MIN_ROWS = 10_000
+
+
+def _batch_mode(days: np.ndarray) -> bool | None:
+    """lifelines' ``batch_mode``: True for a large fit with at most one distinct time per 4 rows,
+    else None (lifelines chooses, as before: every small fit is computed exactly as it was)."""
+    return True if len(days) >= BATCH_MIN_ROWS and len(np.unique(days)) * 4 <= len(days) else None
+
+
 def fit_cox_frame(mf: ModelFrame, weights: np.ndarray | None = None) -> tuple[CoxPHFitter, str]:
     """lifelines Cox fit (Efron, R-tight precision) of ``mf``; returns the fitter and a note that is
     non-empty when lifelines flagged the fit as poorly converged. Case weights as R ``weights =``;
@@ -356,13 +379,70 @@ def fit_cox_frame(mf: ModelFrame, weights: np.ndarray | None = None) -> tuple[Co
     with thread_warnings() as caught:
         try:
             fitter.fit(data, duration_col=_TIME, event_col=_EVENT, fit_options=COX_FIT_OPTIONS,
-                       weights_col=_WEIGHT if weights is not None else None)
+                       weights_col=_WEIGHT if weights is not None else None, batch_mode=_batch_mode(mf.days))
         except (ConvergenceError, np.linalg.LinAlgError):
             raise SpecError(tr("the Cox model cannot be fitted with these covariates (a level without events, or "
                                "covariates that duplicate each other): choose fewer covariates")) from None
     note = tr("the fit did not converge cleanly (a level with very few events?)") if any(
         issubclass(w.category, ConvergenceWarning) for w in caught) else ""
     return fitter, note
+
+
+def concordance_counts(time: np.ndarray, pred: np.ndarray, event: np.ndarray) -> tuple[int, int, int]:
+    """Harrell's C's counts as lifelines' ``_concordance_summary_statistics`` gives them (correct, tied,
+    pairs), in numpy: each patient is compared with every death before it (a death: strictly
+    before; a censored patient: at or before its time); ``correct`` counts the deaths with a smaller
+    ``pred``, ``tied`` those with an equal one. lifelines walks a Python B-tree once per patient
+    (~8 s at 400,000); here one Fenwick tree over the deaths' distinct ``pred`` values is updated
+    and queried once per distinct time, vectorised (Harrell 1982; R ``concordance``)."""
+    time, pred, event = np.asarray(time, float), np.asarray(pred, float), np.asarray(event, bool)
+    if not event.any():
+        return 0, 0, 0
+    values = np.unique(pred[event])
+    bucket = np.searchsorted(values, pred)  # deaths' values below pred: buckets 0 .. bucket-1
+    same = (bucket < len(values)) & (values[np.minimum(bucket, len(values) - 1)] == pred)
+    tree = np.zeros(len(values) + 1, np.int64)  # Fenwick tree, 1-based, counts per bucket
+    per_value = np.zeros(len(values), np.int64)
+    order = np.lexsort((~event, time))  # by time, deaths before censored at one time (as lifelines)
+    t_sorted, e_sorted = time[order], event[order]
+    starts = np.flatnonzero(np.r_[True, (t_sorted[1:] != t_sorted[:-1]) | (e_sorted[1:] != e_sorted[:-1])])
+    ends = np.r_[starts[1:], len(order)]
+    correct = tied = pairs = 0
+    inserted = 0
+    for a, b in zip(starts, ends):
+        rows = order[a:b]
+        idx = bucket[rows].copy()  # prefix sums over buckets < bucket: Fenwick positions 1..idx
+        less = np.zeros(len(rows), np.int64)
+        while (live := idx > 0).any():
+            less[live] += tree[idx[live]]
+            idx[live] -= idx[live] & -idx[live]
+        correct += int(less.sum())
+        tied += int(per_value[bucket[rows][same[rows]]].sum())
+        pairs += inserted * len(rows)
+        if e_sorted[a]:
+            np.add.at(per_value, bucket[rows], 1)
+            pos = bucket[rows] + 1
+            while len(pos):
+                np.add.at(tree, pos, 1)
+                pos = pos + (pos & -pos)
+                pos = pos[pos <= len(values)]
+            inserted += len(rows)
+    return correct, tied, pairs
+
+
+def _concordance(fitter: CoxPHFitter) -> float:
+    """lifelines' ``concordance_index_`` of a fitted model (within strata, summed, as R's), from
+    :func:`concordance_counts` on the predictions lifelines kept at the fit."""
+    df = fitter._predicted_partial_hazards_  # lifelines 0.30.3's (P, T, E) frame, what its property reads
+    groups = [g for _, g in df.groupby(fitter.strata)] if fitter.strata else [df]
+    correct = tied = pairs = 0
+    for g in groups:
+        if len(g) > 1:
+            c, t, p = concordance_counts(g["T"].to_numpy(), -g["P"].to_numpy(), g["E"].to_numpy())
+            correct, tied, pairs = correct + c, tied + t, pairs + p
+    if pairs == 0:
+        raise ZeroDivisionError("No admissable pairs in the dataset.")  # as lifelines
+    return (correct + tied / 2) / pairs
 
 
 def fit_multivariable(cohort: Cohort, spec: CoxSpec) -> MultivariableCox:
@@ -435,7 +515,7 @@ def fit_multivariable(cohort: Cohort, spec: CoxSpec) -> MultivariableCox:
     }
     return MultivariableCox(spec=spec, reference=reference if Col.REGIMEN_1L in mf.terms else None,
                             terms=tuple(terms), n=mf.n, events=int(mf.event.sum()), n_eligible=mf.n_eligible,
-                            missing=mf.missing, concordance=float(fitter.concordance_index_),
+                            missing=mf.missing, concordance=float(_concordance(fitter)),
                             lr_statistic=float(lr.test_statistic), lr_df=int(lr.degrees_freedom),
                             lr_p=float(lr.p_value), ph_tests=ph, warnings=tuple(notes), methods=methods)
 

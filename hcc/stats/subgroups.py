@@ -17,9 +17,8 @@ import pandas as pd
 from scipy.stats import chi2
 
 from hcc.i18n import N_, tr, trc
-from hcc.stats.adjusted import (
-    MIN_LEVEL_PATIENTS, ModelFrame, NO, YES, as_text, yes_no, fit_cox_frame,
-)
+from hcc.stats.adjusted import MIN_LEVEL_PATIENTS, NO, YES, as_text, yes_no
+from hcc.stats.risksets import CoxFit, cell_risk_sets, cox_cells
 from hcc.cohort.rules import Cohort
 from hcc.cohort.endpoints import derive
 from hcc.errors import SpecError
@@ -137,6 +136,17 @@ def level_label(factor: str, level: str) -> str:
     return value_label(factor, level)
 
 
+def _binary_cox(days: np.ndarray, event: np.ndarray, x: np.ndarray, terms: tuple[str, ...]) -> CoxFit:
+    """Efron Cox fit of ``Surv(days, event) ~ x`` for 0/1 columns ``x`` on the risk sets of the few
+    distinct covariate rows (:func:`hcc.stats.risksets.cox_cells`: R's ``coxph``, ties = "efron", to
+    full convergence) instead of a fit over every patient: a subgroup at 1M patients is ~2^p cells."""
+    code = x.astype(np.int64) @ (1 << np.arange(x.shape[1], dtype=np.int64))
+    cells, cell = np.unique(code, return_inverse=True)
+    z = ((cells[:, None] >> np.arange(x.shape[1])) & 1).astype(float)
+    start = np.full(len(days), -np.inf)  # no delayed entry: at risk while days >= t, as Surv(days, event)
+    return cox_cells(cell_risk_sets(start, days, event, cell, z), terms)
+
+
 def _arm_cox(days: np.ndarray, event: np.ndarray, arm: np.ndarray, level: str) -> SubgroupRow:
     n_a, n_b = int(arm.sum()), int((~arm).sum())
     ev_a, ev_b = int(event[arm].sum()), int(event[~arm].sum())
@@ -144,14 +154,13 @@ def _arm_cox(days: np.ndarray, event: np.ndarray, arm: np.ndarray, level: str) -
         why = (tr("no patient on one regimen: not estimable") if min(n_a, n_b) == 0
                else tr("no events on one regimen: not estimable"))
         return SubgroupRow(level, n_a, n_b, ev_a, ev_b, np.nan, np.nan, np.nan, np.nan, why)
-    x = pd.DataFrame({"arm": arm.astype(float)})
-    mf = ModelFrame(x, days, event, np.empty(0), np.empty(0), None, {"arm": [0]}, {}, len(days), {}, {})
-    fitter, note = fit_cox_frame(mf)
-    row = fitter.summary.loc["arm"]
+    fit = _binary_cox(days, event, arm[:, None], ("arm",))
+    hr, lower, upper, p = (float(v[0]) for v in fit.wald())
+    note = ("" if fit.converged and not any(fit.runs_off)
+            else tr("the fit did not converge cleanly (a level with very few events?)"))
     flag = note or (tr("only {n} patients on one regimen", n=min(n_a, n_b)) if min(n_a, n_b) < MIN_LEVEL_PATIENTS
                     else "")
-    return SubgroupRow(level, n_a, n_b, ev_a, ev_b, float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]),
-                       float(row["exp(coef) upper 95%"]), float(row["p"]), flag)
+    return SubgroupRow(level, n_a, n_b, ev_a, ev_b, hr, lower, upper, p, flag)
 
 
 def subgroup_analysis(cohort: Cohort, factor: str, a: str, b: str,
@@ -174,27 +183,25 @@ def subgroup_analysis(cohort: Cohort, factor: str, a: str, b: str,
     level = sg.level_of(two.set_index(Col.PATIENT_ID).loc[data.patient_id]).to_numpy(dtype=object)
     arm = data.group == a
     overall = _arm_cox(data.days, data.event, arm, tr(_ALL))
-    known = np.array([lv is not None for lv in level])
+    known = ~pd.isna(level)
     present = [lv for lv in sg.levels if (level == lv).any()]
     rows = tuple(_arm_cox(data.days[level == lv], data.event[level == lv], arm[level == lv], level_label(factor, lv))
                  for lv in present)
     chisq, df, p = np.nan, 0, np.nan
     if len(present) > 1:
-        x = pd.DataFrame({"arm": arm[known].astype(float)})
-        for lv in present[1:]:
-            x[f"f={lv}"] = (level[known] == lv).astype(float)
-        base = ModelFrame(x, data.days[known], data.event[known], np.empty(0), np.empty(0), None, {}, {}, 0, {}, {})
-        inter = x.copy()
-        for lv in present[1:]:
-            in_level = level[known] == lv
-            # A level with one regimen only has no interaction to estimate (R: an aliased, NA coefficient).
-            if 0 < arm[known][in_level].sum() < in_level.sum():
-                inter[f"arm:f={lv}"] = inter["arm"] * inter[f"f={lv}"]
-        full = ModelFrame(inter, base.days, base.event, np.empty(0), np.empty(0), None, {}, {}, 0, {}, {})
-        df = inter.shape[1] - x.shape[1]
+        arm_k, level_k = arm[known], level[known]
+        x = [arm_k, *(level_k == lv for lv in present[1:])]
+        # A level with one regimen only has no interaction to estimate (R: an aliased, NA coefficient).
+        inter = [arm_k & (level_k == lv) for lv in present[1:] if 0 < arm_k[level_k == lv].sum() < (level_k == lv).sum()]
+        df = len(inter)
         if df > 0:
-            ll0, ll1 = fit_cox_frame(base)[0].log_likelihood_, fit_cox_frame(full)[0].log_likelihood_
-            chisq = float(2 * (ll1 - ll0))
+            days_k, event_k = data.days[known], data.event[known]
+            fits = [_binary_cox(days_k, event_k, np.column_stack(cols), tuple(map(str, range(len(cols)))))
+                    for cols in (x, x + inter)]
+            if any(not f.converged and not any(f.runs_off) for f in fits):  # e.g. a level that is one regimen
+                raise SpecError(tr("the Cox model cannot be fitted with these covariates (a level without events, or "
+                                   "covariates that duplicate each other): choose fewer covariates"))
+            chisq = float(2 * (fits[1].loglik - fits[0].loglik))
             p = float(chi2.sf(chisq, df))
     methods = {"within a level": tr("univariable Cox of the regimen, Efron ties, Wald 95% CI (R coxph)"),
                "interaction": tr("likelihood-ratio test of regimen x factor (R anova(fit0, fit1))"),

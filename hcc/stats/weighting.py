@@ -76,26 +76,50 @@ class IPTWSpec:
             raise SpecError(tr("trimming percentiles must satisfy 0 <= lower < upper <= 100"))
 
 
+#: statsmodels' Newton step adds this to the Hessian's diagonal (its ``ridge_factor``); kept, so the
+#: iterates are statsmodels' own.
+_RIDGE = 1e-10
+PROPENSITY_MAX_ITER = 200
+
+
 def propensity(x: np.ndarray, treatment: np.ndarray, groups: tuple[str, ...]) -> np.ndarray:
     """P(regimen = g | x) for each row and each of ``groups`` (columns in ``groups`` order).
 
     Multinomial logistic regression with an intercept, by Newton–Raphson to full convergence (equal to
     R ``nnet::multinom``'s and, for two groups, ``glm(family = binomial)``'s fitted probabilities).
+    The iterates are statsmodels ``MNLogit(...).fit(method="newton")``'s; they stop once a step moved
+    no coefficient by more than 1e-10 (1 + |coefficient|), that step taken (Newton's next step is then
+    ~1e-20: rounding noise). statsmodels' own rule (every step below 1e-14, absolute) is not reached
+    with 10^5 patients, whose rounding noise is ~1e-12: that fit ran to the iteration limit and was
+    reported as not converging. A fit still moving after :data:`PROPENSITY_MAX_ITER` steps
+    (separation: a covariate predicting the regimen) is an error, as before.
     """
     from statsmodels.discrete.discrete_model import MNLogit  # here: importing statsmodels costs ~0.5 s
 
-    codes = np.array([groups.index(t) for t in treatment])
+    codes = pd.Index(groups).get_indexer(treatment)  # each row's position in groups
     design = np.column_stack([np.ones(len(codes)), np.asarray(x, float)])
+    model = MNLogit(codes, design)
+    n = len(codes)
+    params = np.zeros(model.K * (model.J - 1))
+    converged = False
     with thread_warnings() as caught:
         try:
-            res = MNLogit(codes, design).fit(method="newton", maxiter=200, tol=1e-14, disp=0)
+            for _ in range(PROPENSITY_MAX_ITER):
+                hess = -model.hessian(params) / n
+                hess[np.diag_indices(len(params))] += _RIDGE
+                step = np.linalg.solve(hess, -model.score(params) / n)
+                params = params - step
+                if np.all(np.abs(step) <= 1e-10 * (1 + np.abs(params))):  # the next step is rounding noise
+                    converged = True
+                    break
         except np.linalg.LinAlgError:
             raise SpecError(tr("the propensity model cannot be fitted (a covariate level occurs with one regimen "
                                "only, or covariates duplicate each other): choose fewer covariates")) from None
-    if any("separation" in str(w.message).lower() or "converge" in str(w.message).lower() for w in caught):
+    if not converged or not np.all(np.isfinite(params)) or any(
+            "separation" in str(w.message).lower() or "converge" in str(w.message).lower() for w in caught):
         raise SpecError(tr("the propensity model does not converge (some covariate predicts the regimen "
                            "perfectly): choose fewer covariates or merge rare levels"))
-    return np.asarray(res.predict(design), float)
+    return np.asarray(model.predict(params.reshape(model.K, -1, order="F"), design), float)
 
 
 def stabilized_weights(treatment: np.ndarray, p_own: np.ndarray) -> np.ndarray:
@@ -250,7 +274,7 @@ def iptw_analysis(cohort: Cohort, spec: IPTWSpec) -> IPTWResult:
                 n=(mf.regimen == r).sum())
              for r in order if (mf.regimen == r).sum() < MIN_REGIMEN_PATIENTS]
     probs = propensity(mf.x.to_numpy(), mf.regimen, order)
-    p_own = probs[np.arange(mf.n), [order.index(r) for r in mf.regimen]]
+    p_own = probs[np.arange(mf.n), pd.Index(order).get_indexer(mf.regimen)]
     w = stabilized_weights(mf.regimen, p_own)
     if spec.trim is not None:
         w = truncate_weights(w, *spec.trim)
