@@ -7,6 +7,9 @@ from the Data page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 
 from hcc.errors import HCCError
@@ -16,6 +19,9 @@ from hcc.ingest.serverdata import configured_dir, duckdb_tables, list_files, loa
 from ui.common import StateKeys
 from ui.database import close_database, hold_database, open_database
 from ui.text import md
+
+
+T = TypeVar("T")
 
 
 def _setting() -> str | None:
@@ -51,19 +57,30 @@ def server_data_widget() -> None:
         if in_database:
             _open_in_database(root, relative, table)
             return
-        with st.status(tr("Reading and checking {file}…", file=md(relative)), expanded=False) as status:
-            try:
-                registry = load_server_file(root, relative, table)
-            except HCCError as exc:
-                status.update(label=tr("Could not open it"), state="error")
-                st.error(md(exc), icon=":material/error:")
-                return
-            status.update(label=tr("{n} patients loaded", n=f"{registry.n_patients:,}"), state="complete")
+        registry = _opened(tr("Reading and checking {file}…", file=md(relative)),
+                           lambda: load_server_file(root, relative, table),
+                           lambda r: tr("{n} patients loaded", n=f"{r.n_patients:,}"))
+        if registry is None:
+            return
     close_database()
     st.session_state.pop(StateKeys.MEMO, None)
     st.session_state.pop(StateKeys.SOURCE, None)  # the server file replaces any upload held in the session
     st.session_state[StateKeys.REGISTRY] = registry
     st.rerun()  # so the sidebar, drawn before this page, names the new data
+
+
+def _opened(working: str, open_: Callable[[], T], done: Callable[[T], str]) -> T | None:
+    """``open_()`` inside a status box labelled ``working``, then ``done(result)``; None, with the
+    reason shown, when it raises a :class:`hcc.errors.HCCError` (a file refused, a path not allowed)."""
+    with st.status(working, expanded=False) as status:
+        try:
+            result = open_()
+        except HCCError as exc:
+            status.update(label=tr("Could not open it"), state="error")
+            st.error(md(exc), icon=":material/error:")
+            return None
+        status.update(label=done(result), state="complete")
+    return result
 
 
 def _database_mode_choice(root, relative: str, table: str | None) -> bool:
@@ -84,13 +101,9 @@ def _database_mode_choice(root, relative: str, table: str | None) -> bool:
 
 
 def _open_in_database(root, relative: str, table: str | None) -> None:
-    with st.status(tr("Checking {file} in the database…", file=md(relative)), expanded=False) as status:
-        try:
-            db = open_database(root, relative, table)
-        except HCCError as exc:
-            status.update(label=tr("Could not open it"), state="error")
-            st.error(md(exc), icon=":material/error:")
-            return
-        status.update(label=tr("{n} patients, analysed in the database", n=f"{db.n_patients:,}"), state="complete")
+    db = _opened(tr("Checking {file} in the database…", file=md(relative)), lambda: open_database(root, relative, table),
+                 lambda d: tr("{n} patients, analysed in the database", n=f"{d.n_patients:,}"))
+    if db is None:
+        return
     hold_database(db)
     st.rerun()  # so the sidebar, drawn before this page, names the new data
