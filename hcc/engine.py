@@ -389,16 +389,11 @@ def _capped(counts: dict[str, int], spec: CohortSpec) -> tuple[CohortSpec, Pooli
     return replace(spec, other_below=pooling.below), pooling
 
 
-def endpoint_risk_sets(engine: Engine, cohort_: EngineCohort,
-                       endpoint: Endpoint | str) -> tuple[RiskSets, dict[str, int], dict[str, int]]:
-    """The endpoint's risk sets by regimen, and the not-eligible and excluded counts by reason."""
-    return endpoints_risk_sets(engine, cohort_, (Endpoint(endpoint),))[Endpoint(endpoint)]
-
-
 def endpoints_risk_sets(engine: Engine, cohort_: EngineCohort, endpoints: tuple[Endpoint, ...]
                         ) -> dict[Endpoint, tuple[RiskSets, dict[str, int], dict[str, int]]]:
-    """:func:`endpoint_risk_sets` of several endpoints from one query: their
-    :func:`endpoint_counts_sql` queries as one UNION ALL, each row tagged with the endpoint's position."""
+    """Each endpoint's risk sets by regimen, and its not-eligible and excluded counts by reason, from one
+    query: their :func:`endpoint_counts_sql` queries as one UNION ALL, each row tagged with the endpoint's
+    position."""
     if not endpoints:
         return {}
     rows = cohort_.rows_sql()
@@ -432,14 +427,10 @@ def _risk_sets(endpoint: Endpoint | str, rows: Columns,
     return rs, not_eligible, excluded
 
 
-def unavailable_reason(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint | str) -> str:
-    """:func:`hcc.cohort.endpoints.unavailable_reason` in the database: why ``endpoint`` cannot be
-    computed ("" when it can) -- a date column defining it has no values in the cohort. One query."""
-    return unavailable_reasons(engine, cohort_, (Endpoint(endpoint),))[Endpoint(endpoint)]
-
-
 def unavailable_reasons(engine: Engine, cohort_: EngineCohort, endpoints: tuple[Endpoint, ...]) -> dict[Endpoint, str]:
-    """:func:`unavailable_reason` of several endpoints, from one query counting every source column."""
+    """:func:`hcc.cohort.endpoints.unavailable_reason` in the database, for several endpoints: why each
+    cannot be computed ("" when it can) -- a date column defining it has no values in the cohort. One query
+    counting every source column."""
     sources = {Endpoint(e): source_columns(Endpoint(e)) for e in endpoints}
     columns = sorted({c for cs in sources.values() for c in cs})
     if not columns:
@@ -454,7 +445,7 @@ def summarize_endpoint(engine: Engine, cohort_: EngineCohort, endpoint: Endpoint
                        spec: AnalysisSpec | None = None, *, comparisons: bool = True) -> EndpointSummary:
     """:func:`hcc.analysis.analyze_endpoint` with the rows in the engine: the same summary, from
     the engine's risk-set counts. An endpoint whose source column has no values in the cohort is not
-    computed (:func:`unavailable_reason`): no curves, and ``unavailable`` says why, as in memory."""
+    computed (:func:`unavailable_reasons`): no curves, and ``unavailable`` says why, as in memory."""
     endpoint = Endpoint(endpoint)
     return summarize_endpoints(engine, cohort_, (endpoint,), spec, comparisons=comparisons)[endpoint]
 

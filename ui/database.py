@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from hcc.cohort.rules import AttritionStep, CohortName, CohortSpec, cohort_name, pooling_of
@@ -160,8 +159,7 @@ def database_cohort(quiet: bool = False) -> DatabaseCohort | None:
 def sidebar_choices(db: DatabaseRegistry, other_below: int):
     """(first-line regimens as the rare-regimen rule groups them, what was pooled, centers) for the
     sidebar's rules, as :class:`hcc.cohort.rules.CohortIndex` gives them in memory."""
-    counts = pd.Series(db.regimen_counts, dtype="int64")
-    rare, pooling = pooling_of(counts, other_below)
+    rare, pooling = pooling_of(db.regimen_counts, other_below)
     grouped: dict[str, int] = {}
     for regimen, n in db.regimen_counts.items():
         label = OTHER_REGIMEN if regimen in rare else regimen

@@ -41,7 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from hcc.ingest import io as io_
-from hcc.schema import COLUMN_BY_NAME, COLUMNS, DATE_ORDER, REQUIRED, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Column, Kind
+from hcc.schema import (
+    AGE_CAP, COLUMN_BY_NAME, COLUMNS, DATE_ORDER, REQUIRED, STUDY_REGIMENS, WITHIN_FOLLOWUP, Col, Column, Kind,
+)
 
 #: Text cells of the contract's free-text columns that the identifier scan or the reader's trim could
 #: notice: surrounding whitespace (Python's, :data:`hcc.ingest.io._WHITESPACE`), three or more
@@ -222,7 +224,7 @@ def _column_doubt(col: Column, column, *, is_demo: bool = False) -> str:
     # compared in numpy: a Python number given to an Arrow kernel imports pandas (pyarrow's shim)
     bounds = [number >= col.low if col.low is not None else None,
               number <= col.high if col.high is not None else None,
-              number < _age_cap() if col.name == Col.AGE and not is_demo else None,
+              number < AGE_CAP if col.name == Col.AGE and not is_demo else None,
               number == np.round(number) if col.kind is Kind.INT else None]
     return "" if all(b.all() for b in bounds if b is not None) else "a number out of its range"
 
@@ -244,12 +246,6 @@ def _all(mask) -> bool:
 
     # a null is not true (skip_nulls=False); no fill_null(mask, False): a Python scalar imports pandas
     return len(mask) == 0 or pc.all(mask, skip_nulls=False).as_py() is True
-
-
-def _age_cap() -> int:
-    from hcc.schema import AGE_CAP  # noqa: PLC0415  (an age of 90 or more is an identifier finding)
-
-    return AGE_CAP
 
 
 def _typed(col: Column, column, rows: int):
@@ -284,7 +280,8 @@ def _date_order_doubt(cells) -> str:
 
     for rule in DATE_ORDER:
         later, earlier = days(rule.later), days(rule.earlier)
-        if later is not None and earlier is not None and _any(pc.less(later, pc.subtract(earlier, _int32(rule.slack_days)))):
+        if later is not None and earlier is not None \
+                and _any(pc.less(later, pc.subtract(earlier, _int32(rule.slack_days)))):
             return f"{rule.later} before {rule.earlier}"
     death, last = days(Col.DATE_DEATH), days(Col.DATE_LAST_FOLLOWUP)
     end = last if death is None else pc.coalesce(death, last)
@@ -309,7 +306,8 @@ def _numpy(array):
         return _numpy(pc.cast(array, pa.int8())).astype(bool)
     dtype = {
         pa.int8(): np.int8, pa.int32(): np.int32, pa.int64(): np.int64, pa.float64(): np.float64}[array.type]
-    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * np.dtype(dtype).itemsize)
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array),
+                         offset=array.offset * np.dtype(dtype).itemsize)
 
 
 def _int32(value: int):
