@@ -185,3 +185,15 @@ def test_a_cohorts_endpoints_are_counted_in_the_database_once(files, monkeypatch
     assert not at.exception and len(calls) == 1
     counted = [k for k in at.session_state[StateKeys.MEMO] if k[1] == "db counts"]
     assert len(counted) == 1 and calls[0] in counted[0]  # a rule change makes another cohort: counted anew
+
+
+def test_the_overview_in_presentation_mode_is_its_slides_alone(files, monkeypatch) -> None:
+    """As in memory: the first slide fills the screen, with no title or data metrics drawn above it."""
+    monkeypatch.setenv(ENV_VAR, str(files))
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params["present"] = "1"  # opened with ?present=1, as a tumor-board link
+    at.session_state[StateKeys.DATABASE] = open_database(files, "a.parquet")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.get("plotly_chart")  # the OS slide
+    assert not at.title and not at.metric

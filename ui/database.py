@@ -201,6 +201,12 @@ def _start(title: str) -> tuple[DatabaseRegistry, DatabaseCohort, str]:
 
 def _overview() -> None:
     db = current_database()
+    c = database_cohort(quiet=True)  # why a cohort is empty is said below, where the page says it
+    if c is not None:
+        os_summary = _summary(db, c, Endpoint.OS, comparisons=False)
+        caption = c.caption(db)
+        if presenting():  # the slides alone, before any of the page (as the in-memory Overview)
+            present_overview(os_summary, c.attrition, c.regimens, c.by_regimen(), regimen_colors(c.regimens), caption)
     st.title("HCC Outcomes Explorer")
     st.subheader(tr("Data loaded"))
     cols = st.columns(3)
@@ -209,12 +215,9 @@ def _overview() -> None:
     cols[2].metric(tr("First-line regimens"), len(db.regimens))
     st.caption(md(db.label + " · " + " · ".join(
         f"{regimen_name(r, with_code=False)} ({r}) {k:,}" for r, k in db.regimen_counts.items())))
-    c = database_cohort()
-    if c is not None:
-        os_summary = _summary(db, c, Endpoint.OS, comparisons=False)
-        caption = c.caption(db)
-        if presenting():
-            present_overview(os_summary, c.attrition, c.regimens, c.by_regimen(), regimen_colors(c.regimens), caption)
+    if c is None:
+        database_cohort()  # says why
+    else:
         os_headline(os_summary, caption)
         st.subheader(tr("Current cohort"))
         st.write(md(caption))
